@@ -1,0 +1,427 @@
+/*
+ * Background Intelligent Transfer Service: the file object
+ * (IBackgroundCopyFile .. IBackgroundCopyFile6).
+ *
+ * The job owns its files' memory.  A file the client holds keeps its job
+ * alive: the first client reference takes a job reference and the last one
+ * drops it, so job and file never form a reference cycle.
+ *
+ * Copyright 2026 the qmgr-for-wine authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <stdlib.h>
+
+#include "qmgr_private.h"
+
+#include "wine/debug.h"
+
+WINE_DEFAULT_DEBUG_CHANNEL(qmgr);
+
+struct file
+{
+    IBackgroundCopyFile6 IBackgroundCopyFile6_iface;
+    LONG refcount;
+    CRITICAL_SECTION cs;
+    struct job *job;
+
+    WCHAR *remote_name;
+    WCHAR *local_name;
+    WCHAR *temp_name;
+    BG_FILE_PROGRESS progress;
+    BG_FILE_RANGE *ranges;
+    DWORD range_count;
+    BOOL validation_state;
+};
+
+static inline struct file *impl_from_IBackgroundCopyFile6(IBackgroundCopyFile6 *iface)
+{
+    return CONTAINING_RECORD(iface, struct file, IBackgroundCopyFile6_iface);
+}
+
+IBackgroundCopyFile *file_iface(struct file *file)
+{
+    return (IBackgroundCopyFile *)&file->IBackgroundCopyFile6_iface;
+}
+
+static HRESULT WINAPI file_QueryInterface(IBackgroundCopyFile6 *iface, REFIID riid, void **obj)
+{
+    TRACE("%p, %s, %p.\n", iface, debugstr_guid(riid), obj);
+
+    if (IsEqualGUID(riid, &IID_IUnknown) ||
+        IsEqualGUID(riid, &IID_IBackgroundCopyFile) ||
+        IsEqualGUID(riid, &IID_IBackgroundCopyFile2) ||
+        IsEqualGUID(riid, &IID_IBackgroundCopyFile3) ||
+        IsEqualGUID(riid, &IID_IBackgroundCopyFile4) ||
+        IsEqualGUID(riid, &IID_IBackgroundCopyFile5) ||
+        IsEqualGUID(riid, &IID_IBackgroundCopyFile6))
+    {
+        *obj = iface;
+        IBackgroundCopyFile6_AddRef(iface);
+        return S_OK;
+    }
+    WARN("Unsupported interface %s.\n", debugstr_guid(riid));
+    *obj = NULL;
+    return E_NOINTERFACE;
+}
+
+static ULONG WINAPI file_AddRef(IBackgroundCopyFile6 *iface)
+{
+    struct file *file = impl_from_IBackgroundCopyFile6(iface);
+    ULONG refcount = InterlockedIncrement(&file->refcount);
+
+    TRACE("%p increasing refcount to %lu.\n", file, refcount);
+    if (refcount == 1) job_addref(file->job);
+    return refcount;
+}
+
+static ULONG WINAPI file_Release(IBackgroundCopyFile6 *iface)
+{
+    struct file *file = impl_from_IBackgroundCopyFile6(iface);
+    ULONG refcount = InterlockedDecrement(&file->refcount);
+
+    TRACE("%p decreasing refcount to %lu.\n", file, refcount);
+    if (!refcount) job_release(file->job);
+    return refcount;
+}
+
+static HRESULT WINAPI file_GetRemoteName(IBackgroundCopyFile6 *iface, LPWSTR *name)
+{
+    struct file *file = impl_from_IBackgroundCopyFile6(iface);
+    HRESULT hr;
+
+    TRACE("%p, %p.\n", iface, name);
+
+    if (!name) return E_INVALIDARG;
+    EnterCriticalSection(&file->cs);
+    hr = return_string(file->remote_name, name);
+    LeaveCriticalSection(&file->cs);
+    return hr;
+}
+
+static HRESULT WINAPI file_GetLocalName(IBackgroundCopyFile6 *iface, LPWSTR *name)
+{
+    struct file *file = impl_from_IBackgroundCopyFile6(iface);
+
+    TRACE("%p, %p.\n", iface, name);
+
+    if (!name) return E_INVALIDARG;
+    return return_string(file->local_name, name);
+}
+
+void file_get_progress(struct file *file, BG_FILE_PROGRESS *progress)
+{
+    EnterCriticalSection(&file->cs);
+    *progress = file->progress;
+    LeaveCriticalSection(&file->cs);
+}
+
+const WCHAR *file_local_name(struct file *file)
+{
+    return file->local_name;
+}
+
+static HRESULT WINAPI file_GetProgress(IBackgroundCopyFile6 *iface, BG_FILE_PROGRESS *progress)
+{
+    struct file *file = impl_from_IBackgroundCopyFile6(iface);
+
+    TRACE("%p, %p.\n", iface, progress);
+
+    if (!progress) return E_INVALIDARG;
+    file_get_progress(file, progress);
+    return S_OK;
+}
+
+static HRESULT WINAPI file_GetFileRanges(IBackgroundCopyFile6 *iface, DWORD *count, BG_FILE_RANGE **ranges)
+{
+    struct file *file = impl_from_IBackgroundCopyFile6(iface);
+    HRESULT hr = S_OK;
+
+    TRACE("%p, %p, %p.\n", iface, count, ranges);
+
+    if (!count || !ranges) return E_INVALIDARG;
+    *count = 0;
+    *ranges = NULL;
+
+    EnterCriticalSection(&file->cs);
+    if (!file->range_count) hr = S_FALSE;
+    else if (!(*ranges = CoTaskMemAlloc(file->range_count * sizeof(**ranges)))) hr = E_OUTOFMEMORY;
+    else
+    {
+        memcpy(*ranges, file->ranges, file->range_count * sizeof(**ranges));
+        *count = file->range_count;
+    }
+    LeaveCriticalSection(&file->cs);
+    return hr;
+}
+
+HRESULT file_set_remote_name(struct file *file, const WCHAR *remote_name)
+{
+    WCHAR *copy;
+
+    if (!(copy = strdupW(remote_name))) return E_OUTOFMEMORY;
+    EnterCriticalSection(&file->cs);
+    free(file->remote_name);
+    file->remote_name = copy;
+    LeaveCriticalSection(&file->cs);
+    return S_OK;
+}
+
+static HRESULT WINAPI file_SetRemoteName(IBackgroundCopyFile6 *iface, LPCWSTR name)
+{
+    struct file *file = impl_from_IBackgroundCopyFile6(iface);
+    HRESULT hr;
+
+    TRACE("%p, %s.\n", iface, debugstr_w(name));
+
+    if (job_type(file->job) != BG_JOB_TYPE_DOWNLOAD) return E_NOTIMPL;
+    if (FAILED(hr = validate_remote_name(name, BG_JOB_TYPE_DOWNLOAD))) return hr;
+    if (job_is_final(file->job)) return BG_E_INVALID_STATE;
+    return file_set_remote_name(file, name);
+}
+
+/* Case-sensitive prefix replacement for IBackgroundCopyJob3::ReplaceRemotePrefix. */
+BOOL file_replace_remote_prefix(struct file *file, const WCHAR *old_prefix, const WCHAR *new_prefix, HRESULT *hr)
+{
+    size_t old_len = wcslen(old_prefix), new_len = wcslen(new_prefix), len;
+    WCHAR *name;
+
+    *hr = S_OK;
+    EnterCriticalSection(&file->cs);
+    len = wcslen(file->remote_name);
+    if (len < old_len || wcsncmp(file->remote_name, old_prefix, old_len))
+    {
+        LeaveCriticalSection(&file->cs);
+        return FALSE;
+    }
+    if (!(name = malloc((len - old_len + new_len + 1) * sizeof(WCHAR)))) *hr = E_OUTOFMEMORY;
+    else
+    {
+        wcscpy(name, new_prefix);
+        wcscat(name, file->remote_name + old_len);
+        if (FAILED(*hr = validate_remote_name(name, BG_JOB_TYPE_DOWNLOAD))) free(name);
+        else
+        {
+            free(file->remote_name);
+            file->remote_name = name;
+        }
+    }
+    LeaveCriticalSection(&file->cs);
+    return SUCCEEDED(*hr);
+}
+
+static int __cdecl compare_ranges(const void *a, const void *b)
+{
+    const BG_FILE_RANGE *r1 = a, *r2 = b;
+    return r1->InitialOffset < r2->InitialOffset ? -1 : r1->InitialOffset > r2->InitialOffset;
+}
+
+HRESULT file_set_ranges(struct file *file, DWORD count, const BG_FILE_RANGE *ranges)
+{
+    BG_FILE_RANGE *sorted;
+    DWORD i;
+
+    if (!count) return E_INVALIDARG;
+    for (i = 0; i < count; i++)
+    {
+        if (ranges[i].InitialOffset == BG_LENGTH_TO_EOF || !ranges[i].Length) return BG_E_INVALID_RANGE;
+        if (ranges[i].Length != BG_LENGTH_TO_EOF && ranges[i].InitialOffset + ranges[i].Length < ranges[i].InitialOffset)
+            return BG_E_INVALID_RANGE;
+    }
+    if (!(sorted = malloc(count * sizeof(*sorted)))) return E_OUTOFMEMORY;
+    memcpy(sorted, ranges, count * sizeof(*sorted));
+    qsort(sorted, count, sizeof(*sorted), compare_ranges);
+    for (i = 1; i < count; i++)
+    {
+        const BG_FILE_RANGE *prev = &sorted[i - 1];
+        if (prev->Length == BG_LENGTH_TO_EOF || prev->InitialOffset + prev->Length > sorted[i].InitialOffset)
+        {
+            free(sorted);
+            return BG_E_OVERLAPPING_RANGES;
+        }
+    }
+    free(sorted);
+
+    if (!(sorted = malloc(count * sizeof(*sorted)))) return E_OUTOFMEMORY;
+    memcpy(sorted, ranges, count * sizeof(*sorted));
+    EnterCriticalSection(&file->cs);
+    free(file->ranges);
+    file->ranges = sorted;
+    file->range_count = count;
+    LeaveCriticalSection(&file->cs);
+    return S_OK;
+}
+
+static HRESULT WINAPI file_GetTemporaryName(IBackgroundCopyFile6 *iface, LPWSTR *name)
+{
+    struct file *file = impl_from_IBackgroundCopyFile6(iface);
+
+    TRACE("%p, %p.\n", iface, name);
+
+    if (!name) return E_INVALIDARG;
+    return return_string(file->temp_name, name);
+}
+
+static HRESULT WINAPI file_SetValidationState(IBackgroundCopyFile6 *iface, BOOL state)
+{
+    struct file *file = impl_from_IBackgroundCopyFile6(iface);
+    HRESULT hr = S_OK;
+
+    TRACE("%p, %d.\n", iface, state);
+
+    EnterCriticalSection(&file->cs);
+    if (!file->progress.Completed) hr = E_PENDING;
+    else file->validation_state = state;
+    LeaveCriticalSection(&file->cs);
+    return hr;
+}
+
+static HRESULT WINAPI file_GetValidationState(IBackgroundCopyFile6 *iface, BOOL *state)
+{
+    struct file *file = impl_from_IBackgroundCopyFile6(iface);
+
+    TRACE("%p, %p.\n", iface, state);
+
+    if (!state) return E_INVALIDARG;
+    *state = file->validation_state;
+    return S_OK;
+}
+
+static HRESULT WINAPI file_IsDownloadedFromPeer(IBackgroundCopyFile6 *iface, BOOL *from_peer)
+{
+    TRACE("%p, %p.\n", iface, from_peer);
+
+    if (!from_peer) return E_INVALIDARG;
+    /* Peer caching is not offered: every byte comes from the origin server. */
+    *from_peer = FALSE;
+    return S_OK;
+}
+
+static HRESULT WINAPI file_GetPeerDownloadStats(IBackgroundCopyFile6 *iface, UINT64 *from_origin, UINT64 *from_peers)
+{
+    struct file *file = impl_from_IBackgroundCopyFile6(iface);
+
+    TRACE("%p, %p, %p.\n", iface, from_origin, from_peers);
+
+    if (!from_origin || !from_peers) return E_INVALIDARG;
+    EnterCriticalSection(&file->cs);
+    *from_origin = file->progress.BytesTransferred;
+    LeaveCriticalSection(&file->cs);
+    *from_peers = 0;
+    return S_OK;
+}
+
+static HRESULT WINAPI file_SetProperty(IBackgroundCopyFile6 *iface, BITS_FILE_PROPERTY_ID id, BITS_FILE_PROPERTY_VALUE value)
+{
+    TRACE("%p, %d.\n", iface, id);
+
+    if (id != BITS_FILE_PROPERTY_ID_HTTP_RESPONSE_HEADERS) return BG_E_UNKNOWN_PROPERTY_ID;
+    /* The response headers are what the server sent; the docs do not say they can be set. */
+    return BG_E_READ_ONLY_PROPERTY;
+}
+
+static HRESULT WINAPI file_GetProperty(IBackgroundCopyFile6 *iface, BITS_FILE_PROPERTY_ID id, BITS_FILE_PROPERTY_VALUE *value)
+{
+    TRACE("%p, %d, %p.\n", iface, id, value);
+
+    if (!value) return E_INVALIDARG;
+    if (id != BITS_FILE_PROPERTY_ID_HTTP_RESPONSE_HEADERS) return BG_E_UNKNOWN_PROPERTY_ID;
+    /* Nothing has been received from a server yet. */
+    return return_string(L"", &value->String);
+}
+
+/* Random access needs a job in on-demand mode (Job5 property), which no job can be in yet. */
+static HRESULT WINAPI file_UpdateDownloadPosition(IBackgroundCopyFile6 *iface, UINT64 offset)
+{
+    TRACE("%p, %s.\n", iface, wine_dbgstr_longlong(offset));
+    return BG_E_RANDOM_ACCESS_NOT_SUPPORTED;
+}
+
+static HRESULT WINAPI file_RequestFileRanges(IBackgroundCopyFile6 *iface, DWORD count, const BG_FILE_RANGE ranges[])
+{
+    TRACE("%p, %lu, %p.\n", iface, count, ranges);
+    return BG_E_RANDOM_ACCESS_NOT_SUPPORTED;
+}
+
+static HRESULT WINAPI file_GetFilledFileRanges(IBackgroundCopyFile6 *iface, DWORD *count, BG_FILE_RANGE **ranges)
+{
+    TRACE("%p, %p, %p.\n", iface, count, ranges);
+    return BG_E_RANDOM_ACCESS_NOT_SUPPORTED;
+}
+
+static const IBackgroundCopyFile6Vtbl file_vtbl =
+{
+    file_QueryInterface,
+    file_AddRef,
+    file_Release,
+    file_GetRemoteName,
+    file_GetLocalName,
+    file_GetProgress,
+    file_GetFileRanges,
+    file_SetRemoteName,
+    file_GetTemporaryName,
+    file_SetValidationState,
+    file_GetValidationState,
+    file_IsDownloadedFromPeer,
+    file_GetPeerDownloadStats,
+    file_SetProperty,
+    file_GetProperty,
+    file_UpdateDownloadPosition,
+    file_RequestFileRanges,
+    file_GetFilledFileRanges,
+};
+
+/* Windows keeps the data in a hidden BIT<hex>.tmp next to the destination. */
+static WCHAR *make_temp_name(const WCHAR *local_name)
+{
+    const WCHAR *slash = wcsrchr(local_name, '\\'), *fwd = wcsrchr(local_name, '/');
+    size_t dir_len;
+    WCHAR *name;
+    GUID guid;
+
+    if (fwd > slash) slash = fwd;
+    dir_len = slash ? slash - local_name + 1 : 0;
+    if (!(name = malloc((dir_len + 13) * sizeof(WCHAR)))) return NULL;
+    memcpy(name, local_name, dir_len * sizeof(WCHAR));
+    CoCreateGuid(&guid);
+    swprintf(name + dir_len, 13, L"BIT%04X.tmp", guid.Data1 & 0xffff);
+    return name;
+}
+
+HRESULT file_create(struct job *job, const WCHAR *remote_name, const WCHAR *local_name, struct file **out)
+{
+    struct file *file;
+
+    if (!(file = calloc(1, sizeof(*file)))) return E_OUTOFMEMORY;
+    file->IBackgroundCopyFile6_iface.lpVtbl = &file_vtbl;
+    file->job = job;
+    InitializeCriticalSection(&file->cs);
+    file->progress.BytesTotal = BG_SIZE_UNKNOWN;
+
+    if (!(file->remote_name = strdupW(remote_name)) ||
+        !(file->local_name = strdupW(local_name)) ||
+        !(file->temp_name = make_temp_name(local_name)))
+    {
+        file_destroy(file);
+        return E_OUTOFMEMORY;
+    }
+    *out = file;
+    return S_OK;
+}
+
+void file_discard_temporary(struct file *file)
+{
+    EnterCriticalSection(&file->cs);
+    if (!file->progress.Completed) DeleteFileW(file->temp_name);
+    LeaveCriticalSection(&file->cs);
+}
+
+void file_destroy(struct file *file)
+{
+    free(file->remote_name);
+    free(file->local_name);
+    free(file->temp_name);
+    free(file->ranges);
+    DeleteCriticalSection(&file->cs);
+    free(file);
+}

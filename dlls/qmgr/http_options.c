@@ -1,0 +1,370 @@
+/*
+ * Background Intelligent Transfer Service: IBackgroundCopyJobHttpOptions
+ * .. IBackgroundCopyJobHttpOptions3, a tear-off of the job object holding the
+ * job's HTTP settings.
+ *
+ * Copyright 2026 the qmgr-for-wine authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <stdlib.h>
+
+#include "qmgr_private.h"
+
+#include "wine/debug.h"
+
+WINE_DEFAULT_DEBUG_CHANNEL(qmgr);
+
+#define CERT_HASH_SIZE 20
+
+struct http_options
+{
+    IBackgroundCopyJobHttpOptions3 IBackgroundCopyJobHttpOptions3_iface;
+    IUnknown *outer;
+    struct job *job;
+    CRITICAL_SECTION cs;
+
+    BOOL has_certificate;
+    BG_CERT_STORE_LOCATION store_location;
+    WCHAR *store_name;
+    BYTE cert_hash[CERT_HASH_SIZE];
+    BOOL has_cert_hash;
+    WCHAR *subject_name;
+
+    WCHAR *custom_headers;
+    BOOL headers_write_only;
+    ULONG security_flags;
+    WCHAR *method;  /* NULL: the job type's default */
+    IUnknown *cert_callback;
+};
+
+static inline struct http_options *impl_from_IBackgroundCopyJobHttpOptions3(IBackgroundCopyJobHttpOptions3 *iface)
+{
+    return CONTAINING_RECORD(iface, struct http_options, IBackgroundCopyJobHttpOptions3_iface);
+}
+
+static HRESULT WINAPI http_options_QueryInterface(IBackgroundCopyJobHttpOptions3 *iface, REFIID riid, void **obj)
+{
+    struct http_options *options = impl_from_IBackgroundCopyJobHttpOptions3(iface);
+    return IUnknown_QueryInterface(options->outer, riid, obj);
+}
+
+static ULONG WINAPI http_options_AddRef(IBackgroundCopyJobHttpOptions3 *iface)
+{
+    struct http_options *options = impl_from_IBackgroundCopyJobHttpOptions3(iface);
+    return IUnknown_AddRef(options->outer);
+}
+
+static ULONG WINAPI http_options_Release(IBackgroundCopyJobHttpOptions3 *iface)
+{
+    struct http_options *options = impl_from_IBackgroundCopyJobHttpOptions3(iface);
+    return IUnknown_Release(options->outer);
+}
+
+static void clear_certificate(struct http_options *options)
+{
+    free(options->store_name);
+    free(options->subject_name);
+    options->store_name = options->subject_name = NULL;
+    options->has_certificate = options->has_cert_hash = FALSE;
+}
+
+static HRESULT set_certificate(struct http_options *options, BG_CERT_STORE_LOCATION location,
+                               const WCHAR *store_name, const BYTE *hash, const WCHAR *subject)
+{
+    WCHAR *store = NULL, *subject_copy = NULL;
+    HRESULT hr = S_OK;
+
+    if (location < BG_CERT_STORE_LOCATION_CURRENT_USER || location > BG_CERT_STORE_LOCATION_LOCAL_MACHINE_ENTERPRISE)
+        return E_NOTIMPL;
+    if (!store_name) return RPC_X_NULL_REF_POINTER;
+    if (wcslen(store_name) + 1 > MAX_CERT_STORE_NAME) return BG_E_STRING_TOO_LONG;
+    if (subject && wcslen(subject) + 1 > MAX_CERT_STORE_NAME) return BG_E_STRING_TOO_LONG;
+    if (!(store = strdupW(store_name)) || (subject && !(subject_copy = strdupW(subject))))
+    {
+        free(store);
+        return E_OUTOFMEMORY;
+    }
+
+    if (job_is_final(options->job)) hr = BG_E_INVALID_STATE;
+    EnterCriticalSection(&options->cs);
+    if (SUCCEEDED(hr))
+    {
+        clear_certificate(options);
+        options->has_certificate = TRUE;
+        options->store_location = location;
+        options->store_name = store;
+        options->subject_name = subject_copy;
+        if ((options->has_cert_hash = !!hash)) memcpy(options->cert_hash, hash, CERT_HASH_SIZE);
+        store = subject_copy = NULL;
+    }
+    LeaveCriticalSection(&options->cs);
+    free(store);
+    free(subject_copy);
+    return hr;
+}
+
+static HRESULT WINAPI http_options_SetClientCertificateByID(IBackgroundCopyJobHttpOptions3 *iface,
+        BG_CERT_STORE_LOCATION location, LPCWSTR store_name, BYTE *hash)
+{
+    struct http_options *options = impl_from_IBackgroundCopyJobHttpOptions3(iface);
+
+    TRACE("%p, %d, %s, %p.\n", iface, location, debugstr_w(store_name), hash);
+
+    if (!hash) return RPC_X_NULL_REF_POINTER;
+    return set_certificate(options, location, store_name, hash, NULL);
+}
+
+static HRESULT WINAPI http_options_SetClientCertificateByName(IBackgroundCopyJobHttpOptions3 *iface,
+        BG_CERT_STORE_LOCATION location, LPCWSTR store_name, LPCWSTR subject)
+{
+    struct http_options *options = impl_from_IBackgroundCopyJobHttpOptions3(iface);
+
+    TRACE("%p, %d, %s, %s.\n", iface, location, debugstr_w(store_name), debugstr_w(subject));
+
+    if (!subject) return RPC_X_NULL_REF_POINTER;
+    if (!*subject) return E_INVALIDARG;
+    return set_certificate(options, location, store_name, NULL, subject);
+}
+
+static HRESULT WINAPI http_options_RemoveClientCertificate(IBackgroundCopyJobHttpOptions3 *iface)
+{
+    struct http_options *options = impl_from_IBackgroundCopyJobHttpOptions3(iface);
+    HRESULT hr;
+
+    TRACE("%p.\n", iface);
+
+    if (job_is_final(options->job)) return BG_E_INVALID_STATE;
+    EnterCriticalSection(&options->cs);
+    hr = options->has_certificate ? S_OK : S_FALSE;
+    clear_certificate(options);
+    LeaveCriticalSection(&options->cs);
+    return hr;
+}
+
+static HRESULT WINAPI http_options_GetClientCertificate(IBackgroundCopyJobHttpOptions3 *iface,
+        BG_CERT_STORE_LOCATION *location, LPWSTR *store_name, BYTE **hash, LPWSTR *subject)
+{
+    struct http_options *options = impl_from_IBackgroundCopyJobHttpOptions3(iface);
+    HRESULT hr = S_OK;
+
+    TRACE("%p, %p, %p, %p, %p.\n", iface, location, store_name, hash, subject);
+
+    if (!location || !store_name || !hash || !subject) return RPC_X_NULL_REF_POINTER;
+    *store_name = *subject = NULL;
+    *hash = NULL;
+
+    EnterCriticalSection(&options->cs);
+    /* The documented answer when no certificate is set. */
+    if (!options->has_certificate) hr = RPC_X_BAD_STUB_DATA;
+    else
+    {
+        *location = options->store_location;
+        if (SUCCEEDED(hr = return_string(options->store_name, store_name)) &&
+            SUCCEEDED(hr = return_string(options->subject_name ? options->subject_name : L"", subject)))
+        {
+            if (!(*hash = CoTaskMemAlloc(CERT_HASH_SIZE))) hr = E_OUTOFMEMORY;
+            else if (options->has_cert_hash) memcpy(*hash, options->cert_hash, CERT_HASH_SIZE);
+            else memset(*hash, 0, CERT_HASH_SIZE);
+        }
+    }
+    LeaveCriticalSection(&options->cs);
+
+    if (FAILED(hr))
+    {
+        CoTaskMemFree(*store_name);
+        CoTaskMemFree(*subject);
+        *store_name = *subject = NULL;
+    }
+    return hr;
+}
+
+static HRESULT WINAPI http_options_SetCustomHeaders(IBackgroundCopyJobHttpOptions3 *iface, LPCWSTR headers)
+{
+    struct http_options *options = impl_from_IBackgroundCopyJobHttpOptions3(iface);
+    WCHAR *copy = NULL;
+
+    TRACE("%p, %s.\n", iface, debugstr_w(headers));
+
+    if (headers && wcslen(headers) + 1 > MAX_CUSTOM_HEADERS_LEN) return BG_E_STRING_TOO_LONG;
+    if (headers && !(copy = strdupW(headers))) return E_OUTOFMEMORY;
+    if (job_is_final(options->job))
+    {
+        free(copy);
+        return BG_E_INVALID_STATE;
+    }
+    EnterCriticalSection(&options->cs);
+    free(options->custom_headers);
+    options->custom_headers = copy;
+    LeaveCriticalSection(&options->cs);
+    return S_OK;
+}
+
+static HRESULT WINAPI http_options_GetCustomHeaders(IBackgroundCopyJobHttpOptions3 *iface, LPWSTR *headers)
+{
+    struct http_options *options = impl_from_IBackgroundCopyJobHttpOptions3(iface);
+    HRESULT hr;
+
+    TRACE("%p, %p.\n", iface, headers);
+
+    if (!headers) return RPC_X_NULL_REF_POINTER;
+    *headers = NULL;
+    EnterCriticalSection(&options->cs);
+    /* Write-only headers read as if unreadable; the exact code is not documented. */
+    if (options->headers_write_only) hr = E_ACCESSDENIED;
+    else if (!options->custom_headers) hr = S_FALSE;
+    else hr = return_string(options->custom_headers, headers);
+    LeaveCriticalSection(&options->cs);
+    return hr;
+}
+
+#define ALL_SECURITY_FLAGS (BG_SSL_ENABLE_CRL_CHECK | BG_SSL_IGNORE_CERT_CN_INVALID | BG_SSL_IGNORE_CERT_DATE_INVALID | \
+                            BG_SSL_IGNORE_UNKNOWN_CA | BG_SSL_IGNORE_CERT_WRONG_USAGE | \
+                            BG_HTTP_REDIRECT_POLICY_MASK | BG_HTTP_REDIRECT_POLICY_ALLOW_HTTPS_TO_HTTP)
+
+static HRESULT WINAPI http_options_SetSecurityFlags(IBackgroundCopyJobHttpOptions3 *iface, ULONG flags)
+{
+    struct http_options *options = impl_from_IBackgroundCopyJobHttpOptions3(iface);
+    ULONG redirect = flags & BG_HTTP_REDIRECT_POLICY_MASK;
+
+    TRACE("%p, %#lx.\n", iface, flags);
+
+    if (flags & ~ALL_SECURITY_FLAGS) return E_NOTIMPL;
+    if (redirect != BG_HTTP_REDIRECT_POLICY_ALLOW_SILENT && redirect != BG_HTTP_REDIRECT_POLICY_ALLOW_REPORT &&
+        redirect != BG_HTTP_REDIRECT_POLICY_DISALLOW)
+        return E_NOTIMPL;
+    EnterCriticalSection(&options->cs);
+    options->security_flags = flags;
+    LeaveCriticalSection(&options->cs);
+    return S_OK;
+}
+
+static HRESULT WINAPI http_options_GetSecurityFlags(IBackgroundCopyJobHttpOptions3 *iface, ULONG *flags)
+{
+    struct http_options *options = impl_from_IBackgroundCopyJobHttpOptions3(iface);
+
+    TRACE("%p, %p.\n", iface, flags);
+
+    if (!flags) return RPC_X_NULL_REF_POINTER;
+    EnterCriticalSection(&options->cs);
+    *flags = options->security_flags;
+    LeaveCriticalSection(&options->cs);
+    return S_OK;
+}
+
+static const WCHAR *default_method(struct http_options *options)
+{
+    return job_type(options->job) == BG_JOB_TYPE_DOWNLOAD ? L"GET" : L"BITS_POST";
+}
+
+static HRESULT WINAPI http_options_SetHttpMethod(IBackgroundCopyJobHttpOptions3 *iface, LPCWSTR method)
+{
+    struct http_options *options = impl_from_IBackgroundCopyJobHttpOptions3(iface);
+    WCHAR *copy = NULL;
+
+    TRACE("%p, %s.\n", iface, debugstr_w(method));
+
+    if (!method || !*method) return E_INVALIDARG;
+    if (job_is_final(options->job)) return BG_E_INVALID_STATE;
+    /* Passing the default verb changes nothing. */
+    if (wcscmp(method, default_method(options)) && !(copy = strdupW(method))) return E_OUTOFMEMORY;
+    EnterCriticalSection(&options->cs);
+    free(options->method);
+    options->method = copy;
+    LeaveCriticalSection(&options->cs);
+    return S_OK;
+}
+
+static HRESULT WINAPI http_options_GetHttpMethod(IBackgroundCopyJobHttpOptions3 *iface, LPWSTR *method)
+{
+    struct http_options *options = impl_from_IBackgroundCopyJobHttpOptions3(iface);
+    HRESULT hr;
+
+    TRACE("%p, %p.\n", iface, method);
+
+    if (!method) return E_INVALIDARG;
+    EnterCriticalSection(&options->cs);
+    hr = return_string(options->method ? options->method : default_method(options), method);
+    LeaveCriticalSection(&options->cs);
+    return hr;
+}
+
+static HRESULT WINAPI http_options_SetServerCertificateValidationInterface(IBackgroundCopyJobHttpOptions3 *iface,
+        IUnknown *callback)
+{
+    struct http_options *options = impl_from_IBackgroundCopyJobHttpOptions3(iface);
+    IUnknown *validator = NULL, *old;
+    HRESULT hr;
+
+    TRACE("%p, %p.\n", iface, callback);
+
+    if (callback && FAILED(hr = IUnknown_QueryInterface(callback,
+            &IID_IBackgroundCopyServerCertificateValidationCallback, (void **)&validator)))
+        return E_NOINTERFACE;
+    EnterCriticalSection(&options->cs);
+    old = options->cert_callback;
+    options->cert_callback = validator;
+    LeaveCriticalSection(&options->cs);
+    /* Releasing may call out of the process: never under the lock. */
+    if (old) IUnknown_Release(old);
+    return S_OK;
+}
+
+static HRESULT WINAPI http_options_MakeCustomHeadersWriteOnly(IBackgroundCopyJobHttpOptions3 *iface)
+{
+    struct http_options *options = impl_from_IBackgroundCopyJobHttpOptions3(iface);
+
+    TRACE("%p.\n", iface);
+
+    EnterCriticalSection(&options->cs);
+    options->headers_write_only = TRUE;
+    LeaveCriticalSection(&options->cs);
+    return S_OK;
+}
+
+static const IBackgroundCopyJobHttpOptions3Vtbl http_options_vtbl =
+{
+    http_options_QueryInterface,
+    http_options_AddRef,
+    http_options_Release,
+    http_options_SetClientCertificateByID,
+    http_options_SetClientCertificateByName,
+    http_options_RemoveClientCertificate,
+    http_options_GetClientCertificate,
+    http_options_SetCustomHeaders,
+    http_options_GetCustomHeaders,
+    http_options_SetSecurityFlags,
+    http_options_GetSecurityFlags,
+    http_options_SetHttpMethod,
+    http_options_GetHttpMethod,
+    http_options_SetServerCertificateValidationInterface,
+    http_options_MakeCustomHeadersWriteOnly,
+};
+
+struct http_options *http_options_create(IUnknown *outer, struct job *job)
+{
+    struct http_options *options;
+
+    if (!(options = calloc(1, sizeof(*options)))) return NULL;
+    options->IBackgroundCopyJobHttpOptions3_iface.lpVtbl = &http_options_vtbl;
+    options->outer = outer;
+    options->job = job;
+    InitializeCriticalSection(&options->cs);
+    return options;
+}
+
+void http_options_destroy(struct http_options *options)
+{
+    if (!options) return;
+    clear_certificate(options);
+    free(options->custom_headers);
+    free(options->method);
+    if (options->cert_callback) IUnknown_Release(options->cert_callback);
+    DeleteCriticalSection(&options->cs);
+    free(options);
+}
+
+IBackgroundCopyJobHttpOptions3 *http_options_iface(struct http_options *options)
+{
+    return &options->IBackgroundCopyJobHttpOptions3_iface;
+}

@@ -1,0 +1,1171 @@
+/*
+ * Background Intelligent Transfer Service: the job object
+ * (IBackgroundCopyJob .. IBackgroundCopyJob5).
+ *
+ * Copyright 2026 the qmgr-for-wine authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <stdlib.h>
+
+#include "qmgr_private.h"
+
+#include "wine/debug.h"
+
+WINE_DEFAULT_DEBUG_CHANNEL(qmgr);
+
+struct job
+{
+    IBackgroundCopyJob5 IBackgroundCopyJob5_iface;
+    LONG refcount;
+    CRITICAL_SECTION cs;
+
+    GUID id;
+    BG_JOB_TYPE type;
+    WCHAR *owner;
+    WCHAR *display_name;
+    WCHAR *description;
+    BG_JOB_STATE state;
+    BG_JOB_PRIORITY priority;
+    BG_JOB_TIMES times;
+    ULONG error_count;
+
+    ULONG notify_flags;
+    IUnknown *notify_iface;
+    WCHAR *notify_program;
+    WCHAR *notify_parameters;
+
+    ULONG retry_delay;
+    ULONG no_progress_timeout;
+    ULONG max_download_time;
+    DWORD file_acl_flags;
+    DWORD peer_caching_flags;
+
+    BG_JOB_PROXY_USAGE proxy_usage;
+    WCHAR *proxy_list;
+    WCHAR *proxy_bypass_list;
+
+    WCHAR *reply_file_name;
+
+    struct file **files;
+    ULONG file_count;
+    ULONG file_capacity;
+
+    struct http_options *http_options;
+    struct token_options *token_options;
+};
+
+static inline struct job *impl_from_IBackgroundCopyJob5(IBackgroundCopyJob5 *iface)
+{
+    return CONTAINING_RECORD(iface, struct job, IBackgroundCopyJob5_iface);
+}
+
+IBackgroundCopyJob *job_iface(struct job *job)
+{
+    return (IBackgroundCopyJob *)&job->IBackgroundCopyJob5_iface;
+}
+
+void job_addref(struct job *job)
+{
+    InterlockedIncrement(&job->refcount);
+}
+
+const GUID *job_id(const struct job *job)
+{
+    return &job->id;
+}
+
+BG_JOB_TYPE job_type(struct job *job)
+{
+    return job->type;
+}
+
+BOOL job_owned_by(struct job *job, const WCHAR *sid)
+{
+    return !wcscmp(job->owner, sid);
+}
+
+static BOOL state_is_final(BG_JOB_STATE state)
+{
+    return state == BG_JOB_STATE_CANCELLED || state == BG_JOB_STATE_ACKNOWLEDGED;
+}
+
+BOOL job_is_final(struct job *job)
+{
+    BOOL ret;
+    EnterCriticalSection(&job->cs);
+    ret = state_is_final(job->state);
+    LeaveCriticalSection(&job->cs);
+    return ret;
+}
+
+static void touch(struct job *job)
+{
+    GetSystemTimeAsFileTime(&job->times.ModificationTime);
+}
+
+static void job_destroy(struct job *job)
+{
+    ULONG i;
+
+    TRACE("destroying job %s.\n", debugstr_guid(&job->id));
+
+    for (i = 0; i < job->file_count; i++) file_destroy(job->files[i]);
+    free(job->files);
+    if (job->notify_iface) IUnknown_Release(job->notify_iface);
+    http_options_destroy(job->http_options);
+    token_options_destroy(job->token_options);
+    free(job->owner);
+    free(job->display_name);
+    free(job->description);
+    free(job->notify_program);
+    free(job->notify_parameters);
+    free(job->proxy_list);
+    free(job->proxy_bypass_list);
+    free(job->reply_file_name);
+    DeleteCriticalSection(&job->cs);
+    free(job);
+}
+
+void job_release(struct job *job)
+{
+    if (!InterlockedDecrement(&job->refcount)) job_destroy(job);
+}
+
+/* ---- IUnknown ---- */
+
+static HRESULT WINAPI job_QueryInterface(IBackgroundCopyJob5 *iface, REFIID riid, void **obj)
+{
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+
+    TRACE("%p, %s, %p.\n", iface, debugstr_guid(riid), obj);
+
+    if (IsEqualGUID(riid, &IID_IUnknown) ||
+        IsEqualGUID(riid, &IID_IBackgroundCopyJob) ||
+        IsEqualGUID(riid, &IID_IBackgroundCopyJob2) ||
+        IsEqualGUID(riid, &IID_IBackgroundCopyJob3) ||
+        IsEqualGUID(riid, &IID_IBackgroundCopyJob4) ||
+        IsEqualGUID(riid, &IID_IBackgroundCopyJob5))
+    {
+        *obj = &job->IBackgroundCopyJob5_iface;
+    }
+    else if (IsEqualGUID(riid, &IID_IBackgroundCopyJobHttpOptions) ||
+             IsEqualGUID(riid, &IID_IBackgroundCopyJobHttpOptions2) ||
+             IsEqualGUID(riid, &IID_IBackgroundCopyJobHttpOptions3))
+    {
+        *obj = http_options_iface(job->http_options);
+    }
+    else if (IsEqualGUID(riid, &IID_IBitsTokenOptions))
+    {
+        *obj = token_options_iface(job->token_options);
+    }
+    else
+    {
+        WARN("Unsupported interface %s.\n", debugstr_guid(riid));
+        *obj = NULL;
+        return E_NOINTERFACE;
+    }
+    IUnknown_AddRef((IUnknown *)*obj);
+    return S_OK;
+}
+
+static ULONG WINAPI job_AddRef(IBackgroundCopyJob5 *iface)
+{
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+    ULONG refcount = InterlockedIncrement(&job->refcount);
+
+    TRACE("%p increasing refcount to %lu.\n", job, refcount);
+    return refcount;
+}
+
+static ULONG WINAPI job_Release(IBackgroundCopyJob5 *iface)
+{
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+    ULONG refcount = InterlockedDecrement(&job->refcount);
+
+    TRACE("%p decreasing refcount to %lu.\n", job, refcount);
+    if (!refcount) job_destroy(job);
+    return refcount;
+}
+
+/* ---- files ---- */
+
+HRESULT validate_local_name(const WCHAR *name)
+{
+    size_t len;
+
+    if (!name || !*name) return E_INVALIDARG;
+    len = wcslen(name);
+    if (len >= MAX_PATH && wcsncmp(name, L"\\\\?\\", 4)) return E_INVALIDARG;
+    /* A full path: drive letter and root, or a UNC name. */
+    if (len >= 3 && iswalpha(name[0]) && name[1] == ':' && (name[2] == '\\' || name[2] == '/')) return S_OK;
+    if (len >= 3 && name[0] == '\\' && name[1] == '\\' && name[2] && name[2] != '\\') return S_OK;
+    return E_INVALIDARG;
+}
+
+HRESULT validate_remote_name(const WCHAR *name, BG_JOB_TYPE type)
+{
+    if (!name || !*name) return E_INVALIDARG;
+    if (wcslen(name) > MAX_URL_LEN) return E_INVALIDARG;
+    if (!_wcsnicmp(name, L"http://", 7) || !_wcsnicmp(name, L"https://", 8))
+        return name[wcsspn(name, L"htpsHTPS")] == ':' && name[wcscspn(name, L":") + 3] ? S_OK : E_INVALIDARG;
+    /* SMB sources: UNC names, file URLs and full local paths; upload-reply needs HTTP. */
+    if (!_wcsnicmp(name, L"file://", 7) || SUCCEEDED(validate_local_name(name)))
+        return type == BG_JOB_TYPE_UPLOAD_REPLY ? E_INVALIDARG : S_OK;
+    /* The reference pages give E_INVALIDARG for an unsupported protocol. */
+    return E_INVALIDARG;
+}
+
+static HRESULT grow_files(struct job *job, ULONG extra)
+{
+    ULONG capacity;
+    struct file **files;
+
+    if (job->file_count + extra <= job->file_capacity) return S_OK;
+    capacity = max(job->file_count + extra, job->file_capacity ? job->file_capacity * 2 : 4);
+    if (!(files = realloc(job->files, capacity * sizeof(*files)))) return E_OUTOFMEMORY;
+    job->files = files;
+    job->file_capacity = capacity;
+    return S_OK;
+}
+
+/* Adds files all or nothing; ranges apply when a single file is added with ranges. */
+static HRESULT add_files(struct job *job, ULONG count, const BG_FILE_INFO *infos,
+                         DWORD range_count, const BG_FILE_RANGE *ranges)
+{
+    struct file **created;
+    HRESULT hr = S_OK;
+    ULONG i;
+
+    if (!count || !infos) return E_INVALIDARG;
+    for (i = 0; i < count; i++)
+    {
+        if (FAILED(hr = validate_remote_name(infos[i].RemoteName, job->type))) return hr;
+        if (FAILED(hr = validate_local_name(infos[i].LocalName))) return hr;
+    }
+    if (!(created = calloc(count, sizeof(*created)))) return E_OUTOFMEMORY;
+
+    EnterCriticalSection(&job->cs);
+    if (state_is_final(job->state)) hr = BG_E_INVALID_STATE;
+    else if (job->type != BG_JOB_TYPE_DOWNLOAD && job->file_count + count > 1) hr = BG_E_TOO_MANY_FILES;
+    else hr = grow_files(job, count);
+
+    for (i = 0; SUCCEEDED(hr) && i < count; i++)
+    {
+        hr = file_create(job, infos[i].RemoteName, infos[i].LocalName, &created[i]);
+        if (SUCCEEDED(hr) && ranges) hr = file_set_ranges(created[i], range_count, ranges);
+    }
+    if (SUCCEEDED(hr))
+    {
+        for (i = 0; i < count; i++) job->files[job->file_count++] = created[i];
+        touch(job);
+    }
+    else
+    {
+        for (i = 0; i < count; i++) if (created[i]) file_destroy(created[i]);
+    }
+    LeaveCriticalSection(&job->cs);
+
+    free(created);
+    return hr;
+}
+
+static HRESULT WINAPI job_AddFileSet(IBackgroundCopyJob5 *iface, ULONG count, BG_FILE_INFO *files)
+{
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+
+    TRACE("%p, %lu, %p.\n", iface, count, files);
+
+    return add_files(job, count, files, 0, NULL);
+}
+
+static HRESULT WINAPI job_AddFile(IBackgroundCopyJob5 *iface, LPCWSTR remote_name, LPCWSTR local_name)
+{
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+    BG_FILE_INFO info;
+
+    TRACE("%p, %s, %s.\n", iface, debugstr_w(remote_name), debugstr_w(local_name));
+
+    info.RemoteName = (WCHAR *)remote_name;
+    info.LocalName = (WCHAR *)local_name;
+    return add_files(job, 1, &info, 0, NULL);
+}
+
+static HRESULT WINAPI job_EnumFiles(IBackgroundCopyJob5 *iface, IEnumBackgroundCopyFiles **ret)
+{
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+    HRESULT hr;
+
+    TRACE("%p, %p.\n", iface, ret);
+
+    if (!ret) return E_INVALIDARG;
+    EnterCriticalSection(&job->cs);
+    hr = enum_files_create(job->files, job->file_count, ret);
+    LeaveCriticalSection(&job->cs);
+    return hr;
+}
+
+/* ---- state changes ---- */
+
+static HRESULT WINAPI job_Suspend(IBackgroundCopyJob5 *iface)
+{
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+    HRESULT hr = S_OK;
+
+    TRACE("%p.\n", iface);
+
+    EnterCriticalSection(&job->cs);
+    if (state_is_final(job->state)) hr = BG_E_INVALID_STATE;
+    else if (job->state != BG_JOB_STATE_SUSPENDED)
+    {
+        job->state = BG_JOB_STATE_SUSPENDED;
+        touch(job);
+    }
+    LeaveCriticalSection(&job->cs);
+    return hr;
+}
+
+static HRESULT WINAPI job_Resume(IBackgroundCopyJob5 *iface)
+{
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+    HRESULT hr = S_OK;
+
+    TRACE("%p.\n", iface);
+
+    EnterCriticalSection(&job->cs);
+    if (state_is_final(job->state)) hr = BG_E_INVALID_STATE;
+    else if (!job->file_count) hr = BG_E_EMPTY;
+    else switch (job->state)
+    {
+    case BG_JOB_STATE_SUSPENDED:
+    case BG_JOB_STATE_ERROR:
+    case BG_JOB_STATE_TRANSIENT_ERROR:
+        job->state = BG_JOB_STATE_QUEUED;
+        touch(job);
+        break;
+    default:
+        /* Already active, or transferred with nothing new to fetch. */
+        break;
+    }
+    LeaveCriticalSection(&job->cs);
+    return hr;
+}
+
+static HRESULT WINAPI job_Cancel(IBackgroundCopyJob5 *iface)
+{
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+    HRESULT hr = S_OK;
+    ULONG i;
+
+    TRACE("%p.\n", iface);
+
+    EnterCriticalSection(&job->cs);
+    if (state_is_final(job->state)) hr = BG_E_INVALID_STATE;
+    else
+    {
+        for (i = 0; i < job->file_count; i++) file_discard_temporary(job->files[i]);
+        job->state = BG_JOB_STATE_CANCELLED;
+        touch(job);
+    }
+    LeaveCriticalSection(&job->cs);
+
+    if (hr == S_OK) manager_forget_job(job);
+    return hr;
+}
+
+static HRESULT WINAPI job_Complete(IBackgroundCopyJob5 *iface)
+{
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+    HRESULT hr = S_OK;
+    BG_FILE_PROGRESS progress;
+    ULONG i;
+
+    TRACE("%p.\n", iface);
+
+    EnterCriticalSection(&job->cs);
+    if (state_is_final(job->state)) hr = BG_E_INVALID_STATE;
+    else if (job->type != BG_JOB_TYPE_DOWNLOAD && job->state != BG_JOB_STATE_TRANSFERRED) hr = BG_E_INVALID_STATE;
+    else
+    {
+        /* Without a finished transfer, only completed files are kept. */
+        for (i = 0; i < job->file_count; i++)
+        {
+            file_get_progress(job->files[i], &progress);
+            if (!progress.Completed)
+            {
+                file_discard_temporary(job->files[i]);
+                hr = BG_S_PARTIAL_COMPLETE;
+            }
+        }
+        job->state = BG_JOB_STATE_ACKNOWLEDGED;
+        touch(job);
+    }
+    LeaveCriticalSection(&job->cs);
+
+    if (SUCCEEDED(hr)) manager_forget_job(job);
+    return hr;
+}
+
+/* ---- identity and progress ---- */
+
+static HRESULT WINAPI job_GetId(IBackgroundCopyJob5 *iface, GUID *id)
+{
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+
+    TRACE("%p, %p.\n", iface, id);
+
+    if (!id) return E_INVALIDARG;
+    *id = job->id;
+    return S_OK;
+}
+
+static HRESULT WINAPI job_GetType(IBackgroundCopyJob5 *iface, BG_JOB_TYPE *type)
+{
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+
+    TRACE("%p, %p.\n", iface, type);
+
+    if (!type) return E_INVALIDARG;
+    *type = job->type;
+    return S_OK;
+}
+
+static HRESULT WINAPI job_GetProgress(IBackgroundCopyJob5 *iface, BG_JOB_PROGRESS *ret)
+{
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+    BG_FILE_PROGRESS file;
+    ULONG i;
+
+    TRACE("%p, %p.\n", iface, ret);
+
+    if (!ret) return E_INVALIDARG;
+    memset(ret, 0, sizeof(*ret));
+
+    EnterCriticalSection(&job->cs);
+    ret->FilesTotal = job->file_count;
+    for (i = 0; i < job->file_count; i++)
+    {
+        file_get_progress(job->files[i], &file);
+        if (file.BytesTotal == BG_SIZE_UNKNOWN) ret->BytesTotal = BG_SIZE_UNKNOWN;
+        else if (ret->BytesTotal != BG_SIZE_UNKNOWN) ret->BytesTotal += file.BytesTotal;
+        ret->BytesTransferred += file.BytesTransferred;
+        if (file.Completed) ret->FilesTransferred++;
+    }
+    LeaveCriticalSection(&job->cs);
+    return S_OK;
+}
+
+static HRESULT WINAPI job_GetTimes(IBackgroundCopyJob5 *iface, BG_JOB_TIMES *times)
+{
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+
+    TRACE("%p, %p.\n", iface, times);
+
+    if (!times) return E_INVALIDARG;
+    EnterCriticalSection(&job->cs);
+    *times = job->times;
+    LeaveCriticalSection(&job->cs);
+    return S_OK;
+}
+
+static HRESULT WINAPI job_GetState(IBackgroundCopyJob5 *iface, BG_JOB_STATE *state)
+{
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+
+    TRACE("%p, %p.\n", iface, state);
+
+    if (!state) return E_INVALIDARG;
+    EnterCriticalSection(&job->cs);
+    *state = job->state;
+    LeaveCriticalSection(&job->cs);
+    return S_OK;
+}
+
+static HRESULT WINAPI job_GetError(IBackgroundCopyJob5 *iface, IBackgroundCopyError **error)
+{
+    TRACE("%p, %p.\n", iface, error);
+
+    if (!error) return E_INVALIDARG;
+    *error = NULL;
+    /* No transfer has run yet, so no job has error information to give. */
+    return BG_E_ERROR_INFORMATION_UNAVAILABLE;
+}
+
+static HRESULT WINAPI job_GetOwner(IBackgroundCopyJob5 *iface, LPWSTR *owner)
+{
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+
+    TRACE("%p, %p.\n", iface, owner);
+
+    if (!owner) return E_INVALIDARG;
+    return return_string(job->owner, owner);
+}
+
+/* ---- simple properties ---- */
+
+/* Stores a copy of a string property unless the job is final. */
+static HRESULT set_string_property(struct job *job, WCHAR **field, const WCHAR *value)
+{
+    HRESULT hr = S_OK;
+    WCHAR *copy = NULL;
+
+    if (value && !(copy = strdupW(value))) return E_OUTOFMEMORY;
+    EnterCriticalSection(&job->cs);
+    if (state_is_final(job->state)) hr = BG_E_INVALID_STATE;
+    else
+    {
+        free(*field);
+        *field = copy;
+        copy = NULL;
+        touch(job);
+    }
+    LeaveCriticalSection(&job->cs);
+    free(copy);
+    return hr;
+}
+
+static HRESULT get_string_property(struct job *job, WCHAR *const *field, WCHAR **ret)
+{
+    HRESULT hr;
+
+    EnterCriticalSection(&job->cs);
+    hr = return_string(*field ? *field : L"", ret);
+    LeaveCriticalSection(&job->cs);
+    return hr;
+}
+
+static HRESULT WINAPI job_SetDisplayName(IBackgroundCopyJob5 *iface, LPCWSTR name)
+{
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+
+    TRACE("%p, %s.\n", iface, debugstr_w(name));
+
+    /* The page lists a too-long name under E_INVALIDARG as CreateJob does. */
+    if (!name || wcslen(name) > MAX_DISPLAY_NAME_LEN) return E_INVALIDARG;
+    return set_string_property(job, &job->display_name, name);
+}
+
+static HRESULT WINAPI job_GetDisplayName(IBackgroundCopyJob5 *iface, LPWSTR *name)
+{
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+
+    TRACE("%p, %p.\n", iface, name);
+
+    if (!name) return E_INVALIDARG;
+    return get_string_property(job, &job->display_name, name);
+}
+
+static HRESULT WINAPI job_SetDescription(IBackgroundCopyJob5 *iface, LPCWSTR description)
+{
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+
+    TRACE("%p, %s.\n", iface, debugstr_w(description));
+
+    if (!description) return E_INVALIDARG;
+    if (wcslen(description) > MAX_DESCRIPTION_LEN) return BG_E_STRING_TOO_LONG;
+    return set_string_property(job, &job->description, description);
+}
+
+static HRESULT WINAPI job_GetDescription(IBackgroundCopyJob5 *iface, LPWSTR *description)
+{
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+
+    TRACE("%p, %p.\n", iface, description);
+
+    if (!description) return E_INVALIDARG;
+    return get_string_property(job, &job->description, description);
+}
+
+/* Stores a ULONG property unless the job is final. */
+static HRESULT set_ulong_property(struct job *job, ULONG *field, ULONG value)
+{
+    HRESULT hr = S_OK;
+
+    EnterCriticalSection(&job->cs);
+    if (state_is_final(job->state)) hr = BG_E_INVALID_STATE;
+    else
+    {
+        *field = value;
+        touch(job);
+    }
+    LeaveCriticalSection(&job->cs);
+    return hr;
+}
+
+static HRESULT get_ulong_property(struct job *job, const ULONG *field, ULONG *ret)
+{
+    if (!ret) return E_INVALIDARG;
+    EnterCriticalSection(&job->cs);
+    *ret = *field;
+    LeaveCriticalSection(&job->cs);
+    return S_OK;
+}
+
+static HRESULT WINAPI job_SetPriority(IBackgroundCopyJob5 *iface, BG_JOB_PRIORITY priority)
+{
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+
+    TRACE("%p, %d.\n", iface, priority);
+
+    /* The documented answer to a value outside the enumeration. */
+    if (priority < BG_JOB_PRIORITY_FOREGROUND || priority > BG_JOB_PRIORITY_LOW) return E_NOTIMPL;
+    return set_ulong_property(job, (ULONG *)&job->priority, priority);
+}
+
+static HRESULT WINAPI job_GetPriority(IBackgroundCopyJob5 *iface, BG_JOB_PRIORITY *priority)
+{
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+
+    TRACE("%p, %p.\n", iface, priority);
+
+    return get_ulong_property(job, (ULONG *)&job->priority, (ULONG *)priority);
+}
+
+#define ALL_NOTIFY_FLAGS (BG_NOTIFY_JOB_TRANSFERRED | BG_NOTIFY_JOB_ERROR | BG_NOTIFY_DISABLE | \
+                          BG_NOTIFY_JOB_MODIFICATION | BG_NOTIFY_FILE_TRANSFERRED | \
+                          BG_NOTIFY_FILE_RANGES_TRANSFERRED)
+
+static HRESULT WINAPI job_SetNotifyFlags(IBackgroundCopyJob5 *iface, ULONG flags)
+{
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+
+    TRACE("%p, %#lx.\n", iface, flags);
+
+    /* The documented answer to unknown flags. */
+    if (flags & ~ALL_NOTIFY_FLAGS) return E_NOTIMPL;
+    return set_ulong_property(job, &job->notify_flags, flags);
+}
+
+static HRESULT WINAPI job_GetNotifyFlags(IBackgroundCopyJob5 *iface, ULONG *flags)
+{
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+
+    TRACE("%p, %p.\n", iface, flags);
+
+    return get_ulong_property(job, &job->notify_flags, flags);
+}
+
+static HRESULT WINAPI job_SetNotifyInterface(IBackgroundCopyJob5 *iface, IUnknown *callback)
+{
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+    IUnknown *old = NULL;
+    HRESULT hr = S_OK;
+
+    TRACE("%p, %p.\n", iface, callback);
+
+    EnterCriticalSection(&job->cs);
+    if (state_is_final(job->state)) hr = BG_E_INVALID_STATE;
+    else
+    {
+        old = job->notify_iface;
+        if ((job->notify_iface = callback)) IUnknown_AddRef(callback);
+    }
+    LeaveCriticalSection(&job->cs);
+    /* Releasing may call out of the process: never under the job lock. */
+    if (old) IUnknown_Release(old);
+    return hr;
+}
+
+static HRESULT WINAPI job_GetNotifyInterface(IBackgroundCopyJob5 *iface, IUnknown **callback)
+{
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+
+    TRACE("%p, %p.\n", iface, callback);
+
+    if (!callback) return E_INVALIDARG;
+    EnterCriticalSection(&job->cs);
+    if ((*callback = job->notify_iface)) IUnknown_AddRef(*callback);
+    LeaveCriticalSection(&job->cs);
+    return S_OK;
+}
+
+static HRESULT WINAPI job_SetMinimumRetryDelay(IBackgroundCopyJob5 *iface, ULONG seconds)
+{
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+
+    TRACE("%p, %lu.\n", iface, seconds);
+
+    return set_ulong_property(job, &job->retry_delay, max(seconds, MIN_RETRY_DELAY));
+}
+
+static HRESULT WINAPI job_GetMinimumRetryDelay(IBackgroundCopyJob5 *iface, ULONG *seconds)
+{
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+
+    TRACE("%p, %p.\n", iface, seconds);
+
+    return get_ulong_property(job, &job->retry_delay, seconds);
+}
+
+static HRESULT WINAPI job_SetNoProgressTimeout(IBackgroundCopyJob5 *iface, ULONG seconds)
+{
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+
+    TRACE("%p, %lu.\n", iface, seconds);
+
+    return set_ulong_property(job, &job->no_progress_timeout, seconds);
+}
+
+static HRESULT WINAPI job_GetNoProgressTimeout(IBackgroundCopyJob5 *iface, ULONG *seconds)
+{
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+
+    TRACE("%p, %p.\n", iface, seconds);
+
+    return get_ulong_property(job, &job->no_progress_timeout, seconds);
+}
+
+static HRESULT WINAPI job_GetErrorCount(IBackgroundCopyJob5 *iface, ULONG *errors)
+{
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+
+    TRACE("%p, %p.\n", iface, errors);
+
+    return get_ulong_property(job, &job->error_count, errors);
+}
+
+static HRESULT WINAPI job_SetProxySettings(IBackgroundCopyJob5 *iface, BG_JOB_PROXY_USAGE usage,
+                                           const WCHAR *proxy_list, const WCHAR *bypass_list)
+{
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+    WCHAR *list = NULL, *bypass = NULL;
+    HRESULT hr = S_OK;
+
+    TRACE("%p, %d, %s, %s.\n", iface, usage, debugstr_w(proxy_list), debugstr_w(bypass_list));
+
+    if (usage < BG_JOB_PROXY_USAGE_PRECONFIG || usage > BG_JOB_PROXY_USAGE_AUTODETECT) return E_NOTIMPL;
+    if (usage == BG_JOB_PROXY_USAGE_OVERRIDE)
+    {
+        if (!proxy_list) return E_INVALIDARG;
+        if (wcslen(proxy_list) > MAX_PROXY_LIST_LEN) return BG_E_PROXY_LIST_TOO_LARGE;
+        if (bypass_list && wcslen(bypass_list) > MAX_PROXY_LIST_LEN) return BG_E_PROXY_BYPASS_LIST_TOO_LARGE;
+        if (!(list = strdupW(proxy_list)) || (bypass_list && !(bypass = strdupW(bypass_list))))
+        {
+            free(list);
+            return E_OUTOFMEMORY;
+        }
+    }
+    /* The lists must be NULL for the other usages; the docs give no code, E_INVALIDARG fits. */
+    else if (proxy_list || bypass_list) return E_INVALIDARG;
+
+    EnterCriticalSection(&job->cs);
+    if (state_is_final(job->state)) hr = BG_E_INVALID_STATE;
+    else
+    {
+        job->proxy_usage = usage;
+        free(job->proxy_list);
+        free(job->proxy_bypass_list);
+        job->proxy_list = list;
+        job->proxy_bypass_list = bypass;
+        list = bypass = NULL;
+        touch(job);
+    }
+    LeaveCriticalSection(&job->cs);
+    free(list);
+    free(bypass);
+    return hr;
+}
+
+static HRESULT WINAPI job_GetProxySettings(IBackgroundCopyJob5 *iface, BG_JOB_PROXY_USAGE *usage,
+                                           LPWSTR *proxy_list, LPWSTR *bypass_list)
+{
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+    HRESULT hr = S_OK;
+
+    TRACE("%p, %p, %p, %p.\n", iface, usage, proxy_list, bypass_list);
+
+    if (!usage || !proxy_list || !bypass_list) return E_INVALIDARG;
+    *proxy_list = *bypass_list = NULL;
+
+    EnterCriticalSection(&job->cs);
+    *usage = job->proxy_usage;
+    if (job->proxy_list) hr = return_string(job->proxy_list, proxy_list);
+    if (SUCCEEDED(hr) && job->proxy_bypass_list) hr = return_string(job->proxy_bypass_list, bypass_list);
+    LeaveCriticalSection(&job->cs);
+
+    if (FAILED(hr))
+    {
+        CoTaskMemFree(*proxy_list);
+        *proxy_list = NULL;
+    }
+    return hr;
+}
+
+static HRESULT WINAPI job_TakeOwnership(IBackgroundCopyJob5 *iface)
+{
+    FIXME("%p: ownership transfer comes with the identity work.\n", iface);
+    return E_NOTIMPL;
+}
+
+/* ---- IBackgroundCopyJob2 ---- */
+
+static HRESULT WINAPI job_SetNotifyCmdLine(IBackgroundCopyJob5 *iface, LPCWSTR program, LPCWSTR parameters)
+{
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+    WCHAR *prog = NULL, *params = NULL;
+    HRESULT hr = S_OK;
+
+    TRACE("%p, %s, %s.\n", iface, debugstr_w(program), debugstr_w(parameters));
+
+    /* Parameters without a program cannot be run; the docs give no code. */
+    if (!program && parameters) return E_INVALIDARG;
+    if (program && wcslen(program) >= MAX_PATH) return BG_E_STRING_TOO_LONG;
+    if (parameters && wcslen(parameters) > MAX_CMDLINE_PARAMS_LEN) return BG_E_STRING_TOO_LONG;
+    if ((program && !(prog = strdupW(program))) || (parameters && !(params = strdupW(parameters))))
+    {
+        free(prog);
+        return E_OUTOFMEMORY;
+    }
+
+    EnterCriticalSection(&job->cs);
+    if (state_is_final(job->state)) hr = BG_E_INVALID_STATE;
+    else
+    {
+        free(job->notify_program);
+        free(job->notify_parameters);
+        job->notify_program = prog;
+        job->notify_parameters = params;
+        prog = params = NULL;
+        touch(job);
+    }
+    LeaveCriticalSection(&job->cs);
+    free(prog);
+    free(params);
+    return hr;
+}
+
+static HRESULT WINAPI job_GetNotifyCmdLine(IBackgroundCopyJob5 *iface, LPWSTR *program, LPWSTR *parameters)
+{
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+    HRESULT hr;
+
+    TRACE("%p, %p, %p.\n", iface, program, parameters);
+
+    if (!program || !parameters) return E_INVALIDARG;
+    *program = *parameters = NULL;
+    /* Never set: both are empty strings, not NULL. */
+    hr = get_string_property(job, &job->notify_program, program);
+    if (SUCCEEDED(hr) && FAILED(hr = get_string_property(job, &job->notify_parameters, parameters)))
+    {
+        CoTaskMemFree(*program);
+        *program = NULL;
+    }
+    return hr;
+}
+
+static HRESULT WINAPI job_GetReplyProgress(IBackgroundCopyJob5 *iface, BG_JOB_REPLY_PROGRESS *progress)
+{
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+
+    TRACE("%p, %p.\n", iface, progress);
+
+    if (job->type != BG_JOB_TYPE_UPLOAD_REPLY) return E_NOTIMPL;
+    if (!progress) return E_INVALIDARG;
+    /* The reply starts after the upload, which the transfer engine adds. */
+    progress->BytesTotal = BG_SIZE_UNKNOWN;
+    progress->BytesTransferred = 0;
+    return S_OK;
+}
+
+static HRESULT WINAPI job_GetReplyData(IBackgroundCopyJob5 *iface, byte **buffer, UINT64 *length)
+{
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+    HRESULT hr = S_OK;
+
+    TRACE("%p, %p, %p.\n", iface, buffer, length);
+
+    if (job->type != BG_JOB_TYPE_UPLOAD_REPLY) return E_NOTIMPL;
+    if (!buffer) return E_INVALIDARG;
+    *buffer = NULL;
+    if (length) *length = 0;
+    EnterCriticalSection(&job->cs);
+    if (job->state != BG_JOB_STATE_TRANSFERRED && job->state != BG_JOB_STATE_ACKNOWLEDGED)
+        hr = BG_E_INVALID_STATE;
+    LeaveCriticalSection(&job->cs);
+    return hr;
+}
+
+static HRESULT WINAPI job_SetReplyFileName(IBackgroundCopyJob5 *iface, LPCWSTR filename)
+{
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+
+    TRACE("%p, %s.\n", iface, debugstr_w(filename));
+
+    if (job->type != BG_JOB_TYPE_UPLOAD_REPLY) return E_NOTIMPL;
+    if (filename && *filename && FAILED(validate_local_name(filename))) return E_INVALIDARG;
+    return set_string_property(job, &job->reply_file_name, filename && *filename ? filename : NULL);
+}
+
+static HRESULT WINAPI job_GetReplyFileName(IBackgroundCopyJob5 *iface, LPWSTR *filename)
+{
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+    HRESULT hr = S_OK;
+
+    TRACE("%p, %p.\n", iface, filename);
+
+    if (job->type != BG_JOB_TYPE_UPLOAD_REPLY) return E_NOTIMPL;
+    if (!filename) return E_INVALIDARG;
+    *filename = NULL;
+    EnterCriticalSection(&job->cs);
+    if (job->reply_file_name) hr = return_string(job->reply_file_name, filename);
+    LeaveCriticalSection(&job->cs);
+    return hr;
+}
+
+static HRESULT WINAPI job_SetCredentials(IBackgroundCopyJob5 *iface, BG_AUTH_CREDENTIALS *credentials)
+{
+    FIXME("%p, %p: credentials come with the transfer engine.\n", iface, credentials);
+    return E_NOTIMPL;
+}
+
+static HRESULT WINAPI job_RemoveCredentials(IBackgroundCopyJob5 *iface, BG_AUTH_TARGET target, BG_AUTH_SCHEME scheme)
+{
+    FIXME("%p, %d, %d: credentials come with the transfer engine.\n", iface, target, scheme);
+    return E_NOTIMPL;
+}
+
+/* ---- IBackgroundCopyJob3 ---- */
+
+static HRESULT WINAPI job_ReplaceRemotePrefix(IBackgroundCopyJob5 *iface, LPCWSTR old_prefix, LPCWSTR new_prefix)
+{
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+    HRESULT hr = S_FALSE;
+    BOOL changed = FALSE;
+    ULONG i;
+
+    TRACE("%p, %s, %s.\n", iface, debugstr_w(old_prefix), debugstr_w(new_prefix));
+
+    if (job->type != BG_JOB_TYPE_DOWNLOAD) return E_NOTIMPL;
+    if (!old_prefix || !new_prefix || !*old_prefix || !*new_prefix) return E_INVALIDARG;
+
+    EnterCriticalSection(&job->cs);
+    if (state_is_final(job->state)) hr = BG_E_INVALID_STATE;
+    for (i = 0; hr == S_FALSE && i < job->file_count; i++)
+    {
+        HRESULT file_hr = S_OK;
+        if (file_replace_remote_prefix(job->files[i], old_prefix, new_prefix, &file_hr)) changed = TRUE;
+        if (FAILED(file_hr)) hr = file_hr;
+    }
+    if (hr == S_FALSE && changed)
+    {
+        hr = S_OK;
+        touch(job);
+    }
+    LeaveCriticalSection(&job->cs);
+    return hr;
+}
+
+static HRESULT WINAPI job_AddFileWithRanges(IBackgroundCopyJob5 *iface, LPCWSTR remote_name, LPCWSTR local_name,
+                                            DWORD range_count, BG_FILE_RANGE ranges[])
+{
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+    BG_FILE_INFO info;
+
+    TRACE("%p, %s, %s, %lu, %p.\n", iface, debugstr_w(remote_name), debugstr_w(local_name), range_count, ranges);
+
+    if (job->type != BG_JOB_TYPE_DOWNLOAD) return E_NOTIMPL;
+    if (!range_count || !ranges) return E_INVALIDARG;
+    info.RemoteName = (WCHAR *)remote_name;
+    info.LocalName = (WCHAR *)local_name;
+    return add_files(job, 1, &info, range_count, ranges);
+}
+
+static HRESULT WINAPI job_SetFileACLFlags(IBackgroundCopyJob5 *iface, DWORD flags)
+{
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+    HRESULT hr = S_OK;
+
+    TRACE("%p, %#lx.\n", iface, flags);
+
+    if (flags & ~BG_COPY_FILE_ALL) return E_INVALIDARG;
+    EnterCriticalSection(&job->cs);
+    if (job->state >= BG_JOB_STATE_TRANSFERRED) hr = BG_E_INVALID_STATE;
+    else
+    {
+        job->file_acl_flags = flags;
+        touch(job);
+    }
+    LeaveCriticalSection(&job->cs);
+    return hr;
+}
+
+static HRESULT WINAPI job_GetFileACLFlags(IBackgroundCopyJob5 *iface, DWORD *flags)
+{
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+
+    TRACE("%p, %p.\n", iface, flags);
+
+    return get_ulong_property(job, &job->file_acl_flags, flags);
+}
+
+/* ---- IBackgroundCopyJob4 ---- */
+
+#define ALL_PEER_CACHING_FLAGS (BG_JOB_ENABLE_PEERCACHING_CLIENT | BG_JOB_ENABLE_PEERCACHING_SERVER | \
+                                BG_JOB_DISABLE_BRANCH_CACHE)
+
+static HRESULT WINAPI job_SetPeerCachingFlags(IBackgroundCopyJob5 *iface, DWORD flags)
+{
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+
+    TRACE("%p, %#lx.\n", iface, flags);
+
+    if (flags & ~ALL_PEER_CACHING_FLAGS) return E_INVALIDARG;
+    return set_ulong_property(job, &job->peer_caching_flags, flags);
+}
+
+static HRESULT WINAPI job_GetPeerCachingFlags(IBackgroundCopyJob5 *iface, DWORD *flags)
+{
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+
+    TRACE("%p, %p.\n", iface, flags);
+
+    return get_ulong_property(job, &job->peer_caching_flags, flags);
+}
+
+static HRESULT WINAPI job_GetOwnerIntegrityLevel(IBackgroundCopyJob5 *iface, ULONG *level)
+{
+    TRACE("%p, %p.\n", iface, level);
+
+    if (!level) return E_INVALIDARG;
+    /* Wine tokens carry no integrity label: every owner runs at the high level of an administrator. */
+    *level = SECURITY_MANDATORY_HIGH_RID;
+    return S_OK;
+}
+
+static HRESULT WINAPI job_GetOwnerElevationState(IBackgroundCopyJob5 *iface, BOOL *elevated)
+{
+    TRACE("%p, %p.\n", iface, elevated);
+
+    if (!elevated) return E_INVALIDARG;
+    FIXME("%p: elevation is taken from the owner token with the identity work.\n", iface);
+    return E_NOTIMPL;
+}
+
+static HRESULT WINAPI job_SetMaximumDownloadTime(IBackgroundCopyJob5 *iface, ULONG seconds)
+{
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+
+    TRACE("%p, %lu.\n", iface, seconds);
+
+    return set_ulong_property(job, &job->max_download_time, seconds);
+}
+
+static HRESULT WINAPI job_GetMaximumDownloadTime(IBackgroundCopyJob5 *iface, ULONG *seconds)
+{
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+
+    TRACE("%p, %p.\n", iface, seconds);
+
+    return get_ulong_property(job, &job->max_download_time, seconds);
+}
+
+/* ---- IBackgroundCopyJob5 ---- */
+
+static HRESULT WINAPI job_SetProperty(IBackgroundCopyJob5 *iface, BITS_JOB_PROPERTY_ID id, BITS_JOB_PROPERTY_VALUE value)
+{
+    FIXME("%p, %d: job properties come with the transfer engine.\n", iface, id);
+    return E_NOTIMPL;
+}
+
+static HRESULT WINAPI job_GetProperty(IBackgroundCopyJob5 *iface, BITS_JOB_PROPERTY_ID id, BITS_JOB_PROPERTY_VALUE *value)
+{
+    FIXME("%p, %d, %p: job properties come with the transfer engine.\n", iface, id, value);
+    return E_NOTIMPL;
+}
+
+static const IBackgroundCopyJob5Vtbl job_vtbl =
+{
+    job_QueryInterface,
+    job_AddRef,
+    job_Release,
+    job_AddFileSet,
+    job_AddFile,
+    job_EnumFiles,
+    job_Suspend,
+    job_Resume,
+    job_Cancel,
+    job_Complete,
+    job_GetId,
+    job_GetType,
+    job_GetProgress,
+    job_GetTimes,
+    job_GetState,
+    job_GetError,
+    job_GetOwner,
+    job_SetDisplayName,
+    job_GetDisplayName,
+    job_SetDescription,
+    job_GetDescription,
+    job_SetPriority,
+    job_GetPriority,
+    job_SetNotifyFlags,
+    job_GetNotifyFlags,
+    job_SetNotifyInterface,
+    job_GetNotifyInterface,
+    job_SetMinimumRetryDelay,
+    job_GetMinimumRetryDelay,
+    job_SetNoProgressTimeout,
+    job_GetNoProgressTimeout,
+    job_GetErrorCount,
+    job_SetProxySettings,
+    job_GetProxySettings,
+    job_TakeOwnership,
+    job_SetNotifyCmdLine,
+    job_GetNotifyCmdLine,
+    job_GetReplyProgress,
+    job_GetReplyData,
+    job_SetReplyFileName,
+    job_GetReplyFileName,
+    job_SetCredentials,
+    job_RemoveCredentials,
+    job_ReplaceRemotePrefix,
+    job_AddFileWithRanges,
+    job_SetFileACLFlags,
+    job_GetFileACLFlags,
+    job_SetPeerCachingFlags,
+    job_GetPeerCachingFlags,
+    job_GetOwnerIntegrityLevel,
+    job_GetOwnerElevationState,
+    job_SetMaximumDownloadTime,
+    job_GetMaximumDownloadTime,
+    job_SetProperty,
+    job_GetProperty,
+};
+
+HRESULT job_create(const WCHAR *display_name, BG_JOB_TYPE type, const WCHAR *owner_sid, struct job **out)
+{
+    struct job *job;
+    HRESULT hr;
+
+    if (!(job = calloc(1, sizeof(*job)))) return E_OUTOFMEMORY;
+    job->IBackgroundCopyJob5_iface.lpVtbl = &job_vtbl;
+    job->refcount = 1;
+    InitializeCriticalSection(&job->cs);
+
+    if (FAILED(hr = CoCreateGuid(&job->id))) goto failed;
+    job->type = type;
+    job->state = BG_JOB_STATE_SUSPENDED;
+    job->priority = BG_JOB_PRIORITY_NORMAL;
+    job->notify_flags = BG_NOTIFY_JOB_TRANSFERRED | BG_NOTIFY_JOB_ERROR;
+    job->retry_delay = DEFAULT_RETRY_DELAY;
+    job->no_progress_timeout = DEFAULT_NO_PROGRESS;
+    job->max_download_time = DEFAULT_MAX_DOWNLOAD_TIME;
+    job->proxy_usage = BG_JOB_PROXY_USAGE_PRECONFIG;
+    GetSystemTimeAsFileTime(&job->times.CreationTime);
+    job->times.ModificationTime = job->times.CreationTime;
+
+    hr = E_OUTOFMEMORY;
+    if (!(job->display_name = strdupW(display_name)) ||
+        !(job->owner = strdupW(owner_sid)) ||
+        !(job->http_options = http_options_create((IUnknown *)&job->IBackgroundCopyJob5_iface, job)) ||
+        !(job->token_options = token_options_create((IUnknown *)&job->IBackgroundCopyJob5_iface, job)))
+        goto failed;
+
+    TRACE("created job %s.\n", debugstr_guid(&job->id));
+    *out = job;
+    return S_OK;
+
+failed:
+    job_destroy(job);
+    return hr;
+}

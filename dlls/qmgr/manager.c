@@ -1,0 +1,261 @@
+/*
+ * Background Intelligent Transfer Service: IBackgroundCopyManager and the
+ * table of jobs the service knows.
+ *
+ * Copyright 2026 the qmgr-for-wine authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <stdlib.h>
+
+#include "qmgr_private.h"
+
+#include "wine/debug.h"
+
+WINE_DEFAULT_DEBUG_CHANNEL(qmgr);
+
+/* Jobs that are not yet ACKNOWLEDGED or CANCELLED; the table holds one reference each. */
+static struct
+{
+    CRITICAL_SECTION cs;
+    struct job **jobs;
+    ULONG count;
+    ULONG capacity;
+} table;
+
+static IBackgroundCopyManager manager;
+
+void manager_init(void)
+{
+    InitializeCriticalSection(&table.cs);
+}
+
+void manager_shutdown(void)
+{
+    struct job **jobs;
+    ULONG i, count;
+
+    EnterCriticalSection(&table.cs);
+    jobs = table.jobs;
+    count = table.count;
+    table.jobs = NULL;
+    table.count = table.capacity = 0;
+    LeaveCriticalSection(&table.cs);
+
+    for (i = 0; i < count; i++) job_release(jobs[i]);
+    free(jobs);
+}
+
+static HRESULT table_add(struct job *job)
+{
+    HRESULT hr = S_OK;
+
+    EnterCriticalSection(&table.cs);
+    if (table.count == table.capacity)
+    {
+        ULONG capacity = table.capacity ? table.capacity * 2 : 64;
+        struct job **jobs = realloc(table.jobs, capacity * sizeof(*jobs));
+        if (jobs)
+        {
+            table.jobs = jobs;
+            table.capacity = capacity;
+        }
+        else hr = E_OUTOFMEMORY;
+    }
+    if (SUCCEEDED(hr))
+    {
+        job_addref(job);
+        table.jobs[table.count++] = job;
+    }
+    LeaveCriticalSection(&table.cs);
+    return hr;
+}
+
+/* Called by a job that reached ACKNOWLEDGED or CANCELLED; it must not hold its own lock. */
+void manager_forget_job(struct job *job)
+{
+    BOOL found = FALSE;
+    ULONG i;
+
+    EnterCriticalSection(&table.cs);
+    for (i = 0; i < table.count; i++)
+    {
+        if (table.jobs[i] != job) continue;
+        table.jobs[i] = table.jobs[--table.count];
+        found = TRUE;
+        break;
+    }
+    LeaveCriticalSection(&table.cs);
+
+    if (found) job_release(job);
+}
+
+static HRESULT WINAPI manager_QueryInterface(IBackgroundCopyManager *iface, REFIID riid, void **obj)
+{
+    TRACE("%p, %s, %p.\n", iface, debugstr_guid(riid), obj);
+
+    if (IsEqualGUID(riid, &IID_IUnknown) || IsEqualGUID(riid, &IID_IBackgroundCopyManager))
+    {
+        *obj = iface;
+        return S_OK;
+    }
+    WARN("Unsupported interface %s.\n", debugstr_guid(riid));
+    *obj = NULL;
+    return E_NOINTERFACE;
+}
+
+/* The manager has no state of its own: one static object serves every client. */
+static ULONG WINAPI manager_AddRef(IBackgroundCopyManager *iface)
+{
+    return 2;
+}
+
+static ULONG WINAPI manager_Release(IBackgroundCopyManager *iface)
+{
+    return 1;
+}
+
+static HRESULT WINAPI manager_CreateJob(IBackgroundCopyManager *iface, LPCWSTR name, BG_JOB_TYPE type,
+                                        GUID *id, IBackgroundCopyJob **ret)
+{
+    WCHAR *owner;
+    struct job *job;
+    HRESULT hr;
+
+    TRACE("%p, %s, %d, %p, %p.\n", iface, debugstr_w(name), type, id, ret);
+
+    if (!name || !id || !ret) return E_INVALIDARG;
+    *ret = NULL;
+    if (wcslen(name) > MAX_DISPLAY_NAME_LEN) return E_INVALIDARG;
+    if (type != BG_JOB_TYPE_DOWNLOAD && type != BG_JOB_TYPE_UPLOAD && type != BG_JOB_TYPE_UPLOAD_REPLY)
+        return E_INVALIDARG;
+
+    if (FAILED(hr = identity_get_caller_sid(&owner))) return hr;
+    hr = job_create(name, type, owner, &job);
+    free(owner);
+    if (FAILED(hr)) return hr;
+
+    if (FAILED(hr = table_add(job)))
+    {
+        job_release(job);
+        return hr;
+    }
+    *id = *job_id(job);
+    *ret = job_iface(job);  /* takes over the creation reference */
+    return S_OK;
+}
+
+/* A caller may reach a job it owns; an administrator may reach any. */
+static BOOL caller_may_access(struct job *job, const WCHAR *caller, BOOL admin)
+{
+    return admin || job_owned_by(job, caller);
+}
+
+static HRESULT WINAPI manager_GetJob(IBackgroundCopyManager *iface, REFGUID id, IBackgroundCopyJob **ret)
+{
+    struct job *found = NULL;
+    WCHAR *caller;
+    BOOL admin;
+    HRESULT hr;
+    ULONG i;
+
+    TRACE("%p, %s, %p.\n", iface, debugstr_guid(id), ret);
+
+    if (!id || !ret) return E_INVALIDARG;
+    *ret = NULL;
+    if (FAILED(hr = identity_get_caller_sid(&caller))) return hr;
+    admin = identity_caller_is_admin();
+
+    EnterCriticalSection(&table.cs);
+    for (i = 0; i < table.count; i++)
+    {
+        if (!IsEqualGUID(job_id(table.jobs[i]), id)) continue;
+        found = table.jobs[i];
+        job_addref(found);
+        break;
+    }
+    LeaveCriticalSection(&table.cs);
+
+    if (!found) hr = BG_E_NOT_FOUND;
+    else if (!caller_may_access(found, caller, admin))
+    {
+        job_release(found);
+        hr = E_ACCESSDENIED;
+    }
+    else
+    {
+        *ret = job_iface(found);
+        hr = S_OK;
+    }
+    free(caller);
+    return hr;
+}
+
+static HRESULT WINAPI manager_EnumJobs(IBackgroundCopyManager *iface, DWORD flags, IEnumBackgroundCopyJobs **ret)
+{
+    struct job **snapshot = NULL;
+    ULONG i, count = 0;
+    WCHAR *caller;
+    BOOL admin;
+    HRESULT hr;
+
+    TRACE("%p, %#lx, %p.\n", iface, flags, ret);
+
+    if (!ret) return E_INVALIDARG;
+    *ret = NULL;
+    /* Only BG_JOB_ENUM_ALL_USERS is defined; the docs are silent on other bits. */
+    if (flags & ~BG_JOB_ENUM_ALL_USERS) return E_INVALIDARG;
+
+    if (FAILED(hr = identity_get_caller_sid(&caller))) return hr;
+    admin = identity_caller_is_admin();
+    if ((flags & BG_JOB_ENUM_ALL_USERS) && !admin)
+    {
+        free(caller);
+        return E_ACCESSDENIED;
+    }
+
+    EnterCriticalSection(&table.cs);
+    if (table.count && !(snapshot = malloc(table.count * sizeof(*snapshot)))) hr = E_OUTOFMEMORY;
+    for (i = 0; snapshot && i < table.count; i++)
+    {
+        struct job *job = table.jobs[i];
+        if (!(flags & BG_JOB_ENUM_ALL_USERS) && !job_owned_by(job, caller)) continue;
+        job_addref(job);
+        snapshot[count++] = job;
+    }
+    LeaveCriticalSection(&table.cs);
+    free(caller);
+
+    if (SUCCEEDED(hr)) hr = enum_jobs_create(snapshot, count, ret);
+    for (i = 0; i < count; i++) job_release(snapshot[i]);
+    free(snapshot);
+    return hr;
+}
+
+static HRESULT WINAPI manager_GetErrorDescription(IBackgroundCopyManager *iface, HRESULT code,
+                                                  DWORD langid, LPWSTR *description)
+{
+    TRACE("%p, %#lx, %#lx, %p.\n", iface, code, langid, description);
+
+    if (!description) return E_INVALIDARG;
+    *description = NULL;
+    return error_description(code, langid, description);
+}
+
+static const IBackgroundCopyManagerVtbl manager_vtbl =
+{
+    manager_QueryInterface,
+    manager_AddRef,
+    manager_Release,
+    manager_CreateJob,
+    manager_GetJob,
+    manager_EnumJobs,
+    manager_GetErrorDescription,
+};
+
+static IBackgroundCopyManager manager = { &manager_vtbl };
+
+HRESULT manager_create(REFIID riid, void **obj)
+{
+    return IBackgroundCopyManager_QueryInterface(&manager, riid, obj);
+}

@@ -1,0 +1,105 @@
+/*
+ * Background Intelligent Transfer Service: declarations shared by the
+ * objects of qmgr.dll.  Each object's struct is private to its own file;
+ * other files use only the functions declared here.
+ *
+ * Copyright 2026 the qmgr-for-wine authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#ifndef __QMGR_PRIVATE_H
+#define __QMGR_PRIVATE_H
+
+#include <stdarg.h>
+
+#define COBJMACROS
+#include "windef.h"
+#include "winbase.h"
+#include "objbase.h"
+#include "bits10_3.h"
+
+#include "list.h"
+
+/* Documented limits (behavior.md and interfaces.md). */
+#define MAX_DISPLAY_NAME_LEN   256
+#define MAX_DESCRIPTION_LEN    1024
+#define MAX_URL_LEN            2200
+#define MAX_PROXY_LIST_LEN     32000
+#define MAX_CUSTOM_HEADERS_LEN 16384  /* characters including the terminator */
+#define MAX_CERT_STORE_NAME    256    /* characters including the terminator */
+#define MAX_CMDLINE_PARAMS_LEN 4000
+#define MAX_USERNAME_LEN       300
+#define MAX_PASSWORD_LEN       65536
+
+#define DEFAULT_RETRY_DELAY        600
+#define MIN_RETRY_DELAY            5
+#define DEFAULT_NO_PROGRESS        1209600  /* 14 days */
+#define DEFAULT_MAX_DOWNLOAD_TIME  7776000  /* 90 days */
+
+/* Helpers for strings handed to callers (CoTaskMemAlloc) and kept privately (malloc). */
+WCHAR *strdupW(const WCHAR *str);
+HRESULT return_string(const WCHAR *str, WCHAR **out);
+
+struct job;
+struct file;
+
+/* identity.c: who is calling.  The issue of identity under Wine is refined there. */
+HRESULT identity_get_caller_sid(WCHAR **sid);
+BOOL identity_caller_is_admin(void);
+
+/* manager.c: the job table and the manager object. */
+HRESULT manager_create(REFIID riid, void **obj);
+void manager_init(void);
+void manager_shutdown(void);
+void manager_forget_job(struct job *job);
+
+/* job.c */
+struct job;
+HRESULT job_create(const WCHAR *display_name, BG_JOB_TYPE type, const WCHAR *owner_sid, struct job **out);
+IBackgroundCopyJob *job_iface(struct job *job);
+void job_addref(struct job *job);
+void job_release(struct job *job);
+const GUID *job_id(const struct job *job);
+BOOL job_is_final(struct job *job);
+BOOL job_owned_by(struct job *job, const WCHAR *sid);
+
+/* file.c */
+struct file;
+HRESULT file_create(struct job *job, const WCHAR *remote_name, const WCHAR *local_name, struct file **out);
+void file_destroy(struct file *file);
+IBackgroundCopyFile *file_iface(struct file *file);
+void file_get_progress(struct file *file, BG_FILE_PROGRESS *progress);
+const WCHAR *file_local_name(struct file *file);
+HRESULT file_set_remote_name(struct file *file, const WCHAR *remote_name);
+BOOL file_replace_remote_prefix(struct file *file, const WCHAR *old_prefix, const WCHAR *new_prefix, HRESULT *hr);
+HRESULT file_set_ranges(struct file *file, DWORD count, const BG_FILE_RANGE *ranges);
+void file_discard_temporary(struct file *file);
+BG_JOB_TYPE job_type(struct job *job);
+
+/* Name validation shared by AddFile, AddFileSet, AddFileWithRanges and SetRemoteName. */
+HRESULT validate_remote_name(const WCHAR *name, BG_JOB_TYPE type);
+HRESULT validate_local_name(const WCHAR *name);
+
+/* enum.c */
+HRESULT enum_jobs_create(struct job **jobs, ULONG count, IEnumBackgroundCopyJobs **out);
+HRESULT enum_files_create(struct file **files, ULONG count, IEnumBackgroundCopyFiles **out);
+
+/* error.c */
+HRESULT error_create(BG_ERROR_CONTEXT context, HRESULT code, IBackgroundCopyFile *file,
+                     const WCHAR *protocol, IBackgroundCopyError **out);
+HRESULT error_description(HRESULT code, DWORD langid, WCHAR **out);
+HRESULT error_context_description(BG_ERROR_CONTEXT context, DWORD langid, WCHAR **out);
+
+/* http_options.c: tear-off that implements IBackgroundCopyJobHttpOptions..3 for a job. */
+struct http_options;
+struct http_options *http_options_create(IUnknown *outer, struct job *job);
+void http_options_destroy(struct http_options *options);
+IBackgroundCopyJobHttpOptions3 *http_options_iface(struct http_options *options);
+
+/* token.c: tear-off that implements IBitsTokenOptions for a job. */
+struct token_options;
+struct token_options *token_options_create(IUnknown *outer, struct job *job);
+void token_options_destroy(struct token_options *options);
+IBitsTokenOptions *token_options_iface(struct token_options *options);
+
+#endif /* __QMGR_PRIVATE_H */

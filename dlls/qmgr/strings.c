@@ -1,0 +1,32 @@
+/*
+ * Background Intelligent Transfer Service: string helpers.
+ *
+ * Copyright 2026 the qmgr-for-wine authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <stdlib.h>
+
+#include "qmgr_private.h"
+
+/* A private copy, freed with free(). */
+WCHAR *strdupW(const WCHAR *str)
+{
+    size_t size;
+    WCHAR *ret;
+
+    if (!str) return NULL;
+    size = (wcslen(str) + 1) * sizeof(WCHAR);
+    if ((ret = malloc(size))) memcpy(ret, str, size);
+    return ret;
+}
+
+/* A copy for the caller, who frees it with CoTaskMemFree(). */
+HRESULT return_string(const WCHAR *str, WCHAR **out)
+{
+    size_t size = (wcslen(str) + 1) * sizeof(WCHAR);
+
+    if (!(*out = CoTaskMemAlloc(size))) return E_OUTOFMEMORY;
+    memcpy(*out, str, size);
+    return S_OK;
+}
