@@ -116,11 +116,6 @@ void file_get_progress(struct file *file, BG_FILE_PROGRESS *progress)
     LeaveCriticalSection(&file->cs);
 }
 
-const WCHAR *file_local_name(struct file *file)
-{
-    return file->local_name;
-}
-
 static HRESULT WINAPI file_GetProgress(IBackgroundCopyFile6 *iface, BG_FILE_PROGRESS *progress)
 {
     struct file *file = impl_from_IBackgroundCopyFile6(iface);
@@ -155,7 +150,7 @@ static HRESULT WINAPI file_GetFileRanges(IBackgroundCopyFile6 *iface, DWORD *cou
     return hr;
 }
 
-HRESULT file_set_remote_name(struct file *file, const WCHAR *remote_name)
+static HRESULT set_remote_name(struct file *file, const WCHAR *remote_name)
 {
     WCHAR *copy;
 
@@ -177,7 +172,7 @@ static HRESULT WINAPI file_SetRemoteName(IBackgroundCopyFile6 *iface, LPCWSTR na
     if (job_type(file->job) != BG_JOB_TYPE_DOWNLOAD) return E_NOTIMPL;
     if (FAILED(hr = validate_remote_name(name, BG_JOB_TYPE_DOWNLOAD))) return hr;
     if (job_is_final(file->job)) return BG_E_INVALID_STATE;
-    return file_set_remote_name(file, name);
+    return set_remote_name(file, name);
 }
 
 /* Case-sensitive prefix replacement for IBackgroundCopyJob3::ReplaceRemotePrefix. */
@@ -250,6 +245,16 @@ HRESULT file_set_ranges(struct file *file, DWORD count, const BG_FILE_RANGE *ran
     file->range_count = count;
     LeaveCriticalSection(&file->cs);
     return S_OK;
+}
+
+BOOL file_has_ranges(struct file *file)
+{
+    BOOL ret;
+
+    EnterCriticalSection(&file->cs);
+    ret = file->range_count != 0;
+    LeaveCriticalSection(&file->cs);
+    return ret;
 }
 
 static HRESULT WINAPI file_GetTemporaryName(IBackgroundCopyFile6 *iface, LPWSTR *name)

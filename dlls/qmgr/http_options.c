@@ -364,6 +364,15 @@ void http_options_destroy(struct http_options *options)
     free(options);
 }
 
+void http_options_clear_owner_data(struct http_options *options)
+{
+    EnterCriticalSection(&options->cs);
+    clear_certificate(options);
+    free(options->custom_headers);
+    options->custom_headers = NULL;
+    LeaveCriticalSection(&options->cs);
+}
+
 IBackgroundCopyJobHttpOptions3 *http_options_iface(struct http_options *options)
 {
     return &options->IBackgroundCopyJobHttpOptions3_iface;

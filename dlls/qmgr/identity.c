@@ -67,3 +67,26 @@ BOOL identity_caller_is_admin(void)
     FreeSid(admins);
     return member;
 }
+
+/* The mandatory integrity RID and elevation of the caller's token, recorded
+ * with a job's owner for IBackgroundCopyJob4. */
+void identity_get_caller_token_info(ULONG *integrity, BOOL *elevated)
+{
+    union { TOKEN_MANDATORY_LABEL label; BYTE buffer[SECURITY_MAX_SID_SIZE + sizeof(TOKEN_MANDATORY_LABEL)]; } info;
+    TOKEN_ELEVATION elevation;
+    HANDLE token;
+    DWORD size;
+
+    /* Without a label or elevation information, a full administrator token is what Wine gives everyone. */
+    *integrity = SECURITY_MANDATORY_HIGH_RID;
+    *elevated = TRUE;
+    if (!(token = open_caller_token())) return;
+    if (GetTokenInformation(token, TokenIntegrityLevel, &info, sizeof(info), &size))
+    {
+        PSID sid = info.label.Label.Sid;
+        *integrity = *GetSidSubAuthority(sid, *GetSidSubAuthorityCount(sid) - 1);
+    }
+    if (GetTokenInformation(token, TokenElevation, &elevation, sizeof(elevation), &size))
+        *elevated = !!elevation.TokenIsElevated;
+    CloseHandle(token);
+}

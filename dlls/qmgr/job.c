@@ -14,6 +14,17 @@
 
 WINE_DEFAULT_DEBUG_CHANNEL(qmgr);
 
+#define AUTH_TARGET_COUNT 2  /* BG_AUTH_TARGET_SERVER, BG_AUTH_TARGET_PROXY */
+#define AUTH_SCHEME_COUNT 5  /* BG_AUTH_SCHEME_BASIC .. BG_AUTH_SCHEME_PASSPORT */
+#define DEFAULT_NOTIFICATION_INTERVAL 500
+
+struct credentials
+{
+    BOOL set;
+    WCHAR *user_name;
+    WCHAR *password;
+};
+
 struct job
 {
     IBackgroundCopyJob5 IBackgroundCopyJob5_iface;
@@ -23,6 +34,8 @@ struct job
     GUID id;
     BG_JOB_TYPE type;
     WCHAR *owner;
+    ULONG owner_integrity;
+    BOOL owner_elevated;
     WCHAR *display_name;
     WCHAR *description;
     BG_JOB_STATE state;
@@ -46,6 +59,18 @@ struct job
     WCHAR *proxy_bypass_list;
 
     WCHAR *reply_file_name;
+    struct credentials credentials[AUTH_TARGET_COUNT][AUTH_SCHEME_COUNT];
+
+    /* IBackgroundCopyJob5 properties */
+    DWORD cost_flags;
+    GUID notification_clsid;
+    BOOL dynamic_content;
+    BOOL high_performance;
+    UINT64 max_download_size;
+    BG_AUTH_TARGET stored_credentials_target;
+    DWORD min_notification_interval;
+    BOOL on_demand;
+    BOOL resumed;  /* Resume was called once: some properties are frozen */
 
     struct file **files;
     ULONG file_count;
@@ -104,6 +129,26 @@ static void touch(struct job *job)
     GetSystemTimeAsFileTime(&job->times.ModificationTime);
 }
 
+static void clear_credentials(struct credentials *credentials)
+{
+    free(credentials->user_name);
+    if (credentials->password)
+    {
+        SecureZeroMemory(credentials->password, wcslen(credentials->password) * sizeof(WCHAR));
+        free(credentials->password);
+    }
+    memset(credentials, 0, sizeof(*credentials));
+}
+
+static void clear_all_credentials(struct job *job)
+{
+    unsigned int target, scheme;
+
+    for (target = 0; target < AUTH_TARGET_COUNT; target++)
+        for (scheme = 0; scheme < AUTH_SCHEME_COUNT; scheme++)
+            clear_credentials(&job->credentials[target][scheme]);
+}
+
 static void job_destroy(struct job *job)
 {
     ULONG i;
@@ -123,6 +168,7 @@ static void job_destroy(struct job *job)
     free(job->proxy_list);
     free(job->proxy_bypass_list);
     free(job->reply_file_name);
+    clear_all_credentials(job);
     DeleteCriticalSection(&job->cs);
     free(job);
 }
@@ -341,6 +387,7 @@ static HRESULT WINAPI job_Resume(IBackgroundCopyJob5 *iface)
     case BG_JOB_STATE_ERROR:
     case BG_JOB_STATE_TRANSIENT_ERROR:
         job->state = BG_JOB_STATE_QUEUED;
+        job->resumed = TRUE;
         touch(job);
         break;
     default:
@@ -793,8 +840,40 @@ static HRESULT WINAPI job_GetProxySettings(IBackgroundCopyJob5 *iface, BG_JOB_PR
 
 static HRESULT WINAPI job_TakeOwnership(IBackgroundCopyJob5 *iface)
 {
-    FIXME("%p: ownership transfer comes with the identity work.\n", iface);
-    return E_NOTIMPL;
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+    ULONG integrity;
+    BOOL elevated;
+    WCHAR *caller;
+    HRESULT hr;
+
+    TRACE("%p.\n", iface);
+
+    /* Taking another user's job is for administrators. */
+    if (!identity_caller_is_admin()) return E_ACCESSDENIED;
+    if (FAILED(hr = identity_get_caller_sid(&caller))) return hr;
+    identity_get_caller_token_info(&integrity, &elevated);
+
+    EnterCriticalSection(&job->cs);
+    if (state_is_final(job->state)) hr = BG_E_INVALID_STATE;
+    else
+    {
+        /* What belongs to the old owner goes: credentials, certificate, headers, command line. */
+        free(job->owner);
+        job->owner = caller;
+        caller = NULL;
+        job->owner_integrity = integrity;
+        job->owner_elevated = elevated;
+        clear_all_credentials(job);
+        free(job->notify_program);
+        free(job->notify_parameters);
+        job->notify_program = job->notify_parameters = NULL;
+        touch(job);
+    }
+    LeaveCriticalSection(&job->cs);
+
+    if (SUCCEEDED(hr)) http_options_clear_owner_data(job->http_options);
+    free(caller);
+    return hr;
 }
 
 /* ---- IBackgroundCopyJob2 ---- */
@@ -912,16 +991,71 @@ static HRESULT WINAPI job_GetReplyFileName(IBackgroundCopyJob5 *iface, LPWSTR *f
     return hr;
 }
 
+static HRESULT check_auth_pair(BG_AUTH_TARGET target, BG_AUTH_SCHEME scheme)
+{
+    if (target < BG_AUTH_TARGET_SERVER || target > BG_AUTH_TARGET_PROXY) return BG_E_INVALID_AUTH_TARGET;
+    if (scheme < BG_AUTH_SCHEME_BASIC || scheme > BG_AUTH_SCHEME_PASSPORT) return BG_E_INVALID_AUTH_SCHEME;
+    return S_OK;
+}
+
 static HRESULT WINAPI job_SetCredentials(IBackgroundCopyJob5 *iface, BG_AUTH_CREDENTIALS *credentials)
 {
-    FIXME("%p, %p: credentials come with the transfer engine.\n", iface, credentials);
-    return E_NOTIMPL;
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+    const BG_BASIC_CREDENTIALS *basic;
+    struct credentials entry = { TRUE };
+    HRESULT hr;
+
+    TRACE("%p, %p.\n", iface, credentials);
+
+    if (!credentials) return E_INVALIDARG;
+    if (FAILED(hr = check_auth_pair(credentials->Target, credentials->Scheme))) return hr;
+    basic = &credentials->Credentials.Basic;
+    /* Basic and Digest need explicit names; the others may use the logged-on user's (NULL, NULL). */
+    if ((!basic->UserName || !basic->Password) &&
+        (credentials->Scheme == BG_AUTH_SCHEME_BASIC || credentials->Scheme == BG_AUTH_SCHEME_DIGEST))
+        return E_INVALIDARG;
+    if (basic->UserName && wcslen(basic->UserName) > MAX_USERNAME_LEN) return BG_E_USERNAME_TOO_LARGE;
+    if (basic->Password && wcslen(basic->Password) > MAX_PASSWORD_LEN) return BG_E_PASSWORD_TOO_LARGE;
+    if ((basic->UserName && !(entry.user_name = strdupW(basic->UserName))) ||
+        (basic->Password && !(entry.password = strdupW(basic->Password))))
+    {
+        clear_credentials(&entry);
+        return E_OUTOFMEMORY;
+    }
+
+    EnterCriticalSection(&job->cs);
+    if (state_is_final(job->state)) hr = BG_E_INVALID_STATE;
+    else
+    {
+        struct credentials *slot = &job->credentials[credentials->Target - 1][credentials->Scheme - 1];
+        clear_credentials(slot);
+        *slot = entry;
+        memset(&entry, 0, sizeof(entry));
+        touch(job);
+    }
+    LeaveCriticalSection(&job->cs);
+    clear_credentials(&entry);
+    return hr;
 }
 
 static HRESULT WINAPI job_RemoveCredentials(IBackgroundCopyJob5 *iface, BG_AUTH_TARGET target, BG_AUTH_SCHEME scheme)
 {
-    FIXME("%p, %d, %d: credentials come with the transfer engine.\n", iface, target, scheme);
-    return E_NOTIMPL;
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+    HRESULT hr;
+
+    TRACE("%p, %d, %d.\n", iface, target, scheme);
+
+    if (FAILED(hr = check_auth_pair(target, scheme))) return hr;
+    EnterCriticalSection(&job->cs);
+    if (state_is_final(job->state)) hr = BG_E_INVALID_STATE;
+    else if (!job->credentials[target - 1][scheme - 1].set) hr = S_FALSE;
+    else
+    {
+        clear_credentials(&job->credentials[target - 1][scheme - 1]);
+        touch(job);
+    }
+    LeaveCriticalSection(&job->cs);
+    return hr;
 }
 
 /* ---- IBackgroundCopyJob3 ---- */
@@ -1024,21 +1158,20 @@ static HRESULT WINAPI job_GetPeerCachingFlags(IBackgroundCopyJob5 *iface, DWORD 
 
 static HRESULT WINAPI job_GetOwnerIntegrityLevel(IBackgroundCopyJob5 *iface, ULONG *level)
 {
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+
     TRACE("%p, %p.\n", iface, level);
 
-    if (!level) return E_INVALIDARG;
-    /* Wine tokens carry no integrity label: every owner runs at the high level of an administrator. */
-    *level = SECURITY_MANDATORY_HIGH_RID;
-    return S_OK;
+    return get_ulong_property(job, &job->owner_integrity, level);
 }
 
 static HRESULT WINAPI job_GetOwnerElevationState(IBackgroundCopyJob5 *iface, BOOL *elevated)
 {
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+
     TRACE("%p, %p.\n", iface, elevated);
 
-    if (!elevated) return E_INVALIDARG;
-    FIXME("%p: elevation is taken from the owner token with the identity work.\n", iface);
-    return E_NOTIMPL;
+    return get_ulong_property(job, (ULONG *)&job->owner_elevated, (ULONG *)elevated);
 }
 
 static HRESULT WINAPI job_SetMaximumDownloadTime(IBackgroundCopyJob5 *iface, ULONG seconds)
@@ -1061,16 +1194,93 @@ static HRESULT WINAPI job_GetMaximumDownloadTime(IBackgroundCopyJob5 *iface, ULO
 
 /* ---- IBackgroundCopyJob5 ---- */
 
+/* The rules of behavior.md section 13; the method pages list only S_OK, so the
+ * codes are the bitsmsg.h ones whose names match each rule. */
+static HRESULT set_property(struct job *job, BITS_JOB_PROPERTY_ID id, const BITS_JOB_PROPERTY_VALUE *value)
+{
+    BOOL download_only = id == BITS_JOB_PROPERTY_DYNAMIC_CONTENT || id == BITS_JOB_PROPERTY_HIGH_PERFORMANCE ||
+                         id == BITS_JOB_PROPERTY_MAX_DOWNLOAD_SIZE || id == BITS_JOB_PROPERTY_ON_DEMAND_MODE;
+    ULONG i;
+
+    if (state_is_final(job->state)) return BG_E_INVALID_STATE;
+    if (download_only && job->type != BG_JOB_TYPE_DOWNLOAD) return BG_E_PROPERTY_SUPPORTED_FOR_DOWNLOAD_JOBS_ONLY;
+
+    switch (id)
+    {
+    case BITS_JOB_PROPERTY_ID_COST_FLAGS:
+        job->cost_flags = value->Dword;
+        return S_OK;
+    case BITS_JOB_PROPERTY_NOTIFICATION_CLSID:
+        job->notification_clsid = value->ClsID;
+        return S_OK;
+    case BITS_JOB_PROPERTY_DYNAMIC_CONTENT:
+        if (job->resumed) return BG_E_READ_ONLY_PROPERTY_AFTER_RESUME;
+        /* Dynamic content has no size, so byte ranges cannot apply. */
+        for (i = 0; value->Enable && i < job->file_count; i++)
+            if (file_has_ranges(job->files[i])) return BG_E_UNSUPPORTED_JOB_CONFIGURATION;
+        job->dynamic_content = !!value->Enable;
+        return S_OK;
+    case BITS_JOB_PROPERTY_HIGH_PERFORMANCE:
+        if (job->file_count) return BG_E_READ_ONLY_PROPERTY_AFTER_ADDFILE;
+        job->high_performance = !!value->Enable;
+        return S_OK;
+    case BITS_JOB_PROPERTY_MAX_DOWNLOAD_SIZE:
+        if (job->resumed) return BG_E_READ_ONLY_PROPERTY_AFTER_RESUME;
+        if (!value->Uint64) return BG_E_MAX_DOWNLOAD_SIZE_INVALID_VALUE;
+        job->max_download_size = value->Uint64;
+        return S_OK;
+    case BITS_JOB_PROPERTY_USE_STORED_CREDENTIALS:
+        if (value->Target != BG_AUTH_TARGET_PROXY) return BG_E_USE_STORED_CREDENTIALS_NOT_SUPPORTED;
+        job->stored_credentials_target = value->Target;
+        return S_OK;
+    case BITS_JOB_PROPERTY_MINIMUM_NOTIFICATION_INTERVAL_MS:
+        job->min_notification_interval = value->Dword;
+        return S_OK;
+    case BITS_JOB_PROPERTY_ON_DEMAND_MODE:
+        if (value->Enable && job->dynamic_content) return BG_E_UNSUPPORTED_JOB_CONFIGURATION;
+        job->on_demand = !!value->Enable;
+        return S_OK;
+    default:
+        return BG_E_UNKNOWN_PROPERTY_ID;
+    }
+}
+
 static HRESULT WINAPI job_SetProperty(IBackgroundCopyJob5 *iface, BITS_JOB_PROPERTY_ID id, BITS_JOB_PROPERTY_VALUE value)
 {
-    FIXME("%p, %d: job properties come with the transfer engine.\n", iface, id);
-    return E_NOTIMPL;
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+    HRESULT hr;
+
+    TRACE("%p, %d.\n", iface, id);
+
+    EnterCriticalSection(&job->cs);
+    if (SUCCEEDED(hr = set_property(job, id, &value))) touch(job);
+    LeaveCriticalSection(&job->cs);
+    return hr;
 }
 
 static HRESULT WINAPI job_GetProperty(IBackgroundCopyJob5 *iface, BITS_JOB_PROPERTY_ID id, BITS_JOB_PROPERTY_VALUE *value)
 {
-    FIXME("%p, %d, %p: job properties come with the transfer engine.\n", iface, id, value);
-    return E_NOTIMPL;
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+    HRESULT hr = S_OK;
+
+    TRACE("%p, %d, %p.\n", iface, id, value);
+
+    if (!value) return E_INVALIDARG;
+    EnterCriticalSection(&job->cs);
+    switch (id)
+    {
+    case BITS_JOB_PROPERTY_ID_COST_FLAGS: value->Dword = job->cost_flags; break;
+    case BITS_JOB_PROPERTY_NOTIFICATION_CLSID: value->ClsID = job->notification_clsid; break;
+    case BITS_JOB_PROPERTY_DYNAMIC_CONTENT: value->Enable = job->dynamic_content; break;
+    case BITS_JOB_PROPERTY_HIGH_PERFORMANCE: value->Enable = job->high_performance; break;
+    case BITS_JOB_PROPERTY_MAX_DOWNLOAD_SIZE: value->Uint64 = job->max_download_size; break;
+    case BITS_JOB_PROPERTY_USE_STORED_CREDENTIALS: value->Target = job->stored_credentials_target; break;
+    case BITS_JOB_PROPERTY_MINIMUM_NOTIFICATION_INTERVAL_MS: value->Dword = job->min_notification_interval; break;
+    case BITS_JOB_PROPERTY_ON_DEMAND_MODE: value->Enable = job->on_demand; break;
+    default: hr = BG_E_UNKNOWN_PROPERTY_ID; break;
+    }
+    LeaveCriticalSection(&job->cs);
+    return hr;
 }
 
 static const IBackgroundCopyJob5Vtbl job_vtbl =
@@ -1132,7 +1342,7 @@ static const IBackgroundCopyJob5Vtbl job_vtbl =
     job_GetProperty,
 };
 
-HRESULT job_create(const WCHAR *display_name, BG_JOB_TYPE type, const WCHAR *owner_sid, struct job **out)
+HRESULT job_create(const WCHAR *display_name, BG_JOB_TYPE type, struct job **out)
 {
     struct job *job;
     HRESULT hr;
@@ -1151,12 +1361,19 @@ HRESULT job_create(const WCHAR *display_name, BG_JOB_TYPE type, const WCHAR *own
     job->no_progress_timeout = DEFAULT_NO_PROGRESS;
     job->max_download_time = DEFAULT_MAX_DOWNLOAD_TIME;
     job->proxy_usage = BG_JOB_PROXY_USAGE_PRECONFIG;
+    /* Windows 10's default cost policy: no surcharge, not near a data cap. */
+    job->cost_flags = BITS_JOB_TRANSFER_POLICY_STANDARD;
+    job->max_download_size = ~(UINT64)0;
+    job->min_notification_interval = DEFAULT_NOTIFICATION_INTERVAL;
     GetSystemTimeAsFileTime(&job->times.CreationTime);
     job->times.ModificationTime = job->times.CreationTime;
 
+    /* The owner is whoever creates the job. */
+    if (FAILED(hr = identity_get_caller_sid(&job->owner))) goto failed;
+    identity_get_caller_token_info(&job->owner_integrity, &job->owner_elevated);
+
     hr = E_OUTOFMEMORY;
     if (!(job->display_name = strdupW(display_name)) ||
-        !(job->owner = strdupW(owner_sid)) ||
         !(job->http_options = http_options_create((IUnknown *)&job->IBackgroundCopyJob5_iface, job)) ||
         !(job->token_options = token_options_create((IUnknown *)&job->IBackgroundCopyJob5_iface, job)))
         goto failed;

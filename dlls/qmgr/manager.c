@@ -118,7 +118,6 @@ static ULONG WINAPI manager_Release(IBackgroundCopyManager *iface)
 static HRESULT WINAPI manager_CreateJob(IBackgroundCopyManager *iface, LPCWSTR name, BG_JOB_TYPE type,
                                         GUID *id, IBackgroundCopyJob **ret)
 {
-    WCHAR *owner;
     struct job *job;
     HRESULT hr;
 
@@ -130,10 +129,7 @@ static HRESULT WINAPI manager_CreateJob(IBackgroundCopyManager *iface, LPCWSTR n
     if (type != BG_JOB_TYPE_DOWNLOAD && type != BG_JOB_TYPE_UPLOAD && type != BG_JOB_TYPE_UPLOAD_REPLY)
         return E_INVALIDARG;
 
-    if (FAILED(hr = identity_get_caller_sid(&owner))) return hr;
-    hr = job_create(name, type, owner, &job);
-    free(owner);
-    if (FAILED(hr)) return hr;
+    if (FAILED(hr = job_create(name, type, &job))) return hr;
 
     if (FAILED(hr = table_add(job)))
     {

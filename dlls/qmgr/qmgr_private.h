@@ -46,6 +46,7 @@ struct file;
 /* identity.c: who is calling.  The issue of identity under Wine is refined there. */
 HRESULT identity_get_caller_sid(WCHAR **sid);
 BOOL identity_caller_is_admin(void);
+void identity_get_caller_token_info(ULONG *integrity, BOOL *elevated);
 
 /* manager.c: the job table and the manager object. */
 HRESULT manager_create(REFIID riid, void **obj);
@@ -55,7 +56,7 @@ void manager_forget_job(struct job *job);
 
 /* job.c */
 struct job;
-HRESULT job_create(const WCHAR *display_name, BG_JOB_TYPE type, const WCHAR *owner_sid, struct job **out);
+HRESULT job_create(const WCHAR *display_name, BG_JOB_TYPE type, struct job **out);
 IBackgroundCopyJob *job_iface(struct job *job);
 void job_addref(struct job *job);
 void job_release(struct job *job);
@@ -69,10 +70,9 @@ HRESULT file_create(struct job *job, const WCHAR *remote_name, const WCHAR *loca
 void file_destroy(struct file *file);
 IBackgroundCopyFile *file_iface(struct file *file);
 void file_get_progress(struct file *file, BG_FILE_PROGRESS *progress);
-const WCHAR *file_local_name(struct file *file);
-HRESULT file_set_remote_name(struct file *file, const WCHAR *remote_name);
 BOOL file_replace_remote_prefix(struct file *file, const WCHAR *old_prefix, const WCHAR *new_prefix, HRESULT *hr);
 HRESULT file_set_ranges(struct file *file, DWORD count, const BG_FILE_RANGE *ranges);
+BOOL file_has_ranges(struct file *file);
 void file_discard_temporary(struct file *file);
 BG_JOB_TYPE job_type(struct job *job);
 
@@ -95,6 +95,8 @@ struct http_options;
 struct http_options *http_options_create(IUnknown *outer, struct job *job);
 void http_options_destroy(struct http_options *options);
 IBackgroundCopyJobHttpOptions3 *http_options_iface(struct http_options *options);
+/* What an ownership change removes: the client certificate and the custom headers. */
+void http_options_clear_owner_data(struct http_options *options);
 
 /* token.c: tear-off that implements IBitsTokenOptions for a job. */
 struct token_options;

@@ -39,7 +39,6 @@ static const struct
 static const WCHAR bits_appid[] = L"{69AD4AEE-51BE-439B-A92C-86AE490E8B30}";
 static const WCHAR service_name[] = L"BITS";
 
-static HINSTANCE qmgr_instance;
 static SERVICE_STATUS_HANDLE status_handle;
 static SERVICE_STATUS status;
 static HANDLE stop_event;
@@ -272,10 +271,6 @@ BOOL WINAPI DllMain(HINSTANCE instance, DWORD reason, void *reserved)
 {
     TRACE("%p, %lu, %p.\n", instance, reason, reserved);
 
-    if (reason == DLL_PROCESS_ATTACH)
-    {
-        qmgr_instance = instance;
-        DisableThreadLibraryCalls(instance);
-    }
+    if (reason == DLL_PROCESS_ATTACH) DisableThreadLibraryCalls(instance);
     return TRUE;
 }
