@@ -1,0 +1,1338 @@
+/*
+ * Conformance tests of BITS jobs (IBackgroundCopyJob .. IBackgroundCopyJob5,
+ * IBackgroundCopyJobHttpOptions .. 3, IBitsTokenOptions)
+ *
+ * Copyright 2026 the qmgr-for-wine authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Lesser General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Lesser General Public License for more details.
+ *
+ * You should have received a copy of the GNU Lesser General Public
+ * License along with this library; if not, write to the Free Software
+ * Foundation, Inc., 51 Franklin St, Fifth Floor, Boston, MA 02110-1301, USA
+ */
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#define COBJMACROS
+
+#include "windef.h"
+#include "winbase.h"
+#include "winerror.h"
+#include "objbase.h"
+#include "sddl.h"
+#include "bits10_3.h"
+
+#include "wine/test.h"
+
+/* Nothing listens on port 1: as long as a job stays suspended, nothing is
+ * transferred anyway. */
+#define TEST_URL L"http://127.0.0.1:1/file.bin"
+
+static IBackgroundCopyManager *manager;
+static WCHAR temp_dir[MAX_PATH];
+
+static void make_name(WCHAR *buf, size_t len, const WCHAR *tag)
+{
+    static LONG counter;
+
+    swprintf(buf, len, L"qmgr_test %ls %lu-%lu-%ld", tag, GetCurrentProcessId(),
+             GetTickCount(), InterlockedIncrement(&counter));
+}
+
+/* A full path in the temporary directory, unique to this process. */
+static void make_local_name(WCHAR *buf, size_t len, const WCHAR *tag)
+{
+    static LONG counter;
+
+    swprintf(buf, len, L"%lsqmgr_job_%ls_%lu_%ld.bin", temp_dir, tag, GetCurrentProcessId(),
+             InterlockedIncrement(&counter));
+}
+
+/* The SID string that BITS reports as the owner of jobs this process
+ * creates: the user of the process token.  LocalFree() the result. */
+static WCHAR *expected_owner_sid(void)
+{
+    TOKEN_USER *user;
+    WCHAR *str = NULL;
+    HANDLE token;
+    DWORD size = 0;
+
+    if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token)) return NULL;
+    GetTokenInformation(token, TokenUser, NULL, 0, &size);
+    if ((user = HeapAlloc(GetProcessHeap(), 0, size)))
+    {
+        if (GetTokenInformation(token, TokenUser, user, size, &size))
+            ConvertSidToStringSidW(user->User.Sid, &str);
+        HeapFree(GetProcessHeap(), 0, user);
+    }
+    CloseHandle(token);
+    return str;
+}
+
+static IBackgroundCopyJob *create_job(BG_JOB_TYPE type, GUID *id)
+{
+    IBackgroundCopyJob *job = NULL;
+    WCHAR name[128];
+    GUID dummy;
+    HRESULT hr;
+
+    make_name(name, ARRAY_SIZE(name), L"job");
+    hr = IBackgroundCopyManager_CreateJob(manager, name, type, id ? id : &dummy, &job);
+    ok(hr == S_OK, "CreateJob failed: %#lx.\n", hr);
+    return SUCCEEDED(hr) ? job : NULL;
+}
+
+static void cancel_and_release(IBackgroundCopyJob *job)
+{
+    HRESULT hr;
+
+    if (!job) return;
+    hr = IBackgroundCopyJob_Cancel(job);
+    ok(hr == S_OK, "Cancel failed: %#lx.\n", hr);
+    IBackgroundCopyJob_Release(job);
+}
+
+#define check_state(a, b) check_state_(__FILE__, __LINE__, a, b)
+static void check_state_(const char *file, int line, IBackgroundCopyJob *job, BG_JOB_STATE expected)
+{
+    BG_JOB_STATE state = 0xdead;
+    HRESULT hr;
+
+    hr = IBackgroundCopyJob_GetState(job, &state);
+    ok_(file, line)(hr == S_OK, "GetState failed: %#lx.\n", hr);
+    ok_(file, line)(state == expected, "got state %u, expected %u.\n", state, expected);
+}
+
+static ULONGLONG filetime_value(const FILETIME *ft)
+{
+    return ((ULONGLONG)ft->dwHighDateTime << 32) | ft->dwLowDateTime;
+}
+
+static ULONG file_count(IBackgroundCopyJob *job)
+{
+    IEnumBackgroundCopyFiles *enum_files = NULL;
+    ULONG count = 0xdead;
+    HRESULT hr;
+
+    hr = IBackgroundCopyJob_EnumFiles(job, &enum_files);
+    ok(hr == S_OK, "EnumFiles failed: %#lx.\n", hr);
+    if (FAILED(hr)) return ~0u;
+    hr = IEnumBackgroundCopyFiles_GetCount(enum_files, &count);
+    ok(hr == S_OK, "GetCount failed: %#lx.\n", hr);
+    IEnumBackgroundCopyFiles_Release(enum_files);
+    return count;
+}
+
+static void test_new_job(void)
+{
+    FILETIME before, after;
+    BG_JOB_PROGRESS progress;
+    BG_JOB_PRIORITY priority;
+    BG_JOB_TIMES times;
+    IBackgroundCopyError *error;
+    IBackgroundCopyJob *job;
+    WCHAR name[128], *str, *sid;
+    BG_JOB_TYPE type;
+    IUnknown *unk;
+    GUID id, job_id;
+    ULONG value;
+    HRESULT hr;
+
+    make_name(name, ARRAY_SIZE(name), L"new");
+    GetSystemTimeAsFileTime(&before);
+    job = NULL;
+    hr = IBackgroundCopyManager_CreateJob(manager, name, BG_JOB_TYPE_DOWNLOAD, &id, &job);
+    ok(hr == S_OK, "CreateJob failed: %#lx.\n", hr);
+    if (FAILED(hr)) return;
+    GetSystemTimeAsFileTime(&after);
+
+    check_state(job, BG_JOB_STATE_SUSPENDED);
+
+    hr = IBackgroundCopyJob_GetId(job, &job_id);
+    ok(hr == S_OK, "GetId failed: %#lx.\n", hr);
+    ok(IsEqualGUID(&id, &job_id), "got id %s, expected %s.\n", wine_dbgstr_guid(&job_id), wine_dbgstr_guid(&id));
+
+    type = 0xdead;
+    hr = IBackgroundCopyJob_GetType(job, &type);
+    ok(hr == S_OK, "GetType failed: %#lx.\n", hr);
+    ok(type == BG_JOB_TYPE_DOWNLOAD, "got type %u.\n", type);
+
+    memset(&progress, 0xcc, sizeof(progress));
+    hr = IBackgroundCopyJob_GetProgress(job, &progress);
+    ok(hr == S_OK, "GetProgress failed: %#lx.\n", hr);
+    ok(progress.BytesTotal == 0, "got BytesTotal %s.\n", wine_dbgstr_longlong(progress.BytesTotal));
+    ok(progress.BytesTransferred == 0, "got BytesTransferred %s.\n", wine_dbgstr_longlong(progress.BytesTransferred));
+    ok(progress.FilesTotal == 0, "got FilesTotal %lu.\n", progress.FilesTotal);
+    ok(progress.FilesTransferred == 0, "got FilesTransferred %lu.\n", progress.FilesTransferred);
+
+    value = 0xdead;
+    hr = IBackgroundCopyJob_GetNotifyFlags(job, &value);
+    ok(hr == S_OK, "GetNotifyFlags failed: %#lx.\n", hr);
+    ok(value == (BG_NOTIFY_JOB_TRANSFERRED | BG_NOTIFY_JOB_ERROR), "got notify flags %#lx.\n", value);
+
+    unk = (IUnknown *)0xdeadbeef;
+    hr = IBackgroundCopyJob_GetNotifyInterface(job, &unk);
+    ok(hr == S_OK, "GetNotifyInterface failed: %#lx.\n", hr);
+    ok(!unk, "got notify interface %p.\n", unk);
+    if (hr == S_OK && unk) IUnknown_Release(unk);
+
+    str = NULL;
+    hr = IBackgroundCopyJob_GetDisplayName(job, &str);
+    ok(hr == S_OK, "GetDisplayName failed: %#lx.\n", hr);
+    ok(str && !wcscmp(str, name), "got display name %s.\n", wine_dbgstr_w(str));
+    CoTaskMemFree(str);
+
+    str = NULL;
+    hr = IBackgroundCopyJob_GetDescription(job, &str);
+    ok(hr == S_OK, "GetDescription failed: %#lx.\n", hr);
+    ok(str && !str[0], "got description %s.\n", wine_dbgstr_w(str));
+    CoTaskMemFree(str);
+
+    priority = 0xdead;
+    hr = IBackgroundCopyJob_GetPriority(job, &priority);
+    ok(hr == S_OK, "GetPriority failed: %#lx.\n", hr);
+    ok(priority == BG_JOB_PRIORITY_NORMAL, "got priority %u.\n", priority);
+
+    value = 0xdead;
+    hr = IBackgroundCopyJob_GetMinimumRetryDelay(job, &value);
+    ok(hr == S_OK, "GetMinimumRetryDelay failed: %#lx.\n", hr);
+    ok(value == 600, "got minimum retry delay %lu.\n", value);
+
+    value = 0xdead;
+    hr = IBackgroundCopyJob_GetNoProgressTimeout(job, &value);
+    ok(hr == S_OK, "GetNoProgressTimeout failed: %#lx.\n", hr);
+    ok(value == 1209600, "got no-progress timeout %lu.\n", value);
+
+    value = 0xdead;
+    hr = IBackgroundCopyJob_GetErrorCount(job, &value);
+    ok(hr == S_OK, "GetErrorCount failed: %#lx.\n", hr);
+    ok(value == 0, "got error count %lu.\n", value);
+
+    error = NULL;
+    hr = IBackgroundCopyJob_GetError(job, &error);
+    ok(hr == BG_E_ERROR_INFORMATION_UNAVAILABLE, "GetError returned %#lx.\n", hr);
+    if (error) IBackgroundCopyError_Release(error);
+
+    /* The owner is the user of the calling token, as a string SID. */
+    str = NULL;
+    hr = IBackgroundCopyJob_GetOwner(job, &str);
+    ok(hr == S_OK, "GetOwner failed: %#lx.\n", hr);
+    ok(str && !wcsncmp(str, L"S-1-", 4), "got owner %s.\n", wine_dbgstr_w(str));
+    sid = expected_owner_sid();
+    ok(sid != NULL, "cannot get the SID of the process token.\n");
+    if (str && sid) ok(!wcscmp(str, sid), "got owner %s, expected %s.\n", wine_dbgstr_w(str), wine_dbgstr_w(sid));
+    LocalFree(sid);
+    CoTaskMemFree(str);
+
+    /* Times: created during CreateJob (allow for a coarse clock), nothing
+     * transferred yet. */
+    memset(&times, 0xcc, sizeof(times));
+    hr = IBackgroundCopyJob_GetTimes(job, &times);
+    ok(hr == S_OK, "GetTimes failed: %#lx.\n", hr);
+    ok(filetime_value(&times.CreationTime) != 0, "got zero creation time.\n");
+    ok(filetime_value(&times.CreationTime) + 20000000 >= filetime_value(&before),
+       "creation time %s is before the call (%s).\n", wine_dbgstr_longlong(filetime_value(&times.CreationTime)),
+       wine_dbgstr_longlong(filetime_value(&before)));
+    ok(filetime_value(&times.CreationTime) <= filetime_value(&after) + 20000000,
+       "creation time %s is after the call (%s).\n", wine_dbgstr_longlong(filetime_value(&times.CreationTime)),
+       wine_dbgstr_longlong(filetime_value(&after)));
+    ok(filetime_value(&times.ModificationTime) >= filetime_value(&times.CreationTime),
+       "modification time %s is before creation time %s.\n",
+       wine_dbgstr_longlong(filetime_value(&times.ModificationTime)),
+       wine_dbgstr_longlong(filetime_value(&times.CreationTime)));
+    ok(filetime_value(&times.TransferCompletionTime) == 0, "got transfer completion time %s.\n",
+       wine_dbgstr_longlong(filetime_value(&times.TransferCompletionTime)));
+
+    ok(file_count(job) == 0, "a new job has files.\n");
+
+    cancel_and_release(job);
+}
+
+static void test_properties(void)
+{
+    static const BG_JOB_PRIORITY priorities[] =
+    {
+        BG_JOB_PRIORITY_FOREGROUND, BG_JOB_PRIORITY_HIGH, BG_JOB_PRIORITY_LOW, BG_JOB_PRIORITY_NORMAL
+    };
+    WCHAR name[300], desc[1100], *str;
+    BG_JOB_TIMES times, times2;
+    BG_JOB_PRIORITY priority;
+    BG_JOB_PROXY_USAGE usage;
+    WCHAR *proxy_list, *bypass_list;
+    IBackgroundCopyJob *job;
+    unsigned int i;
+    ULONG value;
+    HRESULT hr;
+
+    job = create_job(BG_JOB_TYPE_DOWNLOAD, NULL);
+    if (!job) return;
+
+    hr = IBackgroundCopyJob_GetTimes(job, &times);
+    ok(hr == S_OK, "GetTimes failed: %#lx.\n", hr);
+
+    /* Display name. */
+    make_name(name, ARRAY_SIZE(name), L"renamed");
+    hr = IBackgroundCopyJob_SetDisplayName(job, name);
+    ok(hr == S_OK, "SetDisplayName failed: %#lx.\n", hr);
+    str = NULL;
+    hr = IBackgroundCopyJob_GetDisplayName(job, &str);
+    ok(hr == S_OK, "GetDisplayName failed: %#lx.\n", hr);
+    ok(str && !wcscmp(str, name), "got display name %s.\n", wine_dbgstr_w(str));
+    CoTaskMemFree(str);
+
+    for (i = wcslen(name); i < 256; i++) name[i] = 'a' + i % 26;
+    name[256] = 0;
+    hr = IBackgroundCopyJob_SetDisplayName(job, name);
+    ok(hr == S_OK, "SetDisplayName(256 chars) failed: %#lx.\n", hr);
+    str = NULL;
+    hr = IBackgroundCopyJob_GetDisplayName(job, &str);
+    ok(hr == S_OK, "GetDisplayName failed: %#lx.\n", hr);
+    ok(str && !wcscmp(str, name), "got display name %s.\n", wine_dbgstr_w(str));
+    CoTaskMemFree(str);
+
+    /* The documentation names both codes for a name that is too long. */
+    name[256] = 'x';
+    name[257] = 0;
+    hr = IBackgroundCopyJob_SetDisplayName(job, name);
+    ok(hr == E_INVALIDARG || hr == BG_E_STRING_TOO_LONG, "SetDisplayName(257 chars) returned %#lx.\n", hr);
+
+    /* Description. */
+    hr = IBackgroundCopyJob_SetDescription(job, L"a description");
+    ok(hr == S_OK, "SetDescription failed: %#lx.\n", hr);
+    str = NULL;
+    hr = IBackgroundCopyJob_GetDescription(job, &str);
+    ok(hr == S_OK, "GetDescription failed: %#lx.\n", hr);
+    ok(str && !wcscmp(str, L"a description"), "got description %s.\n", wine_dbgstr_w(str));
+    CoTaskMemFree(str);
+
+    for (i = 0; i < 1024; i++) desc[i] = 'A' + i % 26;
+    desc[1024] = 0;
+    hr = IBackgroundCopyJob_SetDescription(job, desc);
+    ok(hr == S_OK, "SetDescription(1024 chars) failed: %#lx.\n", hr);
+    str = NULL;
+    hr = IBackgroundCopyJob_GetDescription(job, &str);
+    ok(hr == S_OK, "GetDescription failed: %#lx.\n", hr);
+    ok(str && !wcscmp(str, desc), "got description of length %u.\n", str ? (unsigned int)wcslen(str) : 0);
+    CoTaskMemFree(str);
+
+    desc[1024] = 'x';
+    desc[1025] = 0;
+    hr = IBackgroundCopyJob_SetDescription(job, desc);
+    ok(hr == BG_E_STRING_TOO_LONG, "SetDescription(1025 chars) returned %#lx.\n", hr);
+
+    hr = IBackgroundCopyJob_SetDescription(job, L"");
+    ok(hr == S_OK, "SetDescription(\"\") failed: %#lx.\n", hr);
+    str = NULL;
+    hr = IBackgroundCopyJob_GetDescription(job, &str);
+    ok(hr == S_OK, "GetDescription failed: %#lx.\n", hr);
+    ok(str && !str[0], "got description %s.\n", wine_dbgstr_w(str));
+    CoTaskMemFree(str);
+
+    /* Priority. */
+    for (i = 0; i < ARRAY_SIZE(priorities); i++)
+    {
+        hr = IBackgroundCopyJob_SetPriority(job, priorities[i]);
+        ok(hr == S_OK, "SetPriority(%u) failed: %#lx.\n", priorities[i], hr);
+        priority = 0xdead;
+        hr = IBackgroundCopyJob_GetPriority(job, &priority);
+        ok(hr == S_OK, "GetPriority failed: %#lx.\n", hr);
+        ok(priority == priorities[i], "got priority %u, expected %u.\n", priority, priorities[i]);
+    }
+    hr = IBackgroundCopyJob_SetPriority(job, BG_JOB_PRIORITY_LOW + 1);
+    ok(hr == E_NOTIMPL, "SetPriority(4) returned %#lx.\n", hr);
+    priority = 0xdead;
+    hr = IBackgroundCopyJob_GetPriority(job, &priority);
+    ok(hr == S_OK, "GetPriority failed: %#lx.\n", hr);
+    ok(priority == BG_JOB_PRIORITY_NORMAL, "got priority %u.\n", priority);
+
+    /* Notification flags; a set including BG_NOTIFY_DISABLE is accepted. */
+    hr = IBackgroundCopyJob_SetNotifyFlags(job, BG_NOTIFY_JOB_MODIFICATION);
+    ok(hr == S_OK, "SetNotifyFlags failed: %#lx.\n", hr);
+    value = 0xdead;
+    hr = IBackgroundCopyJob_GetNotifyFlags(job, &value);
+    ok(hr == S_OK, "GetNotifyFlags failed: %#lx.\n", hr);
+    ok(value == BG_NOTIFY_JOB_MODIFICATION, "got notify flags %#lx.\n", value);
+    hr = IBackgroundCopyJob_SetNotifyFlags(job, BG_NOTIFY_JOB_TRANSFERRED | BG_NOTIFY_JOB_ERROR | BG_NOTIFY_DISABLE);
+    ok(hr == S_OK, "SetNotifyFlags failed: %#lx.\n", hr);
+    value = 0xdead;
+    hr = IBackgroundCopyJob_GetNotifyFlags(job, &value);
+    ok(hr == S_OK, "GetNotifyFlags failed: %#lx.\n", hr);
+    ok(value == (BG_NOTIFY_JOB_TRANSFERRED | BG_NOTIFY_JOB_ERROR | BG_NOTIFY_DISABLE), "got notify flags %#lx.\n", value);
+
+    hr = IBackgroundCopyJob_SetNotifyInterface(job, NULL);
+    ok(hr == S_OK, "SetNotifyInterface(NULL) failed: %#lx.\n", hr);
+
+    /* Retry delay: values below 5 s are raised to 5 s. */
+    hr = IBackgroundCopyJob_SetMinimumRetryDelay(job, 60);
+    ok(hr == S_OK, "SetMinimumRetryDelay failed: %#lx.\n", hr);
+    value = 0xdead;
+    hr = IBackgroundCopyJob_GetMinimumRetryDelay(job, &value);
+    ok(hr == S_OK, "GetMinimumRetryDelay failed: %#lx.\n", hr);
+    ok(value == 60, "got minimum retry delay %lu.\n", value);
+    hr = IBackgroundCopyJob_SetMinimumRetryDelay(job, 1);
+    ok(hr == S_OK, "SetMinimumRetryDelay(1) failed: %#lx.\n", hr);
+    value = 0xdead;
+    hr = IBackgroundCopyJob_GetMinimumRetryDelay(job, &value);
+    ok(hr == S_OK, "GetMinimumRetryDelay failed: %#lx.\n", hr);
+    ok(value == 5, "got minimum retry delay %lu.\n", value);
+
+    /* No-progress timeout; 0 is allowed. */
+    hr = IBackgroundCopyJob_SetNoProgressTimeout(job, 100);
+    ok(hr == S_OK, "SetNoProgressTimeout failed: %#lx.\n", hr);
+    value = 0xdead;
+    hr = IBackgroundCopyJob_GetNoProgressTimeout(job, &value);
+    ok(hr == S_OK, "GetNoProgressTimeout failed: %#lx.\n", hr);
+    ok(value == 100, "got no-progress timeout %lu.\n", value);
+    hr = IBackgroundCopyJob_SetNoProgressTimeout(job, 0);
+    ok(hr == S_OK, "SetNoProgressTimeout(0) failed: %#lx.\n", hr);
+    value = 0xdead;
+    hr = IBackgroundCopyJob_GetNoProgressTimeout(job, &value);
+    ok(hr == S_OK, "GetNoProgressTimeout failed: %#lx.\n", hr);
+    ok(value == 0, "got no-progress timeout %lu.\n", value);
+
+    /* Proxy settings. */
+    hr = IBackgroundCopyJob_SetProxySettings(job, BG_JOB_PROXY_USAGE_OVERRIDE, L"http://proxy.invalid:8080", L"<local>");
+    ok(hr == S_OK, "SetProxySettings(OVERRIDE) failed: %#lx.\n", hr);
+    usage = 0xdead;
+    proxy_list = bypass_list = NULL;
+    hr = IBackgroundCopyJob_GetProxySettings(job, &usage, &proxy_list, &bypass_list);
+    ok(hr == S_OK, "GetProxySettings failed: %#lx.\n", hr);
+    ok(usage == BG_JOB_PROXY_USAGE_OVERRIDE, "got proxy usage %u.\n", usage);
+    ok(proxy_list && !wcscmp(proxy_list, L"http://proxy.invalid:8080"), "got proxy list %s.\n", wine_dbgstr_w(proxy_list));
+    ok(bypass_list && !wcscmp(bypass_list, L"<local>"), "got bypass list %s.\n", wine_dbgstr_w(bypass_list));
+    CoTaskMemFree(proxy_list);
+    CoTaskMemFree(bypass_list);
+
+    /* OVERRIDE needs a proxy list; the usage must be one of the enumeration. */
+    hr = IBackgroundCopyJob_SetProxySettings(job, BG_JOB_PROXY_USAGE_OVERRIDE, NULL, NULL);
+    ok(hr == E_INVALIDARG, "SetProxySettings(OVERRIDE, NULL) returned %#lx.\n", hr);
+    hr = IBackgroundCopyJob_SetProxySettings(job, BG_JOB_PROXY_USAGE_AUTODETECT + 1, NULL, NULL);
+    ok(hr == E_NOTIMPL, "SetProxySettings(4) returned %#lx.\n", hr);
+
+    hr = IBackgroundCopyJob_SetProxySettings(job, BG_JOB_PROXY_USAGE_NO_PROXY, NULL, NULL);
+    ok(hr == S_OK, "SetProxySettings(NO_PROXY) failed: %#lx.\n", hr);
+    usage = 0xdead;
+    proxy_list = bypass_list = NULL;
+    hr = IBackgroundCopyJob_GetProxySettings(job, &usage, &proxy_list, &bypass_list);
+    ok(hr == S_OK, "GetProxySettings failed: %#lx.\n", hr);
+    ok(usage == BG_JOB_PROXY_USAGE_NO_PROXY, "got proxy usage %u.\n", usage);
+    CoTaskMemFree(proxy_list);
+    CoTaskMemFree(bypass_list);
+
+    /* Setters do not move the creation time, and modification is not earlier. */
+    hr = IBackgroundCopyJob_GetTimes(job, &times2);
+    ok(hr == S_OK, "GetTimes failed: %#lx.\n", hr);
+    ok(filetime_value(&times2.CreationTime) == filetime_value(&times.CreationTime), "creation time changed.\n");
+    ok(filetime_value(&times2.ModificationTime) >= filetime_value(&times.ModificationTime),
+       "modification time went back.\n");
+
+    check_state(job, BG_JOB_STATE_SUSPENDED);
+    cancel_and_release(job);
+}
+
+/* Every setter of a job in a final state fails with BG_E_INVALID_STATE. */
+static void check_final_state_setters(IBackgroundCopyJob *job)
+{
+    HRESULT hr;
+
+    hr = IBackgroundCopyJob_SetDisplayName(job, L"final");
+    ok(hr == BG_E_INVALID_STATE, "SetDisplayName returned %#lx.\n", hr);
+    hr = IBackgroundCopyJob_SetDescription(job, L"final");
+    ok(hr == BG_E_INVALID_STATE, "SetDescription returned %#lx.\n", hr);
+    hr = IBackgroundCopyJob_SetPriority(job, BG_JOB_PRIORITY_HIGH);
+    ok(hr == BG_E_INVALID_STATE, "SetPriority returned %#lx.\n", hr);
+    hr = IBackgroundCopyJob_SetNotifyFlags(job, BG_NOTIFY_JOB_TRANSFERRED);
+    ok(hr == BG_E_INVALID_STATE, "SetNotifyFlags returned %#lx.\n", hr);
+    hr = IBackgroundCopyJob_SetNotifyInterface(job, NULL);
+    ok(hr == BG_E_INVALID_STATE, "SetNotifyInterface(NULL) returned %#lx.\n", hr);
+    hr = IBackgroundCopyJob_SetMinimumRetryDelay(job, 60);
+    ok(hr == BG_E_INVALID_STATE, "SetMinimumRetryDelay returned %#lx.\n", hr);
+    hr = IBackgroundCopyJob_SetNoProgressTimeout(job, 60);
+    ok(hr == BG_E_INVALID_STATE, "SetNoProgressTimeout returned %#lx.\n", hr);
+    hr = IBackgroundCopyJob_Suspend(job);
+    ok(hr == BG_E_INVALID_STATE, "Suspend returned %#lx.\n", hr);
+    hr = IBackgroundCopyJob_Resume(job);
+    ok(hr == BG_E_INVALID_STATE, "Resume returned %#lx.\n", hr);
+    hr = IBackgroundCopyJob_Cancel(job);
+    ok(hr == BG_E_INVALID_STATE, "Cancel returned %#lx.\n", hr);
+    hr = IBackgroundCopyJob_Complete(job);
+    ok(hr == BG_E_INVALID_STATE, "Complete returned %#lx.\n", hr);
+}
+
+static void test_state_changes(void)
+{
+    IBackgroundCopyJobHttpOptions *http_options;
+    IBackgroundCopyJob *job, *job2;
+    WCHAR *str;
+    GUID id;
+    HRESULT hr;
+
+    job = create_job(BG_JOB_TYPE_DOWNLOAD, &id);
+    if (!job) return;
+
+    /* Resume without files. */
+    hr = IBackgroundCopyJob_Resume(job);
+    ok(hr == BG_E_EMPTY, "Resume returned %#lx.\n", hr);
+    check_state(job, BG_JOB_STATE_SUSPENDED);
+
+    /* Suspend of a suspended job. */
+    hr = IBackgroundCopyJob_Suspend(job);
+    ok(hr == S_OK, "Suspend failed: %#lx.\n", hr);
+    check_state(job, BG_JOB_STATE_SUSPENDED);
+
+    http_options = NULL;
+    hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJobHttpOptions, (void **)&http_options);
+    ok(hr == S_OK, "QueryInterface(IBackgroundCopyJobHttpOptions) failed: %#lx.\n", hr);
+
+    hr = IBackgroundCopyJob_Cancel(job);
+    ok(hr == S_OK, "Cancel failed: %#lx.\n", hr);
+    check_state(job, BG_JOB_STATE_CANCELLED);
+    check_final_state_setters(job);
+    if (http_options)
+    {
+        hr = IBackgroundCopyJobHttpOptions_SetCustomHeaders(http_options, L"X-Test: 1\r\n");
+        ok(hr == BG_E_INVALID_STATE, "SetCustomHeaders returned %#lx.\n", hr);
+        IBackgroundCopyJobHttpOptions_Release(http_options);
+    }
+
+    /* Getters still answer. */
+    check_state(job, BG_JOB_STATE_CANCELLED);
+    str = NULL;
+    hr = IBackgroundCopyJob_GetDisplayName(job, &str);
+    ok(hr == S_OK, "GetDisplayName failed: %#lx.\n", hr);
+    ok(str && !wcsncmp(str, L"qmgr_test ", 10), "got display name %s.\n", wine_dbgstr_w(str));
+    CoTaskMemFree(str);
+
+    job2 = NULL;
+    hr = IBackgroundCopyManager_GetJob(manager, &id, &job2);
+    ok(hr == BG_E_NOT_FOUND, "GetJob(cancelled) returned %#lx.\n", hr);
+    if (SUCCEEDED(hr) && job2) IBackgroundCopyJob_Release(job2);
+
+    IBackgroundCopyJob_Release(job);
+}
+
+static void test_AddFile(void)
+{
+    WCHAR local1[MAX_PATH], local2[MAX_PATH], local3[MAX_PATH], local4[MAX_PATH];
+    WCHAR long_url[2300];
+    IBackgroundCopyJob *job, *job2;
+    BG_JOB_PROGRESS progress;
+    BG_FILE_INFO files[2];
+    GUID id;
+    HRESULT hr;
+
+    job = create_job(BG_JOB_TYPE_DOWNLOAD, &id);
+    if (!job) return;
+
+    make_local_name(local1, ARRAY_SIZE(local1), L"add");
+    make_local_name(local2, ARRAY_SIZE(local2), L"set");
+    make_local_name(local3, ARRAY_SIZE(local3), L"set");
+
+    hr = IBackgroundCopyJob_AddFile(job, TEST_URL, local1);
+    ok(hr == S_OK, "AddFile failed: %#lx.\n", hr);
+    ok(file_count(job) == 1, "got %lu files.\n", file_count(job));
+
+    files[0].RemoteName = (WCHAR *)L"http://127.0.0.1:1/second.bin";
+    files[0].LocalName = local2;
+    files[1].RemoteName = (WCHAR *)L"http://127.0.0.1:1/third.bin";
+    files[1].LocalName = local3;
+    hr = IBackgroundCopyJob_AddFileSet(job, 2, files);
+    ok(hr == S_OK, "AddFileSet failed: %#lx.\n", hr);
+    ok(file_count(job) == 3, "got %lu files.\n", file_count(job));
+
+    memset(&progress, 0xcc, sizeof(progress));
+    hr = IBackgroundCopyJob_GetProgress(job, &progress);
+    ok(hr == S_OK, "GetProgress failed: %#lx.\n", hr);
+    ok(progress.FilesTotal == 3, "got FilesTotal %lu.\n", progress.FilesTotal);
+    ok(progress.FilesTransferred == 0, "got FilesTransferred %lu.\n", progress.FilesTransferred);
+    ok(progress.BytesTransferred == 0, "got BytesTransferred %s.\n", wine_dbgstr_longlong(progress.BytesTransferred));
+
+    /* The local name must be a full path. */
+    hr = IBackgroundCopyJob_AddFile(job, TEST_URL, L"qmgr_relative.bin");
+    ok(hr == E_INVALIDARG, "AddFile(relative path) returned %#lx.\n", hr);
+    ok(file_count(job) == 3, "got %lu files.\n", file_count(job));
+
+    /* Remote names: supported protocols only, at most 2200 characters. */
+    make_local_name(local4, ARRAY_SIZE(local4), L"bad");
+    hr = IBackgroundCopyJob_AddFile(job, L"ftp://127.0.0.1:1/file.bin", local4);
+    ok(hr == E_INVALIDARG || hr == CO_E_NOT_SUPPORTED, "AddFile(ftp) returned %#lx.\n", hr);
+    wcscpy(long_url, L"http://127.0.0.1:1");
+    while (wcslen(long_url) < 2200 - 100)
+        wcscat(long_url, L"/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+    while (wcslen(long_url) < 2201) wcscat(long_url, L"b");
+    hr = IBackgroundCopyJob_AddFile(job, long_url, local4);
+    ok(hr == E_INVALIDARG, "AddFile(2201 chars URL) returned %#lx.\n", hr);
+    ok(file_count(job) == 3, "got %lu files.\n", file_count(job));
+
+    /* Adding files does not start the job. */
+    check_state(job, BG_JOB_STATE_SUSPENDED);
+
+    /* Complete of a download job that transferred nothing: only the fully
+     * transferred files (none) are kept. */
+    hr = IBackgroundCopyJob_Complete(job);
+    ok(hr == BG_S_PARTIAL_COMPLETE, "Complete returned %#lx.\n", hr);
+    check_state(job, BG_JOB_STATE_ACKNOWLEDGED);
+    ok(GetFileAttributesW(local1) == INVALID_FILE_ATTRIBUTES, "%s exists.\n", wine_dbgstr_w(local1));
+    ok(GetFileAttributesW(local2) == INVALID_FILE_ATTRIBUTES, "%s exists.\n", wine_dbgstr_w(local2));
+
+    check_final_state_setters(job);
+    check_state(job, BG_JOB_STATE_ACKNOWLEDGED);
+
+    job2 = NULL;
+    hr = IBackgroundCopyManager_GetJob(manager, &id, &job2);
+    ok(hr == BG_E_NOT_FOUND, "GetJob(acknowledged) returned %#lx.\n", hr);
+    if (SUCCEEDED(hr) && job2) IBackgroundCopyJob_Release(job2);
+
+    IBackgroundCopyJob_Release(job);
+    DeleteFileW(local1);
+    DeleteFileW(local2);
+    DeleteFileW(local3);
+}
+
+static BOOL create_local_file(const WCHAR *path)
+{
+    static const char data[] = "upload test data\n";
+    HANDLE file;
+    DWORD written;
+    BOOL ret;
+
+    file = CreateFileW(path, GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
+    if (file == INVALID_HANDLE_VALUE) return FALSE;
+    ret = WriteFile(file, data, sizeof(data) - 1, &written, NULL);
+    CloseHandle(file);
+    return ret;
+}
+
+static void test_upload(void)
+{
+    WCHAR local[MAX_PATH], local2[MAX_PATH];
+    IBackgroundCopyJob *job;
+    BG_FILE_INFO files[2];
+    HRESULT hr;
+
+    make_local_name(local, ARRAY_SIZE(local), L"upload");
+    make_local_name(local2, ARRAY_SIZE(local2), L"upload");
+    ok(create_local_file(local), "cannot create %s.\n", wine_dbgstr_w(local));
+    ok(create_local_file(local2), "cannot create %s.\n", wine_dbgstr_w(local2));
+
+    /* An upload job takes exactly one file. */
+    job = create_job(BG_JOB_TYPE_UPLOAD, NULL);
+    if (job)
+    {
+        hr = IBackgroundCopyJob_AddFile(job, L"http://127.0.0.1:1/upload.bin", local);
+        ok(hr == S_OK, "AddFile failed: %#lx.\n", hr);
+        hr = IBackgroundCopyJob_AddFile(job, L"http://127.0.0.1:1/upload2.bin", local2);
+        ok(hr == BG_E_TOO_MANY_FILES, "second AddFile returned %#lx.\n", hr);
+        ok(file_count(job) == 1, "got %lu files.\n", file_count(job));
+
+        /* Complete of an upload job is only allowed once it is transferred. */
+        hr = IBackgroundCopyJob_Complete(job);
+        ok(hr == BG_E_INVALID_STATE, "Complete returned %#lx.\n", hr);
+        check_state(job, BG_JOB_STATE_SUSPENDED);
+        cancel_and_release(job);
+    }
+
+    /* AddFileSet with two files adds none of them. */
+    job = create_job(BG_JOB_TYPE_UPLOAD, NULL);
+    if (job)
+    {
+        files[0].RemoteName = (WCHAR *)L"http://127.0.0.1:1/upload.bin";
+        files[0].LocalName = local;
+        files[1].RemoteName = (WCHAR *)L"http://127.0.0.1:1/upload2.bin";
+        files[1].LocalName = local2;
+        hr = IBackgroundCopyJob_AddFileSet(job, 2, files);
+        ok(hr == BG_E_TOO_MANY_FILES, "AddFileSet returned %#lx.\n", hr);
+        ok(file_count(job) == 0, "got %lu files.\n", file_count(job));
+        cancel_and_release(job);
+    }
+
+    DeleteFileW(local);
+    DeleteFileW(local2);
+}
+
+static void test_upload_reply(void)
+{
+    BG_JOB_REPLY_PROGRESS reply_progress;
+    WCHAR local[MAX_PATH], reply[MAX_PATH], *str;
+    IBackgroundCopyJob2 *job2;
+    IBackgroundCopyJob *job;
+    UINT64 length;
+    BYTE *data;
+    HRESULT hr;
+
+    job = create_job(BG_JOB_TYPE_UPLOAD_REPLY, NULL);
+    if (!job) return;
+    hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJob2, (void **)&job2);
+    ok(hr == S_OK, "QueryInterface(IBackgroundCopyJob2) failed: %#lx.\n", hr);
+    if (FAILED(hr))
+    {
+        cancel_and_release(job);
+        return;
+    }
+
+    /* No reply file name before a file is added and none is set. */
+    str = (WCHAR *)0xdeadbeef;
+    hr = IBackgroundCopyJob2_GetReplyFileName(job2, &str);
+    ok(hr == S_OK, "GetReplyFileName failed: %#lx.\n", hr);
+    ok(!str, "got reply file name %s.\n", wine_dbgstr_w(str));
+    if (hr == S_OK && str) CoTaskMemFree(str);
+
+    /* The reply has not started. */
+    memset(&reply_progress, 0, sizeof(reply_progress));
+    hr = IBackgroundCopyJob2_GetReplyProgress(job2, &reply_progress);
+    ok(hr == S_OK, "GetReplyProgress failed: %#lx.\n", hr);
+    ok(reply_progress.BytesTotal == BG_SIZE_UNKNOWN, "got BytesTotal %s.\n",
+       wine_dbgstr_longlong(reply_progress.BytesTotal));
+    ok(reply_progress.BytesTransferred == 0, "got BytesTransferred %s.\n",
+       wine_dbgstr_longlong(reply_progress.BytesTransferred));
+
+    /* Reply data only exists once the job is transferred. */
+    data = NULL;
+    length = 0;
+    hr = IBackgroundCopyJob2_GetReplyData(job2, &data, &length);
+    ok(hr == BG_E_INVALID_STATE, "GetReplyData returned %#lx.\n", hr);
+    if (SUCCEEDED(hr)) CoTaskMemFree(data);
+
+    make_local_name(reply, ARRAY_SIZE(reply), L"reply");
+    hr = IBackgroundCopyJob2_SetReplyFileName(job2, reply);
+    ok(hr == S_OK, "SetReplyFileName failed: %#lx.\n", hr);
+    str = NULL;
+    hr = IBackgroundCopyJob2_GetReplyFileName(job2, &str);
+    ok(hr == S_OK, "GetReplyFileName failed: %#lx.\n", hr);
+    ok(str && !wcscmp(str, reply), "got reply file name %s.\n", wine_dbgstr_w(str));
+    CoTaskMemFree(str);
+
+    /* One file, as for upload jobs. */
+    make_local_name(local, ARRAY_SIZE(local), L"upload_reply");
+    ok(create_local_file(local), "cannot create %s.\n", wine_dbgstr_w(local));
+    hr = IBackgroundCopyJob2_AddFile(job2, L"http://127.0.0.1:1/upload_reply.bin", local);
+    ok(hr == S_OK, "AddFile failed: %#lx.\n", hr);
+    hr = IBackgroundCopyJob2_AddFile(job2, L"http://127.0.0.1:1/upload_reply2.bin", local);
+    ok(hr == BG_E_TOO_MANY_FILES, "second AddFile returned %#lx.\n", hr);
+
+    hr = IBackgroundCopyJob2_Complete(job2);
+    ok(hr == BG_E_INVALID_STATE, "Complete returned %#lx.\n", hr);
+    check_state(job, BG_JOB_STATE_SUSPENDED);
+
+    IBackgroundCopyJob2_Release(job2);
+    cancel_and_release(job);
+    DeleteFileW(local);
+    DeleteFileW(reply);
+}
+
+static const struct
+{
+    const IID *iid;
+    const char *name;
+    BOOL optional; /* absent from older Windows versions */
+    BOOL is_job;   /* derives from IBackgroundCopyJob */
+}
+job_interfaces[] =
+{
+    { &IID_IUnknown,                       "IUnknown" },
+    { &IID_IBackgroundCopyJob,             "IBackgroundCopyJob", FALSE, TRUE },
+    { &IID_IBackgroundCopyJob2,            "IBackgroundCopyJob2", FALSE, TRUE },
+    { &IID_IBackgroundCopyJob3,            "IBackgroundCopyJob3", FALSE, TRUE },
+    { &IID_IBackgroundCopyJob4,            "IBackgroundCopyJob4", FALSE, TRUE },
+    { &IID_IBackgroundCopyJob5,            "IBackgroundCopyJob5", TRUE, TRUE },       /* Windows 8 */
+    { &IID_IBackgroundCopyJobHttpOptions,  "IBackgroundCopyJobHttpOptions" },
+    { &IID_IBackgroundCopyJobHttpOptions2, "IBackgroundCopyJobHttpOptions2", TRUE },  /* Windows 10 1809 */
+    { &IID_IBackgroundCopyJobHttpOptions3, "IBackgroundCopyJobHttpOptions3", TRUE },  /* Windows 10 1903 */
+    { &IID_IBitsTokenOptions,              "IBitsTokenOptions", TRUE },               /* Windows 7 */
+};
+
+/* QueryInterface for an optional interface; NULL (and a skip) if this
+ * Windows version predates it. */
+static void *query_optional(void *iface, const IID *iid, const char *name)
+{
+    void *obj = NULL;
+    HRESULT hr;
+
+    hr = IUnknown_QueryInterface((IUnknown *)iface, iid, &obj);
+    if (hr == E_NOINTERFACE)
+    {
+        win_skip("%s is not supported.\n", name);
+        return NULL;
+    }
+    ok(hr == S_OK, "QueryInterface(%s) failed: %#lx.\n", name, hr);
+    return SUCCEEDED(hr) ? obj : NULL;
+}
+
+static void test_QueryInterface(void)
+{
+    IUnknown *unk_job, *unk, *obj;
+    IBackgroundCopyJob *job, *base;
+    BG_JOB_STATE state;
+    void *ptr;
+    unsigned int i;
+    HRESULT hr;
+
+    job = create_job(BG_JOB_TYPE_DOWNLOAD, NULL);
+    if (!job) return;
+
+    unk_job = NULL;
+    hr = IBackgroundCopyJob_QueryInterface(job, &IID_IUnknown, (void **)&unk_job);
+    ok(hr == S_OK, "QueryInterface(IUnknown) failed: %#lx.\n", hr);
+
+    for (i = 0; i < ARRAY_SIZE(job_interfaces); i++)
+    {
+        winetest_push_context("%s", job_interfaces[i].name);
+        obj = NULL;
+        hr = IBackgroundCopyJob_QueryInterface(job, job_interfaces[i].iid, (void **)&obj);
+        if (hr == E_NOINTERFACE && job_interfaces[i].optional)
+        {
+            win_skip("not supported.\n");
+            winetest_pop_context();
+            continue;
+        }
+        ok(hr == S_OK, "QueryInterface failed: %#lx.\n", hr);
+        ok(obj != NULL, "got NULL.\n");
+        if (!obj)
+        {
+            winetest_pop_context();
+            continue;
+        }
+
+        /* One object: every interface leads back to the same IUnknown and job. */
+        unk = NULL;
+        hr = IUnknown_QueryInterface(obj, &IID_IUnknown, (void **)&unk);
+        ok(hr == S_OK, "QueryInterface(IUnknown) failed: %#lx.\n", hr);
+        ok(unk == unk_job, "got IUnknown %p, the job's is %p.\n", unk, unk_job);
+        if (unk) IUnknown_Release(unk);
+
+        base = NULL;
+        hr = IUnknown_QueryInterface(obj, &IID_IBackgroundCopyJob, (void **)&base);
+        ok(hr == S_OK, "QueryInterface(IBackgroundCopyJob) failed: %#lx.\n", hr);
+        if (base) IBackgroundCopyJob_Release(base);
+
+        /* The job interfaces derive from IBackgroundCopyJob: its slots work
+         * through each of them. */
+        if (job_interfaces[i].is_job)
+        {
+            state = 0xdead;
+            hr = IBackgroundCopyJob_GetState((IBackgroundCopyJob *)obj, &state);
+            ok(hr == S_OK, "GetState failed: %#lx.\n", hr);
+            ok(state == BG_JOB_STATE_SUSPENDED, "got state %u.\n", state);
+        }
+        IUnknown_Release(obj);
+        winetest_pop_context();
+    }
+
+    /* Interfaces of other objects. */
+    ptr = (void *)0xdeadbeef;
+    hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyFile, &ptr);
+    ok(hr == E_NOINTERFACE, "QueryInterface(IBackgroundCopyFile) returned %#lx.\n", hr);
+    ok(!ptr, "got %p.\n", ptr);
+    if (hr == S_OK && ptr) IUnknown_Release((IUnknown *)ptr);
+    ptr = (void *)0xdeadbeef;
+    hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyManager, &ptr);
+    ok(hr == E_NOINTERFACE, "QueryInterface(IBackgroundCopyManager) returned %#lx.\n", hr);
+    ok(!ptr, "got %p.\n", ptr);
+    if (hr == S_OK && ptr) IUnknown_Release((IUnknown *)ptr);
+    ptr = (void *)0xdeadbeef;
+    hr = IBackgroundCopyJob_QueryInterface(job, &IID_IEnumBackgroundCopyFiles, &ptr);
+    ok(hr == E_NOINTERFACE, "QueryInterface(IEnumBackgroundCopyFiles) returned %#lx.\n", hr);
+    ok(!ptr, "got %p.\n", ptr);
+    if (hr == S_OK && ptr) IUnknown_Release((IUnknown *)ptr);
+
+    if (unk_job) IUnknown_Release(unk_job);
+    cancel_and_release(job);
+}
+
+static void test_token_options(void)
+{
+    IBitsTokenOptions *token_options;
+    IBackgroundCopyJob *job;
+    WCHAR *sid;
+    DWORD flags;
+    HRESULT hr;
+
+    job = create_job(BG_JOB_TYPE_DOWNLOAD, NULL);
+    if (!job) return;
+
+    token_options = query_optional(job, &IID_IBitsTokenOptions, "IBitsTokenOptions");
+    if (!token_options)
+    {
+        cancel_and_release(job);
+        return;
+    }
+
+    flags = 0xdead;
+    hr = IBitsTokenOptions_GetHelperTokenFlags(token_options, &flags);
+    ok(hr == S_OK, "GetHelperTokenFlags failed: %#lx.\n", hr);
+    ok(flags == 0, "got flags %#lx.\n", flags);
+
+    sid = (WCHAR *)0xdeadbeef;
+    hr = IBitsTokenOptions_GetHelperTokenSid(token_options, &sid);
+    ok(hr == S_OK, "GetHelperTokenSid failed: %#lx.\n", hr);
+    ok(!sid, "got SID %p.\n", sid);
+    if (hr == S_OK && sid) CoTaskMemFree(sid);
+
+    /* Before Windows 10 1607 only administrators may set the flags. */
+    hr = IBitsTokenOptions_SetHelperTokenFlags(token_options, BG_TOKEN_LOCAL_FILE);
+    ok(hr == S_OK || broken(hr == E_ACCESSDENIED), "SetHelperTokenFlags failed: %#lx.\n", hr);
+    if (hr == S_OK)
+    {
+        flags = 0xdead;
+        hr = IBitsTokenOptions_GetHelperTokenFlags(token_options, &flags);
+        ok(hr == S_OK, "GetHelperTokenFlags failed: %#lx.\n", hr);
+        ok(flags == BG_TOKEN_LOCAL_FILE, "got flags %#lx.\n", flags);
+
+        hr = IBitsTokenOptions_SetHelperTokenFlags(token_options, BG_TOKEN_LOCAL_FILE | BG_TOKEN_NETWORK);
+        ok(hr == S_OK, "SetHelperTokenFlags failed: %#lx.\n", hr);
+        flags = 0xdead;
+        hr = IBitsTokenOptions_GetHelperTokenFlags(token_options, &flags);
+        ok(hr == S_OK, "GetHelperTokenFlags failed: %#lx.\n", hr);
+        ok(flags == (BG_TOKEN_LOCAL_FILE | BG_TOKEN_NETWORK), "got flags %#lx.\n", flags);
+
+        hr = IBitsTokenOptions_SetHelperTokenFlags(token_options, 0);
+        ok(hr == S_OK, "SetHelperTokenFlags(0) failed: %#lx.\n", hr);
+        flags = 0xdead;
+        hr = IBitsTokenOptions_GetHelperTokenFlags(token_options, &flags);
+        ok(hr == S_OK, "GetHelperTokenFlags failed: %#lx.\n", hr);
+        ok(flags == 0, "got flags %#lx.\n", flags);
+    }
+
+    /* Setting the flags does not make a token appear. */
+    sid = (WCHAR *)0xdeadbeef;
+    hr = IBitsTokenOptions_GetHelperTokenSid(token_options, &sid);
+    ok(hr == S_OK, "GetHelperTokenSid failed: %#lx.\n", hr);
+    ok(!sid, "got SID %p.\n", sid);
+    if (hr == S_OK && sid) CoTaskMemFree(sid);
+
+    IBitsTokenOptions_Release(token_options);
+    cancel_and_release(job);
+}
+
+/* Methods of the derived job interfaces, through the proxies' later vtable slots. */
+static void test_derived_interfaces(void)
+{
+    BG_JOB_REPLY_PROGRESS reply_progress;
+    BITS_JOB_PROPERTY_VALUE value;
+    IBackgroundCopyJob2 *job2;
+    IBackgroundCopyJob3 *job3;
+    IBackgroundCopyJob4 *job4;
+    IBackgroundCopyJob5 *job5;
+    IBackgroundCopyJob *job;
+    WCHAR *program, *params, cmd_program[MAX_PATH], cmd_params[MAX_PATH * 2], system_dir[MAX_PATH];
+    WCHAR long_user[302];
+    BG_AUTH_CREDENTIALS creds;
+    unsigned int i;
+    ULONG level, timeout;
+    BOOL elevated;
+    DWORD flags;
+    HRESULT hr;
+
+    i = GetSystemDirectoryW(system_dir, MAX_PATH - 1);
+    ok(i && i < MAX_PATH - 1, "GetSystemDirectory failed: %lu.\n", GetLastError());
+    if (system_dir[i - 1] != '\\') wcscat(system_dir, L"\\");
+
+    job = create_job(BG_JOB_TYPE_DOWNLOAD, NULL);
+    if (!job) return;
+
+    hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJob2, (void **)&job2);
+    ok(hr == S_OK, "QueryInterface(IBackgroundCopyJob2) failed: %#lx.\n", hr);
+    if (SUCCEEDED(hr))
+    {
+        /* Never set: two empty strings. */
+        program = params = NULL;
+        hr = IBackgroundCopyJob2_GetNotifyCmdLine(job2, &program, &params);
+        ok(hr == S_OK, "GetNotifyCmdLine failed: %#lx.\n", hr);
+        ok(program && !program[0], "got program %s.\n", wine_dbgstr_w(program));
+        ok(params && !params[0], "got parameters %s.\n", wine_dbgstr_w(params));
+        CoTaskMemFree(program);
+        CoTaskMemFree(params);
+
+        /* A command line, then none again. */
+        swprintf(cmd_program, ARRAY_SIZE(cmd_program), L"%lscmd.exe", system_dir);
+        swprintf(cmd_params, ARRAY_SIZE(cmd_params), L"\"%ls\" /c exit 0", cmd_program);
+        hr = IBackgroundCopyJob2_SetNotifyCmdLine(job2, cmd_program, cmd_params);
+        ok(hr == S_OK, "SetNotifyCmdLine failed: %#lx.\n", hr);
+        program = params = NULL;
+        hr = IBackgroundCopyJob2_GetNotifyCmdLine(job2, &program, &params);
+        ok(hr == S_OK, "GetNotifyCmdLine failed: %#lx.\n", hr);
+        ok(program && !wcscmp(program, cmd_program), "got program %s.\n", wine_dbgstr_w(program));
+        ok(params && !wcscmp(params, cmd_params), "got parameters %s.\n", wine_dbgstr_w(params));
+        CoTaskMemFree(program);
+        CoTaskMemFree(params);
+        hr = IBackgroundCopyJob2_SetNotifyCmdLine(job2, NULL, NULL);
+        ok(hr == S_OK, "SetNotifyCmdLine(NULL, NULL) failed: %#lx.\n", hr);
+        program = params = NULL;
+        hr = IBackgroundCopyJob2_GetNotifyCmdLine(job2, &program, &params);
+        ok(hr == S_OK, "GetNotifyCmdLine failed: %#lx.\n", hr);
+        ok(program && !program[0], "got program %s.\n", wine_dbgstr_w(program));
+        ok(params && !params[0], "got parameters %s.\n", wine_dbgstr_w(params));
+        CoTaskMemFree(program);
+        CoTaskMemFree(params);
+
+        /* Credentials: one entry per target and scheme. */
+        memset(&creds, 0, sizeof(creds));
+        creds.Target = BG_AUTH_TARGET_SERVER;
+        creds.Scheme = BG_AUTH_SCHEME_BASIC;
+        creds.Credentials.Basic.UserName = (WCHAR *)L"user";
+        creds.Credentials.Basic.Password = (WCHAR *)L"password";
+        hr = IBackgroundCopyJob2_SetCredentials(job2, &creds);
+        ok(hr == S_OK, "SetCredentials failed: %#lx.\n", hr);
+        hr = IBackgroundCopyJob2_RemoveCredentials(job2, BG_AUTH_TARGET_SERVER, BG_AUTH_SCHEME_BASIC);
+        ok(hr == S_OK, "RemoveCredentials failed: %#lx.\n", hr);
+        hr = IBackgroundCopyJob2_RemoveCredentials(job2, BG_AUTH_TARGET_SERVER, BG_AUTH_SCHEME_BASIC);
+        ok(hr == S_FALSE, "second RemoveCredentials returned %#lx.\n", hr);
+        hr = IBackgroundCopyJob2_RemoveCredentials(job2, BG_AUTH_TARGET_PROXY, BG_AUTH_SCHEME_NTLM);
+        ok(hr == S_FALSE, "RemoveCredentials of nothing returned %#lx.\n", hr);
+
+        creds.Target = BG_AUTH_TARGET_PROXY + 1;
+        hr = IBackgroundCopyJob2_SetCredentials(job2, &creds);
+        ok(hr == BG_E_INVALID_AUTH_TARGET, "SetCredentials(target 3) returned %#lx.\n", hr);
+        creds.Target = BG_AUTH_TARGET_SERVER;
+        creds.Scheme = BG_AUTH_SCHEME_PASSPORT + 1;
+        hr = IBackgroundCopyJob2_SetCredentials(job2, &creds);
+        ok(hr == BG_E_INVALID_AUTH_SCHEME, "SetCredentials(scheme 6) returned %#lx.\n", hr);
+        creds.Scheme = BG_AUTH_SCHEME_BASIC;
+        creds.Credentials.Basic.UserName = NULL;
+        hr = IBackgroundCopyJob2_SetCredentials(job2, &creds);
+        ok(hr == E_INVALIDARG, "SetCredentials(BASIC, NULL user) returned %#lx.\n", hr);
+        for (i = 0; i < 301; i++) long_user[i] = 'u';
+        long_user[301] = 0;
+        creds.Credentials.Basic.UserName = long_user;
+        hr = IBackgroundCopyJob2_SetCredentials(job2, &creds);
+        ok(hr == BG_E_USERNAME_TOO_LARGE, "SetCredentials(301 chars user) returned %#lx.\n", hr);
+
+        /* Reply methods are for upload-reply jobs only. */
+        memset(&reply_progress, 0, sizeof(reply_progress));
+        hr = IBackgroundCopyJob2_GetReplyProgress(job2, &reply_progress);
+        ok(hr == E_NOTIMPL, "GetReplyProgress returned %#lx.\n", hr);
+        program = NULL;
+        hr = IBackgroundCopyJob2_GetReplyFileName(job2, &program);
+        ok(hr == E_NOTIMPL, "GetReplyFileName returned %#lx.\n", hr);
+        if (SUCCEEDED(hr)) CoTaskMemFree(program);
+
+        /* A base slot through the derived proxy. */
+        hr = IBackgroundCopyJob2_SetDescription(job2, L"through job2");
+        ok(hr == S_OK, "SetDescription failed: %#lx.\n", hr);
+        IBackgroundCopyJob2_Release(job2);
+    }
+
+    hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJob3, (void **)&job3);
+    ok(hr == S_OK, "QueryInterface(IBackgroundCopyJob3) failed: %#lx.\n", hr);
+    if (SUCCEEDED(hr))
+    {
+        flags = 0xdead;
+        hr = IBackgroundCopyJob3_GetFileACLFlags(job3, &flags);
+        ok(hr == S_OK, "GetFileACLFlags failed: %#lx.\n", hr);
+        ok(flags == 0, "got ACL flags %#lx.\n", flags);
+        hr = IBackgroundCopyJob3_SetFileACLFlags(job3, BG_COPY_FILE_DACL);
+        ok(hr == S_OK, "SetFileACLFlags failed: %#lx.\n", hr);
+        flags = 0xdead;
+        hr = IBackgroundCopyJob3_GetFileACLFlags(job3, &flags);
+        ok(hr == S_OK, "GetFileACLFlags failed: %#lx.\n", hr);
+        ok(flags == BG_COPY_FILE_DACL, "got ACL flags %#lx.\n", flags);
+        IBackgroundCopyJob3_Release(job3);
+    }
+
+    hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJob4, (void **)&job4);
+    ok(hr == S_OK, "QueryInterface(IBackgroundCopyJob4) failed: %#lx.\n", hr);
+    if (SUCCEEDED(hr))
+    {
+        timeout = 0xdead;
+        hr = IBackgroundCopyJob4_GetMaximumDownloadTime(job4, &timeout);
+        ok(hr == S_OK, "GetMaximumDownloadTime failed: %#lx.\n", hr);
+        ok(timeout == 7776000, "got maximum download time %lu.\n", timeout);
+        hr = IBackgroundCopyJob4_SetMaximumDownloadTime(job4, 3600);
+        ok(hr == S_OK, "SetMaximumDownloadTime failed: %#lx.\n", hr);
+        timeout = 0xdead;
+        hr = IBackgroundCopyJob4_GetMaximumDownloadTime(job4, &timeout);
+        ok(hr == S_OK, "GetMaximumDownloadTime failed: %#lx.\n", hr);
+        ok(timeout == 3600, "got maximum download time %lu.\n", timeout);
+
+        level = 0xdead;
+        hr = IBackgroundCopyJob4_GetOwnerIntegrityLevel(job4, &level);
+        ok(hr == S_OK, "GetOwnerIntegrityLevel failed: %#lx.\n", hr);
+        trace("owner integrity level %#lx.\n", level);
+        elevated = 0xdead;
+        hr = IBackgroundCopyJob4_GetOwnerElevationState(job4, &elevated);
+        ok(hr == S_OK, "GetOwnerElevationState failed: %#lx.\n", hr);
+        ok(elevated == TRUE || elevated == FALSE, "got elevation state %d.\n", elevated);
+
+        /* The first slot of IBackgroundCopyJob through the Job4 proxy. */
+        hr = IBackgroundCopyJob4_Resume(job4);
+        ok(hr == BG_E_EMPTY, "Resume returned %#lx.\n", hr);
+        IBackgroundCopyJob4_Release(job4);
+    }
+
+    job5 = query_optional(job, &IID_IBackgroundCopyJob5, "IBackgroundCopyJob5");
+    if (job5)
+    {
+        memset(&value, 0xcc, sizeof(value));
+        hr = IBackgroundCopyJob5_GetProperty(job5, BITS_JOB_PROPERTY_MINIMUM_NOTIFICATION_INTERVAL_MS, &value);
+        ok(hr == S_OK, "GetProperty(MINIMUM_NOTIFICATION_INTERVAL_MS) failed: %#lx.\n", hr);
+        ok(value.Dword == 500, "got notification interval %lu.\n", value.Dword);
+
+        memset(&value, 0, sizeof(value));
+        value.Dword = 1000;
+        hr = IBackgroundCopyJob5_SetProperty(job5, BITS_JOB_PROPERTY_MINIMUM_NOTIFICATION_INTERVAL_MS, value);
+        ok(hr == S_OK, "SetProperty(MINIMUM_NOTIFICATION_INTERVAL_MS) failed: %#lx.\n", hr);
+        memset(&value, 0xcc, sizeof(value));
+        hr = IBackgroundCopyJob5_GetProperty(job5, BITS_JOB_PROPERTY_MINIMUM_NOTIFICATION_INTERVAL_MS, &value);
+        ok(hr == S_OK, "GetProperty(MINIMUM_NOTIFICATION_INTERVAL_MS) failed: %#lx.\n", hr);
+        ok(value.Dword == 1000, "got notification interval %lu.\n", value.Dword);
+
+        memset(&value, 0xcc, sizeof(value));
+        hr = IBackgroundCopyJob5_GetProperty(job5, BITS_JOB_PROPERTY_HIGH_PERFORMANCE, &value);
+        ok(hr == S_OK, "GetProperty(HIGH_PERFORMANCE) failed: %#lx.\n", hr);
+        ok(value.Enable == FALSE, "got high performance %d.\n", value.Enable);
+
+        memset(&value, 0xcc, sizeof(value));
+        hr = IBackgroundCopyJob5_GetProperty(job5, BITS_JOB_PROPERTY_DYNAMIC_CONTENT, &value);
+        ok(hr == S_OK, "GetProperty(DYNAMIC_CONTENT) failed: %#lx.\n", hr);
+        ok(value.Enable == FALSE, "got dynamic content %d.\n", value.Enable);
+
+        memset(&value, 0xcc, sizeof(value));
+        hr = IBackgroundCopyJob5_GetProperty(job5, BITS_JOB_PROPERTY_NOTIFICATION_CLSID, &value);
+        ok(hr == S_OK, "GetProperty(NOTIFICATION_CLSID) failed: %#lx.\n", hr);
+        ok(IsEqualGUID(&value.ClsID, &GUID_NULL), "got notification CLSID %s.\n", wine_dbgstr_guid(&value.ClsID));
+
+        /* Base slots through the Job5 proxy. */
+        timeout = 0xdead;
+        hr = IBackgroundCopyJob5_GetMaximumDownloadTime(job5, &timeout);
+        ok(hr == S_OK, "GetMaximumDownloadTime failed: %#lx.\n", hr);
+        ok(timeout == 3600, "got maximum download time %lu.\n", timeout);
+        program = NULL;
+        hr = IBackgroundCopyJob5_GetDescription(job5, &program);
+        ok(hr == S_OK, "GetDescription failed: %#lx.\n", hr);
+        ok(program && !wcscmp(program, L"through job2"), "got description %s.\n", wine_dbgstr_w(program));
+        CoTaskMemFree(program);
+        IBackgroundCopyJob5_Release(job5);
+    }
+
+    cancel_and_release(job);
+}
+
+static void test_http_options(void)
+{
+    IBackgroundCopyJobHttpOptions3 *http_options3;
+    IBackgroundCopyJobHttpOptions2 *http_options2;
+    IBackgroundCopyJobHttpOptions *http_options;
+    IBackgroundCopyJob *job;
+    IUnknown *unk_job, *unk;
+    WCHAR *str;
+    ULONG flags;
+    HRESULT hr;
+
+    job = create_job(BG_JOB_TYPE_DOWNLOAD, NULL);
+    if (!job) return;
+
+    http_options = NULL;
+    hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJobHttpOptions, (void **)&http_options);
+    ok(hr == S_OK, "QueryInterface(IBackgroundCopyJobHttpOptions) failed: %#lx.\n", hr);
+    if (FAILED(hr))
+    {
+        cancel_and_release(job);
+        return;
+    }
+
+    /* COM identity. */
+    unk_job = unk = NULL;
+    IBackgroundCopyJob_QueryInterface(job, &IID_IUnknown, (void **)&unk_job);
+    hr = IBackgroundCopyJobHttpOptions_QueryInterface(http_options, &IID_IUnknown, (void **)&unk);
+    ok(hr == S_OK, "QueryInterface(IUnknown) failed: %#lx.\n", hr);
+    ok(unk == unk_job, "got IUnknown %p, the job's is %p.\n", unk, unk_job);
+    if (unk) IUnknown_Release(unk);
+    if (unk_job) IUnknown_Release(unk_job);
+
+    /* Custom headers. */
+    str = (WCHAR *)0xdeadbeef;
+    hr = IBackgroundCopyJobHttpOptions_GetCustomHeaders(http_options, &str);
+    ok(hr == S_FALSE, "GetCustomHeaders returned %#lx.\n", hr);
+    ok(!str, "got headers %p.\n", str);
+    if (SUCCEEDED(hr) && str) CoTaskMemFree(str);
+
+    hr = IBackgroundCopyJobHttpOptions_SetCustomHeaders(http_options, L"X-Test: 1\r\n");
+    ok(hr == S_OK, "SetCustomHeaders failed: %#lx.\n", hr);
+    str = NULL;
+    hr = IBackgroundCopyJobHttpOptions_GetCustomHeaders(http_options, &str);
+    ok(hr == S_OK, "GetCustomHeaders failed: %#lx.\n", hr);
+    ok(str && !wcscmp(str, L"X-Test: 1\r\n"), "got headers %s.\n", wine_dbgstr_w(str));
+    CoTaskMemFree(str);
+
+    hr = IBackgroundCopyJobHttpOptions_SetCustomHeaders(http_options, NULL);
+    ok(hr == S_OK, "SetCustomHeaders(NULL) failed: %#lx.\n", hr);
+    str = (WCHAR *)0xdeadbeef;
+    hr = IBackgroundCopyJobHttpOptions_GetCustomHeaders(http_options, &str);
+    ok(hr == S_FALSE, "GetCustomHeaders returned %#lx.\n", hr);
+    ok(!str, "got headers %p.\n", str);
+    if (SUCCEEDED(hr) && str) CoTaskMemFree(str);
+
+    /* Security flags. */
+    flags = 0xdead;
+    hr = IBackgroundCopyJobHttpOptions_GetSecurityFlags(http_options, &flags);
+    ok(hr == S_OK, "GetSecurityFlags failed: %#lx.\n", hr);
+    ok(flags == 0, "got security flags %#lx.\n", flags);
+    hr = IBackgroundCopyJobHttpOptions_SetSecurityFlags(http_options, BG_SSL_IGNORE_UNKNOWN_CA);
+    ok(hr == S_OK, "SetSecurityFlags failed: %#lx.\n", hr);
+    flags = 0xdead;
+    hr = IBackgroundCopyJobHttpOptions_GetSecurityFlags(http_options, &flags);
+    ok(hr == S_OK, "GetSecurityFlags failed: %#lx.\n", hr);
+    ok(flags == BG_SSL_IGNORE_UNKNOWN_CA, "got security flags %#lx.\n", flags);
+    hr = IBackgroundCopyJobHttpOptions_SetSecurityFlags(http_options, 0);
+    ok(hr == S_OK, "SetSecurityFlags(0) failed: %#lx.\n", hr);
+    flags = 0xdead;
+    hr = IBackgroundCopyJobHttpOptions_GetSecurityFlags(http_options, &flags);
+    ok(hr == S_OK, "GetSecurityFlags failed: %#lx.\n", hr);
+    ok(flags == 0, "got security flags %#lx.\n", flags);
+
+    /* No client certificate to remove. */
+    hr = IBackgroundCopyJobHttpOptions_RemoveClientCertificate(http_options);
+    ok(hr == S_FALSE, "RemoveClientCertificate returned %#lx.\n", hr);
+
+    /* HTTP method: GET for downloads. */
+    http_options2 = query_optional(job, &IID_IBackgroundCopyJobHttpOptions2, "IBackgroundCopyJobHttpOptions2");
+    if (http_options2)
+    {
+        str = NULL;
+        hr = IBackgroundCopyJobHttpOptions2_GetHttpMethod(http_options2, &str);
+        ok(hr == S_OK, "GetHttpMethod failed: %#lx.\n", hr);
+        ok(str && !wcscmp(str, L"GET"), "got method %s.\n", wine_dbgstr_w(str));
+        CoTaskMemFree(str);
+
+        /* A slot of the base interface through the derived proxy. */
+        flags = 0xdead;
+        hr = IBackgroundCopyJobHttpOptions2_GetSecurityFlags(http_options2, &flags);
+        ok(hr == S_OK, "GetSecurityFlags failed: %#lx.\n", hr);
+        ok(flags == 0, "got security flags %#lx.\n", flags);
+        IBackgroundCopyJobHttpOptions2_Release(http_options2);
+    }
+
+    http_options3 = query_optional(job, &IID_IBackgroundCopyJobHttpOptions3, "IBackgroundCopyJobHttpOptions3");
+    if (http_options3)
+    {
+        /* Allowed while the job is suspended; NULL removes (none is set). */
+        hr = IBackgroundCopyJobHttpOptions3_SetServerCertificateValidationInterface(http_options3, NULL);
+        ok(hr == S_OK, "SetServerCertificateValidationInterface(NULL) failed: %#lx.\n", hr);
+
+        str = NULL;
+        hr = IBackgroundCopyJobHttpOptions3_GetHttpMethod(http_options3, &str);
+        ok(hr == S_OK, "GetHttpMethod failed: %#lx.\n", hr);
+        ok(str && !wcscmp(str, L"GET"), "got method %s.\n", wine_dbgstr_w(str));
+        CoTaskMemFree(str);
+
+        hr = IBackgroundCopyJobHttpOptions3_MakeCustomHeadersWriteOnly(http_options3);
+        ok(hr == S_OK, "MakeCustomHeadersWriteOnly failed: %#lx.\n", hr);
+        IBackgroundCopyJobHttpOptions3_Release(http_options3);
+    }
+
+    IBackgroundCopyJobHttpOptions_Release(http_options);
+    cancel_and_release(job);
+
+    /* BITS_POST for both upload types. */
+    job = create_job(BG_JOB_TYPE_UPLOAD, NULL);
+    if (job)
+    {
+        http_options2 = query_optional(job, &IID_IBackgroundCopyJobHttpOptions2, "IBackgroundCopyJobHttpOptions2");
+        if (http_options2)
+        {
+            str = NULL;
+            hr = IBackgroundCopyJobHttpOptions2_GetHttpMethod(http_options2, &str);
+            ok(hr == S_OK, "GetHttpMethod failed: %#lx.\n", hr);
+            ok(str && !wcscmp(str, L"BITS_POST"), "got method %s.\n", wine_dbgstr_w(str));
+            CoTaskMemFree(str);
+            IBackgroundCopyJobHttpOptions2_Release(http_options2);
+        }
+        cancel_and_release(job);
+    }
+    job = create_job(BG_JOB_TYPE_UPLOAD_REPLY, NULL);
+    if (job)
+    {
+        http_options2 = query_optional(job, &IID_IBackgroundCopyJobHttpOptions2, "IBackgroundCopyJobHttpOptions2");
+        if (http_options2)
+        {
+            str = NULL;
+            hr = IBackgroundCopyJobHttpOptions2_GetHttpMethod(http_options2, &str);
+            ok(hr == S_OK, "GetHttpMethod failed: %#lx.\n", hr);
+            ok(str && !wcscmp(str, L"BITS_POST"), "got method %s.\n", wine_dbgstr_w(str));
+            CoTaskMemFree(str);
+            IBackgroundCopyJobHttpOptions2_Release(http_options2);
+        }
+        cancel_and_release(job);
+    }
+}
+
+/* IBitsTokenOptions is the same object as the job. */
+static void test_token_options_identity(void)
+{
+    IBitsTokenOptions *token_options;
+    IUnknown *unk_job, *unk;
+    IBackgroundCopyJob *job, *job_again;
+    GUID id, id_again;
+    HRESULT hr;
+
+    job = create_job(BG_JOB_TYPE_DOWNLOAD, &id);
+    if (!job) return;
+    token_options = query_optional(job, &IID_IBitsTokenOptions, "IBitsTokenOptions");
+    if (token_options)
+    {
+        unk_job = unk = NULL;
+        IBackgroundCopyJob_QueryInterface(job, &IID_IUnknown, (void **)&unk_job);
+        hr = IBitsTokenOptions_QueryInterface(token_options, &IID_IUnknown, (void **)&unk);
+        ok(hr == S_OK, "QueryInterface(IUnknown) failed: %#lx.\n", hr);
+        ok(unk == unk_job, "got IUnknown %p, the job's is %p.\n", unk, unk_job);
+        if (unk) IUnknown_Release(unk);
+        if (unk_job) IUnknown_Release(unk_job);
+
+        job_again = NULL;
+        hr = IBitsTokenOptions_QueryInterface(token_options, &IID_IBackgroundCopyJob, (void **)&job_again);
+        ok(hr == S_OK, "QueryInterface(IBackgroundCopyJob) failed: %#lx.\n", hr);
+        if (job_again)
+        {
+            hr = IBackgroundCopyJob_GetId(job_again, &id_again);
+            ok(hr == S_OK, "GetId failed: %#lx.\n", hr);
+            ok(IsEqualGUID(&id, &id_again), "got id %s.\n", wine_dbgstr_guid(&id_again));
+            IBackgroundCopyJob_Release(job_again);
+        }
+        IBitsTokenOptions_Release(token_options);
+    }
+    cancel_and_release(job);
+}
+
+START_TEST(job)
+{
+    DWORD len;
+    HRESULT hr;
+
+    CoInitialize(NULL);
+
+    len = GetTempPathW(ARRAY_SIZE(temp_dir), temp_dir);
+    ok(len && len < ARRAY_SIZE(temp_dir), "GetTempPath failed: %lu.\n", GetLastError());
+
+    hr = CoCreateInstance(&CLSID_BackgroundCopyManager, NULL, CLSCTX_LOCAL_SERVER,
+                          &IID_IBackgroundCopyManager, (void **)&manager);
+    if (FAILED(hr))
+    {
+        win_skip("cannot create the BITS manager: %#lx.\n", hr);
+        CoUninitialize();
+        return;
+    }
+
+    test_new_job();
+    test_properties();
+    test_state_changes();
+    test_AddFile();
+    test_upload();
+    test_upload_reply();
+    test_QueryInterface();
+    test_token_options();
+    test_token_options_identity();
+    test_derived_interfaces();
+    test_http_options();
+
+    IBackgroundCopyManager_Release(manager);
+    CoUninitialize();
+}
