@@ -23,6 +23,7 @@
 #include <stdio.h>
 
 #define COBJMACROS
+#define CONST_VTABLE
 
 #include "windef.h"
 #include "winbase.h"
@@ -1118,6 +1119,7 @@ static void test_derived_interfaces(void)
 
 static void test_http_options(void)
 {
+    static const BG_JOB_TYPE upload_types[] = { BG_JOB_TYPE_UPLOAD, BG_JOB_TYPE_UPLOAD_REPLY };
     IBackgroundCopyJobHttpOptions3 *http_options3;
     IBackgroundCopyJobHttpOptions2 *http_options2;
     IBackgroundCopyJobHttpOptions *http_options;
@@ -1125,6 +1127,7 @@ static void test_http_options(void)
     IUnknown *unk_job, *unk;
     WCHAR *str;
     ULONG flags;
+    unsigned int i;
     HRESULT hr;
 
     job = create_job(BG_JOB_TYPE_DOWNLOAD, NULL);
@@ -1233,31 +1236,16 @@ static void test_http_options(void)
     cancel_and_release(job);
 
     /* BITS_POST for both upload types. */
-    job = create_job(BG_JOB_TYPE_UPLOAD, NULL);
-    if (job)
+    for (i = 0; i < ARRAY_SIZE(upload_types); i++)
     {
+        if (!(job = create_job(upload_types[i], NULL))) continue;
         http_options2 = query_optional(job, &IID_IBackgroundCopyJobHttpOptions2, "IBackgroundCopyJobHttpOptions2");
         if (http_options2)
         {
             str = NULL;
             hr = IBackgroundCopyJobHttpOptions2_GetHttpMethod(http_options2, &str);
             ok(hr == S_OK, "GetHttpMethod failed: %#lx.\n", hr);
-            ok(str && !wcscmp(str, L"BITS_POST"), "got method %s.\n", wine_dbgstr_w(str));
-            CoTaskMemFree(str);
-            IBackgroundCopyJobHttpOptions2_Release(http_options2);
-        }
-        cancel_and_release(job);
-    }
-    job = create_job(BG_JOB_TYPE_UPLOAD_REPLY, NULL);
-    if (job)
-    {
-        http_options2 = query_optional(job, &IID_IBackgroundCopyJobHttpOptions2, "IBackgroundCopyJobHttpOptions2");
-        if (http_options2)
-        {
-            str = NULL;
-            hr = IBackgroundCopyJobHttpOptions2_GetHttpMethod(http_options2, &str);
-            ok(hr == S_OK, "GetHttpMethod failed: %#lx.\n", hr);
-            ok(str && !wcscmp(str, L"BITS_POST"), "got method %s.\n", wine_dbgstr_w(str));
+            ok(str && !wcscmp(str, L"BITS_POST"), "type %d: got method %s.\n", upload_types[i], wine_dbgstr_w(str));
             CoTaskMemFree(str);
             IBackgroundCopyJobHttpOptions2_Release(http_options2);
         }
@@ -1302,6 +1290,192 @@ static void test_token_options_identity(void)
     cancel_and_release(job);
 }
 
+/* A client-side callback object: IBackgroundCopyCallback3 and its bases, and,
+ * when asked to, IBackgroundCopyServerCertificateValidationCallback. */
+struct test_callback
+{
+    IBackgroundCopyCallback3 IBackgroundCopyCallback3_iface;
+    IBackgroundCopyServerCertificateValidationCallback IBackgroundCopyServerCertificateValidationCallback_iface;
+    LONG refcount;
+    BOOL validates;
+    LONG validator_queries;
+};
+
+static struct test_callback *impl_from_IBackgroundCopyCallback3(IBackgroundCopyCallback3 *iface)
+{
+    return CONTAINING_RECORD(iface, struct test_callback, IBackgroundCopyCallback3_iface);
+}
+
+static HRESULT WINAPI callback_QueryInterface(IBackgroundCopyCallback3 *iface, REFIID riid, void **obj)
+{
+    struct test_callback *callback = impl_from_IBackgroundCopyCallback3(iface);
+
+    if (IsEqualGUID(riid, &IID_IUnknown) || IsEqualGUID(riid, &IID_IBackgroundCopyCallback) ||
+        IsEqualGUID(riid, &IID_IBackgroundCopyCallback2) || IsEqualGUID(riid, &IID_IBackgroundCopyCallback3))
+        *obj = &callback->IBackgroundCopyCallback3_iface;
+    else if (callback->validates && IsEqualGUID(riid, &IID_IBackgroundCopyServerCertificateValidationCallback))
+    {
+        InterlockedIncrement(&callback->validator_queries);
+        *obj = &callback->IBackgroundCopyServerCertificateValidationCallback_iface;
+    }
+    else
+    {
+        *obj = NULL;
+        return E_NOINTERFACE;
+    }
+    IUnknown_AddRef((IUnknown *)*obj);
+    return S_OK;
+}
+
+static ULONG WINAPI callback_AddRef(IBackgroundCopyCallback3 *iface)
+{
+    return InterlockedIncrement(&impl_from_IBackgroundCopyCallback3(iface)->refcount);
+}
+
+static ULONG WINAPI callback_Release(IBackgroundCopyCallback3 *iface)
+{
+    return InterlockedDecrement(&impl_from_IBackgroundCopyCallback3(iface)->refcount);
+}
+
+static HRESULT WINAPI callback_JobTransferred(IBackgroundCopyCallback3 *iface, IBackgroundCopyJob *job)
+{
+    return S_OK;
+}
+
+static HRESULT WINAPI callback_JobError(IBackgroundCopyCallback3 *iface, IBackgroundCopyJob *job,
+                                        IBackgroundCopyError *error)
+{
+    return S_OK;
+}
+
+static HRESULT WINAPI callback_JobModification(IBackgroundCopyCallback3 *iface, IBackgroundCopyJob *job,
+                                               DWORD reserved)
+{
+    return S_OK;
+}
+
+static HRESULT WINAPI callback_FileTransferred(IBackgroundCopyCallback3 *iface, IBackgroundCopyJob *job,
+                                               IBackgroundCopyFile *file)
+{
+    return S_OK;
+}
+
+static HRESULT WINAPI callback_FileRangesTransferred(IBackgroundCopyCallback3 *iface, IBackgroundCopyJob *job,
+        IBackgroundCopyFile *file, DWORD count, const BG_FILE_RANGE ranges[])
+{
+    return S_OK;
+}
+
+static const IBackgroundCopyCallback3Vtbl callback_vtbl =
+{
+    callback_QueryInterface,
+    callback_AddRef,
+    callback_Release,
+    callback_JobTransferred,
+    callback_JobError,
+    callback_JobModification,
+    callback_FileTransferred,
+    callback_FileRangesTransferred,
+};
+
+static struct test_callback *impl_from_validator(IBackgroundCopyServerCertificateValidationCallback *iface)
+{
+    return CONTAINING_RECORD(iface, struct test_callback, IBackgroundCopyServerCertificateValidationCallback_iface);
+}
+
+static HRESULT WINAPI validator_QueryInterface(IBackgroundCopyServerCertificateValidationCallback *iface,
+                                               REFIID riid, void **obj)
+{
+    return callback_QueryInterface(&impl_from_validator(iface)->IBackgroundCopyCallback3_iface, riid, obj);
+}
+
+static ULONG WINAPI validator_AddRef(IBackgroundCopyServerCertificateValidationCallback *iface)
+{
+    return callback_AddRef(&impl_from_validator(iface)->IBackgroundCopyCallback3_iface);
+}
+
+static ULONG WINAPI validator_Release(IBackgroundCopyServerCertificateValidationCallback *iface)
+{
+    return callback_Release(&impl_from_validator(iface)->IBackgroundCopyCallback3_iface);
+}
+
+static HRESULT WINAPI validator_ValidateServerCertificate(IBackgroundCopyServerCertificateValidationCallback *iface,
+        IBackgroundCopyJob *job, IBackgroundCopyFile *file, DWORD cert_length, const BYTE cert_data[],
+        DWORD encoding, DWORD store_length, const BYTE store_data[])
+{
+    return S_OK;
+}
+
+static const IBackgroundCopyServerCertificateValidationCallbackVtbl validator_vtbl =
+{
+    validator_QueryInterface,
+    validator_AddRef,
+    validator_Release,
+    validator_ValidateServerCertificate,
+};
+
+static void init_test_callback(struct test_callback *callback, BOOL validates)
+{
+    memset(callback, 0, sizeof(*callback));
+    callback->IBackgroundCopyCallback3_iface.lpVtbl = &callback_vtbl;
+    callback->IBackgroundCopyServerCertificateValidationCallback_iface.lpVtbl = &validator_vtbl;
+    callback->refcount = 1;
+    callback->validates = validates;
+}
+
+/* Client objects handed to the service are called back across the process boundary. */
+static void test_callback_objects(void)
+{
+    IBackgroundCopyJobHttpOptions3 *http_options3;
+    struct test_callback callback, plain;
+    IBackgroundCopyCallback3 *callback3;
+    IBackgroundCopyJob *job;
+    IUnknown *unk;
+    HRESULT hr;
+
+    if (!(job = create_job(BG_JOB_TYPE_DOWNLOAD, NULL))) return;
+    init_test_callback(&callback, TRUE);
+    init_test_callback(&plain, FALSE);
+
+    hr = IBackgroundCopyJob_SetNotifyInterface(job, (IUnknown *)&callback.IBackgroundCopyCallback3_iface);
+    ok(hr == S_OK, "SetNotifyInterface failed: %#lx.\n", hr);
+    ok(callback.refcount > 1, "the service holds no reference, refcount %ld.\n", callback.refcount);
+    unk = NULL;
+    hr = IBackgroundCopyJob_GetNotifyInterface(job, &unk);
+    ok(hr == S_OK && unk != NULL, "GetNotifyInterface returned %#lx, %p.\n", hr, unk);
+    if (unk)
+    {
+        hr = IUnknown_QueryInterface(unk, &IID_IBackgroundCopyCallback3, (void **)&callback3);
+        ok(hr == S_OK, "the returned object is not our IBackgroundCopyCallback3: %#lx.\n", hr);
+        if (hr == S_OK) IBackgroundCopyCallback3_Release(callback3);
+        IUnknown_Release(unk);
+    }
+    hr = IBackgroundCopyJob_SetNotifyInterface(job, NULL);
+    ok(hr == S_OK, "SetNotifyInterface(NULL) failed: %#lx.\n", hr);
+
+    http_options3 = query_optional(job, &IID_IBackgroundCopyJobHttpOptions3, "IBackgroundCopyJobHttpOptions3");
+    if (http_options3)
+    {
+        /* The service asks our object for the validation interface. */
+        hr = IBackgroundCopyJobHttpOptions3_SetServerCertificateValidationInterface(http_options3,
+                (IUnknown *)&callback.IBackgroundCopyCallback3_iface);
+        ok(hr == S_OK, "SetServerCertificateValidationInterface failed: %#lx.\n", hr);
+        ok(callback.validator_queries > 0, "the validation interface was never asked for.\n");
+
+        hr = IBackgroundCopyJobHttpOptions3_SetServerCertificateValidationInterface(http_options3,
+                (IUnknown *)&plain.IBackgroundCopyCallback3_iface);
+        ok(hr == E_NOINTERFACE, "an object without the interface gave %#lx.\n", hr);
+
+        hr = IBackgroundCopyJobHttpOptions3_SetServerCertificateValidationInterface(http_options3, NULL);
+        ok(hr == S_OK, "SetServerCertificateValidationInterface(NULL) failed: %#lx.\n", hr);
+        IBackgroundCopyJobHttpOptions3_Release(http_options3);
+    }
+
+    cancel_and_release(job);
+    ok(callback.refcount == 1, "the service still holds %ld references.\n", callback.refcount - 1);
+    ok(plain.refcount == 1, "the service still holds %ld references.\n", plain.refcount - 1);
+}
+
 START_TEST(job)
 {
     DWORD len;
@@ -1332,6 +1506,7 @@ START_TEST(job)
     test_token_options_identity();
     test_derived_interfaces();
     test_http_options();
+    test_callback_objects();
 
     IBackgroundCopyManager_Release(manager);
     CoUninitialize();
