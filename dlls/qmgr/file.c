@@ -13,6 +13,7 @@
 #include <stdlib.h>
 
 #include "qmgr_private.h"
+#include "transfer.h"
 
 #include "wine/debug.h"
 
@@ -28,7 +29,8 @@ struct file
     WCHAR *remote_name;
     WCHAR *local_name;
     WCHAR *temp_name;
-    BG_FILE_PROGRESS progress;
+    BG_FILE_PROGRESS progress;  /* Completed: renamed by Complete, available to the user */
+    BOOL transferred;           /* every byte is in the temporary file */
     BG_FILE_RANGE *ranges;
     DWORD range_count;
     BOOL validation_state;
@@ -417,8 +419,145 @@ HRESULT file_create(struct job *job, const WCHAR *remote_name, const WCHAR *loca
 void file_discard_temporary(struct file *file)
 {
     EnterCriticalSection(&file->cs);
-    if (!file->progress.Completed) DeleteFileW(file->temp_name);
+    if (!file->progress.Completed)
+    {
+        DeleteFileW(file->temp_name);
+        file->progress.BytesTransferred = 0;
+        file->transferred = FALSE;
+    }
     LeaveCriticalSection(&file->cs);
+}
+
+BOOL file_is_transferred(struct file *file)
+{
+    BOOL ret;
+
+    EnterCriticalSection(&file->cs);
+    ret = file->transferred;
+    LeaveCriticalSection(&file->cs);
+    return ret;
+}
+
+const WCHAR *file_local_name(struct file *file)
+{
+    return file->local_name;
+}
+
+const WCHAR *file_protocol(struct file *file)
+{
+    return transfer_is_file_name(file->remote_name) ? L"file" : L"http";
+}
+
+struct download_progress
+{
+    struct file *file;
+    const struct download_control *control;
+};
+
+static BOOL download_progress(void *context, UINT64 transferred, UINT64 total)
+{
+    struct download_progress *progress = context;
+    struct file *file = progress->file;
+    BOOL advanced;
+
+    EnterCriticalSection(&file->cs);
+    advanced = transferred > file->progress.BytesTransferred;
+    file->progress.BytesTransferred = transferred;
+    file->progress.BytesTotal = total;
+    LeaveCriticalSection(&file->cs);
+
+    return progress->control->on_progress(progress->control->job, advanced);
+}
+
+/* Fetches what is missing of the file into its hidden temporary file, from the
+ * bytes already there. */
+void file_download(struct file *file, const struct download_control *control, struct transfer_result *result)
+{
+    struct download_progress progress = { file, control };
+    struct transfer_request request = { 0 };
+    LARGE_INTEGER size, end;
+    WCHAR *remote_name;
+    UINT64 offset;
+    HANDLE handle;
+
+    EnterCriticalSection(&file->cs);
+    offset = file->progress.BytesTransferred;
+    remote_name = strdupW(file->remote_name);
+    LeaveCriticalSection(&file->cs);
+
+    memset(result, 0, sizeof(*result));
+    if (!remote_name)
+    {
+        result->code = E_OUTOFMEMORY;
+        result->context = BG_ERROR_CONTEXT_GENERAL_QUEUE_MANAGER;
+        result->transient = TRUE;
+        return;
+    }
+
+    handle = CreateFileW(file->temp_name, GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                         NULL, OPEN_ALWAYS, FILE_ATTRIBUTE_HIDDEN, NULL);
+    if (handle == INVALID_HANDLE_VALUE)
+    {
+        DWORD error = GetLastError();
+        result->code = HRESULT_FROM_WIN32(error);
+        result->context = BG_ERROR_CONTEXT_LOCAL_FILE;
+        /* A missing directory or a denied access will not fix itself. */
+        result->transient = error != ERROR_PATH_NOT_FOUND && error != ERROR_ACCESS_DENIED &&
+                            error != ERROR_INVALID_NAME;
+        free(remote_name);
+        return;
+    }
+    /* Resume only from bytes really on disk. */
+    if (!GetFileSizeEx(handle, &size) || (UINT64)size.QuadPart < offset) offset = 0;
+    end.QuadPart = offset;
+    SetFilePointerEx(handle, end, NULL, FILE_BEGIN);
+    SetEndOfFile(handle);
+
+    request.remote_name = remote_name;
+    request.file = handle;
+    request.offset = offset;
+    request.custom_headers = control->custom_headers;
+    request.dynamic_content = control->dynamic_content;
+    request.progress = download_progress;
+    request.context = &progress;
+
+    if (transfer_is_file_name(remote_name)) transfer_file_download(&request, result);
+    else transfer_http_download(control->session, &request, result);
+    CloseHandle(handle);
+    free(remote_name);
+
+    EnterCriticalSection(&file->cs);
+    if (SUCCEEDED(result->code) && !result->aborted)
+    {
+        file->progress.BytesTotal = result->total;
+        file->progress.BytesTransferred = result->total;
+        file->transferred = TRUE;
+    }
+    LeaveCriticalSection(&file->cs);
+}
+
+/* Makes a transferred file available under its final name; others are deleted.
+ * S_OK when renamed, S_FALSE when the file was not complete. */
+HRESULT file_complete(struct file *file)
+{
+    HRESULT hr = S_OK;
+
+    EnterCriticalSection(&file->cs);
+    if (file->progress.Completed) hr = S_OK;
+    else if (!file->transferred)
+    {
+        DeleteFileW(file->temp_name);
+        hr = S_FALSE;
+    }
+    else if (!MoveFileExW(file->temp_name, file->local_name, MOVEFILE_REPLACE_EXISTING | MOVEFILE_COPY_ALLOWED))
+        hr = HRESULT_FROM_WIN32(GetLastError());
+    else
+    {
+        SetFileAttributesW(file->local_name, FILE_ATTRIBUTE_NORMAL);
+        file->progress.Completed = TRUE;
+    }
+    LeaveCriticalSection(&file->cs);
+    return hr;
 }
 
 void file_destroy(struct file *file)

@@ -364,6 +364,17 @@ void http_options_destroy(struct http_options *options)
     free(options);
 }
 
+/* A private copy of the headers to send, or NULL. */
+WCHAR *http_options_get_custom_headers(struct http_options *options)
+{
+    WCHAR *headers;
+
+    EnterCriticalSection(&options->cs);
+    headers = strdupW(options->custom_headers);
+    LeaveCriticalSection(&options->cs);
+    return headers;
+}
+
 void http_options_clear_owner_data(struct http_options *options)
 {
     EnterCriticalSection(&options->cs);

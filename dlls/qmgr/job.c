@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "qmgr_private.h"
+#include "transfer.h"
 
 #include "wine/debug.h"
 
@@ -78,7 +79,23 @@ struct job
 
     struct http_options *http_options;
     struct token_options *token_options;
+
+    /* transfers */
+    BOOL active;                      /* a worker runs the job */
+    BOOL stop;                        /* the worker must stop: suspended, cancelled or completed */
+    HANDLE idle;                      /* signalled while no worker runs the job */
+    ULONGLONG first_transient_error;  /* when the current run of errors without progress began */
+    struct
+    {
+        BOOL present;
+        HRESULT code;
+        BG_ERROR_CONTEXT context;
+        struct file *file;
+    } error;
 };
+
+/* How long Cancel and Complete wait for a running transfer to let go of its files. */
+#define IDLE_WAIT_MS 10000
 
 static inline struct job *impl_from_IBackgroundCopyJob5(IBackgroundCopyJob5 *iface)
 {
@@ -103,6 +120,16 @@ const GUID *job_id(const struct job *job)
 BG_JOB_TYPE job_type(struct job *job)
 {
     return job->type;
+}
+
+BG_JOB_PRIORITY job_priority(struct job *job)
+{
+    BG_JOB_PRIORITY priority;
+
+    EnterCriticalSection(&job->cs);
+    priority = job->priority;
+    LeaveCriticalSection(&job->cs);
+    return priority;
 }
 
 BOOL job_owned_by(struct job *job, const WCHAR *sid)
@@ -169,6 +196,7 @@ static void job_destroy(struct job *job)
     free(job->proxy_bypass_list);
     free(job->reply_file_name);
     clear_all_credentials(job);
+    if (job->idle) CloseHandle(job->idle);
     DeleteCriticalSection(&job->cs);
     free(job);
 }
@@ -365,10 +393,30 @@ static HRESULT WINAPI job_Suspend(IBackgroundCopyJob5 *iface)
     else if (job->state != BG_JOB_STATE_SUSPENDED)
     {
         job->state = BG_JOB_STATE_SUSPENDED;
+        if (job->active) job->stop = TRUE;
+        scheduler_remove(job);
         touch(job);
     }
     LeaveCriticalSection(&job->cs);
     return hr;
+}
+
+static BOOL all_files_transferred(struct job *job)
+{
+    ULONG i;
+
+    for (i = 0; i < job->file_count; i++)
+        if (!file_is_transferred(job->files[i])) return FALSE;
+    return TRUE;
+}
+
+/* Puts the job in the queue; the caller holds the job lock. */
+static void queue_job(struct job *job)
+{
+    job->state = BG_JOB_STATE_QUEUED;
+    job->resumed = TRUE;
+    touch(job);
+    scheduler_enqueue(job);
 }
 
 static HRESULT WINAPI job_Resume(IBackgroundCopyJob5 *iface)
@@ -386,12 +434,15 @@ static HRESULT WINAPI job_Resume(IBackgroundCopyJob5 *iface)
     case BG_JOB_STATE_SUSPENDED:
     case BG_JOB_STATE_ERROR:
     case BG_JOB_STATE_TRANSIENT_ERROR:
-        job->state = BG_JOB_STATE_QUEUED;
-        job->resumed = TRUE;
-        touch(job);
+        /* Resume retries at once. */
+        queue_job(job);
+        break;
+    case BG_JOB_STATE_TRANSFERRED:
+        /* Files added after the transfer are fetched on Resume. */
+        if (!all_files_transferred(job)) queue_job(job);
         break;
     default:
-        /* Already active, or transferred with nothing new to fetch. */
+        /* Already active. */
         break;
     }
     LeaveCriticalSection(&job->cs);
@@ -410,13 +461,21 @@ static HRESULT WINAPI job_Cancel(IBackgroundCopyJob5 *iface)
     if (state_is_final(job->state)) hr = BG_E_INVALID_STATE;
     else
     {
-        for (i = 0; i < job->file_count; i++) file_discard_temporary(job->files[i]);
         job->state = BG_JOB_STATE_CANCELLED;
+        job->stop = TRUE;
+        scheduler_remove(job);
         touch(job);
     }
     LeaveCriticalSection(&job->cs);
+    if (hr != S_OK) return hr;
 
-    if (hr == S_OK) manager_forget_job(job);
+    /* The temporary files can go once the transfer has let go of them. */
+    if (WaitForSingleObject(job->idle, IDLE_WAIT_MS)) hr = BG_S_UNABLE_TO_DELETE_FILES;
+    EnterCriticalSection(&job->cs);
+    for (i = 0; i < job->file_count; i++) file_discard_temporary(job->files[i]);
+    LeaveCriticalSection(&job->cs);
+
+    manager_forget_job(job);
     return hr;
 }
 
@@ -424,7 +483,6 @@ static HRESULT WINAPI job_Complete(IBackgroundCopyJob5 *iface)
 {
     struct job *job = impl_from_IBackgroundCopyJob5(iface);
     HRESULT hr = S_OK;
-    BG_FILE_PROGRESS progress;
     ULONG i;
 
     TRACE("%p.\n", iface);
@@ -434,16 +492,31 @@ static HRESULT WINAPI job_Complete(IBackgroundCopyJob5 *iface)
     else if (job->type != BG_JOB_TYPE_DOWNLOAD && job->state != BG_JOB_STATE_TRANSFERRED) hr = BG_E_INVALID_STATE;
     else
     {
-        /* Without a finished transfer, only completed files are kept. */
-        for (i = 0; i < job->file_count; i++)
+        /* Only files transferred before the call are kept: stop the transfer. */
+        if (job->active) job->stop = TRUE;
+        scheduler_remove(job);
+    }
+    LeaveCriticalSection(&job->cs);
+    if (FAILED(hr)) return hr;
+
+    WaitForSingleObject(job->idle, IDLE_WAIT_MS);
+
+    EnterCriticalSection(&job->cs);
+    if (state_is_final(job->state)) hr = BG_E_INVALID_STATE;
+    for (i = 0; SUCCEEDED(hr) && i < job->file_count; i++)
+    {
+        HRESULT file_hr = file_complete(job->files[i]);
+        if (file_hr == S_FALSE) hr = BG_S_PARTIAL_COMPLETE;
+        else if (FAILED(file_hr))
         {
-            file_get_progress(job->files[i], &progress);
-            if (!progress.Completed)
-            {
-                file_discard_temporary(job->files[i]);
-                hr = BG_S_PARTIAL_COMPLETE;
-            }
+            /* A failed rename keeps the job: the renamed files stay available, Complete may be retried. */
+            ERR("Could not rename to %s, hr %#lx.\n", debugstr_w(file_local_name(job->files[i])), file_hr);
+            if (job->state != BG_JOB_STATE_TRANSFERRED) job->state = BG_JOB_STATE_SUSPENDED;
+            hr = file_hr;
         }
+    }
+    if (SUCCEEDED(hr))
+    {
         job->state = BG_JOB_STATE_ACKNOWLEDGED;
         touch(job);
     }
@@ -530,12 +603,25 @@ static HRESULT WINAPI job_GetState(IBackgroundCopyJob5 *iface, BG_JOB_STATE *sta
 
 static HRESULT WINAPI job_GetError(IBackgroundCopyJob5 *iface, IBackgroundCopyError **error)
 {
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+    HRESULT hr = BG_E_ERROR_INFORMATION_UNAVAILABLE;
+    struct file *file;
+
     TRACE("%p, %p.\n", iface, error);
 
     if (!error) return E_INVALIDARG;
     *error = NULL;
-    /* No transfer has run yet, so no job has error information to give. */
-    return BG_E_ERROR_INFORMATION_UNAVAILABLE;
+
+    EnterCriticalSection(&job->cs);
+    /* Error information exists only while the job is in one of the error states. */
+    if ((job->state == BG_JOB_STATE_ERROR || job->state == BG_JOB_STATE_TRANSIENT_ERROR) && job->error.present)
+    {
+        file = job->error.file;
+        hr = error_create(job->error.context, job->error.code, file ? file_iface(file) : NULL,
+                          file ? file_protocol(file) : NULL, error);
+    }
+    LeaveCriticalSection(&job->cs);
+    return hr;
 }
 
 static HRESULT WINAPI job_GetOwner(IBackgroundCopyJob5 *iface, LPWSTR *owner)
@@ -1283,6 +1369,169 @@ static HRESULT WINAPI job_GetProperty(IBackgroundCopyJob5 *iface, BITS_JOB_PROPE
     return hr;
 }
 
+/* ---- transfers, run by the scheduler's workers ---- */
+
+static BOOL on_download_progress(struct job *job, BOOL advanced)
+{
+    BOOL go;
+
+    EnterCriticalSection(&job->cs);
+    go = !job->stop && !scheduler_stopping();
+    if (go && advanced)
+    {
+        if (job->state == BG_JOB_STATE_CONNECTING) job->state = BG_JOB_STATE_TRANSFERRING;
+        job->first_transient_error = 0;
+        touch(job);
+    }
+    LeaveCriticalSection(&job->cs);
+    return go;
+}
+
+/* A failed transfer: a transient failure waits for a retry unless the job has
+ * made no progress for longer than its no-progress timeout. */
+static void record_failure(struct job *job, struct file *file, HRESULT code, BG_ERROR_CONTEXT context, BOOL transient)
+{
+    ULONGLONG now = GetTickCount64();
+
+    EnterCriticalSection(&job->cs);
+    if (job->stop || (job->state != BG_JOB_STATE_CONNECTING && job->state != BG_JOB_STATE_TRANSFERRING))
+    {
+        LeaveCriticalSection(&job->cs);
+        return;
+    }
+    TRACE("job %s: %s error %#lx, context %d.\n", debugstr_guid(&job->id), transient ? "transient" : "fatal",
+          code, context);
+    job->error.present = TRUE;
+    job->error.code = code;
+    job->error.context = context;
+    job->error.file = file;
+    job->error_count++;
+
+    if (transient && job->no_progress_timeout && job->retry_delay <= job->no_progress_timeout)
+    {
+        if (!job->first_transient_error) job->first_transient_error = now;
+        if (now - job->first_transient_error >= (ULONGLONG)job->no_progress_timeout * 1000) transient = FALSE;
+    }
+    else transient = FALSE;
+
+    if (transient)
+    {
+        job->state = BG_JOB_STATE_TRANSIENT_ERROR;
+        scheduler_schedule_retry(job, job->retry_delay);
+    }
+    else job->state = BG_JOB_STATE_ERROR;
+    touch(job);
+    LeaveCriticalSection(&job->cs);
+}
+
+/* Takes the job for this worker once no other worker runs it; FALSE if there is nothing to do. */
+static BOOL begin_run(struct job *job)
+{
+    for (;;)
+    {
+        EnterCriticalSection(&job->cs);
+        if (job->state != BG_JOB_STATE_QUEUED)
+        {
+            LeaveCriticalSection(&job->cs);
+            return FALSE;
+        }
+        if (!job->active) break;
+        /* A suspended run is still letting go of its files. */
+        LeaveCriticalSection(&job->cs);
+        WaitForSingleObject(job->idle, IDLE_WAIT_MS);
+    }
+    job->state = BG_JOB_STATE_CONNECTING;
+    job->active = TRUE;
+    job->stop = FALSE;
+    job->error.present = FALSE;
+    ResetEvent(job->idle);
+    touch(job);
+    LeaveCriticalSection(&job->cs);
+    return TRUE;
+}
+
+/* A transient failure that still made progress (a dropped connection) resumes at once, a few times. */
+#define IMMEDIATE_RESUMES 3
+
+void job_run(struct job *job, void *session)
+{
+    struct download_control control = { session, NULL, FALSE, job, on_download_progress };
+    struct transfer_result result;
+    BG_FILE_PROGRESS before, after;
+    struct file *file;
+    WCHAR *headers;
+    BOOL failed = FALSE;
+    ULONG index = 0, attempt;
+
+    if (!begin_run(job)) return;
+
+    if (job->type != BG_JOB_TYPE_DOWNLOAD)
+    {
+        /* The upload protocol is not there yet. */
+        record_failure(job, NULL, HRESULT_FROM_WIN32(ERROR_NOT_SUPPORTED), BG_ERROR_CONTEXT_GENERAL_QUEUE_MANAGER, FALSE);
+        failed = TRUE;
+    }
+
+    control.custom_headers = headers = http_options_get_custom_headers(job->http_options);
+    EnterCriticalSection(&job->cs);
+    control.dynamic_content = job->dynamic_content;
+    LeaveCriticalSection(&job->cs);
+
+    while (!failed)
+    {
+        EnterCriticalSection(&job->cs);
+        file = NULL;
+        while (index < job->file_count && file_is_transferred(job->files[index])) index++;
+        if (index < job->file_count && !job->stop && !scheduler_stopping()) file = job->files[index];
+        LeaveCriticalSection(&job->cs);
+        if (!file) break;
+
+        for (attempt = 0;; attempt++)
+        {
+            file_get_progress(file, &before);
+            file_download(file, &control, &result);
+            if (SUCCEEDED(result.code) || result.aborted || !result.transient || attempt == IMMEDIATE_RESUMES) break;
+            file_get_progress(file, &after);
+            if (after.BytesTransferred <= before.BytesTransferred) break;
+            TRACE("resuming %s at once after %#lx.\n", debugstr_guid(&job->id), result.code);
+        }
+        if (result.aborted) break;
+        if (FAILED(result.code))
+        {
+            record_failure(job, file, result.code, result.context, result.transient);
+            failed = TRUE;
+        }
+    }
+
+    EnterCriticalSection(&job->cs);
+    if (!failed && !job->stop && (job->state == BG_JOB_STATE_CONNECTING || job->state == BG_JOB_STATE_TRANSFERRING))
+    {
+        if (all_files_transferred(job))
+        {
+            job->state = BG_JOB_STATE_TRANSFERRED;
+            GetSystemTimeAsFileTime(&job->times.TransferCompletionTime);
+        }
+        else job->state = BG_JOB_STATE_QUEUED;  /* the service is stopping */
+        touch(job);
+    }
+    job->active = FALSE;
+    SetEvent(job->idle);
+    LeaveCriticalSection(&job->cs);
+    free(headers);
+}
+
+void job_retry_due(struct job *job)
+{
+    EnterCriticalSection(&job->cs);
+    if (job->state == BG_JOB_STATE_TRANSIENT_ERROR)
+    {
+        job->state = BG_JOB_STATE_QUEUED;
+        touch(job);
+        scheduler_enqueue(job);
+    }
+    LeaveCriticalSection(&job->cs);
+}
+
 static const IBackgroundCopyJob5Vtbl job_vtbl =
 {
     job_QueryInterface,
@@ -1352,6 +1601,11 @@ HRESULT job_create(const WCHAR *display_name, BG_JOB_TYPE type, struct job **out
     job->refcount = 1;
     InitializeCriticalSection(&job->cs);
 
+    if (!(job->idle = CreateEventW(NULL, TRUE, TRUE, NULL)))
+    {
+        hr = HRESULT_FROM_WIN32(GetLastError());
+        goto failed;
+    }
     if (FAILED(hr = CoCreateGuid(&job->id))) goto failed;
     job->type = type;
     job->state = BG_JOB_STATE_SUSPENDED;

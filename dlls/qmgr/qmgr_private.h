@@ -42,6 +42,7 @@ HRESULT return_string(const WCHAR *str, WCHAR **out);
 
 struct job;
 struct file;
+struct http_options;
 
 /* identity.c: who is calling.  The issue of identity under Wine is refined there. */
 HRESULT identity_get_caller_sid(WCHAR **sid);
@@ -74,11 +75,44 @@ BOOL file_replace_remote_prefix(struct file *file, const WCHAR *old_prefix, cons
 HRESULT file_set_ranges(struct file *file, DWORD count, const BG_FILE_RANGE *ranges);
 BOOL file_has_ranges(struct file *file);
 void file_discard_temporary(struct file *file);
+BOOL file_is_transferred(struct file *file);
+const WCHAR *file_protocol(struct file *file);
+const WCHAR *file_local_name(struct file *file);
+HRESULT file_complete(struct file *file);
+
+/* What a job gives a file to download with (the worker's session, the job's options). */
+struct transfer_result;
+struct download_control
+{
+    void *session;                  /* the worker's WinHTTP session */
+    const WCHAR *custom_headers;
+    BOOL dynamic_content;
+    struct job *job;
+    /* Called as bytes arrive; advanced when the file grew.  FALSE stops the download. */
+    BOOL (*on_progress)(struct job *job, BOOL advanced);
+};
+void file_download(struct file *file, const struct download_control *control, struct transfer_result *result);
 BG_JOB_TYPE job_type(struct job *job);
 
 /* Name validation shared by AddFile, AddFileSet, AddFileWithRanges and SetRemoteName. */
 HRESULT validate_remote_name(const WCHAR *name, BG_JOB_TYPE type);
 HRESULT validate_local_name(const WCHAR *name);
+
+/* job.c, for the scheduler */
+BG_JOB_PRIORITY job_priority(struct job *job);
+void job_run(struct job *job, void *session);
+void job_retry_due(struct job *job);
+
+/* scheduler.c */
+void scheduler_init(void);
+void scheduler_shutdown(void);
+BOOL scheduler_stopping(void);
+void scheduler_enqueue(struct job *job);
+void scheduler_schedule_retry(struct job *job, ULONG seconds);
+void scheduler_remove(struct job *job);
+
+/* http_options.c, for transfers */
+WCHAR *http_options_get_custom_headers(struct http_options *options);
 
 /* enum.c */
 HRESULT enum_jobs_create(struct job **jobs, ULONG count, IEnumBackgroundCopyJobs **out);

@@ -147,6 +147,7 @@ void WINAPI ServiceMain(DWORD argc, LPWSTR *argv)
     stop_event = CreateEventW(NULL, TRUE, FALSE, NULL);
     CoInitializeEx(NULL, COINIT_MULTITHREADED);
     manager_init();
+    scheduler_init();
 
     for (i = 0; i < VERSION_COUNT; i++)
     {
@@ -169,6 +170,7 @@ void WINAPI ServiceMain(DWORD argc, LPWSTR *argv)
 
     set_service_status(SERVICE_STOP_PENDING);
     for (i = 0; i < registered; i++) CoRevokeClassObject(cookies[i]);
+    scheduler_shutdown();
     manager_shutdown();
     CoUninitialize();
     CloseHandle(stop_event);

@@ -1,0 +1,52 @@
+/*
+ * Background Intelligent Transfer Service: the transfer layer.
+ *
+ * Moves the bytes of one remote file into an open local file.  It knows
+ * nothing of COM or of jobs: callers pass a handle, an offset to resume from
+ * and a progress callback, and get back an HRESULT with the BITS error
+ * context it belongs to.
+ *
+ * Copyright 2026 the qmgr-for-wine authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#ifndef __QMGR_TRANSFER_H
+#define __QMGR_TRANSFER_H
+
+#include "winhttp.h"
+
+/* Called as data arrives: the bytes now in the local file and the remote size
+ * (BG_SIZE_UNKNOWN if not known).  Returning FALSE stops the transfer. */
+typedef BOOL (*transfer_progress_callback)(void *context, UINT64 transferred, UINT64 total);
+
+struct transfer_request
+{
+    const WCHAR *remote_name;       /* URL, UNC name or local path */
+    HANDLE file;                    /* opened for writing */
+    UINT64 offset;                  /* bytes already in the file: resume there */
+    const WCHAR *custom_headers;    /* extra request headers, CR/LF separated, or NULL */
+    BOOL dynamic_content;           /* no size needed; no resume */
+    transfer_progress_callback progress;
+    void *context;
+};
+
+struct transfer_result
+{
+    HRESULT code;                   /* S_OK, or what went wrong */
+    BG_ERROR_CONTEXT context;       /* where it went wrong */
+    BOOL transient;                 /* worth retrying later */
+    BOOL aborted;                   /* the progress callback asked to stop */
+    UINT64 total;                   /* remote size, or BG_SIZE_UNKNOWN */
+};
+
+/* transfer_http.c: one WinHTTP session per worker thread keeps connections alive. */
+HINTERNET transfer_http_open_session(void);
+void transfer_http_close_session(HINTERNET session);
+void transfer_http_download(HINTERNET session, const struct transfer_request *request,
+                            struct transfer_result *result);
+
+/* transfer_file.c: local paths, UNC names and file:// URLs. */
+BOOL transfer_is_file_name(const WCHAR *remote_name);
+void transfer_file_download(const struct transfer_request *request, struct transfer_result *result);
+
+#endif /* __QMGR_TRANSFER_H */

@@ -1,0 +1,147 @@
+/*
+ * Background Intelligent Transfer Service: downloads from local paths, UNC
+ * names and file:// URLs.
+ *
+ * Copyright 2026 the qmgr-for-wine authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <stdlib.h>
+
+#include "qmgr_private.h"
+#include "transfer.h"
+
+#include "wine/debug.h"
+
+WINE_DEFAULT_DEBUG_CHANNEL(qmgr);
+
+#define COPY_BUFFER_SIZE (1024 * 1024)
+
+BOOL transfer_is_file_name(const WCHAR *remote_name)
+{
+    return _wcsnicmp(remote_name, L"http://", 7) && _wcsnicmp(remote_name, L"https://", 8);
+}
+
+/* file:///C:/dir/name -> C:\dir\name, file://server/share/name -> \\server\share\name. */
+static WCHAR *path_from_remote_name(const WCHAR *name)
+{
+    const WCHAR *src = name;
+    WCHAR *path, *dst;
+
+    if (!(path = malloc((wcslen(name) + 3) * sizeof(WCHAR)))) return NULL;
+    dst = path;
+    if (!_wcsnicmp(name, L"file://", 7))
+    {
+        src = name + 7;
+        if (src[0] == '/' && iswalpha(src[1]) && (src[2] == ':' || src[2] == '|')) src++;
+        else if (!iswalpha(src[0]) || src[1] != ':')
+        {
+            /* A host part: a UNC name. */
+            *dst++ = '\\';
+            *dst++ = '\\';
+            while (*src == '/') src++;
+        }
+    }
+    for (; *src; src++)
+    {
+        if (*src == '/') *dst++ = '\\';
+        else if (*src == '%' && iswxdigit(src[1]) && iswxdigit(src[2]))
+        {
+            WCHAR hex[3] = { src[1], src[2], 0 };
+            *dst++ = (WCHAR)wcstoul(hex, NULL, 16);
+            src += 2;
+        }
+        else if (*src == '|' && dst == path + 1) *dst++ = ':';
+        else *dst++ = *src;
+    }
+    *dst = 0;
+    return path;
+}
+
+void transfer_file_download(const struct transfer_request *transfer, struct transfer_result *result)
+{
+    LARGE_INTEGER size, position;
+    UINT64 transferred;
+    DWORD read, written;
+    HANDLE source;
+    WCHAR *path;
+    BYTE *buffer;
+
+    memset(result, 0, sizeof(*result));
+    result->total = BG_SIZE_UNKNOWN;
+
+    if (!(path = path_from_remote_name(transfer->remote_name)))
+    {
+        result->code = E_OUTOFMEMORY;
+        result->context = BG_ERROR_CONTEXT_GENERAL_QUEUE_MANAGER;
+        result->transient = TRUE;
+        return;
+    }
+    source = CreateFileW(path, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
+                         OPEN_EXISTING, FILE_FLAG_SEQUENTIAL_SCAN, NULL);
+    free(path);
+    if (source == INVALID_HANDLE_VALUE)
+    {
+        DWORD error = GetLastError();
+        result->code = HRESULT_FROM_WIN32(error);
+        result->context = BG_ERROR_CONTEXT_REMOTE_FILE;
+        /* A missing file stays missing; a network path may come back. */
+        result->transient = error != ERROR_FILE_NOT_FOUND && error != ERROR_PATH_NOT_FOUND &&
+                            error != ERROR_ACCESS_DENIED && error != ERROR_INVALID_NAME;
+        return;
+    }
+
+    if (!GetFileSizeEx(source, &size)) size.QuadPart = 0;
+    result->total = size.QuadPart;
+    transferred = transfer->offset;
+    if (transferred > (UINT64)size.QuadPart) transferred = 0;  /* the source shrank: start again */
+    position.QuadPart = transferred;
+    if (!SetFilePointerEx(source, position, NULL, FILE_BEGIN) ||
+        !SetFilePointerEx(transfer->file, position, NULL, FILE_BEGIN) || !SetEndOfFile(transfer->file))
+    {
+        result->code = HRESULT_FROM_WIN32(GetLastError());
+        result->context = BG_ERROR_CONTEXT_LOCAL_FILE;
+        result->transient = TRUE;
+        CloseHandle(source);
+        return;
+    }
+
+    if (!(buffer = malloc(COPY_BUFFER_SIZE)))
+    {
+        result->code = E_OUTOFMEMORY;
+        result->context = BG_ERROR_CONTEXT_GENERAL_QUEUE_MANAGER;
+        result->transient = TRUE;
+        CloseHandle(source);
+        return;
+    }
+    if (!transfer->progress(transfer->context, transferred, result->total)) result->aborted = TRUE;
+    while (!result->aborted && transferred < (UINT64)size.QuadPart)
+    {
+        if (!ReadFile(source, buffer, COPY_BUFFER_SIZE, &read, NULL))
+        {
+            result->code = HRESULT_FROM_WIN32(GetLastError());
+            result->context = BG_ERROR_CONTEXT_REMOTE_FILE;
+            result->transient = TRUE;
+            break;
+        }
+        if (!read) break;
+        if (!WriteFile(transfer->file, buffer, read, &written, NULL) || written != read)
+        {
+            result->code = HRESULT_FROM_WIN32(GetLastError());
+            result->context = BG_ERROR_CONTEXT_LOCAL_FILE;
+            result->transient = TRUE;
+            break;
+        }
+        transferred += read;
+        if (!transfer->progress(transfer->context, transferred, result->total)) result->aborted = TRUE;
+    }
+    if (SUCCEEDED(result->code) && !result->aborted && transferred != (UINT64)size.QuadPart)
+    {
+        /* The source changed under us. */
+        result->code = BG_E_CONNECTION_CLOSED;
+        result->context = BG_ERROR_CONTEXT_REMOTE_FILE;
+        result->transient = TRUE;
+    }
+    free(buffer);
+    CloseHandle(source);
+}
