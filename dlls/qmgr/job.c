@@ -85,6 +85,8 @@ struct job
     BOOL stop;                        /* the worker must stop: suspended, cancelled or completed */
     HANDLE idle;                      /* signalled while no worker runs the job */
     ULONGLONG first_transient_error;  /* when the current run of errors without progress began */
+    BOOL pending_transferred;         /* JobTransferred not delivered yet */
+    BOOL pending_error;               /* JobError not delivered yet */
     struct
     {
         BOOL present;
@@ -96,6 +98,8 @@ struct job
 
 /* How long Cancel and Complete wait for a running transfer to let go of its files. */
 #define IDLE_WAIT_MS 10000
+
+static void notify_if_pending(struct job *job);
 
 static inline struct job *impl_from_IBackgroundCopyJob5(IBackgroundCopyJob5 *iface)
 {
@@ -569,7 +573,8 @@ static HRESULT WINAPI job_GetProgress(IBackgroundCopyJob5 *iface, BG_JOB_PROGRES
         if (file.BytesTotal == BG_SIZE_UNKNOWN) ret->BytesTotal = BG_SIZE_UNKNOWN;
         else if (ret->BytesTotal != BG_SIZE_UNKNOWN) ret->BytesTotal += file.BytesTotal;
         ret->BytesTransferred += file.BytesTransferred;
-        if (file.Completed) ret->FilesTransferred++;
+        /* Transferred, not Completed: a file is completed only once Complete renamed it. */
+        if (file_is_transferred(job->files[i])) ret->FilesTransferred++;
     }
     LeaveCriticalSection(&job->cs);
     return S_OK;
@@ -761,12 +766,17 @@ static HRESULT WINAPI job_GetPriority(IBackgroundCopyJob5 *iface, BG_JOB_PRIORIT
 static HRESULT WINAPI job_SetNotifyFlags(IBackgroundCopyJob5 *iface, ULONG flags)
 {
     struct job *job = impl_from_IBackgroundCopyJob5(iface);
+    HRESULT hr;
 
     TRACE("%p, %#lx.\n", iface, flags);
 
     /* The documented answer to unknown flags. */
     if (flags & ~ALL_NOTIFY_FLAGS) return E_NOTIMPL;
-    return set_ulong_property(job, &job->notify_flags, flags);
+    if (FAILED(hr = set_ulong_property(job, &job->notify_flags, flags))) return hr;
+    EnterCriticalSection(&job->cs);
+    notify_if_pending(job);
+    LeaveCriticalSection(&job->cs);
+    return S_OK;
 }
 
 static HRESULT WINAPI job_GetNotifyFlags(IBackgroundCopyJob5 *iface, ULONG *flags)
@@ -791,7 +801,11 @@ static HRESULT WINAPI job_SetNotifyInterface(IBackgroundCopyJob5 *iface, IUnknow
     else
     {
         old = job->notify_iface;
-        if ((job->notify_iface = callback)) IUnknown_AddRef(callback);
+        if ((job->notify_iface = callback))
+        {
+            IUnknown_AddRef(callback);
+            notify_if_pending(job);
+        }
     }
     LeaveCriticalSection(&job->cs);
     /* Releasing may call out of the process: never under the job lock. */
@@ -991,6 +1005,7 @@ static HRESULT WINAPI job_SetNotifyCmdLine(IBackgroundCopyJob5 *iface, LPCWSTR p
         job->notify_program = prog;
         job->notify_parameters = params;
         prog = params = NULL;
+        if (job->notify_program) notify_if_pending(job);
         touch(job);
     }
     LeaveCriticalSection(&job->cs);
@@ -1419,9 +1434,92 @@ static void record_failure(struct job *job, struct file *file, HRESULT code, BG_
         job->state = BG_JOB_STATE_TRANSIENT_ERROR;
         scheduler_schedule_retry(job, job->retry_delay);
     }
-    else job->state = BG_JOB_STATE_ERROR;
+    else
+    {
+        job->state = BG_JOB_STATE_ERROR;
+        job->pending_error = TRUE;
+        scheduler_notify(job);
+    }
     touch(job);
     LeaveCriticalSection(&job->cs);
+}
+
+/* FileTransferred for a file the worker has just finished (Callback2 only). */
+static void notify_file_done(struct job *job, struct file *file)
+{
+    IUnknown *callback = NULL;
+    ULONG flags;
+
+    EnterCriticalSection(&job->cs);
+    flags = job->notify_flags;
+    if (!(flags & BG_NOTIFY_DISABLE) && (flags & BG_NOTIFY_FILE_TRANSFERRED) && (callback = job->notify_iface))
+        IUnknown_AddRef(callback);
+    LeaveCriticalSection(&job->cs);
+    if (!callback) return;
+    notify_file_transferred(callback, job_iface(job), file_iface(file));
+    IUnknown_Release(callback);
+}
+
+/* Delivers JobTransferred or JobError if the job is still in that state and the
+ * application has not had it yet: to the callback object, else (or if it
+ * fails) to the command line; if nothing takes it, again after the retry delay. */
+void job_deliver_notifications(struct job *job)
+{
+    WCHAR *program = NULL, *parameters = NULL;
+    IBackgroundCopyError *error = NULL;
+    IUnknown *callback = NULL;
+    enum notify_event event;
+    ULONG flag, delay;
+    HRESULT hr;
+
+    EnterCriticalSection(&job->cs);
+    if (job->state == BG_JOB_STATE_TRANSFERRED && job->pending_transferred)
+    {
+        event = NOTIFY_JOB_TRANSFERRED;
+        flag = BG_NOTIFY_JOB_TRANSFERRED;
+    }
+    else if (job->state == BG_JOB_STATE_ERROR && job->pending_error)
+    {
+        event = NOTIFY_JOB_ERROR;
+        flag = BG_NOTIFY_JOB_ERROR;
+    }
+    else flag = 0;
+    if (!flag || (job->notify_flags & BG_NOTIFY_DISABLE) || !(job->notify_flags & flag) ||
+        (!job->notify_iface && !job->notify_program))
+    {
+        /* Nothing to say, or nobody to say it to yet: registering later delivers it. */
+        LeaveCriticalSection(&job->cs);
+        return;
+    }
+    if ((callback = job->notify_iface)) IUnknown_AddRef(callback);
+    program = strdupW(job->notify_program);
+    parameters = strdupW(job->notify_parameters);
+    delay = job->retry_delay;
+    LeaveCriticalSection(&job->cs);
+
+    if (event == NOTIFY_JOB_ERROR) IBackgroundCopyJob5_GetError(&job->IBackgroundCopyJob5_iface, &error);
+    hr = callback ? notify_callback(callback, event, job_iface(job), error) : E_POINTER;
+    if (FAILED(hr) && program) hr = notify_command_line(program, parameters);
+
+    EnterCriticalSection(&job->cs);
+    if (SUCCEEDED(hr))
+    {
+        if (event == NOTIFY_JOB_TRANSFERRED) job->pending_transferred = FALSE;
+        else job->pending_error = FALSE;
+    }
+    else if (!state_is_final(job->state)) scheduler_schedule_notify(job, delay);
+    LeaveCriticalSection(&job->cs);
+
+    if (error) IBackgroundCopyError_Release(error);
+    if (callback) IUnknown_Release(callback);
+    free(program);
+    free(parameters);
+}
+
+/* A registration after the event still delivers it; the caller holds the job lock. */
+static void notify_if_pending(struct job *job)
+{
+    if (job->pending_transferred || job->pending_error) scheduler_notify(job);
 }
 
 /* Takes the job for this worker once no other worker runs it; FALSE if there is nothing to do. */
@@ -1501,6 +1599,7 @@ void job_run(struct job *job, void *session)
             record_failure(job, file, result.code, result.context, result.transient);
             failed = TRUE;
         }
+        else notify_file_done(job, file);
     }
 
     EnterCriticalSection(&job->cs);
@@ -1510,6 +1609,8 @@ void job_run(struct job *job, void *session)
         {
             job->state = BG_JOB_STATE_TRANSFERRED;
             GetSystemTimeAsFileTime(&job->times.TransferCompletionTime);
+            job->pending_transferred = TRUE;
+            scheduler_notify(job);
         }
         else job->state = BG_JOB_STATE_QUEUED;  /* the service is stopping */
         touch(job);

@@ -114,6 +114,20 @@ void scheduler_remove(struct job *job);
 /* http_options.c, for transfers */
 WCHAR *http_options_get_custom_headers(struct http_options *options);
 
+/* notify.c */
+enum notify_event
+{
+    NOTIFY_JOB_TRANSFERRED,
+    NOTIFY_JOB_ERROR,
+};
+HRESULT notify_callback(IUnknown *callback, enum notify_event event, IBackgroundCopyJob *job,
+                        IBackgroundCopyError *error);
+HRESULT notify_file_transferred(IUnknown *callback, IBackgroundCopyJob *job, IBackgroundCopyFile *file);
+HRESULT notify_command_line(const WCHAR *program, const WCHAR *parameters);
+void job_deliver_notifications(struct job *job);
+void scheduler_notify(struct job *job);
+void scheduler_schedule_notify(struct job *job, ULONG seconds);
+
 /* enum.c */
 HRESULT enum_jobs_create(struct job **jobs, ULONG count, IEnumBackgroundCopyJobs **out);
 HRESULT enum_files_create(struct file **files, ULONG count, IEnumBackgroundCopyFiles **out);

@@ -4,7 +4,9 @@
  * Worker threads take QUEUED jobs, highest priority first and in order of
  * arrival within a priority.  Foreground jobs run side by side; background
  * jobs one at a time, as on Windows.  Jobs in TRANSIENT_ERROR wait on a retry
- * timer.  Workers sleep on a condition variable: nothing polls.
+ * timer.  Notifications to applications are delivered by the same workers,
+ * never inside a client's call.  Workers sleep on a condition variable:
+ * nothing polls.
  *
  * Copyright 2026 the qmgr-for-wine authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -22,20 +24,29 @@ WINE_DEFAULT_DEBUG_CHANNEL(qmgr);
 #define WORKER_COUNT 4
 #define MAX_BACKGROUND_JOBS 1
 
-struct retry
+enum timer_kind
+{
+    TIMER_RETRY,   /* a TRANSIENT_ERROR job goes back to the queue */
+    TIMER_NOTIFY,  /* a failed notification is tried again */
+};
+
+struct timer
 {
     struct job *job;
     ULONGLONG due;  /* GetTickCount64() time */
+    enum timer_kind kind;
 };
 
 static struct
 {
     CRITICAL_SECTION cs;
     CONDITION_VARIABLE wake;
-    struct job **queue;  /* each holds a reference */
+    struct job **queue;  /* jobs to run; each entry holds a reference */
     ULONG queue_count, queue_capacity;
-    struct retry *retries;  /* each holds a reference */
-    ULONG retry_count, retry_capacity;
+    struct job **notify_queue;  /* jobs with notifications to deliver; likewise */
+    ULONG notify_count, notify_capacity;
+    struct timer *timers;  /* each holds a reference */
+    ULONG timer_count, timer_capacity;
     ULONG background_running;
     BOOL stopping;
     HANDLE workers[WORKER_COUNT];
@@ -54,24 +65,49 @@ static BOOL grow(void **array, ULONG *capacity, ULONG count, size_t size)
     return TRUE;
 }
 
-/* Removes a job from the queue and the retry timers; returns the references it held. */
-static ULONG unlink_job(struct job *job)
+static ULONG unlink_from(struct job **queue, ULONG *count, struct job *job)
 {
     ULONG i, removed = 0;
 
-    for (i = 0; i < scheduler.queue_count;)
+    for (i = 0; i < *count;)
     {
-        if (scheduler.queue[i] != job) { i++; continue; }
-        memmove(&scheduler.queue[i], &scheduler.queue[i + 1], (--scheduler.queue_count - i) * sizeof(*scheduler.queue));
-        removed++;
-    }
-    for (i = 0; i < scheduler.retry_count;)
-    {
-        if (scheduler.retries[i].job != job) { i++; continue; }
-        scheduler.retries[i] = scheduler.retries[--scheduler.retry_count];
+        if (queue[i] != job) { i++; continue; }
+        memmove(&queue[i], &queue[i + 1], (--*count - i) * sizeof(*queue));
         removed++;
     }
     return removed;
+}
+
+static ULONG unlink_timers(struct job *job, enum timer_kind kind)
+{
+    ULONG i, removed = 0;
+
+    for (i = 0; i < scheduler.timer_count;)
+    {
+        if (scheduler.timers[i].job != job || scheduler.timers[i].kind != kind) { i++; continue; }
+        scheduler.timers[i] = scheduler.timers[--scheduler.timer_count];
+        removed++;
+    }
+    return removed;
+}
+
+/* Takes a job out of the run queue and its retry timer; returns the references they held. */
+static ULONG unlink_job(struct job *job)
+{
+    return unlink_from(scheduler.queue, &scheduler.queue_count, job) + unlink_timers(job, TIMER_RETRY);
+}
+
+static BOOL add_timer(struct job *job, ULONG seconds, enum timer_kind kind)
+{
+    if (scheduler.stopping || !grow((void **)&scheduler.timers, &scheduler.timer_capacity,
+                                    scheduler.timer_count, sizeof(*scheduler.timers)))
+        return FALSE;
+    scheduler.timers[scheduler.timer_count].job = job;
+    scheduler.timers[scheduler.timer_count].due = GetTickCount64() + (ULONGLONG)seconds * 1000;
+    scheduler.timers[scheduler.timer_count].kind = kind;
+    scheduler.timer_count++;
+    WakeAllConditionVariable(&scheduler.wake);
+    return TRUE;
 }
 
 void scheduler_enqueue(struct job *job)
@@ -103,15 +139,45 @@ void scheduler_schedule_retry(struct job *job, ULONG seconds)
     job_addref(job);  /* the timer's reference */
     EnterCriticalSection(&scheduler.cs);
     removed = unlink_job(job);
-    if (!scheduler.stopping && grow((void **)&scheduler.retries, &scheduler.retry_capacity,
-                                    scheduler.retry_count, sizeof(*scheduler.retries)))
+    kept = add_timer(job, seconds, TIMER_RETRY);
+    LeaveCriticalSection(&scheduler.cs);
+
+    if (!kept) job_release(job);
+    while (removed--) job_release(job);
+}
+
+/* Delivers the job's pending notifications soon, on a worker. */
+void scheduler_notify(struct job *job)
+{
+    BOOL queued = FALSE;
+    ULONG removed;
+
+    job_addref(job);
+    EnterCriticalSection(&scheduler.cs);
+    removed = unlink_from(scheduler.notify_queue, &scheduler.notify_count, job) + unlink_timers(job, TIMER_NOTIFY);
+    if (!scheduler.stopping && grow((void **)&scheduler.notify_queue, &scheduler.notify_capacity,
+                                    scheduler.notify_count, sizeof(*scheduler.notify_queue)))
     {
-        scheduler.retries[scheduler.retry_count].job = job;
-        scheduler.retries[scheduler.retry_count].due = GetTickCount64() + (ULONGLONG)seconds * 1000;
-        scheduler.retry_count++;
-        kept = TRUE;
+        scheduler.notify_queue[scheduler.notify_count++] = job;
+        queued = TRUE;
         WakeAllConditionVariable(&scheduler.wake);
     }
+    LeaveCriticalSection(&scheduler.cs);
+
+    if (!queued) job_release(job);
+    while (removed--) job_release(job);
+}
+
+/* Tries a failed notification again after a while. */
+void scheduler_schedule_notify(struct job *job, ULONG seconds)
+{
+    BOOL kept;
+    ULONG removed;
+
+    job_addref(job);
+    EnterCriticalSection(&scheduler.cs);
+    removed = unlink_timers(job, TIMER_NOTIFY);
+    kept = add_timer(job, seconds, TIMER_NOTIFY);
     LeaveCriticalSection(&scheduler.cs);
 
     if (!kept) job_release(job);
@@ -153,22 +219,23 @@ static struct job *pick_job(BOOL *background)
     return job;
 }
 
-/* A retry that is due, or the time until the next one (INFINITE if none). */
-static struct job *pick_retry(DWORD *wait)
+/* A timer that is due, or the time until the next one (INFINITE if none). */
+static struct job *pick_timer(enum timer_kind *kind, DWORD *wait)
 {
     ULONGLONG now = GetTickCount64(), next = ~(ULONGLONG)0;
     struct job *job;
     ULONG i;
 
-    for (i = 0; i < scheduler.retry_count; i++)
+    for (i = 0; i < scheduler.timer_count; i++)
     {
-        if (scheduler.retries[i].due <= now)
+        if (scheduler.timers[i].due <= now)
         {
-            job = scheduler.retries[i].job;
-            scheduler.retries[i] = scheduler.retries[--scheduler.retry_count];
+            job = scheduler.timers[i].job;
+            *kind = scheduler.timers[i].kind;
+            scheduler.timers[i] = scheduler.timers[--scheduler.timer_count];
             return job;
         }
-        if (scheduler.retries[i].due < next) next = scheduler.retries[i].due;
+        if (scheduler.timers[i].due < next) next = scheduler.timers[i].due;
     }
     *wait = next == ~(ULONGLONG)0 ? INFINITE : (DWORD)min(next - now, 0x7fffffff);
     return NULL;
@@ -178,6 +245,7 @@ static DWORD WINAPI worker_main(void *arg)
 {
     HINTERNET session = transfer_http_open_session();
     DWORD wait = INFINITE;
+    enum timer_kind kind;
     BOOL background;
     struct job *job;
 
@@ -185,6 +253,16 @@ static DWORD WINAPI worker_main(void *arg)
     EnterCriticalSection(&scheduler.cs);
     while (!scheduler.stopping)
     {
+        if (scheduler.notify_count)
+        {
+            job = scheduler.notify_queue[0];
+            unlink_from(scheduler.notify_queue, &scheduler.notify_count, job);
+            LeaveCriticalSection(&scheduler.cs);
+            job_deliver_notifications(job);
+            job_release(job);
+            EnterCriticalSection(&scheduler.cs);
+            continue;
+        }
         if ((job = pick_job(&background)))
         {
             if (background) scheduler.background_running++;
@@ -199,10 +277,11 @@ static DWORD WINAPI worker_main(void *arg)
             }
             continue;
         }
-        if ((job = pick_retry(&wait)))
+        if ((job = pick_timer(&kind, &wait)))
         {
             LeaveCriticalSection(&scheduler.cs);
-            job_retry_due(job);
+            if (kind == TIMER_RETRY) job_retry_due(job);
+            else job_deliver_notifications(job);
             job_release(job);
             EnterCriticalSection(&scheduler.cs);
             continue;
@@ -233,9 +312,9 @@ void scheduler_init(void)
 
 void scheduler_shutdown(void)
 {
-    struct job **queue;
-    struct retry *retries;
-    ULONG i, queue_count, retry_count;
+    struct job **queue, **notify_queue;
+    struct timer *timers;
+    ULONG i, queue_count, notify_count, timer_count;
 
     EnterCriticalSection(&scheduler.cs);
     scheduler.stopping = TRUE;
@@ -254,15 +333,21 @@ void scheduler_shutdown(void)
     EnterCriticalSection(&scheduler.cs);
     queue = scheduler.queue;
     queue_count = scheduler.queue_count;
-    retries = scheduler.retries;
-    retry_count = scheduler.retry_count;
-    scheduler.queue = NULL;
-    scheduler.retries = NULL;
-    scheduler.queue_count = scheduler.queue_capacity = scheduler.retry_count = scheduler.retry_capacity = 0;
+    notify_queue = scheduler.notify_queue;
+    notify_count = scheduler.notify_count;
+    timers = scheduler.timers;
+    timer_count = scheduler.timer_count;
+    scheduler.queue = scheduler.notify_queue = NULL;
+    scheduler.timers = NULL;
+    scheduler.queue_count = scheduler.queue_capacity = 0;
+    scheduler.notify_count = scheduler.notify_capacity = 0;
+    scheduler.timer_count = scheduler.timer_capacity = 0;
     LeaveCriticalSection(&scheduler.cs);
 
     for (i = 0; i < queue_count; i++) job_release(queue[i]);
-    for (i = 0; i < retry_count; i++) job_release(retries[i].job);
+    for (i = 0; i < notify_count; i++) job_release(notify_queue[i]);
+    for (i = 0; i < timer_count; i++) job_release(timers[i].job);
     free(queue);
-    free(retries);
+    free(notify_queue);
+    free(timers);
 }

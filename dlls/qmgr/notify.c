@@ -1,0 +1,70 @@
+/*
+ * Background Intelligent Transfer Service: delivering notifications to
+ * applications, through their callback objects or a command line.
+ *
+ * Copyright 2026 the qmgr-for-wine authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <stdlib.h>
+
+#include "qmgr_private.h"
+
+#include "wine/debug.h"
+
+WINE_DEFAULT_DEBUG_CHANNEL(qmgr);
+
+/* JobTransferred or JobError through the application's callback object. */
+HRESULT notify_callback(IUnknown *callback, enum notify_event event, IBackgroundCopyJob *job,
+                        IBackgroundCopyError *error)
+{
+    IBackgroundCopyCallback *target;
+    HRESULT hr;
+
+    if (!callback) return E_POINTER;
+    if (FAILED(hr = IUnknown_QueryInterface(callback, &IID_IBackgroundCopyCallback, (void **)&target)))
+        return hr;
+    if (event == NOTIFY_JOB_TRANSFERRED) hr = IBackgroundCopyCallback_JobTransferred(target, job);
+    else hr = IBackgroundCopyCallback_JobError(target, job, error);
+    IBackgroundCopyCallback_Release(target);
+    TRACE("%s returned %#lx.\n", event == NOTIFY_JOB_TRANSFERRED ? "JobTransferred" : "JobError", hr);
+    /* Anything but S_OK means: call again later. */
+    return hr == S_OK ? S_OK : (FAILED(hr) ? hr : E_FAIL);
+}
+
+/* IBackgroundCopyCallback2::FileTransferred, when the object has it. */
+HRESULT notify_file_transferred(IUnknown *callback, IBackgroundCopyJob *job, IBackgroundCopyFile *file)
+{
+    IBackgroundCopyCallback2 *target;
+    HRESULT hr;
+
+    if (!callback) return S_OK;
+    if (FAILED(IUnknown_QueryInterface(callback, &IID_IBackgroundCopyCallback2, (void **)&target))) return S_OK;
+    hr = IBackgroundCopyCallback2_FileTransferred(target, job, file);
+    IBackgroundCopyCallback2_Release(target);
+    TRACE("FileTransferred returned %#lx.\n", hr);
+    return hr;
+}
+
+/* The program set with SetNotifyCmdLine, run with its parameters as they are. */
+HRESULT notify_command_line(const WCHAR *program, const WCHAR *parameters)
+{
+    PROCESS_INFORMATION info;
+    STARTUPINFOW startup = { sizeof(startup) };
+    WCHAR *command_line = NULL;
+    BOOL ok;
+
+    if (!program || !*program) return E_POINTER;
+    /* The parameters begin with the program's own name, as a command line does. */
+    if (parameters && *parameters && !(command_line = strdupW(parameters))) return E_OUTOFMEMORY;
+    ok = CreateProcessW(program, command_line, NULL, NULL, FALSE, CREATE_NO_WINDOW, NULL, NULL, &startup, &info);
+    free(command_line);
+    if (!ok)
+    {
+        WARN("Could not start %s, error %lu.\n", debugstr_w(program), GetLastError());
+        return HRESULT_FROM_WIN32(GetLastError());
+    }
+    CloseHandle(info.hThread);
+    CloseHandle(info.hProcess);
+    return S_OK;
+}
