@@ -1,0 +1,439 @@
+/*
+ * Tests of BITS notifications: the callback object (IBackgroundCopyCallback
+ * and Callback2) and the notification command line, on jobs that really
+ * transfer from the loopback HTTP server.
+ *
+ * The test runs in the multithreaded apartment, so the service's calls into
+ * our callback object arrive on COM's threads while the test waits on events.
+ *
+ * Copyright 2026 the qmgr-for-wine authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#define COBJMACROS
+#define CONST_VTABLE
+#include "windef.h"
+#include "winbase.h"
+#include "objbase.h"
+#include "bits10_3.h"
+
+#include "wine/test.h"
+#include "httpd.h"
+
+static IBackgroundCopyManager *manager;
+static struct httpd *server;
+static WCHAR work_dir[MAX_PATH];
+
+struct test_callback
+{
+    IBackgroundCopyCallback2 IBackgroundCopyCallback2_iface;
+    LONG refcount;
+    HANDLE transferred;       /* signalled by JobTransferred */
+    HANDLE error;             /* signalled by JobError */
+    LONG transferred_calls;
+    LONG error_calls;
+    LONG file_calls;
+    LONG file_calls_at_transferred;
+    HRESULT transferred_result;  /* what JobTransferred answers */
+    BOOL complete_in_callback;   /* JobTransferred calls Complete */
+    HRESULT complete_hr;
+    HRESULT error_code;          /* what JobError's error object said */
+    BG_ERROR_CONTEXT error_context;
+    GUID job_id;                 /* the job JobTransferred was called for */
+};
+
+static struct test_callback *impl_from_IBackgroundCopyCallback2(IBackgroundCopyCallback2 *iface)
+{
+    return CONTAINING_RECORD(iface, struct test_callback, IBackgroundCopyCallback2_iface);
+}
+
+static HRESULT WINAPI callback_QueryInterface(IBackgroundCopyCallback2 *iface, REFIID riid, void **obj)
+{
+    if (IsEqualGUID(riid, &IID_IUnknown) || IsEqualGUID(riid, &IID_IBackgroundCopyCallback) ||
+        IsEqualGUID(riid, &IID_IBackgroundCopyCallback2))
+    {
+        *obj = iface;
+        IBackgroundCopyCallback2_AddRef(iface);
+        return S_OK;
+    }
+    *obj = NULL;
+    return E_NOINTERFACE;
+}
+
+static ULONG WINAPI callback_AddRef(IBackgroundCopyCallback2 *iface)
+{
+    return InterlockedIncrement(&impl_from_IBackgroundCopyCallback2(iface)->refcount);
+}
+
+static ULONG WINAPI callback_Release(IBackgroundCopyCallback2 *iface)
+{
+    return InterlockedDecrement(&impl_from_IBackgroundCopyCallback2(iface)->refcount);
+}
+
+static HRESULT WINAPI callback_JobTransferred(IBackgroundCopyCallback2 *iface, IBackgroundCopyJob *job)
+{
+    struct test_callback *callback = impl_from_IBackgroundCopyCallback2(iface);
+    BG_JOB_STATE state = -1;
+    HRESULT hr = S_OK;
+
+    IBackgroundCopyJob_GetState(job, &state);
+    ok(state == BG_JOB_STATE_TRANSFERRED, "JobTransferred for a job in state %d.\n", state);
+    IBackgroundCopyJob_GetId(job, &callback->job_id);
+    callback->file_calls_at_transferred = callback->file_calls;
+    if (callback->complete_in_callback && callback->transferred_result == S_OK)
+        callback->complete_hr = IBackgroundCopyJob_Complete(job);
+    if (InterlockedIncrement(&callback->transferred_calls) > 1 || callback->transferred_result == S_OK)
+        SetEvent(callback->transferred);
+    if (callback->transferred_calls == 1) hr = callback->transferred_result;
+    return hr;
+}
+
+static HRESULT WINAPI callback_JobError(IBackgroundCopyCallback2 *iface, IBackgroundCopyJob *job,
+                                        IBackgroundCopyError *error)
+{
+    struct test_callback *callback = impl_from_IBackgroundCopyCallback2(iface);
+    HRESULT hr;
+
+    hr = IBackgroundCopyError_GetError(error, &callback->error_context, &callback->error_code);
+    ok(hr == S_OK, "GetError failed: %#lx.\n", hr);
+    InterlockedIncrement(&callback->error_calls);
+    SetEvent(callback->error);
+    return S_OK;
+}
+
+static HRESULT WINAPI callback_JobModification(IBackgroundCopyCallback2 *iface, IBackgroundCopyJob *job,
+                                               DWORD reserved)
+{
+    return S_OK;
+}
+
+static HRESULT WINAPI callback_FileTransferred(IBackgroundCopyCallback2 *iface, IBackgroundCopyJob *job,
+                                               IBackgroundCopyFile *file)
+{
+    struct test_callback *callback = impl_from_IBackgroundCopyCallback2(iface);
+    BG_FILE_PROGRESS progress;
+    HRESULT hr;
+
+    hr = IBackgroundCopyFile_GetProgress(file, &progress);
+    ok(hr == S_OK, "GetProgress failed: %#lx.\n", hr);
+    ok(progress.BytesTransferred == progress.BytesTotal && progress.BytesTotal != BG_SIZE_UNKNOWN,
+       "FileTransferred for a file with %s of %s bytes.\n", wine_dbgstr_longlong(progress.BytesTransferred),
+       wine_dbgstr_longlong(progress.BytesTotal));
+    InterlockedIncrement(&callback->file_calls);
+    return S_OK;
+}
+
+static const IBackgroundCopyCallback2Vtbl callback_vtbl =
+{
+    callback_QueryInterface,
+    callback_AddRef,
+    callback_Release,
+    callback_JobTransferred,
+    callback_JobError,
+    callback_JobModification,
+    callback_FileTransferred,
+};
+
+static void init_callback(struct test_callback *callback)
+{
+    memset(callback, 0, sizeof(*callback));
+    callback->IBackgroundCopyCallback2_iface.lpVtbl = &callback_vtbl;
+    callback->refcount = 1;
+    callback->transferred = CreateEventW(NULL, TRUE, FALSE, NULL);
+    callback->error = CreateEventW(NULL, TRUE, FALSE, NULL);
+}
+
+static void free_callback(struct test_callback *callback)
+{
+    CloseHandle(callback->transferred);
+    CloseHandle(callback->error);
+}
+
+static IBackgroundCopyJob *create_job(void)
+{
+    IBackgroundCopyJob *job = NULL;
+    WCHAR name[64];
+    HRESULT hr;
+    GUID id;
+
+    swprintf(name, ARRAY_SIZE(name), L"qmgr notify test %lu %lu", GetCurrentProcessId(), GetTickCount());
+    hr = IBackgroundCopyManager_CreateJob(manager, name, BG_JOB_TYPE_DOWNLOAD, &id, &job);
+    ok(hr == S_OK, "CreateJob failed: %#lx.\n", hr);
+    return job;
+}
+
+/* Adds /name from the server, stored as work_dir\name. */
+static void add_http_file(IBackgroundCopyJob *job, const char *name, ULONGLONG size)
+{
+    WCHAR url[256], local[MAX_PATH];
+    char path[64];
+    HRESULT hr;
+
+    sprintf(path, "/notify/%s", name);
+    if (size != ~(ULONGLONG)0) ok(httpd_add_pattern_resource(server, path, size, 7, NULL), "add resource failed.\n");
+    httpd_url(server, path, url, ARRAY_SIZE(url));
+    swprintf(local, ARRAY_SIZE(local), L"%s\\%S", work_dir, name);
+    DeleteFileW(local);
+    hr = IBackgroundCopyJob_AddFile(job, url, local);
+    ok(hr == S_OK, "AddFile failed: %#lx.\n", hr);
+}
+
+static BG_JOB_STATE wait_for_state(IBackgroundCopyJob *job, BG_JOB_STATE wanted, DWORD timeout)
+{
+    DWORD start = GetTickCount();
+    BG_JOB_STATE state = -1;
+
+    while (GetTickCount() - start < timeout)
+    {
+        if (FAILED(IBackgroundCopyJob_GetState(job, &state)) || state == wanted) break;
+        Sleep(20);
+    }
+    return state;
+}
+
+static void test_job_transferred(void)
+{
+    struct test_callback callback;
+    IBackgroundCopyJob *job;
+    BG_JOB_STATE state;
+    WCHAR local[MAX_PATH];
+    HRESULT hr;
+    GUID id;
+
+    init_callback(&callback);
+    callback.complete_in_callback = TRUE;
+    if (!(job = create_job())) return;
+    IBackgroundCopyJob_GetId(job, &id);
+    add_http_file(job, "one.bin", 100000);
+    add_http_file(job, "two.bin", 3000);
+
+    hr = IBackgroundCopyJob_SetNotifyFlags(job, BG_NOTIFY_JOB_TRANSFERRED | BG_NOTIFY_JOB_ERROR | BG_NOTIFY_FILE_TRANSFERRED);
+    ok(hr == S_OK, "SetNotifyFlags failed: %#lx.\n", hr);
+    hr = IBackgroundCopyJob_SetNotifyInterface(job, (IUnknown *)&callback.IBackgroundCopyCallback2_iface);
+    ok(hr == S_OK, "SetNotifyInterface failed: %#lx.\n", hr);
+    hr = IBackgroundCopyJob_Resume(job);
+    ok(hr == S_OK, "Resume failed: %#lx.\n", hr);
+
+    ok(!WaitForSingleObject(callback.transferred, 30000), "JobTransferred was not called.\n");
+    ok(callback.transferred_calls == 1, "JobTransferred called %ld times.\n", callback.transferred_calls);
+    ok(IsEqualGUID(&callback.job_id, &id), "JobTransferred for another job %s.\n", wine_dbgstr_guid(&callback.job_id));
+    /* FileTransferred comes for each file, before JobTransferred. */
+    ok(callback.file_calls_at_transferred == 2, "FileTransferred called %ld times before JobTransferred.\n",
+       callback.file_calls_at_transferred);
+    /* The callback may complete the job. */
+    ok(callback.complete_hr == S_OK, "Complete from the callback returned %#lx.\n", callback.complete_hr);
+    state = wait_for_state(job, BG_JOB_STATE_ACKNOWLEDGED, 5000);
+    ok(state == BG_JOB_STATE_ACKNOWLEDGED, "state %d after Complete in the callback.\n", state);
+    swprintf(local, ARRAY_SIZE(local), L"%s\\one.bin", work_dir);
+    ok(httpd_pattern_check_file(local, 7, 100000), "one.bin is wrong.\n");
+    ok(callback.error_calls == 0, "JobError called %ld times.\n", callback.error_calls);
+
+    IBackgroundCopyJob_Release(job);
+    free_callback(&callback);
+}
+
+static void test_job_error(void)
+{
+    struct test_callback callback;
+    IBackgroundCopyJob *job;
+    HRESULT hr;
+
+    init_callback(&callback);
+    if (!(job = create_job())) return;
+    add_http_file(job, "missing.bin", ~(ULONGLONG)0);
+    hr = IBackgroundCopyJob_SetNotifyInterface(job, (IUnknown *)&callback.IBackgroundCopyCallback2_iface);
+    ok(hr == S_OK, "SetNotifyInterface failed: %#lx.\n", hr);
+    hr = IBackgroundCopyJob_Resume(job);
+    ok(hr == S_OK, "Resume failed: %#lx.\n", hr);
+
+    ok(!WaitForSingleObject(callback.error, 30000), "JobError was not called.\n");
+    ok(callback.error_code == BG_E_HTTP_ERROR_404, "JobError with code %#lx.\n", callback.error_code);
+    ok(callback.error_context == BG_ERROR_CONTEXT_REMOTE_FILE, "JobError with context %d.\n", callback.error_context);
+    ok(callback.transferred_calls == 0, "JobTransferred called %ld times.\n", callback.transferred_calls);
+
+    IBackgroundCopyJob_Cancel(job);
+    IBackgroundCopyJob_Release(job);
+    free_callback(&callback);
+}
+
+/* A callback registered after the job was transferred still hears of it. */
+static void test_late_registration(void)
+{
+    struct test_callback callback;
+    IBackgroundCopyJob *job;
+    BG_JOB_STATE state;
+    HRESULT hr;
+
+    init_callback(&callback);
+    if (!(job = create_job())) return;
+    add_http_file(job, "late.bin", 5000);
+    hr = IBackgroundCopyJob_Resume(job);
+    ok(hr == S_OK, "Resume failed: %#lx.\n", hr);
+    state = wait_for_state(job, BG_JOB_STATE_TRANSFERRED, 30000);
+    ok(state == BG_JOB_STATE_TRANSFERRED, "state %d.\n", state);
+
+    hr = IBackgroundCopyJob_SetNotifyInterface(job, (IUnknown *)&callback.IBackgroundCopyCallback2_iface);
+    ok(hr == S_OK, "SetNotifyInterface failed: %#lx.\n", hr);
+    ok(!WaitForSingleObject(callback.transferred, 15000), "JobTransferred was not called after a late registration.\n");
+
+    IBackgroundCopyJob_Cancel(job);
+    IBackgroundCopyJob_Release(job);
+    free_callback(&callback);
+}
+
+/* A callback that fails is called again later. */
+static void test_failing_callback(void)
+{
+    struct test_callback callback;
+    IBackgroundCopyJob *job;
+    HRESULT hr;
+
+    init_callback(&callback);
+    callback.transferred_result = E_FAIL;
+    if (!(job = create_job())) return;
+    add_http_file(job, "again.bin", 2000);
+    hr = IBackgroundCopyJob_SetMinimumRetryDelay(job, 5);
+    ok(hr == S_OK, "SetMinimumRetryDelay failed: %#lx.\n", hr);
+    hr = IBackgroundCopyJob_SetNotifyInterface(job, (IUnknown *)&callback.IBackgroundCopyCallback2_iface);
+    ok(hr == S_OK, "SetNotifyInterface failed: %#lx.\n", hr);
+    hr = IBackgroundCopyJob_Resume(job);
+    ok(hr == S_OK, "Resume failed: %#lx.\n", hr);
+
+    /* The second call signals the event (the interval is arbitrary: allow a generous bound). */
+    ok(!WaitForSingleObject(callback.transferred, 60000), "JobTransferred was not called again.\n");
+    ok(callback.transferred_calls >= 2, "JobTransferred called %ld times.\n", callback.transferred_calls);
+
+    IBackgroundCopyJob_SetNotifyInterface(job, NULL);
+    IBackgroundCopyJob_Cancel(job);
+    IBackgroundCopyJob_Release(job);
+    free_callback(&callback);
+}
+
+/* BG_NOTIFY_DISABLE silences the callback. */
+static void test_disabled(void)
+{
+    struct test_callback callback;
+    IBackgroundCopyJob *job;
+    BG_JOB_STATE state;
+    HRESULT hr;
+
+    init_callback(&callback);
+    if (!(job = create_job())) return;
+    add_http_file(job, "quiet.bin", 2000);
+    hr = IBackgroundCopyJob_SetNotifyFlags(job, BG_NOTIFY_DISABLE | BG_NOTIFY_JOB_TRANSFERRED);
+    ok(hr == S_OK, "SetNotifyFlags failed: %#lx.\n", hr);
+    hr = IBackgroundCopyJob_SetNotifyInterface(job, (IUnknown *)&callback.IBackgroundCopyCallback2_iface);
+    ok(hr == S_OK, "SetNotifyInterface failed: %#lx.\n", hr);
+    hr = IBackgroundCopyJob_Resume(job);
+    ok(hr == S_OK, "Resume failed: %#lx.\n", hr);
+    state = wait_for_state(job, BG_JOB_STATE_TRANSFERRED, 30000);
+    ok(state == BG_JOB_STATE_TRANSFERRED, "state %d.\n", state);
+    ok(WaitForSingleObject(callback.transferred, 1000) == WAIT_TIMEOUT, "JobTransferred called despite BG_NOTIFY_DISABLE.\n");
+
+    IBackgroundCopyJob_SetNotifyInterface(job, NULL);
+    IBackgroundCopyJob_Cancel(job);
+    IBackgroundCopyJob_Release(job);
+    free_callback(&callback);
+}
+
+/* The command line runs when the job is transferred and no callback is set. */
+static void test_command_line(void)
+{
+    WCHAR program[MAX_PATH], parameters[2 * MAX_PATH], marker[MAX_PATH];
+    IBackgroundCopyJob2 *job2;
+    IBackgroundCopyJob *job;
+    DWORD start;
+    HRESULT hr;
+
+    if (!(job = create_job())) return;
+    hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJob2, (void **)&job2);
+    ok(hr == S_OK, "QueryInterface(IBackgroundCopyJob2) failed: %#lx.\n", hr);
+    if (FAILED(hr))
+    {
+        IBackgroundCopyJob_Cancel(job);
+        IBackgroundCopyJob_Release(job);
+        return;
+    }
+    add_http_file(job, "cmdline.bin", 2000);
+
+    GetSystemDirectoryW(program, ARRAY_SIZE(program));
+    wcscat(program, L"\\cmd.exe");
+    swprintf(marker, ARRAY_SIZE(marker), L"%s\\cmdline.done", work_dir);
+    DeleteFileW(marker);
+    swprintf(parameters, ARRAY_SIZE(parameters), L"cmd.exe /c echo done> \"%s\"", marker);
+    hr = IBackgroundCopyJob2_SetNotifyCmdLine(job2, program, parameters);
+    ok(hr == S_OK, "SetNotifyCmdLine failed: %#lx.\n", hr);
+    hr = IBackgroundCopyJob_Resume(job);
+    ok(hr == S_OK, "Resume failed: %#lx.\n", hr);
+
+    start = GetTickCount();
+    while (GetFileAttributesW(marker) == INVALID_FILE_ATTRIBUTES && GetTickCount() - start < 30000) Sleep(50);
+    ok(GetFileAttributesW(marker) != INVALID_FILE_ATTRIBUTES, "the command line did not run.\n");
+    DeleteFileW(marker);
+
+    IBackgroundCopyJob_Cancel(job);
+    IBackgroundCopyJob2_Release(job2);
+    IBackgroundCopyJob_Release(job);
+}
+
+static void remove_work_dir(void)
+{
+    WIN32_FIND_DATAW data;
+    WCHAR pattern[MAX_PATH], path[MAX_PATH];
+    HANDLE find;
+
+    swprintf(pattern, ARRAY_SIZE(pattern), L"%s\\*", work_dir);
+    if ((find = FindFirstFileW(pattern, &data)) != INVALID_HANDLE_VALUE)
+    {
+        do
+        {
+            if (data.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) continue;
+            swprintf(path, ARRAY_SIZE(path), L"%s\\%s", work_dir, data.cFileName);
+            SetFileAttributesW(path, FILE_ATTRIBUTE_NORMAL);
+            DeleteFileW(path);
+        } while (FindNextFileW(find, &data));
+        FindClose(find);
+    }
+    RemoveDirectoryW(work_dir);
+}
+
+START_TEST(notify)
+{
+    WCHAR temp[MAX_PATH];
+    HRESULT hr;
+
+    CoInitializeEx(NULL, COINIT_MULTITHREADED);
+    hr = CoCreateInstance(&CLSID_BackgroundCopyManager, NULL, CLSCTX_LOCAL_SERVER,
+                          &IID_IBackgroundCopyManager, (void **)&manager);
+    if (FAILED(hr))
+    {
+        win_skip("cannot create the BITS manager: %#lx.\n", hr);
+        CoUninitialize();
+        return;
+    }
+    if (!(server = httpd_start()))
+    {
+        skip("cannot start the loopback server.\n");
+        IBackgroundCopyManager_Release(manager);
+        CoUninitialize();
+        return;
+    }
+    GetTempPathW(ARRAY_SIZE(temp), temp);
+    swprintf(work_dir, ARRAY_SIZE(work_dir), L"%sqmgr_notify_%lu", temp, GetCurrentProcessId());
+    CreateDirectoryW(work_dir, NULL);
+
+    test_job_transferred();
+    test_job_error();
+    test_late_registration();
+    test_failing_callback();
+    test_disabled();
+    test_command_line();
+
+    remove_work_dir();
+    httpd_stop(server);
+    IBackgroundCopyManager_Release(manager);
+    CoUninitialize();
+}
