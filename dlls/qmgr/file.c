@@ -483,6 +483,9 @@ void file_download(struct file *file, const struct download_control *control, st
     EnterCriticalSection(&file->cs);
     offset = file->progress.BytesTransferred;
     remote_name = strdupW(file->remote_name);
+    /* The ranges never change once the file exists. */
+    request.ranges = file->ranges;
+    request.range_count = file->range_count;
     LeaveCriticalSection(&file->cs);
 
     memset(result, 0, sizeof(*result));
@@ -523,6 +526,9 @@ void file_download(struct file *file, const struct download_control *control, st
 
     if (transfer_is_file_name(remote_name)) transfer_file_download(&request, result);
     else transfer_http_download(control->session, &request, result);
+    /* The file takes the remote last-write time; its creation time is the same (behavior.md 7.4). */
+    if (SUCCEEDED(result->code) && !result->aborted && (result->modified.dwLowDateTime || result->modified.dwHighDateTime))
+        SetFileTime(handle, &result->modified, NULL, &result->modified);
     CloseHandle(handle);
     free(remote_name);
 

@@ -1200,6 +1200,8 @@ static HRESULT WINAPI job_AddFileWithRanges(IBackgroundCopyJob5 *iface, LPCWSTR 
 
     if (job->type != BG_JOB_TYPE_DOWNLOAD) return E_NOTIMPL;
     if (!range_count || !ranges) return E_INVALIDARG;
+    /* Ranges are for HTTP only since BITS 3.0. */
+    if (remote_name && transfer_is_file_name(remote_name)) return E_INVALIDARG;
     info.RemoteName = (WCHAR *)remote_name;
     info.LocalName = (WCHAR *)local_name;
     return add_files(job, 1, &info, range_count, ranges);

@@ -26,6 +26,8 @@ struct transfer_request
     UINT64 offset;                  /* bytes already in the file: resume there */
     const WCHAR *custom_headers;    /* extra request headers, CR/LF separated, or NULL */
     BOOL dynamic_content;           /* no size needed; no resume */
+    const BG_FILE_RANGE *ranges;    /* only these bytes, concatenated in this order (HTTP) */
+    DWORD range_count;
     transfer_progress_callback progress;
     void *context;
 };
@@ -36,7 +38,8 @@ struct transfer_result
     BG_ERROR_CONTEXT context;       /* where it went wrong */
     BOOL transient;                 /* worth retrying later */
     BOOL aborted;                   /* the progress callback asked to stop */
-    UINT64 total;                   /* remote size, or BG_SIZE_UNKNOWN */
+    UINT64 total;                   /* bytes the local file gets, or BG_SIZE_UNKNOWN */
+    FILETIME modified;              /* the remote file's last-write time; zero if unknown */
 };
 
 /* transfer_http.c: one WinHTTP session per worker thread keeps connections alive. */

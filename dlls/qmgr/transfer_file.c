@@ -92,6 +92,8 @@ void transfer_file_download(const struct transfer_request *transfer, struct tran
     }
 
     if (!GetFileSizeEx(source, &size)) size.QuadPart = 0;
+    /* SMB copies keep the source's time stamps. */
+    GetFileTime(source, NULL, NULL, &result->modified);
     result->total = size.QuadPart;
     transferred = transfer->offset;
     if (transferred > (UINT64)size.QuadPart) transferred = 0;  /* the source shrank: start again */

@@ -163,14 +163,95 @@ static void receive_body(HINTERNET request, const struct transfer_request *trans
     }
 }
 
+struct range_progress
+{
+    const struct transfer_request *transfer;
+    UINT64 base;   /* bytes of the local file before this range */
+    UINT64 total;  /* bytes of all ranges, or BG_SIZE_UNKNOWN */
+};
+
+static BOOL range_progress(void *context, UINT64 transferred, UINT64 total)
+{
+    struct range_progress *progress = context;
+    return progress->transfer->progress(progress->transfer->context, progress->base + transferred, progress->total);
+}
+
+static void get_range(HINTERNET session, const struct transfer_request *transfer, UINT64 first, UINT64 length,
+                      UINT64 *remote_size, struct transfer_result *result);
+
+/* AddFileWithRanges: the local file is the ranges one after the other (behavior.md 7.5). */
+static void download_ranges(HINTERNET session, const struct transfer_request *transfer, struct transfer_result *result)
+{
+    UINT64 done = transfer->offset, base = 0, total = 0, remote_size = BG_SIZE_UNKNOWN, length;
+    struct range_progress progress = { transfer };
+    struct transfer_request request = *transfer;
+    DWORD i;
+
+    memset(result, 0, sizeof(*result));
+    for (i = 0; i < transfer->range_count; i++)
+    {
+        if (transfer->ranges[i].Length == BG_LENGTH_TO_EOF) { total = BG_SIZE_UNKNOWN; break; }
+        total += transfer->ranges[i].Length;
+    }
+    progress.total = total;
+    request.progress = range_progress;
+    request.context = &progress;
+
+    for (i = 0; i < transfer->range_count && SUCCEEDED(result->code) && !result->aborted; i++)
+    {
+        length = transfer->ranges[i].Length;
+        if (length == BG_LENGTH_TO_EOF && remote_size != BG_SIZE_UNKNOWN)
+        {
+            if (transfer->ranges[i].InitialOffset >= remote_size)
+            {
+                result->code = BG_E_INVALID_RANGE;
+                result->context = BG_ERROR_CONTEXT_REMOTE_FILE;
+                return;
+            }
+            length = remote_size - transfer->ranges[i].InitialOffset;
+        }
+        if (length != BG_LENGTH_TO_EOF && done >= base + length)
+        {
+            base += length;  /* already on disk */
+            continue;
+        }
+        progress.base = base;
+        request.offset = done - base;
+        get_range(session, &request, transfer->ranges[i].InitialOffset, length, &remote_size, result);
+        if (FAILED(result->code) || result->aborted) break;
+        if (length == BG_LENGTH_TO_EOF) length = remote_size - transfer->ranges[i].InitialOffset;
+        base += length;
+        done = base;
+        if (progress.total == BG_SIZE_UNKNOWN && i + 1 == transfer->range_count) progress.total = base;
+    }
+    result->total = SUCCEEDED(result->code) && !result->aborted ? base : progress.total;
+}
+
 void transfer_http_download(HINTERNET session, const struct transfer_request *transfer,
                             struct transfer_result *result)
+{
+    UINT64 remote_size;
+
+    if (transfer->range_count)
+    {
+        download_ranges(session, transfer, result);
+        return;
+    }
+    get_range(session, transfer, 0, BG_LENGTH_TO_EOF, &remote_size, result);
+}
+
+/* Fetches bytes first .. first + length - 1 of the remote file (length may be
+ * BG_LENGTH_TO_EOF) into the local file, of which transfer->offset are already there. */
+static void get_range(HINTERNET session, const struct transfer_request *transfer, UINT64 first_wanted,
+                      UINT64 length, UINT64 *remote_size, struct transfer_result *result)
 {
     HINTERNET connection = NULL, request = NULL;
     URL_COMPONENTS url = { sizeof(url) };
     UINT64 offset = transfer->offset, first, last, total = BG_SIZE_UNKNOWN;
-    WCHAR host[256], range[64], *path = NULL;
+    BOOL whole_file = !first_wanted && length == BG_LENGTH_TO_EOF;
+    WCHAR host[256], range[80], *path = NULL;
     DWORD status = 0, size = sizeof(status);
+    SYSTEMTIME modified;
 
     memset(result, 0, sizeof(*result));
     result->total = BG_SIZE_UNKNOWN;
@@ -213,11 +294,12 @@ void transfer_http_download(HINTERNET session, const struct transfer_request *tr
     if (transfer->custom_headers && *transfer->custom_headers &&
         !WinHttpAddRequestHeaders(request, transfer->custom_headers, -1, WINHTTP_ADDREQ_FLAG_ADD))
         WARN("Could not add the custom headers, error %lu.\n", GetLastError());
-    if (offset)
-    {
-        swprintf(range, ARRAY_SIZE(range), L"Range: bytes=%I64u-", offset);
+    if (!whole_file && length != BG_LENGTH_TO_EOF)
+        swprintf(range, ARRAY_SIZE(range), L"Range: bytes=%I64u-%I64u", first_wanted + offset, first_wanted + length - 1);
+    else if (!whole_file || offset)
+        swprintf(range, ARRAY_SIZE(range), L"Range: bytes=%I64u-", first_wanted + offset);
+    if (!whole_file || offset)
         WinHttpAddRequestHeaders(request, range, -1, WINHTTP_ADDREQ_FLAG_ADD | WINHTTP_ADDREQ_FLAG_REPLACE);
-    }
 
     if (!WinHttpSendRequest(request, WINHTTP_NO_ADDITIONAL_HEADERS, 0, WINHTTP_NO_REQUEST_DATA, 0, 0, 0) ||
         !WinHttpReceiveResponse(request, NULL) ||
@@ -229,15 +311,30 @@ void transfer_http_download(HINTERNET session, const struct transfer_request *tr
     }
     TRACE("%s: status %lu, offset %s.\n", debugstr_w(transfer->remote_name), status, wine_dbgstr_longlong(offset));
 
-    if (status == 206 && offset)
+    if (status == 206 && (offset || !whole_file))
     {
-        if (!parse_content_range(request, &first, &last, &total) || first != offset ||
-            (total != BG_SIZE_UNKNOWN && last + 1 != total))
+        if (!parse_content_range(request, &first, &last, &total) || first != first_wanted + offset ||
+            (length == BG_LENGTH_TO_EOF ? total != BG_SIZE_UNKNOWN && last + 1 != total
+                                        : last + 1 != first_wanted + length))
         {
             /* Other bytes than the ones asked for. */
             set_failure(result, BG_E_INVALID_SERVER_RESPONSE, BG_ERROR_CONTEXT_REMOTE_FILE, TRUE);
             goto done;
         }
+        *remote_size = total;
+        /* What this local file gets: the rest of the range. */
+        total = last + 1 - first_wanted;
+    }
+    else if (status == 200 && !whole_file)
+    {
+        /* Ranges need a server that honours them. */
+        set_failure(result, BG_E_INSUFFICIENT_RANGE_SUPPORT, BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
+        goto done;
+    }
+    else if (status == 416 && !whole_file)
+    {
+        set_failure(result, BG_E_INVALID_RANGE, BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
+        goto done;
     }
     else if (status == 200)
     {
@@ -258,6 +355,7 @@ void transfer_http_download(HINTERNET session, const struct transfer_request *tr
             }
             offset = 0;
         }
+        *remote_size = total;
     }
     else
     {
@@ -267,6 +365,10 @@ void transfer_http_download(HINTERNET session, const struct transfer_request *tr
     }
 
     result->total = total;
+    size = sizeof(modified);
+    if (WinHttpQueryHeaders(request, WINHTTP_QUERY_LAST_MODIFIED | WINHTTP_QUERY_FLAG_SYSTEMTIME,
+                            WINHTTP_HEADER_NAME_BY_INDEX, &modified, &size, WINHTTP_NO_HEADER_INDEX))
+        SystemTimeToFileTime(&modified, &result->modified);
     if (!transfer->progress(transfer->context, offset, total))
     {
         result->aborted = TRUE;
