@@ -1,0 +1,1308 @@
+/*
+ * Conformance tests of BITS download jobs that really transfer data
+ * (loopback HTTP server of httpd.c, local files and file:// URLs)
+ *
+ * Copyright 2026 the qmgr-for-wine authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Lesser General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Lesser General Public License for more details.
+ *
+ * You should have received a copy of the GNU Lesser General Public
+ * License along with this library; if not, write to the Free Software
+ * Foundation, Inc., 51 Franklin St, Fifth Floor, Boston, MA 02110-1301, USA
+ */
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define COBJMACROS
+#define CONST_VTABLE
+
+#include "winsock2.h"
+#include "windef.h"
+#include "winbase.h"
+#include "winerror.h"
+#include "winnls.h"
+#include "objbase.h"
+#include "bits10_3.h"
+
+#include "wine/test.h"
+#include "httpd.h"
+
+#define STATE_BIT(s) (1u << (s))
+
+/* Bounds of the waits.  Transfers are over loopback and take well under a
+ * second; the bounds only keep a broken service from hanging the test. */
+#define TRANSFER_TIMEOUT  15000
+#define FAILURE_TIMEOUT   15000
+#define RETRY_TIMEOUT     20000   /* includes one automatic retry (MinimumRetryDelay 5 s) */
+#define CLEANUP_TIMEOUT    2000   /* for the service to close and delete its temporary files */
+
+/* Slow bodies: 4 KiB every 50 ms, about 80 KiB/s; a 1 MiB body takes ~13 s. */
+#define SLOW_DELAY_MS     50
+#define SLOW_CHUNK        4096
+#define SLOW_SIZE         (1024 * 1024 + 11)
+
+static IBackgroundCopyManager *manager;
+static struct httpd *httpd;
+static WCHAR base_dir[MAX_PATH];  /* fresh directory of this run, with a trailing backslash */
+
+/* Milliseconds lost in waits that timed out.  Once a minute is lost, the
+ * service is evidently not transferring: later waits are cut short so the
+ * whole run stays bounded. */
+static DWORD lost_ms;
+
+static DWORD wait_limit(DWORD timeout)
+{
+    if (lost_ms >= 60000 && timeout > 2000) return 2000;
+    return timeout;
+}
+
+static const char *state_name(BG_JOB_STATE state)
+{
+    static const char *names[] =
+    {
+        "QUEUED", "CONNECTING", "TRANSFERRING", "SUSPENDED", "ERROR",
+        "TRANSIENT_ERROR", "TRANSFERRED", "ACKNOWLEDGED", "CANCELLED",
+    };
+    if (state < ARRAY_SIZE(names)) return names[state];
+    return "(invalid)";
+}
+
+static const char *mask_names(DWORD mask)
+{
+    static char buf[256];
+    unsigned int i;
+
+    buf[0] = 0;
+    for (i = 0; i <= BG_JOB_STATE_CANCELLED; i++)
+    {
+        if (!(mask & STATE_BIT(i))) continue;
+        if (buf[0]) strcat(buf, "|");
+        strcat(buf, state_name(i));
+    }
+    return buf;
+}
+
+static void make_name(WCHAR *buf, size_t len, const WCHAR *tag)
+{
+    static LONG counter;
+
+    swprintf(buf, len, L"qmgr_test download %ls %lu-%lu-%ld", tag, GetCurrentProcessId(),
+             GetTickCount(), InterlockedIncrement(&counter));
+}
+
+static IBackgroundCopyJob *create_job(const WCHAR *tag)
+{
+    IBackgroundCopyJob *job = NULL;
+    WCHAR name[128];
+    GUID id;
+    HRESULT hr;
+
+    make_name(name, ARRAY_SIZE(name), tag);
+    hr = IBackgroundCopyManager_CreateJob(manager, name, BG_JOB_TYPE_DOWNLOAD, &id, &job);
+    ok(hr == S_OK, "CreateJob failed: %#lx.\n", hr);
+    return SUCCEEDED(hr) ? job : NULL;
+}
+
+/* Cancels the job unless it is already final (ACKNOWLEDGED / CANCELLED), releases it. */
+static void finish_job(IBackgroundCopyJob *job)
+{
+    BG_JOB_STATE state = BG_JOB_STATE_QUEUED;
+    HRESULT hr;
+
+    if (!job) return;
+    hr = IBackgroundCopyJob_GetState(job, &state);
+    ok(hr == S_OK, "GetState failed: %#lx.\n", hr);
+    if (FAILED(hr) || (state != BG_JOB_STATE_ACKNOWLEDGED && state != BG_JOB_STATE_CANCELLED))
+    {
+        hr = IBackgroundCopyJob_Cancel(job);
+        ok(hr == S_OK, "Cancel failed: %#lx.\n", hr);
+    }
+    IBackgroundCopyJob_Release(job);
+}
+
+#define check_state(a, b) check_state_(__LINE__, a, b)
+static void check_state_(int line, IBackgroundCopyJob *job, BG_JOB_STATE expected)
+{
+    BG_JOB_STATE state = 0xdead;
+    HRESULT hr;
+
+    hr = IBackgroundCopyJob_GetState(job, &state);
+    ok_(__FILE__, line)(hr == S_OK, "GetState failed: %#lx.\n", hr);
+    ok_(__FILE__, line)(state == expected, "got state %s (%u), expected %s.\n",
+                        state_name(state), state, state_name(expected));
+}
+
+/* Context and code of the job's error; FALSE if GetError fails. */
+static BOOL get_job_error(IBackgroundCopyJob *job, BG_ERROR_CONTEXT *context, HRESULT *code)
+{
+    IBackgroundCopyError *error = NULL;
+    HRESULT hr;
+
+    *context = BG_ERROR_CONTEXT_NONE;
+    *code = S_OK;
+    hr = IBackgroundCopyJob_GetError(job, &error);
+    if (FAILED(hr) || !error) return FALSE;
+    hr = IBackgroundCopyError_GetError(error, context, code);
+    IBackgroundCopyError_Release(error);
+    return SUCCEEDED(hr);
+}
+
+static void trace_job(int line, IBackgroundCopyJob *job, BG_JOB_STATE state)
+{
+    BG_JOB_PROGRESS progress;
+    BG_ERROR_CONTEXT context;
+    HRESULT code;
+
+    if ((state == BG_JOB_STATE_ERROR || state == BG_JOB_STATE_TRANSIENT_ERROR)
+        && get_job_error(job, &context, &code))
+        trace_(__FILE__, line)("job error: context %u, code %#lx.\n", context, code);
+    memset(&progress, 0, sizeof(progress));
+    if (SUCCEEDED(IBackgroundCopyJob_GetProgress(job, &progress)))
+        trace_(__FILE__, line)("job progress: bytes %s of %s, files %lu of %lu.\n",
+                               wine_dbgstr_longlong(progress.BytesTransferred),
+                               wine_dbgstr_longlong(progress.BytesTotal),
+                               progress.FilesTransferred, progress.FilesTotal);
+}
+
+/* Polls the state every 25 ms until it is one of accept.  Fails at once if
+ * the job settles in a state that does not change by itself (SUSPENDED,
+ * ERROR, TRANSFERRED, ACKNOWLEDGED, CANCELLED, and TRANSIENT_ERROR unless
+ * transient_ok) and is not accepted; fails after timeout ms. */
+#define wait_state(a, b, c, d) wait_state_(__LINE__, a, b, c, d)
+static BG_JOB_STATE wait_state_(int line, IBackgroundCopyJob *job, DWORD accept, DWORD timeout, BOOL transient_ok)
+{
+    DWORD settled = STATE_BIT(BG_JOB_STATE_SUSPENDED) | STATE_BIT(BG_JOB_STATE_ERROR)
+                  | STATE_BIT(BG_JOB_STATE_TRANSFERRED) | STATE_BIT(BG_JOB_STATE_ACKNOWLEDGED)
+                  | STATE_BIT(BG_JOB_STATE_CANCELLED);
+    DWORD start = GetTickCount(), limit = wait_limit(timeout);
+    BG_JOB_STATE state = 0xdead;
+    HRESULT hr;
+
+    if (!transient_ok) settled |= STATE_BIT(BG_JOB_STATE_TRANSIENT_ERROR);
+    for (;;)
+    {
+        hr = IBackgroundCopyJob_GetState(job, &state);
+        ok_(__FILE__, line)(hr == S_OK, "GetState failed: %#lx.\n", hr);
+        if (FAILED(hr)) return state;
+        if (state <= BG_JOB_STATE_CANCELLED && (accept & STATE_BIT(state))) return state;
+        if (state > BG_JOB_STATE_CANCELLED || (settled & STATE_BIT(state)))
+        {
+            ok_(__FILE__, line)(0, "job reached state %s (%u) while waiting for %s.\n",
+                                state_name(state), state, mask_names(accept));
+            trace_job(line, job, state);
+            return state;
+        }
+        if (GetTickCount() - start >= limit)
+        {
+            lost_ms += limit;
+            ok_(__FILE__, line)(0, "timed out after %lu ms waiting for %s; last state %s (%u).\n",
+                                limit, mask_names(accept), state_name(state), state);
+            trace_job(line, job, state);
+            return state;
+        }
+        Sleep(25);
+    }
+}
+
+/* Waits until the job has transferred at least min_bytes bytes and, if
+ * file is given, that file is transferred (its BytesTransferred equals its
+ * known BytesTotal, the documented test, spec 8.2); the job must stay active. */
+#define wait_progress(a, b, c) wait_progress_(__LINE__, a, b, c)
+static BOOL wait_progress_(int line, IBackgroundCopyJob *job, UINT64 min_bytes, IBackgroundCopyFile *file)
+{
+    DWORD start = GetTickCount(), limit = wait_limit(TRANSFER_TIMEOUT);
+    BG_FILE_PROGRESS file_progress;
+    BG_JOB_PROGRESS progress;
+    BG_JOB_STATE state = 0xdead;
+    HRESULT hr;
+
+    for (;;)
+    {
+        memset(&progress, 0, sizeof(progress));
+        hr = IBackgroundCopyJob_GetProgress(job, &progress);
+        ok_(__FILE__, line)(hr == S_OK, "GetProgress failed: %#lx.\n", hr);
+        if (FAILED(hr)) return FALSE;
+        memset(&file_progress, 0, sizeof(file_progress));
+        if (file)
+        {
+            hr = IBackgroundCopyFile_GetProgress(file, &file_progress);
+            ok_(__FILE__, line)(hr == S_OK, "GetProgress failed: %#lx.\n", hr);
+            if (FAILED(hr)) return FALSE;
+        }
+        if (progress.BytesTransferred != BG_SIZE_UNKNOWN && progress.BytesTransferred >= min_bytes
+            && (!file || (file_progress.BytesTotal != BG_SIZE_UNKNOWN
+                          && file_progress.BytesTransferred == file_progress.BytesTotal)))
+            return TRUE;
+        hr = IBackgroundCopyJob_GetState(job, &state);
+        ok_(__FILE__, line)(hr == S_OK, "GetState failed: %#lx.\n", hr);
+        if (FAILED(hr)) return FALSE;
+        if (state != BG_JOB_STATE_QUEUED && state != BG_JOB_STATE_CONNECTING
+            && state != BG_JOB_STATE_TRANSFERRING)
+        {
+            ok_(__FILE__, line)(0, "job reached state %s (%u) while waiting for progress.\n",
+                                state_name(state), state);
+            trace_job(line, job, state);
+            return FALSE;
+        }
+        if (GetTickCount() - start >= limit)
+        {
+            lost_ms += limit;
+            ok_(__FILE__, line)(0, "timed out after %lu ms waiting for %s bytes%s; state %s.\n",
+                                limit, wine_dbgstr_longlong(min_bytes), file ? " and a whole file" : "",
+                                state_name(state));
+            trace_job(line, job, state);
+            return FALSE;
+        }
+        Sleep(25);
+    }
+}
+
+/* ---- files and directories ---------------------------------------------- */
+
+static BOOL file_exists(const WCHAR *path)
+{
+    return GetFileAttributesW(path) != INVALID_FILE_ATTRIBUTES;
+}
+
+static ULONGLONG file_size(const WCHAR *path)
+{
+    WIN32_FILE_ATTRIBUTE_DATA data;
+
+    if (!GetFileAttributesExW(path, GetFileExInfoStandard, &data)) return ~(ULONGLONG)0;
+    return ((ULONGLONG)data.nFileSizeHigh << 32) | data.nFileSizeLow;
+}
+
+/* Waits (bounded) until the path no longer exists; TRUE if it is gone. */
+static BOOL wait_file_gone(const WCHAR *path, DWORD timeout)
+{
+    DWORD start = GetTickCount();
+
+    while (file_exists(path))
+    {
+        if (GetTickCount() - start >= timeout) return FALSE;
+        Sleep(25);
+    }
+    return TRUE;
+}
+
+/* Number of entries (files, hidden ones too) in dir, which ends with a backslash. */
+static unsigned int count_files(const WCHAR *dir, BOOL print)
+{
+    WIN32_FIND_DATAW data;
+    WCHAR pattern[MAX_PATH];
+    unsigned int count = 0;
+    HANDLE find;
+
+    swprintf(pattern, ARRAY_SIZE(pattern), L"%ls*", dir);
+    find = FindFirstFileW(pattern, &data);
+    if (find == INVALID_HANDLE_VALUE) return 0;
+    do
+    {
+        if (!wcscmp(data.cFileName, L".") || !wcscmp(data.cFileName, L"..")) continue;
+        if (print) trace("  %s contains %s (attributes %#lx).\n", wine_dbgstr_w(dir),
+                         wine_dbgstr_w(data.cFileName), data.dwFileAttributes);
+        count++;
+    } while (FindNextFileW(find, &data));
+    FindClose(find);
+    return count;
+}
+
+/* Waits (bounded) until dir holds exactly count entries. */
+#define check_dir_count(a, b) check_dir_count_(__LINE__, a, b)
+static void check_dir_count_(int line, const WCHAR *dir, unsigned int expected)
+{
+    DWORD start = GetTickCount();
+    unsigned int count;
+
+    while ((count = count_files(dir, FALSE)) != expected && GetTickCount() - start < CLEANUP_TIMEOUT)
+        Sleep(25);
+    ok_(__FILE__, line)(count == expected, "directory %s holds %u entries, expected %u.\n",
+                        wine_dbgstr_w(dir), count, expected);
+    if (count != expected) count_files(dir, TRUE);
+}
+
+/* A fresh subdirectory of base_dir for one test; path with a trailing backslash. */
+static BOOL make_dir(const WCHAR *tag, WCHAR *dir, size_t len)
+{
+    BOOL ret;
+
+    swprintf(dir, len, L"%ls%ls\\", base_dir, tag);
+    ret = CreateDirectoryW(dir, NULL);
+    ok(ret, "CreateDirectory(%s) failed: %lu.\n", wine_dbgstr_w(dir), GetLastError());
+    return ret;
+}
+
+static void remove_tree(const WCHAR *dir, unsigned int depth)
+{
+    WIN32_FIND_DATAW data;
+    WCHAR path[MAX_PATH];
+    HANDLE find;
+
+    swprintf(path, ARRAY_SIZE(path), L"%ls*", dir);
+    find = FindFirstFileW(path, &data);
+    if (find != INVALID_HANDLE_VALUE)
+    {
+        do
+        {
+            if (!wcscmp(data.cFileName, L".") || !wcscmp(data.cFileName, L"..")) continue;
+            if (data.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY)
+            {
+                swprintf(path, ARRAY_SIZE(path), L"%ls%ls\\", dir, data.cFileName);
+                if (depth < 4) remove_tree(path, depth + 1);
+            }
+            else
+            {
+                swprintf(path, ARRAY_SIZE(path), L"%ls%ls", dir, data.cFileName);
+                SetFileAttributesW(path, FILE_ATTRIBUTE_NORMAL);
+                if (!DeleteFileW(path))
+                    trace("cannot delete %s: %lu.\n", wine_dbgstr_w(path), GetLastError());
+            }
+        } while (FindNextFileW(find, &data));
+        FindClose(find);
+    }
+    if (!RemoveDirectoryW(dir))
+        trace("cannot remove %s: %lu.\n", wine_dbgstr_w(dir), GetLastError());
+}
+
+/* Writes size bytes of the pattern seed to path. */
+static BOOL write_pattern_file(const WCHAR *path, unsigned int seed, ULONGLONG size)
+{
+    static BYTE buf[65536];
+    ULONGLONG offset = 0;
+    HANDLE file;
+    DWORD n, written;
+    BOOL ret = TRUE;
+
+    file = CreateFileW(path, GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
+    if (file == INVALID_HANDLE_VALUE) return FALSE;
+    while (ret && offset < size)
+    {
+        n = (DWORD)min(size - offset, (ULONGLONG)sizeof(buf));
+        httpd_pattern_fill(seed, offset, buf, n);
+        ret = WriteFile(file, buf, n, &written, NULL) && written == n;
+        offset += n;
+    }
+    CloseHandle(file);
+    return ret;
+}
+
+/* The directory part of a full path (up to and including the last backslash),
+ * in its long form, for comparisons. */
+static void dir_of(const WCHAR *path, WCHAR *buf, size_t len)
+{
+    WCHAR tmp[MAX_PATH];
+    const WCHAR *p = wcsrchr(path, '\\');
+    size_t n = p ? p - path + 1 : 0;
+
+    if (n >= ARRAY_SIZE(tmp)) n = ARRAY_SIZE(tmp) - 1;
+    memcpy(tmp, path, n * sizeof(WCHAR));
+    tmp[n] = 0;
+    if (!GetLongPathNameW(tmp, buf, len)) lstrcpynW(buf, tmp, len);
+}
+
+/* The file's last-write and creation times equal the HTTP date
+ * (HTTPD_DEFAULT_LAST_MODIFIED, "Mon, 01 Jan 2024 00:00:00 GMT"). */
+#define check_server_time(a, b) check_server_time_(__LINE__, a, b)
+static void check_server_time_(int line, const WCHAR *path, const char *http_date)
+{
+    static const SYSTEMTIME expected_st = { 2024, 1, 1, 1, 0, 0, 0, 0 };
+    WIN32_FILE_ATTRIBUTE_DATA data;
+    FILETIME expected;
+    BOOL ret;
+
+    ok_(__FILE__, line)(!strcmp(http_date, "Mon, 01 Jan 2024 00:00:00 GMT"), "unexpected date %s.\n", http_date);
+    SystemTimeToFileTime(&expected_st, &expected);
+    ret = GetFileAttributesExW(path, GetFileExInfoStandard, &data);
+    ok_(__FILE__, line)(ret, "GetFileAttributesEx(%s) failed: %lu.\n", wine_dbgstr_w(path), GetLastError());
+    if (!ret) return;
+    ok_(__FILE__, line)(!CompareFileTime(&data.ftLastWriteTime, &expected),
+                        "last-write time %#lx:%08lx, expected %#lx:%08lx (%s).\n",
+                        data.ftLastWriteTime.dwHighDateTime, data.ftLastWriteTime.dwLowDateTime,
+                        expected.dwHighDateTime, expected.dwLowDateTime, http_date);
+    ok_(__FILE__, line)(!CompareFileTime(&data.ftCreationTime, &data.ftLastWriteTime),
+                        "creation time %#lx:%08lx differs from the last-write time %#lx:%08lx.\n",
+                        data.ftCreationTime.dwHighDateTime, data.ftCreationTime.dwLowDateTime,
+                        data.ftLastWriteTime.dwHighDateTime, data.ftLastWriteTime.dwLowDateTime);
+}
+
+/* ---- job and file helpers ----------------------------------------------- */
+
+/* The file at this position of a new enumerator of the job's files. */
+static IBackgroundCopyFile *get_file(IBackgroundCopyJob *job, ULONG index)
+{
+    IEnumBackgroundCopyFiles *enum_files = NULL;
+    IBackgroundCopyFile *file = NULL;
+    ULONG fetched = 0;
+    HRESULT hr;
+
+    hr = IBackgroundCopyJob_EnumFiles(job, &enum_files);
+    ok(hr == S_OK, "EnumFiles failed: %#lx.\n", hr);
+    if (FAILED(hr)) return NULL;
+    if (index)
+    {
+        hr = IEnumBackgroundCopyFiles_Skip(enum_files, index);
+        ok(hr == S_OK, "Skip(%lu) failed: %#lx.\n", index, hr);
+    }
+    hr = IEnumBackgroundCopyFiles_Next(enum_files, 1, &file, &fetched);
+    ok(hr == S_OK, "Next failed: %#lx.\n", hr);
+    IEnumBackgroundCopyFiles_Release(enum_files);
+    return hr == S_OK ? file : NULL;
+}
+
+/* GetTemporaryName of the file (IBackgroundCopyFile3); CoTaskMemFree it. */
+static WCHAR *get_temp_name(IBackgroundCopyFile *file)
+{
+    IBackgroundCopyFile3 *file3 = NULL;
+    WCHAR *name = NULL;
+    HRESULT hr;
+
+    hr = IBackgroundCopyFile_QueryInterface(file, &IID_IBackgroundCopyFile3, (void **)&file3);
+    if (hr == E_NOINTERFACE)
+    {
+        win_skip("IBackgroundCopyFile3 is not supported.\n");
+        return NULL;
+    }
+    ok(hr == S_OK, "QueryInterface(IBackgroundCopyFile3) failed: %#lx.\n", hr);
+    if (FAILED(hr)) return NULL;
+    hr = IBackgroundCopyFile3_GetTemporaryName(file3, &name);
+    ok(hr == S_OK, "GetTemporaryName failed: %#lx.\n", hr);
+    ok(!FAILED(hr) && name && name[0], "got temporary name %s.\n", wine_dbgstr_w(name));
+    IBackgroundCopyFile3_Release(file3);
+    if (FAILED(hr) || (name && !name[0]))
+    {
+        CoTaskMemFree(name);
+        name = NULL;
+    }
+    return name;
+}
+
+#define check_file_progress(a, b, c, d) check_file_progress_(__LINE__, a, b, c, d)
+static void check_file_progress_(int line, IBackgroundCopyFile *file, UINT64 total, UINT64 transferred, BOOL completed)
+{
+    BG_FILE_PROGRESS progress;
+    HRESULT hr;
+
+    memset(&progress, 0xcc, sizeof(progress));
+    hr = IBackgroundCopyFile_GetProgress(file, &progress);
+    ok_(__FILE__, line)(hr == S_OK, "GetProgress failed: %#lx.\n", hr);
+    ok_(__FILE__, line)(progress.BytesTotal == total, "got BytesTotal %s, expected %s.\n",
+                        wine_dbgstr_longlong(progress.BytesTotal), wine_dbgstr_longlong(total));
+    ok_(__FILE__, line)(progress.BytesTransferred == transferred, "got BytesTransferred %s, expected %s.\n",
+                        wine_dbgstr_longlong(progress.BytesTransferred), wine_dbgstr_longlong(transferred));
+    ok_(__FILE__, line)(progress.Completed == completed, "got Completed %d, expected %d.\n",
+                        progress.Completed, completed);
+}
+
+#define check_job_progress(a, b, c, d, e) check_job_progress_(__LINE__, a, b, c, d, e)
+static void check_job_progress_(int line, IBackgroundCopyJob *job, UINT64 total, UINT64 transferred,
+                                ULONG files_total, ULONG files_transferred)
+{
+    BG_JOB_PROGRESS progress;
+    HRESULT hr;
+
+    memset(&progress, 0xcc, sizeof(progress));
+    hr = IBackgroundCopyJob_GetProgress(job, &progress);
+    ok_(__FILE__, line)(hr == S_OK, "GetProgress failed: %#lx.\n", hr);
+    ok_(__FILE__, line)(progress.BytesTotal == total, "got BytesTotal %s, expected %s.\n",
+                        wine_dbgstr_longlong(progress.BytesTotal), wine_dbgstr_longlong(total));
+    ok_(__FILE__, line)(progress.BytesTransferred == transferred, "got BytesTransferred %s, expected %s.\n",
+                        wine_dbgstr_longlong(progress.BytesTransferred), wine_dbgstr_longlong(transferred));
+    ok_(__FILE__, line)(progress.FilesTotal == files_total, "got FilesTotal %lu, expected %lu.\n",
+                        progress.FilesTotal, files_total);
+    ok_(__FILE__, line)(progress.FilesTransferred == files_transferred, "got FilesTransferred %lu, expected %lu.\n",
+                        progress.FilesTransferred, files_transferred);
+}
+
+#define check_pattern_file(a, b, c) check_pattern_file_(__LINE__, a, b, c)
+static void check_pattern_file_(int line, const WCHAR *path, unsigned int seed, ULONGLONG size)
+{
+    BOOL ret = httpd_pattern_check_file(path, seed, size);
+
+    ok_(__FILE__, line)(ret, "%s does not hold the expected %s bytes (exists %d, size %s).\n",
+                        wine_dbgstr_w(path), wine_dbgstr_longlong(size), file_exists(path),
+                        wine_dbgstr_longlong(file_size(path)));
+}
+
+#define check_no_file(a) check_no_file_(__LINE__, a)
+static void check_no_file_(int line, const WCHAR *path)
+{
+    ok_(__FILE__, line)(!file_exists(path), "%s exists.\n", wine_dbgstr_w(path));
+}
+
+#define add_file(a, b, c) add_file_(__LINE__, a, b, c)
+static BOOL add_file_(int line, IBackgroundCopyJob *job, const WCHAR *remote, const WCHAR *local)
+{
+    HRESULT hr = IBackgroundCopyJob_AddFile(job, remote, local);
+
+    ok_(__FILE__, line)(hr == S_OK, "AddFile(%s, %s) failed: %#lx.\n", wine_dbgstr_w(remote),
+                        wine_dbgstr_w(local), hr);
+    return hr == S_OK;
+}
+
+#define resume(a) resume_(__LINE__, a)
+static BOOL resume_(int line, IBackgroundCopyJob *job)
+{
+    HRESULT hr = IBackgroundCopyJob_Resume(job);
+
+    ok_(__FILE__, line)(hr == S_OK, "Resume failed: %#lx.\n", hr);
+    return hr == S_OK;
+}
+
+#define set_retry_delay(a, b) set_retry_delay_(__LINE__, a, b)
+static void set_retry_delay_(int line, IBackgroundCopyJob *job, ULONG seconds)
+{
+    HRESULT hr = IBackgroundCopyJob_SetMinimumRetryDelay(job, seconds);
+
+    ok_(__FILE__, line)(hr == S_OK, "SetMinimumRetryDelay(%lu) failed: %#lx.\n", seconds, hr);
+}
+
+static ULONGLONG range_start(const struct httpd_log_entry *entry, BOOL *has_range)
+{
+    char value[256];
+    const char *p;
+
+    *has_range = FALSE;
+    if (!httpd_log_header(entry, "Range", value, sizeof(value))) return 0;
+    if (!(p = strstr(value, "bytes="))) return 0;
+    p += 6;
+    while (*p == ' ') p++;
+    if (*p < '0' || *p > '9') return 0;  /* suffix range "-n" */
+    *has_range = TRUE;
+    return _strtoui64(p, NULL, 10);
+}
+
+/* ---- tests -------------------------------------------------------------- */
+
+/* One HTTP file: progress, temporary file, times and error while
+ * TRANSFERRED; Complete renames the temporary file. */
+static void test_single_http(void)
+{
+    static const ULONGLONG size = 1024 * 1024 + 123;
+    static const unsigned int seed = 101;
+    static const char path[] = "/download/single.bin";
+    WCHAR dir[MAX_PATH], local[MAX_PATH], url[256], dir1[MAX_PATH], dir2[MAX_PATH];
+    IBackgroundCopyError *error;
+    IBackgroundCopyFile *file;
+    IBackgroundCopyJob *job;
+    struct httpd_log_entry entry;
+    BG_JOB_TIMES times;
+    WCHAR *temp = NULL;
+    HRESULT hr;
+
+    if (!make_dir(L"single", dir, ARRAY_SIZE(dir))) return;
+    swprintf(local, ARRAY_SIZE(local), L"%lssingle.bin", dir);
+    ok(httpd_add_pattern_resource(httpd, path, size, seed, NULL), "cannot add resource.\n");
+    httpd_url(httpd, path, url, ARRAY_SIZE(url));
+
+    if (!(job = create_job(L"single"))) return;
+    if (!add_file(job, url, local)) goto done;
+    if (!(file = get_file(job, 0))) goto done;
+    if (!resume(job)) goto done_file;
+    if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, FALSE) != BG_JOB_STATE_TRANSFERRED)
+        goto done_file;
+
+    check_job_progress(job, size, size, 1, 1);
+    /* Completed is TRUE only once Complete made the file available. */
+    check_file_progress(file, size, size, FALSE);
+    /* Download files are not available before Complete. */
+    check_no_file(local);
+
+    temp = get_temp_name(file);
+    if (temp)
+    {
+        ok(wcscmp(temp, local), "the temporary name is the local name.\n");
+        ok(file_exists(temp), "temporary file %s does not exist.\n", wine_dbgstr_w(temp));
+        ok(file_size(temp) == size, "temporary file has size %s, expected %s.\n",
+           wine_dbgstr_longlong(file_size(temp)), wine_dbgstr_longlong(size));
+        dir_of(temp, dir1, ARRAY_SIZE(dir1));
+        dir_of(local, dir2, ARRAY_SIZE(dir2));
+        ok(!wcsicmp(dir1, dir2), "temporary file %s is not in the destination directory %s.\n",
+           wine_dbgstr_w(temp), wine_dbgstr_w(dir2));
+    }
+
+    memset(&times, 0, sizeof(times));
+    hr = IBackgroundCopyJob_GetTimes(job, &times);
+    ok(hr == S_OK, "GetTimes failed: %#lx.\n", hr);
+    ok(times.TransferCompletionTime.dwLowDateTime || times.TransferCompletionTime.dwHighDateTime,
+       "TransferCompletionTime is zero.\n");
+
+    error = (IBackgroundCopyError *)0xdeadbeef;
+    hr = IBackgroundCopyJob_GetError(job, &error);
+    ok(hr == BG_E_ERROR_INFORMATION_UNAVAILABLE, "GetError returned %#lx.\n", hr);
+    if (SUCCEEDED(hr) && error && error != (IBackgroundCopyError *)0xdeadbeef)
+        IBackgroundCopyError_Release(error);
+
+    hr = IBackgroundCopyJob_Complete(job);
+    ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
+    check_state(job, BG_JOB_STATE_ACKNOWLEDGED);
+    check_pattern_file(local, seed, size);
+    if (temp) ok(!file_exists(temp), "temporary file %s still exists.\n", wine_dbgstr_w(temp));
+    check_file_progress(file, size, size, TRUE);
+    check_dir_count(dir, 1);
+    /* The last-write time comes from the server (Last-Modified), the
+     * creation time is set equal to it (spec 7.4). */
+    check_server_time(local, HTTPD_DEFAULT_LAST_MODIFIED);
+
+    ok(httpd_log_find(httpd, "GET", path, 0, &entry) >= 0, "the server got no GET for %s.\n", path);
+
+done_file:
+    IBackgroundCopyFile_Release(file);
+done:
+    CoTaskMemFree(temp);
+    finish_job(job);
+}
+
+/* Three files of different sizes in one job. */
+static void test_multiple_http(void)
+{
+    static const ULONGLONG sizes[3] = { 1, 4097, 300001 };
+    static const char *paths[3] = { "/download/multi1.bin", "/download/dir/multi2.bin", "/download/multi3.dat" };
+    WCHAR dir[MAX_PATH], local[3][MAX_PATH], url[256];
+    IBackgroundCopyJob *job;
+    ULONGLONG total = 0;
+    unsigned int i;
+    HRESULT hr;
+
+    if (!make_dir(L"multi", dir, ARRAY_SIZE(dir))) return;
+    if (!(job = create_job(L"multi"))) return;
+    for (i = 0; i < 3; i++)
+    {
+        ok(httpd_add_pattern_resource(httpd, paths[i], sizes[i], 200 + i, NULL), "cannot add resource.\n");
+        httpd_url(httpd, paths[i], url, ARRAY_SIZE(url));
+        swprintf(local[i], ARRAY_SIZE(local[i]), L"%lsfile%u.bin", dir, i);
+        if (!add_file(job, url, local[i])) goto done;
+        total += sizes[i];
+    }
+    if (!resume(job)) goto done;
+    if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, FALSE) != BG_JOB_STATE_TRANSFERRED)
+        goto done;
+
+    check_job_progress(job, total, total, 3, 3);
+    for (i = 0; i < 3; i++) check_no_file(local[i]);
+
+    hr = IBackgroundCopyJob_Complete(job);
+    ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
+    check_state(job, BG_JOB_STATE_ACKNOWLEDGED);
+    for (i = 0; i < 3; i++) check_pattern_file(local[i], 200 + i, sizes[i]);
+    check_dir_count(dir, 3);
+done:
+    finish_job(job);
+}
+
+/* 404: a fatal error; the error object describes it. */
+static void test_http_404(void)
+{
+    static const char path[] = "/download/does-not-exist.bin";
+    WCHAR dir[MAX_PATH], local[MAX_PATH], url[256];
+    IBackgroundCopyError *error = NULL;
+    IBackgroundCopyFile *file = NULL, *err_file = NULL;
+    IBackgroundCopyJob *job;
+    BG_ERROR_CONTEXT context;
+    WCHAR *str, *temp = NULL;
+    HRESULT hr, code;
+    ULONG count;
+
+    if (!make_dir(L"404", dir, ARRAY_SIZE(dir))) return;
+    swprintf(local, ARRAY_SIZE(local), L"%lsmissing.bin", dir);
+    httpd_remove_resource(httpd, path);
+    httpd_url(httpd, path, url, ARRAY_SIZE(url));
+
+    if (!(job = create_job(L"404"))) return;
+    if (!add_file(job, url, local)) goto done;
+    if (!resume(job)) goto done;
+    if (wait_state(job, STATE_BIT(BG_JOB_STATE_ERROR), FAILURE_TIMEOUT, FALSE) != BG_JOB_STATE_ERROR)
+        goto done;
+
+    hr = IBackgroundCopyJob_GetError(job, &error);
+    ok(hr == S_OK, "GetError failed: %#lx.\n", hr);
+    if (SUCCEEDED(hr) && error)
+    {
+        context = 0xdead;
+        code = 0xdead;
+        hr = IBackgroundCopyError_GetError(error, &context, &code);
+        ok(hr == S_OK, "GetError failed: %#lx.\n", hr);
+        ok(context == BG_ERROR_CONTEXT_REMOTE_FILE, "got context %u.\n", context);
+        ok(code == BG_E_HTTP_ERROR_404, "got code %#lx.\n", code);
+
+        hr = IBackgroundCopyError_GetFile(error, &err_file);
+        ok(hr == S_OK, "GetFile failed: %#lx.\n", hr);
+        if (SUCCEEDED(hr) && err_file)
+        {
+            str = NULL;
+            hr = IBackgroundCopyFile_GetRemoteName(err_file, &str);
+            ok(hr == S_OK, "GetRemoteName failed: %#lx.\n", hr);
+            ok(str && !wcscmp(str, url), "got remote name %s.\n", wine_dbgstr_w(str));
+            CoTaskMemFree(str);
+            str = NULL;
+            hr = IBackgroundCopyFile_GetLocalName(err_file, &str);
+            ok(hr == S_OK, "GetLocalName failed: %#lx.\n", hr);
+            ok(str && !wcscmp(str, local), "got local name %s.\n", wine_dbgstr_w(str));
+            CoTaskMemFree(str);
+            IBackgroundCopyFile_Release(err_file);
+        }
+
+        str = NULL;
+        hr = IBackgroundCopyError_GetProtocol(error, &str);
+        ok(hr == S_OK, "GetProtocol failed: %#lx.\n", hr);
+        ok(str && !wcscmp(str, L"http"), "got protocol %s.\n", wine_dbgstr_w(str));
+        CoTaskMemFree(str);
+
+        str = NULL;
+        hr = IBackgroundCopyError_GetErrorDescription(error, LANGIDFROMLCID(GetThreadLocale()), &str);
+        ok(hr == S_OK, "GetErrorDescription failed: %#lx.\n", hr);
+        ok(str && str[0], "got description %s.\n", wine_dbgstr_w(str));
+        if (str) trace("error description %s.\n", wine_dbgstr_w(str));
+        CoTaskMemFree(str);
+
+        str = NULL;
+        hr = IBackgroundCopyError_GetErrorContextDescription(error, LANGIDFROMLCID(GetThreadLocale()), &str);
+        ok(hr == S_OK, "GetErrorContextDescription failed: %#lx.\n", hr);
+        ok(str && str[0], "got context description %s.\n", wine_dbgstr_w(str));
+        if (str) trace("context description %s.\n", wine_dbgstr_w(str));
+        CoTaskMemFree(str);
+
+        IBackgroundCopyError_Release(error);
+    }
+
+    count = 0;
+    hr = IBackgroundCopyJob_GetErrorCount(job, &count);
+    ok(hr == S_OK, "GetErrorCount failed: %#lx.\n", hr);
+    ok(count >= 1, "got error count %lu.\n", count);
+
+    if ((file = get_file(job, 0)))
+    {
+        IBackgroundCopyFile3 *file3;
+        if (SUCCEEDED(IBackgroundCopyFile_QueryInterface(file, &IID_IBackgroundCopyFile3, (void **)&file3)))
+        {
+            if (FAILED(IBackgroundCopyFile3_GetTemporaryName(file3, &temp))) temp = NULL;
+            IBackgroundCopyFile3_Release(file3);
+        }
+        IBackgroundCopyFile_Release(file);
+    }
+
+    hr = IBackgroundCopyJob_Cancel(job);
+    ok(hr == S_OK, "Cancel failed: %#lx.\n", hr);
+    check_state(job, BG_JOB_STATE_CANCELLED);
+    check_no_file(local);
+    if (temp && temp[0])
+        ok(wait_file_gone(temp, CLEANUP_TIMEOUT), "temporary file %s still exists.\n", wine_dbgstr_w(temp));
+    /* Temporary files live in the destination directory (spec 7.3). */
+    check_dir_count(dir, 0);
+done:
+    CoTaskMemFree(temp);
+    finish_job(job);
+}
+
+/* 503: transient; Resume retries at once. */
+static void test_http_503(void)
+{
+    static const ULONGLONG size = 100007;
+    static const unsigned int seed = 301;
+    static const char path[] = "/download/busy.bin";
+    struct httpd_resource_options options;
+    WCHAR dir[MAX_PATH], local[MAX_PATH], url[256];
+    IBackgroundCopyJob *job;
+    BG_ERROR_CONTEXT context;
+    HRESULT hr, code;
+
+    if (!make_dir(L"503", dir, ARRAY_SIZE(dir))) return;
+    swprintf(local, ARRAY_SIZE(local), L"%lsbusy.bin", dir);
+    memset(&options, 0, sizeof(options));
+    options.status = 503;
+    ok(httpd_add_pattern_resource(httpd, path, size, seed, &options), "cannot add resource.\n");
+    httpd_url(httpd, path, url, ARRAY_SIZE(url));
+
+    if (!(job = create_job(L"503"))) return;
+    set_retry_delay(job, 60);
+    if (!add_file(job, url, local)) goto done;
+    if (!resume(job)) goto done;
+    /* "Server unavailable" is recoverable (spec 5.2; 503 "overloaded, retry later", 17.3). */
+    if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSIENT_ERROR), FAILURE_TIMEOUT, TRUE)
+        != BG_JOB_STATE_TRANSIENT_ERROR)
+        goto done;
+
+    ok(get_job_error(job, &context, &code), "GetError failed.\n");
+    ok(code == BG_E_HTTP_ERROR_503, "got code %#lx (context %u).\n", code, context);
+    check_no_file(local);
+
+    /* The server recovers; Resume retries immediately, without the 60 s delay. */
+    ok(httpd_set_resource_options(httpd, path, NULL), "cannot change resource.\n");
+    hr = IBackgroundCopyJob_Resume(job);
+    ok(hr == S_OK, "Resume failed: %#lx.\n", hr);
+    if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, FALSE) != BG_JOB_STATE_TRANSFERRED)
+        goto done;
+    check_job_progress(job, size, size, 1, 1);
+    /* The error object lasts only until the job next transfers (spec 5.3). */
+    ok(!get_job_error(job, &context, &code), "GetError still gives context %u, code %#lx.\n", context, code);
+    hr = IBackgroundCopyJob_Complete(job);
+    ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
+    check_state(job, BG_JOB_STATE_ACKNOWLEDGED);
+    check_pattern_file(local, seed, size);
+done:
+    finish_job(job);
+}
+
+/* Connection refused: transient; the exact code is not documented. */
+static void test_connection_refused(void)
+{
+    WCHAR dir[MAX_PATH], local[MAX_PATH], url[256];
+    struct sockaddr_in addr;
+    int len = sizeof(addr);
+    unsigned short port;
+    IBackgroundCopyJob *job;
+    BG_ERROR_CONTEXT context;
+    HRESULT code;
+    SOCKET s;
+
+    s = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+    ok(s != INVALID_SOCKET, "socket failed: %d.\n", WSAGetLastError());
+    if (s == INVALID_SOCKET) return;
+    memset(&addr, 0, sizeof(addr));
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(s, (struct sockaddr *)&addr, sizeof(addr)) || getsockname(s, (struct sockaddr *)&addr, &len))
+    {
+        ok(0, "bind/getsockname failed: %d.\n", WSAGetLastError());
+        closesocket(s);
+        return;
+    }
+    port = ntohs(addr.sin_port);
+    closesocket(s);
+
+    if (!make_dir(L"refused", dir, ARRAY_SIZE(dir))) return;
+    swprintf(local, ARRAY_SIZE(local), L"%lsrefused.bin", dir);
+    swprintf(url, ARRAY_SIZE(url), L"http://127.0.0.1:%u/download/refused.bin", port);
+
+    if (!(job = create_job(L"refused"))) return;
+    set_retry_delay(job, 60);
+    if (!add_file(job, url, local)) goto done;
+    if (!resume(job)) goto done;
+    if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSIENT_ERROR), FAILURE_TIMEOUT, TRUE)
+        != BG_JOB_STATE_TRANSIENT_ERROR)
+        goto done;
+
+    ok(get_job_error(job, &context, &code), "GetError failed.\n");
+    ok(FAILED(code), "got code %#lx.\n", code);
+    trace("connection refused: context %u, code %#lx.\n", context, code);
+    check_no_file(local);
+done:
+    finish_job(job);
+}
+
+/* A dropped connection: BITS resumes with a Range request instead of
+ * downloading the file again. */
+static void test_resume_after_drop(void)
+{
+    static const ULONGLONG size = 600001;
+    static const unsigned int seed = 401;
+    static const char path[] = "/download/dropped.bin";
+    struct httpd_resource_options options;
+    struct httpd_log_entry entry;
+    WCHAR dir[MAX_PATH], local[MAX_PATH], url[256];
+    ULONGLONG total_body = 0, start;
+    IBackgroundCopyJob *job;
+    BOOL dropped = FALSE, resumed = FALSE, has_range;
+    unsigned int gets = 0;
+    int index;
+    HRESULT hr;
+
+    if (!make_dir(L"drop", dir, ARRAY_SIZE(dir))) return;
+    swprintf(local, ARRAY_SIZE(local), L"%lsdropped.bin", dir);
+    memset(&options, 0, sizeof(options));
+    options.drop_count = 1;
+    options.drop_after = 200000;
+    ok(httpd_add_pattern_resource(httpd, path, size, seed, &options), "cannot add resource.\n");
+    httpd_url(httpd, path, url, ARRAY_SIZE(url));
+
+    if (!(job = create_job(L"drop"))) return;
+    set_retry_delay(job, 5);
+    if (!add_file(job, url, local)) goto done;
+    if (!resume(job)) goto done;
+    /* An automatic retry after the minimum retry delay is fine. */
+    if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), RETRY_TIMEOUT, TRUE) != BG_JOB_STATE_TRANSFERRED)
+        goto done;
+
+    check_job_progress(job, size, size, 1, 1);
+    hr = IBackgroundCopyJob_Complete(job);
+    ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
+    check_pattern_file(local, seed, size);
+
+    index = -1;
+    while ((index = httpd_log_find(httpd, "GET", path, index + 1, &entry)) >= 0)
+    {
+        gets++;
+        total_body += entry.body_bytes;
+        start = range_start(&entry, &has_range);
+        trace("GET #%u: status %d, range start %s (%d), %s body bytes, dropped %d.\n", gets, entry.status,
+              wine_dbgstr_longlong(start), has_range, wine_dbgstr_longlong(entry.body_bytes), entry.dropped);
+        if (dropped && has_range && start > 0) resumed = TRUE;
+        if (entry.dropped) dropped = TRUE;
+    }
+    ok(gets >= 1, "the server got no GET for %s.\n", path);
+    if (dropped)
+        ok(resumed, "no GET after the dropped connection asked for a range from a non-zero offset.\n");
+    else
+        skip("the client never asked for more than %u bytes at once: no connection was dropped.\n",
+             (unsigned int)options.drop_after);
+    ok(total_body < 2 * size, "the server sent %s body bytes for a %s-byte file.\n",
+       wine_dbgstr_longlong(total_body), wine_dbgstr_longlong(size));
+done:
+    finish_job(job);
+}
+
+/* Plain local paths and file:// URLs as remote names. */
+static void test_local_sources(void)
+{
+    static const ULONGLONG size = 200003;
+    static const unsigned int seed = 501;
+    WCHAR src_dir[MAX_PATH], dir[MAX_PATH], source[MAX_PATH], file_url[MAX_PATH + 16];
+    WCHAR local[2][MAX_PATH];
+    IBackgroundCopyJob *jobs[2] = { NULL, NULL };
+    const WCHAR *remotes[2];
+    unsigned int i;
+    WCHAR *p;
+    HRESULT hr;
+
+    if (!make_dir(L"local_src", src_dir, ARRAY_SIZE(src_dir))) return;
+    if (!make_dir(L"local_dst", dir, ARRAY_SIZE(dir))) return;
+    swprintf(source, ARRAY_SIZE(source), L"%lssource.bin", src_dir);
+    ok(write_pattern_file(source, seed, size), "cannot write %s.\n", wine_dbgstr_w(source));
+
+    /* file:///C:/dir/file; BITS does no escape processing, so the path must
+     * be made of URL characters only. */
+    swprintf(file_url, ARRAY_SIZE(file_url), L"file:///%ls", source);
+    for (p = file_url; *p; p++) if (*p == '\\') *p = '/';
+    remotes[0] = source;
+    remotes[1] = wcspbrk(source, L" %#?") ? NULL : file_url;
+    if (!remotes[1]) skip("the temporary path %s is not a plain URL path.\n", wine_dbgstr_w(source));
+
+    for (i = 0; i < 2; i++)
+    {
+        if (!remotes[i]) continue;
+        swprintf(local[i], ARRAY_SIZE(local[i]), L"%lscopy%u.bin", dir, i);
+        if (!(jobs[i] = create_job(i ? L"file-url" : L"local-path"))) continue;
+        if (!add_file(jobs[i], remotes[i], local[i]) || !resume(jobs[i]))
+        {
+            finish_job(jobs[i]);
+            jobs[i] = NULL;
+        }
+    }
+    for (i = 0; i < 2; i++)
+    {
+        if (!jobs[i]) continue;
+        winetest_push_context("%s", wine_dbgstr_w(remotes[i]));
+        if (wait_state(jobs[i], STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, FALSE)
+            == BG_JOB_STATE_TRANSFERRED)
+        {
+            check_job_progress(jobs[i], size, size, 1, 1);
+            check_no_file(local[i]);
+            hr = IBackgroundCopyJob_Complete(jobs[i]);
+            ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
+            check_state(jobs[i], BG_JOB_STATE_ACKNOWLEDGED);
+            check_pattern_file(local[i], seed, size);
+        }
+        winetest_pop_context();
+        finish_job(jobs[i]);
+    }
+    check_pattern_file(source, seed, size);
+}
+
+/* A local source that does not exist. */
+static void test_missing_local_source(void)
+{
+    WCHAR dir[MAX_PATH], local[MAX_PATH], source[MAX_PATH];
+    IBackgroundCopyJob *job;
+    BG_ERROR_CONTEXT context;
+    HRESULT code;
+    BG_JOB_STATE state;
+
+    if (!make_dir(L"missing", dir, ARRAY_SIZE(dir))) return;
+    swprintf(local, ARRAY_SIZE(local), L"%lscopy.bin", dir);
+    swprintf(source, ARRAY_SIZE(source), L"%lsno-such-source.bin", dir);
+
+    if (!(job = create_job(L"missing"))) return;
+    set_retry_delay(job, 60);
+    if (!add_file(job, source, local)) goto done;
+    if (!resume(job)) goto done;
+    /* Whether a missing SMB/local source is fatal or transient is not documented. */
+    state = wait_state(job, STATE_BIT(BG_JOB_STATE_ERROR) | STATE_BIT(BG_JOB_STATE_TRANSIENT_ERROR),
+                       FAILURE_TIMEOUT, FALSE);
+    if (state != BG_JOB_STATE_ERROR && state != BG_JOB_STATE_TRANSIENT_ERROR) goto done;
+
+    ok(get_job_error(job, &context, &code), "GetError failed.\n");
+    ok(FAILED(code), "got code %#lx.\n", code);
+    trace("missing local source: state %s, context %u, code %#lx.\n", state_name(state), context, code);
+    check_no_file(local);
+done:
+    finish_job(job);
+}
+
+/* Cancel while the body is still arriving. */
+static void test_cancel_during_transfer(void)
+{
+    static const char path[] = "/download/slow-cancel.bin";
+    struct httpd_resource_options options;
+    WCHAR dir[MAX_PATH], local[MAX_PATH], url[256];
+    IBackgroundCopyFile *file;
+    IBackgroundCopyJob *job;
+    WCHAR *temp = NULL;
+    HRESULT hr;
+
+    if (!make_dir(L"cancel", dir, ARRAY_SIZE(dir))) return;
+    swprintf(local, ARRAY_SIZE(local), L"%lsslow.bin", dir);
+    memset(&options, 0, sizeof(options));
+    options.slow_delay_ms = SLOW_DELAY_MS;
+    options.slow_chunk = SLOW_CHUNK;
+    ok(httpd_add_pattern_resource(httpd, path, SLOW_SIZE, 601, &options), "cannot add resource.\n");
+    httpd_url(httpd, path, url, ARRAY_SIZE(url));
+
+    if (!(job = create_job(L"cancel"))) return;
+    if (!add_file(job, url, local)) goto done;
+    if (!resume(job)) goto done;
+    if (!wait_progress(job, 1, NULL)) goto done;
+
+    if ((file = get_file(job, 0)))
+    {
+        temp = get_temp_name(file);
+        IBackgroundCopyFile_Release(file);
+    }
+    if (temp) ok(file_exists(temp), "temporary file %s does not exist during the transfer.\n", wine_dbgstr_w(temp));
+
+    hr = IBackgroundCopyJob_Cancel(job);
+    ok(hr == S_OK, "Cancel failed: %#lx.\n", hr);
+    check_state(job, BG_JOB_STATE_CANCELLED);
+    if (temp) ok(wait_file_gone(temp, CLEANUP_TIMEOUT), "temporary file %s still exists.\n", wine_dbgstr_w(temp));
+    check_no_file(local);
+    check_dir_count(dir, 0);
+done:
+    CoTaskMemFree(temp);
+    finish_job(job);
+}
+
+/* Suspend while the body is still arriving, then Resume. */
+static void test_suspend_during_transfer(void)
+{
+    static const char path[] = "/download/slow-suspend.bin";
+    static const unsigned int seed = 701;
+    struct httpd_resource_options options;
+    WCHAR dir[MAX_PATH], local[MAX_PATH], url[256];
+    BG_JOB_PROGRESS progress;
+    IBackgroundCopyJob *job;
+    HRESULT hr;
+
+    if (!make_dir(L"suspend", dir, ARRAY_SIZE(dir))) return;
+    swprintf(local, ARRAY_SIZE(local), L"%lsslow.bin", dir);
+    memset(&options, 0, sizeof(options));
+    options.slow_delay_ms = SLOW_DELAY_MS;
+    options.slow_chunk = SLOW_CHUNK;
+    ok(httpd_add_pattern_resource(httpd, path, SLOW_SIZE, seed, &options), "cannot add resource.\n");
+    httpd_url(httpd, path, url, ARRAY_SIZE(url));
+
+    if (!(job = create_job(L"suspend"))) return;
+    if (!add_file(job, url, local)) goto done;
+    if (!resume(job)) goto done;
+    if (!wait_progress(job, 1, NULL)) goto done;
+
+    hr = IBackgroundCopyJob_Suspend(job);
+    ok(hr == S_OK, "Suspend failed: %#lx.\n", hr);
+    check_state(job, BG_JOB_STATE_SUSPENDED);
+    check_no_file(local);
+    /* Part of the file is there; its size is known since the transfer began (spec 8.1). */
+    memset(&progress, 0, sizeof(progress));
+    hr = IBackgroundCopyJob_GetProgress(job, &progress);
+    ok(hr == S_OK, "GetProgress failed: %#lx.\n", hr);
+    ok(progress.BytesTotal == SLOW_SIZE, "got BytesTotal %s.\n", wine_dbgstr_longlong(progress.BytesTotal));
+    ok(progress.BytesTransferred > 0 && progress.BytesTransferred < SLOW_SIZE, "got BytesTransferred %s.\n",
+       wine_dbgstr_longlong(progress.BytesTransferred));
+    ok(progress.FilesTotal == 1, "got FilesTotal %lu.\n", progress.FilesTotal);
+    ok(progress.FilesTransferred == 0, "got FilesTransferred %lu.\n", progress.FilesTransferred);
+
+    /* The rest comes at full speed. */
+    ok(httpd_set_resource_options(httpd, path, NULL), "cannot change resource.\n");
+    if (!resume(job)) goto done;
+    if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, FALSE) != BG_JOB_STATE_TRANSFERRED)
+        goto done;
+    check_job_progress(job, SLOW_SIZE, SLOW_SIZE, 1, 1);
+    hr = IBackgroundCopyJob_Complete(job);
+    ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
+    check_state(job, BG_JOB_STATE_ACKNOWLEDGED);
+    check_pattern_file(local, seed, SLOW_SIZE);
+    check_dir_count(dir, 1);
+done:
+    finish_job(job);
+}
+
+/* Complete with one file transferred and the next one not: partial complete. */
+static void test_partial_complete(void)
+{
+    static const ULONGLONG size1 = 50001;
+    static const char path1[] = "/download/partial1.bin", path2[] = "/download/partial2-slow.bin";
+    struct httpd_resource_options options;
+    WCHAR dir[MAX_PATH], local1[MAX_PATH], local2[MAX_PATH], url[256];
+    IBackgroundCopyFile *file1 = NULL, *file2 = NULL;
+    BG_JOB_PROGRESS progress;
+    BG_FILE_PROGRESS file_progress;
+    IBackgroundCopyJob *job;
+    HRESULT hr;
+
+    if (!make_dir(L"partial", dir, ARRAY_SIZE(dir))) return;
+    swprintf(local1, ARRAY_SIZE(local1), L"%lsfirst.bin", dir);
+    swprintf(local2, ARRAY_SIZE(local2), L"%lssecond.bin", dir);
+    ok(httpd_add_pattern_resource(httpd, path1, size1, 801, NULL), "cannot add resource.\n");
+    memset(&options, 0, sizeof(options));
+    options.slow_delay_ms = SLOW_DELAY_MS;
+    options.slow_chunk = SLOW_CHUNK;
+    ok(httpd_add_pattern_resource(httpd, path2, SLOW_SIZE, 802, &options), "cannot add resource.\n");
+
+    if (!(job = create_job(L"partial"))) return;
+    httpd_url(httpd, path1, url, ARRAY_SIZE(url));
+    if (!add_file(job, url, local1)) goto done;
+    httpd_url(httpd, path2, url, ARRAY_SIZE(url));
+    if (!add_file(job, url, local2)) goto done;
+    file1 = get_file(job, 0);
+    file2 = get_file(job, 1);
+    if (!file1 || !file2) goto done;
+    if (!resume(job)) goto done;
+    if (!wait_progress(job, size1, file1)) goto done;
+
+    hr = IBackgroundCopyJob_Suspend(job);
+    ok(hr == S_OK, "Suspend failed: %#lx.\n", hr);
+    memset(&progress, 0, sizeof(progress));
+    hr = IBackgroundCopyJob_GetProgress(job, &progress);
+    ok(hr == S_OK, "GetProgress failed: %#lx.\n", hr);
+    ok(progress.FilesTotal == 2, "got FilesTotal %lu.\n", progress.FilesTotal);
+    ok(progress.FilesTransferred == 1, "got FilesTransferred %lu.\n", progress.FilesTransferred);
+    hr = IBackgroundCopyJob_Complete(job);
+    ok(hr == BG_S_PARTIAL_COMPLETE, "Complete returned %#lx.\n", hr);
+    check_state(job, BG_JOB_STATE_ACKNOWLEDGED);
+    check_pattern_file(local1, 801, size1);
+    check_no_file(local2);
+    /* Only the renamed file is available; the partial one is deleted. */
+    check_dir_count(dir, 1);
+    /* Completed: TRUE for the renamed file only (spec 8.2). */
+    memset(&file_progress, 0, sizeof(file_progress));
+    hr = IBackgroundCopyFile_GetProgress(file1, &file_progress);
+    ok(hr == S_OK, "GetProgress failed: %#lx.\n", hr);
+    ok(file_progress.Completed == TRUE, "first file: got Completed %d.\n", file_progress.Completed);
+    ok(file_progress.BytesTransferred == size1, "first file: got BytesTransferred %s.\n",
+       wine_dbgstr_longlong(file_progress.BytesTransferred));
+    memset(&file_progress, 0, sizeof(file_progress));
+    hr = IBackgroundCopyFile_GetProgress(file2, &file_progress);
+    ok(hr == S_OK, "GetProgress failed: %#lx.\n", hr);
+    ok(file_progress.Completed == FALSE, "second file: got Completed %d.\n", file_progress.Completed);
+done:
+    if (file1) IBackgroundCopyFile_Release(file1);
+    if (file2) IBackgroundCopyFile_Release(file2);
+    finish_job(job);
+}
+
+/* Two jobs of different priorities, both resumed: both finish. */
+static void test_two_jobs(void)
+{
+    static const ULONGLONG size = 300007;
+    static const char *paths[2] = { "/download/queue-low.bin", "/download/queue-high.bin" };
+    static const BG_JOB_PRIORITY priorities[2] = { BG_JOB_PRIORITY_LOW, BG_JOB_PRIORITY_HIGH };
+    WCHAR dir[MAX_PATH], local[2][MAX_PATH], url[256];
+    IBackgroundCopyJob *jobs[2] = { NULL, NULL };
+    unsigned int i;
+    HRESULT hr;
+
+    if (!make_dir(L"queue", dir, ARRAY_SIZE(dir))) return;
+    for (i = 0; i < 2; i++)
+    {
+        ok(httpd_add_pattern_resource(httpd, paths[i], size, 900 + i, NULL), "cannot add resource.\n");
+        httpd_url(httpd, paths[i], url, ARRAY_SIZE(url));
+        swprintf(local[i], ARRAY_SIZE(local[i]), L"%lsjob%u.bin", dir, i);
+        if (!(jobs[i] = create_job(i ? L"queue-high" : L"queue-low"))) continue;
+        hr = IBackgroundCopyJob_SetPriority(jobs[i], priorities[i]);
+        ok(hr == S_OK, "SetPriority failed: %#lx.\n", hr);
+        if (!add_file(jobs[i], url, local[i]))
+        {
+            finish_job(jobs[i]);
+            jobs[i] = NULL;
+        }
+    }
+    for (i = 0; i < 2; i++) if (jobs[i]) resume(jobs[i]);
+    for (i = 0; i < 2; i++)
+    {
+        if (!jobs[i]) continue;
+        winetest_push_context("job %u", i);
+        if (wait_state(jobs[i], STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, FALSE)
+            == BG_JOB_STATE_TRANSFERRED)
+        {
+            hr = IBackgroundCopyJob_Complete(jobs[i]);
+            ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
+            check_pattern_file(local[i], 900 + i, size);
+        }
+        winetest_pop_context();
+        finish_job(jobs[i]);
+    }
+}
+
+START_TEST(download)
+{
+    WCHAR temp_path[MAX_PATH];
+    WSADATA wsa;
+    DWORD len, start = GetTickCount();
+    HRESULT hr;
+
+    CoInitialize(NULL);
+    WSAStartup(MAKEWORD(2, 2), &wsa);
+
+    hr = CoCreateInstance(&CLSID_BackgroundCopyManager, NULL, CLSCTX_LOCAL_SERVER,
+                          &IID_IBackgroundCopyManager, (void **)&manager);
+    if (FAILED(hr))
+    {
+        win_skip("cannot create the BITS manager: %#lx.\n", hr);
+        WSACleanup();
+        CoUninitialize();
+        return;
+    }
+
+    len = GetTempPathW(ARRAY_SIZE(temp_path), temp_path);
+    ok(len && len < ARRAY_SIZE(temp_path), "GetTempPath failed: %lu.\n", GetLastError());
+    swprintf(base_dir, ARRAY_SIZE(base_dir), L"%lsqmgr_download_%lu_%lu\\", temp_path,
+             GetCurrentProcessId(), GetTickCount());
+    if (!CreateDirectoryW(base_dir, NULL))
+    {
+        ok(0, "CreateDirectory(%s) failed: %lu.\n", wine_dbgstr_w(base_dir), GetLastError());
+        goto out;
+    }
+
+    httpd = httpd_start();
+    ok(httpd != NULL, "cannot start the HTTP server.\n");
+    if (httpd)
+    {
+        test_single_http();
+        test_multiple_http();
+        test_http_404();
+        test_http_503();
+        test_connection_refused();
+        test_resume_after_drop();
+        test_local_sources();
+        test_missing_local_source();
+        test_cancel_during_transfer();
+        test_suspend_during_transfer();
+        test_partial_complete();
+        test_two_jobs();
+        httpd_stop(httpd);
+    }
+    remove_tree(base_dir, 0);
+    ok(!file_exists(base_dir), "cannot remove %s.\n", wine_dbgstr_w(base_dir));
+    trace("download tests took %lu ms.\n", GetTickCount() - start);
+
+out:
+    IBackgroundCopyManager_Release(manager);
+    WSACleanup();
+    CoUninitialize();
+}
