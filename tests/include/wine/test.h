@@ -751,9 +751,10 @@ static LONG WINAPI winetest_exception_filter( EXCEPTION_POINTERS *ptrs )
              (unsigned long)GetCurrentProcessId(), winetest_current_test ? winetest_current_test->name : "?",
              (unsigned long)ptrs->ExceptionRecord->ExceptionCode, ptrs->ExceptionRecord->ExceptionAddress );
     winetest_output( text );
-    /* On Windows end the process at once (exit code = exception code); on
-     * Wine let the debugger print its backtrace. */
-    return winetest_platform_is_wine ? EXCEPTION_CONTINUE_SEARCH : EXCEPTION_EXECUTE_HANDLER;
+    /* End the process at once with the exception code as its exit code.  Under
+     * Wine, handing the exception on to winedbg for a backtrace leaves the exit
+     * code to the debugger, which sometimes reports 0: a crash must fail. */
+    return EXCEPTION_EXECUTE_HANDLER;
 }
 
 static int winetest_run_test( const char *name )
