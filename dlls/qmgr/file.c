@@ -31,6 +31,8 @@ struct file
     WCHAR *temp_name;
     BG_FILE_PROGRESS progress;  /* Completed: renamed by Complete, available to the user */
     BOOL transferred;           /* every byte is in the temporary file */
+    WCHAR *validator;           /* ETag or Last-Modified of the bytes there, for If-Range */
+    WCHAR *response_headers;    /* of the server's last response, for File5 */
     BG_FILE_RANGE *ranges;
     DWORD range_count;
     BOOL validation_state;
@@ -329,12 +331,19 @@ static HRESULT WINAPI file_SetProperty(IBackgroundCopyFile6 *iface, BITS_FILE_PR
 
 static HRESULT WINAPI file_GetProperty(IBackgroundCopyFile6 *iface, BITS_FILE_PROPERTY_ID id, BITS_FILE_PROPERTY_VALUE *value)
 {
+    struct file *file = impl_from_IBackgroundCopyFile6(iface);
+    HRESULT hr;
+
     TRACE("%p, %d, %p.\n", iface, id, value);
 
     if (!value) return E_INVALIDARG;
+    value->String = NULL;
     if (id != BITS_FILE_PROPERTY_ID_HTTP_RESPONSE_HEADERS) return BG_E_UNKNOWN_PROPERTY_ID;
-    /* Nothing has been received from a server yet. */
-    return return_string(L"", &value->String);
+    EnterCriticalSection(&file->cs);
+    /* Before any response there are no headers: an empty string. */
+    hr = return_string(file->response_headers ? file->response_headers : L"", &value->String);
+    LeaveCriticalSection(&file->cs);
+    return hr;
 }
 
 /* Random access needs a job in on-demand mode (Job5 property), which no job can be in yet. */
@@ -476,13 +485,14 @@ void file_download(struct file *file, const struct download_control *control, st
     struct download_progress progress = { file, control };
     struct transfer_request request = { 0 };
     LARGE_INTEGER size, end;
-    WCHAR *remote_name;
+    WCHAR *remote_name, *validator;
     UINT64 offset;
     HANDLE handle;
 
     EnterCriticalSection(&file->cs);
     offset = file->progress.BytesTransferred;
     remote_name = strdupW(file->remote_name);
+    validator = strdupW(file->validator);
     /* The ranges never change once the file exists. */
     request.ranges = file->ranges;
     request.range_count = file->range_count;
@@ -491,6 +501,7 @@ void file_download(struct file *file, const struct download_control *control, st
     memset(result, 0, sizeof(*result));
     if (!remote_name)
     {
+        free(validator);
         result->code = E_OUTOFMEMORY;
         result->context = BG_ERROR_CONTEXT_GENERAL_QUEUE_MANAGER;
         result->transient = TRUE;
@@ -508,6 +519,7 @@ void file_download(struct file *file, const struct download_control *control, st
         result->transient = error != ERROR_PATH_NOT_FOUND && error != ERROR_ACCESS_DENIED &&
                             error != ERROR_INVALID_NAME;
         free(remote_name);
+        free(validator);
         return;
     }
     /* Resume only from bytes really on disk. */
@@ -519,8 +531,8 @@ void file_download(struct file *file, const struct download_control *control, st
     request.remote_name = remote_name;
     request.file = handle;
     request.offset = offset;
-    request.custom_headers = control->custom_headers;
-    request.dynamic_content = control->dynamic_content;
+    request.options = control->options;
+    request.validator = validator;
     request.progress = download_progress;
     request.context = &progress;
 
@@ -531,8 +543,28 @@ void file_download(struct file *file, const struct download_control *control, st
         SetFileTime(handle, &result->modified, NULL, &result->modified);
     CloseHandle(handle);
     free(remote_name);
+    free(validator);
 
     EnterCriticalSection(&file->cs);
+    if (result->response_headers)
+    {
+        free(file->response_headers);
+        file->response_headers = result->response_headers;
+        result->response_headers = NULL;
+    }
+    if (result->validator)
+    {
+        free(file->validator);
+        file->validator = result->validator;
+        result->validator = NULL;
+    }
+    if (result->final_url && SUCCEEDED(result->code))
+    {
+        /* BG_HTTP_REDIRECT_POLICY_ALLOW_REPORT: the remote name is where the data came from. */
+        free(file->remote_name);
+        file->remote_name = result->final_url;
+        result->final_url = NULL;
+    }
     if (SUCCEEDED(result->code) && !result->aborted)
     {
         file->progress.BytesTotal = result->total;
@@ -540,6 +572,7 @@ void file_download(struct file *file, const struct download_control *control, st
         file->transferred = TRUE;
     }
     LeaveCriticalSection(&file->cs);
+    transfer_result_free(result);
 }
 
 /* Makes a transferred file available under its final name; others are deleted.
@@ -572,6 +605,8 @@ void file_destroy(struct file *file)
     free(file->local_name);
     free(file->temp_name);
     free(file->ranges);
+    free(file->validator);
+    free(file->response_headers);
     DeleteCriticalSection(&file->cs);
     free(file);
 }

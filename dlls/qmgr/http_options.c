@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "qmgr_private.h"
+#include "transfer.h"
 
 #include "wine/debug.h"
 
@@ -261,13 +262,20 @@ static HRESULT WINAPI http_options_SetHttpMethod(IBackgroundCopyJobHttpOptions3 
 {
     struct http_options *options = impl_from_IBackgroundCopyJobHttpOptions3(iface);
     WCHAR *copy = NULL;
+    HRESULT hr;
 
     TRACE("%p, %s.\n", iface, debugstr_w(method));
 
     if (!method || !*method) return E_INVALIDARG;
     if (job_is_final(options->job)) return BG_E_INVALID_STATE;
     /* Passing the default verb changes nothing. */
-    if (wcscmp(method, default_method(options)) && !(copy = strdupW(method))) return E_OUTOFMEMORY;
+    if (!wcscmp(method, default_method(options))) return S_OK;
+    if (!(copy = strdupW(method))) return E_OUTOFMEMORY;
+    if (FAILED(hr = job_set_custom_method(options->job, TRUE)))
+    {
+        free(copy);
+        return hr;
+    }
     EnterCriticalSection(&options->cs);
     free(options->method);
     options->method = copy;
@@ -364,15 +372,14 @@ void http_options_destroy(struct http_options *options)
     free(options);
 }
 
-/* A private copy of the headers to send, or NULL. */
-WCHAR *http_options_get_custom_headers(struct http_options *options)
+/* The HTTP settings a transfer needs, as private copies. */
+void http_options_snapshot(struct http_options *options, struct transfer_options *transfer)
 {
-    WCHAR *headers;
-
     EnterCriticalSection(&options->cs);
-    headers = strdupW(options->custom_headers);
+    transfer->custom_headers = strdupW(options->custom_headers);
+    transfer->method = strdupW(options->method);
+    transfer->security_flags = options->security_flags;
     LeaveCriticalSection(&options->cs);
-    return headers;
 }
 
 void http_options_clear_owner_data(struct http_options *options)

@@ -72,6 +72,7 @@ struct job
     DWORD min_notification_interval;
     BOOL on_demand;
     BOOL resumed;  /* Resume was called once: some properties are frozen */
+    BOOL custom_method;  /* a custom HTTP verb: FOREGROUND only, no resume */
 
     struct file **files;
     ULONG file_count;
@@ -742,11 +743,17 @@ static HRESULT get_ulong_property(struct job *job, const ULONG *field, ULONG *re
 static HRESULT WINAPI job_SetPriority(IBackgroundCopyJob5 *iface, BG_JOB_PRIORITY priority)
 {
     struct job *job = impl_from_IBackgroundCopyJob5(iface);
+    HRESULT hr;
 
     TRACE("%p, %d.\n", iface, priority);
 
     /* The documented answer to a value outside the enumeration. */
     if (priority < BG_JOB_PRIORITY_FOREGROUND || priority > BG_JOB_PRIORITY_LOW) return E_NOTIMPL;
+    EnterCriticalSection(&job->cs);
+    /* A custom HTTP verb locks the job to FOREGROUND. */
+    hr = job->custom_method && priority != BG_JOB_PRIORITY_FOREGROUND ? BG_E_NOT_SUPPORTED_WITH_CUSTOM_HTTP_METHOD : S_OK;
+    LeaveCriticalSection(&job->cs);
+    if (FAILED(hr)) return hr;
     return set_ulong_property(job, (ULONG *)&job->priority, priority);
 }
 
@@ -1318,6 +1325,7 @@ static HRESULT set_property(struct job *job, BITS_JOB_PROPERTY_ID id, const BITS
         return S_OK;
     case BITS_JOB_PROPERTY_DYNAMIC_CONTENT:
         if (job->resumed) return BG_E_READ_ONLY_PROPERTY_AFTER_RESUME;
+        if (value->Enable && job->custom_method) return BG_E_NOT_SUPPORTED_WITH_CUSTOM_HTTP_METHOD;
         /* Dynamic content has no size, so byte ranges cannot apply. */
         for (i = 0; value->Enable && i < job->file_count; i++)
             if (file_has_ranges(job->files[i])) return BG_E_UNSUPPORTED_JOB_CONFIGURATION;
@@ -1341,6 +1349,7 @@ static HRESULT set_property(struct job *job, BITS_JOB_PROPERTY_ID id, const BITS
         return S_OK;
     case BITS_JOB_PROPERTY_ON_DEMAND_MODE:
         if (value->Enable && job->dynamic_content) return BG_E_UNSUPPORTED_JOB_CONFIGURATION;
+        if (value->Enable && job->custom_method) return BG_E_NOT_SUPPORTED_WITH_CUSTOM_HTTP_METHOD;
         job->on_demand = !!value->Enable;
         return S_OK;
     default:
@@ -1381,6 +1390,27 @@ static HRESULT WINAPI job_GetProperty(IBackgroundCopyJob5 *iface, BITS_JOB_PROPE
     case BITS_JOB_PROPERTY_MINIMUM_NOTIFICATION_INTERVAL_MS: value->Dword = job->min_notification_interval; break;
     case BITS_JOB_PROPERTY_ON_DEMAND_MODE: value->Enable = job->on_demand; break;
     default: hr = BG_E_UNKNOWN_PROPERTY_ID; break;
+    }
+    LeaveCriticalSection(&job->cs);
+    return hr;
+}
+
+/* SetHttpMethod with a verb other than the default: only before the first
+ * Resume, not with dynamic content or on-demand mode, and the job becomes a
+ * FOREGROUND job for good (behavior.md 11.7). */
+HRESULT job_set_custom_method(struct job *job, BOOL custom)
+{
+    HRESULT hr = S_OK;
+
+    EnterCriticalSection(&job->cs);
+    if (state_is_final(job->state)) hr = BG_E_INVALID_STATE;
+    else if (job->resumed) hr = BG_E_READ_ONLY_PROPERTY_AFTER_RESUME;
+    else if (custom && (job->dynamic_content || job->on_demand)) hr = BG_E_NOT_SUPPORTED_WITH_CUSTOM_HTTP_METHOD;
+    else
+    {
+        job->custom_method = custom;
+        if (custom) job->priority = BG_JOB_PRIORITY_FOREGROUND;
+        touch(job);
     }
     LeaveCriticalSection(&job->cs);
     return hr;
@@ -1524,6 +1554,54 @@ static void notify_if_pending(struct job *job)
     if (job->pending_transferred || job->pending_error) scheduler_notify(job);
 }
 
+/* The job's settings for this run, as private copies. */
+static void snapshot_options(struct job *job, struct transfer_options *options)
+{
+    unsigned int target, scheme;
+
+    memset(options, 0, sizeof(*options));
+    EnterCriticalSection(&job->cs);
+    options->dynamic_content = job->dynamic_content;
+    options->proxy_usage = job->proxy_usage;
+    options->proxy_list = strdupW(job->proxy_list);
+    options->proxy_bypass_list = strdupW(job->proxy_bypass_list);
+    for (target = 0; target < AUTH_TARGET_COUNT; target++)
+    {
+        for (scheme = 0; scheme < AUTH_SCHEME_COUNT; scheme++)
+        {
+            const struct credentials *credentials = &job->credentials[target][scheme];
+            struct transfer_credentials *copy = &options->credentials[options->credential_count];
+            if (!credentials->set) continue;
+            copy->target = target + 1;
+            copy->scheme = scheme + 1;
+            copy->user_name = strdupW(credentials->user_name);
+            copy->password = strdupW(credentials->password);
+            options->credential_count++;
+        }
+    }
+    LeaveCriticalSection(&job->cs);
+    http_options_snapshot(job->http_options, options);
+}
+
+static void free_options(struct transfer_options *options)
+{
+    ULONG i;
+
+    free(options->custom_headers);
+    free(options->method);
+    free(options->proxy_list);
+    free(options->proxy_bypass_list);
+    for (i = 0; i < options->credential_count; i++)
+    {
+        free(options->credentials[i].user_name);
+        if (options->credentials[i].password)
+        {
+            SecureZeroMemory(options->credentials[i].password, wcslen(options->credentials[i].password) * sizeof(WCHAR));
+            free(options->credentials[i].password);
+        }
+    }
+}
+
 /* Takes the job for this worker once no other worker runs it; FALSE if there is nothing to do. */
 static BOOL begin_run(struct job *job)
 {
@@ -1555,11 +1633,11 @@ static BOOL begin_run(struct job *job)
 
 void job_run(struct job *job, void *session)
 {
-    struct download_control control = { session, NULL, FALSE, job, on_download_progress };
+    struct download_control control = { session, NULL, job, on_download_progress };
+    struct transfer_options options;
     struct transfer_result result;
     BG_FILE_PROGRESS before, after;
     struct file *file;
-    WCHAR *headers;
     BOOL failed = FALSE;
     ULONG index = 0, attempt;
 
@@ -1572,10 +1650,8 @@ void job_run(struct job *job, void *session)
         failed = TRUE;
     }
 
-    control.custom_headers = headers = http_options_get_custom_headers(job->http_options);
-    EnterCriticalSection(&job->cs);
-    control.dynamic_content = job->dynamic_content;
-    LeaveCriticalSection(&job->cs);
+    snapshot_options(job, &options);
+    control.options = &options;
 
     while (!failed)
     {
@@ -1620,7 +1696,7 @@ void job_run(struct job *job, void *session)
     job->active = FALSE;
     SetEvent(job->idle);
     LeaveCriticalSection(&job->cs);
-    free(headers);
+    free_options(&options);
 }
 
 void job_retry_due(struct job *job)

@@ -82,11 +82,11 @@ HRESULT file_complete(struct file *file);
 
 /* What a job gives a file to download with (the worker's session, the job's options). */
 struct transfer_result;
+struct transfer_options;
 struct download_control
 {
     void *session;                  /* the worker's WinHTTP session */
-    const WCHAR *custom_headers;
-    BOOL dynamic_content;
+    const struct transfer_options *options;
     struct job *job;
     /* Called as bytes arrive; advanced when the file grew.  FALSE stops the download. */
     BOOL (*on_progress)(struct job *job, BOOL advanced);
@@ -112,7 +112,9 @@ void scheduler_schedule_retry(struct job *job, ULONG seconds);
 void scheduler_remove(struct job *job);
 
 /* http_options.c, for transfers */
-WCHAR *http_options_get_custom_headers(struct http_options *options);
+void http_options_snapshot(struct http_options *options, struct transfer_options *transfer);
+/* A custom verb locks the job (behavior.md 11.7); the job answers whether it may have one. */
+HRESULT job_set_custom_method(struct job *job, BOOL custom);
 
 /* notify.c */
 enum notify_event

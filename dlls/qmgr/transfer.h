@@ -19,13 +19,37 @@
  * (BG_SIZE_UNKNOWN if not known).  Returning FALSE stops the transfer. */
 typedef BOOL (*transfer_progress_callback)(void *context, UINT64 transferred, UINT64 total);
 
+struct transfer_credentials
+{
+    BG_AUTH_TARGET target;
+    BG_AUTH_SCHEME scheme;
+    WCHAR *user_name;               /* NULL with the password: the logged-on user's (NTLM, Negotiate) */
+    WCHAR *password;
+};
+
+#define MAX_TRANSFER_CREDENTIALS 10  /* two targets by five schemes */
+
+/* A job's settings as a transfer sees them, copied when the job starts to run. */
+struct transfer_options
+{
+    WCHAR *custom_headers;          /* extra request headers, CR/LF separated, or NULL */
+    WCHAR *method;                  /* a custom HTTP verb (BITS 10.2), or NULL for GET */
+    BOOL dynamic_content;           /* no size needed; no resume */
+    ULONG security_flags;           /* BG_SSL_* and BG_HTTP_REDIRECT_POLICY_* */
+    BG_JOB_PROXY_USAGE proxy_usage;
+    WCHAR *proxy_list;
+    WCHAR *proxy_bypass_list;
+    struct transfer_credentials credentials[MAX_TRANSFER_CREDENTIALS];
+    ULONG credential_count;
+};
+
 struct transfer_request
 {
     const WCHAR *remote_name;       /* URL, UNC name or local path */
     HANDLE file;                    /* opened for writing */
     UINT64 offset;                  /* bytes already in the file: resume there */
-    const WCHAR *custom_headers;    /* extra request headers, CR/LF separated, or NULL */
-    BOOL dynamic_content;           /* no size needed; no resume */
+    const WCHAR *validator;         /* ETag or Last-Modified of the bytes already there, or NULL */
+    const struct transfer_options *options;
     const BG_FILE_RANGE *ranges;    /* only these bytes, concatenated in this order (HTTP) */
     DWORD range_count;
     transfer_progress_callback progress;
@@ -40,7 +64,13 @@ struct transfer_result
     BOOL aborted;                   /* the progress callback asked to stop */
     UINT64 total;                   /* bytes the local file gets, or BG_SIZE_UNKNOWN */
     FILETIME modified;              /* the remote file's last-write time; zero if unknown */
+    /* Allocated with malloc for the caller, or NULL: */
+    WCHAR *validator;               /* the response's ETag or Last-Modified */
+    WCHAR *response_headers;        /* the last response's headers */
+    WCHAR *final_url;               /* where a reported redirect ended */
 };
+
+void transfer_result_free(struct transfer_result *result);
 
 /* transfer_http.c: one WinHTTP session per worker thread keeps connections alive. */
 HINTERNET transfer_http_open_session(void);

@@ -1,6 +1,7 @@
 /*
  * Background Intelligent Transfer Service: HTTP and HTTPS downloads through
- * WinHTTP, resuming with Range requests.
+ * WinHTTP: resuming with Range and If-Range, byte ranges, authentication,
+ * proxies, TLS and redirect policies, custom verbs.
  *
  * Copyright 2026 the qmgr-for-wine authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -16,6 +17,7 @@
 WINE_DEFAULT_DEBUG_CHANNEL(qmgr);
 
 #define READ_BUFFER_SIZE (256 * 1024)
+#define MAX_AUTH_ROUNDS 3
 
 HINTERNET transfer_http_open_session(void)
 {
@@ -31,6 +33,14 @@ HINTERNET transfer_http_open_session(void)
 void transfer_http_close_session(HINTERNET session)
 {
     if (session) WinHttpCloseHandle(session);
+}
+
+void transfer_result_free(struct transfer_result *result)
+{
+    free(result->validator);
+    free(result->response_headers);
+    free(result->final_url);
+    result->validator = result->response_headers = result->final_url = NULL;
 }
 
 static void set_failure(struct transfer_result *result, HRESULT code, BG_ERROR_CONTEXT context, BOOL transient)
@@ -54,6 +64,7 @@ static void set_winhttp_failure(struct transfer_result *result, DWORD error)
         set_failure(result, HRESULT_FROM_WIN32(error), BG_ERROR_CONTEXT_GENERAL_TRANSPORT, TRUE);
         break;
     case ERROR_WINHTTP_SECURE_FAILURE:
+    case ERROR_WINHTTP_REDIRECT_FAILED:
         set_failure(result, HRESULT_FROM_WIN32(error), BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
         break;
     default:
@@ -69,6 +80,22 @@ static BOOL status_is_transient(DWORD status)
     if (status >= 400 && status < 500) return status == 408 || status == 409;
     if (status >= 500 && status < 600) return status != 501 && status != 505;
     return TRUE;
+}
+
+/* A header as a private string, or NULL. */
+static WCHAR *query_string(HINTERNET request, DWORD info, const WCHAR *name)
+{
+    DWORD size = 0;
+    WCHAR *value;
+
+    WinHttpQueryHeaders(request, info, name, NULL, &size, WINHTTP_NO_HEADER_INDEX);
+    if (GetLastError() != ERROR_INSUFFICIENT_BUFFER || !(value = malloc(size + sizeof(WCHAR)))) return NULL;
+    if (!WinHttpQueryHeaders(request, info, name, value, &size, WINHTTP_NO_HEADER_INDEX))
+    {
+        free(value);
+        return NULL;
+    }
+    return value;
 }
 
 static BOOL query_number(HINTERNET request, DWORD flag, UINT64 *value)
@@ -113,8 +140,120 @@ static BOOL restart_file(HANDLE file)
     return SetFilePointerEx(file, zero, NULL, FILE_BEGIN) && SetEndOfFile(file);
 }
 
+/* The job's proxy, TLS and redirect settings on one request. */
+static void apply_options(HINTERNET request, const struct transfer_options *options)
+{
+    WINHTTP_PROXY_INFO proxy = { 0 };
+    DWORD value;
+
+    switch (options->proxy_usage)
+    {
+    case BG_JOB_PROXY_USAGE_NO_PROXY:
+        proxy.dwAccessType = WINHTTP_ACCESS_TYPE_NO_PROXY;
+        WinHttpSetOption(request, WINHTTP_OPTION_PROXY, &proxy, sizeof(proxy));
+        break;
+    case BG_JOB_PROXY_USAGE_OVERRIDE:
+        proxy.dwAccessType = WINHTTP_ACCESS_TYPE_NAMED_PROXY;
+        proxy.lpszProxy = options->proxy_list;
+        proxy.lpszProxyBypass = options->proxy_bypass_list;
+        if (!WinHttpSetOption(request, WINHTTP_OPTION_PROXY, &proxy, sizeof(proxy)))
+            WARN("Could not set the proxy %s, error %lu.\n", debugstr_w(options->proxy_list), GetLastError());
+        break;
+    default:
+        /* PRECONFIG and AUTODETECT: the session's default proxy configuration. */
+        break;
+    }
+
+    value = 0;
+    if (options->security_flags & BG_SSL_IGNORE_CERT_CN_INVALID) value |= SECURITY_FLAG_IGNORE_CERT_CN_INVALID;
+    if (options->security_flags & BG_SSL_IGNORE_CERT_DATE_INVALID) value |= SECURITY_FLAG_IGNORE_CERT_DATE_INVALID;
+    if (options->security_flags & BG_SSL_IGNORE_UNKNOWN_CA) value |= SECURITY_FLAG_IGNORE_UNKNOWN_CA;
+    if (options->security_flags & BG_SSL_IGNORE_CERT_WRONG_USAGE) value |= SECURITY_FLAG_IGNORE_CERT_WRONG_USAGE;
+    if (value) WinHttpSetOption(request, WINHTTP_OPTION_SECURITY_FLAGS, &value, sizeof(value));
+    if (options->security_flags & BG_SSL_ENABLE_CRL_CHECK)
+    {
+        value = WINHTTP_ENABLE_SSL_REVOCATION;
+        WinHttpSetOption(request, WINHTTP_OPTION_ENABLE_FEATURE, &value, sizeof(value));
+    }
+
+    if ((options->security_flags & BG_HTTP_REDIRECT_POLICY_MASK) == BG_HTTP_REDIRECT_POLICY_DISALLOW)
+    {
+        value = WINHTTP_DISABLE_REDIRECTS;
+        WinHttpSetOption(request, WINHTTP_OPTION_DISABLE_FEATURE, &value, sizeof(value));
+    }
+    else
+    {
+        value = options->security_flags & BG_HTTP_REDIRECT_POLICY_ALLOW_HTTPS_TO_HTTP ?
+                WINHTTP_OPTION_REDIRECT_POLICY_ALWAYS : WINHTTP_OPTION_REDIRECT_POLICY_DISALLOW_HTTPS_TO_HTTP;
+        WinHttpSetOption(request, WINHTTP_OPTION_REDIRECT_POLICY, &value, sizeof(value));
+    }
+}
+
+static DWORD winhttp_scheme(BG_AUTH_SCHEME scheme)
+{
+    switch (scheme)
+    {
+    case BG_AUTH_SCHEME_BASIC: return WINHTTP_AUTH_SCHEME_BASIC;
+    case BG_AUTH_SCHEME_DIGEST: return WINHTTP_AUTH_SCHEME_DIGEST;
+    case BG_AUTH_SCHEME_NTLM: return WINHTTP_AUTH_SCHEME_NTLM;
+    case BG_AUTH_SCHEME_NEGOTIATE: return WINHTTP_AUTH_SCHEME_NEGOTIATE;
+    case BG_AUTH_SCHEME_PASSPORT: return WINHTTP_AUTH_SCHEME_PASSPORT;
+    }
+    return 0;
+}
+
+/* Answers a 401 or 407 with the job's credentials for a scheme the server
+ * offers, strongest first; FALSE when the job has none that fit. */
+static BOOL set_credentials(HINTERNET request, DWORD status, const struct transfer_options *options)
+{
+    static const BG_AUTH_SCHEME preference[] =
+    {
+        BG_AUTH_SCHEME_NEGOTIATE, BG_AUTH_SCHEME_NTLM, BG_AUTH_SCHEME_DIGEST, BG_AUTH_SCHEME_BASIC,
+        BG_AUTH_SCHEME_PASSPORT,
+    };
+    BG_AUTH_TARGET target = status == HTTP_STATUS_PROXY_AUTH_REQ ? BG_AUTH_TARGET_PROXY : BG_AUTH_TARGET_SERVER;
+    DWORD supported, first, auth_target, level;
+    unsigned int i, j;
+
+    if (!WinHttpQueryAuthSchemes(request, &supported, &first, &auth_target)) return FALSE;
+    for (i = 0; i < ARRAY_SIZE(preference); i++)
+    {
+        DWORD scheme = winhttp_scheme(preference[i]);
+        if (!(supported & scheme)) continue;
+        for (j = 0; j < options->credential_count; j++)
+        {
+            const struct transfer_credentials *credentials = &options->credentials[j];
+            if (credentials->target != target || credentials->scheme != preference[i]) continue;
+            if (!credentials->user_name && !credentials->password)
+            {
+                /* Implicit credentials: those of the user the transfer runs as. */
+                level = WINHTTP_AUTOLOGON_SECURITY_LEVEL_LOW;
+                WinHttpSetOption(request, WINHTTP_OPTION_AUTOLOGON_POLICY, &level, sizeof(level));
+            }
+            if (WinHttpSetCredentials(request, auth_target, scheme, credentials->user_name,
+                                      credentials->password, NULL))
+                return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+struct transfer_progress_relay
+{
+    transfer_progress_callback progress;
+    void *context;
+    UINT64 base;   /* bytes of the local file before this request's part */
+    UINT64 total;  /* size the local file will have, or BG_SIZE_UNKNOWN */
+};
+
+static BOOL report(const struct transfer_progress_relay *relay, UINT64 transferred, UINT64 total)
+{
+    return relay->progress(relay->context, relay->base + transferred,
+                           relay->total != BG_SIZE_UNKNOWN || relay->base ? relay->total : total);
+}
+
 static void receive_body(HINTERNET request, const struct transfer_request *transfer, UINT64 offset,
-                         UINT64 total, struct transfer_result *result)
+                         UINT64 total, const struct transfer_progress_relay *relay, struct transfer_result *result)
 {
     UINT64 transferred = offset;
     DWORD read, written;
@@ -145,7 +284,7 @@ static void receive_body(HINTERNET request, const struct transfer_request *trans
             break;
         }
         transferred += read;
-        if (!transfer->progress(transfer->context, transferred, total))
+        if (!report(relay, transferred, total))
         {
             result->aborted = TRUE;
             break;
@@ -156,106 +295,29 @@ static void receive_body(HINTERNET request, const struct transfer_request *trans
     if (SUCCEEDED(result->code) && !result->aborted && total != BG_SIZE_UNKNOWN && transferred != total)
         set_failure(result, BG_E_CONNECTION_CLOSED, BG_ERROR_CONTEXT_REMOTE_FILE, TRUE);
     if (SUCCEEDED(result->code) && !result->aborted && total == BG_SIZE_UNKNOWN)
-    {
-        /* Dynamic content: the size is what arrived. */
-        result->total = transferred;
-        transfer->progress(transfer->context, transferred, transferred);
-    }
+        report(relay, transferred, transferred);  /* dynamic content: the size is what arrived */
+    result->total = transferred;
 }
 
-struct range_progress
+/* One request for bytes first .. first + length - 1 of the remote file (length
+ * may be BG_LENGTH_TO_EOF), appended to the local file, of which transfer->offset
+ * bytes of this part are already there.  *remote_size gets the remote size. */
+static void get_part(HINTERNET session, const struct transfer_request *transfer, UINT64 first_wanted,
+                     UINT64 length, const struct transfer_progress_relay *relay, UINT64 *remote_size,
+                     struct transfer_result *result)
 {
-    const struct transfer_request *transfer;
-    UINT64 base;   /* bytes of the local file before this range */
-    UINT64 total;  /* bytes of all ranges, or BG_SIZE_UNKNOWN */
-};
-
-static BOOL range_progress(void *context, UINT64 transferred, UINT64 total)
-{
-    struct range_progress *progress = context;
-    return progress->transfer->progress(progress->transfer->context, progress->base + transferred, progress->total);
-}
-
-static void get_range(HINTERNET session, const struct transfer_request *transfer, UINT64 first, UINT64 length,
-                      UINT64 *remote_size, struct transfer_result *result);
-
-/* AddFileWithRanges: the local file is the ranges one after the other (behavior.md 7.5). */
-static void download_ranges(HINTERNET session, const struct transfer_request *transfer, struct transfer_result *result)
-{
-    UINT64 done = transfer->offset, base = 0, total = 0, remote_size = BG_SIZE_UNKNOWN, length;
-    struct range_progress progress = { transfer };
-    struct transfer_request request = *transfer;
-    DWORD i;
-
-    memset(result, 0, sizeof(*result));
-    for (i = 0; i < transfer->range_count; i++)
-    {
-        if (transfer->ranges[i].Length == BG_LENGTH_TO_EOF) { total = BG_SIZE_UNKNOWN; break; }
-        total += transfer->ranges[i].Length;
-    }
-    progress.total = total;
-    request.progress = range_progress;
-    request.context = &progress;
-
-    for (i = 0; i < transfer->range_count && SUCCEEDED(result->code) && !result->aborted; i++)
-    {
-        length = transfer->ranges[i].Length;
-        if (length == BG_LENGTH_TO_EOF && remote_size != BG_SIZE_UNKNOWN)
-        {
-            if (transfer->ranges[i].InitialOffset >= remote_size)
-            {
-                result->code = BG_E_INVALID_RANGE;
-                result->context = BG_ERROR_CONTEXT_REMOTE_FILE;
-                return;
-            }
-            length = remote_size - transfer->ranges[i].InitialOffset;
-        }
-        if (length != BG_LENGTH_TO_EOF && done >= base + length)
-        {
-            base += length;  /* already on disk */
-            continue;
-        }
-        progress.base = base;
-        request.offset = done - base;
-        get_range(session, &request, transfer->ranges[i].InitialOffset, length, &remote_size, result);
-        if (FAILED(result->code) || result->aborted) break;
-        if (length == BG_LENGTH_TO_EOF) length = remote_size - transfer->ranges[i].InitialOffset;
-        base += length;
-        done = base;
-        if (progress.total == BG_SIZE_UNKNOWN && i + 1 == transfer->range_count) progress.total = base;
-    }
-    result->total = SUCCEEDED(result->code) && !result->aborted ? base : progress.total;
-}
-
-void transfer_http_download(HINTERNET session, const struct transfer_request *transfer,
-                            struct transfer_result *result)
-{
-    UINT64 remote_size;
-
-    if (transfer->range_count)
-    {
-        download_ranges(session, transfer, result);
-        return;
-    }
-    get_range(session, transfer, 0, BG_LENGTH_TO_EOF, &remote_size, result);
-}
-
-/* Fetches bytes first .. first + length - 1 of the remote file (length may be
- * BG_LENGTH_TO_EOF) into the local file, of which transfer->offset are already there. */
-static void get_range(HINTERNET session, const struct transfer_request *transfer, UINT64 first_wanted,
-                      UINT64 length, UINT64 *remote_size, struct transfer_result *result)
-{
+    const struct transfer_options *options = transfer->options;
+    BOOL whole_file = !first_wanted && length == BG_LENGTH_TO_EOF;
+    BOOL custom_method = options->method && wcscmp(options->method, L"GET");
     HINTERNET connection = NULL, request = NULL;
     URL_COMPONENTS url = { sizeof(url) };
     UINT64 offset = transfer->offset, first, last, total = BG_SIZE_UNKNOWN;
-    BOOL whole_file = !first_wanted && length == BG_LENGTH_TO_EOF;
-    WCHAR host[256], range[80], *path = NULL;
-    DWORD status = 0, size = sizeof(status);
+    WCHAR host[256], header[96], *path = NULL;
+    DWORD status = 0, size;
+    unsigned int round;
     SYSTEMTIME modified;
 
-    memset(result, 0, sizeof(*result));
-    result->total = BG_SIZE_UNKNOWN;
-
+    *remote_size = BG_SIZE_UNKNOWN;
     url.lpszHostName = host;
     url.dwHostNameLength = ARRAY_SIZE(host);
     url.dwUrlPathLength = 1;
@@ -276,40 +338,69 @@ static void get_range(HINTERNET session, const struct transfer_request *transfer
     path[url.dwUrlPathLength + url.dwExtraInfoLength] = 0;
     if (!*path) wcscpy(path, L"/");
 
-    if (transfer->dynamic_content && offset && !restart_file(transfer->file))
+    /* Dynamic content and custom verbs cannot resume: they start again from byte 0. */
+    if ((options->dynamic_content || custom_method) && offset)
     {
-        set_failure(result, HRESULT_FROM_WIN32(GetLastError()), BG_ERROR_CONTEXT_LOCAL_FILE, TRUE);
-        goto done;
+        if (!restart_file(transfer->file))
+        {
+            set_failure(result, HRESULT_FROM_WIN32(GetLastError()), BG_ERROR_CONTEXT_LOCAL_FILE, TRUE);
+            goto done;
+        }
+        offset = 0;
     }
-    if (transfer->dynamic_content) offset = 0;
 
     if (!(connection = WinHttpConnect(session, host, url.nPort, 0)) ||
-        !(request = WinHttpOpenRequest(connection, L"GET", path, NULL, WINHTTP_NO_REFERER,
-                                       WINHTTP_DEFAULT_ACCEPT_TYPES,
+        !(request = WinHttpOpenRequest(connection, custom_method ? options->method : L"GET", path, NULL,
+                                       WINHTTP_NO_REFERER, WINHTTP_DEFAULT_ACCEPT_TYPES,
                                        url.nScheme == INTERNET_SCHEME_HTTPS ? WINHTTP_FLAG_SECURE : 0)))
     {
         set_winhttp_failure(result, GetLastError());
         goto done;
     }
-    if (transfer->custom_headers && *transfer->custom_headers &&
-        !WinHttpAddRequestHeaders(request, transfer->custom_headers, -1, WINHTTP_ADDREQ_FLAG_ADD))
+    apply_options(request, options);
+    if (options->custom_headers && *options->custom_headers &&
+        !WinHttpAddRequestHeaders(request, options->custom_headers, -1, WINHTTP_ADDREQ_FLAG_ADD))
         WARN("Could not add the custom headers, error %lu.\n", GetLastError());
-    if (!whole_file && length != BG_LENGTH_TO_EOF)
-        swprintf(range, ARRAY_SIZE(range), L"Range: bytes=%I64u-%I64u", first_wanted + offset, first_wanted + length - 1);
-    else if (!whole_file || offset)
-        swprintf(range, ARRAY_SIZE(range), L"Range: bytes=%I64u-", first_wanted + offset);
     if (!whole_file || offset)
-        WinHttpAddRequestHeaders(request, range, -1, WINHTTP_ADDREQ_FLAG_ADD | WINHTTP_ADDREQ_FLAG_REPLACE);
-
-    if (!WinHttpSendRequest(request, WINHTTP_NO_ADDITIONAL_HEADERS, 0, WINHTTP_NO_REQUEST_DATA, 0, 0, 0) ||
-        !WinHttpReceiveResponse(request, NULL) ||
-        !WinHttpQueryHeaders(request, WINHTTP_QUERY_STATUS_CODE | WINHTTP_QUERY_FLAG_NUMBER,
-                             WINHTTP_HEADER_NAME_BY_INDEX, &status, &size, WINHTTP_NO_HEADER_INDEX))
     {
-        set_winhttp_failure(result, GetLastError());
-        goto done;
+        if (length != BG_LENGTH_TO_EOF)
+            swprintf(header, ARRAY_SIZE(header), L"Range: bytes=%I64u-%I64u", first_wanted + offset, first_wanted + length - 1);
+        else
+            swprintf(header, ARRAY_SIZE(header), L"Range: bytes=%I64u-", first_wanted + offset);
+        WinHttpAddRequestHeaders(request, header, -1, WINHTTP_ADDREQ_FLAG_ADD | WINHTTP_ADDREQ_FLAG_REPLACE);
+        /* If the file changed since the bytes we have, the server sends all of it again. */
+        if (offset && transfer->validator && wcslen(transfer->validator) < ARRAY_SIZE(header) - 12)
+        {
+            swprintf(header, ARRAY_SIZE(header), L"If-Range: %s", transfer->validator);
+            WinHttpAddRequestHeaders(request, header, -1, WINHTTP_ADDREQ_FLAG_ADD | WINHTTP_ADDREQ_FLAG_REPLACE);
+        }
+    }
+
+    for (round = 0;; round++)
+    {
+        size = sizeof(status);
+        if (!WinHttpSendRequest(request, WINHTTP_NO_ADDITIONAL_HEADERS, 0, WINHTTP_NO_REQUEST_DATA, 0, 0, 0) ||
+            !WinHttpReceiveResponse(request, NULL) ||
+            !WinHttpQueryHeaders(request, WINHTTP_QUERY_STATUS_CODE | WINHTTP_QUERY_FLAG_NUMBER,
+                                 WINHTTP_HEADER_NAME_BY_INDEX, &status, &size, WINHTTP_NO_HEADER_INDEX))
+        {
+            set_winhttp_failure(result, GetLastError());
+            goto done;
+        }
+        if ((status != HTTP_STATUS_DENIED && status != HTTP_STATUS_PROXY_AUTH_REQ) || round == MAX_AUTH_ROUNDS ||
+            !set_credentials(request, status, options))
+            break;
+        /* Drain what came with the challenge before asking again. */
+        while (WinHttpQueryDataAvailable(request, &size) && size)
+        {
+            BYTE sink[4096];
+            if (!WinHttpReadData(request, sink, min(size, sizeof(sink)), &size) || !size) break;
+        }
     }
     TRACE("%s: status %lu, offset %s.\n", debugstr_w(transfer->remote_name), status, wine_dbgstr_longlong(offset));
+
+    free(result->response_headers);
+    result->response_headers = query_string(request, WINHTTP_QUERY_RAW_HEADERS_CRLF, WINHTTP_HEADER_NAME_BY_INDEX);
 
     if (status == 206 && (offset || !whole_file))
     {
@@ -322,32 +413,34 @@ static void get_range(HINTERNET session, const struct transfer_request *transfer
             goto done;
         }
         *remote_size = total;
-        /* What this local file gets: the rest of the range. */
-        total = last + 1 - first_wanted;
+        total = last + 1 - first_wanted;  /* what this part of the local file gets */
     }
     else if (status == 200 && !whole_file)
     {
-        /* Ranges need a server that honours them. */
-        set_failure(result, BG_E_INSUFFICIENT_RANGE_SUPPORT, BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
-        goto done;
+        if (length != BG_LENGTH_TO_EOF || first_wanted)
+        {
+            /* Ranges need a server that honours them. */
+            set_failure(result, BG_E_INSUFFICIENT_RANGE_SUPPORT, BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
+            goto done;
+        }
     }
     else if (status == 416 && !whole_file)
     {
         set_failure(result, BG_E_INVALID_RANGE, BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
         goto done;
     }
-    else if (status == 200)
+    if (status == 200)
     {
         if (!query_number(request, WINHTTP_QUERY_CONTENT_LENGTH, &total)) total = BG_SIZE_UNKNOWN;
-        if (total == BG_SIZE_UNKNOWN && !transfer->dynamic_content)
+        if (total == BG_SIZE_UNKNOWN && !options->dynamic_content)
         {
             set_failure(result, BG_E_MISSING_FILE_SIZE, BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
             goto done;
         }
         if (offset)
         {
-            /* The server sent the whole file instead of the rest: start it again. */
-            TRACE("Range ignored by the server, restarting from 0.\n");
+            /* The whole file instead of the rest: it changed, or the server ignores Range. */
+            TRACE("Full response to a resume, restarting from 0.\n");
             if (!restart_file(transfer->file))
             {
                 set_failure(result, HRESULT_FROM_WIN32(GetLastError()), BG_ERROR_CONTEXT_LOCAL_FILE, TRUE);
@@ -357,27 +450,110 @@ static void get_range(HINTERNET session, const struct transfer_request *transfer
         }
         *remote_size = total;
     }
-    else
+    else if (status != 206)
     {
-        set_failure(result, MAKE_HRESULT(SEVERITY_ERROR, FACILITY_HTTP, status), BG_ERROR_CONTEXT_REMOTE_FILE,
-                    status_is_transient(status));
+        if (status >= 300 && status < 400)
+            /* A redirect the policy refused (behavior.md 17.5). */
+            set_failure(result, HRESULT_FROM_WIN32(status), BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
+        else
+            set_failure(result, MAKE_HRESULT(SEVERITY_ERROR, FACILITY_HTTP, status), BG_ERROR_CONTEXT_REMOTE_FILE,
+                        status_is_transient(status) && !custom_method);
         goto done;
     }
 
-    result->total = total;
+    /* What identifies these bytes for a later If-Range: a strong ETag, else the date. */
+    free(result->validator);
+    result->validator = query_string(request, WINHTTP_QUERY_ETAG, WINHTTP_HEADER_NAME_BY_INDEX);
+    if (result->validator && !wcsncmp(result->validator, L"W/", 2))
+    {
+        free(result->validator);
+        result->validator = NULL;
+    }
+    if (!result->validator)
+        result->validator = query_string(request, WINHTTP_QUERY_LAST_MODIFIED, WINHTTP_HEADER_NAME_BY_INDEX);
     size = sizeof(modified);
     if (WinHttpQueryHeaders(request, WINHTTP_QUERY_LAST_MODIFIED | WINHTTP_QUERY_FLAG_SYSTEMTIME,
                             WINHTTP_HEADER_NAME_BY_INDEX, &modified, &size, WINHTTP_NO_HEADER_INDEX))
         SystemTimeToFileTime(&modified, &result->modified);
-    if (!transfer->progress(transfer->context, offset, total))
+    if ((options->security_flags & BG_HTTP_REDIRECT_POLICY_MASK) == BG_HTTP_REDIRECT_POLICY_ALLOW_REPORT)
+    {
+        /* The remote name follows the redirect. */
+        size = 0;
+        WinHttpQueryOption(request, WINHTTP_OPTION_URL, NULL, &size);
+        free(result->final_url);
+        if ((result->final_url = malloc(size + sizeof(WCHAR))) &&
+            !WinHttpQueryOption(request, WINHTTP_OPTION_URL, result->final_url, &size))
+        {
+            free(result->final_url);
+            result->final_url = NULL;
+        }
+    }
+
+    if (!report(relay, offset, total))
     {
         result->aborted = TRUE;
         goto done;
     }
-    receive_body(request, transfer, offset, total, result);
+    receive_body(request, transfer, offset, total, relay, result);
+    /* Errors after data arrived are worth a retry only when the transfer can resume. */
+    if (custom_method) result->transient = FALSE;
 
 done:
     if (request) WinHttpCloseHandle(request);
     if (connection) WinHttpCloseHandle(connection);
     free(path);
+}
+
+/* AddFileWithRanges: the local file is the ranges one after the other (behavior.md 7.5). */
+static void download_ranges(HINTERNET session, const struct transfer_request *transfer, struct transfer_result *result)
+{
+    struct transfer_progress_relay relay = { transfer->progress, transfer->context, 0, 0 };
+    UINT64 done = transfer->offset, base = 0, remote_size = BG_SIZE_UNKNOWN, length;
+    struct transfer_request request = *transfer;
+    DWORD i;
+
+    for (i = 0; i < transfer->range_count; i++)
+    {
+        if (transfer->ranges[i].Length == BG_LENGTH_TO_EOF) { relay.total = BG_SIZE_UNKNOWN; break; }
+        relay.total += transfer->ranges[i].Length;
+    }
+
+    for (i = 0; i < transfer->range_count && SUCCEEDED(result->code) && !result->aborted; i++)
+    {
+        length = transfer->ranges[i].Length;
+        if (length == BG_LENGTH_TO_EOF && remote_size != BG_SIZE_UNKNOWN)
+        {
+            if (transfer->ranges[i].InitialOffset >= remote_size)
+            {
+                set_failure(result, BG_E_INVALID_RANGE, BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
+                return;
+            }
+            length = remote_size - transfer->ranges[i].InitialOffset;
+        }
+        if (length != BG_LENGTH_TO_EOF && done >= base + length)
+        {
+            base += length;  /* already on disk */
+            continue;
+        }
+        relay.base = base;
+        request.offset = done - base;
+        get_part(session, &request, transfer->ranges[i].InitialOffset, length, &relay, &remote_size, result);
+        if (FAILED(result->code) || result->aborted) break;
+        base += result->total;
+        done = base;
+        if (relay.total == BG_SIZE_UNKNOWN && i + 1 == transfer->range_count) relay.total = base;
+    }
+    result->total = SUCCEEDED(result->code) && !result->aborted ? base : relay.total;
+}
+
+void transfer_http_download(HINTERNET session, const struct transfer_request *transfer,
+                            struct transfer_result *result)
+{
+    struct transfer_progress_relay relay = { transfer->progress, transfer->context, 0, BG_SIZE_UNKNOWN };
+    UINT64 remote_size;
+
+    memset(result, 0, sizeof(*result));
+    if (transfer->range_count) download_ranges(session, transfer, result);
+    else get_part(session, transfer, 0, BG_LENGTH_TO_EOF, &relay, &remote_size, result);
+    if (FAILED(result->code) || result->aborted) result->total = BG_SIZE_UNKNOWN;
 }
