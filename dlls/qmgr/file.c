@@ -31,6 +31,7 @@ struct file
     WCHAR *temp_name;
     BG_FILE_PROGRESS progress;  /* Completed: renamed by Complete, available to the user */
     BOOL transferred;           /* every byte is in the temporary file */
+    BOOL direct;                /* HIGH_PERFORMANCE: written straight into the destination */
     WCHAR *validator;           /* ETag or Last-Modified of the bytes there, for If-Range */
     WCHAR *response_headers;    /* of the server's last response, for File5 */
     BG_FILE_RANGE *ranges;
@@ -404,7 +405,8 @@ static WCHAR *make_temp_name(const WCHAR *local_name)
     return name;
 }
 
-HRESULT file_create(struct job *job, const WCHAR *remote_name, const WCHAR *local_name, struct file **out)
+HRESULT file_create(struct job *job, const WCHAR *remote_name, const WCHAR *local_name, BOOL direct,
+                    struct file **out)
 {
     struct file *file;
 
@@ -414,9 +416,10 @@ HRESULT file_create(struct job *job, const WCHAR *remote_name, const WCHAR *loca
     InitializeCriticalSection(&file->cs);
     file->progress.BytesTotal = BG_SIZE_UNKNOWN;
 
+    file->direct = direct;
     if (!(file->remote_name = strdupW(remote_name)) ||
         !(file->local_name = strdupW(local_name)) ||
-        !(file->temp_name = make_temp_name(local_name)))
+        !(file->temp_name = direct ? strdupW(local_name) : make_temp_name(local_name)))
     {
         file_destroy(file);
         return E_OUTOFMEMORY;
@@ -428,7 +431,8 @@ HRESULT file_create(struct job *job, const WCHAR *remote_name, const WCHAR *loca
 void file_discard_temporary(struct file *file)
 {
     EnterCriticalSection(&file->cs);
-    if (!file->progress.Completed)
+    /* HIGH_PERFORMANCE files are the destination: BITS leaves them as they are. */
+    if (!file->progress.Completed && !file->direct)
     {
         DeleteFileW(file->temp_name);
         file->progress.BytesTransferred = 0;
@@ -509,7 +513,7 @@ void file_download(struct file *file, const struct download_control *control, st
     }
 
     handle = CreateFileW(file->temp_name, GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
-                         NULL, OPEN_ALWAYS, FILE_ATTRIBUTE_HIDDEN, NULL);
+                         NULL, OPEN_ALWAYS, file->direct ? FILE_ATTRIBUTE_NORMAL : FILE_ATTRIBUTE_HIDDEN, NULL);
     if (handle == INVALID_HANDLE_VALUE)
     {
         DWORD error = GetLastError();
@@ -585,9 +589,10 @@ HRESULT file_complete(struct file *file)
     if (file->progress.Completed) hr = S_OK;
     else if (!file->transferred)
     {
-        DeleteFileW(file->temp_name);
+        if (!file->direct) DeleteFileW(file->temp_name);
         hr = S_FALSE;
     }
+    else if (file->direct) file->progress.Completed = TRUE;
     else if (!MoveFileExW(file->temp_name, file->local_name, MOVEFILE_REPLACE_EXISTING | MOVEFILE_COPY_ALLOWED))
         hr = HRESULT_FROM_WIN32(GetLastError());
     else

@@ -86,6 +86,9 @@ struct job
     BOOL stop;                        /* the worker must stop: suspended, cancelled or completed */
     HANDLE idle;                      /* signalled while no worker runs the job */
     ULONGLONG first_transient_error;  /* when the current run of errors without progress began */
+    ULONGLONG active_ms;              /* time spent connecting and transferring since the last Resume */
+    ULONGLONG run_start;              /* GetTickCount64() when the current run began */
+    HRESULT limit_error;              /* the run stopped on MaximumDownloadTime or MAX_DOWNLOAD_SIZE */
     BOOL pending_transferred;         /* JobTransferred not delivered yet */
     BOOL pending_error;               /* JobError not delivered yet */
     struct
@@ -331,7 +334,7 @@ static HRESULT add_files(struct job *job, ULONG count, const BG_FILE_INFO *infos
 
     for (i = 0; SUCCEEDED(hr) && i < count; i++)
     {
-        hr = file_create(job, infos[i].RemoteName, infos[i].LocalName, &created[i]);
+        hr = file_create(job, infos[i].RemoteName, infos[i].LocalName, job->high_performance, &created[i]);
         if (SUCCEEDED(hr) && ranges) hr = file_set_ranges(created[i], range_count, ranges);
     }
     if (SUCCEEDED(hr))
@@ -420,6 +423,8 @@ static void queue_job(struct job *job)
 {
     job->state = BG_JOB_STATE_QUEUED;
     job->resumed = TRUE;
+    /* Resume starts the maximum download time afresh. */
+    job->active_ms = 0;
     touch(job);
     scheduler_enqueue(job);
 }
@@ -1418,12 +1423,36 @@ HRESULT job_set_custom_method(struct job *job, BOOL custom)
 
 /* ---- transfers, run by the scheduler's workers ---- */
 
+/* The job's own limits: MaximumDownloadTime counts connecting and transferring
+ * time only; MAX_DOWNLOAD_SIZE caps the bytes of all files.  Job lock held. */
+static HRESULT check_limits(struct job *job)
+{
+    BG_FILE_PROGRESS progress;
+    UINT64 bytes = 0;
+    ULONG i;
+
+    if (job->max_download_time &&
+        job->active_ms + (GetTickCount64() - job->run_start) >= (ULONGLONG)job->max_download_time * 1000)
+        return BG_E_MAXDOWNLOAD_TIMEOUT;
+    if (job->max_download_size != ~(UINT64)0)
+    {
+        for (i = 0; i < job->file_count; i++)
+        {
+            file_get_progress(job->files[i], &progress);
+            bytes += progress.BytesTransferred;
+        }
+        if (bytes > job->max_download_size) return BG_E_MAX_DOWNLOAD_SIZE_LIMIT_REACHED;
+    }
+    return S_OK;
+}
+
 static BOOL on_download_progress(struct job *job, BOOL advanced)
 {
     BOOL go;
 
     EnterCriticalSection(&job->cs);
     go = !job->stop && !scheduler_stopping();
+    if (go && FAILED(job->limit_error = check_limits(job))) go = FALSE;
     if (go && advanced)
     {
         if (job->state == BG_JOB_STATE_CONNECTING) job->state = BG_JOB_STATE_TRANSFERRING;
@@ -1621,6 +1650,8 @@ static BOOL begin_run(struct job *job)
     job->state = BG_JOB_STATE_CONNECTING;
     job->active = TRUE;
     job->stop = FALSE;
+    job->limit_error = S_OK;
+    job->run_start = GetTickCount64();
     job->error.present = FALSE;
     ResetEvent(job->idle);
     touch(job);
@@ -1671,6 +1702,13 @@ void job_run(struct job *job, void *session)
             if (after.BytesTransferred <= before.BytesTransferred) break;
             TRACE("resuming %s at once after %#lx.\n", debugstr_guid(&job->id), result.code);
         }
+        if (result.aborted && FAILED(job->limit_error))
+        {
+            /* Past a limit: the job cannot go on by itself. */
+            record_failure(job, file, job->limit_error, job->limit_error == BG_E_MAXDOWNLOAD_TIMEOUT ?
+                           BG_ERROR_CONTEXT_GENERAL_QUEUE_MANAGER : BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
+            failed = TRUE;
+        }
         if (result.aborted) break;
         if (FAILED(result.code))
         {
@@ -1693,6 +1731,7 @@ void job_run(struct job *job, void *session)
         else job->state = BG_JOB_STATE_QUEUED;  /* the service is stopping */
         touch(job);
     }
+    job->active_ms += GetTickCount64() - job->run_start;
     job->active = FALSE;
     SetEvent(job->idle);
     LeaveCriticalSection(&job->cs);

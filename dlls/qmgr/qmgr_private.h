@@ -67,7 +67,9 @@ BOOL job_owned_by(struct job *job, const WCHAR *sid);
 
 /* file.c */
 struct file;
-HRESULT file_create(struct job *job, const WCHAR *remote_name, const WCHAR *local_name, struct file **out);
+/* direct: HIGH_PERFORMANCE, no temporary file (behavior.md 13). */
+HRESULT file_create(struct job *job, const WCHAR *remote_name, const WCHAR *local_name, BOOL direct,
+                    struct file **out);
 void file_destroy(struct file *file);
 IBackgroundCopyFile *file_iface(struct file *file);
 void file_get_progress(struct file *file, BG_FILE_PROGRESS *progress);

@@ -1249,6 +1249,134 @@ static void test_two_jobs(void)
     }
 }
 
+static IBackgroundCopyJob5 *query_job5(IBackgroundCopyJob *job)
+{
+    IBackgroundCopyJob5 *job5 = NULL;
+    HRESULT hr;
+
+    hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJob5, (void **)&job5);
+    if (hr == E_NOINTERFACE) win_skip("IBackgroundCopyJob5 is not available.\n");
+    else ok(hr == S_OK, "QueryInterface(IBackgroundCopyJob5) failed: %#lx.\n", hr);
+    return job5;
+}
+
+/* MaximumDownloadTime (Job4) ends a transfer that takes longer: ERROR BG_E_MAXDOWNLOAD_TIMEOUT. */
+static void test_max_download_time(void)
+{
+    static const char path[] = "/download/slow-maxtime.bin";
+    struct httpd_resource_options options;
+    WCHAR dir[MAX_PATH], local[MAX_PATH], url[256];
+    IBackgroundCopyJob4 *job4;
+    IBackgroundCopyJob *job;
+    BG_ERROR_CONTEXT context;
+    BG_JOB_STATE state;
+    HRESULT hr, code;
+
+    if (!make_dir(L"maxtime", dir, ARRAY_SIZE(dir))) return;
+    swprintf(local, ARRAY_SIZE(local), L"%lsslow.bin", dir);
+    memset(&options, 0, sizeof(options));
+    options.slow_delay_ms = SLOW_DELAY_MS;
+    options.slow_chunk = SLOW_CHUNK;
+    ok(httpd_add_pattern_resource(httpd, path, SLOW_SIZE * 4, 801, &options), "cannot add resource.\n");
+    httpd_url(httpd, path, url, ARRAY_SIZE(url));
+
+    if (!(job = create_job(L"maxtime"))) return;
+    hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJob4, (void **)&job4);
+    ok(hr == S_OK, "QueryInterface(IBackgroundCopyJob4) failed: %#lx.\n", hr);
+    if (FAILED(hr)) goto done;
+    hr = IBackgroundCopyJob4_SetMaximumDownloadTime(job4, 1);
+    ok(hr == S_OK, "SetMaximumDownloadTime failed: %#lx.\n", hr);
+    IBackgroundCopyJob4_Release(job4);
+    if (!add_file(job, url, local)) goto done;
+    if (!resume(job)) goto done;
+
+    state = wait_state(job, STATE_BIT(BG_JOB_STATE_ERROR), 15000, TRUE);
+    ok(state == BG_JOB_STATE_ERROR, "got state %u.\n", state);
+    if (get_job_error(job, &context, &code))
+        ok(code == BG_E_MAXDOWNLOAD_TIMEOUT, "got error %#lx (context %d).\n", code, context);
+done:
+    finish_job(job);
+}
+
+/* BITS_JOB_PROPERTY_MAX_DOWNLOAD_SIZE caps the bytes a job may fetch. */
+static void test_max_download_size(void)
+{
+    static const char path[] = "/download/capped.bin";
+    WCHAR dir[MAX_PATH], local[MAX_PATH], url[256];
+    BITS_JOB_PROPERTY_VALUE value;
+    IBackgroundCopyJob5 *job5;
+    IBackgroundCopyJob *job;
+    BG_ERROR_CONTEXT context;
+    BG_JOB_STATE state;
+    HRESULT hr, code;
+
+    if (!make_dir(L"maxsize", dir, ARRAY_SIZE(dir))) return;
+    swprintf(local, ARRAY_SIZE(local), L"%lscapped.bin", dir);
+    ok(httpd_add_pattern_resource(httpd, path, 300000, 802, NULL), "cannot add resource.\n");
+    httpd_url(httpd, path, url, ARRAY_SIZE(url));
+
+    if (!(job = create_job(L"maxsize"))) return;
+    if (!(job5 = query_job5(job))) goto done;
+    value.Uint64 = 1000;
+    hr = IBackgroundCopyJob5_SetProperty(job5, BITS_JOB_PROPERTY_MAX_DOWNLOAD_SIZE, value);
+    ok(hr == S_OK, "SetProperty(MAX_DOWNLOAD_SIZE) failed: %#lx.\n", hr);
+    IBackgroundCopyJob5_Release(job5);
+    if (!add_file(job, url, local)) goto done;
+    if (!resume(job)) goto done;
+
+    state = wait_state(job, STATE_BIT(BG_JOB_STATE_ERROR) | STATE_BIT(BG_JOB_STATE_TRANSIENT_ERROR), 15000, TRUE);
+    ok(state == BG_JOB_STATE_ERROR || state == BG_JOB_STATE_TRANSIENT_ERROR, "got state %u.\n", state);
+    if (get_job_error(job, &context, &code))
+        ok(code == BG_E_MAX_DOWNLOAD_SIZE_LIMIT_REACHED, "got error %#lx (context %d).\n", code, context);
+    check_no_file(local);
+done:
+    finish_job(job);
+}
+
+/* BITS_JOB_PROPERTY_HIGH_PERFORMANCE: no temporary file, the destination is written directly. */
+static void test_high_performance(void)
+{
+    static const char path[] = "/download/direct.bin";
+    static const unsigned int seed = 803;
+    static const ULONGLONG size = 200001;
+    WCHAR dir[MAX_PATH], local[MAX_PATH], url[256];
+    BITS_JOB_PROPERTY_VALUE value;
+    IBackgroundCopyJob5 *job5;
+    IBackgroundCopyJob *job;
+    BG_JOB_STATE state;
+    HRESULT hr;
+
+    if (!make_dir(L"direct", dir, ARRAY_SIZE(dir))) return;
+    swprintf(local, ARRAY_SIZE(local), L"%lsdirect.bin", dir);
+    ok(httpd_add_pattern_resource(httpd, path, size, seed, NULL), "cannot add resource.\n");
+    httpd_url(httpd, path, url, ARRAY_SIZE(url));
+
+    if (!(job = create_job(L"direct"))) return;
+    if (!(job5 = query_job5(job))) goto done;
+    value.Enable = TRUE;
+    hr = IBackgroundCopyJob5_SetProperty(job5, BITS_JOB_PROPERTY_HIGH_PERFORMANCE, value);
+    ok(hr == S_OK, "SetProperty(HIGH_PERFORMANCE) failed: %#lx.\n", hr);
+    if (!add_file(job, url, local)) goto done5;
+    /* Only before files are added. */
+    value.Enable = FALSE;
+    hr = IBackgroundCopyJob5_SetProperty(job5, BITS_JOB_PROPERTY_HIGH_PERFORMANCE, value);
+    ok(hr == BG_E_READ_ONLY_PROPERTY_AFTER_ADDFILE, "SetProperty after AddFile returned %#lx.\n", hr);
+    if (!resume(job)) goto done5;
+
+    state = wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), 15000, FALSE);
+    ok(state == BG_JOB_STATE_TRANSFERRED, "got state %u.\n", state);
+    /* The data is already in the destination, and nothing else is in the directory. */
+    check_pattern_file(local, seed, size);
+    check_dir_count(dir, 1);
+    hr = IBackgroundCopyJob_Complete(job);
+    ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
+    check_pattern_file(local, seed, size);
+done5:
+    IBackgroundCopyJob5_Release(job5);
+done:
+    finish_job(job);
+}
+
 START_TEST(download)
 {
     WCHAR temp_path[MAX_PATH];
@@ -1295,6 +1423,9 @@ START_TEST(download)
         test_suspend_during_transfer();
         test_partial_complete();
         test_two_jobs();
+        test_max_download_time();
+        test_max_download_size();
+        test_high_performance();
         httpd_stop(httpd);
     }
     remove_tree(base_dir, 0);
