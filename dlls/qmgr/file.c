@@ -562,9 +562,9 @@ void file_download(struct file *file, const struct download_control *control, st
         file->validator = result->validator;
         result->validator = NULL;
     }
-    if (result->final_url && SUCCEEDED(result->code))
+    if (result->final_url)
     {
-        /* BG_HTTP_REDIRECT_POLICY_ALLOW_REPORT: the remote name is where the data came from. */
+        /* ALLOW_REPORT: where the data came from; DISALLOW: where the refused redirect pointed. */
         free(file->remote_name);
         file->remote_name = result->final_url;
         result->final_url = NULL;

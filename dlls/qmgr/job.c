@@ -1669,7 +1669,7 @@ void job_run(struct job *job, void *session)
     struct transfer_result result;
     BG_FILE_PROGRESS before, after;
     struct file *file;
-    BOOL failed = FALSE;
+    BOOL failed = FALSE, own_session;
     ULONG index = 0, attempt;
 
     if (!begin_run(job)) return;
@@ -1683,6 +1683,7 @@ void job_run(struct job *job, void *session)
 
     snapshot_options(job, &options);
     control.options = &options;
+    control.session = transfer_http_session_for(session, &options, &own_session);
 
     while (!failed)
     {
@@ -1735,6 +1736,7 @@ void job_run(struct job *job, void *session)
     job->active = FALSE;
     SetEvent(job->idle);
     LeaveCriticalSection(&job->cs);
+    if (own_session) transfer_http_close_session(control.session);
     free_options(&options);
 }
 

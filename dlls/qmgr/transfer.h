@@ -75,6 +75,9 @@ void transfer_result_free(struct transfer_result *result);
 /* transfer_http.c: one WinHTTP session per worker thread keeps connections alive. */
 HINTERNET transfer_http_open_session(void);
 void transfer_http_close_session(HINTERNET session);
+/* The session a job with these options uses: the worker's, or (*owned) one of its own
+ * for a job that names its proxy or wants none (Wine takes the proxy per session only). */
+HINTERNET transfer_http_session_for(HINTERNET worker_session, const struct transfer_options *options, BOOL *owned);
 void transfer_http_download(HINTERNET session, const struct transfer_request *request,
                             struct transfer_result *result);
 

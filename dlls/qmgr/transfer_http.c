@@ -35,6 +35,29 @@ void transfer_http_close_session(HINTERNET session)
     if (session) WinHttpCloseHandle(session);
 }
 
+HINTERNET transfer_http_session_for(HINTERNET worker_session, const struct transfer_options *options, BOOL *owned)
+{
+    HINTERNET session = NULL;
+
+    *owned = FALSE;
+    if (options->proxy_usage == BG_JOB_PROXY_USAGE_OVERRIDE)
+        session = WinHttpOpen(L"Microsoft BITS/7.8", WINHTTP_ACCESS_TYPE_NAMED_PROXY, options->proxy_list,
+                              options->proxy_bypass_list && *options->proxy_bypass_list ?
+                              options->proxy_bypass_list : WINHTTP_NO_PROXY_BYPASS, 0);
+    else if (options->proxy_usage == BG_JOB_PROXY_USAGE_NO_PROXY)
+        session = WinHttpOpen(L"Microsoft BITS/7.8", WINHTTP_ACCESS_TYPE_NO_PROXY, WINHTTP_NO_PROXY_NAME,
+                              WINHTTP_NO_PROXY_BYPASS, 0);
+    else return worker_session;
+
+    if (!session)
+    {
+        WARN("Could not open a session for proxy %s, error %lu.\n", debugstr_w(options->proxy_list), GetLastError());
+        return worker_session;
+    }
+    *owned = TRUE;
+    return session;
+}
+
 void transfer_result_free(struct transfer_result *result)
 {
     free(result->validator);
@@ -140,29 +163,22 @@ static BOOL restart_file(HANDLE file)
     return SetFilePointerEx(file, zero, NULL, FILE_BEGIN) && SetEndOfFile(file);
 }
 
-/* The job's proxy, TLS and redirect settings on one request. */
-static void apply_options(HINTERNET request, const struct transfer_options *options)
+/* Where a followed redirect went, for BG_HTTP_REDIRECT_POLICY_ALLOW_REPORT.
+ * (Wine's WinHTTP has no WINHTTP_OPTION_URL; the status callback tells.) */
+static void CALLBACK redirect_callback(HINTERNET handle, DWORD_PTR context, DWORD status, void *info, DWORD length)
 {
-    WINHTTP_PROXY_INFO proxy = { 0 };
-    DWORD value;
+    struct transfer_result *result = (struct transfer_result *)context;
 
-    switch (options->proxy_usage)
-    {
-    case BG_JOB_PROXY_USAGE_NO_PROXY:
-        proxy.dwAccessType = WINHTTP_ACCESS_TYPE_NO_PROXY;
-        WinHttpSetOption(request, WINHTTP_OPTION_PROXY, &proxy, sizeof(proxy));
-        break;
-    case BG_JOB_PROXY_USAGE_OVERRIDE:
-        proxy.dwAccessType = WINHTTP_ACCESS_TYPE_NAMED_PROXY;
-        proxy.lpszProxy = options->proxy_list;
-        proxy.lpszProxyBypass = options->proxy_bypass_list;
-        if (!WinHttpSetOption(request, WINHTTP_OPTION_PROXY, &proxy, sizeof(proxy)))
-            WARN("Could not set the proxy %s, error %lu.\n", debugstr_w(options->proxy_list), GetLastError());
-        break;
-    default:
-        /* PRECONFIG and AUTODETECT: the session's default proxy configuration. */
-        break;
-    }
+    if (status != WINHTTP_CALLBACK_STATUS_REDIRECT || !info || !result) return;
+    free(result->final_url);
+    result->final_url = strdupW(info);
+}
+
+/* The job's TLS and redirect settings on one request (the proxy is the session's). */
+static void apply_options(HINTERNET request, const struct transfer_options *options, struct transfer_result *result)
+{
+    DWORD_PTR context = (DWORD_PTR)result;
+    DWORD value;
 
     value = 0;
     if (options->security_flags & BG_SSL_IGNORE_CERT_CN_INVALID) value |= SECURITY_FLAG_IGNORE_CERT_CN_INVALID;
@@ -187,6 +203,36 @@ static void apply_options(HINTERNET request, const struct transfer_options *opti
                 WINHTTP_OPTION_REDIRECT_POLICY_ALWAYS : WINHTTP_OPTION_REDIRECT_POLICY_DISALLOW_HTTPS_TO_HTTP;
         WinHttpSetOption(request, WINHTTP_OPTION_REDIRECT_POLICY, &value, sizeof(value));
     }
+    if ((options->security_flags & BG_HTTP_REDIRECT_POLICY_MASK) == BG_HTTP_REDIRECT_POLICY_ALLOW_REPORT)
+    {
+        WinHttpSetOption(request, WINHTTP_OPTION_CONTEXT_VALUE, &context, sizeof(context));
+        WinHttpSetStatusCallback(request, redirect_callback, WINHTTP_CALLBACK_FLAG_REDIRECT, 0);
+    }
+}
+
+/* A Location header made absolute against the URL that answered with it. */
+static WCHAR *absolute_location(HINTERNET request, const URL_COMPONENTS *url, const WCHAR *path)
+{
+    WCHAR *location, *absolute, *slash;
+    size_t size;
+
+    if (!(location = query_string(request, WINHTTP_QUERY_LOCATION, WINHTTP_HEADER_NAME_BY_INDEX))) return NULL;
+    if (!_wcsnicmp(location, L"http://", 7) || !_wcsnicmp(location, L"https://", 8)) return location;
+    size = wcslen(location) + wcslen(url->lpszHostName) + wcslen(path) + 32;
+    if ((absolute = malloc(size * sizeof(WCHAR))))
+    {
+        swprintf(absolute, size, L"%s://%s:%u", url->nScheme == INTERNET_SCHEME_HTTPS ? L"https" : L"http",
+                 url->lpszHostName, url->nPort);
+        if (location[0] != '/')
+        {
+            /* Relative to the directory of the request's path. */
+            wcscat(absolute, path);
+            if ((slash = wcsrchr(absolute + wcslen(absolute) - wcslen(path), '/'))) slash[1] = 0;
+        }
+        wcscat(absolute, location);
+    }
+    free(location);
+    return absolute;
 }
 
 static DWORD winhttp_scheme(BG_AUTH_SCHEME scheme)
@@ -357,7 +403,7 @@ static void get_part(HINTERNET session, const struct transfer_request *transfer,
         set_winhttp_failure(result, GetLastError());
         goto done;
     }
-    apply_options(request, options);
+    apply_options(request, options, result);
     if (options->custom_headers && *options->custom_headers &&
         !WinHttpAddRequestHeaders(request, options->custom_headers, -1, WINHTTP_ADDREQ_FLAG_ADD))
         WARN("Could not add the custom headers, error %lu.\n", GetLastError());
@@ -453,8 +499,12 @@ static void get_part(HINTERNET session, const struct transfer_request *transfer,
     else if (status != 206)
     {
         if (status >= 300 && status < 400)
-            /* A redirect the policy refused (behavior.md 17.5). */
+        {
+            /* A redirect the policy refused (behavior.md 17.5); the job records where it pointed (11.3). */
             set_failure(result, HRESULT_FROM_WIN32(status), BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
+            free(result->final_url);
+            result->final_url = absolute_location(request, &url, path);
+        }
         else
             set_failure(result, MAKE_HRESULT(SEVERITY_ERROR, FACILITY_HTTP, status), BG_ERROR_CONTEXT_REMOTE_FILE,
                         status_is_transient(status) && !custom_method);
@@ -475,19 +525,6 @@ static void get_part(HINTERNET session, const struct transfer_request *transfer,
     if (WinHttpQueryHeaders(request, WINHTTP_QUERY_LAST_MODIFIED | WINHTTP_QUERY_FLAG_SYSTEMTIME,
                             WINHTTP_HEADER_NAME_BY_INDEX, &modified, &size, WINHTTP_NO_HEADER_INDEX))
         SystemTimeToFileTime(&modified, &result->modified);
-    if ((options->security_flags & BG_HTTP_REDIRECT_POLICY_MASK) == BG_HTTP_REDIRECT_POLICY_ALLOW_REPORT)
-    {
-        /* The remote name follows the redirect. */
-        size = 0;
-        WinHttpQueryOption(request, WINHTTP_OPTION_URL, NULL, &size);
-        free(result->final_url);
-        if ((result->final_url = malloc(size + sizeof(WCHAR))) &&
-            !WinHttpQueryOption(request, WINHTTP_OPTION_URL, result->final_url, &size))
-        {
-            free(result->final_url);
-            result->final_url = NULL;
-        }
-    }
 
     if (!report(relay, offset, total))
     {

@@ -1,0 +1,1664 @@
+/*
+ * Conformance tests of how BITS download jobs use HTTP: custom request
+ * headers, changed remote files, authentication, redirects, proxies,
+ * response headers, broken servers, dynamic content and custom verbs
+ * (loopback HTTP server of httpd.c)
+ *
+ * Copyright 2026 the qmgr-for-wine authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Lesser General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Lesser General Public License for more details.
+ *
+ * You should have received a copy of the GNU Lesser General Public
+ * License along with this library; if not, write to the Free Software
+ * Foundation, Inc., 51 Franklin St, Fifth Floor, Boston, MA 02110-1301, USA
+ */
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define COBJMACROS
+#define CONST_VTABLE
+
+#include "winsock2.h"
+#include "windef.h"
+#include "winbase.h"
+#include "winerror.h"
+#include "winnls.h"
+#include "winhttp.h"
+#include "objbase.h"
+#include "bits10_3.h"
+
+#include "wine/test.h"
+#include "httpd.h"
+
+#define STATE_BIT(s) (1u << (s))
+
+/* Bounds of the waits.  Transfers are over loopback and take well under a
+ * second; the bounds only keep a broken service from hanging the test. */
+#define TRANSFER_TIMEOUT  15000
+#define FAILURE_TIMEOUT   15000
+#define GARBAGE_TIMEOUT   10000   /* a broken server: the job must settle by then */
+#define CLEANUP_TIMEOUT    2000   /* for the service to close and delete its temporary files */
+
+/* Slow bodies: 4 KiB every 50 ms, about 80 KiB/s; a 1 MiB body takes ~13 s. */
+#define SLOW_DELAY_MS     50
+#define SLOW_CHUNK        4096
+#define SLOW_SIZE         (1024 * 1024 + 11)
+
+/* A host name that no resolver knows (RFC 6761): only a proxy can serve it. */
+#define PROXY_HOST        "qmgr-proxy.invalid"
+#define PROXY_HOST_W      L"qmgr-proxy.invalid"
+
+static IBackgroundCopyManager *manager;
+static struct httpd *httpd;
+static WCHAR base_dir[MAX_PATH];  /* fresh directory of this run, with a trailing backslash */
+
+/* Milliseconds lost in waits that timed out.  Once a minute is lost, the
+ * service is evidently not transferring: later waits are cut short so the
+ * whole run stays bounded. */
+static DWORD lost_ms;
+
+static DWORD wait_limit(DWORD timeout)
+{
+    if (lost_ms >= 60000 && timeout > 2000) return 2000;
+    return timeout;
+}
+
+static const char *state_name(BG_JOB_STATE state)
+{
+    static const char *names[] =
+    {
+        "QUEUED", "CONNECTING", "TRANSFERRING", "SUSPENDED", "ERROR",
+        "TRANSIENT_ERROR", "TRANSFERRED", "ACKNOWLEDGED", "CANCELLED",
+    };
+    if (state < ARRAY_SIZE(names)) return names[state];
+    return "(invalid)";
+}
+
+static const char *mask_names(DWORD mask)
+{
+    static char buf[256];
+    unsigned int i;
+
+    buf[0] = 0;
+    for (i = 0; i <= BG_JOB_STATE_CANCELLED; i++)
+    {
+        if (!(mask & STATE_BIT(i))) continue;
+        if (buf[0]) strcat(buf, "|");
+        strcat(buf, state_name(i));
+    }
+    return buf;
+}
+
+static void make_name(WCHAR *buf, size_t len, const WCHAR *tag)
+{
+    static LONG counter;
+
+    swprintf(buf, len, L"qmgr_test http %ls %lu-%lu-%ld", tag, GetCurrentProcessId(),
+             GetTickCount(), InterlockedIncrement(&counter));
+}
+
+static IBackgroundCopyJob *create_job(const WCHAR *tag)
+{
+    IBackgroundCopyJob *job = NULL;
+    WCHAR name[128];
+    GUID id;
+    HRESULT hr;
+
+    make_name(name, ARRAY_SIZE(name), tag);
+    hr = IBackgroundCopyManager_CreateJob(manager, name, BG_JOB_TYPE_DOWNLOAD, &id, &job);
+    ok(hr == S_OK, "CreateJob failed: %#lx.\n", hr);
+    return SUCCEEDED(hr) ? job : NULL;
+}
+
+/* Cancels the job unless it is already final (ACKNOWLEDGED / CANCELLED), releases it. */
+static void finish_job(IBackgroundCopyJob *job)
+{
+    BG_JOB_STATE state = BG_JOB_STATE_QUEUED;
+    HRESULT hr;
+
+    if (!job) return;
+    hr = IBackgroundCopyJob_GetState(job, &state);
+    ok(hr == S_OK, "GetState failed: %#lx.\n", hr);
+    if (FAILED(hr) || (state != BG_JOB_STATE_ACKNOWLEDGED && state != BG_JOB_STATE_CANCELLED))
+    {
+        hr = IBackgroundCopyJob_Cancel(job);
+        ok(hr == S_OK, "Cancel failed: %#lx.\n", hr);
+    }
+    IBackgroundCopyJob_Release(job);
+}
+
+static void *query_optional(void *iface, const IID *iid, const char *name)
+{
+    void *obj = NULL;
+    HRESULT hr;
+
+    hr = IUnknown_QueryInterface((IUnknown *)iface, iid, &obj);
+    if (hr == E_NOINTERFACE)
+    {
+        win_skip("%s is not supported.\n", name);
+        return NULL;
+    }
+    ok(hr == S_OK, "QueryInterface(%s) failed: %#lx.\n", name, hr);
+    return SUCCEEDED(hr) ? obj : NULL;
+}
+
+static BG_JOB_STATE get_state(IBackgroundCopyJob *job)
+{
+    BG_JOB_STATE state = 0xdead;
+    HRESULT hr;
+
+    hr = IBackgroundCopyJob_GetState(job, &state);
+    ok(hr == S_OK, "GetState failed: %#lx.\n", hr);
+    return state;
+}
+
+#define check_state(a, b) check_state_(__LINE__, a, b)
+static void check_state_(int line, IBackgroundCopyJob *job, BG_JOB_STATE expected)
+{
+    BG_JOB_STATE state = 0xdead;
+    HRESULT hr;
+
+    hr = IBackgroundCopyJob_GetState(job, &state);
+    ok_(__FILE__, line)(hr == S_OK, "GetState failed: %#lx.\n", hr);
+    ok_(__FILE__, line)(state == expected, "got state %s (%u), expected %s.\n",
+                        state_name(state), state, state_name(expected));
+}
+
+/* Context and code of the job's error; FALSE if GetError fails. */
+static BOOL get_job_error(IBackgroundCopyJob *job, BG_ERROR_CONTEXT *context, HRESULT *code)
+{
+    IBackgroundCopyError *error = NULL;
+    HRESULT hr;
+
+    *context = BG_ERROR_CONTEXT_NONE;
+    *code = S_OK;
+    hr = IBackgroundCopyJob_GetError(job, &error);
+    if (FAILED(hr) || !error) return FALSE;
+    hr = IBackgroundCopyError_GetError(error, context, code);
+    IBackgroundCopyError_Release(error);
+    return SUCCEEDED(hr);
+}
+
+/* The job's error code; fails the test if there is no error object. */
+#define job_error_code(a) job_error_code_(__LINE__, a)
+static HRESULT job_error_code_(int line, IBackgroundCopyJob *job)
+{
+    BG_ERROR_CONTEXT context;
+    HRESULT code;
+    BOOL ret;
+
+    ret = get_job_error(job, &context, &code);
+    ok_(__FILE__, line)(ret, "GetError failed.\n");
+    if (!ret) return S_OK;
+    trace_(__FILE__, line)("job error: context %u, code %#lx.\n", context, code);
+    return code;
+}
+
+static void trace_job(int line, IBackgroundCopyJob *job, BG_JOB_STATE state)
+{
+    BG_JOB_PROGRESS progress;
+    BG_ERROR_CONTEXT context;
+    HRESULT code;
+
+    if ((state == BG_JOB_STATE_ERROR || state == BG_JOB_STATE_TRANSIENT_ERROR)
+        && get_job_error(job, &context, &code))
+        trace_(__FILE__, line)("job error: context %u, code %#lx.\n", context, code);
+    memset(&progress, 0, sizeof(progress));
+    if (SUCCEEDED(IBackgroundCopyJob_GetProgress(job, &progress)))
+        trace_(__FILE__, line)("job progress: bytes %s of %s, files %lu of %lu.\n",
+                               wine_dbgstr_longlong(progress.BytesTransferred),
+                               wine_dbgstr_longlong(progress.BytesTotal),
+                               progress.FilesTransferred, progress.FilesTotal);
+}
+
+/* Polls the state every 25 ms until it is one of accept.  Fails at once if
+ * the job settles in a state that does not change by itself (SUSPENDED,
+ * ERROR, TRANSFERRED, ACKNOWLEDGED, CANCELLED, and TRANSIENT_ERROR unless
+ * transient_ok) and is not accepted; fails after timeout ms. */
+#define wait_state(a, b, c, d) wait_state_(__LINE__, a, b, c, d)
+static BG_JOB_STATE wait_state_(int line, IBackgroundCopyJob *job, DWORD accept, DWORD timeout, BOOL transient_ok)
+{
+    DWORD settled = STATE_BIT(BG_JOB_STATE_SUSPENDED) | STATE_BIT(BG_JOB_STATE_ERROR)
+                  | STATE_BIT(BG_JOB_STATE_TRANSFERRED) | STATE_BIT(BG_JOB_STATE_ACKNOWLEDGED)
+                  | STATE_BIT(BG_JOB_STATE_CANCELLED);
+    DWORD start = GetTickCount(), limit = wait_limit(timeout);
+    BG_JOB_STATE state = 0xdead;
+    HRESULT hr;
+
+    if (!transient_ok) settled |= STATE_BIT(BG_JOB_STATE_TRANSIENT_ERROR);
+    for (;;)
+    {
+        hr = IBackgroundCopyJob_GetState(job, &state);
+        ok_(__FILE__, line)(hr == S_OK, "GetState failed: %#lx.\n", hr);
+        if (FAILED(hr)) return state;
+        if (state <= BG_JOB_STATE_CANCELLED && (accept & STATE_BIT(state))) return state;
+        if (state > BG_JOB_STATE_CANCELLED || (settled & STATE_BIT(state)))
+        {
+            ok_(__FILE__, line)(0, "job reached state %s (%u) while waiting for %s.\n",
+                                state_name(state), state, mask_names(accept));
+            trace_job(line, job, state);
+            return state;
+        }
+        if (GetTickCount() - start >= limit)
+        {
+            lost_ms += limit;
+            ok_(__FILE__, line)(0, "timed out after %lu ms waiting for %s; last state %s (%u).\n",
+                                limit, mask_names(accept), state_name(state), state);
+            trace_job(line, job, state);
+            return state;
+        }
+        Sleep(25);
+    }
+}
+
+/* Polls the state until it is one of accept or timeout ms have passed;
+ * reports nothing.  For waits whose outcome depends on undocumented timing. */
+static BG_JOB_STATE poll_state(IBackgroundCopyJob *job, DWORD accept, DWORD timeout)
+{
+    DWORD start = GetTickCount();
+    BG_JOB_STATE state;
+
+    for (;;)
+    {
+        state = get_state(job);
+        if (state <= BG_JOB_STATE_CANCELLED && (accept & STATE_BIT(state))) return state;
+        if (GetTickCount() - start >= timeout) return state;
+        Sleep(25);
+    }
+}
+
+/* Polls until the job is in ERROR or TRANSFERRED.  Whenever it is in
+ * TRANSIENT_ERROR it is resumed at once (Resume retries without the retry
+ * delay), at most max_resumes times; after that a TRANSIENT_ERROR is
+ * returned as it is.  The job must not stay active longer than timeout ms
+ * (bad input never makes it hang). */
+#define drive_job(a, b, c) drive_job_(__LINE__, a, b, c)
+static BG_JOB_STATE drive_job_(int line, IBackgroundCopyJob *job, DWORD timeout, unsigned int max_resumes)
+{
+    DWORD start = GetTickCount(), limit = wait_limit(timeout);
+    unsigned int resumes = 0;
+    BG_JOB_STATE state;
+    HRESULT hr;
+
+    for (;;)
+    {
+        state = get_state(job);
+        if (state == BG_JOB_STATE_ERROR || state == BG_JOB_STATE_TRANSFERRED) return state;
+        if (state == BG_JOB_STATE_TRANSIENT_ERROR)
+        {
+            trace_job(line, job, state);
+            if (resumes >= max_resumes) return state;
+            resumes++;
+            hr = IBackgroundCopyJob_Resume(job);
+            ok_(__FILE__, line)(hr == S_OK, "Resume failed: %#lx.\n", hr);
+            if (FAILED(hr)) return state;
+            Sleep(50);
+            continue;
+        }
+        if (state != BG_JOB_STATE_QUEUED && state != BG_JOB_STATE_CONNECTING
+            && state != BG_JOB_STATE_TRANSFERRING)
+        {
+            ok_(__FILE__, line)(0, "job reached state %s (%u).\n", state_name(state), state);
+            return state;
+        }
+        if (GetTickCount() - start >= limit)
+        {
+            lost_ms += limit;
+            ok_(__FILE__, line)(0, "the job is still %s after %lu ms (%u resumes).\n",
+                                state_name(state), limit, resumes);
+            trace_job(line, job, state);
+            return state;
+        }
+        Sleep(25);
+    }
+}
+
+/* Waits until the job has transferred at least min_bytes bytes; the job must stay active. */
+#define wait_progress(a, b) wait_progress_(__LINE__, a, b)
+static BOOL wait_progress_(int line, IBackgroundCopyJob *job, UINT64 min_bytes)
+{
+    DWORD start = GetTickCount(), limit = wait_limit(TRANSFER_TIMEOUT);
+    BG_JOB_PROGRESS progress;
+    BG_JOB_STATE state = 0xdead;
+    HRESULT hr;
+
+    for (;;)
+    {
+        memset(&progress, 0, sizeof(progress));
+        hr = IBackgroundCopyJob_GetProgress(job, &progress);
+        ok_(__FILE__, line)(hr == S_OK, "GetProgress failed: %#lx.\n", hr);
+        if (FAILED(hr)) return FALSE;
+        if (progress.BytesTransferred != BG_SIZE_UNKNOWN && progress.BytesTransferred >= min_bytes)
+            return TRUE;
+        hr = IBackgroundCopyJob_GetState(job, &state);
+        ok_(__FILE__, line)(hr == S_OK, "GetState failed: %#lx.\n", hr);
+        if (FAILED(hr)) return FALSE;
+        if (state != BG_JOB_STATE_QUEUED && state != BG_JOB_STATE_CONNECTING
+            && state != BG_JOB_STATE_TRANSFERRING)
+        {
+            ok_(__FILE__, line)(0, "job reached state %s (%u) while waiting for progress.\n",
+                                state_name(state), state);
+            trace_job(line, job, state);
+            return FALSE;
+        }
+        if (GetTickCount() - start >= limit)
+        {
+            lost_ms += limit;
+            ok_(__FILE__, line)(0, "timed out after %lu ms waiting for %s bytes; state %s.\n",
+                                limit, wine_dbgstr_longlong(min_bytes), state_name(state));
+            trace_job(line, job, state);
+            return FALSE;
+        }
+        Sleep(25);
+    }
+}
+
+/* ---- files and directories ---------------------------------------------- */
+
+static BOOL file_exists(const WCHAR *path)
+{
+    return GetFileAttributesW(path) != INVALID_FILE_ATTRIBUTES;
+}
+
+static ULONGLONG file_size(const WCHAR *path)
+{
+    WIN32_FILE_ATTRIBUTE_DATA data;
+
+    if (!GetFileAttributesExW(path, GetFileExInfoStandard, &data)) return ~(ULONGLONG)0;
+    return ((ULONGLONG)data.nFileSizeHigh << 32) | data.nFileSizeLow;
+}
+
+/* Number of entries (files, hidden ones too) in dir, which ends with a backslash. */
+static unsigned int count_files(const WCHAR *dir, BOOL print)
+{
+    WIN32_FIND_DATAW data;
+    WCHAR pattern[MAX_PATH];
+    unsigned int count = 0;
+    HANDLE find;
+
+    swprintf(pattern, ARRAY_SIZE(pattern), L"%ls*", dir);
+    find = FindFirstFileW(pattern, &data);
+    if (find == INVALID_HANDLE_VALUE) return 0;
+    do
+    {
+        if (!wcscmp(data.cFileName, L".") || !wcscmp(data.cFileName, L"..")) continue;
+        if (print) trace("  %s contains %s (attributes %#lx).\n", wine_dbgstr_w(dir),
+                         wine_dbgstr_w(data.cFileName), data.dwFileAttributes);
+        count++;
+    } while (FindNextFileW(find, &data));
+    FindClose(find);
+    return count;
+}
+
+/* Waits (bounded) until dir holds exactly count entries. */
+#define check_dir_count(a, b) check_dir_count_(__LINE__, a, b)
+static void check_dir_count_(int line, const WCHAR *dir, unsigned int expected)
+{
+    DWORD start = GetTickCount();
+    unsigned int count;
+
+    while ((count = count_files(dir, FALSE)) != expected && GetTickCount() - start < CLEANUP_TIMEOUT)
+        Sleep(25);
+    ok_(__FILE__, line)(count == expected, "directory %s holds %u entries, expected %u.\n",
+                        wine_dbgstr_w(dir), count, expected);
+    if (count != expected) count_files(dir, TRUE);
+}
+
+/* A fresh subdirectory of base_dir for one test; path with a trailing backslash. */
+static BOOL make_dir(const WCHAR *tag, WCHAR *dir, size_t len)
+{
+    BOOL ret;
+
+    swprintf(dir, len, L"%ls%ls\\", base_dir, tag);
+    ret = CreateDirectoryW(dir, NULL);
+    ok(ret, "CreateDirectory(%s) failed: %lu.\n", wine_dbgstr_w(dir), GetLastError());
+    return ret;
+}
+
+static void remove_tree(const WCHAR *dir, unsigned int depth)
+{
+    WIN32_FIND_DATAW data;
+    WCHAR path[MAX_PATH];
+    HANDLE find;
+
+    swprintf(path, ARRAY_SIZE(path), L"%ls*", dir);
+    find = FindFirstFileW(path, &data);
+    if (find != INVALID_HANDLE_VALUE)
+    {
+        do
+        {
+            if (!wcscmp(data.cFileName, L".") || !wcscmp(data.cFileName, L"..")) continue;
+            if (data.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY)
+            {
+                swprintf(path, ARRAY_SIZE(path), L"%ls%ls\\", dir, data.cFileName);
+                if (depth < 4) remove_tree(path, depth + 1);
+            }
+            else
+            {
+                swprintf(path, ARRAY_SIZE(path), L"%ls%ls", dir, data.cFileName);
+                SetFileAttributesW(path, FILE_ATTRIBUTE_NORMAL);
+                if (!DeleteFileW(path))
+                    trace("cannot delete %s: %lu.\n", wine_dbgstr_w(path), GetLastError());
+            }
+        } while (FindNextFileW(find, &data));
+        FindClose(find);
+    }
+    if (!RemoveDirectoryW(dir))
+        trace("cannot remove %s: %lu.\n", wine_dbgstr_w(dir), GetLastError());
+}
+
+/* The file's last-write time is the given server time (spec 7.4). */
+#define check_file_time(a, b) check_file_time_(__LINE__, a, b)
+static void check_file_time_(int line, const WCHAR *path, const SYSTEMTIME *st)
+{
+    WIN32_FILE_ATTRIBUTE_DATA data;
+    FILETIME expected;
+    BOOL ret;
+
+    SystemTimeToFileTime(st, &expected);
+    ret = GetFileAttributesExW(path, GetFileExInfoStandard, &data);
+    ok_(__FILE__, line)(ret, "GetFileAttributesEx(%s) failed: %lu.\n", wine_dbgstr_w(path), GetLastError());
+    if (!ret) return;
+    ok_(__FILE__, line)(!CompareFileTime(&data.ftLastWriteTime, &expected),
+                        "last-write time %#lx:%08lx, expected %#lx:%08lx.\n",
+                        data.ftLastWriteTime.dwHighDateTime, data.ftLastWriteTime.dwLowDateTime,
+                        expected.dwHighDateTime, expected.dwLowDateTime);
+}
+
+/* ---- job and file helpers ----------------------------------------------- */
+
+/* The file at this position of a new enumerator of the job's files. */
+static IBackgroundCopyFile *get_file(IBackgroundCopyJob *job, ULONG index)
+{
+    IEnumBackgroundCopyFiles *enum_files = NULL;
+    IBackgroundCopyFile *file = NULL;
+    ULONG fetched = 0;
+    HRESULT hr;
+
+    hr = IBackgroundCopyJob_EnumFiles(job, &enum_files);
+    ok(hr == S_OK, "EnumFiles failed: %#lx.\n", hr);
+    if (FAILED(hr)) return NULL;
+    if (index)
+    {
+        hr = IEnumBackgroundCopyFiles_Skip(enum_files, index);
+        ok(hr == S_OK, "Skip(%lu) failed: %#lx.\n", index, hr);
+    }
+    hr = IEnumBackgroundCopyFiles_Next(enum_files, 1, &file, &fetched);
+    ok(hr == S_OK, "Next failed: %#lx.\n", hr);
+    IEnumBackgroundCopyFiles_Release(enum_files);
+    return hr == S_OK ? file : NULL;
+}
+
+/* GetRemoteName of the job's first file, compared with expected. */
+#define check_remote_name(a, b) check_remote_name_(__LINE__, a, b)
+static void check_remote_name_(int line, IBackgroundCopyJob *job, const WCHAR *expected)
+{
+    IBackgroundCopyFile *file;
+    WCHAR *name = NULL;
+    HRESULT hr;
+
+    if (!(file = get_file(job, 0))) return;
+    hr = IBackgroundCopyFile_GetRemoteName(file, &name);
+    ok_(__FILE__, line)(hr == S_OK, "GetRemoteName failed: %#lx.\n", hr);
+    ok_(__FILE__, line)(name && !wcscmp(name, expected), "got remote name %s, expected %s.\n",
+                        wine_dbgstr_w(name), wine_dbgstr_w(expected));
+    CoTaskMemFree(name);
+    IBackgroundCopyFile_Release(file);
+}
+
+#define check_job_progress(a, b, c, d, e) check_job_progress_(__LINE__, a, b, c, d, e)
+static void check_job_progress_(int line, IBackgroundCopyJob *job, UINT64 total, UINT64 transferred,
+                                ULONG files_total, ULONG files_transferred)
+{
+    BG_JOB_PROGRESS progress;
+    HRESULT hr;
+
+    memset(&progress, 0xcc, sizeof(progress));
+    hr = IBackgroundCopyJob_GetProgress(job, &progress);
+    ok_(__FILE__, line)(hr == S_OK, "GetProgress failed: %#lx.\n", hr);
+    ok_(__FILE__, line)(progress.BytesTotal == total, "got BytesTotal %s, expected %s.\n",
+                        wine_dbgstr_longlong(progress.BytesTotal), wine_dbgstr_longlong(total));
+    ok_(__FILE__, line)(progress.BytesTransferred == transferred, "got BytesTransferred %s, expected %s.\n",
+                        wine_dbgstr_longlong(progress.BytesTransferred), wine_dbgstr_longlong(transferred));
+    ok_(__FILE__, line)(progress.FilesTotal == files_total, "got FilesTotal %lu, expected %lu.\n",
+                        progress.FilesTotal, files_total);
+    ok_(__FILE__, line)(progress.FilesTransferred == files_transferred, "got FilesTransferred %lu, expected %lu.\n",
+                        progress.FilesTransferred, files_transferred);
+}
+
+#define check_pattern_file(a, b, c) check_pattern_file_(__LINE__, a, b, c)
+static void check_pattern_file_(int line, const WCHAR *path, unsigned int seed, ULONGLONG size)
+{
+    BOOL ret = httpd_pattern_check_file(path, seed, size);
+
+    ok_(__FILE__, line)(ret, "%s does not hold the expected %s bytes (exists %d, size %s).\n",
+                        wine_dbgstr_w(path), wine_dbgstr_longlong(size), file_exists(path),
+                        wine_dbgstr_longlong(file_size(path)));
+}
+
+#define check_no_file(a) check_no_file_(__LINE__, a)
+static void check_no_file_(int line, const WCHAR *path)
+{
+    ok_(__FILE__, line)(!file_exists(path), "%s exists.\n", wine_dbgstr_w(path));
+}
+
+#define add_file(a, b, c) add_file_(__LINE__, a, b, c)
+static BOOL add_file_(int line, IBackgroundCopyJob *job, const WCHAR *remote, const WCHAR *local)
+{
+    HRESULT hr = IBackgroundCopyJob_AddFile(job, remote, local);
+
+    ok_(__FILE__, line)(hr == S_OK, "AddFile(%s, %s) failed: %#lx.\n", wine_dbgstr_w(remote),
+                        wine_dbgstr_w(local), hr);
+    return hr == S_OK;
+}
+
+#define resume(a) resume_(__LINE__, a)
+static BOOL resume_(int line, IBackgroundCopyJob *job)
+{
+    HRESULT hr = IBackgroundCopyJob_Resume(job);
+
+    ok_(__FILE__, line)(hr == S_OK, "Resume failed: %#lx.\n", hr);
+    return hr == S_OK;
+}
+
+#define set_retry_delay(a, b) set_retry_delay_(__LINE__, a, b)
+static void set_retry_delay_(int line, IBackgroundCopyJob *job, ULONG seconds)
+{
+    HRESULT hr = IBackgroundCopyJob_SetMinimumRetryDelay(job, seconds);
+
+    ok_(__FILE__, line)(hr == S_OK, "SetMinimumRetryDelay(%lu) failed: %#lx.\n", seconds, hr);
+}
+
+/* Waits for TRANSFERRED, completes the job and checks the destination
+ * holds exactly size bytes of the pattern seed. */
+#define transfer_and_check(a, b, c, d) transfer_and_check_(__LINE__, a, b, c, d)
+static BOOL transfer_and_check_(int line, IBackgroundCopyJob *job, const WCHAR *local, unsigned int seed,
+                                ULONGLONG size)
+{
+    HRESULT hr;
+
+    if (wait_state_(line, job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, FALSE)
+        != BG_JOB_STATE_TRANSFERRED)
+        return FALSE;
+    check_job_progress_(line, job, size, size, 1, 1);
+    hr = IBackgroundCopyJob_Complete(job);
+    ok_(__FILE__, line)(hr == S_OK, "Complete failed: %#lx.\n", hr);
+    check_state_(line, job, BG_JOB_STATE_ACKNOWLEDGED);
+    check_pattern_file_(line, local, seed, size);
+    return TRUE;
+}
+
+/* Cancels the job and checks that neither the destination nor a temporary
+ * file remains in dir (temporary files live there, spec 7.3). */
+#define cancel_and_check_clean(a, b, c) cancel_and_check_clean_(__LINE__, a, b, c)
+static void cancel_and_check_clean_(int line, IBackgroundCopyJob *job, const WCHAR *dir, const WCHAR *local)
+{
+    HRESULT hr;
+
+    hr = IBackgroundCopyJob_Cancel(job);
+    ok_(__FILE__, line)(hr == S_OK, "Cancel failed: %#lx.\n", hr);
+    check_state_(line, job, BG_JOB_STATE_CANCELLED);
+    check_no_file_(line, local);
+    check_dir_count_(line, dir, 0);
+}
+
+/* A loopback port on which nobody listens (bound, then closed again). */
+static unsigned short closed_port(void)
+{
+    struct sockaddr_in addr;
+    int len = sizeof(addr);
+    unsigned short port = 0;
+    SOCKET s;
+
+    s = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+    ok(s != INVALID_SOCKET, "socket failed: %d.\n", WSAGetLastError());
+    if (s == INVALID_SOCKET) return 0;
+    memset(&addr, 0, sizeof(addr));
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (!bind(s, (struct sockaddr *)&addr, sizeof(addr)) && !getsockname(s, (struct sockaddr *)&addr, &len))
+        port = ntohs(addr.sin_port);
+    else
+        ok(0, "bind/getsockname failed: %d.\n", WSAGetLastError());
+    closesocket(s);
+    return port;
+}
+
+/* Case-insensitive wcsstr. */
+static const WCHAR *wcsistr(const WCHAR *str, const WCHAR *sub)
+{
+    size_t len = wcslen(sub);
+
+    for (; *str; str++) if (!_wcsnicmp(str, sub, len)) return str;
+    return NULL;
+}
+
+/* ---- tests -------------------------------------------------------------- */
+
+/* SetCustomHeaders: the headers go with every request of the transfer
+ * (spec 11.5); SetCustomHeaders(NULL) removes them. */
+static void test_custom_headers(void)
+{
+    static const ULONGLONG size = 100003;
+    static const char path1[] = "/http/headers.bin", path2[] = "/http/no-headers.bin";
+    IBackgroundCopyJobHttpOptions *options;
+    struct httpd_log_entry entry;
+    WCHAR dir[MAX_PATH], local[MAX_PATH], url[256];
+    IBackgroundCopyJob *job;
+    unsigned int requests, gets;
+    char value[256];
+    int index;
+    HRESULT hr;
+
+    if (!make_dir(L"headers", dir, ARRAY_SIZE(dir))) return;
+    ok(httpd_add_pattern_resource(httpd, path1, size, 1001, NULL), "cannot add resource.\n");
+    ok(httpd_add_pattern_resource(httpd, path2, size, 1002, NULL), "cannot add resource.\n");
+
+    /* Two header lines, both sent. */
+    swprintf(local, ARRAY_SIZE(local), L"%lswith.bin", dir);
+    httpd_url(httpd, path1, url, ARRAY_SIZE(url));
+    if (!(job = create_job(L"headers"))) return;
+    hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJobHttpOptions, (void **)&options);
+    ok(hr == S_OK, "QueryInterface(IBackgroundCopyJobHttpOptions) failed: %#lx.\n", hr);
+    if (FAILED(hr)) goto done;
+    hr = IBackgroundCopyJobHttpOptions_SetCustomHeaders(options, L"X-Qmgr-Test: 42\r\nX-Qmgr-Other: abc\r\n");
+    ok(hr == S_OK, "SetCustomHeaders failed: %#lx.\n", hr);
+    IBackgroundCopyJobHttpOptions_Release(options);
+    if (!add_file(job, url, local) || !resume(job)) goto done;
+    if (transfer_and_check(job, local, 1001, size))
+    {
+        requests = gets = 0;
+        index = -1;
+        while ((index = httpd_log_find(httpd, NULL, path1, index + 1, &entry)) >= 0)
+        {
+            winetest_push_context("%s #%u", entry.method, requests);
+            requests++;
+            if (!strcmp(entry.method, "GET")) gets++;
+            value[0] = 0;
+            ok(httpd_log_header(&entry, "X-Qmgr-Test", value, sizeof(value)), "no X-Qmgr-Test header.\n");
+            ok(!strcmp(value, "42"), "got X-Qmgr-Test %s.\n", debugstr_a(value));
+            value[0] = 0;
+            ok(httpd_log_header(&entry, "X-Qmgr-Other", value, sizeof(value)), "no X-Qmgr-Other header.\n");
+            ok(!strcmp(value, "abc"), "got X-Qmgr-Other %s.\n", debugstr_a(value));
+            winetest_pop_context();
+        }
+        ok(gets >= 1, "the server got no GET for %s.\n", path1);
+    }
+    finish_job(job);
+
+    /* Set, then removed before the transfer: not sent. */
+    swprintf(local, ARRAY_SIZE(local), L"%lswithout.bin", dir);
+    httpd_url(httpd, path2, url, ARRAY_SIZE(url));
+    if (!(job = create_job(L"no-headers"))) return;
+    hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJobHttpOptions, (void **)&options);
+    ok(hr == S_OK, "QueryInterface(IBackgroundCopyJobHttpOptions) failed: %#lx.\n", hr);
+    if (FAILED(hr)) goto done;
+    hr = IBackgroundCopyJobHttpOptions_SetCustomHeaders(options, L"X-Qmgr-Test: 42\r\n");
+    ok(hr == S_OK, "SetCustomHeaders failed: %#lx.\n", hr);
+    hr = IBackgroundCopyJobHttpOptions_SetCustomHeaders(options, NULL);
+    ok(hr == S_OK, "SetCustomHeaders(NULL) failed: %#lx.\n", hr);
+    IBackgroundCopyJobHttpOptions_Release(options);
+    if (!add_file(job, url, local) || !resume(job)) goto done;
+    if (transfer_and_check(job, local, 1002, size))
+    {
+        gets = 0;
+        index = -1;
+        while ((index = httpd_log_find(httpd, NULL, path2, index + 1, &entry)) >= 0)
+        {
+            if (!strcmp(entry.method, "GET")) gets++;
+            ok(!httpd_log_header(&entry, "X-Qmgr-Test", NULL, 0), "%s request has an X-Qmgr-Test header.\n",
+               entry.method);
+        }
+        ok(gets >= 1, "the server got no GET for %s.\n", path2);
+    }
+done:
+    finish_job(job);
+}
+
+/* The remote file changes (same size, new ETag and Last-Modified) while
+ * the job is suspended with part of the old version: progress resets and
+ * the job delivers the whole new version (spec 7.7, 8.2). */
+static void test_changed_while_suspended(void)
+{
+    static const SYSTEMTIME new_time = { 2024, 1, 2, 2, 0, 0, 0, 0 };
+    static const char path[] = "/http/changed-suspended.bin";
+    static const unsigned int old_seed = 1101, new_seed = 1102;
+    struct httpd_resource_options options;
+    WCHAR dir[MAX_PATH], local[MAX_PATH], url[256];
+    BG_JOB_PROGRESS progress;
+    IBackgroundCopyJob *job;
+    HRESULT hr;
+
+    if (!make_dir(L"changed-suspended", dir, ARRAY_SIZE(dir))) return;
+    swprintf(local, ARRAY_SIZE(local), L"%lschanged.bin", dir);
+    memset(&options, 0, sizeof(options));
+    options.etag = "\"v1\"";
+    options.last_modified = HTTPD_DEFAULT_LAST_MODIFIED;
+    options.slow_delay_ms = SLOW_DELAY_MS;
+    options.slow_chunk = SLOW_CHUNK;
+    ok(httpd_add_pattern_resource(httpd, path, SLOW_SIZE, old_seed, &options), "cannot add resource.\n");
+    httpd_url(httpd, path, url, ARRAY_SIZE(url));
+
+    if (!(job = create_job(L"changed-suspended"))) return;
+    if (!add_file(job, url, local) || !resume(job)) goto done;
+    if (!wait_progress(job, 2 * SLOW_CHUNK)) goto done;
+    hr = IBackgroundCopyJob_Suspend(job);
+    ok(hr == S_OK, "Suspend failed: %#lx.\n", hr);
+    check_state(job, BG_JOB_STATE_SUSPENDED);
+    memset(&progress, 0, sizeof(progress));
+    hr = IBackgroundCopyJob_GetProgress(job, &progress);
+    ok(hr == S_OK, "GetProgress failed: %#lx.\n", hr);
+    ok(progress.BytesTransferred > 0 && progress.BytesTransferred < SLOW_SIZE,
+       "got BytesTransferred %s.\n", wine_dbgstr_longlong(progress.BytesTransferred));
+
+    /* A new version at full speed; a conditional request (If-Range,
+     * If-Match, If-Unmodified-Since) with the old validators gets all of it. */
+    memset(&options, 0, sizeof(options));
+    options.etag = "\"v2\"";
+    options.last_modified = "Tue, 02 Jan 2024 00:00:00 GMT";
+    options.precondition = HTTPD_PRECONDITION_FULL_BODY;
+    ok(httpd_add_pattern_resource(httpd, path, SLOW_SIZE, new_seed, &options), "cannot replace resource.\n");
+    if (!resume(job)) goto done;
+    if (!transfer_and_check(job, local, new_seed, SLOW_SIZE)) goto done;
+    check_file_time(local, &new_time);
+    check_dir_count(dir, 1);
+done:
+    finish_job(job);
+}
+
+/* The remote file changes (size, ETag and Last-Modified) after the
+ * connection broke in the middle of the old version. */
+static void test_changed_after_drop(void)
+{
+    static const char path[] = "/http/changed-dropped.bin";
+    static const unsigned int old_seed = 1201, new_seed = 1202;
+    static const ULONGLONG old_size = 300007, new_size = 350011;
+    struct httpd_resource_options options;
+    struct httpd_log_entry entry;
+    WCHAR dir[MAX_PATH], local[MAX_PATH], url[256];
+    IBackgroundCopyJob *job;
+    BG_JOB_STATE state;
+    BOOL dropped = FALSE;
+    int index;
+
+    if (!make_dir(L"changed-dropped", dir, ARRAY_SIZE(dir))) return;
+    swprintf(local, ARRAY_SIZE(local), L"%lschanged.bin", dir);
+    /* Every response of the old version breaks off after 30000 bytes, and
+     * the old version comes at 20 KiB/s: it cannot be complete within the
+     * few seconds this test waits, however BITS retries. */
+    memset(&options, 0, sizeof(options));
+    options.etag = "\"d1\"";
+    options.last_modified = HTTPD_DEFAULT_LAST_MODIFIED;
+    options.drop_count = -1;
+    options.drop_after = 30000;
+    options.drop_reset = TRUE;
+    options.slow_delay_ms = 100;
+    options.slow_chunk = 2048;
+    ok(httpd_add_pattern_resource(httpd, path, old_size, old_seed, &options), "cannot add resource.\n");
+    httpd_url(httpd, path, url, ARRAY_SIZE(url));
+
+    if (!(job = create_job(L"changed-dropped"))) return;
+    /* After the break the job waits in TRANSIENT_ERROR (unless BITS retries
+     * within the attempt), and a Resume below retries at once. */
+    set_retry_delay(job, 60);
+    if (!add_file(job, url, local) || !resume(job)) goto done;
+    state = poll_state(job, STATE_BIT(BG_JOB_STATE_TRANSIENT_ERROR) | STATE_BIT(BG_JOB_STATE_ERROR)
+                       | STATE_BIT(BG_JOB_STATE_TRANSFERRED), 6000);
+    trace("after the break: state %s.\n", state_name(state));
+    trace_job(__LINE__, job, state);
+    ok(state != BG_JOB_STATE_TRANSFERRED, "the old version was transferred.\n");
+    index = -1;
+    while ((index = httpd_log_find(httpd, "GET", path, index + 1, &entry)) >= 0)
+        if (entry.dropped) dropped = TRUE;
+    ok(dropped, "no response of the old version was dropped.\n");
+
+    memset(&options, 0, sizeof(options));
+    options.etag = "\"d2\"";
+    options.last_modified = "Wed, 03 Jan 2024 00:00:00 GMT";
+    options.precondition = HTTPD_PRECONDITION_FULL_BODY;
+    ok(httpd_add_pattern_resource(httpd, path, new_size, new_seed, &options), "cannot replace resource.\n");
+    /* Resume retries at once; an active job stays as it is. */
+    if (!resume(job)) goto done;
+    state = drive_job(job, TRANSFER_TIMEOUT, 3);
+    ok(state == BG_JOB_STATE_TRANSFERRED, "got state %s.\n", state_name(state));
+    if (state != BG_JOB_STATE_TRANSFERRED) goto done;
+    transfer_and_check(job, local, new_seed, new_size);
+    check_dir_count(dir, 1);
+done:
+    finish_job(job);
+}
+
+/* Basic authentication with SetCredentials; missing and wrong
+ * credentials are fatal 401 errors (spec 11.6). */
+static void test_basic_auth(void)
+{
+    static const ULONGLONG size = 70001;
+    static const unsigned int seed = 1301;
+    static const char path[] = "/http/auth.bin";
+    static const struct { const WCHAR *password; const char *tag; } cases[] =
+    {
+        { NULL, "no credentials" },
+        { L"secret", "right password" },
+        { L"wrong", "wrong password" },
+    };
+    struct httpd_resource_options options;
+    struct httpd_log_entry entry;
+    WCHAR dir[MAX_PATH], local[MAX_PATH], url[256], tag[16];
+    BG_AUTH_CREDENTIALS creds;
+    IBackgroundCopyJob2 *job2;
+    IBackgroundCopyJob *job;
+    unsigned int i, start;
+    BOOL authorized;
+    char value[256];
+    int index;
+    HRESULT hr;
+
+    memset(&options, 0, sizeof(options));
+    options.basic_auth = "user:secret";
+    ok(httpd_add_pattern_resource(httpd, path, size, seed, &options), "cannot add resource.\n");
+    httpd_url(httpd, path, url, ARRAY_SIZE(url));
+
+    for (i = 0; i < ARRAY_SIZE(cases); i++)
+    {
+        winetest_push_context("%s", cases[i].tag);
+        job = NULL;
+        job2 = NULL;
+        swprintf(tag, ARRAY_SIZE(tag), L"auth%u", i);
+        if (!make_dir(tag, dir, ARRAY_SIZE(dir))) goto next;
+        swprintf(local, ARRAY_SIZE(local), L"%lsauth.bin", dir);
+        if (!(job = create_job(L"auth"))) goto next;
+        set_retry_delay(job, 60);
+        hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJob2, (void **)&job2);
+        ok(hr == S_OK, "QueryInterface(IBackgroundCopyJob2) failed: %#lx.\n", hr);
+        if (FAILED(hr)) goto next;
+        if (cases[i].password)
+        {
+            memset(&creds, 0, sizeof(creds));
+            creds.Target = BG_AUTH_TARGET_SERVER;
+            creds.Scheme = BG_AUTH_SCHEME_BASIC;
+            creds.Credentials.Basic.UserName = (WCHAR *)L"user";
+            creds.Credentials.Basic.Password = (WCHAR *)cases[i].password;
+            hr = IBackgroundCopyJob2_SetCredentials(job2, &creds);
+            ok(hr == S_OK, "SetCredentials failed: %#lx.\n", hr);
+        }
+        start = httpd_log_count(httpd);
+        if (!add_file(job, url, local) || !resume(job)) goto next;
+
+        if (i == 1)
+        {
+            if (!transfer_and_check(job, local, seed, size)) goto next;
+            /* The successful responses answered requests that carried the credentials. */
+            authorized = FALSE;
+            index = start - 1;
+            while ((index = httpd_log_find(httpd, NULL, path, index + 1, &entry)) >= 0)
+            {
+                if (entry.status < 200 || entry.status > 299) continue;
+                value[0] = 0;
+                ok(httpd_log_header(&entry, "Authorization", value, sizeof(value)),
+                   "%s answered %d without an Authorization header.\n", entry.method, entry.status);
+                ok(!strcmp(value, "Basic dXNlcjpzZWNyZXQ="), "got Authorization %s.\n", debugstr_a(value));
+                if (!strcmp(entry.method, "GET")) authorized = TRUE;
+            }
+            ok(authorized, "no GET succeeded.\n");
+            goto next;
+        }
+
+        if (wait_state(job, STATE_BIT(BG_JOB_STATE_ERROR), FAILURE_TIMEOUT, FALSE) != BG_JOB_STATE_ERROR)
+            goto next;
+        hr = job_error_code(job);
+        ok(hr == BG_E_HTTP_ERROR_401, "got code %#lx.\n", hr);
+        check_no_file(local);
+        ok(httpd_log_find(httpd, NULL, path, start, &entry) >= 0, "the server got no request.\n");
+
+        if (cases[i].password)
+        {
+            hr = IBackgroundCopyJob2_RemoveCredentials(job2, BG_AUTH_TARGET_SERVER, BG_AUTH_SCHEME_BASIC);
+            ok(hr == S_OK, "RemoveCredentials failed: %#lx.\n", hr);
+            hr = IBackgroundCopyJob2_RemoveCredentials(job2, BG_AUTH_TARGET_SERVER, BG_AUTH_SCHEME_BASIC);
+            ok(hr == S_FALSE, "second RemoveCredentials returned %#lx.\n", hr);
+        }
+        cancel_and_check_clean(job, dir, local);
+next:
+        if (job2) IBackgroundCopyJob2_Release(job2);
+        finish_job(job);
+        winetest_pop_context();
+    }
+}
+
+/* Redirect policies (spec 7.2, 11.3): 302 from /from-N to the target. */
+static void test_redirects(void)
+{
+    static const ULONGLONG size = 90001;
+    static const unsigned int seed = 1401;
+    static const char target_path[] = "/http/redirect/target.bin";
+    static const struct { ULONG flags; const char *tag; } cases[] =
+    {
+        { BG_HTTP_REDIRECT_POLICY_ALLOW_SILENT, "ALLOW_SILENT" },
+        { BG_HTTP_REDIRECT_POLICY_ALLOW_REPORT, "ALLOW_REPORT" },
+        { BG_HTTP_REDIRECT_POLICY_DISALLOW, "DISALLOW" },
+    };
+    IBackgroundCopyJobHttpOptions *options;
+    struct httpd_log_entry entry;
+    WCHAR dir[MAX_PATH], local[MAX_PATH], url[256], target_url[256], tag[16];
+    char from_path[64], target_url_a[256];
+    IBackgroundCopyJob *job;
+    unsigned int i, start;
+    ULONG flags;
+    HRESULT hr;
+
+    ok(httpd_add_pattern_resource(httpd, target_path, size, seed, NULL), "cannot add resource.\n");
+    httpd_url(httpd, target_path, target_url, ARRAY_SIZE(target_url));
+    httpd_url_a(httpd, target_path, target_url_a, sizeof(target_url_a));
+
+    for (i = 0; i < ARRAY_SIZE(cases); i++)
+    {
+        winetest_push_context("%s", cases[i].tag);
+        memset(&entry, 0, sizeof(entry));
+        sprintf(from_path, "/http/redirect/from-%u.bin", i);
+        ok(httpd_add_redirect(httpd, from_path, 302, target_url_a), "cannot add redirect.\n");
+        httpd_url(httpd, from_path, url, ARRAY_SIZE(url));
+        job = NULL;
+        swprintf(tag, ARRAY_SIZE(tag), L"redirect%u", i);
+        if (!make_dir(tag, dir, ARRAY_SIZE(dir))) goto next;
+        swprintf(local, ARRAY_SIZE(local), L"%lsredirect.bin", dir);
+        if (!(job = create_job(L"redirect"))) goto next;
+        set_retry_delay(job, 60);
+        hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJobHttpOptions, (void **)&options);
+        ok(hr == S_OK, "QueryInterface(IBackgroundCopyJobHttpOptions) failed: %#lx.\n", hr);
+        if (FAILED(hr)) goto next;
+        if (cases[i].flags)
+        {
+            hr = IBackgroundCopyJobHttpOptions_SetSecurityFlags(options, cases[i].flags);
+            ok(hr == S_OK, "SetSecurityFlags(%#lx) failed: %#lx.\n", cases[i].flags, hr);
+        }
+        flags = 0xdead;
+        hr = IBackgroundCopyJobHttpOptions_GetSecurityFlags(options, &flags);
+        ok(hr == S_OK, "GetSecurityFlags failed: %#lx.\n", hr);
+        ok(flags == cases[i].flags, "got flags %#lx.\n", flags);
+        IBackgroundCopyJobHttpOptions_Release(options);
+        start = httpd_log_count(httpd);
+        if (!add_file(job, url, local) || !resume(job)) goto next;
+
+        if (cases[i].flags == BG_HTTP_REDIRECT_POLICY_DISALLOW)
+        {
+            /* A fatal error with the redirect status as a Win32 code; the
+             * remote name becomes the redirect target. */
+            if (wait_state(job, STATE_BIT(BG_JOB_STATE_ERROR), FAILURE_TIMEOUT, FALSE) != BG_JOB_STATE_ERROR)
+                goto next;
+            hr = job_error_code(job);
+            ok(hr == HRESULT_FROM_WIN32(HTTP_STATUS_REDIRECT), "got code %#lx.\n", hr);
+            check_remote_name(job, target_url);
+            ok(httpd_log_find(httpd, NULL, from_path, start, &entry) >= 0, "the server got no request for %s.\n",
+               from_path);
+            ok(httpd_log_find(httpd, NULL, target_path, start, &entry) < 0, "the redirect was followed (%s).\n",
+               entry.method);
+            cancel_and_check_clean(job, dir, local);
+            goto next;
+        }
+
+        if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, FALSE) != BG_JOB_STATE_TRANSFERRED)
+            goto next;
+        /* ALLOW_SILENT keeps the original name, ALLOW_REPORT stores the final URL. */
+        check_remote_name(job, cases[i].flags == BG_HTTP_REDIRECT_POLICY_ALLOW_REPORT ? target_url : url);
+        ok(httpd_log_find(httpd, "GET", target_path, start, &entry) >= 0, "the server got no GET for %s.\n",
+           target_path);
+        check_job_progress(job, size, size, 1, 1);
+        hr = IBackgroundCopyJob_Complete(job);
+        ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
+        check_pattern_file(local, seed, size);
+next:
+        finish_job(job);
+        winetest_pop_context();
+    }
+}
+
+/* The proxy of test_proxy: answers GET and HEAD of one file of PROXY_HOST
+ * (requested in absolute form), honouring a single byte range as BITS needs. */
+struct proxy_server
+{
+    const char *path;      /* the path part of the file's URL */
+    const BYTE *body;
+    ULONGLONG size;
+    const char *volatile auth;  /* non-NULL: the Proxy-Authorization value required */
+};
+
+static BOOL proxy_handler(struct httpd_request *request, void *context)
+{
+    static const char common[] = "Content-Type: application/octet-stream\r\nAccept-Ranges: bytes\r\n"
+                                 "Last-Modified: " HTTPD_DEFAULT_LAST_MODIFIED "\r\n";
+    struct proxy_server *server = context;
+    const char *method = httpd_request_method(request), *p;
+    char range[128], headers[256];
+    ULONGLONG first, last;
+    char *end;
+
+    if (strcmp(method, "GET") && strcmp(method, "HEAD")) return FALSE;
+    if (server->auth && (!httpd_request_header(request, "Proxy-Authorization", range, sizeof(range))
+                         || strcmp(range, server->auth)))
+    {
+        httpd_respond(request, 407, "Content-Type: text/plain\r\nProxy-Authenticate: Basic realm=\"qmgr-proxy\"\r\n",
+                      "Proxy authentication required\n", 30);
+        return TRUE;
+    }
+    p = httpd_request_path(request) + strlen("http://" PROXY_HOST);
+    if (!strncmp(p, ":80/", 4)) p += 3;
+    if (strcmp(p, server->path))
+    {
+        httpd_respond(request, 404, "Content-Type: text/plain\r\n", "Not found\n", 10);
+        return TRUE;
+    }
+    if (httpd_request_header(request, "Range", range, sizeof(range)) && !strncmp(range, "bytes=", 6)
+        && !strchr(range, ',') && range[6] >= '0' && range[6] <= '9')
+    {
+        first = _strtoui64(range + 6, &end, 10);
+        if (*end == '-')
+        {
+            p = end + 1;
+            last = *p ? _strtoui64(p, &end, 10) : server->size - 1;
+            if (!*p || (end != p && !*end))
+            {
+                if (first >= server->size)
+                {
+                    sprintf(headers, "Content-Type: text/plain\r\nContent-Range: bytes */%I64u\r\n", server->size);
+                    httpd_respond(request, 416, headers, "Range not satisfiable\n", 22);
+                    return TRUE;
+                }
+                if (first <= last)
+                {
+                    if (last >= server->size) last = server->size - 1;
+                    sprintf(headers, "%sContent-Range: bytes %I64u-%I64u/%I64u\r\n", common, first, last, server->size);
+                    httpd_respond(request, 206, headers, server->body + first, (size_t)(last - first + 1));
+                    return TRUE;
+                }
+            }
+        }
+    }
+    httpd_respond(request, 200, common, server->body, (size_t)server->size);
+    return TRUE;
+}
+
+/* SetProxySettings (spec 11.2). */
+static void test_proxy(void)
+{
+    static const ULONGLONG size = 80021;  /* the size of proxy_body */
+    static BYTE proxy_body[80021];
+    static struct proxy_server proxy_server;
+    static const char direct_path[] = "/http/proxy/direct.bin", proxied_path[] = "/http/proxy/proxied.bin";
+    static const WCHAR proxied_path_w[] = L"/http/proxy/proxied.bin";
+    static const unsigned int direct_seed = 1501, proxied_seed = 1502;
+    WCHAR dir[MAX_PATH], local[MAX_PATH], url[256], proxied_url[256], list[64], *got_list, *got_bypass;
+    struct httpd *proxy;
+    struct httpd_log_entry entry;
+    BG_JOB_PROXY_USAGE usage;
+    BG_AUTH_CREDENTIALS creds;
+    IBackgroundCopyJob2 *job2;
+    IBackgroundCopyJob *job;
+    unsigned int i, count;
+    BOOL seen;
+    unsigned short port;
+    BG_JOB_STATE state;
+    HRESULT hr;
+
+    if (!make_dir(L"proxy", dir, ARRAY_SIZE(dir))) return;
+    ok(httpd_add_pattern_resource(httpd, direct_path, size, direct_seed, NULL), "cannot add resource.\n");
+    httpd_url(httpd, direct_path, url, ARRAY_SIZE(url));
+    swprintf(proxied_url, ARRAY_SIZE(proxied_url), L"http://" PROXY_HOST_W L"%ls", proxied_path_w);
+
+    /* NO_PROXY: direct. */
+    swprintf(local, ARRAY_SIZE(local), L"%lsno-proxy.bin", dir);
+    if ((job = create_job(L"no-proxy")))
+    {
+        hr = IBackgroundCopyJob_SetProxySettings(job, BG_JOB_PROXY_USAGE_NO_PROXY, NULL, NULL);
+        ok(hr == S_OK, "SetProxySettings(NO_PROXY) failed: %#lx.\n", hr);
+        if (add_file(job, url, local) && resume(job)) transfer_and_check(job, local, direct_seed, size);
+        finish_job(job);
+    }
+
+    /* OVERRIDE: requests go to the proxy, in absolute form.  The host name
+     * resolves nowhere, so only the proxy can have served the file. */
+    proxy = httpd_start();
+    ok(proxy != NULL, "cannot start the proxy server.\n");
+    if (proxy)
+    {
+        httpd_pattern_fill(proxied_seed, 0, proxy_body, size);
+        proxy_server.path = proxied_path;
+        proxy_server.body = proxy_body;
+        proxy_server.size = size;
+        proxy_server.auth = NULL;
+        ok(httpd_add_handler(proxy, NULL, "http://" PROXY_HOST, proxy_handler, &proxy_server),
+           "cannot add handler.\n");
+        swprintf(list, ARRAY_SIZE(list), L"127.0.0.1:%u", httpd_port(proxy));
+        swprintf(local, ARRAY_SIZE(local), L"%lsproxied.bin", dir);
+        if ((job = create_job(L"proxy")))
+        {
+            set_retry_delay(job, 60);
+            hr = IBackgroundCopyJob_SetProxySettings(job, BG_JOB_PROXY_USAGE_OVERRIDE, list, NULL);
+            ok(hr == S_OK, "SetProxySettings(OVERRIDE) failed: %#lx.\n", hr);
+            usage = 0xdead;
+            got_list = got_bypass = NULL;
+            hr = IBackgroundCopyJob_GetProxySettings(job, &usage, &got_list, &got_bypass);
+            ok(hr == S_OK, "GetProxySettings failed: %#lx.\n", hr);
+            ok(usage == BG_JOB_PROXY_USAGE_OVERRIDE, "got usage %d.\n", usage);
+            ok(got_list && !wcscmp(got_list, list), "got proxy list %s.\n", wine_dbgstr_w(got_list));
+            CoTaskMemFree(got_list);
+            CoTaskMemFree(got_bypass);
+            if (add_file(job, proxied_url, local) && resume(job)
+                && transfer_and_check(job, local, proxied_seed, size))
+            {
+                seen = FALSE;
+                count = httpd_log_count(proxy);
+                for (i = 0; i < count; i++)
+                {
+                    if (!httpd_log_get(proxy, i, &entry)) continue;
+                    trace("proxy got %s %s.\n", entry.method, debugstr_a(entry.path));
+                    if (!strcmp(entry.method, "GET") && strstr(entry.path, PROXY_HOST)) seen = TRUE;
+                }
+                ok(seen, "the proxy got no GET for the file.\n");
+            }
+            finish_job(job);
+        }
+
+        /* A proxy that wants Basic credentials: without them a fatal 407,
+         * with SetCredentials for the proxy target the transfer works (spec 11.6). */
+        proxy_server.auth = "Basic cHJveHl1c2VyOnByb3h5c2VjcmV0";  /* proxyuser:proxysecret */
+        for (i = 0; i < 2; i++)
+        {
+            winetest_push_context(i ? "proxy credentials" : "no proxy credentials");
+            swprintf(local, ARRAY_SIZE(local), L"%lsproxy-auth%u.bin", dir, i);
+            job2 = NULL;
+            if (!(job = create_job(L"proxy-auth"))) goto next;
+            set_retry_delay(job, 60);
+            hr = IBackgroundCopyJob_SetProxySettings(job, BG_JOB_PROXY_USAGE_OVERRIDE, list, NULL);
+            ok(hr == S_OK, "SetProxySettings(OVERRIDE) failed: %#lx.\n", hr);
+            if (i)
+            {
+                hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJob2, (void **)&job2);
+                ok(hr == S_OK, "QueryInterface(IBackgroundCopyJob2) failed: %#lx.\n", hr);
+                if (FAILED(hr)) goto next;
+                memset(&creds, 0, sizeof(creds));
+                creds.Target = BG_AUTH_TARGET_PROXY;
+                creds.Scheme = BG_AUTH_SCHEME_BASIC;
+                creds.Credentials.Basic.UserName = (WCHAR *)L"proxyuser";
+                creds.Credentials.Basic.Password = (WCHAR *)L"proxysecret";
+                hr = IBackgroundCopyJob2_SetCredentials(job2, &creds);
+                ok(hr == S_OK, "SetCredentials failed: %#lx.\n", hr);
+            }
+            if (!add_file(job, proxied_url, local) || !resume(job)) goto next;
+            if (i)
+                transfer_and_check(job, local, proxied_seed, size);
+            else if (wait_state(job, STATE_BIT(BG_JOB_STATE_ERROR), FAILURE_TIMEOUT, FALSE) == BG_JOB_STATE_ERROR)
+            {
+                hr = job_error_code(job);
+                ok(hr == BG_E_HTTP_ERROR_407, "got code %#lx.\n", hr);
+                check_no_file(local);
+            }
+next:
+            if (job2) IBackgroundCopyJob2_Release(job2);
+            finish_job(job);
+            winetest_pop_context();
+        }
+        httpd_stop(proxy);
+    }
+
+    /* OVERRIDE with a proxy that does not answer and a bypass list that
+     * does not name the host: no transfer.  (The host resolves nowhere, so
+     * this holds whether or not the proxy is used; the proxy test above
+     * shows that it is.) */
+    if (!(port = closed_port())) return;
+    swprintf(list, ARRAY_SIZE(list), L"127.0.0.1:%u", port);
+    swprintf(local, ARRAY_SIZE(local), L"%lsdead-proxy.bin", dir);
+    if ((job = create_job(L"dead-proxy")))
+    {
+        set_retry_delay(job, 60);
+        hr = IBackgroundCopyJob_SetProxySettings(job, BG_JOB_PROXY_USAGE_OVERRIDE, list, L"*.example.com");
+        ok(hr == S_OK, "SetProxySettings(OVERRIDE) failed: %#lx.\n", hr);
+        if (add_file(job, proxied_url, local) && resume(job))
+        {
+            state = wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSIENT_ERROR) | STATE_BIT(BG_JOB_STATE_ERROR),
+                               FAILURE_TIMEOUT, FALSE);
+            if (state == BG_JOB_STATE_TRANSIENT_ERROR || state == BG_JOB_STATE_ERROR)
+            {
+                hr = job_error_code(job);
+                ok(FAILED(hr), "got code %#lx.\n", hr);
+                check_no_file(local);
+            }
+        }
+        finish_job(job);
+    }
+
+    /* The same dead proxy, but the server's host is on the bypass list:
+     * BITS connects directly. */
+    swprintf(local, ARRAY_SIZE(local), L"%lsbypass.bin", dir);
+    if ((job = create_job(L"bypass")))
+    {
+        set_retry_delay(job, 60);
+        hr = IBackgroundCopyJob_SetProxySettings(job, BG_JOB_PROXY_USAGE_OVERRIDE, list, L"127.0.0.1");
+        ok(hr == S_OK, "SetProxySettings(OVERRIDE) failed: %#lx.\n", hr);
+        if (add_file(job, url, local) && resume(job)) transfer_and_check(job, local, direct_seed, size);
+        finish_job(job);
+    }
+}
+
+/* IBackgroundCopyFile5: the headers of the server's last response (spec 13). */
+static void test_response_headers(void)
+{
+    static const ULONGLONG size = 40009;
+    static const unsigned int seed = 1601;
+    static const char path[] = "/http/response-headers.bin";
+    struct httpd_resource_options options;
+    WCHAR dir[MAX_PATH], local[MAX_PATH], url[256];
+    BITS_FILE_PROPERTY_VALUE value;
+    IBackgroundCopyFile5 *file5;
+    IBackgroundCopyFile *file = NULL;
+    IBackgroundCopyJob *job;
+    HRESULT hr;
+
+    if (!make_dir(L"response-headers", dir, ARRAY_SIZE(dir))) return;
+    swprintf(local, ARRAY_SIZE(local), L"%lsheaders.bin", dir);
+    memset(&options, 0, sizeof(options));
+    options.headers = "X-Served-By: httpd\r\n";
+    ok(httpd_add_pattern_resource(httpd, path, size, seed, &options), "cannot add resource.\n");
+    httpd_url(httpd, path, url, ARRAY_SIZE(url));
+
+    if (!(job = create_job(L"response-headers"))) return;
+    if (!add_file(job, url, local) || !resume(job)) goto done;
+    if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, FALSE) != BG_JOB_STATE_TRANSFERRED)
+        goto done;
+    if (!(file = get_file(job, 0))) goto done;
+    if ((file5 = query_optional(file, &IID_IBackgroundCopyFile5, "IBackgroundCopyFile5")))
+    {
+        memset(&value, 0, sizeof(value));
+        hr = IBackgroundCopyFile5_GetProperty(file5, BITS_FILE_PROPERTY_ID_HTTP_RESPONSE_HEADERS, &value);
+        ok(hr == S_OK, "GetProperty(HTTP_RESPONSE_HEADERS) failed: %#lx.\n", hr);
+        if (SUCCEEDED(hr))
+        {
+            ok(value.String != NULL, "got no headers.\n");
+            if (value.String)
+            {
+                trace("response headers %s.\n", wine_dbgstr_w(value.String));
+                ok(wcsistr(value.String, L"Content-Length") != NULL, "no Content-Length in %s.\n",
+                   wine_dbgstr_w(value.String));
+                ok(wcsistr(value.String, L"X-Served-By: httpd") != NULL, "no X-Served-By in %s.\n",
+                   wine_dbgstr_w(value.String));
+            }
+            CoTaskMemFree(value.String);
+        }
+        IBackgroundCopyFile5_Release(file5);
+    }
+    hr = IBackgroundCopyJob_Complete(job);
+    ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
+    check_pattern_file(local, seed, size);
+done:
+    if (file) IBackgroundCopyFile_Release(file);
+    finish_job(job);
+}
+
+/* The end of a test of a broken server: the job must have settled without
+ * a wrong file.  If it reached TRANSFERRED, the content must be exact. */
+static void check_garbage_outcome(IBackgroundCopyJob *job, BG_JOB_STATE state, const WCHAR *dir,
+                                  const WCHAR *local, unsigned int seed, ULONGLONG size)
+{
+    HRESULT hr;
+
+    trace("broken server: state %s.\n", state_name(state));
+    if (state == BG_JOB_STATE_TRANSFERRED)
+    {
+        hr = IBackgroundCopyJob_Complete(job);
+        ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
+        check_pattern_file(local, seed, size);
+        return;
+    }
+    ok(state == BG_JOB_STATE_ERROR || state == BG_JOB_STATE_TRANSIENT_ERROR, "got state %s.\n", state_name(state));
+    if (state == BG_JOB_STATE_ERROR || state == BG_JOB_STATE_TRANSIENT_ERROR)
+    {
+        hr = job_error_code(job);
+        ok(FAILED(hr), "got code %#lx.\n", hr);
+    }
+    check_no_file(local);
+    cancel_and_check_clean(job, dir, local);
+}
+
+/* A Content-Length larger than the body: the connection closes early. */
+static void test_fake_length(void)
+{
+    static const ULONGLONG size = 100003;
+    static const unsigned int seed = 1701;
+    static const char path[] = "/http/garbage/fake-length.bin";
+    struct httpd_resource_options options;
+    WCHAR dir[MAX_PATH], local[MAX_PATH], url[256];
+    IBackgroundCopyJob *job;
+    BG_JOB_STATE state;
+
+    if (!make_dir(L"fake-length", dir, ARRAY_SIZE(dir))) return;
+    swprintf(local, ARRAY_SIZE(local), L"%lsfake.bin", dir);
+    memset(&options, 0, sizeof(options));
+    options.length_mode = HTTPD_LENGTH_FAKE;
+    options.fake_length = size + 50000;
+    ok(httpd_add_pattern_resource(httpd, path, size, seed, &options), "cannot add resource.\n");
+    httpd_url(httpd, path, url, ARRAY_SIZE(url));
+
+    if (!(job = create_job(L"fake-length"))) return;
+    set_retry_delay(job, 60);
+    if (!add_file(job, url, local) || !resume(job)) goto done;
+    /* Retries, at once, see the same server. */
+    state = drive_job(job, GARBAGE_TIMEOUT, 2);
+    check_garbage_outcome(job, state, dir, local, seed, size);
+done:
+    finish_job(job);
+}
+
+/* A server that answers a range request with other bytes than asked
+ * for (the range one byte off, Content-Range saying so). */
+static void test_wrong_content_range(void)
+{
+    static const ULONGLONG size = 300007;
+    static const unsigned int seed = 1801;
+    static const char path[] = "/http/garbage/wrong-range.bin";
+    struct httpd_resource_options options;
+    struct httpd_log_entry entry;
+    WCHAR dir[MAX_PATH], local[MAX_PATH], url[256];
+    IBackgroundCopyJob *job;
+    BG_JOB_STATE state;
+    int index;
+
+    if (!make_dir(L"wrong-range", dir, ARRAY_SIZE(dir))) return;
+    swprintf(local, ARRAY_SIZE(local), L"%lswrong.bin", dir);
+    memset(&options, 0, sizeof(options));
+    options.wrong_content_range = TRUE;
+    options.drop_count = 1;      /* so that BITS has to resume with a Range request */
+    options.drop_after = 100000;
+    ok(httpd_add_pattern_resource(httpd, path, size, seed, &options), "cannot add resource.\n");
+    httpd_url(httpd, path, url, ARRAY_SIZE(url));
+
+    if (!(job = create_job(L"wrong-range"))) return;
+    set_retry_delay(job, 60);
+    if (!add_file(job, url, local) || !resume(job)) goto done;
+    state = drive_job(job, GARBAGE_TIMEOUT, 3);
+    index = -1;
+    while ((index = httpd_log_find(httpd, "GET", path, index + 1, &entry)) >= 0)
+    {
+        char range[128] = "";
+        httpd_log_header(&entry, "Range", range, sizeof(range));
+        trace("GET: Range %s, status %d, %s body bytes, dropped %d.\n", debugstr_a(range), entry.status,
+              wine_dbgstr_longlong(entry.body_bytes), entry.dropped);
+    }
+    check_garbage_outcome(job, state, dir, local, seed, size);
+done:
+    finish_job(job);
+}
+
+/* No Content-Length (body up to the end of the connection, or chunked):
+ * BG_E_MISSING_FILE_SIZE, unless the job has DYNAMIC_CONTENT (spec 11.1, 13). */
+static void test_missing_length(void)
+{
+    static const ULONGLONG size = 60013;
+    static const struct { enum httpd_length_mode mode; const char *tag; } modes[] =
+    {
+        { HTTPD_LENGTH_CLOSE, "close-delimited" },
+        { HTTPD_LENGTH_CHUNKED, "chunked" },
+    };
+    struct httpd_resource_options options;
+    WCHAR dir[MAX_PATH], local[MAX_PATH], url[256], tag[16];
+    BITS_JOB_PROPERTY_VALUE value;
+    IBackgroundCopyJob5 *job5;
+    IBackgroundCopyJob *job;
+    BG_JOB_STATE state;
+    unsigned int i, seed;
+    char path[64];
+    HRESULT hr;
+
+    for (i = 0; i < ARRAY_SIZE(modes); i++)
+    {
+        winetest_push_context("%s", modes[i].tag);
+        seed = 1901 + i;
+        sprintf(path, "/http/no-length/%u.bin", i);
+        memset(&options, 0, sizeof(options));
+        options.length_mode = modes[i].mode;
+        ok(httpd_add_pattern_resource(httpd, path, size, seed, &options), "cannot add resource.\n");
+        httpd_url(httpd, path, url, ARRAY_SIZE(url));
+
+        /* A plain job needs the file size. */
+        swprintf(tag, ARRAY_SIZE(tag), L"static%u", i);
+        if (make_dir(tag, dir, ARRAY_SIZE(dir)) && (job = create_job(L"no-length")))
+        {
+            swprintf(local, ARRAY_SIZE(local), L"%lsstatic.bin", dir);
+            set_retry_delay(job, 60);
+            if (add_file(job, url, local) && resume(job))
+            {
+                state = wait_state(job, STATE_BIT(BG_JOB_STATE_ERROR) | STATE_BIT(BG_JOB_STATE_TRANSIENT_ERROR),
+                                   FAILURE_TIMEOUT, FALSE);
+                if (state == BG_JOB_STATE_ERROR || state == BG_JOB_STATE_TRANSIENT_ERROR)
+                {
+                    hr = job_error_code(job);
+                    ok(hr == BG_E_MISSING_FILE_SIZE, "got code %#lx.\n", hr);
+                    cancel_and_check_clean(job, dir, local);
+                }
+            }
+            finish_job(job);
+        }
+
+        /* DYNAMIC_CONTENT, set before the first Resume: no size needed. */
+        swprintf(tag, ARRAY_SIZE(tag), L"dynamic%u", i);
+        if (make_dir(tag, dir, ARRAY_SIZE(dir)) && (job = create_job(L"dynamic")))
+        {
+            if ((job5 = query_optional(job, &IID_IBackgroundCopyJob5, "IBackgroundCopyJob5")))
+            {
+                memset(&value, 0, sizeof(value));
+                value.Enable = TRUE;
+                hr = IBackgroundCopyJob5_SetProperty(job5, BITS_JOB_PROPERTY_DYNAMIC_CONTENT, value);
+                ok(hr == S_OK, "SetProperty(DYNAMIC_CONTENT) failed: %#lx.\n", hr);
+                memset(&value, 0, sizeof(value));
+                hr = IBackgroundCopyJob5_GetProperty(job5, BITS_JOB_PROPERTY_DYNAMIC_CONTENT, &value);
+                ok(hr == S_OK, "GetProperty(DYNAMIC_CONTENT) failed: %#lx.\n", hr);
+                ok(value.Enable == TRUE, "got dynamic content %d.\n", value.Enable);
+                IBackgroundCopyJob5_Release(job5);
+                swprintf(local, ARRAY_SIZE(local), L"%lsdynamic.bin", dir);
+                if (add_file(job, url, local) && resume(job)
+                    && wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, FALSE)
+                       == BG_JOB_STATE_TRANSFERRED)
+                {
+                    /* BytesTotal of dynamic content is not documented; the file is. */
+                    hr = IBackgroundCopyJob_Complete(job);
+                    ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
+                    check_state(job, BG_JOB_STATE_ACKNOWLEDGED);
+                    check_pattern_file(local, seed, size);
+                }
+            }
+            finish_job(job);
+        }
+        winetest_pop_context();
+    }
+}
+
+/* What the server answers to the custom verb. */
+struct method_server
+{
+    volatile LONG status;
+    const BYTE *body;
+    size_t size;
+};
+
+static BOOL method_handler(struct httpd_request *request, void *context)
+{
+    struct method_server *server = context;
+    LONG status = server->status;
+
+    if (status == 200)
+        httpd_respond(request, 200, "Content-Type: application/octet-stream\r\n", server->body, server->size);
+    else
+        httpd_respond(request, status, "Content-Type: text/plain\r\n", "busy\n", 5);
+    return TRUE;
+}
+
+/* SetHttpMethod (spec 11.7, interfaces 5.2). */
+static void test_http_method(void)
+{
+    static const ULONGLONG size = 50021;  /* the size of body */
+    static const unsigned int seed = 2001, resource_seed = 2002;
+    static const char path[] = "/http/method/custom.bin";
+    static struct method_server server;
+    static BYTE body[50021];
+    IBackgroundCopyJobHttpOptions2 *options2;
+    struct httpd_log_entry entry;
+    WCHAR dir[MAX_PATH], local[MAX_PATH], url[256], *str;
+    BG_JOB_PRIORITY priority;
+    IBackgroundCopyJob *job;
+    unsigned int start, count;
+    int index;
+    HRESULT hr;
+
+    if (!make_dir(L"method", dir, ARRAY_SIZE(dir))) return;
+
+    /* The default verb: a no-op, the priority stays free. */
+    if (!(job = create_job(L"method-get"))) return;
+    options2 = query_optional(job, &IID_IBackgroundCopyJobHttpOptions2, "IBackgroundCopyJobHttpOptions2");
+    if (!options2)
+    {
+        finish_job(job);
+        return;
+    }
+    hr = IBackgroundCopyJobHttpOptions2_SetHttpMethod(options2, L"GET");
+    ok(hr == S_OK, "SetHttpMethod(GET) failed: %#lx.\n", hr);
+    str = NULL;
+    hr = IBackgroundCopyJobHttpOptions2_GetHttpMethod(options2, &str);
+    ok(hr == S_OK, "GetHttpMethod failed: %#lx.\n", hr);
+    ok(str && !wcscmp(str, L"GET"), "got method %s.\n", wine_dbgstr_w(str));
+    CoTaskMemFree(str);
+    IBackgroundCopyJobHttpOptions2_Release(options2);
+    priority = 0xdead;
+    hr = IBackgroundCopyJob_GetPriority(job, &priority);
+    ok(hr == S_OK, "GetPriority failed: %#lx.\n", hr);
+    ok(priority == BG_JOB_PRIORITY_NORMAL, "got priority %d.\n", priority);
+    hr = IBackgroundCopyJob_SetPriority(job, BG_JOB_PRIORITY_LOW);
+    ok(hr == S_OK, "SetPriority(LOW) failed: %#lx.\n", hr);
+    priority = 0xdead;
+    hr = IBackgroundCopyJob_GetPriority(job, &priority);
+    ok(hr == S_OK, "GetPriority failed: %#lx.\n", hr);
+    ok(priority == BG_JOB_PRIORITY_LOW, "got priority %d.\n", priority);
+    finish_job(job);
+
+    /* A custom verb: the server's answer to it is the file.  Another
+     * version of the file is there for GET and HEAD. */
+    httpd_pattern_fill(seed, 0, body, size);
+    server.body = body;
+    server.size = size;
+    server.status = 503;
+    ok(httpd_add_pattern_resource(httpd, path, size, resource_seed, NULL), "cannot add resource.\n");
+    ok(httpd_add_handler(httpd, "QMGRGET", path, method_handler, &server), "cannot add handler.\n");
+    httpd_url(httpd, path, url, ARRAY_SIZE(url));
+    swprintf(local, ARRAY_SIZE(local), L"%lscustom.bin", dir);
+
+    if (!(job = create_job(L"method-custom"))) return;
+    set_retry_delay(job, 60);
+    hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJobHttpOptions2, (void **)&options2);
+    ok(hr == S_OK, "QueryInterface(IBackgroundCopyJobHttpOptions2) failed: %#lx.\n", hr);
+    if (FAILED(hr)) goto done;
+    hr = IBackgroundCopyJobHttpOptions2_SetHttpMethod(options2, L"QMGRGET");
+    ok(hr == S_OK, "SetHttpMethod(QMGRGET) failed: %#lx.\n", hr);
+    str = NULL;
+    hr = IBackgroundCopyJobHttpOptions2_GetHttpMethod(options2, &str);
+    ok(hr == S_OK, "GetHttpMethod failed: %#lx.\n", hr);
+    ok(str && !wcscmp(str, L"QMGRGET"), "got method %s.\n", wine_dbgstr_w(str));
+    CoTaskMemFree(str);
+    IBackgroundCopyJobHttpOptions2_Release(options2);
+
+    /* FOREGROUND, and it cannot be changed. */
+    priority = 0xdead;
+    hr = IBackgroundCopyJob_GetPriority(job, &priority);
+    ok(hr == S_OK, "GetPriority failed: %#lx.\n", hr);
+    ok(priority == BG_JOB_PRIORITY_FOREGROUND, "got priority %d.\n", priority);
+    hr = IBackgroundCopyJob_SetPriority(job, BG_JOB_PRIORITY_LOW);
+    trace("SetPriority(LOW) with a custom verb returned %#lx.\n", hr);
+    priority = 0xdead;
+    hr = IBackgroundCopyJob_GetPriority(job, &priority);
+    ok(hr == S_OK, "GetPriority failed: %#lx.\n", hr);
+    ok(priority == BG_JOB_PRIORITY_FOREGROUND, "got priority %d after SetPriority(LOW).\n", priority);
+
+    /* A 503 is normally transient; with a custom verb it is an ERROR. */
+    start = httpd_log_count(httpd);
+    if (!add_file(job, url, local) || !resume(job)) goto done;
+    if (wait_state(job, STATE_BIT(BG_JOB_STATE_ERROR), FAILURE_TIMEOUT, FALSE) != BG_JOB_STATE_ERROR)
+        goto done;
+    hr = job_error_code(job);
+    ok(hr == BG_E_HTTP_ERROR_503, "got code %#lx.\n", hr);
+    check_no_file(local);
+
+    /* Resume starts again; now the server answers. */
+    InterlockedExchange(&server.status, 200);
+    if (!resume(job)) goto done;
+    if (!transfer_and_check(job, local, seed, size)) goto done;
+    count = 0;
+    index = start - 1;
+    while ((index = httpd_log_find(httpd, "QMGRGET", path, index + 1, &entry)) >= 0) count++;
+    ok(count >= 2, "the server got %u requests with the custom verb.\n", count);
+    ok(httpd_log_find(httpd, "GET", path, start, &entry) < 0, "the server got a GET.\n");
+done:
+    finish_job(job);
+}
+
+START_TEST(http)
+{
+    WCHAR temp_path[MAX_PATH];
+    WSADATA wsa;
+    DWORD len, start = GetTickCount();
+    HRESULT hr;
+
+    CoInitialize(NULL);
+    WSAStartup(MAKEWORD(2, 2), &wsa);
+
+    hr = CoCreateInstance(&CLSID_BackgroundCopyManager, NULL, CLSCTX_LOCAL_SERVER,
+                          &IID_IBackgroundCopyManager, (void **)&manager);
+    if (FAILED(hr))
+    {
+        win_skip("cannot create the BITS manager: %#lx.\n", hr);
+        WSACleanup();
+        CoUninitialize();
+        return;
+    }
+
+    len = GetTempPathW(ARRAY_SIZE(temp_path), temp_path);
+    ok(len && len < ARRAY_SIZE(temp_path), "GetTempPath failed: %lu.\n", GetLastError());
+    swprintf(base_dir, ARRAY_SIZE(base_dir), L"%lsqmgr_http_%lu_%lu\\", temp_path,
+             GetCurrentProcessId(), GetTickCount());
+    if (!CreateDirectoryW(base_dir, NULL))
+    {
+        ok(0, "CreateDirectory(%s) failed: %lu.\n", wine_dbgstr_w(base_dir), GetLastError());
+        goto out;
+    }
+
+    httpd = httpd_start();
+    ok(httpd != NULL, "cannot start the HTTP server.\n");
+    if (httpd)
+    {
+        test_custom_headers();
+        test_changed_while_suspended();
+        test_changed_after_drop();
+        test_basic_auth();
+        test_redirects();
+        test_proxy();
+        test_response_headers();
+        test_fake_length();
+        test_wrong_content_range();
+        test_missing_length();
+        test_http_method();
+        httpd_stop(httpd);
+    }
+    remove_tree(base_dir, 0);
+    ok(!file_exists(base_dir), "cannot remove %s.\n", wine_dbgstr_w(base_dir));
+    trace("http tests took %lu ms.\n", GetTickCount() - start);
+
+out:
+    IBackgroundCopyManager_Release(manager);
+    WSACleanup();
+    CoUninitialize();
+}
