@@ -243,7 +243,7 @@ static struct job *pick_timer(enum timer_kind *kind, DWORD *wait)
 
 static DWORD WINAPI worker_main(void *arg)
 {
-    HINTERNET session = transfer_http_open_session();
+    struct transfer_session *session = transfer_http_open_session();
     DWORD wait = INFINITE;
     enum timer_kind kind;
     BOOL background;

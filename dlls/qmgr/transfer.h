@@ -72,14 +72,25 @@ struct transfer_result
 
 void transfer_result_free(struct transfer_result *result);
 
-/* transfer_http.c: one WinHTTP session per worker thread keeps connections alive. */
-HINTERNET transfer_http_open_session(void);
-void transfer_http_close_session(HINTERNET session);
+/* transfer_http.c: a session per worker thread keeps connections alive. */
+struct transfer_session;
+struct transfer_session *transfer_http_open_session(void);
+void transfer_http_close_session(struct transfer_session *session);
 /* The session a job with these options uses: the worker's, or (*owned) one of its own
  * for a job that names its proxy or wants none (Wine takes the proxy per session only). */
-HINTERNET transfer_http_session_for(HINTERNET worker_session, const struct transfer_options *options, BOOL *owned);
-void transfer_http_download(HINTERNET session, const struct transfer_request *request,
+struct transfer_session *transfer_http_session_for(struct transfer_session *worker_session,
+                                                   const struct transfer_options *options, BOOL *owned);
+void transfer_http_download(struct transfer_session *session, const struct transfer_request *request,
                             struct transfer_result *result);
+
+/* transfer_socket.c: a plain HTTP/1.1 connection, the fast path of transfer_http.c. */
+struct http_connection;
+struct http_connection *http_connection_create(void);
+void http_connection_destroy(struct http_connection *connection);
+DWORD http_connection_request(struct http_connection *connection, const WCHAR *host, INTERNET_PORT port,
+                              const char *request, DWORD size, const char **head);
+DWORD http_connection_read(struct http_connection *connection, BYTE *buffer, DWORD size, DWORD *read);
+void http_connection_finish(struct http_connection *connection, BOOL reusable);
 
 /* transfer_file.c: local paths, UNC names and file:// URLs. */
 BOOL transfer_is_file_name(const WCHAR *remote_name);

@@ -16,44 +16,77 @@
 
 WINE_DEFAULT_DEBUG_CHANNEL(qmgr);
 
-#define READ_BUFFER_SIZE (256 * 1024)
+#define READ_BUFFER_SIZE (1024 * 1024)
 #define MAX_AUTH_ROUNDS 3
 
-HINTERNET transfer_http_open_session(void)
+/* A worker's (or a job's own) connection state: a WinHTTP session, and the
+ * plain connection of the fast path where no proxy is involved. */
+struct transfer_session
 {
-    HINTERNET session;
+    HINTERNET winhttp;
+    BOOL direct;                        /* no proxy: the plain fast path may be used */
+    struct http_connection *connection;
+};
 
+static struct transfer_session *open_session(DWORD access, const WCHAR *proxy, const WCHAR *bypass, BOOL direct)
+{
+    struct transfer_session *session;
+
+    if (!(session = calloc(1, sizeof(*session)))) return NULL;
     /* The user agent Windows' BITS sends. */
-    session = WinHttpOpen(L"Microsoft BITS/7.8", WINHTTP_ACCESS_TYPE_DEFAULT_PROXY,
-                          WINHTTP_NO_PROXY_NAME, WINHTTP_NO_PROXY_BYPASS, 0);
-    if (!session) ERR("WinHttpOpen failed, error %lu.\n", GetLastError());
+    if (!(session->winhttp = WinHttpOpen(L"Microsoft BITS/7.8", access, proxy, bypass, 0)))
+    {
+        ERR("WinHttpOpen failed, error %lu.\n", GetLastError());
+        free(session);
+        return NULL;
+    }
+    session->direct = direct;
+    if (direct) session->connection = http_connection_create();
     return session;
 }
 
-void transfer_http_close_session(HINTERNET session)
+/* The preconfigured proxy: the fast path only where there is none. */
+static BOOL default_is_direct(void)
 {
-    if (session) WinHttpCloseHandle(session);
+    WINHTTP_PROXY_INFO info = { 0 };
+    BOOL direct = FALSE;
+
+    if (WinHttpGetDefaultProxyConfiguration(&info))
+        direct = info.dwAccessType == WINHTTP_ACCESS_TYPE_NO_PROXY || !info.lpszProxy || !*info.lpszProxy;
+    GlobalFree(info.lpszProxy);
+    GlobalFree(info.lpszProxyBypass);
+    return direct;
 }
 
-HINTERNET transfer_http_session_for(HINTERNET worker_session, const struct transfer_options *options, BOOL *owned)
+struct transfer_session *transfer_http_open_session(void)
 {
-    HINTERNET session = NULL;
+    return open_session(WINHTTP_ACCESS_TYPE_DEFAULT_PROXY, WINHTTP_NO_PROXY_NAME, WINHTTP_NO_PROXY_BYPASS,
+                        default_is_direct());
+}
+
+void transfer_http_close_session(struct transfer_session *session)
+{
+    if (!session) return;
+    WinHttpCloseHandle(session->winhttp);
+    http_connection_destroy(session->connection);
+    free(session);
+}
+
+struct transfer_session *transfer_http_session_for(struct transfer_session *worker_session,
+                                                   const struct transfer_options *options, BOOL *owned)
+{
+    struct transfer_session *session = NULL;
 
     *owned = FALSE;
     if (options->proxy_usage == BG_JOB_PROXY_USAGE_OVERRIDE)
-        session = WinHttpOpen(L"Microsoft BITS/7.8", WINHTTP_ACCESS_TYPE_NAMED_PROXY, options->proxy_list,
-                              options->proxy_bypass_list && *options->proxy_bypass_list ?
-                              options->proxy_bypass_list : WINHTTP_NO_PROXY_BYPASS, 0);
+        session = open_session(WINHTTP_ACCESS_TYPE_NAMED_PROXY, options->proxy_list,
+                               options->proxy_bypass_list && *options->proxy_bypass_list ?
+                               options->proxy_bypass_list : WINHTTP_NO_PROXY_BYPASS, FALSE);
     else if (options->proxy_usage == BG_JOB_PROXY_USAGE_NO_PROXY)
-        session = WinHttpOpen(L"Microsoft BITS/7.8", WINHTTP_ACCESS_TYPE_NO_PROXY, WINHTTP_NO_PROXY_NAME,
-                              WINHTTP_NO_PROXY_BYPASS, 0);
+        session = open_session(WINHTTP_ACCESS_TYPE_NO_PROXY, WINHTTP_NO_PROXY_NAME, WINHTTP_NO_PROXY_BYPASS, TRUE);
     else return worker_session;
 
-    if (!session)
-    {
-        WARN("Could not open a session for proxy %s, error %lu.\n", debugstr_w(options->proxy_list), GetLastError());
-        return worker_session;
-    }
+    if (!session) return worker_session;
     *owned = TRUE;
     return session;
 }
@@ -121,27 +154,14 @@ static WCHAR *query_string(HINTERNET request, DWORD info, const WCHAR *name)
     return value;
 }
 
-static BOOL query_number(HINTERNET request, DWORD flag, UINT64 *value)
-{
-    WCHAR buffer[32], *end;
-    DWORD size = sizeof(buffer);
-
-    if (!WinHttpQueryHeaders(request, flag, WINHTTP_HEADER_NAME_BY_INDEX, buffer, &size, WINHTTP_NO_HEADER_INDEX))
-        return FALSE;
-    *value = _wcstoui64(buffer, &end, 10);
-    return end != buffer && !*end;
-}
-
 /* "bytes first-last/total": total may be "*". */
-static BOOL parse_content_range(HINTERNET request, UINT64 *first, UINT64 *last, UINT64 *total)
+static BOOL parse_content_range(const WCHAR *value, UINT64 *first, UINT64 *last, UINT64 *total)
 {
-    WCHAR buffer[96], *p, *end;
-    DWORD size = sizeof(buffer);
+    const WCHAR *p;
+    WCHAR *end;
 
-    if (!WinHttpQueryHeaders(request, WINHTTP_QUERY_CUSTOM, L"Content-Range", buffer, &size, WINHTTP_NO_HEADER_INDEX))
-        return FALSE;
-    if (_wcsnicmp(buffer, L"bytes ", 6)) return FALSE;
-    p = buffer + 6;
+    if (!value || _wcsnicmp(value, L"bytes ", 6)) return FALSE;
+    p = value + 6;
     *first = _wcstoui64(p, &end, 10);
     if (end == p || *end != '-') return FALSE;
     p = end + 1;
@@ -211,13 +231,13 @@ static void apply_options(HINTERNET request, const struct transfer_options *opti
 }
 
 /* A Location header made absolute against the URL that answered with it. */
-static WCHAR *absolute_location(HINTERNET request, const URL_COMPONENTS *url, const WCHAR *path)
+static WCHAR *absolute_location(const WCHAR *location, const URL_COMPONENTS *url, const WCHAR *path)
 {
-    WCHAR *location, *absolute, *slash;
+    WCHAR *absolute, *slash;
     size_t size;
 
-    if (!(location = query_string(request, WINHTTP_QUERY_LOCATION, WINHTTP_HEADER_NAME_BY_INDEX))) return NULL;
-    if (!_wcsnicmp(location, L"http://", 7) || !_wcsnicmp(location, L"https://", 8)) return location;
+    if (!location) return NULL;
+    if (!_wcsnicmp(location, L"http://", 7) || !_wcsnicmp(location, L"https://", 8)) return strdupW(location);
     size = wcslen(location) + wcslen(url->lpszHostName) + wcslen(path) + 32;
     if ((absolute = malloc(size * sizeof(WCHAR))))
     {
@@ -231,7 +251,6 @@ static WCHAR *absolute_location(HINTERNET request, const URL_COMPONENTS *url, co
         }
         wcscat(absolute, location);
     }
-    free(location);
     return absolute;
 }
 
@@ -298,8 +317,129 @@ static BOOL report(const struct transfer_progress_relay *relay, UINT64 transferr
                            relay->total != BG_SIZE_UNKNOWN || relay->base ? relay->total : total);
 }
 
-static void receive_body(HINTERNET request, const struct transfer_request *transfer, UINT64 offset,
-                         UINT64 total, const struct transfer_progress_relay *relay, struct transfer_result *result)
+/* What the download logic needs of a response, from WinHTTP or from the plain client. */
+struct response
+{
+    DWORD status;
+    BOOL has_length;
+    UINT64 length;
+    WCHAR *content_range;
+    WCHAR *etag;
+    WCHAR *last_modified;
+    WCHAR *location;
+    WCHAR *raw_headers;   /* status line and headers, CR/LF separated */
+    BOOL chunked;
+    BOOL keep_alive;
+};
+
+static void free_response(struct response *response)
+{
+    free(response->content_range);
+    free(response->etag);
+    free(response->last_modified);
+    free(response->location);
+    free(response->raw_headers);
+    memset(response, 0, sizeof(*response));
+}
+
+/* Reads body bytes; *read 0 at the end.  FALSE with the result set on failure. */
+typedef BOOL (*body_reader)(void *context, BYTE *buffer, DWORD size, DWORD *read, struct transfer_result *result);
+
+struct url_parts
+{
+    URL_COMPONENTS url;
+    WCHAR host[256];
+    WCHAR *path;  /* path and query, as given */
+};
+
+/* Decides what a response means for this part of the file.  TRUE: take the body,
+ * from *offset, *total bytes in all; FALSE: the result says why not. */
+static BOOL accept_response(const struct transfer_request *transfer, const struct response *response,
+                            const struct url_parts *parts, UINT64 first_wanted, UINT64 length, BOOL custom_method,
+                            UINT64 *offset, UINT64 *total, UINT64 *remote_size, struct transfer_result *result)
+{
+    BOOL whole_file = !first_wanted && length == BG_LENGTH_TO_EOF;
+    UINT64 first, last;
+    SYSTEMTIME modified;
+    DWORD status = response->status;
+
+    *total = BG_SIZE_UNKNOWN;
+    free(result->response_headers);
+    result->response_headers = strdupW(response->raw_headers);
+
+    if (status == 206 && (*offset || !whole_file))
+    {
+        if (!parse_content_range(response->content_range, &first, &last, total) || first != first_wanted + *offset ||
+            (length == BG_LENGTH_TO_EOF ? *total != BG_SIZE_UNKNOWN && last + 1 != *total
+                                        : last + 1 != first_wanted + length))
+        {
+            /* Other bytes than the ones asked for. */
+            set_failure(result, BG_E_INVALID_SERVER_RESPONSE, BG_ERROR_CONTEXT_REMOTE_FILE, TRUE);
+            return FALSE;
+        }
+        *remote_size = *total;
+        *total = last + 1 - first_wanted;  /* what this part of the local file gets */
+    }
+    else if (status == 200 && !whole_file && (length != BG_LENGTH_TO_EOF || first_wanted))
+    {
+        /* Ranges need a server that honours them. */
+        set_failure(result, BG_E_INSUFFICIENT_RANGE_SUPPORT, BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
+        return FALSE;
+    }
+    else if (status == 416 && !whole_file)
+    {
+        set_failure(result, BG_E_INVALID_RANGE, BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
+        return FALSE;
+    }
+    else if (status == 200)
+    {
+        *total = response->has_length ? response->length : BG_SIZE_UNKNOWN;
+        if (*total == BG_SIZE_UNKNOWN && !transfer->options->dynamic_content)
+        {
+            set_failure(result, BG_E_MISSING_FILE_SIZE, BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
+            return FALSE;
+        }
+        if (*offset)
+        {
+            /* The whole file instead of the rest: it changed, or the server ignores Range. */
+            TRACE("Full response to a resume, restarting from 0.\n");
+            if (!restart_file(transfer->file))
+            {
+                set_failure(result, HRESULT_FROM_WIN32(GetLastError()), BG_ERROR_CONTEXT_LOCAL_FILE, TRUE);
+                return FALSE;
+            }
+            *offset = 0;
+        }
+        *remote_size = *total;
+    }
+    else if (status >= 300 && status < 400)
+    {
+        /* A redirect the policy refused (behavior.md 17.5); the job records where it pointed (11.3). */
+        set_failure(result, HRESULT_FROM_WIN32(status), BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
+        free(result->final_url);
+        result->final_url = absolute_location(response->location, &parts->url, parts->path);
+        return FALSE;
+    }
+    else
+    {
+        set_failure(result, MAKE_HRESULT(SEVERITY_ERROR, FACILITY_HTTP, status), BG_ERROR_CONTEXT_REMOTE_FILE,
+                    status_is_transient(status) && !custom_method);
+        return FALSE;
+    }
+
+    /* What identifies these bytes for a later If-Range: a strong ETag, else the date. */
+    free(result->validator);
+    result->validator = NULL;
+    if (response->etag && wcsncmp(response->etag, L"W/", 2)) result->validator = strdupW(response->etag);
+    else if (response->last_modified) result->validator = strdupW(response->last_modified);
+    if (response->last_modified && WinHttpTimeToSystemTime(response->last_modified, &modified))
+        SystemTimeToFileTime(&modified, &result->modified);
+    return TRUE;
+}
+
+static void receive_body(body_reader read_body, void *context, const struct transfer_request *transfer,
+                         UINT64 offset, UINT64 total, const struct transfer_progress_relay *relay,
+                         struct transfer_result *result)
 {
     UINT64 transferred = offset;
     DWORD read, written;
@@ -312,11 +452,10 @@ static void receive_body(HINTERNET request, const struct transfer_request *trans
     }
     for (;;)
     {
-        if (!WinHttpReadData(request, buffer, READ_BUFFER_SIZE, &read))
-        {
-            set_winhttp_failure(result, GetLastError());
-            break;
-        }
+        /* Never ask for more than the announced length: the connection may be kept alive. */
+        DWORD want = total == BG_SIZE_UNKNOWN ? READ_BUFFER_SIZE : (DWORD)min(READ_BUFFER_SIZE, total - transferred);
+        if (!want) break;
+        if (!read_body(context, buffer, want, &read, result)) break;
         if (!read) break;
         if (total != BG_SIZE_UNKNOWN && transferred + read > total)
         {
@@ -345,60 +484,52 @@ static void receive_body(HINTERNET request, const struct transfer_request *trans
     result->total = transferred;
 }
 
-/* One request for bytes first .. first + length - 1 of the remote file (length
- * may be BG_LENGTH_TO_EOF), appended to the local file, of which transfer->offset
- * bytes of this part are already there.  *remote_size gets the remote size. */
-static void get_part(HINTERNET session, const struct transfer_request *transfer, UINT64 first_wanted,
-                     UINT64 length, const struct transfer_progress_relay *relay, UINT64 *remote_size,
-                     struct transfer_result *result)
+/* ---- through WinHTTP ---- */
+
+static BOOL winhttp_read(void *context, BYTE *buffer, DWORD size, DWORD *read, struct transfer_result *result)
+{
+    if (WinHttpReadData(context, buffer, size, read)) return TRUE;
+    set_winhttp_failure(result, GetLastError());
+    return FALSE;
+}
+
+static void winhttp_response(HINTERNET request, DWORD status, struct response *response)
+{
+    WCHAR buffer[32], *end;
+    DWORD size = sizeof(buffer);
+
+    response->status = status;
+    if (WinHttpQueryHeaders(request, WINHTTP_QUERY_CONTENT_LENGTH, WINHTTP_HEADER_NAME_BY_INDEX, buffer, &size,
+                            WINHTTP_NO_HEADER_INDEX))
+    {
+        response->length = _wcstoui64(buffer, &end, 10);
+        response->has_length = end != buffer && !*end;
+    }
+    response->content_range = query_string(request, WINHTTP_QUERY_CUSTOM, L"Content-Range");
+    response->etag = query_string(request, WINHTTP_QUERY_ETAG, WINHTTP_HEADER_NAME_BY_INDEX);
+    response->last_modified = query_string(request, WINHTTP_QUERY_LAST_MODIFIED, WINHTTP_HEADER_NAME_BY_INDEX);
+    response->location = query_string(request, WINHTTP_QUERY_LOCATION, WINHTTP_HEADER_NAME_BY_INDEX);
+    response->raw_headers = query_string(request, WINHTTP_QUERY_RAW_HEADERS_CRLF, WINHTTP_HEADER_NAME_BY_INDEX);
+}
+
+static void get_part_winhttp(struct transfer_session *session, const struct transfer_request *transfer,
+                             const struct url_parts *parts, const WCHAR *range, const WCHAR *if_range,
+                             UINT64 first_wanted, UINT64 length, UINT64 offset,
+                             const struct transfer_progress_relay *relay, UINT64 *remote_size,
+                             struct transfer_result *result)
 {
     const struct transfer_options *options = transfer->options;
-    BOOL whole_file = !first_wanted && length == BG_LENGTH_TO_EOF;
     BOOL custom_method = options->method && wcscmp(options->method, L"GET");
     HINTERNET connection = NULL, request = NULL;
-    URL_COMPONENTS url = { sizeof(url) };
-    UINT64 offset = transfer->offset, first, last, total = BG_SIZE_UNKNOWN;
-    WCHAR host[256], header[96], *path = NULL;
+    struct response response = { 0 };
     DWORD status = 0, size;
     unsigned int round;
-    SYSTEMTIME modified;
+    UINT64 total;
 
-    *remote_size = BG_SIZE_UNKNOWN;
-    url.lpszHostName = host;
-    url.dwHostNameLength = ARRAY_SIZE(host);
-    url.dwUrlPathLength = 1;
-    url.dwExtraInfoLength = 1;
-    if (!session || !WinHttpCrackUrl(transfer->remote_name, 0, 0, &url))
-    {
-        set_failure(result, session ? HRESULT_FROM_WIN32(GetLastError()) : E_FAIL, BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
-        return;
-    }
-    /* Path and query go to the server as they are: BITS does no escape processing. */
-    if (!(path = malloc((url.dwUrlPathLength + url.dwExtraInfoLength + 2) * sizeof(WCHAR))))
-    {
-        set_failure(result, E_OUTOFMEMORY, BG_ERROR_CONTEXT_GENERAL_QUEUE_MANAGER, TRUE);
-        return;
-    }
-    memcpy(path, url.lpszUrlPath, url.dwUrlPathLength * sizeof(WCHAR));
-    memcpy(path + url.dwUrlPathLength, url.lpszExtraInfo, url.dwExtraInfoLength * sizeof(WCHAR));
-    path[url.dwUrlPathLength + url.dwExtraInfoLength] = 0;
-    if (!*path) wcscpy(path, L"/");
-
-    /* Dynamic content and custom verbs cannot resume: they start again from byte 0. */
-    if ((options->dynamic_content || custom_method) && offset)
-    {
-        if (!restart_file(transfer->file))
-        {
-            set_failure(result, HRESULT_FROM_WIN32(GetLastError()), BG_ERROR_CONTEXT_LOCAL_FILE, TRUE);
-            goto done;
-        }
-        offset = 0;
-    }
-
-    if (!(connection = WinHttpConnect(session, host, url.nPort, 0)) ||
-        !(request = WinHttpOpenRequest(connection, custom_method ? options->method : L"GET", path, NULL,
+    if (!(connection = WinHttpConnect(session->winhttp, parts->host, parts->url.nPort, 0)) ||
+        !(request = WinHttpOpenRequest(connection, custom_method ? options->method : L"GET", parts->path, NULL,
                                        WINHTTP_NO_REFERER, WINHTTP_DEFAULT_ACCEPT_TYPES,
-                                       url.nScheme == INTERNET_SCHEME_HTTPS ? WINHTTP_FLAG_SECURE : 0)))
+                                       parts->url.nScheme == INTERNET_SCHEME_HTTPS ? WINHTTP_FLAG_SECURE : 0)))
     {
         set_winhttp_failure(result, GetLastError());
         goto done;
@@ -407,20 +538,8 @@ static void get_part(HINTERNET session, const struct transfer_request *transfer,
     if (options->custom_headers && *options->custom_headers &&
         !WinHttpAddRequestHeaders(request, options->custom_headers, -1, WINHTTP_ADDREQ_FLAG_ADD))
         WARN("Could not add the custom headers, error %lu.\n", GetLastError());
-    if (!whole_file || offset)
-    {
-        if (length != BG_LENGTH_TO_EOF)
-            swprintf(header, ARRAY_SIZE(header), L"Range: bytes=%I64u-%I64u", first_wanted + offset, first_wanted + length - 1);
-        else
-            swprintf(header, ARRAY_SIZE(header), L"Range: bytes=%I64u-", first_wanted + offset);
-        WinHttpAddRequestHeaders(request, header, -1, WINHTTP_ADDREQ_FLAG_ADD | WINHTTP_ADDREQ_FLAG_REPLACE);
-        /* If the file changed since the bytes we have, the server sends all of it again. */
-        if (offset && transfer->validator && wcslen(transfer->validator) < ARRAY_SIZE(header) - 12)
-        {
-            swprintf(header, ARRAY_SIZE(header), L"If-Range: %s", transfer->validator);
-            WinHttpAddRequestHeaders(request, header, -1, WINHTTP_ADDREQ_FLAG_ADD | WINHTTP_ADDREQ_FLAG_REPLACE);
-        }
-    }
+    if (range) WinHttpAddRequestHeaders(request, range, -1, WINHTTP_ADDREQ_FLAG_ADD | WINHTTP_ADDREQ_FLAG_REPLACE);
+    if (if_range) WinHttpAddRequestHeaders(request, if_range, -1, WINHTTP_ADDREQ_FLAG_ADD | WINHTTP_ADDREQ_FLAG_REPLACE);
 
     for (round = 0;; round++)
     {
@@ -445,104 +564,274 @@ static void get_part(HINTERNET session, const struct transfer_request *transfer,
     }
     TRACE("%s: status %lu, offset %s.\n", debugstr_w(transfer->remote_name), status, wine_dbgstr_longlong(offset));
 
-    free(result->response_headers);
-    result->response_headers = query_string(request, WINHTTP_QUERY_RAW_HEADERS_CRLF, WINHTTP_HEADER_NAME_BY_INDEX);
-
-    if (status == 206 && (offset || !whole_file))
-    {
-        if (!parse_content_range(request, &first, &last, &total) || first != first_wanted + offset ||
-            (length == BG_LENGTH_TO_EOF ? total != BG_SIZE_UNKNOWN && last + 1 != total
-                                        : last + 1 != first_wanted + length))
-        {
-            /* Other bytes than the ones asked for. */
-            set_failure(result, BG_E_INVALID_SERVER_RESPONSE, BG_ERROR_CONTEXT_REMOTE_FILE, TRUE);
-            goto done;
-        }
-        *remote_size = total;
-        total = last + 1 - first_wanted;  /* what this part of the local file gets */
-    }
-    else if (status == 200 && !whole_file)
-    {
-        if (length != BG_LENGTH_TO_EOF || first_wanted)
-        {
-            /* Ranges need a server that honours them. */
-            set_failure(result, BG_E_INSUFFICIENT_RANGE_SUPPORT, BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
-            goto done;
-        }
-    }
-    else if (status == 416 && !whole_file)
-    {
-        set_failure(result, BG_E_INVALID_RANGE, BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
+    winhttp_response(request, status, &response);
+    if (!accept_response(transfer, &response, parts, first_wanted, length, custom_method, &offset, &total,
+                         remote_size, result))
         goto done;
-    }
-    if (status == 200)
-    {
-        if (!query_number(request, WINHTTP_QUERY_CONTENT_LENGTH, &total)) total = BG_SIZE_UNKNOWN;
-        if (total == BG_SIZE_UNKNOWN && !options->dynamic_content)
-        {
-            set_failure(result, BG_E_MISSING_FILE_SIZE, BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
-            goto done;
-        }
-        if (offset)
-        {
-            /* The whole file instead of the rest: it changed, or the server ignores Range. */
-            TRACE("Full response to a resume, restarting from 0.\n");
-            if (!restart_file(transfer->file))
-            {
-                set_failure(result, HRESULT_FROM_WIN32(GetLastError()), BG_ERROR_CONTEXT_LOCAL_FILE, TRUE);
-                goto done;
-            }
-            offset = 0;
-        }
-        *remote_size = total;
-    }
-    else if (status != 206)
-    {
-        if (status >= 300 && status < 400)
-        {
-            /* A redirect the policy refused (behavior.md 17.5); the job records where it pointed (11.3). */
-            set_failure(result, HRESULT_FROM_WIN32(status), BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
-            free(result->final_url);
-            result->final_url = absolute_location(request, &url, path);
-        }
-        else
-            set_failure(result, MAKE_HRESULT(SEVERITY_ERROR, FACILITY_HTTP, status), BG_ERROR_CONTEXT_REMOTE_FILE,
-                        status_is_transient(status) && !custom_method);
-        goto done;
-    }
-
-    /* What identifies these bytes for a later If-Range: a strong ETag, else the date. */
-    free(result->validator);
-    result->validator = query_string(request, WINHTTP_QUERY_ETAG, WINHTTP_HEADER_NAME_BY_INDEX);
-    if (result->validator && !wcsncmp(result->validator, L"W/", 2))
-    {
-        free(result->validator);
-        result->validator = NULL;
-    }
-    if (!result->validator)
-        result->validator = query_string(request, WINHTTP_QUERY_LAST_MODIFIED, WINHTTP_HEADER_NAME_BY_INDEX);
-    size = sizeof(modified);
-    if (WinHttpQueryHeaders(request, WINHTTP_QUERY_LAST_MODIFIED | WINHTTP_QUERY_FLAG_SYSTEMTIME,
-                            WINHTTP_HEADER_NAME_BY_INDEX, &modified, &size, WINHTTP_NO_HEADER_INDEX))
-        SystemTimeToFileTime(&modified, &result->modified);
-
     if (!report(relay, offset, total))
     {
         result->aborted = TRUE;
         goto done;
     }
-    receive_body(request, transfer, offset, total, relay, result);
+    receive_body(winhttp_read, request, transfer, offset, total, relay, result);
     /* Errors after data arrived are worth a retry only when the transfer can resume. */
     if (custom_method) result->transient = FALSE;
 
 done:
+    free_response(&response);
     if (request) WinHttpCloseHandle(request);
     if (connection) WinHttpCloseHandle(connection);
+}
+
+/* ---- the plain fast path ---- */
+
+struct plain_body
+{
+    struct http_connection *connection;
+    BOOL closed;  /* the server ended the connection */
+};
+
+static BOOL plain_read(void *context, BYTE *buffer, DWORD size, DWORD *read, struct transfer_result *result)
+{
+    struct plain_body *body = context;
+    DWORD error;
+
+    if (!(error = http_connection_read(body->connection, buffer, size, read)))
+    {
+        if (!*read) body->closed = TRUE;
+        return TRUE;
+    }
+    body->closed = TRUE;
+    set_failure(result, error == WSAETIMEDOUT ? HRESULT_FROM_WIN32(ERROR_WINHTTP_TIMEOUT) : BG_E_CONNECTION_CLOSED,
+                BG_ERROR_CONTEXT_REMOTE_FILE, TRUE);
+    return FALSE;
+}
+
+static WCHAR *to_wide(const char *text, int size)
+{
+    int len = MultiByteToWideChar(CP_UTF8, 0, text, size, NULL, 0);
+    WCHAR *wide;
+
+    if (!(wide = malloc((len + 1) * sizeof(WCHAR)))) return NULL;
+    MultiByteToWideChar(CP_UTF8, 0, text, size, wide, len);
+    wide[len] = 0;
+    return wide;
+}
+
+/* The response head of the plain client, parsed. FALSE if it is not HTTP. */
+static BOOL parse_head(const char *head, struct response *response)
+{
+    const char *line, *end, *colon, *value;
+    BOOL http11;
+    int len;
+
+    if (strncmp(head, "HTTP/1.", 7) || !(end = strstr(head, "\r\n"))) return FALSE;
+    http11 = head[7] == '1';
+    response->status = strtoul(head + 9, NULL, 10);
+    response->keep_alive = http11;
+    for (line = end + 2; (end = strstr(line, "\r\n")) && end != line; line = end + 2)
+    {
+        if (!(colon = memchr(line, ':', end - line))) continue;
+        for (value = colon + 1; *value == ' ' || *value == '\t'; value++) ;
+        len = end - value;
+#define HEADER(name) (colon - line == sizeof(name) - 1 && !_strnicmp(line, name, sizeof(name) - 1))
+        if (HEADER("Content-Length"))
+        {
+            char *stop;
+            response->length = _strtoui64(value, &stop, 10);
+            response->has_length = stop != value && stop == end;
+        }
+        else if (HEADER("Content-Range")) response->content_range = to_wide(value, len);
+        else if (HEADER("ETag")) response->etag = to_wide(value, len);
+        else if (HEADER("Last-Modified")) response->last_modified = to_wide(value, len);
+        else if (HEADER("Location")) response->location = to_wide(value, len);
+        else if (HEADER("Transfer-Encoding")) response->chunked = TRUE;
+        else if (HEADER("Connection"))
+        {
+            if (len >= 5 && !_strnicmp(value, "close", 5)) response->keep_alive = FALSE;
+            else if (len >= 10 && !_strnicmp(value, "keep-alive", 10)) response->keep_alive = TRUE;
+        }
+#undef HEADER
+    }
+    response->raw_headers = to_wide(head, strstr(head, "\r\n\r\n") + 4 - head);
+    return TRUE;
+}
+
+static char *to_utf8(const WCHAR *text)
+{
+    int len = WideCharToMultiByte(CP_UTF8, 0, text, -1, NULL, 0, NULL, NULL);
+    char *utf8;
+
+    if ((utf8 = malloc(len))) WideCharToMultiByte(CP_UTF8, 0, text, -1, utf8, len, NULL, NULL);
+    return utf8;
+}
+
+/* The fast path.  FALSE: leave this request to WinHTTP (nothing was written). */
+static BOOL get_part_plain(struct transfer_session *session, const struct transfer_request *transfer,
+                           const struct url_parts *parts, const WCHAR *range, const WCHAR *if_range,
+                           UINT64 first_wanted, UINT64 length, UINT64 offset,
+                           const struct transfer_progress_relay *relay, UINT64 *remote_size,
+                           struct transfer_result *result)
+{
+    const struct transfer_options *options = transfer->options;
+    struct plain_body body = { session->connection };
+    struct response response = { 0 };
+    char *path, *host, *headers = NULL, *request;
+    const char *head;
+    size_t size;
+    UINT64 total;
+    DWORD error;
+    BOOL done = TRUE;
+
+    path = to_utf8(parts->path);
+    host = to_utf8(parts->host);
+    if (options->custom_headers && *options->custom_headers) headers = to_utf8(options->custom_headers);
+    size = (path ? strlen(path) : 0) + (host ? strlen(host) : 0) + (headers ? strlen(headers) : 0) + 512;
+    if (range) size += wcslen(range);
+    if (if_range) size += wcslen(if_range) * 3;
+    if (!path || !host || (options->custom_headers && *options->custom_headers && !headers) || !(request = malloc(size)))
+    {
+        free(path);
+        free(host);
+        free(headers);
+        return FALSE;
+    }
+    snprintf(request, size, "GET %s HTTP/1.1\r\nHost: %s:%u\r\nUser-Agent: Microsoft BITS/7.8\r\nAccept: */*\r\n",
+             path, host, parts->url.nPort);
+    if (range) snprintf(request + strlen(request), size - strlen(request), "%ls\r\n", range);
+    if (if_range)
+    {
+        char *value = to_utf8(if_range);
+        if (value) snprintf(request + strlen(request), size - strlen(request), "%s\r\n", value);
+        free(value);
+    }
+    if (headers)
+    {
+        strcat(request, headers);
+        /* Each custom header is CR/LF terminated; make sure the last one is. */
+        if (strlen(headers) < 2 || strcmp(headers + strlen(headers) - 2, "\r\n")) strcat(request, "\r\n");
+    }
+    strcat(request, "\r\n");
+
+    error = http_connection_request(session->connection, parts->host, parts->url.nPort, request, strlen(request), &head);
+    free(request);
     free(path);
+    free(host);
+    free(headers);
+    if (error)
+    {
+        set_winhttp_failure(result, error);
+        return TRUE;
+    }
+    if (!parse_head(head, &response))
+    {
+        http_connection_finish(session->connection, FALSE);
+        set_failure(result, BG_E_INVALID_SERVER_RESPONSE, BG_ERROR_CONTEXT_REMOTE_FILE, TRUE);
+        goto done;
+    }
+    TRACE("%s: status %lu, offset %s (plain).\n", debugstr_w(transfer->remote_name), response.status,
+          wine_dbgstr_longlong(offset));
+    if ((response.status >= 300 && response.status < 400 &&
+         (options->security_flags & BG_HTTP_REDIRECT_POLICY_MASK) != BG_HTTP_REDIRECT_POLICY_DISALLOW) ||
+        response.status == HTTP_STATUS_DENIED || response.status == HTTP_STATUS_PROXY_AUTH_REQ || response.chunked)
+    {
+        /* Redirects, challenges and chunked bodies are WinHTTP's business. */
+        http_connection_finish(session->connection, FALSE);
+        done = FALSE;
+        goto done;
+    }
+    if (!accept_response(transfer, &response, parts, first_wanted, length, FALSE, &offset, &total, remote_size, result))
+    {
+        /* The body of a refused response is not read: the connection cannot be kept. */
+        http_connection_finish(session->connection, FALSE);
+        goto done;
+    }
+    if (!report(relay, offset, total))
+    {
+        result->aborted = TRUE;
+        http_connection_finish(session->connection, FALSE);
+        goto done;
+    }
+    receive_body(plain_read, &body, transfer, offset, total, relay, result);
+    http_connection_finish(session->connection, SUCCEEDED(result->code) && !result->aborted && !body.closed &&
+                           response.keep_alive && total != BG_SIZE_UNKNOWN);
+
+done:
+    free_response(&response);
+    return done;
+}
+
+/* One request for bytes first .. first + length - 1 of the remote file (length
+ * may be BG_LENGTH_TO_EOF), appended to the local file, of which transfer->offset
+ * bytes of this part are already there.  *remote_size gets the remote size. */
+static void get_part(struct transfer_session *session, const struct transfer_request *transfer, UINT64 first_wanted,
+                     UINT64 length, const struct transfer_progress_relay *relay, UINT64 *remote_size,
+                     struct transfer_result *result)
+{
+    const struct transfer_options *options = transfer->options;
+    BOOL whole_file = !first_wanted && length == BG_LENGTH_TO_EOF;
+    BOOL custom_method = options->method && wcscmp(options->method, L"GET");
+    WCHAR range[96], *if_range = NULL;
+    struct url_parts parts = { { sizeof(parts.url) } };
+    UINT64 offset = transfer->offset;
+
+    *remote_size = BG_SIZE_UNKNOWN;
+    parts.url.lpszHostName = parts.host;
+    parts.url.dwHostNameLength = ARRAY_SIZE(parts.host);
+    parts.url.dwUrlPathLength = 1;
+    parts.url.dwExtraInfoLength = 1;
+    if (!session || !WinHttpCrackUrl(transfer->remote_name, 0, 0, &parts.url))
+    {
+        set_failure(result, session ? HRESULT_FROM_WIN32(GetLastError()) : E_FAIL, BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
+        return;
+    }
+    /* Path and query go to the server as they are: BITS does no escape processing. */
+    if (!(parts.path = malloc((parts.url.dwUrlPathLength + parts.url.dwExtraInfoLength + 2) * sizeof(WCHAR))))
+    {
+        set_failure(result, E_OUTOFMEMORY, BG_ERROR_CONTEXT_GENERAL_QUEUE_MANAGER, TRUE);
+        return;
+    }
+    memcpy(parts.path, parts.url.lpszUrlPath, parts.url.dwUrlPathLength * sizeof(WCHAR));
+    memcpy(parts.path + parts.url.dwUrlPathLength, parts.url.lpszExtraInfo, parts.url.dwExtraInfoLength * sizeof(WCHAR));
+    parts.path[parts.url.dwUrlPathLength + parts.url.dwExtraInfoLength] = 0;
+    if (!*parts.path) wcscpy(parts.path, L"/");
+
+    /* Dynamic content and custom verbs cannot resume: they start again from byte 0. */
+    if ((options->dynamic_content || custom_method) && offset)
+    {
+        if (!restart_file(transfer->file))
+        {
+            set_failure(result, HRESULT_FROM_WIN32(GetLastError()), BG_ERROR_CONTEXT_LOCAL_FILE, TRUE);
+            free(parts.path);
+            return;
+        }
+        offset = 0;
+    }
+
+    range[0] = 0;
+    if (!whole_file || offset)
+    {
+        if (length != BG_LENGTH_TO_EOF)
+            swprintf(range, ARRAY_SIZE(range), L"Range: bytes=%I64u-%I64u", first_wanted + offset, first_wanted + length - 1);
+        else
+            swprintf(range, ARRAY_SIZE(range), L"Range: bytes=%I64u-", first_wanted + offset);
+        /* If the file changed since the bytes we have, the server sends all of it again. */
+        if (offset && transfer->validator && (if_range = malloc((wcslen(transfer->validator) + 16) * sizeof(WCHAR))))
+            swprintf(if_range, wcslen(transfer->validator) + 16, L"If-Range: %s", transfer->validator);
+    }
+
+    if (!(session->direct && session->connection && parts.url.nScheme == INTERNET_SCHEME_HTTP && !custom_method &&
+          !options->credential_count &&
+          get_part_plain(session, transfer, &parts, range[0] ? range : NULL, if_range, first_wanted, length, offset,
+                         relay, remote_size, result)))
+        get_part_winhttp(session, transfer, &parts, range[0] ? range : NULL, if_range, first_wanted, length, offset,
+                         relay, remote_size, result);
+    free(if_range);
+    free(parts.path);
 }
 
 /* AddFileWithRanges: the local file is the ranges one after the other (behavior.md 7.5). */
-static void download_ranges(HINTERNET session, const struct transfer_request *transfer, struct transfer_result *result)
+static void download_ranges(struct transfer_session *session, const struct transfer_request *transfer, struct transfer_result *result)
 {
     struct transfer_progress_relay relay = { transfer->progress, transfer->context, 0, 0 };
     UINT64 done = transfer->offset, base = 0, remote_size = BG_SIZE_UNKNOWN, length;
@@ -583,7 +872,7 @@ static void download_ranges(HINTERNET session, const struct transfer_request *tr
     result->total = SUCCEEDED(result->code) && !result->aborted ? base : relay.total;
 }
 
-void transfer_http_download(HINTERNET session, const struct transfer_request *transfer,
+void transfer_http_download(struct transfer_session *session, const struct transfer_request *transfer,
                             struct transfer_result *result)
 {
     struct transfer_progress_relay relay = { transfer->progress, transfer->context, 0, BG_SIZE_UNKNOWN };
