@@ -144,26 +144,45 @@ static int bench_files(const WCHAR *prefix, int count, const WCHAR *dir, BOOL on
 {
     WCHAR url[512], local[MAX_PATH];
     IBackgroundCopyJob *job = NULL;
+    BG_FILE_INFO *infos;
     double start;
+    HRESULT hr;
     int i, ret;
 
     remaining = one_job ? 1 : count;
     start = now_ms();
-    for (i = 0; i < count; i++)
+    if (one_job)
+    {
+        /* One call for all the files, as the docs advise for many files. */
+        infos = calloc(count, sizeof(*infos));
+        for (i = 0; i < count; i++)
+        {
+            infos[i].RemoteName = malloc(512 * sizeof(WCHAR));
+            infos[i].LocalName = malloc(MAX_PATH * sizeof(WCHAR));
+            swprintf(infos[i].RemoteName, 512, L"%s%d.bin", prefix, i);
+            swprintf(infos[i].LocalName, MAX_PATH, L"%s\\%d.bin", dir, i);
+        }
+        job = new_job(L"bitsbench");
+        if (FAILED(hr = IBackgroundCopyJob_AddFileSet(job, count, infos)))
+        {
+            fprintf(stderr, "AddFileSet failed: %#lx\n", hr);
+            exit(1);
+        }
+        for (i = 0; i < count; i++)
+        {
+            free(infos[i].RemoteName);
+            free(infos[i].LocalName);
+        }
+        free(infos);
+        IBackgroundCopyJob_Resume(job);
+        IBackgroundCopyJob_Release(job);
+    }
+    else for (i = 0; i < count; i++)
     {
         swprintf(url, (sizeof(url) / sizeof(url[0])), L"%s%d.bin", prefix, i);
         swprintf(local, (sizeof(local) / sizeof(local[0])), L"%s\\%d.bin", dir, i);
-        if (!job) job = new_job(L"bitsbench");
+        job = new_job(L"bitsbench");
         add(job, url, local);
-        if (!one_job)
-        {
-            IBackgroundCopyJob_Resume(job);
-            IBackgroundCopyJob_Release(job);
-            job = NULL;
-        }
-    }
-    if (job)
-    {
         IBackgroundCopyJob_Resume(job);
         IBackgroundCopyJob_Release(job);
     }
