@@ -177,14 +177,19 @@ static int bench_files(const WCHAR *prefix, int count, const WCHAR *dir, BOOL on
         IBackgroundCopyJob_Resume(job);
         IBackgroundCopyJob_Release(job);
     }
-    else for (i = 0; i < count; i++)
+    else
     {
-        swprintf(url, (sizeof(url) / sizeof(url[0])), L"%s%d.bin", prefix, i);
-        swprintf(local, (sizeof(local) / sizeof(local[0])), L"%s\\%d.bin", dir, i);
-        job = new_job(L"bitsbench");
-        add(job, url, local);
-        IBackgroundCopyJob_Resume(job);
-        IBackgroundCopyJob_Release(job);
+        for (i = 0; i < count; i++)
+        {
+            swprintf(url, (sizeof(url) / sizeof(url[0])), L"%s%d.bin", prefix, i);
+            swprintf(local, (sizeof(local) / sizeof(local[0])), L"%s\\%d.bin", dir, i);
+            job = new_job(L"bitsbench");
+            add(job, url, local);
+            IBackgroundCopyJob_Resume(job);
+            IBackgroundCopyJob_Release(job);
+        }
+        /* How much of the time the client's own calls took. */
+        fprintf(stderr, "jobs created and resumed in %.1f ms\n", now_ms() - start);
     }
     ret = wait_all(600000);
     printf("%s %.1f\n", one_job ? "files" : "jobs", now_ms() - start);
