@@ -91,6 +91,8 @@ struct job
     HRESULT limit_error;              /* the run stopped on MaximumDownloadTime or MAX_DOWNLOAD_SIZE */
     BOOL pending_transferred;         /* JobTransferred not delivered yet */
     BOOL pending_error;               /* JobError not delivered yet */
+    BOOL pending_modification;        /* JobModification waits for delivery */
+    ULONGLONG last_modification;      /* GetTickCount64() of the last one delivered */
     struct
     {
         BOOL present;
@@ -159,9 +161,28 @@ BOOL job_is_final(struct job *job)
     return ret;
 }
 
-static void touch(struct job *job)
+/* The job changed without a modification notice: transitions into ERROR and
+ * TRANSFERRED have notifications of their own.  Job lock held. */
+static void touch_quietly(struct job *job)
 {
     GetSystemTimeAsFileTime(&job->times.ModificationTime);
+}
+
+/* The job changed: a property, its state, its files or its progress.  Raises
+ * JobModification, no more often than the job's minimum interval.  Job lock held. */
+static void touch(struct job *job)
+{
+    ULONGLONG now, due;
+
+    touch_quietly(job);
+    if (!job->notify_iface || !(job->notify_flags & BG_NOTIFY_JOB_MODIFICATION) ||
+        (job->notify_flags & BG_NOTIFY_DISABLE) || job->pending_modification)
+        return;
+    job->pending_modification = TRUE;
+    now = GetTickCount64();
+    due = job->last_modification + job->min_notification_interval;
+    if (due <= now) scheduler_notify(job);
+    else scheduler_schedule_notify(job, (ULONG)(due - now));
 }
 
 static void clear_credentials(struct credentials *credentials)
@@ -1501,7 +1522,8 @@ static void record_failure(struct job *job, struct file *file, HRESULT code, BG_
         job->pending_error = TRUE;
         scheduler_notify(job);
     }
-    touch(job);
+    if (transient) touch(job);
+    else touch_quietly(job);
     LeaveCriticalSection(&job->cs);
 }
 
@@ -1528,10 +1550,34 @@ void job_deliver_notifications(struct job *job)
 {
     WCHAR *program = NULL, *parameters = NULL;
     IBackgroundCopyError *error = NULL;
+    IBackgroundCopyCallback *target;
     IUnknown *callback = NULL;
     enum notify_event event;
+    BOOL modification;
     ULONG flag, delay;
     HRESULT hr;
+
+    EnterCriticalSection(&job->cs);
+    /* A modification notice first: it says what happened before the final event. */
+    modification = job->pending_modification && job->notify_iface && !state_is_final(job->state);
+    job->pending_modification = FALSE;
+    if (modification)
+    {
+        job->last_modification = GetTickCount64();
+        callback = job->notify_iface;
+        IUnknown_AddRef(callback);
+    }
+    LeaveCriticalSection(&job->cs);
+    if (modification)
+    {
+        if (SUCCEEDED(IUnknown_QueryInterface(callback, &IID_IBackgroundCopyCallback, (void **)&target)))
+        {
+            IBackgroundCopyCallback_JobModification(target, job_iface(job), 0);
+            IBackgroundCopyCallback_Release(target);
+        }
+        IUnknown_Release(callback);
+        callback = NULL;
+    }
 
     EnterCriticalSection(&job->cs);
     if (job->state == BG_JOB_STATE_TRANSFERRED && job->pending_transferred)
@@ -1568,7 +1614,7 @@ void job_deliver_notifications(struct job *job)
         if (event == NOTIFY_JOB_TRANSFERRED) job->pending_transferred = FALSE;
         else job->pending_error = FALSE;
     }
-    else if (!state_is_final(job->state)) scheduler_schedule_notify(job, delay);
+    else if (!state_is_final(job->state)) scheduler_schedule_notify(job, delay * 1000);
     LeaveCriticalSection(&job->cs);
 
     if (error) IBackgroundCopyError_Release(error);
@@ -1728,9 +1774,13 @@ void job_run(struct job *job, void *session)
             GetSystemTimeAsFileTime(&job->times.TransferCompletionTime);
             job->pending_transferred = TRUE;
             scheduler_notify(job);
+            touch_quietly(job);
         }
-        else job->state = BG_JOB_STATE_QUEUED;  /* the service is stopping */
-        touch(job);
+        else
+        {
+            job->state = BG_JOB_STATE_QUEUED;  /* the service is stopping */
+            touch(job);
+        }
     }
     job->active_ms += GetTickCount64() - job->run_start;
     job->active = FALSE;

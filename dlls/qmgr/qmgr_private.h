@@ -130,7 +130,7 @@ HRESULT notify_file_transferred(IUnknown *callback, IBackgroundCopyJob *job, IBa
 HRESULT notify_command_line(const WCHAR *program, const WCHAR *parameters);
 void job_deliver_notifications(struct job *job);
 void scheduler_notify(struct job *job);
-void scheduler_schedule_notify(struct job *job, ULONG seconds);
+void scheduler_schedule_notify(struct job *job, ULONG ms);
 
 /* enum.c */
 HRESULT enum_jobs_create(struct job **jobs, ULONG count, IEnumBackgroundCopyJobs **out);

@@ -97,13 +97,13 @@ static ULONG unlink_job(struct job *job)
     return unlink_from(scheduler.queue, &scheduler.queue_count, job) + unlink_timers(job, TIMER_RETRY);
 }
 
-static BOOL add_timer(struct job *job, ULONG seconds, enum timer_kind kind)
+static BOOL add_timer(struct job *job, ULONGLONG ms, enum timer_kind kind)
 {
     if (scheduler.stopping || !grow((void **)&scheduler.timers, &scheduler.timer_capacity,
                                     scheduler.timer_count, sizeof(*scheduler.timers)))
         return FALSE;
     scheduler.timers[scheduler.timer_count].job = job;
-    scheduler.timers[scheduler.timer_count].due = GetTickCount64() + (ULONGLONG)seconds * 1000;
+    scheduler.timers[scheduler.timer_count].due = GetTickCount64() + ms;
     scheduler.timers[scheduler.timer_count].kind = kind;
     scheduler.timer_count++;
     WakeAllConditionVariable(&scheduler.wake);
@@ -139,7 +139,7 @@ void scheduler_schedule_retry(struct job *job, ULONG seconds)
     job_addref(job);  /* the timer's reference */
     EnterCriticalSection(&scheduler.cs);
     removed = unlink_job(job);
-    kept = add_timer(job, seconds, TIMER_RETRY);
+    kept = add_timer(job, (ULONGLONG)seconds * 1000, TIMER_RETRY);
     LeaveCriticalSection(&scheduler.cs);
 
     if (!kept) job_release(job);
@@ -168,8 +168,9 @@ void scheduler_notify(struct job *job)
     while (removed--) job_release(job);
 }
 
-/* Tries a failed notification again after a while. */
-void scheduler_schedule_notify(struct job *job, ULONG seconds)
+/* Delivers the job's notifications after a while (a failed one again, or a
+ * modification held back by the minimum interval). */
+void scheduler_schedule_notify(struct job *job, ULONG ms)
 {
     BOOL kept;
     ULONG removed;
@@ -177,7 +178,7 @@ void scheduler_schedule_notify(struct job *job, ULONG seconds)
     job_addref(job);
     EnterCriticalSection(&scheduler.cs);
     removed = unlink_timers(job, TIMER_NOTIFY);
-    kept = add_timer(job, seconds, TIMER_NOTIFY);
+    kept = add_timer(job, ms, TIMER_NOTIFY);
     LeaveCriticalSection(&scheduler.cs);
 
     if (!kept) job_release(job);

@@ -35,6 +35,8 @@ struct test_callback
     HANDLE error;             /* signalled by JobError */
     LONG transferred_calls;
     LONG error_calls;
+    LONG modification_calls;
+    HANDLE modified;             /* signalled by JobModification */
     LONG file_calls;
     LONG file_calls_at_transferred;
     HRESULT transferred_result;  /* what JobTransferred answers */
@@ -107,6 +109,10 @@ static HRESULT WINAPI callback_JobError(IBackgroundCopyCallback2 *iface, IBackgr
 static HRESULT WINAPI callback_JobModification(IBackgroundCopyCallback2 *iface, IBackgroundCopyJob *job,
                                                DWORD reserved)
 {
+    struct test_callback *callback = impl_from_IBackgroundCopyCallback2(iface);
+
+    InterlockedIncrement(&callback->modification_calls);
+    SetEvent(callback->modified);
     return S_OK;
 }
 
@@ -144,12 +150,14 @@ static void init_callback(struct test_callback *callback)
     callback->refcount = 1;
     callback->transferred = CreateEventW(NULL, TRUE, FALSE, NULL);
     callback->error = CreateEventW(NULL, TRUE, FALSE, NULL);
+    callback->modified = CreateEventW(NULL, TRUE, FALSE, NULL);
 }
 
 static void free_callback(struct test_callback *callback)
 {
     CloseHandle(callback->transferred);
     CloseHandle(callback->error);
+    CloseHandle(callback->modified);
 }
 
 static IBackgroundCopyJob *create_job(void)
@@ -339,6 +347,42 @@ static void test_disabled(void)
     free_callback(&callback);
 }
 
+/* JobModification: raised for property changes, no more often than the minimum
+ * notification interval (500 ms by default). */
+static void test_job_modification(void)
+{
+    struct test_callback callback;
+    IBackgroundCopyJob *job;
+    LONG calls;
+    HRESULT hr;
+    int i;
+
+    init_callback(&callback);
+    if (!(job = create_job())) return;
+    hr = IBackgroundCopyJob_SetNotifyFlags(job, BG_NOTIFY_JOB_MODIFICATION);
+    ok(hr == S_OK, "SetNotifyFlags failed: %#lx.\n", hr);
+    hr = IBackgroundCopyJob_SetNotifyInterface(job, (IUnknown *)&callback.IBackgroundCopyCallback2_iface);
+    ok(hr == S_OK, "SetNotifyInterface failed: %#lx.\n", hr);
+
+    hr = IBackgroundCopyJob_SetDescription(job, L"changed");
+    ok(hr == S_OK, "SetDescription failed: %#lx.\n", hr);
+    ok(!WaitForSingleObject(callback.modified, 10000), "JobModification was not called.\n");
+
+    /* A burst of changes within a second gives only a few calls. */
+    Sleep(600);
+    calls = callback.modification_calls;
+    for (i = 0; i < 20; i++) IBackgroundCopyJob_SetDescription(job, i % 2 ? L"one" : L"two");
+    Sleep(1000);
+    ok(callback.modification_calls - calls >= 1, "no JobModification for the burst.\n");
+    ok(callback.modification_calls - calls <= 3, "%ld JobModification calls for a burst of 20 changes in a second.\n",
+       callback.modification_calls - calls);
+
+    IBackgroundCopyJob_SetNotifyInterface(job, NULL);
+    IBackgroundCopyJob_Cancel(job);
+    IBackgroundCopyJob_Release(job);
+    free_callback(&callback);
+}
+
 /* The command line runs when the job is transferred and no callback is set. */
 static void test_command_line(void)
 {
@@ -430,6 +474,7 @@ START_TEST(notify)
     test_late_registration();
     test_failing_callback();
     test_disabled();
+    test_job_modification();
     test_command_line();
 
     remove_work_dir();
