@@ -306,6 +306,7 @@ HRESULT enum_jobs_create(struct job **jobs, ULONG count, IEnumBackgroundCopyJobs
     HRESULT hr;
     ULONG i;
 
+    *out = NULL;
     if (count && !(items = malloc(count * sizeof(*items)))) return E_OUTOFMEMORY;
     for (i = 0; i < count; i++) items[i] = (IUnknown *)job_iface(jobs[i]);
     hr = enumerator_create(&jobs_vtbl, &IID_IEnumBackgroundCopyJobs, items, count, 0, &enumerator);
@@ -321,6 +322,7 @@ HRESULT enum_files_create(struct file **files, ULONG count, IEnumBackgroundCopyF
     HRESULT hr;
     ULONG i;
 
+    *out = NULL;
     if (count && !(items = malloc(count * sizeof(*items)))) return E_OUTOFMEMORY;
     for (i = 0; i < count; i++) items[i] = (IUnknown *)file_iface(files[i]);
     hr = enumerator_create(&files_vtbl, &IID_IEnumBackgroundCopyFiles, items, count, 0, &enumerator);

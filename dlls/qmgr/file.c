@@ -32,6 +32,7 @@ struct file
     BG_FILE_PROGRESS progress;  /* Completed: renamed by Complete, available to the user */
     BOOL transferred;           /* every byte is in the temporary file */
     BOOL direct;                /* HIGH_PERFORMANCE: written straight into the destination */
+    BOOL temp_created;          /* the temporary file is ours: created with CREATE_NEW */
     WCHAR *validator;           /* ETag or Last-Modified of the bytes there, for If-Range */
     WCHAR *response_headers;    /* of the server's last response, for File5 */
     BG_FILE_RANGE *ranges;
@@ -265,11 +266,15 @@ BOOL file_has_ranges(struct file *file)
 static HRESULT WINAPI file_GetTemporaryName(IBackgroundCopyFile6 *iface, LPWSTR *name)
 {
     struct file *file = impl_from_IBackgroundCopyFile6(iface);
+    HRESULT hr;
 
     TRACE("%p, %p.\n", iface, name);
 
     if (!name) return E_INVALIDARG;
-    return return_string(file->temp_name, name);
+    EnterCriticalSection(&file->cs);
+    hr = return_string(file->temp_name, name);
+    LeaveCriticalSection(&file->cs);
+    return hr;
 }
 
 static HRESULT WINAPI file_SetValidationState(IBackgroundCopyFile6 *iface, BOOL state)
@@ -398,11 +403,47 @@ static WCHAR *make_temp_name(const WCHAR *local_name)
 
     if (fwd > slash) slash = fwd;
     dir_len = slash ? slash - local_name + 1 : 0;
-    if (!(name = malloc((dir_len + 13) * sizeof(WCHAR)))) return NULL;
+    if (!(name = malloc((dir_len + 16) * sizeof(WCHAR)))) return NULL;
     memcpy(name, local_name, dir_len * sizeof(WCHAR));
     CoCreateGuid(&guid);
-    swprintf(name + dir_len, 13, L"BIT%04X.tmp", guid.Data1 & 0xffff);
+    swprintf(name + dir_len, 16, L"BIT%08lX.tmp", guid.Data1);
     return name;
+}
+
+/* Opens the file the data goes to.  A new temporary file is created with
+ * CREATE_NEW under a fresh name until one is free: it never takes over a file
+ * that is not ours.  Caller holds nothing; returns INVALID_HANDLE_VALUE with
+ * the last error set on failure. */
+static HANDLE open_target(struct file *file)
+{
+    DWORD share = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE;
+    HANDLE handle;
+    WCHAR *name;
+    int tries;
+
+    if (file->direct)
+        return CreateFileW(file->temp_name, GENERIC_WRITE, share, NULL, OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
+    EnterCriticalSection(&file->cs);
+    if (file->temp_created)
+    {
+        LeaveCriticalSection(&file->cs);
+        return CreateFileW(file->temp_name, GENERIC_WRITE, share, NULL, OPEN_ALWAYS, FILE_ATTRIBUTE_HIDDEN, NULL);
+    }
+    for (tries = 0; tries < 16; tries++)
+    {
+        handle = CreateFileW(file->temp_name, GENERIC_WRITE, share, NULL, CREATE_NEW, FILE_ATTRIBUTE_HIDDEN, NULL);
+        if (handle != INVALID_HANDLE_VALUE)
+        {
+            file->temp_created = TRUE;
+            break;
+        }
+        if (GetLastError() != ERROR_FILE_EXISTS && GetLastError() != ERROR_ALREADY_EXISTS) break;
+        if (!(name = make_temp_name(file->local_name))) break;
+        free(file->temp_name);
+        file->temp_name = name;
+    }
+    LeaveCriticalSection(&file->cs);
+    return handle;
 }
 
 HRESULT file_create(struct job *job, const WCHAR *remote_name, const WCHAR *local_name, BOOL direct,
@@ -434,7 +475,8 @@ void file_discard_temporary(struct file *file)
     /* HIGH_PERFORMANCE files are the destination: BITS leaves them as they are. */
     if (!file->progress.Completed && !file->direct)
     {
-        DeleteFileW(file->temp_name);
+        if (file->temp_created) DeleteFileW(file->temp_name);
+        file->temp_created = FALSE;
         file->progress.BytesTransferred = 0;
         file->transferred = FALSE;
     }
@@ -458,7 +500,12 @@ const WCHAR *file_local_name(struct file *file)
 
 const WCHAR *file_protocol(struct file *file)
 {
-    return transfer_is_file_name(file->remote_name) ? L"file" : L"http";
+    BOOL is_file;
+
+    EnterCriticalSection(&file->cs);
+    is_file = transfer_is_file_name(file->remote_name);
+    LeaveCriticalSection(&file->cs);
+    return is_file ? L"file" : L"http";
 }
 
 struct download_progress
@@ -512,8 +559,7 @@ void file_download(struct file *file, const struct download_control *control, st
         return;
     }
 
-    handle = CreateFileW(file->temp_name, GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
-                         NULL, OPEN_ALWAYS, file->direct ? FILE_ATTRIBUTE_NORMAL : FILE_ATTRIBUTE_HIDDEN, NULL);
+    handle = open_target(file);
     if (handle == INVALID_HANDLE_VALUE)
     {
         DWORD error = GetLastError();
@@ -589,7 +635,8 @@ HRESULT file_complete(struct file *file)
     if (file->progress.Completed) hr = S_OK;
     else if (!file->transferred)
     {
-        if (!file->direct) DeleteFileW(file->temp_name);
+        if (!file->direct && file->temp_created) DeleteFileW(file->temp_name);
+        file->temp_created = FALSE;
         hr = S_FALSE;
     }
     else if (file->direct) file->progress.Completed = TRUE;

@@ -73,6 +73,7 @@ struct job
     BOOL on_demand;
     BOOL resumed;  /* Resume was called once: some properties are frozen */
     BOOL custom_method;  /* a custom HTTP verb: FOREGROUND only, no resume */
+    BOOL completing;     /* Complete runs: no transfer may start */
 
     struct file **files;
     ULONG file_count;
@@ -106,6 +107,7 @@ struct job
 #define IDLE_WAIT_MS 10000
 
 static void notify_if_pending(struct job *job);
+static HRESULT get_string_property(struct job *job, WCHAR *const *field, WCHAR **ret);
 
 static inline struct job *impl_from_IBackgroundCopyJob5(IBackgroundCopyJob5 *iface)
 {
@@ -132,19 +134,21 @@ BG_JOB_TYPE job_type(struct job *job)
     return job->type;
 }
 
+/* Called by the scheduler under its own lock, so it must not take the job's
+ * (the job lock comes first): an aligned enum reads whole without it. */
 BG_JOB_PRIORITY job_priority(struct job *job)
 {
-    BG_JOB_PRIORITY priority;
-
-    EnterCriticalSection(&job->cs);
-    priority = job->priority;
-    LeaveCriticalSection(&job->cs);
-    return priority;
+    return ReadNoFence((LONG *)&job->priority);
 }
 
 BOOL job_owned_by(struct job *job, const WCHAR *sid)
 {
-    return !wcscmp(job->owner, sid);
+    BOOL ret;
+
+    EnterCriticalSection(&job->cs);
+    ret = !wcscmp(job->owner, sid);
+    LeaveCriticalSection(&job->cs);
+    return ret;
 }
 
 static BOOL state_is_final(BG_JOB_STATE state)
@@ -523,8 +527,9 @@ static HRESULT WINAPI job_Complete(IBackgroundCopyJob5 *iface)
     else if (job->type != BG_JOB_TYPE_DOWNLOAD && job->state != BG_JOB_STATE_TRANSFERRED) hr = BG_E_INVALID_STATE;
     else
     {
-        /* Only files transferred before the call are kept: stop the transfer. */
+        /* Only files transferred before the call are kept: stop the transfer, start no other. */
         if (job->active) job->stop = TRUE;
+        job->completing = TRUE;
         scheduler_remove(job);
     }
     LeaveCriticalSection(&job->cs);
@@ -551,6 +556,7 @@ static HRESULT WINAPI job_Complete(IBackgroundCopyJob5 *iface)
         job->state = BG_JOB_STATE_ACKNOWLEDGED;
         touch(job);
     }
+    job->completing = FALSE;
     LeaveCriticalSection(&job->cs);
 
     if (SUCCEEDED(hr)) manager_forget_job(job);
@@ -663,7 +669,7 @@ static HRESULT WINAPI job_GetOwner(IBackgroundCopyJob5 *iface, LPWSTR *owner)
     TRACE("%p, %p.\n", iface, owner);
 
     if (!owner) return E_INVALIDARG;
-    return return_string(job->owner, owner);
+    return get_string_property(job, &job->owner, owner);
 }
 
 /* ---- simple properties ---- */
@@ -1472,7 +1478,7 @@ static BOOL on_download_progress(struct job *job, BOOL advanced)
     BOOL go;
 
     EnterCriticalSection(&job->cs);
-    go = !job->stop && !scheduler_stopping();
+    go = !job->stop && !job->completing && !state_is_final(job->state) && !scheduler_stopping();
     if (go && FAILED(job->limit_error = check_limits(job))) go = FALSE;
     if (go && advanced)
     {
@@ -1539,8 +1545,14 @@ static void notify_file_done(struct job *job, struct file *file)
         IUnknown_AddRef(callback);
     LeaveCriticalSection(&job->cs);
     if (!callback) return;
+    /* The worker holds no file during the call: a callback that cancels or
+     * completes the job must not wait for it. */
+    SetEvent(job->idle);
     notify_file_transferred(callback, job_iface(job), file_iface(file));
     IUnknown_Release(callback);
+    EnterCriticalSection(&job->cs);
+    if (!job->stop) ResetEvent(job->idle);
+    LeaveCriticalSection(&job->cs);
 }
 
 /* Delivers JobTransferred or JobError if the job is still in that state and the
@@ -1614,7 +1626,7 @@ void job_deliver_notifications(struct job *job)
         if (event == NOTIFY_JOB_TRANSFERRED) job->pending_transferred = FALSE;
         else job->pending_error = FALSE;
     }
-    else if (!state_is_final(job->state)) scheduler_schedule_notify(job, delay * 1000);
+    else if (!state_is_final(job->state)) scheduler_schedule_notify(job, min(delay, 0x7fffffff / 1000) * 1000);
     LeaveCriticalSection(&job->cs);
 
     if (error) IBackgroundCopyError_Release(error);
@@ -1683,7 +1695,7 @@ static BOOL begin_run(struct job *job)
     for (;;)
     {
         EnterCriticalSection(&job->cs);
-        if (job->state != BG_JOB_STATE_QUEUED)
+        if (job->state != BG_JOB_STATE_QUEUED || job->completing)
         {
             LeaveCriticalSection(&job->cs);
             return FALSE;
@@ -1778,8 +1790,10 @@ void job_run(struct job *job, void *session)
         }
         else
         {
-            job->state = BG_JOB_STATE_QUEUED;  /* the service is stopping */
+            /* Stopping service, or files added meanwhile: back to the queue. */
+            job->state = BG_JOB_STATE_QUEUED;
             touch(job);
+            if (!scheduler_stopping()) scheduler_enqueue(job);
         }
     }
     job->active_ms += GetTickCount64() - job->run_start;
@@ -1793,7 +1807,7 @@ void job_run(struct job *job, void *session)
 void job_retry_due(struct job *job)
 {
     EnterCriticalSection(&job->cs);
-    if (job->state == BG_JOB_STATE_TRANSIENT_ERROR)
+    if (job->state == BG_JOB_STATE_TRANSIENT_ERROR && !job->completing)
     {
         job->state = BG_JOB_STATE_QUEUED;
         touch(job);

@@ -129,7 +129,8 @@ void transfer_file_download(const struct transfer_request *transfer, struct tran
         if (!read) break;
         if (!WriteFile(transfer->file, buffer, read, &written, NULL) || written != read)
         {
-            result->code = HRESULT_FROM_WIN32(GetLastError());
+            DWORD error = GetLastError();
+            result->code = HRESULT_FROM_WIN32(error ? error : ERROR_DISK_FULL);
             result->context = BG_ERROR_CONTEXT_LOCAL_FILE;
             result->transient = TRUE;
             break;

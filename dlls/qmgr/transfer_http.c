@@ -465,7 +465,8 @@ static void receive_body(body_reader read_body, void *context, const struct tran
         }
         if (!WriteFile(transfer->file, buffer, read, &written, NULL) || written != read)
         {
-            set_failure(result, HRESULT_FROM_WIN32(GetLastError()), BG_ERROR_CONTEXT_LOCAL_FILE, TRUE);
+            DWORD error = GetLastError();
+            set_failure(result, HRESULT_FROM_WIN32(error ? error : ERROR_DISK_FULL), BG_ERROR_CONTEXT_LOCAL_FILE, TRUE);
             break;
         }
         transferred += read;
@@ -618,6 +619,12 @@ static WCHAR *to_wide(const char *text, int size)
     return wide;
 }
 
+static void set_header(WCHAR **field, const char *value, int len)
+{
+    free(*field);
+    *field = to_wide(value, len);
+}
+
 /* The response head of the plain client, parsed. FALSE if it is not HTTP. */
 static BOOL parse_head(const char *head, struct response *response)
 {
@@ -641,10 +648,11 @@ static BOOL parse_head(const char *head, struct response *response)
             response->length = _strtoui64(value, &stop, 10);
             response->has_length = stop != value && stop == end;
         }
-        else if (HEADER("Content-Range")) response->content_range = to_wide(value, len);
-        else if (HEADER("ETag")) response->etag = to_wide(value, len);
-        else if (HEADER("Last-Modified")) response->last_modified = to_wide(value, len);
-        else if (HEADER("Location")) response->location = to_wide(value, len);
+        /* A repeated header replaces the earlier one. */
+        else if (HEADER("Content-Range")) set_header(&response->content_range, value, len);
+        else if (HEADER("ETag")) set_header(&response->etag, value, len);
+        else if (HEADER("Last-Modified")) set_header(&response->last_modified, value, len);
+        else if (HEADER("Location")) set_header(&response->location, value, len);
         else if (HEADER("Transfer-Encoding")) response->chunked = TRUE;
         else if (HEADER("Connection"))
         {
@@ -679,7 +687,7 @@ static BOOL get_part_plain(struct transfer_session *session, const struct transf
     char *path, *host, *headers = NULL, *request;
     const char *head;
     size_t size;
-    UINT64 total;
+    UINT64 total, body_start;
     DWORD error;
     BOOL done = TRUE;
 
@@ -752,9 +760,12 @@ static BOOL get_part_plain(struct transfer_session *session, const struct transf
         http_connection_finish(session->connection, FALSE);
         goto done;
     }
+    body_start = offset;
     receive_body(plain_read, &body, transfer, offset, total, relay, result);
+    /* Reuse only a connection whose response ended exactly where it said it would. */
     http_connection_finish(session->connection, SUCCEEDED(result->code) && !result->aborted && !body.closed &&
-                           response.keep_alive && total != BG_SIZE_UNKNOWN);
+                           response.keep_alive && total != BG_SIZE_UNKNOWN &&
+                           response.has_length && response.length == total - body_start);
 
 done:
     free_response(&response);

@@ -149,13 +149,19 @@ DWORD http_connection_request(struct http_connection *connection, const WCHAR *h
     reused = connection->socket != INVALID_SOCKET;
     if (!reused && (error = connect_to(connection, host, port))) return error;
 
-    if (!send_all(connection->socket, request, size) || (error = read_head(connection)))
+    error = send_all(connection->socket, request, size) ? read_head(connection) : ERROR_WINHTTP_CONNECTION_ERROR;
+    if (error && reused)
     {
-        if (!reused) return ERROR_WINHTTP_CONNECTION_ERROR;
+        /* A kept-alive connection the server had closed: once more on a new one. */
         disconnect(connection);
         if ((error = connect_to(connection, host, port))) return error;
-        if (!send_all(connection->socket, request, size)) return ERROR_WINHTTP_CONNECTION_ERROR;
-        if ((error = read_head(connection))) return error;
+        error = send_all(connection->socket, request, size) ? read_head(connection) : ERROR_WINHTTP_CONNECTION_ERROR;
+    }
+    if (error)
+    {
+        /* Whatever arrives later on this connection belongs to this request: never reuse it. */
+        disconnect(connection);
+        return error == WSAETIMEDOUT ? ERROR_WINHTTP_TIMEOUT : error;
     }
     *head = connection->head;
     return 0;

@@ -40,6 +40,10 @@ struct test_callback
     LONG file_calls;
     LONG file_calls_at_transferred;
     HRESULT transferred_result;  /* what JobTransferred answers */
+    BOOL cancel_in_file_callback; /* FileTransferred cancels the job */
+    HRESULT cancel_hr;
+    DWORD cancel_ms;             /* how long that Cancel took */
+    HANDLE file_done;            /* signalled by FileTransferred */
     BOOL complete_in_callback;   /* JobTransferred calls Complete */
     HRESULT complete_hr;
     HRESULT error_code;          /* what JobError's error object said */
@@ -129,6 +133,13 @@ static HRESULT WINAPI callback_FileTransferred(IBackgroundCopyCallback2 *iface, 
        "FileTransferred for a file with %s of %s bytes.\n", wine_dbgstr_longlong(progress.BytesTransferred),
        wine_dbgstr_longlong(progress.BytesTotal));
     InterlockedIncrement(&callback->file_calls);
+    if (callback->cancel_in_file_callback)
+    {
+        DWORD start = GetTickCount();
+        callback->cancel_hr = IBackgroundCopyJob_Cancel(job);
+        callback->cancel_ms = GetTickCount() - start;
+    }
+    SetEvent(callback->file_done);
     return S_OK;
 }
 
@@ -151,6 +162,7 @@ static void init_callback(struct test_callback *callback)
     callback->transferred = CreateEventW(NULL, TRUE, FALSE, NULL);
     callback->error = CreateEventW(NULL, TRUE, FALSE, NULL);
     callback->modified = CreateEventW(NULL, TRUE, FALSE, NULL);
+    callback->file_done = CreateEventW(NULL, TRUE, FALSE, NULL);
 }
 
 static void free_callback(struct test_callback *callback)
@@ -158,6 +170,7 @@ static void free_callback(struct test_callback *callback)
     CloseHandle(callback->transferred);
     CloseHandle(callback->error);
     CloseHandle(callback->modified);
+    CloseHandle(callback->file_done);
 }
 
 static IBackgroundCopyJob *create_job(void)
@@ -263,6 +276,44 @@ static void test_job_error(void)
     ok(callback.transferred_calls == 0, "JobTransferred called %ld times.\n", callback.transferred_calls);
 
     IBackgroundCopyJob_Cancel(job);
+    IBackgroundCopyJob_Release(job);
+    free_callback(&callback);
+}
+
+/* A FileTransferred callback may cancel its job: the call returns at once,
+ * the job is cancelled and no file is left behind. */
+static void test_cancel_in_file_callback(void)
+{
+    struct test_callback callback;
+    WCHAR first[MAX_PATH], second[MAX_PATH];
+    IBackgroundCopyJob *job;
+    BG_JOB_STATE state;
+    HRESULT hr;
+
+    init_callback(&callback);
+    callback.cancel_in_file_callback = TRUE;
+    if (!(job = create_job())) return;
+    add_http_file(job, "cancel1.bin", 3000);
+    add_http_file(job, "cancel2.bin", 3000);
+    swprintf(first, ARRAY_SIZE(first), L"%s\\cancel1.bin", work_dir);
+    swprintf(second, ARRAY_SIZE(second), L"%s\\cancel2.bin", work_dir);
+    hr = IBackgroundCopyJob_SetNotifyFlags(job, BG_NOTIFY_FILE_TRANSFERRED | BG_NOTIFY_JOB_TRANSFERRED);
+    ok(hr == S_OK, "SetNotifyFlags failed: %#lx.\n", hr);
+    hr = IBackgroundCopyJob_SetNotifyInterface(job, (IUnknown *)&callback.IBackgroundCopyCallback2_iface);
+    ok(hr == S_OK, "SetNotifyInterface failed: %#lx.\n", hr);
+    hr = IBackgroundCopyJob_Resume(job);
+    ok(hr == S_OK, "Resume failed: %#lx.\n", hr);
+
+    ok(!WaitForSingleObject(callback.file_done, 30000), "FileTransferred was not called.\n");
+    ok(callback.cancel_hr == S_OK, "Cancel in FileTransferred returned %#lx.\n", callback.cancel_hr);
+    ok(callback.cancel_ms < 5000, "Cancel in FileTransferred took %lu ms.\n", callback.cancel_ms);
+    state = wait_for_state(job, BG_JOB_STATE_CANCELLED, 5000);
+    ok(state == BG_JOB_STATE_CANCELLED, "state %d.\n", state);
+    Sleep(500);
+    ok(callback.transferred_calls == 0, "JobTransferred called for a cancelled job.\n");
+    ok(GetFileAttributesW(first) == INVALID_FILE_ATTRIBUTES, "the first file exists.\n");
+    ok(GetFileAttributesW(second) == INVALID_FILE_ATTRIBUTES, "the second file exists.\n");
+
     IBackgroundCopyJob_Release(job);
     free_callback(&callback);
 }
@@ -471,6 +522,7 @@ START_TEST(notify)
 
     test_job_transferred();
     test_job_error();
+    test_cancel_in_file_callback();
     test_late_registration();
     test_failing_callback();
     test_disabled();
