@@ -537,6 +537,7 @@ void file_download(struct file *file, const struct download_control *control, st
     struct transfer_request request = { 0 };
     LARGE_INTEGER size, end;
     WCHAR *remote_name, *validator;
+    UINT64 remote_size;
     UINT64 offset;
     HANDLE handle;
 
@@ -544,6 +545,8 @@ void file_download(struct file *file, const struct download_control *control, st
     offset = file->progress.BytesTransferred;
     remote_name = strdupW(file->remote_name);
     validator = strdupW(file->validator);
+    /* For a whole file, the size the bytes on disk came from. */
+    remote_size = file->range_count ? BG_SIZE_UNKNOWN : file->progress.BytesTotal;
     /* The ranges never change once the file exists. */
     request.ranges = file->ranges;
     request.range_count = file->range_count;
@@ -583,6 +586,7 @@ void file_download(struct file *file, const struct download_control *control, st
     request.offset = offset;
     request.options = control->options;
     request.validator = validator;
+    request.remote_size = remote_size;
     request.progress = download_progress;
     request.context = &progress;
 
@@ -602,8 +606,9 @@ void file_download(struct file *file, const struct download_control *control, st
         file->response_headers = result->response_headers;
         result->response_headers = NULL;
     }
-    if (result->validator)
+    if (result->validated)
     {
+        /* A response without a validator leaves nothing to check a resume against. */
         free(file->validator);
         file->validator = result->validator;
         result->validator = NULL;

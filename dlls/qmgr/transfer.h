@@ -49,6 +49,7 @@ struct transfer_request
     HANDLE file;                    /* opened for writing */
     UINT64 offset;                  /* bytes already in the file: resume there */
     const WCHAR *validator;         /* ETag or Last-Modified of the bytes already there, or NULL */
+    UINT64 remote_size;             /* the remote size those bytes came from, or BG_SIZE_UNKNOWN */
     const struct transfer_options *options;
     const BG_FILE_RANGE *ranges;    /* only these bytes, concatenated in this order (HTTP) */
     DWORD range_count;
@@ -66,6 +67,7 @@ struct transfer_result
     FILETIME modified;              /* the remote file's last-write time; zero if unknown */
     /* Allocated with malloc for the caller, or NULL: */
     WCHAR *validator;               /* the response's ETag or Last-Modified */
+    BOOL validated;                 /* a response was accepted: validator is its (maybe NULL) validator */
     WCHAR *response_headers;        /* the last response's headers */
     WCHAR *final_url;               /* where a reported redirect ended */
 };

@@ -377,6 +377,13 @@ static BOOL accept_response(const struct transfer_request *transfer, const struc
             set_failure(result, BG_E_INVALID_SERVER_RESPONSE, BG_ERROR_CONTEXT_REMOTE_FILE, TRUE);
             return FALSE;
         }
+        if (whole_file && transfer->remote_size != BG_SIZE_UNKNOWN && *total != BG_SIZE_UNKNOWN &&
+            *total != transfer->remote_size)
+        {
+            /* Another size than the bytes we have came from: the file changed (7.7). */
+            set_failure(result, BG_E_REMOTE_FILE_CHANGED, BG_ERROR_CONTEXT_REMOTE_FILE, TRUE);
+            return FALSE;
+        }
         *remote_size = *total;
         *total = last + 1 - first_wanted;  /* what this part of the local file gets */
     }
@@ -430,6 +437,7 @@ static BOOL accept_response(const struct transfer_request *transfer, const struc
     /* What identifies these bytes for a later If-Range: a strong ETag, else the date. */
     free(result->validator);
     result->validator = NULL;
+    result->validated = TRUE;
     if (response->etag && wcsncmp(response->etag, L"W/", 2)) result->validator = strdupW(response->etag);
     else if (response->last_modified) result->validator = strdupW(response->last_modified);
     if (response->last_modified && WinHttpTimeToSystemTime(response->last_modified, &modified))
@@ -837,6 +845,15 @@ static void get_part(struct transfer_session *session, const struct transfer_req
                          relay, remote_size, result)))
         get_part_winhttp(session, transfer, &parts, range[0] ? range : NULL, if_range, first_wanted, length, offset,
                          relay, remote_size, result);
+
+    if (result->code == BG_E_REMOTE_FILE_CHANGED && offset && restart_file(transfer->file))
+    {
+        /* The bytes on disk are of an older version: the whole file again, at once. */
+        TRACE("%s changed on the server, restarting from 0.\n", debugstr_w(transfer->remote_name));
+        memset(result, 0, offsetof(struct transfer_result, validator));
+        report(relay, 0, BG_SIZE_UNKNOWN);
+        get_part_winhttp(session, transfer, &parts, NULL, NULL, first_wanted, length, 0, relay, remote_size, result);
+    }
     free(if_range);
     free(parts.path);
 }

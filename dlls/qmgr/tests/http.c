@@ -776,6 +776,46 @@ done:
     finish_job(job);
 }
 
+/* A server that sends no validators at all: a new version of another size
+ * must not be spliced onto the bytes of the old one (spec 7.7: consistency is
+ * by size and time stamp). */
+static void test_changed_without_validators(void)
+{
+    static const char path[] = "/http/changed-novalidator.bin";
+    static const unsigned int old_seed = 1301, new_seed = 1302;
+    static const ULONGLONG new_size = SLOW_SIZE + 4099;
+    struct httpd_resource_options options;
+    WCHAR dir[MAX_PATH], local[MAX_PATH], url[256];
+    IBackgroundCopyJob *job;
+    HRESULT hr;
+
+    if (!make_dir(L"changed-novalidator", dir, ARRAY_SIZE(dir))) return;
+    swprintf(local, ARRAY_SIZE(local), L"%lschanged.bin", dir);
+    memset(&options, 0, sizeof(options));
+    options.no_last_modified = TRUE;
+    options.slow_delay_ms = SLOW_DELAY_MS;
+    options.slow_chunk = SLOW_CHUNK;
+    ok(httpd_add_pattern_resource(httpd, path, SLOW_SIZE, old_seed, &options), "cannot add resource.\n");
+    httpd_url(httpd, path, url, ARRAY_SIZE(url));
+
+    if (!(job = create_job(L"changed-novalidator"))) return;
+    if (!add_file(job, url, local) || !resume(job)) goto done;
+    if (!wait_progress(job, 2 * SLOW_CHUNK)) goto done;
+    hr = IBackgroundCopyJob_Suspend(job);
+    ok(hr == S_OK, "Suspend failed: %#lx.\n", hr);
+    check_state(job, BG_JOB_STATE_SUSPENDED);
+
+    /* A new version of another size, still without validators. */
+    memset(&options, 0, sizeof(options));
+    options.no_last_modified = TRUE;
+    ok(httpd_add_pattern_resource(httpd, path, new_size, new_seed, &options), "cannot replace resource.\n");
+    if (!resume(job)) goto done;
+    if (!transfer_and_check(job, local, new_seed, new_size)) goto done;
+    check_dir_count(dir, 1);
+done:
+    finish_job(job);
+}
+
 /* The remote file changes (size, ETag and Last-Modified) after the
  * connection broke in the middle of the old version. */
 static void test_changed_after_drop(void)
@@ -1642,6 +1682,7 @@ START_TEST(http)
     {
         test_custom_headers();
         test_changed_while_suspended();
+    test_changed_without_validators();
         test_changed_after_drop();
         test_basic_auth();
         test_redirects();
