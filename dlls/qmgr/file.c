@@ -529,6 +529,12 @@ static BOOL download_progress(void *context, UINT64 transferred, UINT64 total)
     return progress->control->on_progress(progress->control->job, advanced);
 }
 
+static BOOL download_keep_going(void *context)
+{
+    struct download_progress *progress = context;
+    return progress->control->on_progress(progress->control->job, FALSE);
+}
+
 /* Fetches what is missing of the file into its hidden temporary file, from the
  * bytes already there. */
 void file_download(struct file *file, const struct download_control *control, struct transfer_result *result)
@@ -588,6 +594,7 @@ void file_download(struct file *file, const struct download_control *control, st
     request.validator = validator;
     request.remote_size = remote_size;
     request.progress = download_progress;
+    request.keep_going = download_keep_going;
     request.context = &progress;
 
     if (transfer_is_file_name(remote_name)) transfer_file_download(&request, result);

@@ -18,6 +18,8 @@
 /* Called as data arrives: the bytes now in the local file and the remote size
  * (BG_SIZE_UNKNOWN if not known).  Returning FALSE stops the transfer. */
 typedef BOOL (*transfer_progress_callback)(void *context, UINT64 transferred, UINT64 total);
+/* Asked while a transfer waits for the network: FALSE stops it. */
+typedef BOOL (*transfer_continue_callback)(void *context);
 
 struct transfer_credentials
 {
@@ -54,6 +56,7 @@ struct transfer_request
     const BG_FILE_RANGE *ranges;    /* only these bytes, concatenated in this order (HTTP) */
     DWORD range_count;
     transfer_progress_callback progress;
+    transfer_continue_callback keep_going;
     void *context;
 };
 
@@ -90,8 +93,10 @@ struct http_connection;
 struct http_connection *http_connection_create(void);
 void http_connection_destroy(struct http_connection *connection);
 DWORD http_connection_request(struct http_connection *connection, const WCHAR *host, INTERNET_PORT port,
-                              const char *request, DWORD size, const char **head);
-DWORD http_connection_read(struct http_connection *connection, BYTE *buffer, DWORD size, DWORD *read);
+                              const char *request, DWORD size, const char **head,
+                              transfer_continue_callback keep_going, void *context);
+DWORD http_connection_read(struct http_connection *connection, BYTE *buffer, DWORD size, DWORD *read,
+                           transfer_continue_callback keep_going, void *context);
 void http_connection_finish(struct http_connection *connection, BOOL reusable);
 
 /* transfer_file.c: local paths, UNC names and file:// URLs. */

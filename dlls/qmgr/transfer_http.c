@@ -597,6 +597,7 @@ done:
 struct plain_body
 {
     struct http_connection *connection;
+    const struct transfer_request *transfer;
     BOOL closed;  /* the server ended the connection */
 };
 
@@ -605,12 +606,19 @@ static BOOL plain_read(void *context, BYTE *buffer, DWORD size, DWORD *read, str
     struct plain_body *body = context;
     DWORD error;
 
-    if (!(error = http_connection_read(body->connection, buffer, size, read)))
+    if (!(error = http_connection_read(body->connection, buffer, size, read, body->transfer->keep_going,
+                                       body->transfer->context)))
     {
         if (!*read) body->closed = TRUE;
         return TRUE;
     }
     body->closed = TRUE;
+    if (error == ERROR_CANCELLED)
+    {
+        /* The job stopped while the server kept us waiting. */
+        result->aborted = TRUE;
+        return FALSE;
+    }
     set_failure(result, error == WSAETIMEDOUT ? HRESULT_FROM_WIN32(ERROR_WINHTTP_TIMEOUT) : BG_E_CONNECTION_CLOSED,
                 BG_ERROR_CONTEXT_REMOTE_FILE, TRUE);
     return FALSE;
@@ -690,7 +698,7 @@ static BOOL get_part_plain(struct transfer_session *session, const struct transf
                            struct transfer_result *result)
 {
     const struct transfer_options *options = transfer->options;
-    struct plain_body body = { session->connection };
+    struct plain_body body = { session->connection, transfer };
     struct response response = { 0 };
     char *path, *host, *headers = NULL, *request;
     const char *head;
@@ -729,16 +737,15 @@ static BOOL get_part_plain(struct transfer_session *session, const struct transf
     }
     strcat(request, "\r\n");
 
-    error = http_connection_request(session->connection, parts->host, parts->url.nPort, request, strlen(request), &head);
+    error = http_connection_request(session->connection, parts->host, parts->url.nPort, request, strlen(request), &head,
+                                    transfer->keep_going, transfer->context);
     free(request);
     free(path);
     free(host);
     free(headers);
-    if (error)
-    {
-        set_winhttp_failure(result, error);
-        return TRUE;
-    }
+    if (error == ERROR_CANCELLED) result->aborted = TRUE;
+    else if (error) set_winhttp_failure(result, error);
+    if (error) return TRUE;
     if (!parse_head(head, &response))
     {
         http_connection_finish(session->connection, FALSE);

@@ -21,10 +21,13 @@ WINE_DEFAULT_DEBUG_CHANNEL(qmgr);
 
 #define HEAD_MAX        (64 * 1024)
 #define IO_TIMEOUT_MS   60000
+#define SLICE_MS        250    /* how often a waiting transfer asks whether to go on */
 
 struct http_connection
 {
     SOCKET socket;
+    transfer_continue_callback keep_going;  /* of the request under way */
+    void *context;
     WCHAR host[256];
     INTERNET_PORT port;
     char head[HEAD_MAX + 1];  /* response head, then body bytes that came with it */
@@ -66,10 +69,35 @@ void http_connection_destroy(struct http_connection *connection)
     free(connection);
 }
 
+/* Waits until the socket can be read (or, connecting, written), in slices, so
+ * that a job stopped meanwhile lets go within a slice.  0, WSAETIMEDOUT, or
+ * ERROR_CANCELLED when the job stopped. */
+static DWORD wait_socket(struct http_connection *connection, SOCKET s, BOOL for_write)
+{
+    struct timeval slice = { 0, SLICE_MS * 1000 };
+    DWORD waited = 0;
+    fd_set set, errors;
+    int ret;
+
+    for (;;)
+    {
+        FD_ZERO(&set);
+        FD_SET(s, &set);
+        FD_ZERO(&errors);
+        FD_SET(s, &errors);
+        ret = select(0, for_write ? NULL : &set, for_write ? &set : NULL, &errors, &slice);
+        if (ret < 0) return WSAGetLastError();
+        if (ret > 0) return 0;
+        if (connection->keep_going && !connection->keep_going(connection->context)) return ERROR_CANCELLED;
+        if ((waited += SLICE_MS) >= IO_TIMEOUT_MS) return WSAETIMEDOUT;
+    }
+}
+
 static DWORD connect_to(struct http_connection *connection, const WCHAR *host, INTERNET_PORT port)
 {
     ADDRINFOW hints = { 0 }, *addresses = NULL, *address;
-    DWORD timeout = IO_TIMEOUT_MS, error = WSAEHOSTUNREACH;
+    DWORD error = WSAEHOSTUNREACH;
+    u_long non_blocking;
     WCHAR service[8];
     SOCKET s;
 
@@ -81,11 +109,26 @@ static DWORD connect_to(struct http_connection *connection, const WCHAR *host, I
     for (address = addresses; address; address = address->ai_next)
     {
         if ((s = socket(address->ai_family, SOCK_STREAM, IPPROTO_TCP)) == INVALID_SOCKET) continue;
-        if (!connect(s, address->ai_addr, address->ai_addrlen))
+        /* A bounded connect: non-blocking, then wait for it in slices. */
+        non_blocking = 1;
+        ioctlsocket(s, FIONBIO, &non_blocking);
+        if (connect(s, address->ai_addr, address->ai_addrlen) && WSAGetLastError() != WSAEWOULDBLOCK)
         {
+            closesocket(s);
+            continue;
+        }
+        if (!wait_socket(connection, s, TRUE))
+        {
+            int so_error = 0, len = sizeof(so_error);
             BOOL nodelay = TRUE;
-            setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, (char *)&timeout, sizeof(timeout));
-            setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, (char *)&timeout, sizeof(timeout));
+
+            getsockopt(s, SOL_SOCKET, SO_ERROR, (char *)&so_error, &len);
+            if (so_error)
+            {
+                closesocket(s);
+                continue;
+            }
+            /* The socket stays non-blocking: reads wait in slices only when nothing has come. */
             setsockopt(s, IPPROTO_TCP, TCP_NODELAY, (char *)&nodelay, sizeof(nodelay));
             connection->socket = s;
             wcscpy(connection->host, host);
@@ -100,13 +143,36 @@ static DWORD connect_to(struct http_connection *connection, const WCHAR *host, I
     return error ? ERROR_WINHTTP_CANNOT_CONNECT : 0;
 }
 
-static BOOL send_all(SOCKET s, const char *data, DWORD size)
+/* recv on the non-blocking socket, waiting in slices while nothing is there.
+ * Returns the bytes read (0: closed by the server) or -1 with *error set. */
+static int receive(struct http_connection *connection, char *buffer, int size, DWORD *error)
+{
+    int got;
+
+    for (;;)
+    {
+        if ((got = recv(connection->socket, buffer, size, 0)) >= 0) return got;
+        if (WSAGetLastError() != WSAEWOULDBLOCK)
+        {
+            *error = WSAGetLastError();
+            return -1;
+        }
+        if ((*error = wait_socket(connection, connection->socket, FALSE))) return -1;
+    }
+}
+
+static BOOL send_all(struct http_connection *connection, const char *data, DWORD size)
 {
     int sent;
 
     while (size)
     {
-        if ((sent = send(s, data, size, 0)) <= 0) return FALSE;
+        if ((sent = send(connection->socket, data, size, 0)) < 0)
+        {
+            if (WSAGetLastError() != WSAEWOULDBLOCK || wait_socket(connection, connection->socket, TRUE))
+                return FALSE;
+            continue;
+        }
         data += sent;
         size -= sent;
     }
@@ -116,6 +182,7 @@ static BOOL send_all(SOCKET s, const char *data, DWORD size)
 /* Reads until the end of the response head; 0 or a Win32 error. */
 static DWORD read_head(struct http_connection *connection)
 {
+    DWORD error;
     char *end;
     int got;
 
@@ -123,8 +190,8 @@ static DWORD read_head(struct http_connection *connection)
     for (;;)
     {
         if (connection->head_used == HEAD_MAX) return ERROR_WINHTTP_INVALID_SERVER_RESPONSE;
-        got = recv(connection->socket, connection->head + connection->head_used, HEAD_MAX - connection->head_used, 0);
-        if (got <= 0) return got ? WSAGetLastError() : ERROR_WINHTTP_CONNECTION_ERROR;
+        got = receive(connection, connection->head + connection->head_used, HEAD_MAX - connection->head_used, &error);
+        if (got <= 0) return got ? error : ERROR_WINHTTP_CONNECTION_ERROR;
         connection->head_used += got;
         connection->head[connection->head_used] = 0;
         if ((end = strstr(connection->head, "\r\n\r\n")))
@@ -139,23 +206,27 @@ static DWORD read_head(struct http_connection *connection)
  * *head.  A kept-alive connection the server has dropped meanwhile is opened
  * again once.  Returns 0 or a Win32 error. */
 DWORD http_connection_request(struct http_connection *connection, const WCHAR *host, INTERNET_PORT port,
-                              const char *request, DWORD size, const char **head)
+                              const char *request, DWORD size, const char **head,
+                              transfer_continue_callback keep_going, void *context)
 {
     DWORD error;
     BOOL reused;
+
+    connection->keep_going = keep_going;
+    connection->context = context;
 
     if (connection->socket != INVALID_SOCKET && (connection->port != port || wcsicmp(connection->host, host)))
         disconnect(connection);
     reused = connection->socket != INVALID_SOCKET;
     if (!reused && (error = connect_to(connection, host, port))) return error;
 
-    error = send_all(connection->socket, request, size) ? read_head(connection) : ERROR_WINHTTP_CONNECTION_ERROR;
-    if (error && reused)
+    error = send_all(connection, request, size) ? read_head(connection) : ERROR_WINHTTP_CONNECTION_ERROR;
+    if (error && error != ERROR_CANCELLED && reused)
     {
         /* A kept-alive connection the server had closed: once more on a new one. */
         disconnect(connection);
         if ((error = connect_to(connection, host, port))) return error;
-        error = send_all(connection->socket, request, size) ? read_head(connection) : ERROR_WINHTTP_CONNECTION_ERROR;
+        error = send_all(connection, request, size) ? read_head(connection) : ERROR_WINHTTP_CONNECTION_ERROR;
     }
     if (error)
     {
@@ -169,11 +240,14 @@ DWORD http_connection_request(struct http_connection *connection, const WCHAR *h
 
 /* Body bytes: first those that came with the head, then straight from the socket.
  * *read == 0 means the server closed the connection.  Returns 0 or a Win32 error. */
-DWORD http_connection_read(struct http_connection *connection, BYTE *buffer, DWORD size, DWORD *read)
+DWORD http_connection_read(struct http_connection *connection, BYTE *buffer, DWORD size, DWORD *read,
+                           transfer_continue_callback keep_going, void *context)
 {
-    DWORD buffered = connection->head_used - connection->body_start - connection->body_pos;
+    DWORD buffered = connection->head_used - connection->body_start - connection->body_pos, error;
     int got;
 
+    connection->keep_going = keep_going;
+    connection->context = context;
     if (buffered)
     {
         *read = min(buffered, size);
@@ -181,11 +255,11 @@ DWORD http_connection_read(struct http_connection *connection, BYTE *buffer, DWO
         connection->body_pos += *read;
         return 0;
     }
-    got = recv(connection->socket, (char *)buffer, size, 0);
+    got = receive(connection, (char *)buffer, size, &error);
     if (got < 0)
     {
         *read = 0;
-        return WSAGetLastError();
+        return error;
     }
     *read = got;
     return 0;

@@ -1249,6 +1249,50 @@ static void test_two_jobs(void)
     }
 }
 
+/* Cancel while the server stalls in the middle of the body: the service lets go
+ * at once rather than after its network timeout. */
+static void test_cancel_stalled(void)
+{
+    static const char path[] = "/download/stalled.bin";
+    struct httpd_resource_options options;
+    WCHAR dir[MAX_PATH], local[MAX_PATH], url[256];
+    IBackgroundCopyFile *file;
+    IBackgroundCopyJob *job;
+    WCHAR *temp = NULL;
+    DWORD start, took;
+    HRESULT hr;
+
+    if (!make_dir(L"stalled", dir, ARRAY_SIZE(dir))) return;
+    swprintf(local, ARRAY_SIZE(local), L"%lsstalled.bin", dir);
+    memset(&options, 0, sizeof(options));
+    options.slow_delay_ms = 30000;
+    options.slow_chunk = 4096;
+    ok(httpd_add_pattern_resource(httpd, path, 1024 * 1024, 901, &options), "cannot add resource.\n");
+    httpd_url(httpd, path, url, ARRAY_SIZE(url));
+
+    if (!(job = create_job(L"stalled"))) return;
+    if (!add_file(job, url, local)) goto done;
+    if (!resume(job)) goto done;
+    if (!wait_progress(job, 1, NULL)) goto done;
+    if ((file = get_file(job, 0)))
+    {
+        temp = get_temp_name(file);
+        IBackgroundCopyFile_Release(file);
+    }
+
+    start = GetTickCount();
+    hr = IBackgroundCopyJob_Cancel(job);
+    took = GetTickCount() - start;
+    ok(hr == S_OK, "Cancel failed: %#lx.\n", hr);
+    ok(took < 5000, "Cancel took %lu ms against a stalled server.\n", took);
+    check_state(job, BG_JOB_STATE_CANCELLED);
+    if (temp) ok(wait_file_gone(temp, CLEANUP_TIMEOUT), "temporary file %s still exists.\n", wine_dbgstr_w(temp));
+    check_no_file(local);
+done:
+    CoTaskMemFree(temp);
+    finish_job(job);
+}
+
 static IBackgroundCopyJob5 *query_job5(IBackgroundCopyJob *job)
 {
     IBackgroundCopyJob5 *job5 = NULL;
@@ -1420,6 +1464,7 @@ START_TEST(download)
         test_local_sources();
         test_missing_local_source();
         test_cancel_during_transfer();
+        test_cancel_stalled();
         test_suspend_during_transfer();
         test_partial_complete();
         test_two_jobs();
