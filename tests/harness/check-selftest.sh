@@ -69,8 +69,11 @@ line_of() # mark -> line number in selftest.c
 run()
 {
     t=$1; out=$2; shift 2
-    env "$@" $RUN "$build/selftest.exe" $t > "$out.raw" 2>"$out.err"
-    rc=$?
+    # Output goes through a pipe, as in Wine's own test runs: a child process
+    # writing to the same redirected file keeps its own position under Wine
+    # and the parent's later lines could overwrite the child's.
+    { env "$@" $RUN "$build/selftest.exe" $t 2>"$out.err"; echo $? > "$out.rc"; } | cat > "$out.raw"
+    rc=$(cat "$out.rc")
     tr -d '\r' < "$out.raw" > "$out"
 }
 
