@@ -36,61 +36,15 @@
 
 #include "wine/test.h"
 #include "httpd.h"
+#include "transfer_util.h"
 
-#define STATE_BIT(s) (1u << (s))
 
 /* Bounds of the waits.  Transfers are over loopback and take well under a
  * second; the bounds only keep a broken service from hanging the test. */
-#define TRANSFER_TIMEOUT  15000
-#define FAILURE_TIMEOUT   15000
 #define RETRY_TIMEOUT     20000   /* includes one automatic retry (MinimumRetryDelay 5 s) */
-#define CLEANUP_TIMEOUT    2000   /* for the service to close and delete its temporary files */
 
-/* Slow bodies: 4 KiB every 50 ms, about 80 KiB/s; a 1 MiB body takes ~13 s. */
-#define SLOW_DELAY_MS     50
-#define SLOW_CHUNK        4096
-#define SLOW_SIZE         (1024 * 1024 + 11)
 
-static IBackgroundCopyManager *manager;
-static struct httpd *httpd;
-static WCHAR base_dir[MAX_PATH];  /* fresh directory of this run, with a trailing backslash */
 
-/* Milliseconds lost in waits that timed out.  Once a minute is lost, the
- * service is evidently not transferring: later waits are cut short so the
- * whole run stays bounded. */
-static DWORD lost_ms;
-
-static DWORD wait_limit(DWORD timeout)
-{
-    if (lost_ms >= 60000 && timeout > 2000) return 2000;
-    return timeout;
-}
-
-static const char *state_name(BG_JOB_STATE state)
-{
-    static const char *names[] =
-    {
-        "QUEUED", "CONNECTING", "TRANSFERRING", "SUSPENDED", "ERROR",
-        "TRANSIENT_ERROR", "TRANSFERRED", "ACKNOWLEDGED", "CANCELLED",
-    };
-    if (state < ARRAY_SIZE(names)) return names[state];
-    return "(invalid)";
-}
-
-static const char *mask_names(DWORD mask)
-{
-    static char buf[256];
-    unsigned int i;
-
-    buf[0] = 0;
-    for (i = 0; i <= BG_JOB_STATE_CANCELLED; i++)
-    {
-        if (!(mask & STATE_BIT(i))) continue;
-        if (buf[0]) strcat(buf, "|");
-        strcat(buf, state_name(i));
-    }
-    return buf;
-}
 
 static void make_name(WCHAR *buf, size_t len, const WCHAR *tag)
 {
@@ -98,120 +52,6 @@ static void make_name(WCHAR *buf, size_t len, const WCHAR *tag)
 
     swprintf(buf, len, L"qmgr_test download %ls %lu-%lu-%ld", tag, GetCurrentProcessId(),
              GetTickCount(), InterlockedIncrement(&counter));
-}
-
-static IBackgroundCopyJob *create_job(const WCHAR *tag)
-{
-    IBackgroundCopyJob *job = NULL;
-    WCHAR name[128];
-    GUID id;
-    HRESULT hr;
-
-    make_name(name, ARRAY_SIZE(name), tag);
-    hr = IBackgroundCopyManager_CreateJob(manager, name, BG_JOB_TYPE_DOWNLOAD, &id, &job);
-    ok(hr == S_OK, "CreateJob failed: %#lx.\n", hr);
-    return SUCCEEDED(hr) ? job : NULL;
-}
-
-/* Cancels the job unless it is already final (ACKNOWLEDGED / CANCELLED), releases it. */
-static void finish_job(IBackgroundCopyJob *job)
-{
-    BG_JOB_STATE state = BG_JOB_STATE_QUEUED;
-    HRESULT hr;
-
-    if (!job) return;
-    hr = IBackgroundCopyJob_GetState(job, &state);
-    ok(hr == S_OK, "GetState failed: %#lx.\n", hr);
-    if (FAILED(hr) || (state != BG_JOB_STATE_ACKNOWLEDGED && state != BG_JOB_STATE_CANCELLED))
-    {
-        hr = IBackgroundCopyJob_Cancel(job);
-        ok(hr == S_OK, "Cancel failed: %#lx.\n", hr);
-    }
-    IBackgroundCopyJob_Release(job);
-}
-
-#define check_state(a, b) check_state_(__LINE__, a, b)
-static void check_state_(int line, IBackgroundCopyJob *job, BG_JOB_STATE expected)
-{
-    BG_JOB_STATE state = 0xdead;
-    HRESULT hr;
-
-    hr = IBackgroundCopyJob_GetState(job, &state);
-    ok_(__FILE__, line)(hr == S_OK, "GetState failed: %#lx.\n", hr);
-    ok_(__FILE__, line)(state == expected, "got state %s (%u), expected %s.\n",
-                        state_name(state), state, state_name(expected));
-}
-
-/* Context and code of the job's error; FALSE if GetError fails. */
-static BOOL get_job_error(IBackgroundCopyJob *job, BG_ERROR_CONTEXT *context, HRESULT *code)
-{
-    IBackgroundCopyError *error = NULL;
-    HRESULT hr;
-
-    *context = BG_ERROR_CONTEXT_NONE;
-    *code = S_OK;
-    hr = IBackgroundCopyJob_GetError(job, &error);
-    if (FAILED(hr) || !error) return FALSE;
-    hr = IBackgroundCopyError_GetError(error, context, code);
-    IBackgroundCopyError_Release(error);
-    return SUCCEEDED(hr);
-}
-
-static void trace_job(int line, IBackgroundCopyJob *job, BG_JOB_STATE state)
-{
-    BG_JOB_PROGRESS progress;
-    BG_ERROR_CONTEXT context;
-    HRESULT code;
-
-    if ((state == BG_JOB_STATE_ERROR || state == BG_JOB_STATE_TRANSIENT_ERROR)
-        && get_job_error(job, &context, &code))
-        trace_(__FILE__, line)("job error: context %u, code %#lx.\n", context, code);
-    memset(&progress, 0, sizeof(progress));
-    if (SUCCEEDED(IBackgroundCopyJob_GetProgress(job, &progress)))
-        trace_(__FILE__, line)("job progress: bytes %s of %s, files %lu of %lu.\n",
-                               wine_dbgstr_longlong(progress.BytesTransferred),
-                               wine_dbgstr_longlong(progress.BytesTotal),
-                               progress.FilesTransferred, progress.FilesTotal);
-}
-
-/* Polls the state every 25 ms until it is one of accept.  Fails at once if
- * the job settles in a state that does not change by itself (SUSPENDED,
- * ERROR, TRANSFERRED, ACKNOWLEDGED, CANCELLED, and TRANSIENT_ERROR unless
- * transient_ok) and is not accepted; fails after timeout ms. */
-#define wait_state(a, b, c, d) wait_state_(__LINE__, a, b, c, d)
-static BG_JOB_STATE wait_state_(int line, IBackgroundCopyJob *job, DWORD accept, DWORD timeout, BOOL transient_ok)
-{
-    DWORD settled = STATE_BIT(BG_JOB_STATE_SUSPENDED) | STATE_BIT(BG_JOB_STATE_ERROR)
-                  | STATE_BIT(BG_JOB_STATE_TRANSFERRED) | STATE_BIT(BG_JOB_STATE_ACKNOWLEDGED)
-                  | STATE_BIT(BG_JOB_STATE_CANCELLED);
-    DWORD start = GetTickCount(), limit = wait_limit(timeout);
-    BG_JOB_STATE state = 0xdead;
-    HRESULT hr;
-
-    if (!transient_ok) settled |= STATE_BIT(BG_JOB_STATE_TRANSIENT_ERROR);
-    for (;;)
-    {
-        hr = IBackgroundCopyJob_GetState(job, &state);
-        ok_(__FILE__, line)(hr == S_OK, "GetState failed: %#lx.\n", hr);
-        if (FAILED(hr)) return state;
-        if (state <= BG_JOB_STATE_CANCELLED && (accept & STATE_BIT(state))) return state;
-        if (state > BG_JOB_STATE_CANCELLED || (settled & STATE_BIT(state)))
-        {
-            ok_(__FILE__, line)(0, "job reached state %s (%u) while waiting for %s.\n",
-                                state_name(state), state, mask_names(accept));
-            trace_job(line, job, state);
-            return state;
-        }
-        if (GetTickCount() - start >= limit)
-        {
-            lost_ms += limit;
-            ok_(__FILE__, line)(0, "timed out after %lu ms waiting for %s; last state %s (%u).\n",
-                                limit, mask_names(accept), state_name(state), state);
-            trace_job(line, job, state);
-            return state;
-        }
-        Sleep(25);
-    }
 }
 
 /* Waits until the job has transferred at least min_bytes bytes and, if
@@ -269,19 +109,6 @@ static BOOL wait_progress_(int line, IBackgroundCopyJob *job, UINT64 min_bytes, 
 
 /* ---- files and directories ---------------------------------------------- */
 
-static BOOL file_exists(const WCHAR *path)
-{
-    return GetFileAttributesW(path) != INVALID_FILE_ATTRIBUTES;
-}
-
-static ULONGLONG file_size(const WCHAR *path)
-{
-    WIN32_FILE_ATTRIBUTE_DATA data;
-
-    if (!GetFileAttributesExW(path, GetFileExInfoStandard, &data)) return ~(ULONGLONG)0;
-    return ((ULONGLONG)data.nFileSizeHigh << 32) | data.nFileSizeLow;
-}
-
 /* Waits (bounded) until the path no longer exists; TRUE if it is gone. */
 static BOOL wait_file_gone(const WCHAR *path, DWORD timeout)
 {
@@ -293,85 +120,6 @@ static BOOL wait_file_gone(const WCHAR *path, DWORD timeout)
         Sleep(25);
     }
     return TRUE;
-}
-
-/* Number of entries (files, hidden ones too) in dir, which ends with a backslash. */
-static unsigned int count_files(const WCHAR *dir, BOOL print)
-{
-    WIN32_FIND_DATAW data;
-    WCHAR pattern[MAX_PATH];
-    unsigned int count = 0;
-    HANDLE find;
-
-    swprintf(pattern, ARRAY_SIZE(pattern), L"%ls*", dir);
-    find = FindFirstFileW(pattern, &data);
-    if (find == INVALID_HANDLE_VALUE) return 0;
-    do
-    {
-        if (!wcscmp(data.cFileName, L".") || !wcscmp(data.cFileName, L"..")) continue;
-        if (print) trace("  %s contains %s (attributes %#lx).\n", wine_dbgstr_w(dir),
-                         wine_dbgstr_w(data.cFileName), data.dwFileAttributes);
-        count++;
-    } while (FindNextFileW(find, &data));
-    FindClose(find);
-    return count;
-}
-
-/* Waits (bounded) until dir holds exactly count entries. */
-#define check_dir_count(a, b) check_dir_count_(__LINE__, a, b)
-static void check_dir_count_(int line, const WCHAR *dir, unsigned int expected)
-{
-    DWORD start = GetTickCount();
-    unsigned int count;
-
-    while ((count = count_files(dir, FALSE)) != expected && GetTickCount() - start < CLEANUP_TIMEOUT)
-        Sleep(25);
-    ok_(__FILE__, line)(count == expected, "directory %s holds %u entries, expected %u.\n",
-                        wine_dbgstr_w(dir), count, expected);
-    if (count != expected) count_files(dir, TRUE);
-}
-
-/* A fresh subdirectory of base_dir for one test; path with a trailing backslash. */
-static BOOL make_dir(const WCHAR *tag, WCHAR *dir, size_t len)
-{
-    BOOL ret;
-
-    swprintf(dir, len, L"%ls%ls\\", base_dir, tag);
-    ret = CreateDirectoryW(dir, NULL);
-    ok(ret, "CreateDirectory(%s) failed: %lu.\n", wine_dbgstr_w(dir), GetLastError());
-    return ret;
-}
-
-static void remove_tree(const WCHAR *dir, unsigned int depth)
-{
-    WIN32_FIND_DATAW data;
-    WCHAR path[MAX_PATH];
-    HANDLE find;
-
-    swprintf(path, ARRAY_SIZE(path), L"%ls*", dir);
-    find = FindFirstFileW(path, &data);
-    if (find != INVALID_HANDLE_VALUE)
-    {
-        do
-        {
-            if (!wcscmp(data.cFileName, L".") || !wcscmp(data.cFileName, L"..")) continue;
-            if (data.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY)
-            {
-                swprintf(path, ARRAY_SIZE(path), L"%ls%ls\\", dir, data.cFileName);
-                if (depth < 4) remove_tree(path, depth + 1);
-            }
-            else
-            {
-                swprintf(path, ARRAY_SIZE(path), L"%ls%ls", dir, data.cFileName);
-                SetFileAttributesW(path, FILE_ATTRIBUTE_NORMAL);
-                if (!DeleteFileW(path))
-                    trace("cannot delete %s: %lu.\n", wine_dbgstr_w(path), GetLastError());
-            }
-        } while (FindNextFileW(find, &data));
-        FindClose(find);
-    }
-    if (!RemoveDirectoryW(dir))
-        trace("cannot remove %s: %lu.\n", wine_dbgstr_w(dir), GetLastError());
 }
 
 /* Writes size bytes of the pattern seed to path. */
@@ -437,28 +185,6 @@ static void check_server_time_(int line, const WCHAR *path, const char *http_dat
 
 /* ---- job and file helpers ----------------------------------------------- */
 
-/* The file at this position of a new enumerator of the job's files. */
-static IBackgroundCopyFile *get_file(IBackgroundCopyJob *job, ULONG index)
-{
-    IEnumBackgroundCopyFiles *enum_files = NULL;
-    IBackgroundCopyFile *file = NULL;
-    ULONG fetched = 0;
-    HRESULT hr;
-
-    hr = IBackgroundCopyJob_EnumFiles(job, &enum_files);
-    ok(hr == S_OK, "EnumFiles failed: %#lx.\n", hr);
-    if (FAILED(hr)) return NULL;
-    if (index)
-    {
-        hr = IEnumBackgroundCopyFiles_Skip(enum_files, index);
-        ok(hr == S_OK, "Skip(%lu) failed: %#lx.\n", index, hr);
-    }
-    hr = IEnumBackgroundCopyFiles_Next(enum_files, 1, &file, &fetched);
-    ok(hr == S_OK, "Next failed: %#lx.\n", hr);
-    IEnumBackgroundCopyFiles_Release(enum_files);
-    return hr == S_OK ? file : NULL;
-}
-
 /* GetTemporaryName of the file (IBackgroundCopyFile3); CoTaskMemFree it. */
 static WCHAR *get_temp_name(IBackgroundCopyFile *file)
 {
@@ -501,69 +227,6 @@ static void check_file_progress_(int line, IBackgroundCopyFile *file, UINT64 tot
                         wine_dbgstr_longlong(progress.BytesTransferred), wine_dbgstr_longlong(transferred));
     ok_(__FILE__, line)(progress.Completed == completed, "got Completed %d, expected %d.\n",
                         progress.Completed, completed);
-}
-
-#define check_job_progress(a, b, c, d, e) check_job_progress_(__LINE__, a, b, c, d, e)
-static void check_job_progress_(int line, IBackgroundCopyJob *job, UINT64 total, UINT64 transferred,
-                                ULONG files_total, ULONG files_transferred)
-{
-    BG_JOB_PROGRESS progress;
-    HRESULT hr;
-
-    memset(&progress, 0xcc, sizeof(progress));
-    hr = IBackgroundCopyJob_GetProgress(job, &progress);
-    ok_(__FILE__, line)(hr == S_OK, "GetProgress failed: %#lx.\n", hr);
-    ok_(__FILE__, line)(progress.BytesTotal == total, "got BytesTotal %s, expected %s.\n",
-                        wine_dbgstr_longlong(progress.BytesTotal), wine_dbgstr_longlong(total));
-    ok_(__FILE__, line)(progress.BytesTransferred == transferred, "got BytesTransferred %s, expected %s.\n",
-                        wine_dbgstr_longlong(progress.BytesTransferred), wine_dbgstr_longlong(transferred));
-    ok_(__FILE__, line)(progress.FilesTotal == files_total, "got FilesTotal %lu, expected %lu.\n",
-                        progress.FilesTotal, files_total);
-    ok_(__FILE__, line)(progress.FilesTransferred == files_transferred, "got FilesTransferred %lu, expected %lu.\n",
-                        progress.FilesTransferred, files_transferred);
-}
-
-#define check_pattern_file(a, b, c) check_pattern_file_(__LINE__, a, b, c)
-static void check_pattern_file_(int line, const WCHAR *path, unsigned int seed, ULONGLONG size)
-{
-    BOOL ret = httpd_pattern_check_file(path, seed, size);
-
-    ok_(__FILE__, line)(ret, "%s does not hold the expected %s bytes (exists %d, size %s).\n",
-                        wine_dbgstr_w(path), wine_dbgstr_longlong(size), file_exists(path),
-                        wine_dbgstr_longlong(file_size(path)));
-}
-
-#define check_no_file(a) check_no_file_(__LINE__, a)
-static void check_no_file_(int line, const WCHAR *path)
-{
-    ok_(__FILE__, line)(!file_exists(path), "%s exists.\n", wine_dbgstr_w(path));
-}
-
-#define add_file(a, b, c) add_file_(__LINE__, a, b, c)
-static BOOL add_file_(int line, IBackgroundCopyJob *job, const WCHAR *remote, const WCHAR *local)
-{
-    HRESULT hr = IBackgroundCopyJob_AddFile(job, remote, local);
-
-    ok_(__FILE__, line)(hr == S_OK, "AddFile(%s, %s) failed: %#lx.\n", wine_dbgstr_w(remote),
-                        wine_dbgstr_w(local), hr);
-    return hr == S_OK;
-}
-
-#define resume(a) resume_(__LINE__, a)
-static BOOL resume_(int line, IBackgroundCopyJob *job)
-{
-    HRESULT hr = IBackgroundCopyJob_Resume(job);
-
-    ok_(__FILE__, line)(hr == S_OK, "Resume failed: %#lx.\n", hr);
-    return hr == S_OK;
-}
-
-#define set_retry_delay(a, b) set_retry_delay_(__LINE__, a, b)
-static void set_retry_delay_(int line, IBackgroundCopyJob *job, ULONG seconds)
-{
-    HRESULT hr = IBackgroundCopyJob_SetMinimumRetryDelay(job, seconds);
-
-    ok_(__FILE__, line)(hr == S_OK, "SetMinimumRetryDelay(%lu) failed: %#lx.\n", seconds, hr);
 }
 
 static ULONGLONG range_start(const struct httpd_log_entry *entry, BOOL *has_range)
