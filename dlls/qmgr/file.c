@@ -34,6 +34,7 @@ struct file
     BOOL direct;                /* HIGH_PERFORMANCE: written straight into the destination */
     BOOL temp_created;          /* the temporary file is ours: created with CREATE_NEW */
     WCHAR *validator;           /* ETag or Last-Modified of the bytes there, for If-Range */
+    UINT64 remote_size;         /* of the remote file, once a response told it */
     WCHAR *response_headers;    /* of the server's last response, for File5 */
     BG_FILE_RANGE *ranges;
     DWORD range_count;
@@ -456,6 +457,7 @@ HRESULT file_create(struct job *job, const WCHAR *remote_name, const WCHAR *loca
     file->job = job;
     InitializeCriticalSection(&file->cs);
     file->progress.BytesTotal = BG_SIZE_UNKNOWN;
+    file->remote_size = BG_SIZE_UNKNOWN;
 
     file->direct = direct;
     if (!(file->remote_name = strdupW(remote_name)) ||
@@ -551,14 +553,15 @@ void file_download(struct file *file, const struct download_control *control, st
     offset = file->progress.BytesTransferred;
     remote_name = strdupW(file->remote_name);
     validator = strdupW(file->validator);
-    /* For a whole file, the size the bytes on disk came from. */
-    remote_size = file->range_count ? BG_SIZE_UNKNOWN : file->progress.BytesTotal;
+    /* The size the bytes on disk came from. */
+    remote_size = file->range_count ? file->remote_size : file->progress.BytesTotal;
     /* The ranges never change once the file exists. */
     request.ranges = file->ranges;
     request.range_count = file->range_count;
     LeaveCriticalSection(&file->cs);
 
     memset(result, 0, sizeof(*result));
+    result->remote_size = BG_SIZE_UNKNOWN;
     if (!remote_name)
     {
         free(validator);
@@ -613,6 +616,7 @@ void file_download(struct file *file, const struct download_control *control, st
         file->response_headers = result->response_headers;
         result->response_headers = NULL;
     }
+    if (result->remote_size != BG_SIZE_UNKNOWN) file->remote_size = result->remote_size;
     if (result->validated)
     {
         /* A response without a validator leaves nothing to check a resume against. */

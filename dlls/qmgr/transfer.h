@@ -67,6 +67,7 @@ struct transfer_result
     BOOL transient;                 /* worth retrying later */
     BOOL aborted;                   /* the progress callback asked to stop */
     UINT64 total;                   /* bytes the local file gets, or BG_SIZE_UNKNOWN */
+    UINT64 remote_size;             /* the remote file's size if a response told, else BG_SIZE_UNKNOWN */
     FILETIME modified;              /* the remote file's last-write time; zero if unknown */
     /* Allocated with malloc for the caller, or NULL: */
     WCHAR *validator;               /* the response's ETag or Last-Modified */

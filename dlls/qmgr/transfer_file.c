@@ -68,6 +68,7 @@ void transfer_file_download(const struct transfer_request *transfer, struct tran
     BYTE *buffer;
 
     memset(result, 0, sizeof(*result));
+    result->remote_size = BG_SIZE_UNKNOWN;
     result->total = BG_SIZE_UNKNOWN;
 
     if (!(path = path_from_remote_name(transfer->remote_name)))
@@ -92,6 +93,7 @@ void transfer_file_download(const struct transfer_request *transfer, struct tran
     }
 
     if (!GetFileSizeEx(source, &size)) size.QuadPart = 0;
+    result->remote_size = size.QuadPart;
     /* SMB copies keep the source's time stamps. */
     GetFileTime(source, NULL, NULL, &result->modified);
     result->total = size.QuadPart;

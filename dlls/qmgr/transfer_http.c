@@ -869,7 +869,8 @@ static void get_part(struct transfer_session *session, const struct transfer_req
 static void download_ranges(struct transfer_session *session, const struct transfer_request *transfer, struct transfer_result *result)
 {
     struct transfer_progress_relay relay = { transfer->progress, transfer->context, 0, 0 };
-    UINT64 done = transfer->offset, base = 0, remote_size = BG_SIZE_UNKNOWN, length;
+    /* A resumed ranged file knows the remote size from before: a to-end range may come first. */
+    UINT64 done = transfer->offset, base = 0, remote_size = transfer->remote_size, length;
     struct transfer_request request = *transfer;
     DWORD i;
 
@@ -905,6 +906,7 @@ static void download_ranges(struct transfer_session *session, const struct trans
         if (relay.total == BG_SIZE_UNKNOWN && i + 1 == transfer->range_count) relay.total = base;
     }
     result->total = SUCCEEDED(result->code) && !result->aborted ? base : relay.total;
+    result->remote_size = remote_size;
 }
 
 void transfer_http_download(struct transfer_session *session, const struct transfer_request *transfer,
@@ -914,7 +916,12 @@ void transfer_http_download(struct transfer_session *session, const struct trans
     UINT64 remote_size;
 
     memset(result, 0, sizeof(*result));
+    result->remote_size = BG_SIZE_UNKNOWN;
     if (transfer->range_count) download_ranges(session, transfer, result);
-    else get_part(session, transfer, 0, BG_LENGTH_TO_EOF, &relay, &remote_size, result);
+    else
+    {
+        get_part(session, transfer, 0, BG_LENGTH_TO_EOF, &relay, &remote_size, result);
+        result->remote_size = remote_size;
+    }
     if (FAILED(result->code) || result->aborted) result->total = BG_SIZE_UNKNOWN;
 }
