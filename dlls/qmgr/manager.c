@@ -77,6 +77,7 @@ void manager_forget_job(struct job *job)
     BOOL found = FALSE;
     ULONG i;
 
+    scheduler_forget(job);
     EnterCriticalSection(&table.cs);
     for (i = 0; i < table.count; i++)
     {

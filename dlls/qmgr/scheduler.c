@@ -195,6 +195,19 @@ void scheduler_remove(struct job *job)
     while (removed--) job_release(job);
 }
 
+/* A final job: out of every queue and timer, notifications included, so that
+ * neither it nor the client's callback stays referenced. */
+void scheduler_forget(struct job *job)
+{
+    ULONG removed;
+
+    EnterCriticalSection(&scheduler.cs);
+    removed = unlink_job(job) + unlink_from(scheduler.notify_queue, &scheduler.notify_count, job) +
+              unlink_timers(job, TIMER_NOTIFY);
+    LeaveCriticalSection(&scheduler.cs);
+    while (removed--) job_release(job);
+}
+
 /* The first queued job of the highest priority that may run now. */
 static struct job *pick_job(BOOL *background)
 {

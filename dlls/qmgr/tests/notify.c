@@ -343,6 +343,36 @@ static void test_late_registration(void)
     free_callback(&callback);
 }
 
+/* A cancelled job lets go of the application's callback at once, even with a
+ * failed notification waiting to be retried. */
+static void test_cancel_releases_callback(void)
+{
+    struct test_callback callback;
+    IBackgroundCopyJob *job;
+    DWORD start;
+    HRESULT hr;
+
+    init_callback(&callback);
+    callback.transferred_result = E_FAIL;
+    if (!(job = create_job())) return;
+    add_http_file(job, "release.bin", 2000);
+    hr = IBackgroundCopyJob_SetNotifyInterface(job, (IUnknown *)&callback.IBackgroundCopyCallback2_iface);
+    ok(hr == S_OK, "SetNotifyInterface failed: %#lx.\n", hr);
+    hr = IBackgroundCopyJob_Resume(job);
+    ok(hr == S_OK, "Resume failed: %#lx.\n", hr);
+    start = GetTickCount();
+    while (!callback.transferred_calls && GetTickCount() - start < 30000) Sleep(20);
+    ok(callback.transferred_calls == 1, "JobTransferred called %ld times.\n", callback.transferred_calls);
+
+    hr = IBackgroundCopyJob_Cancel(job);
+    ok(hr == S_OK, "Cancel failed: %#lx.\n", hr);
+    IBackgroundCopyJob_Release(job);
+    start = GetTickCount();
+    while (callback.refcount > 1 && GetTickCount() - start < 5000) Sleep(20);
+    ok(callback.refcount == 1, "the service still holds %ld references to the callback.\n", callback.refcount - 1);
+    free_callback(&callback);
+}
+
 /* A callback that fails is called again later. */
 static void test_failing_callback(void)
 {
@@ -525,6 +555,7 @@ START_TEST(notify)
     test_cancel_in_file_callback();
     test_late_registration();
     test_failing_callback();
+    test_cancel_releases_callback();
     test_disabled();
     test_job_modification();
     test_command_line();
