@@ -1727,7 +1727,7 @@ void job_run(struct job *job, void *session)
     struct transfer_result result;
     BG_FILE_PROGRESS before, after;
     struct file *file;
-    BOOL failed = FALSE, own_session;
+    BOOL failed = FALSE, own_session, notify = FALSE;
     ULONG index = 0, attempt;
 
     if (!begin_run(job)) return;
@@ -1785,7 +1785,7 @@ void job_run(struct job *job, void *session)
             job->state = BG_JOB_STATE_TRANSFERRED;
             GetSystemTimeAsFileTime(&job->times.TransferCompletionTime);
             job->pending_transferred = TRUE;
-            scheduler_notify(job);
+            notify = TRUE;
             touch_quietly(job);
         }
         else
@@ -1799,6 +1799,8 @@ void job_run(struct job *job, void *session)
     job->active_ms += GetTickCount64() - job->run_start;
     job->active = FALSE;
     SetEvent(job->idle);
+    /* Only now: a callback that calls Complete need not wait for this run. */
+    if (notify) scheduler_notify(job);
     LeaveCriticalSection(&job->cs);
     if (own_session) transfer_http_close_session(control.session);
     free_options(&options);

@@ -189,7 +189,7 @@ static int bench_files(const WCHAR *prefix, int count, const WCHAR *dir, BOOL on
             IBackgroundCopyJob_Release(job);
         }
         /* How much of the time the client's own calls took. */
-        fprintf(stderr, "jobs created and resumed in %.1f ms\n", now_ms() - start);
+        fprintf(stderr, "created and resumed in %.1f ms\n", now_ms() - start);
     }
     ret = wait_all(600000);
     printf("%s %.1f\n", one_job ? "files" : "jobs", now_ms() - start);
