@@ -1480,6 +1480,8 @@ static BOOL on_download_progress(struct job *job, BOOL advanced)
     EnterCriticalSection(&job->cs);
     go = !job->stop && !job->completing && !state_is_final(job->state) && !scheduler_stopping();
     if (go && FAILED(job->limit_error = check_limits(job))) go = FALSE;
+    /* A background job of higher priority takes the place of this one. */
+    if (go && scheduler_higher_waiting(job->priority)) go = FALSE;
     if (go && advanced)
     {
         if (job->state == BG_JOB_STATE_CONNECTING) job->state = BG_JOB_STATE_TRANSFERRING;
@@ -1790,7 +1792,7 @@ void job_run(struct job *job, void *session)
         }
         else
         {
-            /* Stopping service, or files added meanwhile: back to the queue. */
+            /* Preempted, stopping service, or files added meanwhile: back to the queue. */
             job->state = BG_JOB_STATE_QUEUED;
             touch(job);
             if (!scheduler_stopping()) scheduler_enqueue(job);

@@ -208,6 +208,22 @@ void scheduler_forget(struct job *job)
     while (removed--) job_release(job);
 }
 
+/* Whether a background job of higher priority than this one waits: a running
+ * job then yields (behavior.md 4: higher priority preempts lower).  Called with
+ * the job's lock held (job before scheduler). */
+BOOL scheduler_higher_waiting(BG_JOB_PRIORITY priority)
+{
+    BOOL ret = FALSE;
+    ULONG i;
+
+    if (priority == BG_JOB_PRIORITY_FOREGROUND) return FALSE;
+    EnterCriticalSection(&scheduler.cs);
+    for (i = 0; i < scheduler.queue_count && !ret; i++)
+        ret = job_priority(scheduler.queue[i]) < priority;
+    LeaveCriticalSection(&scheduler.cs);
+    return ret;
+}
+
 /* The first queued job of the highest priority that may run now. */
 static struct job *pick_job(BOOL *background)
 {

@@ -1022,6 +1022,60 @@ done:
     finish_job(job);
 }
 
+/* A higher priority preempts a lower one (spec 4): a HIGH job queued while a
+ * slow NORMAL job transfers is done long before the NORMAL one. */
+static void test_priority_preemption(void)
+{
+    static const char slow_path[] = "/download/preempt-slow.bin", fast_path[] = "/download/preempt-fast.bin";
+    static const unsigned int fast_seed = 1102;
+    static const ULONGLONG fast_size = 50000;
+    struct httpd_resource_options options;
+    WCHAR dir[MAX_PATH], slow_local[MAX_PATH], fast_local[MAX_PATH], url[256];
+    IBackgroundCopyJob *slow = NULL, *fast = NULL;
+    BG_JOB_PROGRESS progress;
+    BG_JOB_STATE state;
+    HRESULT hr;
+
+    if (!make_dir(L"preempt", dir, ARRAY_SIZE(dir))) return;
+    swprintf(slow_local, ARRAY_SIZE(slow_local), L"%lsslow.bin", dir);
+    swprintf(fast_local, ARRAY_SIZE(fast_local), L"%lsfast.bin", dir);
+    memset(&options, 0, sizeof(options));
+    options.slow_delay_ms = SLOW_DELAY_MS;
+    options.slow_chunk = SLOW_CHUNK;
+    ok(httpd_add_pattern_resource(httpd, slow_path, SLOW_SIZE, 1101, &options), "cannot add resource.\n");
+    ok(httpd_add_pattern_resource(httpd, fast_path, fast_size, fast_seed, NULL), "cannot add resource.\n");
+
+    if (!(slow = create_job(L"preempt-slow"))) return;
+    hr = IBackgroundCopyJob_SetPriority(slow, BG_JOB_PRIORITY_NORMAL);
+    ok(hr == S_OK, "SetPriority failed: %#lx.\n", hr);
+    httpd_url(httpd, slow_path, url, ARRAY_SIZE(url));
+    if (!add_file(slow, url, slow_local) || !resume(slow)) goto done;
+    if (!wait_progress(slow, 1, NULL)) goto done;
+
+    if (!(fast = create_job(L"preempt-fast"))) goto done;
+    hr = IBackgroundCopyJob_SetPriority(fast, BG_JOB_PRIORITY_HIGH);
+    ok(hr == S_OK, "SetPriority failed: %#lx.\n", hr);
+    httpd_url(httpd, fast_path, url, ARRAY_SIZE(url));
+    if (!add_file(fast, url, fast_local) || !resume(fast)) goto done;
+
+    /* The NORMAL job needs about 13 s more; the HIGH one must not wait for it. */
+    state = wait_state(fast, STATE_BIT(BG_JOB_STATE_TRANSFERRED), 8000, FALSE);
+    ok(state == BG_JOB_STATE_TRANSFERRED, "the HIGH job is in state %u.\n", state);
+    memset(&progress, 0, sizeof(progress));
+    hr = IBackgroundCopyJob_GetProgress(slow, &progress);
+    ok(hr == S_OK, "GetProgress failed: %#lx.\n", hr);
+    ok(progress.BytesTransferred < SLOW_SIZE, "the NORMAL job finished first.\n");
+    if (state == BG_JOB_STATE_TRANSFERRED)
+    {
+        hr = IBackgroundCopyJob_Complete(fast);
+        ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
+        check_pattern_file(fast_local, fast_seed, fast_size);
+    }
+done:
+    if (fast) finish_job(fast);
+    finish_job(slow);
+}
+
 static IBackgroundCopyJob5 *query_job5(IBackgroundCopyJob *job)
 {
     IBackgroundCopyJob5 *job5 = NULL;
@@ -1198,6 +1252,7 @@ START_TEST(download)
         test_suspend_during_transfer();
         test_partial_complete();
         test_two_jobs();
+        test_priority_preemption();
         test_max_download_time();
         test_max_download_size();
         test_high_performance();
