@@ -590,6 +590,19 @@ void file_download(struct file *file, const struct download_control *control, st
     SetFilePointerEx(handle, end, NULL, FILE_BEGIN);
     SetEndOfFile(handle);
 
+    if (offset && offset == remote_size && !file->range_count)
+    {
+        /* Every byte is on disk already (a run stopped at its very end): nothing to ask for. */
+        CloseHandle(handle);
+        free(remote_name);
+        free(validator);
+        EnterCriticalSection(&file->cs);
+        file->transferred = TRUE;
+        LeaveCriticalSection(&file->cs);
+        result->total = offset;
+        return;
+    }
+
     request.remote_name = remote_name;
     request.file = handle;
     request.offset = offset;

@@ -478,7 +478,8 @@ static void receive_body(body_reader read_body, void *context, const struct tran
             break;
         }
         transferred += read;
-        if (!report(relay, transferred, total))
+        /* A stop asked for on the last block comes too late: the data is all in. */
+        if (!report(relay, transferred, total) && transferred != total)
         {
             result->aborted = TRUE;
             break;
