@@ -1206,64 +1206,26 @@ done:
 
 START_TEST(download)
 {
-    WCHAR temp_path[MAX_PATH];
-    WSADATA wsa;
-    DWORD len, start = GetTickCount();
-    HRESULT hr;
+    DWORD start = GetTickCount();
 
-    CoInitialize(NULL);
-    WSAStartup(MAKEWORD(2, 2), &wsa);
-
-    hr = CoCreateInstance(&CLSID_BackgroundCopyManager, NULL, CLSCTX_LOCAL_SERVER,
-                          &IID_IBackgroundCopyManager, (void **)&manager);
-    if (FAILED(hr))
-    {
-        win_skip("cannot create the BITS manager: %#lx.\n", hr);
-        WSACleanup();
-        CoUninitialize();
-        return;
-    }
-
-    len = GetTempPathW(ARRAY_SIZE(temp_path), temp_path);
-    ok(len && len < ARRAY_SIZE(temp_path), "GetTempPath failed: %lu.\n", GetLastError());
-    swprintf(base_dir, ARRAY_SIZE(base_dir), L"%lsqmgr_download_%lu_%lu\\", temp_path,
-             GetCurrentProcessId(), GetTickCount());
-    if (!CreateDirectoryW(base_dir, NULL))
-    {
-        ok(0, "CreateDirectory(%s) failed: %lu.\n", wine_dbgstr_w(base_dir), GetLastError());
-        goto out;
-    }
-
-    httpd = httpd_start();
-    ok(httpd != NULL, "cannot start the HTTP server.\n");
-    if (httpd)
-    {
-        test_single_http();
-        test_multiple_http();
-        test_http_404();
-        test_http_503();
-        test_connection_refused();
-        test_resume_after_drop();
-        test_local_sources();
-        test_missing_local_source();
-        test_cancel_during_transfer();
-        test_cancel_stalled();
-        test_ranges_resume();
-        test_suspend_during_transfer();
-        test_partial_complete();
-        test_two_jobs();
-        test_priority_preemption();
-        test_max_download_time();
-        test_max_download_size();
-        test_high_performance();
-        httpd_stop(httpd);
-    }
-    remove_tree(base_dir, 0);
-    ok(!file_exists(base_dir), "cannot remove %s.\n", wine_dbgstr_w(base_dir));
-    trace("download tests took %lu ms.\n", GetTickCount() - start);
-
-out:
-    IBackgroundCopyManager_Release(manager);
-    WSACleanup();
-    CoUninitialize();
+    if (!begin_transfer_tests(L"download")) return;
+    test_single_http();
+    test_multiple_http();
+    test_http_404();
+    test_http_503();
+    test_connection_refused();
+    test_resume_after_drop();
+    test_local_sources();
+    test_missing_local_source();
+    test_cancel_during_transfer();
+    test_cancel_stalled();
+    test_ranges_resume();
+    test_suspend_during_transfer();
+    test_partial_complete();
+    test_two_jobs();
+    test_priority_preemption();
+    test_max_download_time();
+    test_max_download_size();
+    test_high_performance();
+    end_transfer_tests("download", start);
 }

@@ -1311,58 +1311,20 @@ done:
 
 START_TEST(http)
 {
-    WCHAR temp_path[MAX_PATH];
-    WSADATA wsa;
-    DWORD len, start = GetTickCount();
-    HRESULT hr;
+    DWORD start = GetTickCount();
 
-    CoInitialize(NULL);
-    WSAStartup(MAKEWORD(2, 2), &wsa);
-
-    hr = CoCreateInstance(&CLSID_BackgroundCopyManager, NULL, CLSCTX_LOCAL_SERVER,
-                          &IID_IBackgroundCopyManager, (void **)&manager);
-    if (FAILED(hr))
-    {
-        win_skip("cannot create the BITS manager: %#lx.\n", hr);
-        WSACleanup();
-        CoUninitialize();
-        return;
-    }
-
-    len = GetTempPathW(ARRAY_SIZE(temp_path), temp_path);
-    ok(len && len < ARRAY_SIZE(temp_path), "GetTempPath failed: %lu.\n", GetLastError());
-    swprintf(base_dir, ARRAY_SIZE(base_dir), L"%lsqmgr_http_%lu_%lu\\", temp_path,
-             GetCurrentProcessId(), GetTickCount());
-    if (!CreateDirectoryW(base_dir, NULL))
-    {
-        ok(0, "CreateDirectory(%s) failed: %lu.\n", wine_dbgstr_w(base_dir), GetLastError());
-        goto out;
-    }
-
-    httpd = httpd_start();
-    ok(httpd != NULL, "cannot start the HTTP server.\n");
-    if (httpd)
-    {
-        test_custom_headers();
-        test_changed_while_suspended();
+    if (!begin_transfer_tests(L"http")) return;
+    test_custom_headers();
+    test_changed_while_suspended();
     test_changed_without_validators();
-        test_changed_after_drop();
-        test_basic_auth();
-        test_redirects();
-        test_proxy();
-        test_response_headers();
-        test_fake_length();
-        test_wrong_content_range();
-        test_missing_length();
-        test_http_method();
-        httpd_stop(httpd);
-    }
-    remove_tree(base_dir, 0);
-    ok(!file_exists(base_dir), "cannot remove %s.\n", wine_dbgstr_w(base_dir));
-    trace("http tests took %lu ms.\n", GetTickCount() - start);
-
-out:
-    IBackgroundCopyManager_Release(manager);
-    WSACleanup();
-    CoUninitialize();
+    test_changed_after_drop();
+    test_basic_auth();
+    test_redirects();
+    test_proxy();
+    test_response_headers();
+    test_fake_length();
+    test_wrong_content_range();
+    test_missing_length();
+    test_http_method();
+    end_transfer_tests("http", start);
 }

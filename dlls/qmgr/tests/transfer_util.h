@@ -353,3 +353,49 @@ static inline void set_retry_delay_(int line, IBackgroundCopyJob *job, ULONG sec
 
     ok_(__FILE__, line)(hr == S_OK, "SetMinimumRetryDelay(%lu) failed: %#lx.\n", seconds, hr);
 }
+
+/* Common set-up of a transfer test: COM, Winsock, the manager, a fresh work
+ * directory under %TEMP% named after the test, and the loopback server.
+ * FALSE (after undoing what it did) when the tests cannot run. */
+static inline BOOL begin_transfer_tests(const WCHAR *tag)
+{
+    WCHAR temp_path[MAX_PATH];
+    WSADATA wsa;
+    DWORD len;
+    HRESULT hr;
+
+    CoInitialize(NULL);
+    WSAStartup(MAKEWORD(2, 2), &wsa);
+    hr = CoCreateInstance(&CLSID_BackgroundCopyManager, NULL, CLSCTX_LOCAL_SERVER,
+                          &IID_IBackgroundCopyManager, (void **)&manager);
+    if (FAILED(hr))
+    {
+        win_skip("cannot create the BITS manager: %#lx.\n", hr);
+        WSACleanup();
+        CoUninitialize();
+        return FALSE;
+    }
+    len = GetTempPathW(ARRAY_SIZE(temp_path), temp_path);
+    ok(len && len < ARRAY_SIZE(temp_path), "GetTempPath failed: %lu.\n", GetLastError());
+    swprintf(base_dir, ARRAY_SIZE(base_dir), L"%lsqmgr_%ls_%lu_%lu\\", temp_path, tag,
+             GetCurrentProcessId(), GetTickCount());
+    if (CreateDirectoryW(base_dir, NULL) && (httpd = httpd_start())) return TRUE;
+    ok(0, "cannot create %s or start the HTTP server: %lu.\n", wine_dbgstr_w(base_dir), GetLastError());
+    RemoveDirectoryW(base_dir);
+    IBackgroundCopyManager_Release(manager);
+    WSACleanup();
+    CoUninitialize();
+    return FALSE;
+}
+
+/* Undoes begin_transfer_tests(); the work directory must be empty of our files. */
+static inline void end_transfer_tests(const char *name, DWORD start)
+{
+    httpd_stop(httpd);
+    remove_tree(base_dir, 0);
+    ok(!file_exists(base_dir), "cannot remove %s.\n", wine_dbgstr_w(base_dir));
+    trace("%s tests took %lu ms.\n", name, GetTickCount() - start);
+    IBackgroundCopyManager_Release(manager);
+    WSACleanup();
+    CoUninitialize();
+}
