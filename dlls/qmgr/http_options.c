@@ -112,6 +112,8 @@ static HRESULT WINAPI http_options_SetClientCertificateByID(IBackgroundCopyJobHt
 
     TRACE("%p, %d, %s, %p.\n", iface, location, debugstr_w(store_name), hash);
 
+    if (!job_caller_may_access(options->job)) return E_ACCESSDENIED;
+
     if (!hash) return RPC_X_NULL_REF_POINTER;
     return set_certificate(options, location, store_name, hash, NULL);
 }
@@ -122,6 +124,8 @@ static HRESULT WINAPI http_options_SetClientCertificateByName(IBackgroundCopyJob
     struct http_options *options = impl_from_IBackgroundCopyJobHttpOptions3(iface);
 
     TRACE("%p, %d, %s, %s.\n", iface, location, debugstr_w(store_name), debugstr_w(subject));
+
+    if (!job_caller_may_access(options->job)) return E_ACCESSDENIED;
 
     if (!subject) return RPC_X_NULL_REF_POINTER;
     if (!*subject) return E_INVALIDARG;
@@ -134,6 +138,8 @@ static HRESULT WINAPI http_options_RemoveClientCertificate(IBackgroundCopyJobHtt
     HRESULT hr;
 
     TRACE("%p.\n", iface);
+
+    if (!job_caller_may_access(options->job)) return E_ACCESSDENIED;
 
     if (job_is_final(options->job)) return BG_E_INVALID_STATE;
     EnterCriticalSection(&options->cs);
@@ -150,6 +156,8 @@ static HRESULT WINAPI http_options_GetClientCertificate(IBackgroundCopyJobHttpOp
     HRESULT hr = S_OK;
 
     TRACE("%p, %p, %p, %p, %p.\n", iface, location, store_name, hash, subject);
+
+    if (!job_caller_may_access(options->job)) return E_ACCESSDENIED;
 
     if (!location || !store_name || !hash || !subject) return RPC_X_NULL_REF_POINTER;
     *store_name = *subject = NULL;
@@ -187,6 +195,8 @@ static HRESULT WINAPI http_options_SetCustomHeaders(IBackgroundCopyJobHttpOption
 
     TRACE("%p, %s.\n", iface, debugstr_w(headers));
 
+    if (!job_caller_may_access(options->job)) return E_ACCESSDENIED;
+
     if (headers && wcslen(headers) + 1 > MAX_CUSTOM_HEADERS_LEN) return BG_E_STRING_TOO_LONG;
     if (headers && !(copy = strdupW(headers))) return E_OUTOFMEMORY;
     if (job_is_final(options->job))
@@ -207,6 +217,8 @@ static HRESULT WINAPI http_options_GetCustomHeaders(IBackgroundCopyJobHttpOption
     HRESULT hr;
 
     TRACE("%p, %p.\n", iface, headers);
+
+    if (!job_caller_may_access(options->job)) return E_ACCESSDENIED;
 
     if (!headers) return RPC_X_NULL_REF_POINTER;
     *headers = NULL;
@@ -230,6 +242,8 @@ static HRESULT WINAPI http_options_SetSecurityFlags(IBackgroundCopyJobHttpOption
 
     TRACE("%p, %#lx.\n", iface, flags);
 
+    if (!job_caller_may_access(options->job)) return E_ACCESSDENIED;
+
     if (flags & ~ALL_SECURITY_FLAGS) return E_NOTIMPL;
     if (redirect != BG_HTTP_REDIRECT_POLICY_ALLOW_SILENT && redirect != BG_HTTP_REDIRECT_POLICY_ALLOW_REPORT &&
         redirect != BG_HTTP_REDIRECT_POLICY_DISALLOW)
@@ -245,6 +259,8 @@ static HRESULT WINAPI http_options_GetSecurityFlags(IBackgroundCopyJobHttpOption
     struct http_options *options = impl_from_IBackgroundCopyJobHttpOptions3(iface);
 
     TRACE("%p, %p.\n", iface, flags);
+
+    if (!job_caller_may_access(options->job)) return E_ACCESSDENIED;
 
     if (!flags) return RPC_X_NULL_REF_POINTER;
     EnterCriticalSection(&options->cs);
@@ -265,6 +281,8 @@ static HRESULT WINAPI http_options_SetHttpMethod(IBackgroundCopyJobHttpOptions3 
     HRESULT hr;
 
     TRACE("%p, %s.\n", iface, debugstr_w(method));
+
+    if (!job_caller_may_access(options->job)) return E_ACCESSDENIED;
 
     if (!method || !*method) return E_INVALIDARG;
     if (job_is_final(options->job)) return BG_E_INVALID_STATE;
@@ -290,6 +308,8 @@ static HRESULT WINAPI http_options_GetHttpMethod(IBackgroundCopyJobHttpOptions3 
 
     TRACE("%p, %p.\n", iface, method);
 
+    if (!job_caller_may_access(options->job)) return E_ACCESSDENIED;
+
     if (!method) return E_INVALIDARG;
     EnterCriticalSection(&options->cs);
     hr = return_string(options->method ? options->method : default_method(options), method);
@@ -305,6 +325,8 @@ static HRESULT WINAPI http_options_SetServerCertificateValidationInterface(IBack
     HRESULT hr;
 
     TRACE("%p, %p.\n", iface, callback);
+
+    if (!job_caller_may_access(options->job)) return E_ACCESSDENIED;
 
     if (callback && FAILED(hr = IUnknown_QueryInterface(callback,
             &IID_IBackgroundCopyServerCertificateValidationCallback, (void **)&validator)))
@@ -323,6 +345,8 @@ static HRESULT WINAPI http_options_MakeCustomHeadersWriteOnly(IBackgroundCopyJob
     struct http_options *options = impl_from_IBackgroundCopyJobHttpOptions3(iface);
 
     TRACE("%p.\n", iface);
+
+    if (!job_caller_may_access(options->job)) return E_ACCESSDENIED;
 
     EnterCriticalSection(&options->cs);
     options->headers_write_only = TRUE;

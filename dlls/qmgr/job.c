@@ -146,8 +146,21 @@ BOOL job_owned_by(struct job *job, const WCHAR *sid)
     BOOL ret;
 
     EnterCriticalSection(&job->cs);
-    ret = !wcscmp(job->owner, sid);
+    ret = !wcsicmp(job->owner, sid);
     LeaveCriticalSection(&job->cs);
+    return ret;
+}
+
+/* Since BITS 4.0 a job belongs to its owner and to the administrators; anyone
+ * else is refused (Windows checks at QueryInterface, this checks every call). */
+BOOL job_caller_may_access(struct job *job)
+{
+    struct caller caller;
+    BOOL ret;
+
+    if (FAILED(identity_get_caller(&caller))) return FALSE;
+    ret = caller.admin || job_owned_by(job, caller.sid);
+    identity_free_caller(&caller);
     return ret;
 }
 
@@ -383,6 +396,8 @@ static HRESULT WINAPI job_AddFileSet(IBackgroundCopyJob5 *iface, ULONG count, BG
 
     TRACE("%p, %lu, %p.\n", iface, count, files);
 
+    if (!job_caller_may_access(job)) return E_ACCESSDENIED;
+
     return add_files(job, count, files, 0, NULL);
 }
 
@@ -392,6 +407,8 @@ static HRESULT WINAPI job_AddFile(IBackgroundCopyJob5 *iface, LPCWSTR remote_nam
     BG_FILE_INFO info;
 
     TRACE("%p, %s, %s.\n", iface, debugstr_w(remote_name), debugstr_w(local_name));
+
+    if (!job_caller_may_access(job)) return E_ACCESSDENIED;
 
     info.RemoteName = (WCHAR *)remote_name;
     info.LocalName = (WCHAR *)local_name;
@@ -404,6 +421,8 @@ static HRESULT WINAPI job_EnumFiles(IBackgroundCopyJob5 *iface, IEnumBackgroundC
     HRESULT hr;
 
     TRACE("%p, %p.\n", iface, ret);
+
+    if (!job_caller_may_access(job)) return E_ACCESSDENIED;
 
     if (!ret) return E_INVALIDARG;
     EnterCriticalSection(&job->cs);
@@ -420,6 +439,8 @@ static HRESULT WINAPI job_Suspend(IBackgroundCopyJob5 *iface)
     HRESULT hr = S_OK;
 
     TRACE("%p.\n", iface);
+
+    if (!job_caller_may_access(job)) return E_ACCESSDENIED;
 
     EnterCriticalSection(&job->cs);
     if (state_is_final(job->state)) hr = BG_E_INVALID_STATE;
@@ -461,6 +482,8 @@ static HRESULT WINAPI job_Resume(IBackgroundCopyJob5 *iface)
 
     TRACE("%p.\n", iface);
 
+    if (!job_caller_may_access(job)) return E_ACCESSDENIED;
+
     EnterCriticalSection(&job->cs);
     if (state_is_final(job->state)) hr = BG_E_INVALID_STATE;
     else if (!job->file_count) hr = BG_E_EMPTY;
@@ -492,6 +515,8 @@ static HRESULT WINAPI job_Cancel(IBackgroundCopyJob5 *iface)
 
     TRACE("%p.\n", iface);
 
+    if (!job_caller_may_access(job)) return E_ACCESSDENIED;
+
     EnterCriticalSection(&job->cs);
     if (state_is_final(job->state)) hr = BG_E_INVALID_STATE;
     else
@@ -521,6 +546,8 @@ static HRESULT WINAPI job_Complete(IBackgroundCopyJob5 *iface)
     ULONG i;
 
     TRACE("%p.\n", iface);
+
+    if (!job_caller_may_access(job)) return E_ACCESSDENIED;
 
     EnterCriticalSection(&job->cs);
     if (state_is_final(job->state)) hr = BG_E_INVALID_STATE;
@@ -571,6 +598,8 @@ static HRESULT WINAPI job_GetId(IBackgroundCopyJob5 *iface, GUID *id)
 
     TRACE("%p, %p.\n", iface, id);
 
+    if (!job_caller_may_access(job)) return E_ACCESSDENIED;
+
     if (!id) return E_INVALIDARG;
     *id = job->id;
     return S_OK;
@@ -581,6 +610,8 @@ static HRESULT WINAPI job_GetType(IBackgroundCopyJob5 *iface, BG_JOB_TYPE *type)
     struct job *job = impl_from_IBackgroundCopyJob5(iface);
 
     TRACE("%p, %p.\n", iface, type);
+
+    if (!job_caller_may_access(job)) return E_ACCESSDENIED;
 
     if (!type) return E_INVALIDARG;
     *type = job->type;
@@ -594,6 +625,8 @@ static HRESULT WINAPI job_GetProgress(IBackgroundCopyJob5 *iface, BG_JOB_PROGRES
     ULONG i;
 
     TRACE("%p, %p.\n", iface, ret);
+
+    if (!job_caller_may_access(job)) return E_ACCESSDENIED;
 
     if (!ret) return E_INVALIDARG;
     memset(ret, 0, sizeof(*ret));
@@ -619,6 +652,8 @@ static HRESULT WINAPI job_GetTimes(IBackgroundCopyJob5 *iface, BG_JOB_TIMES *tim
 
     TRACE("%p, %p.\n", iface, times);
 
+    if (!job_caller_may_access(job)) return E_ACCESSDENIED;
+
     if (!times) return E_INVALIDARG;
     EnterCriticalSection(&job->cs);
     *times = job->times;
@@ -632,6 +667,8 @@ static HRESULT WINAPI job_GetState(IBackgroundCopyJob5 *iface, BG_JOB_STATE *sta
 
     TRACE("%p, %p.\n", iface, state);
 
+    if (!job_caller_may_access(job)) return E_ACCESSDENIED;
+
     if (!state) return E_INVALIDARG;
     EnterCriticalSection(&job->cs);
     *state = job->state;
@@ -639,17 +676,12 @@ static HRESULT WINAPI job_GetState(IBackgroundCopyJob5 *iface, BG_JOB_STATE *sta
     return S_OK;
 }
 
-static HRESULT WINAPI job_GetError(IBackgroundCopyJob5 *iface, IBackgroundCopyError **error)
+static HRESULT get_error(struct job *job, IBackgroundCopyError **error)
 {
-    struct job *job = impl_from_IBackgroundCopyJob5(iface);
     HRESULT hr = BG_E_ERROR_INFORMATION_UNAVAILABLE;
     struct file *file;
 
-    TRACE("%p, %p.\n", iface, error);
-
-    if (!error) return E_INVALIDARG;
     *error = NULL;
-
     EnterCriticalSection(&job->cs);
     /* Error information exists only while the job is in one of the error states. */
     if ((job->state == BG_JOB_STATE_ERROR || job->state == BG_JOB_STATE_TRANSIENT_ERROR) && job->error.present)
@@ -662,11 +694,26 @@ static HRESULT WINAPI job_GetError(IBackgroundCopyJob5 *iface, IBackgroundCopyEr
     return hr;
 }
 
+static HRESULT WINAPI job_GetError(IBackgroundCopyJob5 *iface, IBackgroundCopyError **error)
+{
+    struct job *job = impl_from_IBackgroundCopyJob5(iface);
+
+    TRACE("%p, %p.\n", iface, error);
+
+    if (!job_caller_may_access(job)) return E_ACCESSDENIED;
+
+    if (!error) return E_INVALIDARG;
+    *error = NULL;
+    return get_error(job, error);
+}
+
 static HRESULT WINAPI job_GetOwner(IBackgroundCopyJob5 *iface, LPWSTR *owner)
 {
     struct job *job = impl_from_IBackgroundCopyJob5(iface);
 
     TRACE("%p, %p.\n", iface, owner);
+
+    if (!job_caller_may_access(job)) return E_ACCESSDENIED;
 
     if (!owner) return E_INVALIDARG;
     return get_string_property(job, &job->owner, owner);
@@ -711,6 +758,8 @@ static HRESULT WINAPI job_SetDisplayName(IBackgroundCopyJob5 *iface, LPCWSTR nam
 
     TRACE("%p, %s.\n", iface, debugstr_w(name));
 
+    if (!job_caller_may_access(job)) return E_ACCESSDENIED;
+
     /* The page lists a too-long name under E_INVALIDARG as CreateJob does. */
     if (!name || wcslen(name) > MAX_DISPLAY_NAME_LEN) return E_INVALIDARG;
     return set_string_property(job, &job->display_name, name);
@@ -722,6 +771,8 @@ static HRESULT WINAPI job_GetDisplayName(IBackgroundCopyJob5 *iface, LPWSTR *nam
 
     TRACE("%p, %p.\n", iface, name);
 
+    if (!job_caller_may_access(job)) return E_ACCESSDENIED;
+
     if (!name) return E_INVALIDARG;
     return get_string_property(job, &job->display_name, name);
 }
@@ -731,6 +782,8 @@ static HRESULT WINAPI job_SetDescription(IBackgroundCopyJob5 *iface, LPCWSTR des
     struct job *job = impl_from_IBackgroundCopyJob5(iface);
 
     TRACE("%p, %s.\n", iface, debugstr_w(description));
+
+    if (!job_caller_may_access(job)) return E_ACCESSDENIED;
 
     if (!description) return E_INVALIDARG;
     if (wcslen(description) > MAX_DESCRIPTION_LEN) return BG_E_STRING_TOO_LONG;
@@ -742,6 +795,8 @@ static HRESULT WINAPI job_GetDescription(IBackgroundCopyJob5 *iface, LPWSTR *des
     struct job *job = impl_from_IBackgroundCopyJob5(iface);
 
     TRACE("%p, %p.\n", iface, description);
+
+    if (!job_caller_may_access(job)) return E_ACCESSDENIED;
 
     if (!description) return E_INVALIDARG;
     return get_string_property(job, &job->description, description);
@@ -779,6 +834,8 @@ static HRESULT WINAPI job_SetPriority(IBackgroundCopyJob5 *iface, BG_JOB_PRIORIT
 
     TRACE("%p, %d.\n", iface, priority);
 
+    if (!job_caller_may_access(job)) return E_ACCESSDENIED;
+
     /* The documented answer to a value outside the enumeration. */
     if (priority < BG_JOB_PRIORITY_FOREGROUND || priority > BG_JOB_PRIORITY_LOW) return E_NOTIMPL;
     EnterCriticalSection(&job->cs);
@@ -795,6 +852,8 @@ static HRESULT WINAPI job_GetPriority(IBackgroundCopyJob5 *iface, BG_JOB_PRIORIT
 
     TRACE("%p, %p.\n", iface, priority);
 
+    if (!job_caller_may_access(job)) return E_ACCESSDENIED;
+
     return get_ulong_property(job, (ULONG *)&job->priority, (ULONG *)priority);
 }
 
@@ -808,6 +867,8 @@ static HRESULT WINAPI job_SetNotifyFlags(IBackgroundCopyJob5 *iface, ULONG flags
     HRESULT hr;
 
     TRACE("%p, %#lx.\n", iface, flags);
+
+    if (!job_caller_may_access(job)) return E_ACCESSDENIED;
 
     /* The documented answer to unknown flags. */
     if (flags & ~ALL_NOTIFY_FLAGS) return E_NOTIMPL;
@@ -824,6 +885,8 @@ static HRESULT WINAPI job_GetNotifyFlags(IBackgroundCopyJob5 *iface, ULONG *flag
 
     TRACE("%p, %p.\n", iface, flags);
 
+    if (!job_caller_may_access(job)) return E_ACCESSDENIED;
+
     return get_ulong_property(job, &job->notify_flags, flags);
 }
 
@@ -834,6 +897,8 @@ static HRESULT WINAPI job_SetNotifyInterface(IBackgroundCopyJob5 *iface, IUnknow
     HRESULT hr = S_OK;
 
     TRACE("%p, %p.\n", iface, callback);
+
+    if (!job_caller_may_access(job)) return E_ACCESSDENIED;
 
     EnterCriticalSection(&job->cs);
     if (state_is_final(job->state)) hr = BG_E_INVALID_STATE;
@@ -858,6 +923,8 @@ static HRESULT WINAPI job_GetNotifyInterface(IBackgroundCopyJob5 *iface, IUnknow
 
     TRACE("%p, %p.\n", iface, callback);
 
+    if (!job_caller_may_access(job)) return E_ACCESSDENIED;
+
     if (!callback) return E_INVALIDARG;
     EnterCriticalSection(&job->cs);
     if ((*callback = job->notify_iface)) IUnknown_AddRef(*callback);
@@ -871,6 +938,8 @@ static HRESULT WINAPI job_SetMinimumRetryDelay(IBackgroundCopyJob5 *iface, ULONG
 
     TRACE("%p, %lu.\n", iface, seconds);
 
+    if (!job_caller_may_access(job)) return E_ACCESSDENIED;
+
     return set_ulong_property(job, &job->retry_delay, max(seconds, MIN_RETRY_DELAY));
 }
 
@@ -879,6 +948,8 @@ static HRESULT WINAPI job_GetMinimumRetryDelay(IBackgroundCopyJob5 *iface, ULONG
     struct job *job = impl_from_IBackgroundCopyJob5(iface);
 
     TRACE("%p, %p.\n", iface, seconds);
+
+    if (!job_caller_may_access(job)) return E_ACCESSDENIED;
 
     return get_ulong_property(job, &job->retry_delay, seconds);
 }
@@ -889,6 +960,8 @@ static HRESULT WINAPI job_SetNoProgressTimeout(IBackgroundCopyJob5 *iface, ULONG
 
     TRACE("%p, %lu.\n", iface, seconds);
 
+    if (!job_caller_may_access(job)) return E_ACCESSDENIED;
+
     return set_ulong_property(job, &job->no_progress_timeout, seconds);
 }
 
@@ -898,6 +971,8 @@ static HRESULT WINAPI job_GetNoProgressTimeout(IBackgroundCopyJob5 *iface, ULONG
 
     TRACE("%p, %p.\n", iface, seconds);
 
+    if (!job_caller_may_access(job)) return E_ACCESSDENIED;
+
     return get_ulong_property(job, &job->no_progress_timeout, seconds);
 }
 
@@ -906,6 +981,8 @@ static HRESULT WINAPI job_GetErrorCount(IBackgroundCopyJob5 *iface, ULONG *error
     struct job *job = impl_from_IBackgroundCopyJob5(iface);
 
     TRACE("%p, %p.\n", iface, errors);
+
+    if (!job_caller_may_access(job)) return E_ACCESSDENIED;
 
     return get_ulong_property(job, &job->error_count, errors);
 }
@@ -918,6 +995,8 @@ static HRESULT WINAPI job_SetProxySettings(IBackgroundCopyJob5 *iface, BG_JOB_PR
     HRESULT hr = S_OK;
 
     TRACE("%p, %d, %s, %s.\n", iface, usage, debugstr_w(proxy_list), debugstr_w(bypass_list));
+
+    if (!job_caller_may_access(job)) return E_ACCESSDENIED;
 
     if (usage < BG_JOB_PROXY_USAGE_PRECONFIG || usage > BG_JOB_PROXY_USAGE_AUTODETECT) return E_NOTIMPL;
     if (usage == BG_JOB_PROXY_USAGE_OVERRIDE)
@@ -960,6 +1039,8 @@ static HRESULT WINAPI job_GetProxySettings(IBackgroundCopyJob5 *iface, BG_JOB_PR
 
     TRACE("%p, %p, %p, %p.\n", iface, usage, proxy_list, bypass_list);
 
+    if (!job_caller_may_access(job)) return E_ACCESSDENIED;
+
     if (!usage || !proxy_list || !bypass_list) return E_INVALIDARG;
     *proxy_list = *bypass_list = NULL;
 
@@ -980,17 +1061,20 @@ static HRESULT WINAPI job_GetProxySettings(IBackgroundCopyJob5 *iface, BG_JOB_PR
 static HRESULT WINAPI job_TakeOwnership(IBackgroundCopyJob5 *iface)
 {
     struct job *job = impl_from_IBackgroundCopyJob5(iface);
-    ULONG integrity;
-    BOOL elevated;
-    WCHAR *caller;
+    struct caller caller;
     HRESULT hr;
 
     TRACE("%p.\n", iface);
 
+    if (!job_caller_may_access(job)) return E_ACCESSDENIED;
+
+    if (FAILED(hr = identity_get_caller(&caller))) return hr;
     /* Taking another user's job is for administrators. */
-    if (!identity_caller_is_admin()) return E_ACCESSDENIED;
-    if (FAILED(hr = identity_get_caller_sid(&caller))) return hr;
-    identity_get_caller_token_info(&integrity, &elevated);
+    if (!caller.admin)
+    {
+        identity_free_caller(&caller);
+        return E_ACCESSDENIED;
+    }
 
     EnterCriticalSection(&job->cs);
     if (state_is_final(job->state)) hr = BG_E_INVALID_STATE;
@@ -998,10 +1082,10 @@ static HRESULT WINAPI job_TakeOwnership(IBackgroundCopyJob5 *iface)
     {
         /* What belongs to the old owner goes: credentials, certificate, headers, command line. */
         free(job->owner);
-        job->owner = caller;
-        caller = NULL;
-        job->owner_integrity = integrity;
-        job->owner_elevated = elevated;
+        job->owner = caller.sid;
+        caller.sid = NULL;
+        job->owner_integrity = caller.integrity;
+        job->owner_elevated = caller.elevated;
         clear_all_credentials(job);
         free(job->notify_program);
         free(job->notify_parameters);
@@ -1011,7 +1095,7 @@ static HRESULT WINAPI job_TakeOwnership(IBackgroundCopyJob5 *iface)
     LeaveCriticalSection(&job->cs);
 
     if (SUCCEEDED(hr)) http_options_clear_owner_data(job->http_options);
-    free(caller);
+    identity_free_caller(&caller);
     return hr;
 }
 
@@ -1024,6 +1108,8 @@ static HRESULT WINAPI job_SetNotifyCmdLine(IBackgroundCopyJob5 *iface, LPCWSTR p
     HRESULT hr = S_OK;
 
     TRACE("%p, %s, %s.\n", iface, debugstr_w(program), debugstr_w(parameters));
+
+    if (!job_caller_may_access(job)) return E_ACCESSDENIED;
 
     /* Parameters without a program cannot be run; the docs give no code. */
     if (!program && parameters) return E_INVALIDARG;
@@ -1060,6 +1146,8 @@ static HRESULT WINAPI job_GetNotifyCmdLine(IBackgroundCopyJob5 *iface, LPWSTR *p
 
     TRACE("%p, %p, %p.\n", iface, program, parameters);
 
+    if (!job_caller_may_access(job)) return E_ACCESSDENIED;
+
     if (!program || !parameters) return E_INVALIDARG;
     *program = *parameters = NULL;
     /* Never set: both are empty strings, not NULL. */
@@ -1078,6 +1166,8 @@ static HRESULT WINAPI job_GetReplyProgress(IBackgroundCopyJob5 *iface, BG_JOB_RE
 
     TRACE("%p, %p.\n", iface, progress);
 
+    if (!job_caller_may_access(job)) return E_ACCESSDENIED;
+
     if (job->type != BG_JOB_TYPE_UPLOAD_REPLY) return E_NOTIMPL;
     if (!progress) return E_INVALIDARG;
     /* The reply starts after the upload, which the transfer engine adds. */
@@ -1092,6 +1182,8 @@ static HRESULT WINAPI job_GetReplyData(IBackgroundCopyJob5 *iface, byte **buffer
     HRESULT hr = S_OK;
 
     TRACE("%p, %p, %p.\n", iface, buffer, length);
+
+    if (!job_caller_may_access(job)) return E_ACCESSDENIED;
 
     if (job->type != BG_JOB_TYPE_UPLOAD_REPLY) return E_NOTIMPL;
     if (!buffer) return E_INVALIDARG;
@@ -1110,6 +1202,8 @@ static HRESULT WINAPI job_SetReplyFileName(IBackgroundCopyJob5 *iface, LPCWSTR f
 
     TRACE("%p, %s.\n", iface, debugstr_w(filename));
 
+    if (!job_caller_may_access(job)) return E_ACCESSDENIED;
+
     if (job->type != BG_JOB_TYPE_UPLOAD_REPLY) return E_NOTIMPL;
     if (filename && *filename && FAILED(validate_local_name(filename))) return E_INVALIDARG;
     return set_string_property(job, &job->reply_file_name, filename && *filename ? filename : NULL);
@@ -1121,6 +1215,8 @@ static HRESULT WINAPI job_GetReplyFileName(IBackgroundCopyJob5 *iface, LPWSTR *f
     HRESULT hr = S_OK;
 
     TRACE("%p, %p.\n", iface, filename);
+
+    if (!job_caller_may_access(job)) return E_ACCESSDENIED;
 
     if (job->type != BG_JOB_TYPE_UPLOAD_REPLY) return E_NOTIMPL;
     if (!filename) return E_INVALIDARG;
@@ -1146,6 +1242,8 @@ static HRESULT WINAPI job_SetCredentials(IBackgroundCopyJob5 *iface, BG_AUTH_CRE
     HRESULT hr;
 
     TRACE("%p, %p.\n", iface, credentials);
+
+    if (!job_caller_may_access(job)) return E_ACCESSDENIED;
 
     if (!credentials) return E_INVALIDARG;
     if (FAILED(hr = check_auth_pair(credentials->Target, credentials->Scheme))) return hr;
@@ -1185,6 +1283,8 @@ static HRESULT WINAPI job_RemoveCredentials(IBackgroundCopyJob5 *iface, BG_AUTH_
 
     TRACE("%p, %d, %d.\n", iface, target, scheme);
 
+    if (!job_caller_may_access(job)) return E_ACCESSDENIED;
+
     if (FAILED(hr = check_auth_pair(target, scheme))) return hr;
     EnterCriticalSection(&job->cs);
     if (state_is_final(job->state)) hr = BG_E_INVALID_STATE;
@@ -1208,6 +1308,8 @@ static HRESULT WINAPI job_ReplaceRemotePrefix(IBackgroundCopyJob5 *iface, LPCWST
     ULONG i;
 
     TRACE("%p, %s, %s.\n", iface, debugstr_w(old_prefix), debugstr_w(new_prefix));
+
+    if (!job_caller_may_access(job)) return E_ACCESSDENIED;
 
     if (job->type != BG_JOB_TYPE_DOWNLOAD) return E_NOTIMPL;
     if (!old_prefix || !new_prefix || !*old_prefix || !*new_prefix) return E_INVALIDARG;
@@ -1237,6 +1339,8 @@ static HRESULT WINAPI job_AddFileWithRanges(IBackgroundCopyJob5 *iface, LPCWSTR 
 
     TRACE("%p, %s, %s, %lu, %p.\n", iface, debugstr_w(remote_name), debugstr_w(local_name), range_count, ranges);
 
+    if (!job_caller_may_access(job)) return E_ACCESSDENIED;
+
     if (job->type != BG_JOB_TYPE_DOWNLOAD) return E_NOTIMPL;
     if (!range_count || !ranges) return E_INVALIDARG;
     /* Ranges are for HTTP only since BITS 3.0. */
@@ -1252,6 +1356,8 @@ static HRESULT WINAPI job_SetFileACLFlags(IBackgroundCopyJob5 *iface, DWORD flag
     HRESULT hr = S_OK;
 
     TRACE("%p, %#lx.\n", iface, flags);
+
+    if (!job_caller_may_access(job)) return E_ACCESSDENIED;
 
     if (flags & ~BG_COPY_FILE_ALL) return E_INVALIDARG;
     EnterCriticalSection(&job->cs);
@@ -1271,6 +1377,8 @@ static HRESULT WINAPI job_GetFileACLFlags(IBackgroundCopyJob5 *iface, DWORD *fla
 
     TRACE("%p, %p.\n", iface, flags);
 
+    if (!job_caller_may_access(job)) return E_ACCESSDENIED;
+
     return get_ulong_property(job, &job->file_acl_flags, flags);
 }
 
@@ -1285,6 +1393,8 @@ static HRESULT WINAPI job_SetPeerCachingFlags(IBackgroundCopyJob5 *iface, DWORD 
 
     TRACE("%p, %#lx.\n", iface, flags);
 
+    if (!job_caller_may_access(job)) return E_ACCESSDENIED;
+
     if (flags & ~ALL_PEER_CACHING_FLAGS) return E_INVALIDARG;
     return set_ulong_property(job, &job->peer_caching_flags, flags);
 }
@@ -1295,6 +1405,8 @@ static HRESULT WINAPI job_GetPeerCachingFlags(IBackgroundCopyJob5 *iface, DWORD 
 
     TRACE("%p, %p.\n", iface, flags);
 
+    if (!job_caller_may_access(job)) return E_ACCESSDENIED;
+
     return get_ulong_property(job, &job->peer_caching_flags, flags);
 }
 
@@ -1303,6 +1415,8 @@ static HRESULT WINAPI job_GetOwnerIntegrityLevel(IBackgroundCopyJob5 *iface, ULO
     struct job *job = impl_from_IBackgroundCopyJob5(iface);
 
     TRACE("%p, %p.\n", iface, level);
+
+    if (!job_caller_may_access(job)) return E_ACCESSDENIED;
 
     return get_ulong_property(job, &job->owner_integrity, level);
 }
@@ -1313,6 +1427,8 @@ static HRESULT WINAPI job_GetOwnerElevationState(IBackgroundCopyJob5 *iface, BOO
 
     TRACE("%p, %p.\n", iface, elevated);
 
+    if (!job_caller_may_access(job)) return E_ACCESSDENIED;
+
     return get_ulong_property(job, (ULONG *)&job->owner_elevated, (ULONG *)elevated);
 }
 
@@ -1322,6 +1438,8 @@ static HRESULT WINAPI job_SetMaximumDownloadTime(IBackgroundCopyJob5 *iface, ULO
 
     TRACE("%p, %lu.\n", iface, seconds);
 
+    if (!job_caller_may_access(job)) return E_ACCESSDENIED;
+
     return set_ulong_property(job, &job->max_download_time, seconds);
 }
 
@@ -1330,6 +1448,8 @@ static HRESULT WINAPI job_GetMaximumDownloadTime(IBackgroundCopyJob5 *iface, ULO
     struct job *job = impl_from_IBackgroundCopyJob5(iface);
 
     TRACE("%p, %p.\n", iface, seconds);
+
+    if (!job_caller_may_access(job)) return E_ACCESSDENIED;
 
     return get_ulong_property(job, &job->max_download_time, seconds);
 }
@@ -1396,6 +1516,8 @@ static HRESULT WINAPI job_SetProperty(IBackgroundCopyJob5 *iface, BITS_JOB_PROPE
 
     TRACE("%p, %d.\n", iface, id);
 
+    if (!job_caller_may_access(job)) return E_ACCESSDENIED;
+
     EnterCriticalSection(&job->cs);
     if (SUCCEEDED(hr = set_property(job, id, &value))) touch(job);
     LeaveCriticalSection(&job->cs);
@@ -1408,6 +1530,8 @@ static HRESULT WINAPI job_GetProperty(IBackgroundCopyJob5 *iface, BITS_JOB_PROPE
     HRESULT hr = S_OK;
 
     TRACE("%p, %d, %p.\n", iface, id, value);
+
+    if (!job_caller_may_access(job)) return E_ACCESSDENIED;
 
     if (!value) return E_INVALIDARG;
     EnterCriticalSection(&job->cs);
@@ -1618,7 +1742,7 @@ void job_deliver_notifications(struct job *job)
     delay = job->retry_delay;
     LeaveCriticalSection(&job->cs);
 
-    if (event == NOTIFY_JOB_ERROR) IBackgroundCopyJob5_GetError(&job->IBackgroundCopyJob5_iface, &error);
+    if (event == NOTIFY_JOB_ERROR) get_error(job, &error);
     hr = callback ? notify_callback(callback, event, job_iface(job), error) : E_POINTER;
     if (FAILED(hr) && program) hr = notify_command_line(program, parameters);
 
@@ -1881,6 +2005,7 @@ static const IBackgroundCopyJob5Vtbl job_vtbl =
 
 HRESULT job_create(const WCHAR *display_name, BG_JOB_TYPE type, struct job **out)
 {
+    struct caller caller;
     struct job *job;
     HRESULT hr;
 
@@ -1911,8 +2036,12 @@ HRESULT job_create(const WCHAR *display_name, BG_JOB_TYPE type, struct job **out
     job->times.ModificationTime = job->times.CreationTime;
 
     /* The owner is whoever creates the job. */
-    if (FAILED(hr = identity_get_caller_sid(&job->owner))) goto failed;
-    identity_get_caller_token_info(&job->owner_integrity, &job->owner_elevated);
+    if (FAILED(hr = identity_get_caller(&caller))) goto failed;
+    job->owner = caller.sid;
+    caller.sid = NULL;
+    job->owner_integrity = caller.integrity;
+    job->owner_elevated = caller.elevated;
+    identity_free_caller(&caller);
 
     hr = E_OUTOFMEMORY;
     if (!(job->display_name = strdupW(display_name)) ||

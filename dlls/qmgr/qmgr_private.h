@@ -44,10 +44,26 @@ struct job;
 struct file;
 struct http_options;
 
-/* identity.c: who is calling.  The issue of identity under Wine is refined there. */
+/* identity.c: who is calling, and the SIDs BITS shows (Unix-mapped under Wine). */
+struct caller
+{
+    WCHAR *sid;          /* the token the caller acts as: its thread token when impersonating */
+    BOOL admin;
+    WCHAR *process_sid;  /* the caller's process token */
+    BOOL process_admin;
+    BOOL impersonating;
+    ULONG integrity;     /* mandatory label RID */
+    BOOL elevated;
+};
+void identity_init(void);
+HRESULT identity_get_caller(struct caller *caller);
+void identity_free_caller(struct caller *caller);
 HRESULT identity_get_caller_sid(WCHAR **sid);
 BOOL identity_caller_is_admin(void);
-void identity_get_caller_token_info(ULONG *integrity, BOOL *elevated);
+HRESULT identity_duplicate_caller_token(HANDLE *token);
+HRESULT identity_token_sid(HANDLE token, WCHAR **sid);
+BOOL identity_token_is_admin(HANDLE token);
+HRESULT identity_sid_to_string(PSID sid, WCHAR **string);
 
 /* manager.c: the job table and the manager object. */
 HRESULT manager_create(REFIID riid, void **obj);
@@ -64,6 +80,7 @@ void job_release(struct job *job);
 const GUID *job_id(const struct job *job);
 BOOL job_is_final(struct job *job);
 BOOL job_owned_by(struct job *job, const WCHAR *sid);
+BOOL job_caller_may_access(struct job *job);
 
 /* file.c */
 struct file;

@@ -146,6 +146,7 @@ void WINAPI ServiceMain(DWORD argc, LPWSTR *argv)
 
     stop_event = CreateEventW(NULL, TRUE, FALSE, NULL);
     CoInitializeEx(NULL, COINIT_MULTITHREADED);
+    identity_init();
     manager_init();
     scheduler_init();
 

@@ -48,80 +48,80 @@ static ULONG WINAPI token_Release(IBitsTokenOptions *iface)
     return IUnknown_Release(options->outer);
 }
 
-/* The 1607 rule in its simplest form: the owner or an administrator. */
-static HRESULT check_access(struct token_options *options)
+/* Windows 10 1607: the job's owner or an administrator.  With use_process,
+ * the caller is the client's process rather than the token its thread
+ * impersonates: SetHelperToken is called while impersonating the helper
+ * identity, and Windows judges the caller by the token it had when it asked
+ * for this interface, before it impersonated. */
+static HRESULT check_access(struct token_options *options, BOOL use_process, BOOL *admin)
 {
-    WCHAR *caller;
+    struct caller caller;
+    const WCHAR *sid;
     HRESULT hr;
 
-    if (FAILED(hr = identity_get_caller_sid(&caller))) return hr;
-    hr = job_owned_by(options->job, caller) || identity_caller_is_admin() ? S_OK : E_ACCESSDENIED;
-    free(caller);
+    if (FAILED(hr = identity_get_caller(&caller))) return hr;
+    sid = use_process ? caller.process_sid : caller.sid;
+    *admin = use_process ? caller.process_admin : caller.admin;
+    hr = *admin || job_owned_by(options->job, sid) ? S_OK : E_ACCESSDENIED;
+    identity_free_caller(&caller);
     return hr;
 }
 
 static HRESULT WINAPI token_SetHelperTokenFlags(IBitsTokenOptions *iface, DWORD flags)
 {
     struct token_options *options = impl_from_IBitsTokenOptions(iface);
+    BOOL admin;
     HRESULT hr;
 
     TRACE("%p, %#lx.\n", iface, flags);
 
     /* Only the two documented flags exist; the docs give no code for others. */
     if (flags & ~(BG_TOKEN_LOCAL_FILE | BG_TOKEN_NETWORK)) return E_INVALIDARG;
-    if (FAILED(hr = check_access(options))) return hr;
+    if (FAILED(hr = check_access(options, FALSE, &admin))) return hr;
     if (job_is_final(options->job)) return BG_E_INVALID_STATE;
 
     EnterCriticalSection(&options->cs);
-    options->flags = flags;
+    /* A non-administrator may not redirect an administrator's helper token. */
+    if (!admin && options->token && identity_token_is_admin(options->token)) hr = E_ACCESSDENIED;
+    else options->flags = flags;
     LeaveCriticalSection(&options->cs);
-    return S_OK;
+    return hr;
 }
 
 static HRESULT WINAPI token_GetHelperTokenFlags(IBitsTokenOptions *iface, DWORD *flags)
 {
     struct token_options *options = impl_from_IBitsTokenOptions(iface);
+    BOOL admin;
     HRESULT hr;
 
     TRACE("%p, %p.\n", iface, flags);
 
     if (!flags) return E_INVALIDARG;
-    if (FAILED(hr = check_access(options))) return hr;
+    if (FAILED(hr = check_access(options, FALSE, &admin))) return hr;
     EnterCriticalSection(&options->cs);
     *flags = options->flags;
     LeaveCriticalSection(&options->cs);
     return S_OK;
 }
 
-/* The caller's token; the service's own where COM cannot impersonate (Wine). */
-static HRESULT capture_caller_token(HANDLE *token)
-{
-    HANDLE source = NULL;
-    BOOL ok;
-
-    if (SUCCEEDED(CoImpersonateClient()))
-    {
-        if (!OpenThreadToken(GetCurrentThread(), TOKEN_DUPLICATE | TOKEN_QUERY, TRUE, &source)) source = NULL;
-        CoRevertToSelf();
-    }
-    if (!source && !OpenProcessToken(GetCurrentProcess(), TOKEN_DUPLICATE | TOKEN_QUERY, &source))
-        return CO_E_FAILEDTOIMPERSONATE;
-    ok = DuplicateTokenEx(source, TOKEN_ALL_ACCESS, NULL, SecurityImpersonation, TokenImpersonation, token);
-    CloseHandle(source);
-    return ok ? S_OK : CO_E_FAILEDTOIMPERSONATE;
-}
-
 static HRESULT WINAPI token_SetHelperToken(IBitsTokenOptions *iface)
 {
     struct token_options *options = impl_from_IBitsTokenOptions(iface);
     HANDLE token, old;
+    BOOL admin;
     HRESULT hr;
 
     TRACE("%p.\n", iface);
 
-    if (FAILED(hr = check_access(options))) return hr;
+    if (FAILED(hr = check_access(options, TRUE, &admin))) return hr;
     if (job_is_final(options->job)) return BG_E_INVALID_STATE;
-    if (FAILED(hr = capture_caller_token(&token))) return hr;
+    if (FAILED(hr = identity_duplicate_caller_token(&token))) return hr;
+    /* 1607: a helper token with Administrators enabled needs an administrator caller. */
+    if (!admin && identity_token_is_admin(token))
+    {
+        CloseHandle(token);
+        return E_ACCESSDENIED;
+    }
 
     EnterCriticalSection(&options->cs);
     old = options->token;
@@ -135,11 +135,12 @@ static HRESULT WINAPI token_ClearHelperToken(IBitsTokenOptions *iface)
 {
     struct token_options *options = impl_from_IBitsTokenOptions(iface);
     HANDLE old;
+    BOOL admin;
     HRESULT hr;
 
     TRACE("%p.\n", iface);
 
-    if (FAILED(hr = check_access(options))) return hr;
+    if (FAILED(hr = check_access(options, FALSE, &admin))) return hr;
     EnterCriticalSection(&options->cs);
     old = options->token;
     options->token = NULL;
@@ -151,30 +152,23 @@ static HRESULT WINAPI token_ClearHelperToken(IBitsTokenOptions *iface)
 static HRESULT WINAPI token_GetHelperTokenSid(IBitsTokenOptions *iface, LPWSTR *sid)
 {
     struct token_options *options = impl_from_IBitsTokenOptions(iface);
-    union { TOKEN_USER user; BYTE buffer[SECURITY_MAX_SID_SIZE + sizeof(TOKEN_USER)]; } info;
     WCHAR *string;
-    DWORD size;
+    BOOL admin;
     HRESULT hr;
-    BOOL ok;
 
     TRACE("%p, %p.\n", iface, sid);
 
     if (!sid) return E_INVALIDARG;
     *sid = NULL;
-    if (FAILED(hr = check_access(options))) return hr;
+    if (FAILED(hr = check_access(options, FALSE, &admin))) return hr;
 
     EnterCriticalSection(&options->cs);
-    ok = !options->token || GetTokenInformation(options->token, TokenUser, &info, sizeof(info), &size);
-    if (options->token && ok)
+    /* No token: S_OK and NULL, as documented. */
+    if (options->token && SUCCEEDED(hr = identity_token_sid(options->token, &string)))
     {
-        if (ConvertSidToStringSidW(info.user.User.Sid, &string))
-        {
-            hr = return_string(string, sid);
-            LocalFree(string);
-        }
-        else hr = HRESULT_FROM_WIN32(GetLastError());
+        hr = return_string(string, sid);
+        free(string);
     }
-    else if (!ok) hr = HRESULT_FROM_WIN32(GetLastError());
     LeaveCriticalSection(&options->cs);
     return hr;
 }

@@ -33,6 +33,7 @@
 #include "bits10_3.h"
 
 #include "wine/test.h"
+#include "identity_util.h"
 
 /* Nothing listens on port 1: as long as a job stays suspended, nothing is
  * transferred anyway. */
@@ -60,25 +61,6 @@ static void make_local_name(WCHAR *buf, size_t len, const WCHAR *tag)
 
 /* The SID string that BITS reports as the owner of jobs this process
  * creates: the user of the process token.  LocalFree() the result. */
-static WCHAR *expected_owner_sid(void)
-{
-    TOKEN_USER *user;
-    WCHAR *str = NULL;
-    HANDLE token;
-    DWORD size = 0;
-
-    if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token)) return NULL;
-    GetTokenInformation(token, TokenUser, NULL, 0, &size);
-    if ((user = HeapAlloc(GetProcessHeap(), 0, size)))
-    {
-        if (GetTokenInformation(token, TokenUser, user, size, &size))
-            ConvertSidToStringSidW(user->User.Sid, &str);
-        HeapFree(GetProcessHeap(), 0, user);
-    }
-    CloseHandle(token);
-    return str;
-}
-
 static IBackgroundCopyJob *create_job(BG_JOB_TYPE type, GUID *id)
 {
     IBackgroundCopyJob *job = NULL;
@@ -228,10 +210,10 @@ static void test_new_job(void)
     hr = IBackgroundCopyJob_GetOwner(job, &str);
     ok(hr == S_OK, "GetOwner failed: %#lx.\n", hr);
     ok(str && !wcsncmp(str, L"S-1-", 4), "got owner %s.\n", wine_dbgstr_w(str));
-    sid = expected_owner_sid();
+    sid = expected_caller_sid();
     ok(sid != NULL, "cannot get the SID of the process token.\n");
     if (str && sid) ok(!wcscmp(str, sid), "got owner %s, expected %s.\n", wine_dbgstr_w(str), wine_dbgstr_w(sid));
-    LocalFree(sid);
+    free(sid);
     CoTaskMemFree(str);
 
     /* Times: created during CreateJob (allow for a coarse clock), nothing

@@ -26,7 +26,8 @@
 
 /* from the generated dlldata.c */
 extern void RPC_ENTRY GetProxyDllInfo(const ProxyFileInfo ***info, const CLSID **clsid);
-extern HRESULT WINAPI DllGetClassObject(REFCLSID clsid, REFIID riid, void **obj);
+/* The generated entry point (ENTRY_PREFIX Prx): the proxy objects are linked in, not loaded. */
+extern HRESULT WINAPI PrxDllGetClassObject(REFCLSID clsid, REFIID riid, void **obj);
 
 #define RPC_NULL_REF HRESULT_FROM_WIN32(RPC_X_NULL_REF_POINTER)
 
@@ -696,7 +697,7 @@ static DWORD register_proxies(void)
 
     GetProxyDllInfo(&info, &clsid);
     if (!clsid) clsid = info[0]->pStubVtblList[0]->header.piid;
-    hr = DllGetClassObject(clsid, &IID_IUnknown, (void **)&factory);
+    hr = PrxDllGetClassObject(clsid, &IID_IUnknown, (void **)&factory);
     ok(hr == S_OK, "DllGetClassObject returned %#lx\n", hr);
     if (FAILED(hr)) return 0;
     hr = CoRegisterClassObject(clsid, factory, CLSCTX_INPROC_SERVER, REGCLS_MULTIPLEUSE, &cookie);
