@@ -415,7 +415,7 @@ static WCHAR *make_temp_name(const WCHAR *local_name)
  * CREATE_NEW under a fresh name until one is free: it never takes over a file
  * that is not ours.  Caller holds nothing; returns INVALID_HANDLE_VALUE with
  * the last error set on failure. */
-static HANDLE open_target(struct file *file)
+static HANDLE open_target_as_service(struct file *file)
 {
     DWORD share = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE;
     HANDLE handle;
@@ -444,6 +444,21 @@ static HANDLE open_target(struct file *file)
         file->temp_name = name;
     }
     LeaveCriticalSection(&file->cs);
+    return handle;
+}
+
+/* BG_TOKEN_LOCAL_FILE: the temporary file is created as the helper identity. */
+static HANDLE open_target(struct file *file, HANDLE local_token)
+{
+    HANDLE handle;
+    DWORD error;
+
+    if (!local_token) return open_target_as_service(file);
+    if (!SetThreadToken(NULL, local_token)) return INVALID_HANDLE_VALUE;
+    handle = open_target_as_service(file);
+    error = GetLastError();
+    RevertToSelf();
+    SetLastError(error);
     return handle;
 }
 
@@ -571,7 +586,7 @@ void file_download(struct file *file, const struct download_control *control, st
         return;
     }
 
-    handle = open_target(file);
+    handle = open_target(file, control->local_token);
     if (handle == INVALID_HANDLE_VALUE)
     {
         DWORD error = GetLastError();
@@ -613,8 +628,12 @@ void file_download(struct file *file, const struct download_control *control, st
     request.keep_going = download_keep_going;
     request.context = &progress;
 
+    /* BG_TOKEN_NETWORK: UNC sources are opened, and servers answered, as the helper identity. */
+    if (control->network_token && !SetThreadToken(NULL, control->network_token))
+        WARN("cannot impersonate the helper token: %lu.\n", GetLastError());
     if (transfer_is_file_name(remote_name)) transfer_file_download(&request, result);
     else transfer_http_download(control->session, &request, result);
+    if (control->network_token) RevertToSelf();
     /* The file takes the remote last-write time; its creation time is the same (behavior.md 7.4). */
     if (SUCCEEDED(result->code) && !result->aborted && (result->modified.dwLowDateTime || result->modified.dwHighDateTime))
         SetFileTime(handle, &result->modified, NULL, &result->modified);
@@ -656,7 +675,7 @@ void file_download(struct file *file, const struct download_control *control, st
 
 /* Makes a transferred file available under its final name; others are deleted.
  * S_OK when renamed, S_FALSE when the file was not complete. */
-HRESULT file_complete(struct file *file)
+HRESULT file_complete(struct file *file, HANDLE local_token)
 {
     HRESULT hr = S_OK;
 
@@ -669,12 +688,20 @@ HRESULT file_complete(struct file *file)
         hr = S_FALSE;
     }
     else if (file->direct) file->progress.Completed = TRUE;
-    else if (!MoveFileExW(file->temp_name, file->local_name, MOVEFILE_REPLACE_EXISTING | MOVEFILE_COPY_ALLOWED))
-        hr = HRESULT_FROM_WIN32(GetLastError());
     else
     {
-        SetFileAttributesW(file->local_name, FILE_ATTRIBUTE_NORMAL);
-        file->progress.Completed = TRUE;
+        if (local_token && !SetThreadToken(NULL, local_token)) hr = HRESULT_FROM_WIN32(GetLastError());
+        else
+        {
+            if (!MoveFileExW(file->temp_name, file->local_name, MOVEFILE_REPLACE_EXISTING | MOVEFILE_COPY_ALLOWED))
+                hr = HRESULT_FROM_WIN32(GetLastError());
+            else
+            {
+                SetFileAttributesW(file->local_name, FILE_ATTRIBUTE_NORMAL);
+                file->progress.Completed = TRUE;
+            }
+            if (local_token) RevertToSelf();
+        }
     }
     LeaveCriticalSection(&file->cs);
     return hr;

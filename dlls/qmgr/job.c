@@ -542,6 +542,7 @@ static HRESULT WINAPI job_Cancel(IBackgroundCopyJob5 *iface)
 static HRESULT WINAPI job_Complete(IBackgroundCopyJob5 *iface)
 {
     struct job *job = impl_from_IBackgroundCopyJob5(iface);
+    HANDLE local_token = NULL;
     HRESULT hr = S_OK;
     ULONG i;
 
@@ -564,11 +565,17 @@ static HRESULT WINAPI job_Complete(IBackgroundCopyJob5 *iface)
 
     WaitForSingleObject(job->idle, IDLE_WAIT_MS);
 
+    /* BG_TOKEN_LOCAL_FILE: the rename too runs as the helper. */
+    if (!(token_options_get_helper(job->token_options, &local_token) & BG_TOKEN_LOCAL_FILE) && local_token)
+    {
+        CloseHandle(local_token);
+        local_token = NULL;
+    }
     EnterCriticalSection(&job->cs);
     if (state_is_final(job->state)) hr = BG_E_INVALID_STATE;
     for (i = 0; SUCCEEDED(hr) && i < job->file_count; i++)
     {
-        HRESULT file_hr = file_complete(job->files[i]);
+        HRESULT file_hr = file_complete(job->files[i], local_token);
         if (file_hr == S_FALSE) hr = BG_S_PARTIAL_COMPLETE;
         else if (FAILED(file_hr))
         {
@@ -585,6 +592,7 @@ static HRESULT WINAPI job_Complete(IBackgroundCopyJob5 *iface)
     }
     job->completing = FALSE;
     LeaveCriticalSection(&job->cs);
+    if (local_token) CloseHandle(local_token);
 
     if (SUCCEEDED(hr)) manager_forget_job(job);
     return hr;
@@ -1848,15 +1856,28 @@ static BOOL begin_run(struct job *job)
 
 void job_run(struct job *job, void *session)
 {
-    struct download_control control = { session, NULL, job, on_download_progress };
+    struct download_control control = { session, NULL, job, NULL, NULL, on_download_progress };
     struct transfer_options options;
     struct transfer_result result;
     BG_FILE_PROGRESS before, after;
     struct file *file;
     BOOL failed = FALSE, own_session, notify = FALSE;
     ULONG index = 0, attempt;
+    HANDLE helper;
+    DWORD flags;
 
     if (!begin_run(job)) return;
+
+    /* The helper token is not kept across a restart: a job whose flags need
+     * one waits in ERROR until it gets one or the flags are cleared. */
+    flags = token_options_get_helper(job->token_options, &helper);
+    if (flags && !helper)
+    {
+        record_failure(job, NULL, BG_E_TOKEN_REQUIRED, BG_ERROR_CONTEXT_GENERAL_QUEUE_MANAGER, FALSE);
+        failed = TRUE;
+    }
+    if (flags & BG_TOKEN_LOCAL_FILE) control.local_token = helper;
+    if (flags & BG_TOKEN_NETWORK) control.network_token = helper;
 
     if (job->type != BG_JOB_TYPE_DOWNLOAD)
     {
@@ -1930,6 +1951,7 @@ void job_run(struct job *job, void *session)
     LeaveCriticalSection(&job->cs);
     if (own_session) transfer_http_close_session(control.session);
     free_options(&options);
+    if (helper) CloseHandle(helper);
 }
 
 void job_retry_due(struct job *job)

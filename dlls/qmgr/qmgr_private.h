@@ -97,7 +97,7 @@ void file_discard_temporary(struct file *file);
 BOOL file_is_transferred(struct file *file);
 const WCHAR *file_protocol(struct file *file);
 const WCHAR *file_local_name(struct file *file);
-HRESULT file_complete(struct file *file);
+HRESULT file_complete(struct file *file, HANDLE local_token);
 
 /* What a job gives a file to download with (the worker's session, the job's options). */
 struct transfer_result;
@@ -107,6 +107,9 @@ struct download_control
     void *session;                  /* the worker's WinHTTP session */
     const struct transfer_options *options;
     struct job *job;
+    /* Helper tokens the accesses run as (BG_TOKEN_LOCAL_FILE, BG_TOKEN_NETWORK); NULL: the service's own. */
+    HANDLE local_token;
+    HANDLE network_token;
     /* Called as bytes arrive; advanced when the file grew.  FALSE stops the download. */
     BOOL (*on_progress)(struct job *job, BOOL advanced);
 };
@@ -174,5 +177,6 @@ struct token_options;
 struct token_options *token_options_create(IUnknown *outer, struct job *job);
 void token_options_destroy(struct token_options *options);
 IBitsTokenOptions *token_options_iface(struct token_options *options);
+DWORD token_options_get_helper(struct token_options *options, HANDLE *token);
 
 #endif /* __QMGR_PRIVATE_H */

@@ -205,6 +205,22 @@ void token_options_destroy(struct token_options *options)
     free(options);
 }
 
+/* The usage flags, and in *token a handle of the helper token for the caller
+ * to close, or NULL when there is none. */
+DWORD token_options_get_helper(struct token_options *options, HANDLE *token)
+{
+    DWORD flags;
+
+    *token = NULL;
+    EnterCriticalSection(&options->cs);
+    flags = options->flags;
+    if (options->token && !DuplicateHandle(GetCurrentProcess(), options->token, GetCurrentProcess(), token, 0, FALSE,
+                                           DUPLICATE_SAME_ACCESS))
+        *token = NULL;
+    LeaveCriticalSection(&options->cs);
+    return flags;
+}
+
 IBitsTokenOptions *token_options_iface(struct token_options *options)
 {
     return &options->IBitsTokenOptions_iface;

@@ -1204,6 +1204,100 @@ done:
     finish_job(job);
 }
 
+/* IBitsTokenOptions: flags that need a helper token the job does not have put
+ * it in ERROR with BG_E_TOKEN_REQUIRED; a helper token, or clearing the
+ * flags, lets it go on.  With BG_TOKEN_LOCAL_FILE the temporary file is
+ * created and renamed as the helper, here a token with Administrators
+ * deny-only. */
+static void run_token_job(const WCHAR *tag, DWORD flags, BOOL clear_flags, BOOL restricted_helper)
+{
+    static const ULONGLONG size = 48 * 1024 + 7;
+    static const unsigned int seed = 211;
+    WCHAR dir[MAX_PATH], local[MAX_PATH], url[256];
+    char path[64];
+    IBitsTokenOptions *options = NULL;
+    BG_ERROR_CONTEXT context;
+    IBackgroundCopyJob *job;
+    HANDLE helper = NULL;
+    HRESULT hr, code;
+
+    if (!make_dir(tag, dir, ARRAY_SIZE(dir))) return;
+    swprintf(local, ARRAY_SIZE(local), L"%lstoken.bin", dir);
+    sprintf(path, "/download/token-%ls.bin", tag);
+    ok(httpd_add_pattern_resource(httpd, path, size, seed, NULL), "cannot add resource.\n");
+    httpd_url(httpd, path, url, ARRAY_SIZE(url));
+
+    if (!(job = create_job(tag))) return;
+    hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBitsTokenOptions, (void **)&options);
+    ok(hr == S_OK, "QueryInterface(IBitsTokenOptions) failed: %#lx.\n", hr);
+    if (FAILED(hr)) goto done;
+    if (!add_file(job, url, local)) goto done;
+    hr = IBitsTokenOptions_SetHelperTokenFlags(options, flags);
+    ok(hr == S_OK, "SetHelperTokenFlags failed: %#lx.\n", hr);
+
+    if (!resume(job)) goto done;
+    if (wait_state(job, STATE_BIT(BG_JOB_STATE_ERROR), FAILURE_TIMEOUT, FALSE) != BG_JOB_STATE_ERROR) goto done;
+    ok(get_job_error(job, &context, &code), "GetError failed.\n");
+    ok(code == BG_E_TOKEN_REQUIRED, "got code %#lx, context %u.\n", code, context);
+    check_no_file(local);
+
+    if (clear_flags)
+    {
+        hr = IBitsTokenOptions_SetHelperTokenFlags(options, 0);
+        ok(hr == S_OK, "SetHelperTokenFlags(0) failed: %#lx.\n", hr);
+    }
+    else
+    {
+        if (restricted_helper)
+        {
+            SID_IDENTIFIER_AUTHORITY nt_authority = { SECURITY_NT_AUTHORITY };
+            HANDLE process, restricted;
+            SID_AND_ATTRIBUTES disable = { NULL, 0 };
+
+            AllocateAndInitializeSid(&nt_authority, 2, SECURITY_BUILTIN_DOMAIN_RID, DOMAIN_ALIAS_RID_ADMINS,
+                                     0, 0, 0, 0, 0, 0, &disable.Sid);
+            if (OpenProcessToken(GetCurrentProcess(), TOKEN_ALL_ACCESS, &process))
+            {
+                if (CreateRestrictedToken(process, 0, 1, &disable, 0, NULL, 0, NULL, &restricted))
+                {
+                    DuplicateTokenEx(restricted, TOKEN_ALL_ACCESS, NULL, SecurityImpersonation,
+                                     TokenImpersonation, &helper);
+                    CloseHandle(restricted);
+                }
+                CloseHandle(process);
+            }
+            FreeSid(disable.Sid);
+            ok(helper != NULL, "cannot make a restricted token.\n");
+            if (helper) ok(SetThreadToken(NULL, helper), "SetThreadToken failed: %lu.\n", GetLastError());
+        }
+        hr = IBitsTokenOptions_SetHelperToken(options);
+        ok(hr == S_OK, "SetHelperToken failed: %#lx.\n", hr);
+        if (helper)
+        {
+            RevertToSelf();
+            CloseHandle(helper);
+        }
+    }
+    if (!resume(job)) goto done;
+    if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, FALSE) != BG_JOB_STATE_TRANSFERRED)
+        goto done;
+    check_no_file(local);
+    hr = IBackgroundCopyJob_Complete(job);
+    ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
+    check_pattern_file(local, seed, size);
+
+done:
+    if (options) IBitsTokenOptions_Release(options);
+    finish_job(job);
+}
+
+static void test_helper_token_required(void)
+{
+    run_token_job(L"token-local", BG_TOKEN_LOCAL_FILE, FALSE, FALSE);
+    run_token_job(L"token-restricted", BG_TOKEN_LOCAL_FILE | BG_TOKEN_NETWORK, FALSE, TRUE);
+    run_token_job(L"token-cleared", BG_TOKEN_NETWORK, TRUE, FALSE);
+}
+
 START_TEST(download)
 {
     DWORD start = GetTickCount();
@@ -1227,5 +1321,6 @@ START_TEST(download)
     test_max_download_time();
     test_max_download_size();
     test_high_performance();
+    test_helper_token_required();
     end_transfer_tests("download", start);
 }
