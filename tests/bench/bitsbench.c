@@ -32,6 +32,9 @@ static IBackgroundCopyManager *manager;
 static HANDLE all_done;
 static LONG remaining;
 static LONG failures;
+static double transferred_at, completed_at;
+
+static double now_ms(void);
 
 static HRESULT WINAPI callback_QueryInterface(IBackgroundCopyCallback *iface, REFIID riid, void **obj)
 {
@@ -56,7 +59,11 @@ static ULONG WINAPI callback_Release(IBackgroundCopyCallback *iface)
 
 static HRESULT WINAPI callback_JobTransferred(IBackgroundCopyCallback *iface, IBackgroundCopyJob *job)
 {
-    HRESULT hr = IBackgroundCopyJob_Complete(job);
+    HRESULT hr;
+
+    transferred_at = now_ms();
+    hr = IBackgroundCopyJob_Complete(job);
+    completed_at = now_ms();
     if (FAILED(hr)) InterlockedIncrement(&failures);
     if (!InterlockedDecrement(&remaining)) SetEvent(all_done);
     return S_OK;
@@ -174,6 +181,7 @@ static int bench_files(const WCHAR *prefix, int count, const WCHAR *dir, BOOL on
             free(infos[i].LocalName);
         }
         free(infos);
+        fprintf(stderr, "files added in %.1f ms\n", now_ms() - start);
         IBackgroundCopyJob_Resume(job);
         IBackgroundCopyJob_Release(job);
     }
@@ -192,6 +200,9 @@ static int bench_files(const WCHAR *prefix, int count, const WCHAR *dir, BOOL on
         fprintf(stderr, "created and resumed in %.1f ms\n", now_ms() - start);
     }
     ret = wait_all(600000);
+    if (one_job)
+        fprintf(stderr, "transferred at %.1f ms, completed in %.1f ms\n", transferred_at - start,
+                completed_at - transferred_at);
     printf("%s %.1f\n", one_job ? "files" : "jobs", now_ms() - start);
     return ret;
 }
