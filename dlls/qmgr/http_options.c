@@ -112,7 +112,7 @@ static HRESULT WINAPI http_options_SetClientCertificateByID(IBackgroundCopyJobHt
 
     TRACE("%p, %d, %s, %p.\n", iface, location, debugstr_w(store_name), hash);
 
-    if (!job_caller_may_access(options->job)) return E_ACCESSDENIED;
+    if (!job_caller_is_owner(options->job)) return E_ACCESSDENIED;
 
     if (!hash) return RPC_X_NULL_REF_POINTER;
     return set_certificate(options, location, store_name, hash, NULL);
@@ -125,7 +125,7 @@ static HRESULT WINAPI http_options_SetClientCertificateByName(IBackgroundCopyJob
 
     TRACE("%p, %d, %s, %s.\n", iface, location, debugstr_w(store_name), debugstr_w(subject));
 
-    if (!job_caller_may_access(options->job)) return E_ACCESSDENIED;
+    if (!job_caller_is_owner(options->job)) return E_ACCESSDENIED;
 
     if (!subject) return RPC_X_NULL_REF_POINTER;
     if (!*subject) return E_INVALIDARG;
@@ -195,7 +195,7 @@ static HRESULT WINAPI http_options_SetCustomHeaders(IBackgroundCopyJobHttpOption
 
     TRACE("%p, %s.\n", iface, debugstr_w(headers));
 
-    if (!job_caller_may_access(options->job)) return E_ACCESSDENIED;
+    if (!job_caller_is_owner(options->job)) return E_ACCESSDENIED;
 
     if (headers && wcslen(headers) + 1 > MAX_CUSTOM_HEADERS_LEN) return BG_E_STRING_TOO_LONG;
     if (headers && !(copy = strdupW(headers))) return E_OUTOFMEMORY;

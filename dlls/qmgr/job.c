@@ -151,6 +151,20 @@ BOOL job_owned_by(struct job *job, const WCHAR *sid)
     return ret;
 }
 
+/* Credentials, client certificates and custom headers are the owner's alone:
+ * an administrator who is not the owner may not set them (behavior of
+ * SetCredentials and the HTTP options, token-options.md 6.3). */
+BOOL job_caller_is_owner(struct job *job)
+{
+    struct caller caller;
+    BOOL ret;
+
+    if (FAILED(identity_get_caller(&caller))) return FALSE;
+    ret = job_owned_by(job, caller.sid);
+    identity_free_caller(&caller);
+    return ret;
+}
+
 /* Since BITS 4.0 a job belongs to its owner and to the administrators; anyone
  * else is refused (Windows checks at QueryInterface, this checks every call). */
 BOOL job_caller_may_access(struct job *job)
@@ -1251,7 +1265,7 @@ static HRESULT WINAPI job_SetCredentials(IBackgroundCopyJob5 *iface, BG_AUTH_CRE
 
     TRACE("%p, %p.\n", iface, credentials);
 
-    if (!job_caller_may_access(job)) return E_ACCESSDENIED;
+    if (!job_caller_is_owner(job)) return E_ACCESSDENIED;
 
     if (!credentials) return E_INVALIDARG;
     if (FAILED(hr = check_auth_pair(credentials->Target, credentials->Scheme))) return hr;
@@ -1291,7 +1305,7 @@ static HRESULT WINAPI job_RemoveCredentials(IBackgroundCopyJob5 *iface, BG_AUTH_
 
     TRACE("%p, %d, %d.\n", iface, target, scheme);
 
-    if (!job_caller_may_access(job)) return E_ACCESSDENIED;
+    if (!job_caller_is_owner(job)) return E_ACCESSDENIED;
 
     if (FAILED(hr = check_auth_pair(target, scheme))) return hr;
     EnterCriticalSection(&job->cs);

@@ -81,6 +81,7 @@ const GUID *job_id(const struct job *job);
 BOOL job_is_final(struct job *job);
 BOOL job_owned_by(struct job *job, const WCHAR *sid);
 BOOL job_caller_may_access(struct job *job);
+BOOL job_caller_is_owner(struct job *job);
 
 /* file.c */
 struct file;

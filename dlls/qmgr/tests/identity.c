@@ -237,6 +237,8 @@ static void set_mapping_mode(const WCHAR *mode)
 static void test_mapping_switch(void)
 {
     IBackgroundCopyJob *mapped_job, *token_job, *found_job;
+    IBackgroundCopyJobHttpOptions *http_options;
+    IBackgroundCopyJob2 *job2;
     WCHAR *owner, *expected;
     HANDLE restricted;
     GUID mapped_id, token_id;
@@ -299,9 +301,37 @@ static void test_mapping_switch(void)
     }
     if (restricted) CloseHandle(restricted);
 
-    /* An administrator (the token counts alone without the mapping) reaches every job. */
+    /* An administrator (the token counts alone without the mapping) reaches every job... */
     hr = IBackgroundCopyJob_SetDisplayName(mapped_job, L"an administrator's change");
     ok(hr == S_OK, "an administrator's SetDisplayName failed: %#lx.\n", hr);
+    /* ...but credentials and custom headers are the owner's alone. */
+    if (SUCCEEDED(IBackgroundCopyJob_QueryInterface(mapped_job, &IID_IBackgroundCopyJob2, (void **)&job2)))
+    {
+        BG_AUTH_CREDENTIALS credentials = { BG_AUTH_TARGET_SERVER, BG_AUTH_SCHEME_BASIC };
+        credentials.Credentials.Basic.UserName = (WCHAR *)L"user";
+        credentials.Credentials.Basic.Password = (WCHAR *)L"secret";
+        hr = IBackgroundCopyJob2_SetCredentials(job2, &credentials);
+        ok(hr == E_ACCESSDENIED, "an administrator set another user's credentials: %#lx.\n", hr);
+        hr = IBackgroundCopyJob2_RemoveCredentials(job2, BG_AUTH_TARGET_SERVER, BG_AUTH_SCHEME_BASIC);
+        ok(hr == E_ACCESSDENIED, "an administrator removed another user's credentials: %#lx.\n", hr);
+        IBackgroundCopyJob2_Release(job2);
+    }
+    if (SUCCEEDED(IBackgroundCopyJob_QueryInterface(mapped_job, &IID_IBackgroundCopyJobHttpOptions,
+                                                    (void **)&http_options)))
+    {
+        hr = IBackgroundCopyJobHttpOptions_SetCustomHeaders(http_options, L"X-Test: 1\r\n");
+        ok(hr == E_ACCESSDENIED, "an administrator set another user's custom headers: %#lx.\n", hr);
+        hr = IBackgroundCopyJobHttpOptions_SetSecurityFlags(http_options, 0);
+        ok(hr == S_OK, "an administrator's SetSecurityFlags failed: %#lx.\n", hr);
+        IBackgroundCopyJobHttpOptions_Release(http_options);
+    }
+    if (token_job && SUCCEEDED(IBackgroundCopyJob_QueryInterface(token_job, &IID_IBackgroundCopyJobHttpOptions,
+                                                                 (void **)&http_options)))
+    {
+        hr = IBackgroundCopyJobHttpOptions_SetCustomHeaders(http_options, L"X-Test: 1\r\n");
+        ok(hr == S_OK, "the owner's SetCustomHeaders failed: %#lx.\n", hr);
+        IBackgroundCopyJobHttpOptions_Release(http_options);
+    }
     found = enum_contains(BG_JOB_ENUM_ALL_USERS, &mapped_id, &hr);
     ok(hr == S_OK && found, "EnumJobs(ALL_USERS) by an administrator: %#lx, found %d.\n", hr, found);
 
