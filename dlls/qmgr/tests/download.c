@@ -37,6 +37,7 @@
 #include "wine/test.h"
 #include "httpd.h"
 #include "transfer_util.h"
+#include "identity_util.h"
 
 
 /* Bounds of the waits.  Transfers are over loopback and take well under a
@@ -1250,23 +1251,7 @@ static void run_token_job(const WCHAR *tag, DWORD flags, BOOL clear_flags, BOOL 
     {
         if (restricted_helper)
         {
-            SID_IDENTIFIER_AUTHORITY nt_authority = { SECURITY_NT_AUTHORITY };
-            HANDLE process, restricted;
-            SID_AND_ATTRIBUTES disable = { NULL, 0 };
-
-            AllocateAndInitializeSid(&nt_authority, 2, SECURITY_BUILTIN_DOMAIN_RID, DOMAIN_ALIAS_RID_ADMINS,
-                                     0, 0, 0, 0, 0, 0, &disable.Sid);
-            if (OpenProcessToken(GetCurrentProcess(), TOKEN_ALL_ACCESS, &process))
-            {
-                if (CreateRestrictedToken(process, 0, 1, &disable, 0, NULL, 0, NULL, &restricted))
-                {
-                    DuplicateTokenEx(restricted, TOKEN_ALL_ACCESS, NULL, SecurityImpersonation,
-                                     TokenImpersonation, &helper);
-                    CloseHandle(restricted);
-                }
-                CloseHandle(process);
-            }
-            FreeSid(disable.Sid);
+            helper = make_restricted_token();
             ok(helper != NULL, "cannot make a restricted token.\n");
             if (helper) ok(SetThreadToken(NULL, helper), "SetThreadToken failed: %lu.\n", GetLastError());
         }

@@ -215,4 +215,29 @@ static inline BOOL expected_caller_admin(void)
     return admin;
 }
 
+/* A copy of the process token with Administrators made deny-only, as the
+ * impersonation token a thread can take. */
+static inline HANDLE make_restricted_token(void)
+{
+    SID_IDENTIFIER_AUTHORITY nt_authority = { SECURITY_NT_AUTHORITY };
+    HANDLE process, restricted = NULL, impersonation = NULL;
+    SID_AND_ATTRIBUTES disable;
+    PSID admins;
+
+    if (!OpenProcessToken(GetCurrentProcess(), TOKEN_ALL_ACCESS, &process)) return NULL;
+    AllocateAndInitializeSid(&nt_authority, 2, SECURITY_BUILTIN_DOMAIN_RID, DOMAIN_ALIAS_RID_ADMINS,
+                             0, 0, 0, 0, 0, 0, &admins);
+    disable.Sid = admins;
+    disable.Attributes = 0;
+    if (CreateRestrictedToken(process, 0, 1, &disable, 0, NULL, 0, NULL, &restricted))
+    {
+        DuplicateTokenEx(restricted, TOKEN_ALL_ACCESS, NULL, SecurityImpersonation, TokenImpersonation,
+                         &impersonation);
+        CloseHandle(restricted);
+    }
+    FreeSid(admins);
+    CloseHandle(process);
+    return impersonation;
+}
+
 #endif /* __QMGR_TESTS_IDENTITY_UTIL_H */
