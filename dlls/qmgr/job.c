@@ -1878,6 +1878,7 @@ void job_run(struct job *job, void *session)
     BOOL failed = FALSE, own_session, notify = FALSE;
     ULONG index = 0, attempt;
     HANDLE helper;
+    HRESULT limit;
     DWORD flags;
 
     if (!begin_run(job)) return;
@@ -1930,6 +1931,21 @@ void job_run(struct job *job, void *session)
             failed = TRUE;
         }
         if (result.aborted) break;
+        if (SUCCEEDED(result.code))
+        {
+            /* The last block may have arrived with the progress report that found
+             * the job past its limits: the limit still wins. */
+            EnterCriticalSection(&job->cs);
+            limit = check_limits(job);
+            LeaveCriticalSection(&job->cs);
+            if (FAILED(limit))
+            {
+                record_failure(job, file, limit, limit == BG_E_MAXDOWNLOAD_TIMEOUT ?
+                               BG_ERROR_CONTEXT_GENERAL_QUEUE_MANAGER : BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
+                failed = TRUE;
+                break;
+            }
+        }
         if (FAILED(result.code))
         {
             record_failure(job, file, result.code, result.context, result.transient);
