@@ -201,14 +201,22 @@ static void load_config(void)
     TRACE("mapping %s, uid %u, unix admin %d.\n", config.map ? "on" : "off", config.user.uid, config.unix_admin);
 }
 
-/* A consistent copy of the configuration, reloaded when the key changed. */
-static void get_config(BOOL *map, BOOL *unix_admin, unsigned int *uid)
+/* What the mapping needs, as one consistent copy. */
+struct mapping
+{
+    BOOL map;         /* present the placeholder as the Unix user */
+    BOOL unix_admin;
+    unsigned int uid;
+};
+
+/* Reloaded when the key changed; one look per question asked, however many SIDs it involves. */
+static void get_mapping(struct mapping *mapping)
 {
     EnterCriticalSection(&config_cs);
     if (!config.loaded || (config.changed && !WaitForSingleObject(config.changed, 0))) load_config();
-    *map = config.map && config.user.known;
-    *unix_admin = config.unix_admin;
-    *uid = config.user.uid;
+    mapping->map = config.map && config.user.known;
+    mapping->unix_admin = config.unix_admin;
+    mapping->uid = config.user.uid;
     LeaveCriticalSection(&config_cs);
 }
 
@@ -227,19 +235,16 @@ static BOOL is_placeholder_sid(PSID sid)
 }
 
 /* The string BITS shows for a SID: Wine's placeholder user becomes the Unix user. */
-HRESULT identity_sid_to_string(PSID sid, WCHAR **out)
+static HRESULT sid_to_string(const struct mapping *mapping, PSID sid, WCHAR **out)
 {
-    BOOL map, unix_admin;
-    unsigned int uid;
     WCHAR *string;
 
     *out = NULL;
     if (!IsValidSid(sid)) return E_INVALIDARG;
-    get_config(&map, &unix_admin, &uid);
-    if (map && is_placeholder_sid(sid))
+    if (mapping->map && is_placeholder_sid(sid))
     {
         if (!(*out = malloc(32 * sizeof(WCHAR)))) return E_OUTOFMEMORY;
-        swprintf(*out, 32, L"S-1-22-1-%u", uid);
+        swprintf(*out, 32, L"S-1-22-1-%u", mapping->uid);
         return S_OK;
     }
     if (!ConvertSidToStringSidW(sid, &string)) return HRESULT_FROM_WIN32(GetLastError());
@@ -248,23 +253,29 @@ HRESULT identity_sid_to_string(PSID sid, WCHAR **out)
     return *out ? S_OK : E_OUTOFMEMORY;
 }
 
-/* Administrators must be enabled, not deny-only; under the mapping the Unix user must be an administrator too. */
-static BOOL admin_from_attributes(DWORD attributes)
+HRESULT identity_sid_to_string(PSID sid, WCHAR **out)
 {
-    BOOL map, unix_admin;
-    unsigned int uid;
+    struct mapping mapping;
 
+    get_mapping(&mapping);
+    return sid_to_string(&mapping, sid, out);
+}
+
+/* Administrators must be enabled, not deny-only; under the mapping the Unix user must be an administrator too. */
+static BOOL admin_from_attributes(const struct mapping *mapping, DWORD attributes)
+{
     if (!(attributes & SE_GROUP_ENABLED) || (attributes & SE_GROUP_USE_FOR_DENY_ONLY)) return FALSE;
-    get_config(&map, &unix_admin, &uid);
-    return !map || unix_admin;
+    return !mapping->map || mapping->unix_admin;
 }
 
 BOOL identity_token_is_admin(HANDLE token)
 {
     struct identity_wire_token info;
+    struct mapping mapping;
 
     identity_describe_token(token, &info);
-    return admin_from_attributes(info.admin_attributes);
+    get_mapping(&mapping);
+    return admin_from_attributes(&mapping, info.admin_attributes);
 }
 
 HRESULT identity_token_sid(HANDLE token, WCHAR **sid)
@@ -418,16 +429,18 @@ static HANDLE open_impersonated_token(DWORD access)
 static HRESULT fill_caller(struct caller *caller, const struct identity_wire_token *effective,
                            const struct identity_wire_token *process)
 {
+    struct mapping mapping;
     HRESULT hr;
 
-    if (FAILED(hr = identity_sid_to_string((PSID)effective->user, &caller->sid))) return hr;
-    if (FAILED(hr = identity_sid_to_string((PSID)process->user, &caller->process_sid)))
+    get_mapping(&mapping);
+    if (FAILED(hr = sid_to_string(&mapping, (PSID)effective->user, &caller->sid))) return hr;
+    if (FAILED(hr = sid_to_string(&mapping, (PSID)process->user, &caller->process_sid)))
     {
         identity_free_caller(caller);
         return hr;
     }
-    caller->admin = admin_from_attributes(effective->admin_attributes);
-    caller->process_admin = admin_from_attributes(process->admin_attributes);
+    caller->admin = admin_from_attributes(&mapping, effective->admin_attributes);
+    caller->process_admin = admin_from_attributes(&mapping, process->admin_attributes);
     caller->integrity = effective->integrity;
     caller->elevated = effective->elevated;
     caller->impersonating = effective->impersonation_level != IDENTITY_PRIMARY_TOKEN;
@@ -498,30 +511,4 @@ HRESULT identity_duplicate_caller_token(HANDLE *out)
     ok = DuplicateTokenEx(source, TOKEN_ALL_ACCESS, NULL, SecurityImpersonation, TokenImpersonation, out);
     CloseHandle(source);
     return ok ? S_OK : CO_E_FAILEDTOIMPERSONATE;
-}
-
-/* ---- shorthands for the common questions ---- */
-
-HRESULT identity_get_caller_sid(WCHAR **sid)
-{
-    struct caller caller;
-    HRESULT hr;
-
-    *sid = NULL;
-    if (FAILED(hr = identity_get_caller(&caller))) return hr;
-    *sid = caller.sid;
-    caller.sid = NULL;
-    identity_free_caller(&caller);
-    return S_OK;
-}
-
-BOOL identity_caller_is_admin(void)
-{
-    struct caller caller;
-    BOOL admin;
-
-    if (FAILED(identity_get_caller(&caller))) return FALSE;
-    admin = caller.admin;
-    identity_free_caller(&caller);
-    return admin;
 }

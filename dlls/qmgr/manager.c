@@ -142,17 +142,10 @@ static HRESULT WINAPI manager_CreateJob(IBackgroundCopyManager *iface, LPCWSTR n
     return S_OK;
 }
 
-/* A caller may reach a job it owns; an administrator may reach any. */
-static BOOL caller_may_access(struct job *job, const WCHAR *caller, BOOL admin)
-{
-    return admin || job_owned_by(job, caller);
-}
 
 static HRESULT WINAPI manager_GetJob(IBackgroundCopyManager *iface, REFGUID id, IBackgroundCopyJob **ret)
 {
     struct job *found = NULL;
-    WCHAR *caller;
-    BOOL admin;
     HRESULT hr;
     ULONG i;
 
@@ -160,8 +153,6 @@ static HRESULT WINAPI manager_GetJob(IBackgroundCopyManager *iface, REFGUID id, 
 
     if (!id || !ret) return E_INVALIDARG;
     *ret = NULL;
-    if (FAILED(hr = identity_get_caller_sid(&caller))) return hr;
-    admin = identity_caller_is_admin();
 
     EnterCriticalSection(&table.cs);
     for (i = 0; i < table.count; i++)
@@ -173,8 +164,9 @@ static HRESULT WINAPI manager_GetJob(IBackgroundCopyManager *iface, REFGUID id, 
     }
     LeaveCriticalSection(&table.cs);
 
+    /* A caller may reach a job it owns; an administrator may reach any. */
     if (!found) hr = BG_E_NOT_FOUND;
-    else if (!caller_may_access(found, caller, admin))
+    else if (!job_caller_may_access(found))
     {
         job_release(found);
         hr = E_ACCESSDENIED;
@@ -184,7 +176,6 @@ static HRESULT WINAPI manager_GetJob(IBackgroundCopyManager *iface, REFGUID id, 
         *ret = job_iface(found);
         hr = S_OK;
     }
-    free(caller);
     return hr;
 }
 
@@ -192,8 +183,7 @@ static HRESULT WINAPI manager_EnumJobs(IBackgroundCopyManager *iface, DWORD flag
 {
     struct job **snapshot = NULL;
     ULONG i, count = 0;
-    WCHAR *caller;
-    BOOL admin;
+    struct caller caller;
     HRESULT hr;
 
     TRACE("%p, %#lx, %p.\n", iface, flags, ret);
@@ -203,11 +193,10 @@ static HRESULT WINAPI manager_EnumJobs(IBackgroundCopyManager *iface, DWORD flag
     /* Only BG_JOB_ENUM_ALL_USERS is defined; the docs are silent on other bits. */
     if (flags & ~BG_JOB_ENUM_ALL_USERS) return E_INVALIDARG;
 
-    if (FAILED(hr = identity_get_caller_sid(&caller))) return hr;
-    admin = identity_caller_is_admin();
-    if ((flags & BG_JOB_ENUM_ALL_USERS) && !admin)
+    if (FAILED(hr = identity_get_caller(&caller))) return hr;
+    if ((flags & BG_JOB_ENUM_ALL_USERS) && !caller.admin)
     {
-        free(caller);
+        identity_free_caller(&caller);
         return E_ACCESSDENIED;
     }
 
@@ -216,12 +205,12 @@ static HRESULT WINAPI manager_EnumJobs(IBackgroundCopyManager *iface, DWORD flag
     for (i = 0; snapshot && i < table.count; i++)
     {
         struct job *job = table.jobs[i];
-        if (!(flags & BG_JOB_ENUM_ALL_USERS) && !job_owned_by(job, caller)) continue;
+        if (!(flags & BG_JOB_ENUM_ALL_USERS) && !job_owned_by(job, caller.sid)) continue;
         job_addref(job);
         snapshot[count++] = job;
     }
     LeaveCriticalSection(&table.cs);
-    free(caller);
+    identity_free_caller(&caller);
 
     if (SUCCEEDED(hr)) hr = enum_jobs_create(snapshot, count, ret);
     for (i = 0; i < count; i++) job_release(snapshot[i]);

@@ -58,8 +58,6 @@ struct caller
 void identity_init(void);
 HRESULT identity_get_caller(struct caller *caller);
 void identity_free_caller(struct caller *caller);
-HRESULT identity_get_caller_sid(WCHAR **sid);
-BOOL identity_caller_is_admin(void);
 HRESULT identity_duplicate_caller_token(HANDLE *token);
 HRESULT identity_token_sid(HANDLE token, WCHAR **sid);
 BOOL identity_token_is_admin(HANDLE token);
