@@ -498,7 +498,18 @@ static void receive_body(body_reader read_body, void *context, const struct tran
 
 static BOOL winhttp_read(void *context, BYTE *buffer, DWORD size, DWORD *read, struct transfer_result *result)
 {
-    if (WinHttpReadData(context, buffer, size, read)) return TRUE;
+    DWORD available = 0;
+
+    /* Wine's WinHttpReadData waits until the whole buffer is filled: asking for
+     * what has arrived keeps progress, stops and checkpoints coming on a slow link. */
+    *read = 0;
+    if (!WinHttpQueryDataAvailable(context, &available))
+    {
+        set_winhttp_failure(result, GetLastError());
+        return FALSE;
+    }
+    if (!available) return TRUE;
+    if (WinHttpReadData(context, buffer, min(size, available), read)) return TRUE;
     set_winhttp_failure(result, GetLastError());
     return FALSE;
 }
