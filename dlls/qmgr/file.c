@@ -13,6 +13,7 @@
 #include <stdlib.h>
 
 #include "qmgr_private.h"
+#include "store.h"
 #include "transfer.h"
 
 #include "wine/debug.h"
@@ -39,7 +40,11 @@ struct file
     BG_FILE_RANGE *ranges;
     DWORD range_count;
     BOOL validation_state;
+    UINT64 durable;             /* bytes of the temporary file flushed to disk */
 };
+
+/* How often a transfer flushes its temporary file: what a power loss can cost. */
+#define FLUSH_INTERVAL_MS 10000
 
 static inline struct file *impl_from_IBackgroundCopyFile6(IBackgroundCopyFile6 *iface)
 {
@@ -525,22 +530,46 @@ const WCHAR *file_protocol(struct file *file)
     return is_file ? L"file" : L"http";
 }
 
+static BOOL same_string(const WCHAR *a, const WCHAR *b)
+{
+    if (!a || !b) return a == b;
+    return !wcscmp(a, b);
+}
+
 struct download_progress
 {
     struct file *file;
     const struct download_control *control;
+    HANDLE handle;
+    struct transfer_result *result;
+    ULONGLONG last_flush;
 };
 
 static BOOL download_progress(void *context, UINT64 transferred, UINT64 total)
 {
     struct download_progress *progress = context;
     struct file *file = progress->file;
-    BOOL advanced;
+    ULONGLONG now = GetTickCount64();
+    BOOL advanced, flushed = FALSE;
 
+    if (now - progress->last_flush >= FLUSH_INTERVAL_MS)
+    {
+        progress->last_flush = now;
+        flushed = FlushFileBuffers(progress->handle);
+    }
     EnterCriticalSection(&file->cs);
     advanced = transferred > file->progress.BytesTransferred;
     file->progress.BytesTransferred = transferred;
     file->progress.BytesTotal = total;
+    if (flushed) file->durable = transferred;
+    else if (file->durable > transferred) file->durable = transferred;
+    /* The store may write these bytes at any moment: they are checked against
+     * this response's validator from now on, not the one of older bytes. */
+    if (progress->result->validated && !same_string(file->validator, progress->result->validator))
+    {
+        free(file->validator);
+        file->validator = strdupW(progress->result->validator);
+    }
     LeaveCriticalSection(&file->cs);
 
     return progress->control->on_progress(progress->control->job, advanced);
@@ -556,7 +585,7 @@ static BOOL download_keep_going(void *context)
  * bytes already there. */
 void file_download(struct file *file, const struct download_control *control, struct transfer_result *result)
 {
-    struct download_progress progress = { file, control };
+    struct download_progress progress = { file, control, NULL, result, GetTickCount64() };
     struct transfer_request request = { 0 };
     LARGE_INTEGER size, end;
     WCHAR *remote_name, *validator;
@@ -618,6 +647,7 @@ void file_download(struct file *file, const struct download_control *control, st
         return;
     }
 
+    progress.handle = handle;
     request.remote_name = remote_name;
     request.file = handle;
     request.offset = offset;
@@ -705,6 +735,124 @@ HRESULT file_complete(struct file *file, HANDLE local_token)
     }
     LeaveCriticalSection(&file->cs);
     return hr;
+}
+
+/* ---- persistence (store.h has the record format) ---- */
+
+enum file_tag
+{
+    TAG_REMOTE_NAME = 1,
+    TAG_LOCAL_NAME,
+    TAG_TEMP_NAME,
+    TAG_DIRECT,
+    TAG_TEMP_CREATED,
+    TAG_BYTES_TOTAL,
+    TAG_BYTES_TRANSFERRED,
+    TAG_COMPLETED,
+    TAG_TRANSFERRED,
+    TAG_VALIDATOR,
+    TAG_REMOTE_SIZE,
+    TAG_RESPONSE_HEADERS,
+    TAG_RANGES,
+    TAG_VALIDATION_STATE,
+    TAG_DURABLE,
+};
+
+void file_save(struct file *file, struct store_writer *writer)
+{
+    EnterCriticalSection(&file->cs);
+    store_put_string(writer, TAG_REMOTE_NAME, file->remote_name);
+    store_put_string(writer, TAG_LOCAL_NAME, file->local_name);
+    store_put_string(writer, TAG_TEMP_NAME, file->temp_name);
+    store_put_u32(writer, TAG_DIRECT, file->direct);
+    store_put_u32(writer, TAG_TEMP_CREATED, file->temp_created);
+    store_put_u64(writer, TAG_BYTES_TOTAL, file->progress.BytesTotal);
+    store_put_u64(writer, TAG_BYTES_TRANSFERRED, file->progress.BytesTransferred);
+    store_put_u32(writer, TAG_COMPLETED, file->progress.Completed);
+    store_put_u32(writer, TAG_TRANSFERRED, file->transferred);
+    store_put_string(writer, TAG_VALIDATOR, file->validator);
+    store_put_u64(writer, TAG_REMOTE_SIZE, file->remote_size);
+    store_put_string(writer, TAG_RESPONSE_HEADERS, file->response_headers);
+    if (file->range_count) store_put_blob(writer, TAG_RANGES, file->ranges, file->range_count * sizeof(*file->ranges));
+    store_put_u32(writer, TAG_VALIDATION_STATE, file->validation_state);
+    store_put_u64(writer, TAG_DURABLE, file->durable);
+    LeaveCriticalSection(&file->cs);
+}
+
+/* How many bytes of the temporary file a resume can build on.  In the boot
+ * that wrote them every byte in the file is good, even after a crash of the
+ * service; after a reboot only what was flushed. */
+static void check_temporary_file(struct file *file, BOOL resumable)
+{
+    WIN32_FILE_ATTRIBUTE_DATA data;
+    UINT64 size = 0, usable;
+
+    if (file->progress.Completed) return;
+    if ((file->temp_created || file->direct) && GetFileAttributesExW(file->temp_name, GetFileExInfoStandard, &data))
+        size = ((UINT64)data.nFileSizeHigh << 32) | data.nFileSizeLow;
+    else if (!file->direct) file->temp_created = FALSE;
+
+    usable = store_same_boot() ? size : min(size, file->durable);
+    /* HIGH_PERFORMANCE keeps no checkpoints: its files start again (behavior.md 10). */
+    if (!resumable || file->direct) usable = 0;
+    if (file->progress.BytesTotal != BG_SIZE_UNKNOWN && usable > file->progress.BytesTotal) usable = 0;
+    if (file->transferred && usable != file->progress.BytesTotal) file->transferred = FALSE;
+    file->progress.BytesTransferred = usable;
+    file->durable = min(file->durable, usable);
+}
+
+HRESULT file_load(struct job *job, struct store_reader *reader, BOOL resumable, struct file **out)
+{
+    struct store_field field;
+    struct file *file;
+    BOOL broken = FALSE, ok = TRUE;
+    DWORD value;
+    UINT64 value64;
+
+    if (!(file = calloc(1, sizeof(*file)))) return E_OUTOFMEMORY;
+    file->IBackgroundCopyFile6_iface.lpVtbl = &file_vtbl;
+    file->job = job;
+    InitializeCriticalSection(&file->cs);
+    file->progress.BytesTotal = BG_SIZE_UNKNOWN;
+    file->remote_size = BG_SIZE_UNKNOWN;
+
+    while (ok && store_next_field(reader, &field, &broken))
+    {
+        switch (field.tag)
+        {
+        case TAG_REMOTE_NAME: ok = store_get_string(&field, &file->remote_name); break;
+        case TAG_LOCAL_NAME: ok = store_get_string(&field, &file->local_name); break;
+        case TAG_TEMP_NAME: ok = store_get_string(&field, &file->temp_name); break;
+        case TAG_DIRECT: if ((ok = store_get_u32(&field, &value))) file->direct = !!value; break;
+        case TAG_TEMP_CREATED: if ((ok = store_get_u32(&field, &value))) file->temp_created = !!value; break;
+        case TAG_BYTES_TOTAL: ok = store_get_u64(&field, &file->progress.BytesTotal); break;
+        case TAG_BYTES_TRANSFERRED: ok = store_get_u64(&field, &file->progress.BytesTransferred); break;
+        case TAG_COMPLETED: if ((ok = store_get_u32(&field, &value))) file->progress.Completed = !!value; break;
+        case TAG_TRANSFERRED: if ((ok = store_get_u32(&field, &value))) file->transferred = !!value; break;
+        case TAG_VALIDATOR: ok = store_get_string(&field, &file->validator); break;
+        case TAG_REMOTE_SIZE: ok = store_get_u64(&field, &file->remote_size); break;
+        case TAG_RESPONSE_HEADERS: ok = store_get_string(&field, &file->response_headers); break;
+        case TAG_RANGES:
+            if (!(ok = field.size && !(field.size % sizeof(BG_FILE_RANGE)))) break;
+            free(file->ranges);
+            if (!(ok = !!(file->ranges = malloc(field.size)))) break;
+            memcpy(file->ranges, field.data, field.size);
+            file->range_count = field.size / sizeof(BG_FILE_RANGE);
+            break;
+        case TAG_VALIDATION_STATE: if ((ok = store_get_u32(&field, &value))) file->validation_state = !!value; break;
+        case TAG_DURABLE: if ((ok = store_get_u64(&field, &value64))) file->durable = value64; break;
+        }
+    }
+    /* The names are what a file is; without them the record is not ours. */
+    if (!ok || broken || !file->remote_name || !file->local_name || !file->temp_name ||
+        FAILED(validate_local_name(file->local_name)) || FAILED(validate_remote_name(file->remote_name, BG_JOB_TYPE_DOWNLOAD)))
+    {
+        file_destroy(file);
+        return E_FAIL;
+    }
+    check_temporary_file(file, resumable);
+    *out = file;
+    return S_OK;
 }
 
 void file_destroy(struct file *file)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "qmgr_private.h"
+#include "store.h"
 #include "transfer.h"
 
 #include "wine/debug.h"
@@ -100,6 +101,7 @@ static HRESULT set_certificate(struct http_options *options, BG_CERT_STORE_LOCAT
         store = subject_copy = NULL;
     }
     LeaveCriticalSection(&options->cs);
+    if (SUCCEEDED(hr)) job_save_later(options->job);
     free(store);
     free(subject_copy);
     return hr;
@@ -146,6 +148,7 @@ static HRESULT WINAPI http_options_RemoveClientCertificate(IBackgroundCopyJobHtt
     hr = options->has_certificate ? S_OK : S_FALSE;
     clear_certificate(options);
     LeaveCriticalSection(&options->cs);
+    job_save_later(options->job);
     return hr;
 }
 
@@ -208,6 +211,7 @@ static HRESULT WINAPI http_options_SetCustomHeaders(IBackgroundCopyJobHttpOption
     free(options->custom_headers);
     options->custom_headers = copy;
     LeaveCriticalSection(&options->cs);
+    job_save_later(options->job);
     return S_OK;
 }
 
@@ -251,6 +255,7 @@ static HRESULT WINAPI http_options_SetSecurityFlags(IBackgroundCopyJobHttpOption
     EnterCriticalSection(&options->cs);
     options->security_flags = flags;
     LeaveCriticalSection(&options->cs);
+    job_save_later(options->job);
     return S_OK;
 }
 
@@ -298,6 +303,7 @@ static HRESULT WINAPI http_options_SetHttpMethod(IBackgroundCopyJobHttpOptions3 
     free(options->method);
     options->method = copy;
     LeaveCriticalSection(&options->cs);
+    job_save_later(options->job);
     return S_OK;
 }
 
@@ -351,6 +357,7 @@ static HRESULT WINAPI http_options_MakeCustomHeadersWriteOnly(IBackgroundCopyJob
     EnterCriticalSection(&options->cs);
     options->headers_write_only = TRUE;
     LeaveCriticalSection(&options->cs);
+    job_save_later(options->job);
     return S_OK;
 }
 
@@ -413,6 +420,68 @@ void http_options_clear_owner_data(struct http_options *options)
     free(options->custom_headers);
     options->custom_headers = NULL;
     LeaveCriticalSection(&options->cs);
+}
+
+/* ---- persistence (store.h has the record format); the server certificate callback is not kept ---- */
+
+enum http_options_tag
+{
+    TAG_CERT_STORE_LOCATION = 200,  /* present when a client certificate is set */
+    TAG_CERT_STORE_NAME,
+    TAG_CERT_HASH,
+    TAG_CERT_SUBJECT,
+    TAG_CUSTOM_HEADERS,
+    TAG_HEADERS_WRITE_ONLY,
+    TAG_SECURITY_FLAGS,
+    TAG_METHOD,
+};
+
+void http_options_save(struct http_options *options, struct store_writer *writer)
+{
+    EnterCriticalSection(&options->cs);
+    if (options->has_certificate)
+    {
+        store_put_u32(writer, TAG_CERT_STORE_LOCATION, options->store_location);
+        store_put_string(writer, TAG_CERT_STORE_NAME, options->store_name);
+        if (options->has_cert_hash) store_put_blob(writer, TAG_CERT_HASH, options->cert_hash, CERT_HASH_SIZE);
+        store_put_string(writer, TAG_CERT_SUBJECT, options->subject_name);
+    }
+    /* Custom headers may carry credentials: encrypted at rest (behavior.md 10). */
+    store_put_secret(writer, TAG_CUSTOM_HEADERS, options->custom_headers);
+    store_put_u32(writer, TAG_HEADERS_WRITE_ONLY, options->headers_write_only);
+    store_put_u32(writer, TAG_SECURITY_FLAGS, options->security_flags);
+    store_put_string(writer, TAG_METHOD, options->method);
+    LeaveCriticalSection(&options->cs);
+}
+
+/* Fields of other objects pass by; a malformed one of ours is left at its default. */
+void http_options_load_field(struct http_options *options, const struct store_field *field)
+{
+    DWORD value;
+
+    switch (field->tag)
+    {
+    case TAG_CERT_STORE_LOCATION:
+        if (store_get_u32(field, &value))
+        {
+            options->has_certificate = TRUE;
+            options->store_location = value;
+        }
+        break;
+    case TAG_CERT_STORE_NAME: store_get_string(field, &options->store_name); break;
+    case TAG_CERT_HASH:
+        if (field->size == CERT_HASH_SIZE)
+        {
+            memcpy(options->cert_hash, field->data, CERT_HASH_SIZE);
+            options->has_cert_hash = TRUE;
+        }
+        break;
+    case TAG_CERT_SUBJECT: store_get_string(field, &options->subject_name); break;
+    case TAG_CUSTOM_HEADERS: store_get_secret(field, &options->custom_headers); break;
+    case TAG_HEADERS_WRITE_ONLY: if (store_get_u32(field, &value)) options->headers_write_only = !!value; break;
+    case TAG_SECURITY_FLAGS: if (store_get_u32(field, &value)) options->security_flags = value; break;
+    case TAG_METHOD: store_get_string(field, &options->method); break;
+    }
 }
 
 IBackgroundCopyJobHttpOptions3 *http_options_iface(struct http_options *options)

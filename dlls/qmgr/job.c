@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "qmgr_private.h"
+#include "store.h"
 #include "transfer.h"
 
 #include "wine/debug.h"
@@ -74,6 +75,8 @@ struct job
     BOOL resumed;  /* Resume was called once: some properties are frozen */
     BOOL custom_method;  /* a custom HTTP verb: FOREGROUND only, no resume */
     BOOL completing;     /* Complete runs: no transfer may start */
+    LONG save_pending;   /* the store has the job in its queue */
+    ULONGLONG last_checkpoint;  /* GetTickCount64() of the last progress written to the store */
 
     struct file **files;
     ULONG file_count;
@@ -102,6 +105,9 @@ struct job
         struct file *file;
     } error;
 };
+
+/* How often a transfer's progress is written to the store. */
+#define CHECKPOINT_MS 1000
 
 /* How long Cancel and Complete wait for a running transfer to let go of its files. */
 #define IDLE_WAIT_MS 10000
@@ -197,15 +203,15 @@ BOOL job_is_final(struct job *job)
 static void touch_quietly(struct job *job)
 {
     GetSystemTimeAsFileTime(&job->times.ModificationTime);
+    job_save_later(job);
 }
 
 /* The job changed: a property, its state, its files or its progress.  Raises
  * JobModification, no more often than the job's minimum interval.  Job lock held. */
-static void touch(struct job *job)
+static void notify_modification(struct job *job)
 {
     ULONGLONG now, due;
 
-    touch_quietly(job);
     if (!job->notify_iface || !(job->notify_flags & BG_NOTIFY_JOB_MODIFICATION) ||
         (job->notify_flags & BG_NOTIFY_DISABLE) || job->pending_modification)
         return;
@@ -214,6 +220,12 @@ static void touch(struct job *job)
     due = job->last_modification + job->min_notification_interval;
     if (due <= now) scheduler_notify(job);
     else scheduler_schedule_notify(job, (ULONG)(due - now));
+}
+
+static void touch(struct job *job)
+{
+    touch_quietly(job);
+    notify_modification(job);
 }
 
 static void clear_credentials(struct credentials *credentials)
@@ -1630,9 +1642,18 @@ static BOOL on_download_progress(struct job *job, BOOL advanced)
     if (go && scheduler_higher_waiting(job->priority)) go = FALSE;
     if (go && advanced)
     {
+        ULONGLONG now = GetTickCount64();
+
         if (job->state == BG_JOB_STATE_CONNECTING) job->state = BG_JOB_STATE_TRANSFERRING;
         job->first_transient_error = 0;
-        touch(job);
+        GetSystemTimeAsFileTime(&job->times.ModificationTime);
+        /* Progress reaches the store now and then, not with every block. */
+        if (now - job->last_checkpoint >= CHECKPOINT_MS)
+        {
+            job->last_checkpoint = now;
+            job_save_later(job);
+        }
+        notify_modification(job);
     }
     LeaveCriticalSection(&job->cs);
     return go;
@@ -2055,9 +2076,9 @@ static const IBackgroundCopyJob5Vtbl job_vtbl =
     job_GetProperty,
 };
 
-HRESULT job_create(const WCHAR *display_name, BG_JOB_TYPE type, struct job **out)
+/* A job with the defaults of a new one, owned by nobody yet. */
+static HRESULT job_alloc(BG_JOB_TYPE type, struct job **out)
 {
-    struct caller caller;
     struct job *job;
     HRESULT hr;
 
@@ -2069,9 +2090,9 @@ HRESULT job_create(const WCHAR *display_name, BG_JOB_TYPE type, struct job **out
     if (!(job->idle = CreateEventW(NULL, TRUE, TRUE, NULL)))
     {
         hr = HRESULT_FROM_WIN32(GetLastError());
-        goto failed;
+        job_destroy(job);
+        return hr;
     }
-    if (FAILED(hr = CoCreateGuid(&job->id))) goto failed;
     job->type = type;
     job->state = BG_JOB_STATE_SUSPENDED;
     job->priority = BG_JOB_PRIORITY_NORMAL;
@@ -2087,6 +2108,25 @@ HRESULT job_create(const WCHAR *display_name, BG_JOB_TYPE type, struct job **out
     GetSystemTimeAsFileTime(&job->times.CreationTime);
     job->times.ModificationTime = job->times.CreationTime;
 
+    if (!(job->http_options = http_options_create((IUnknown *)&job->IBackgroundCopyJob5_iface, job)) ||
+        !(job->token_options = token_options_create((IUnknown *)&job->IBackgroundCopyJob5_iface, job)))
+    {
+        job_destroy(job);
+        return E_OUTOFMEMORY;
+    }
+    *out = job;
+    return S_OK;
+}
+
+HRESULT job_create(const WCHAR *display_name, BG_JOB_TYPE type, struct job **out)
+{
+    struct caller caller;
+    struct job *job;
+    HRESULT hr;
+
+    if (FAILED(hr = job_alloc(type, &job))) return hr;
+    if (FAILED(hr = CoCreateGuid(&job->id))) goto failed;
+
     /* The owner is whoever creates the job. */
     if (FAILED(hr = identity_get_caller(&caller))) goto failed;
     job->owner = caller.sid;
@@ -2095,17 +2135,376 @@ HRESULT job_create(const WCHAR *display_name, BG_JOB_TYPE type, struct job **out
     job->owner_elevated = caller.elevated;
     identity_free_caller(&caller);
 
-    hr = E_OUTOFMEMORY;
-    if (!(job->display_name = strdupW(display_name)) ||
-        !(job->http_options = http_options_create((IUnknown *)&job->IBackgroundCopyJob5_iface, job)) ||
-        !(job->token_options = token_options_create((IUnknown *)&job->IBackgroundCopyJob5_iface, job)))
+    if (!(job->display_name = strdupW(display_name)))
+    {
+        hr = E_OUTOFMEMORY;
         goto failed;
+    }
 
     TRACE("created job %s.\n", debugstr_guid(&job->id));
+    job_save_later(job);
     *out = job;
     return S_OK;
 
 failed:
     job_destroy(job);
     return hr;
+}
+
+/* ---- persistence (store.h has the record format) ---- */
+
+enum job_tag
+{
+    TAG_TYPE = 1,
+    TAG_OWNER,
+    TAG_OWNER_INTEGRITY,
+    TAG_OWNER_ELEVATED,
+    TAG_DISPLAY_NAME,
+    TAG_DESCRIPTION,
+    TAG_STATE,
+    TAG_PRIORITY,
+    TAG_CREATION_TIME,
+    TAG_MODIFICATION_TIME,
+    TAG_COMPLETION_TIME,
+    TAG_ERROR_COUNT,
+    TAG_NOTIFY_FLAGS,
+    TAG_NOTIFY_PROGRAM,
+    TAG_NOTIFY_PARAMETERS,
+    TAG_RETRY_DELAY,
+    TAG_NO_PROGRESS_TIMEOUT,
+    TAG_MAX_DOWNLOAD_TIME,
+    TAG_FILE_ACL_FLAGS,
+    TAG_PEER_CACHING_FLAGS,
+    TAG_PROXY_USAGE,
+    TAG_PROXY_LIST,
+    TAG_PROXY_BYPASS_LIST,
+    TAG_REPLY_FILE_NAME,
+    TAG_CREDENTIALS,        /* a group per credential that is set */
+    TAG_COST_FLAGS,
+    TAG_NOTIFICATION_CLSID,
+    TAG_DYNAMIC_CONTENT,
+    TAG_HIGH_PERFORMANCE,
+    TAG_MAX_DOWNLOAD_SIZE,
+    TAG_STORED_CREDENTIALS,
+    TAG_MIN_NOTIFICATION_INTERVAL,
+    TAG_ON_DEMAND,
+    TAG_RESUMED,
+    TAG_CUSTOM_METHOD,
+    TAG_ACTIVE_MS,
+    TAG_ERROR,              /* a group while the job has an error */
+    TAG_PENDING,            /* notifications not delivered yet */
+    TAG_FILE,               /* a group per file, in order */
+    TAG_NO_PROGRESS_MS,     /* how long the job has failed without progress */
+};
+
+enum credentials_tag
+{
+    TAG_CREDENTIALS_TARGET = 1,
+    TAG_CREDENTIALS_SCHEME,
+    TAG_CREDENTIALS_USER,
+    TAG_CREDENTIALS_PASSWORD,
+};
+
+enum error_tag
+{
+    TAG_ERROR_CODE = 1,
+    TAG_ERROR_CONTEXT,
+    TAG_ERROR_FILE,         /* index of the file, if the error has one */
+};
+
+#define PENDING_TRANSFERRED 1
+#define PENDING_ERROR       2
+
+void job_save_later(struct job *job)
+{
+    if (!InterlockedExchange(&job->save_pending, 1)) store_save_later(job);
+}
+
+static UINT64 filetime_value(const FILETIME *time)
+{
+    return ((UINT64)time->dwHighDateTime << 32) | time->dwLowDateTime;
+}
+
+static void set_filetime(FILETIME *time, UINT64 value)
+{
+    time->dwLowDateTime = (DWORD)value;
+    time->dwHighDateTime = value >> 32;
+}
+
+/* Writes the job's record; nothing for a job that is gone (the store deletes it). */
+void job_save(struct job *job, struct store_writer *writer)
+{
+    unsigned int target, scheme;
+    SIZE_T group;
+    DWORD pending = 0;
+    ULONG i;
+
+    /* Changes from here on queue the job again. */
+    InterlockedExchange(&job->save_pending, 0);
+
+    EnterCriticalSection(&job->cs);
+    if (state_is_final(job->state))
+    {
+        LeaveCriticalSection(&job->cs);
+        return;
+    }
+    store_put_u32(writer, TAG_TYPE, job->type);
+    store_put_string(writer, TAG_OWNER, job->owner);
+    store_put_u32(writer, TAG_OWNER_INTEGRITY, job->owner_integrity);
+    store_put_u32(writer, TAG_OWNER_ELEVATED, job->owner_elevated);
+    store_put_string(writer, TAG_DISPLAY_NAME, job->display_name);
+    store_put_string(writer, TAG_DESCRIPTION, job->description);
+    store_put_u32(writer, TAG_STATE, job->state);
+    store_put_u32(writer, TAG_PRIORITY, job->priority);
+    store_put_u64(writer, TAG_CREATION_TIME, filetime_value(&job->times.CreationTime));
+    store_put_u64(writer, TAG_MODIFICATION_TIME, filetime_value(&job->times.ModificationTime));
+    store_put_u64(writer, TAG_COMPLETION_TIME, filetime_value(&job->times.TransferCompletionTime));
+    store_put_u32(writer, TAG_ERROR_COUNT, job->error_count);
+    store_put_u32(writer, TAG_NOTIFY_FLAGS, job->notify_flags);
+    store_put_string(writer, TAG_NOTIFY_PROGRAM, job->notify_program);
+    store_put_string(writer, TAG_NOTIFY_PARAMETERS, job->notify_parameters);
+    store_put_u32(writer, TAG_RETRY_DELAY, job->retry_delay);
+    store_put_u32(writer, TAG_NO_PROGRESS_TIMEOUT, job->no_progress_timeout);
+    store_put_u32(writer, TAG_MAX_DOWNLOAD_TIME, job->max_download_time);
+    store_put_u32(writer, TAG_FILE_ACL_FLAGS, job->file_acl_flags);
+    store_put_u32(writer, TAG_PEER_CACHING_FLAGS, job->peer_caching_flags);
+    store_put_u32(writer, TAG_PROXY_USAGE, job->proxy_usage);
+    store_put_string(writer, TAG_PROXY_LIST, job->proxy_list);
+    store_put_string(writer, TAG_PROXY_BYPASS_LIST, job->proxy_bypass_list);
+    store_put_string(writer, TAG_REPLY_FILE_NAME, job->reply_file_name);
+    for (target = 0; target < AUTH_TARGET_COUNT; target++)
+    {
+        for (scheme = 0; scheme < AUTH_SCHEME_COUNT; scheme++)
+        {
+            const struct credentials *credentials = &job->credentials[target][scheme];
+            if (!credentials->set) continue;
+            group = store_begin_group(writer, TAG_CREDENTIALS);
+            store_put_u32(writer, TAG_CREDENTIALS_TARGET, target + 1);
+            store_put_u32(writer, TAG_CREDENTIALS_SCHEME, scheme + 1);
+            store_put_secret(writer, TAG_CREDENTIALS_USER, credentials->user_name);
+            store_put_secret(writer, TAG_CREDENTIALS_PASSWORD, credentials->password);
+            store_end_group(writer, group);
+        }
+    }
+    store_put_u32(writer, TAG_COST_FLAGS, job->cost_flags);
+    store_put_blob(writer, TAG_NOTIFICATION_CLSID, &job->notification_clsid, sizeof(GUID));
+    store_put_u32(writer, TAG_DYNAMIC_CONTENT, job->dynamic_content);
+    store_put_u32(writer, TAG_HIGH_PERFORMANCE, job->high_performance);
+    store_put_u64(writer, TAG_MAX_DOWNLOAD_SIZE, job->max_download_size);
+    store_put_u32(writer, TAG_STORED_CREDENTIALS, job->stored_credentials_target);
+    store_put_u32(writer, TAG_MIN_NOTIFICATION_INTERVAL, job->min_notification_interval);
+    store_put_u32(writer, TAG_ON_DEMAND, job->on_demand);
+    store_put_u32(writer, TAG_RESUMED, job->resumed);
+    store_put_u32(writer, TAG_CUSTOM_METHOD, job->custom_method);
+    store_put_u64(writer, TAG_ACTIVE_MS, job->active_ms + (job->active ? GetTickCount64() - job->run_start : 0));
+    if (job->first_transient_error)
+        store_put_u64(writer, TAG_NO_PROGRESS_MS, GetTickCount64() - job->first_transient_error);
+    if (job->error.present)
+    {
+        group = store_begin_group(writer, TAG_ERROR);
+        store_put_u32(writer, TAG_ERROR_CODE, job->error.code);
+        store_put_u32(writer, TAG_ERROR_CONTEXT, job->error.context);
+        for (i = 0; i < job->file_count; i++)
+            if (job->files[i] == job->error.file) store_put_u32(writer, TAG_ERROR_FILE, i);
+        store_end_group(writer, group);
+    }
+    if (job->pending_transferred) pending |= PENDING_TRANSFERRED;
+    if (job->pending_error) pending |= PENDING_ERROR;
+    store_put_u32(writer, TAG_PENDING, pending);
+    for (i = 0; i < job->file_count; i++)
+    {
+        group = store_begin_group(writer, TAG_FILE);
+        file_save(job->files[i], writer);
+        store_end_group(writer, group);
+    }
+    http_options_save(job->http_options, writer);
+    token_options_save(job->token_options, writer);
+    LeaveCriticalSection(&job->cs);
+}
+
+static HRESULT load_credentials(struct job *job, const struct store_field *group)
+{
+    struct store_reader reader;
+    struct store_field field;
+    DWORD target = 0, scheme = 0;
+    WCHAR *user = NULL, *password = NULL;
+    BOOL broken = FALSE, ok = TRUE;
+    struct credentials *credentials;
+
+    store_group_reader(group, &reader);
+    while (ok && store_next_field(&reader, &field, &broken))
+    {
+        switch (field.tag)
+        {
+        case TAG_CREDENTIALS_TARGET: ok = store_get_u32(&field, &target); break;
+        case TAG_CREDENTIALS_SCHEME: ok = store_get_u32(&field, &scheme); break;
+        /* A secret this machine cannot decrypt is dropped: the transfer asks again. */
+        case TAG_CREDENTIALS_USER: store_get_secret(&field, &user); break;
+        case TAG_CREDENTIALS_PASSWORD: store_get_secret(&field, &password); break;
+        }
+    }
+    if (!ok || broken || target < 1 || target > AUTH_TARGET_COUNT || scheme < 1 || scheme > AUTH_SCHEME_COUNT)
+    {
+        free(user);
+        free(password);
+        return E_FAIL;
+    }
+    credentials = &job->credentials[target - 1][scheme - 1];
+    clear_credentials(credentials);
+    credentials->set = TRUE;
+    credentials->user_name = user;
+    credentials->password = password;
+    return S_OK;
+}
+
+static HRESULT load_file(struct job *job, const struct store_field *group)
+{
+    struct store_reader reader;
+    struct file *file;
+    HRESULT hr;
+
+    if (FAILED(hr = grow_files(job, 1))) return hr;
+    store_group_reader(group, &reader);
+    /* Dynamic content starts again after any interruption (behavior.md 10). */
+    if (FAILED(hr = file_load(job, &reader, !job->dynamic_content, &file))) return hr;
+    job->files[job->file_count++] = file;
+    return S_OK;
+}
+
+static HRESULT load_error(struct job *job, const struct store_field *group, DWORD *file_index)
+{
+    struct store_reader reader;
+    struct store_field field;
+    BOOL broken = FALSE, ok = TRUE;
+    DWORD value;
+
+    store_group_reader(group, &reader);
+    while (ok && store_next_field(&reader, &field, &broken))
+    {
+        switch (field.tag)
+        {
+        case TAG_ERROR_CODE: if ((ok = store_get_u32(&field, &value))) job->error.code = value; break;
+        case TAG_ERROR_CONTEXT: if ((ok = store_get_u32(&field, &value))) job->error.context = value; break;
+        case TAG_ERROR_FILE: ok = store_get_u32(&field, file_index); break;
+        }
+    }
+    if (!ok || broken) return E_FAIL;
+    job->error.present = TRUE;
+    return S_OK;
+}
+
+/* Reads a job's record.  Files are checked against the disk: a transfer
+ * resumes from the bytes really in its temporary file. */
+HRESULT job_load(struct store_reader *reader, const GUID *id, struct job **out)
+{
+    struct store_field field;
+    DWORD value, error_file = ~0u, pending = 0;
+    UINT64 value64;
+    BOOL broken = FALSE, ok = TRUE;
+    struct job *job;
+    HRESULT hr = S_OK;
+
+    if (FAILED(hr = job_alloc(BG_JOB_TYPE_DOWNLOAD, &job))) return hr;
+    job->id = *id;
+
+    /* Files come after the job's own fields, which decide how they load. */
+    while (ok && SUCCEEDED(hr) && store_next_field(reader, &field, &broken))
+    {
+        switch (field.tag)
+        {
+#define U32(tag, member) case tag: if ((ok = store_get_u32(&field, &value))) job->member = value; break;
+#define U64(tag, member) case tag: if ((ok = store_get_u64(&field, &value64))) job->member = value64; break;
+#define STR(tag, member) case tag: ok = store_get_string(&field, &job->member); break;
+#define TIME(tag, member) case tag: if ((ok = store_get_u64(&field, &value64))) set_filetime(&job->times.member, value64); break;
+        U32(TAG_TYPE, type)
+        STR(TAG_OWNER, owner)
+        U32(TAG_OWNER_INTEGRITY, owner_integrity)
+        U32(TAG_OWNER_ELEVATED, owner_elevated)
+        STR(TAG_DISPLAY_NAME, display_name)
+        STR(TAG_DESCRIPTION, description)
+        U32(TAG_STATE, state)
+        U32(TAG_PRIORITY, priority)
+        TIME(TAG_CREATION_TIME, CreationTime)
+        TIME(TAG_MODIFICATION_TIME, ModificationTime)
+        TIME(TAG_COMPLETION_TIME, TransferCompletionTime)
+        U32(TAG_ERROR_COUNT, error_count)
+        U32(TAG_NOTIFY_FLAGS, notify_flags)
+        STR(TAG_NOTIFY_PROGRAM, notify_program)
+        STR(TAG_NOTIFY_PARAMETERS, notify_parameters)
+        U32(TAG_RETRY_DELAY, retry_delay)
+        U32(TAG_NO_PROGRESS_TIMEOUT, no_progress_timeout)
+        U32(TAG_MAX_DOWNLOAD_TIME, max_download_time)
+        U32(TAG_FILE_ACL_FLAGS, file_acl_flags)
+        U32(TAG_PEER_CACHING_FLAGS, peer_caching_flags)
+        U32(TAG_PROXY_USAGE, proxy_usage)
+        STR(TAG_PROXY_LIST, proxy_list)
+        STR(TAG_PROXY_BYPASS_LIST, proxy_bypass_list)
+        STR(TAG_REPLY_FILE_NAME, reply_file_name)
+        U32(TAG_COST_FLAGS, cost_flags)
+        U32(TAG_DYNAMIC_CONTENT, dynamic_content)
+        U32(TAG_HIGH_PERFORMANCE, high_performance)
+        U64(TAG_MAX_DOWNLOAD_SIZE, max_download_size)
+        U32(TAG_STORED_CREDENTIALS, stored_credentials_target)
+        U32(TAG_MIN_NOTIFICATION_INTERVAL, min_notification_interval)
+        U32(TAG_ON_DEMAND, on_demand)
+        U32(TAG_RESUMED, resumed)
+        U32(TAG_CUSTOM_METHOD, custom_method)
+        U64(TAG_ACTIVE_MS, active_ms)
+#undef U32
+#undef U64
+#undef STR
+#undef TIME
+        case TAG_NO_PROGRESS_MS:
+            if ((ok = store_get_u64(&field, &value64)))
+                job->first_transient_error = GetTickCount64() - min(value64, GetTickCount64() - 1);
+            break;
+        case TAG_NOTIFICATION_CLSID:
+            if ((ok = field.size == sizeof(GUID))) memcpy(&job->notification_clsid, field.data, sizeof(GUID));
+            break;
+        case TAG_CREDENTIALS: hr = load_credentials(job, &field); break;
+        case TAG_ERROR: hr = load_error(job, &field, &error_file); break;
+        case TAG_PENDING: ok = store_get_u32(&field, &pending); break;
+        case TAG_FILE: hr = load_file(job, &field); break;
+        default:
+            http_options_load_field(job->http_options, &field);
+            token_options_load_field(job->token_options, &field);
+            break;
+        }
+    }
+    if (SUCCEEDED(hr) && (!ok || broken)) hr = E_FAIL;
+    /* What every job has, and values a record of ours never holds. */
+    if (SUCCEEDED(hr) && (!job->owner || !job->display_name || job->type > BG_JOB_TYPE_UPLOAD_REPLY ||
+                          job->state > BG_JOB_STATE_ACKNOWLEDGED || state_is_final(job->state) ||
+                          job->priority > BG_JOB_PRIORITY_LOW ||
+                          (job->type != BG_JOB_TYPE_DOWNLOAD && job->file_count > 1)))
+        hr = E_FAIL;
+    if (FAILED(hr))
+    {
+        job_destroy(job);
+        return hr;
+    }
+
+    if (job->error.present && error_file < job->file_count) job->error.file = job->files[error_file];
+    job->pending_transferred = !!(pending & PENDING_TRANSFERRED);
+    job->pending_error = !!(pending & PENDING_ERROR);
+    /* The run that was under way when the service stopped starts again. */
+    if (job->state == BG_JOB_STATE_CONNECTING || job->state == BG_JOB_STATE_TRANSFERRING)
+        job->state = BG_JOB_STATE_QUEUED;
+    /* Bytes lost with the temporary files are fetched again. */
+    if (job->state == BG_JOB_STATE_TRANSFERRED && !all_files_transferred(job))
+        job->state = BG_JOB_STATE_QUEUED;
+
+    TRACE("loaded job %s, state %d, %lu files.\n", debugstr_guid(&job->id), job->state, job->file_count);
+    *out = job;
+    return S_OK;
+}
+
+/* A job just loaded takes up where the service left it. */
+void job_start_after_load(struct job *job)
+{
+    EnterCriticalSection(&job->cs);
+    if (job->state == BG_JOB_STATE_QUEUED) scheduler_enqueue(job);
+    else if (job->state == BG_JOB_STATE_TRANSIENT_ERROR) scheduler_schedule_retry(job, job->retry_delay);
+    if (job->pending_transferred || job->pending_error) scheduler_notify(job);
+    LeaveCriticalSection(&job->cs);
 }

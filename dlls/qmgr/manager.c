@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "qmgr_private.h"
+#include "store.h"
 
 #include "wine/debug.h"
 
@@ -69,6 +70,18 @@ static HRESULT table_add(struct job *job)
     }
     LeaveCriticalSection(&table.cs);
     return hr;
+}
+
+static void add_loaded_job(struct job *job)
+{
+    if (FAILED(table_add(job))) return;
+    job_start_after_load(job);
+}
+
+void manager_load_jobs(void)
+{
+    store_load(add_loaded_job);
+    TRACE("%lu jobs loaded.\n", table.count);
 }
 
 /* Called by a job that reached ACKNOWLEDGED or CANCELLED; it must not hold its own lock. */

@@ -68,6 +68,8 @@ HRESULT manager_create(REFIID riid, void **obj);
 void manager_init(void);
 void manager_shutdown(void);
 void manager_forget_job(struct job *job);
+/* Brings back the jobs of the store; before the class objects are registered. */
+void manager_load_jobs(void);
 
 /* job.c */
 struct job;
@@ -80,6 +82,9 @@ BOOL job_is_final(struct job *job);
 BOOL job_owned_by(struct job *job, const WCHAR *sid);
 BOOL job_caller_may_access(struct job *job);
 BOOL job_caller_is_owner(struct job *job);
+/* The job changed: the store writes it soon. */
+void job_save_later(struct job *job);
+void job_start_after_load(struct job *job);
 
 /* file.c */
 struct file;

@@ -7,6 +7,7 @@
  */
 
 #include "qmgr_private.h"
+#include "store.h"
 #include "winsvc.h"
 #include "winreg.h"
 
@@ -149,6 +150,8 @@ void WINAPI ServiceMain(DWORD argc, LPWSTR *argv)
     identity_init();
     manager_init();
     scheduler_init();
+    store_init();
+    manager_load_jobs();
 
     for (i = 0; i < VERSION_COUNT; i++)
     {
@@ -172,6 +175,8 @@ void WINAPI ServiceMain(DWORD argc, LPWSTR *argv)
     set_service_status(SERVICE_STOP_PENDING);
     for (i = 0; i < registered; i++) CoRevokeClassObject(cookies[i]);
     scheduler_shutdown();
+    /* Every change, the last progress of the runs just stopped among them, is on disk. */
+    store_shutdown();
     manager_shutdown();
     CoUninitialize();
     CloseHandle(stop_event);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "qmgr_private.h"
+#include "store.h"
 #include "sddl.h"
 
 #include "wine/debug.h"
@@ -85,6 +86,7 @@ static HRESULT WINAPI token_SetHelperTokenFlags(IBitsTokenOptions *iface, DWORD 
     if (!admin && options->token && identity_token_is_admin(options->token)) hr = E_ACCESSDENIED;
     else options->flags = flags;
     LeaveCriticalSection(&options->cs);
+    if (SUCCEEDED(hr)) job_save_later(options->job);
     return hr;
 }
 
@@ -224,4 +226,23 @@ DWORD token_options_get_helper(struct token_options *options, HANDLE *token)
 IBitsTokenOptions *token_options_iface(struct token_options *options)
 {
     return &options->IBitsTokenOptions_iface;
+}
+
+/* ---- persistence: the flags are kept, the token never (behavior.md 10) ---- */
+
+#define TAG_HELPER_TOKEN_FLAGS 300
+
+void token_options_save(struct token_options *options, struct store_writer *writer)
+{
+    EnterCriticalSection(&options->cs);
+    store_put_u32(writer, TAG_HELPER_TOKEN_FLAGS, options->flags);
+    LeaveCriticalSection(&options->cs);
+}
+
+void token_options_load_field(struct token_options *options, const struct store_field *field)
+{
+    DWORD value;
+
+    if (field->tag == TAG_HELPER_TOKEN_FLAGS && store_get_u32(field, &value))
+        options->flags = value & (BG_TOKEN_LOCAL_FILE | BG_TOKEN_NETWORK);
 }

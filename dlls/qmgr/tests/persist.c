@@ -1,0 +1,654 @@
+/*
+ * Tests of jobs that outlive the service: every property, file, state and
+ * transfer comes back after the BITS service stops and starts again, a
+ * transfer resumes from the bytes it had, the helper token does not survive
+ * (BG_E_TOKEN_REQUIRED), and a damaged job store costs only the damaged jobs.
+ *
+ * Copyright 2026 the qmgr-for-wine authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#define COBJMACROS
+#include "windef.h"
+#include "winbase.h"
+#include "winsock2.h"
+#include "winsvc.h"
+#include "winreg.h"
+#include "objbase.h"
+#include "bits10_3.h"
+#include "bitsmsg.h"
+
+#include "wine/test.h"
+#include "httpd.h"
+#include "transfer_util.h"
+
+static void make_name(WCHAR *buf, size_t len, const WCHAR *tag)
+{
+    static LONG counter;
+
+    swprintf(buf, len, L"qmgr_test persist %ls %lu-%lu-%ld", tag, GetCurrentProcessId(),
+             GetTickCount(), InterlockedIncrement(&counter));
+}
+
+static BOOL under_wine(void)
+{
+    return !!GetProcAddress(GetModuleHandleA("ntdll.dll"), "wine_get_version");
+}
+
+static DWORD service_state(SC_HANDLE service)
+{
+    SERVICE_STATUS_PROCESS status;
+    DWORD size;
+
+    if (!QueryServiceStatusEx(service, SC_STATUS_PROCESS_INFO, (BYTE *)&status, sizeof(status), &size))
+        return 0;
+    return status.dwCurrentState;
+}
+
+/* Stops BITS through the service control manager; the manager proxy goes with it. */
+static BOOL stop_service(void)
+{
+    SERVICE_STATUS status;
+    SC_HANDLE scm, service;
+    DWORD start;
+    BOOL ret = FALSE;
+
+    IBackgroundCopyManager_Release(manager);
+    manager = NULL;
+    if (!(scm = OpenSCManagerW(NULL, NULL, SC_MANAGER_CONNECT))) return FALSE;
+    if ((service = OpenServiceW(scm, L"BITS", SERVICE_STOP | SERVICE_QUERY_STATUS)))
+    {
+        if (ControlService(service, SERVICE_CONTROL_STOP, &status) || GetLastError() == ERROR_SERVICE_NOT_ACTIVE)
+        {
+            start = GetTickCount();
+            while (!(ret = service_state(service) == SERVICE_STOPPED) && GetTickCount() - start < 30000) Sleep(50);
+        }
+        ok(ret, "the service did not stop: error %lu, state %lu.\n", GetLastError(), service_state(service));
+        trace("stopping the service took %lu ms.\n", GetTickCount() - start);
+        CloseServiceHandle(service);
+    }
+    else ok(GetLastError() == ERROR_ACCESS_DENIED, "OpenService failed: %lu.\n", GetLastError());
+    CloseServiceHandle(scm);
+    return ret;
+}
+
+/* The next call starts the service again, which loads the stored jobs. */
+static BOOL start_service(void)
+{
+    HRESULT hr = CoCreateInstance(&CLSID_BackgroundCopyManager, NULL, CLSCTX_LOCAL_SERVER,
+                                  &IID_IBackgroundCopyManager, (void **)&manager);
+    ok(hr == S_OK, "CoCreateInstance after the restart failed: %#lx.\n", hr);
+    return hr == S_OK;
+}
+
+static BOOL restart_service(void)
+{
+    return stop_service() && start_service();
+}
+
+static IBackgroundCopyJob *get_job(const GUID *id)
+{
+    IBackgroundCopyJob *job = NULL;
+    HRESULT hr = IBackgroundCopyManager_GetJob(manager, id, &job);
+
+    ok(hr == S_OK, "GetJob(%s) after the restart failed: %#lx.\n", wine_dbgstr_guid(id), hr);
+    return hr == S_OK ? job : NULL;
+}
+
+static GUID job_id(IBackgroundCopyJob *job)
+{
+    GUID id = GUID_NULL;
+    HRESULT hr = IBackgroundCopyJob_GetId(job, &id);
+
+    ok(hr == S_OK, "GetId failed: %#lx.\n", hr);
+    return id;
+}
+
+static void *query(void *iface, const IID *iid)
+{
+    void *ret = NULL;
+    HRESULT hr = IUnknown_QueryInterface((IUnknown *)iface, iid, &ret);
+
+    ok(hr == S_OK, "QueryInterface(%s) failed: %#lx.\n", wine_dbgstr_guid(iid), hr);
+    return ret;
+}
+
+#define check_string(a, b, c) check_string_(__LINE__, a, b, c)
+static void check_string_(int line, HRESULT hr, WCHAR *got, const WCHAR *expected)
+{
+    ok_(__FILE__, line)(hr == S_OK, "got hr %#lx.\n", hr);
+    if (hr == S_OK)
+        ok_(__FILE__, line)(got && !wcscmp(got, expected), "got %s, expected %s.\n", wine_dbgstr_w(got),
+                            wine_dbgstr_w(expected));
+    CoTaskMemFree(got);
+}
+
+static const GUID test_clsid = {0x5e0e0a3c, 0x1b7d, 0x4b8e, {0x9a, 0x3f, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66}};
+
+/* Everything a client can set comes back as it was. */
+static void test_properties(void)
+{
+    IBackgroundCopyJobHttpOptions *http_options;
+    IBackgroundCopyJob3 *job3;
+    IBackgroundCopyJob5 *job5;
+    IBitsTokenOptions *token_options;
+    IBackgroundCopyJob *job;
+    IBackgroundCopyFile *file;
+    BITS_JOB_PROPERTY_VALUE value;
+    BG_FILE_RANGE ranges[2] = { { 10, 20 }, { 100, BG_LENGTH_TO_EOF } }, *got_ranges;
+    BG_JOB_PROXY_USAGE usage;
+    BG_JOB_PRIORITY priority;
+    BG_JOB_TIMES times, times2;
+    WCHAR remote[256], local[MAX_PATH], local2[MAX_PATH], dir[MAX_PATH], *string, *string2;
+    WCHAR name[128];
+    ULONG ulong_value;
+    DWORD count;
+    GUID id;
+    HRESULT hr;
+
+    if (!make_dir(L"properties", dir, ARRAY_SIZE(dir))) return;
+    if (!(job = create_job(L"properties"))) return;
+    id = job_id(job);
+    hr = IBackgroundCopyJob_GetDisplayName(job, &string);
+    ok(hr == S_OK, "GetDisplayName failed: %#lx.\n", hr);
+    wcscpy(name, string);
+    CoTaskMemFree(string);
+
+    httpd_url(httpd, "/persist/a", remote, ARRAY_SIZE(remote));
+    swprintf(local, ARRAY_SIZE(local), L"%lsa.bin", dir);
+    swprintf(local2, ARRAY_SIZE(local2), L"%lsb.bin", dir);
+    add_file(job, remote, local);
+    job3 = query(job, &IID_IBackgroundCopyJob3);
+    job5 = query(job, &IID_IBackgroundCopyJob5);
+    http_options = query(job, &IID_IBackgroundCopyJobHttpOptions);
+    token_options = query(job, &IID_IBitsTokenOptions);
+    if (!job3 || !job5 || !http_options || !token_options) goto done;
+
+    hr = IBackgroundCopyJob3_AddFileWithRanges(job3, remote, local2, 2, ranges);
+    ok(hr == S_OK, "AddFileWithRanges failed: %#lx.\n", hr);
+    hr = IBackgroundCopyJob_SetDescription(job, L"a job that outlives its service");
+    ok(hr == S_OK, "SetDescription failed: %#lx.\n", hr);
+    hr = IBackgroundCopyJob_SetPriority(job, BG_JOB_PRIORITY_HIGH);
+    ok(hr == S_OK, "SetPriority failed: %#lx.\n", hr);
+    hr = IBackgroundCopyJob_SetNotifyFlags(job, BG_NOTIFY_JOB_ERROR | BG_NOTIFY_JOB_MODIFICATION);
+    ok(hr == S_OK, "SetNotifyFlags failed: %#lx.\n", hr);
+    hr = IBackgroundCopyJob3_SetNotifyCmdLine(job3, L"C:\\windows\\system32\\cmd.exe", L"cmd.exe /c rem persisted");
+    ok(hr == S_OK, "SetNotifyCmdLine failed: %#lx.\n", hr);
+    hr = IBackgroundCopyJob_SetMinimumRetryDelay(job, 77);
+    ok(hr == S_OK, "SetMinimumRetryDelay failed: %#lx.\n", hr);
+    hr = IBackgroundCopyJob_SetNoProgressTimeout(job, 1234);
+    ok(hr == S_OK, "SetNoProgressTimeout failed: %#lx.\n", hr);
+    hr = IBackgroundCopyJob_SetProxySettings(job, BG_JOB_PROXY_USAGE_OVERRIDE, L"proxy.invalid:8080", L"<local>");
+    ok(hr == S_OK, "SetProxySettings failed: %#lx.\n", hr);
+    hr = IBackgroundCopyJob3_SetFileACLFlags(job3, BG_COPY_FILE_OWNER | BG_COPY_FILE_GROUP);
+    ok(hr == S_OK, "SetFileACLFlags failed: %#lx.\n", hr);
+    hr = IBackgroundCopyJobHttpOptions_SetCustomHeaders(http_options, L"X-Persisted: yes\r\n");
+    ok(hr == S_OK, "SetCustomHeaders failed: %#lx.\n", hr);
+    hr = IBackgroundCopyJobHttpOptions_SetSecurityFlags(http_options, BG_SSL_IGNORE_UNKNOWN_CA |
+                                                        BG_HTTP_REDIRECT_POLICY_ALLOW_REPORT);
+    ok(hr == S_OK, "SetSecurityFlags failed: %#lx.\n", hr);
+    hr = IBitsTokenOptions_SetHelperTokenFlags(token_options, BG_TOKEN_LOCAL_FILE);
+    ok(hr == S_OK, "SetHelperTokenFlags failed: %#lx.\n", hr);
+    value.Uint64 = 123456789;
+    hr = IBackgroundCopyJob5_SetProperty(job5, BITS_JOB_PROPERTY_MAX_DOWNLOAD_SIZE, value);
+    ok(hr == S_OK, "SetProperty(MAX_DOWNLOAD_SIZE) failed: %#lx.\n", hr);
+    value.ClsID = test_clsid;
+    hr = IBackgroundCopyJob5_SetProperty(job5, BITS_JOB_PROPERTY_NOTIFICATION_CLSID, value);
+    ok(hr == S_OK, "SetProperty(NOTIFICATION_CLSID) failed: %#lx.\n", hr);
+    value.Dword = BITS_COST_STATE_UNRESTRICTED;
+    hr = IBackgroundCopyJob5_SetProperty(job5, BITS_JOB_PROPERTY_ID_COST_FLAGS, value);
+    ok(hr == S_OK, "SetProperty(COST_FLAGS) failed: %#lx.\n", hr);
+    value.Dword = 2000;
+    hr = IBackgroundCopyJob5_SetProperty(job5, BITS_JOB_PROPERTY_MINIMUM_NOTIFICATION_INTERVAL_MS, value);
+    ok(hr == S_OK, "SetProperty(MINIMUM_NOTIFICATION_INTERVAL_MS) failed: %#lx.\n", hr);
+    hr = IBackgroundCopyJob_GetTimes(job, &times);
+    ok(hr == S_OK, "GetTimes failed: %#lx.\n", hr);
+
+    IBackgroundCopyJob3_Release(job3);
+    IBackgroundCopyJob5_Release(job5);
+    IBackgroundCopyJobHttpOptions_Release(http_options);
+    IBitsTokenOptions_Release(token_options);
+    job3 = NULL;
+    job5 = NULL;
+    http_options = NULL;
+    token_options = NULL;
+    IBackgroundCopyJob_Release(job);
+    job = NULL;
+
+    if (!restart_service() || !(job = get_job(&id))) goto done;
+
+    hr = IBackgroundCopyJob_GetDisplayName(job, &string);
+    check_string(hr, string, name);
+    hr = IBackgroundCopyJob_GetDescription(job, &string);
+    check_string(hr, string, L"a job that outlives its service");
+    check_state(job, BG_JOB_STATE_SUSPENDED);
+    hr = IBackgroundCopyJob_GetPriority(job, &priority);
+    ok(hr == S_OK && priority == BG_JOB_PRIORITY_HIGH, "GetPriority: %#lx, %d.\n", hr, priority);
+    hr = IBackgroundCopyJob_GetNotifyFlags(job, &ulong_value);
+    ok(hr == S_OK && ulong_value == (BG_NOTIFY_JOB_ERROR | BG_NOTIFY_JOB_MODIFICATION),
+       "GetNotifyFlags: %#lx, %#lx.\n", hr, ulong_value);
+    hr = IBackgroundCopyJob_GetMinimumRetryDelay(job, &ulong_value);
+    ok(hr == S_OK && ulong_value == 77, "GetMinimumRetryDelay: %#lx, %lu.\n", hr, ulong_value);
+    hr = IBackgroundCopyJob_GetNoProgressTimeout(job, &ulong_value);
+    ok(hr == S_OK && ulong_value == 1234, "GetNoProgressTimeout: %#lx, %lu.\n", hr, ulong_value);
+    hr = IBackgroundCopyJob_GetProxySettings(job, &usage, &string, &string2);
+    ok(hr == S_OK && usage == BG_JOB_PROXY_USAGE_OVERRIDE, "GetProxySettings: %#lx, %d.\n", hr, usage);
+    if (hr == S_OK)
+    {
+        check_string(S_OK, string, L"proxy.invalid:8080");
+        check_string(S_OK, string2, L"<local>");
+    }
+    hr = IBackgroundCopyJob_GetTimes(job, &times2);
+    ok(hr == S_OK, "GetTimes failed: %#lx.\n", hr);
+    ok(!memcmp(&times.CreationTime, &times2.CreationTime, sizeof(FILETIME)), "the creation time changed.\n");
+    ok(!memcmp(&times.ModificationTime, &times2.ModificationTime, sizeof(FILETIME)), "the modification time changed.\n");
+    check_job_progress(job, BG_SIZE_UNKNOWN, 0, 2, 0);
+
+    if ((file = get_file(job, 0)))
+    {
+        hr = IBackgroundCopyFile_GetRemoteName(file, &string);
+        check_string(hr, string, remote);
+        hr = IBackgroundCopyFile_GetLocalName(file, &string);
+        check_string(hr, string, local);
+        IBackgroundCopyFile_Release(file);
+    }
+    if ((file = get_file(job, 1)))
+    {
+        IBackgroundCopyFile2 *file2 = query(file, &IID_IBackgroundCopyFile2);
+        hr = IBackgroundCopyFile_GetLocalName(file, &string);
+        check_string(hr, string, local2);
+        if (file2)
+        {
+            hr = IBackgroundCopyFile2_GetFileRanges(file2, &count, &got_ranges);
+            ok(hr == S_OK && count == 2, "GetFileRanges: %#lx, %lu.\n", hr, count);
+            if (hr == S_OK)
+            {
+                ok(count == 2 && !memcmp(got_ranges, ranges, sizeof(ranges)), "the ranges changed.\n");
+                CoTaskMemFree(got_ranges);
+            }
+            IBackgroundCopyFile2_Release(file2);
+        }
+        IBackgroundCopyFile_Release(file);
+    }
+
+    job3 = query(job, &IID_IBackgroundCopyJob3);
+    job5 = query(job, &IID_IBackgroundCopyJob5);
+    http_options = query(job, &IID_IBackgroundCopyJobHttpOptions);
+    token_options = query(job, &IID_IBitsTokenOptions);
+    if (!job3 || !job5 || !http_options || !token_options) goto done;
+
+    hr = IBackgroundCopyJob3_GetNotifyCmdLine(job3, &string, &string2);
+    ok(hr == S_OK, "GetNotifyCmdLine failed: %#lx.\n", hr);
+    if (hr == S_OK)
+    {
+        check_string(S_OK, string, L"C:\\windows\\system32\\cmd.exe");
+        check_string(S_OK, string2, L"cmd.exe /c rem persisted");
+    }
+    hr = IBackgroundCopyJob3_GetFileACLFlags(job3, &count);
+    ok(hr == S_OK && count == (BG_COPY_FILE_OWNER | BG_COPY_FILE_GROUP), "GetFileACLFlags: %#lx, %#lx.\n", hr, count);
+    hr = IBackgroundCopyJobHttpOptions_GetCustomHeaders(http_options, &string);
+    check_string(hr, string, L"X-Persisted: yes\r\n");
+    hr = IBackgroundCopyJobHttpOptions_GetSecurityFlags(http_options, &ulong_value);
+    ok(hr == S_OK && ulong_value == (BG_SSL_IGNORE_UNKNOWN_CA | BG_HTTP_REDIRECT_POLICY_ALLOW_REPORT),
+       "GetSecurityFlags: %#lx, %#lx.\n", hr, ulong_value);
+    hr = IBitsTokenOptions_GetHelperTokenFlags(token_options, &count);
+    ok(hr == S_OK && count == BG_TOKEN_LOCAL_FILE, "GetHelperTokenFlags: %#lx, %#lx.\n", hr, count);
+    hr = IBackgroundCopyJob5_GetProperty(job5, BITS_JOB_PROPERTY_MAX_DOWNLOAD_SIZE, &value);
+    ok(hr == S_OK && value.Uint64 == 123456789, "MAX_DOWNLOAD_SIZE: %#lx, %s.\n", hr, wine_dbgstr_longlong(value.Uint64));
+    hr = IBackgroundCopyJob5_GetProperty(job5, BITS_JOB_PROPERTY_NOTIFICATION_CLSID, &value);
+    ok(hr == S_OK && IsEqualGUID(&value.ClsID, &test_clsid), "NOTIFICATION_CLSID: %#lx, %s.\n", hr,
+       wine_dbgstr_guid(&value.ClsID));
+    hr = IBackgroundCopyJob5_GetProperty(job5, BITS_JOB_PROPERTY_ID_COST_FLAGS, &value);
+    ok(hr == S_OK && value.Dword == BITS_COST_STATE_UNRESTRICTED, "COST_FLAGS: %#lx, %#lx.\n", hr, value.Dword);
+    hr = IBackgroundCopyJob5_GetProperty(job5, BITS_JOB_PROPERTY_MINIMUM_NOTIFICATION_INTERVAL_MS, &value);
+    ok(hr == S_OK && value.Dword == 2000, "MINIMUM_NOTIFICATION_INTERVAL_MS: %#lx, %lu.\n", hr, value.Dword);
+
+done:
+    if (job3) IBackgroundCopyJob3_Release(job3);
+    if (job5) IBackgroundCopyJob5_Release(job5);
+    if (http_options) IBackgroundCopyJobHttpOptions_Release(http_options);
+    if (token_options) IBitsTokenOptions_Release(token_options);
+    finish_job(job);
+}
+
+/* The sum of the body bytes the server sent for a path in 200 and 206 responses. */
+static ULONGLONG bytes_sent(const char *path, unsigned int *requests, ULONGLONG *first_offset)
+{
+    struct httpd_log_entry entry;
+    ULONGLONG total = 0;
+    unsigned int i, count = httpd_log_count(httpd);
+    char range[64];
+
+    *requests = 0;
+    *first_offset = 0;
+    for (i = 0; i < count; i++)
+    {
+        if (!httpd_log_get(httpd, i, &entry) || strcmp(entry.path, path) || strcmp(entry.method, "GET")) continue;
+        if (winetest_debug > 1)
+            trace("%s %d, %s body bytes, dropped %d, aborted %d\n%s", entry.method, entry.status,
+                  wine_dbgstr_longlong(entry.body_bytes), entry.dropped, entry.aborted, entry.headers);
+        if (entry.status != 200 && entry.status != 206) continue;
+        total += entry.body_bytes;
+        if ((*requests)++ && !*first_offset && httpd_log_header(&entry, "Range", range, sizeof(range)))
+            sscanf(range, "bytes=%I64u-", first_offset);
+    }
+    return total;
+}
+
+/* A transfer under way when the service stops resumes after the start from
+ * the bytes in its temporary file, with the job's credentials. */
+static void test_resume_after_restart(void)
+{
+    struct httpd_resource_options options = { 0 };
+    BG_AUTH_CREDENTIALS credentials;
+    IBackgroundCopyJob2 *job2;
+    IBackgroundCopyJob *job;
+    BG_JOB_PROGRESS progress;
+    WCHAR remote[256], local[MAX_PATH], dir[MAX_PATH];
+    ULONGLONG sent, offset;
+    unsigned int requests;
+    DWORD start;
+    GUID id;
+    HRESULT hr;
+
+    if (!make_dir(L"resume", dir, ARRAY_SIZE(dir))) return;
+    options.etag = "\"persist-v1\"";
+    options.slow_delay_ms = SLOW_DELAY_MS;
+    options.slow_chunk = SLOW_CHUNK;
+    options.basic_auth = "saved:secret";
+    httpd_add_pattern_resource(httpd, "/persist/slow.bin", SLOW_SIZE, 71, &options);
+    httpd_url(httpd, "/persist/slow.bin", remote, ARRAY_SIZE(remote));
+    swprintf(local, ARRAY_SIZE(local), L"%lsslow.bin", dir);
+
+    if (!(job = create_job(L"resume"))) return;
+    id = job_id(job);
+    add_file(job, remote, local);
+    job2 = query(job, &IID_IBackgroundCopyJob2);
+    if (!job2) goto done;
+    credentials.Target = BG_AUTH_TARGET_SERVER;
+    credentials.Scheme = BG_AUTH_SCHEME_BASIC;
+    credentials.Credentials.Basic.UserName = (WCHAR *)L"saved";
+    credentials.Credentials.Basic.Password = (WCHAR *)L"secret";
+    hr = IBackgroundCopyJob2_SetCredentials(job2, &credentials);
+    ok(hr == S_OK, "SetCredentials failed: %#lx.\n", hr);
+    IBackgroundCopyJob2_Release(job2);
+    set_retry_delay(job, 5);
+    resume(job);
+
+    /* Some bytes, not all: about 80 KiB a second arrive. */
+    start = GetTickCount();
+    do
+    {
+        Sleep(50);
+        hr = IBackgroundCopyJob_GetProgress(job, &progress);
+    } while (hr == S_OK && progress.BytesTransferred < 64 * 1024 && GetTickCount() - start < TRANSFER_TIMEOUT);
+    ok(progress.BytesTransferred >= 64 * 1024 && progress.BytesTransferred < SLOW_SIZE,
+       "transferred %s bytes before the stop.\n", wine_dbgstr_longlong(progress.BytesTransferred));
+    IBackgroundCopyJob_Release(job);
+    job = NULL;
+
+    if (!restart_service() || !(job = get_job(&id))) goto done;
+    /* The rest at full speed. */
+    options.slow_delay_ms = 0;
+    httpd_set_resource_options(httpd, "/persist/slow.bin", &options);
+    hr = IBackgroundCopyJob_GetProgress(job, &progress);
+    ok(hr == S_OK && progress.BytesTransferred >= 64 * 1024, "the restarted job has %s bytes.\n",
+       wine_dbgstr_longlong(progress.BytesTransferred));
+    if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, TRUE) == BG_JOB_STATE_TRANSFERRED)
+    {
+        hr = IBackgroundCopyJob_Complete(job);
+        ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
+        check_pattern_file(local, 71, SLOW_SIZE);
+    }
+    sent = bytes_sent("/persist/slow.bin", &requests, &offset);
+    ok(requests >= 2, "%u successful requests.\n", requests);
+    ok(offset >= 64 * 1024, "the request after the restart starts at %s.\n", wine_dbgstr_longlong(offset));
+    /* What was on disk is not fetched again; what was in flight at the stop may be. */
+    ok(sent < SLOW_SIZE + SLOW_SIZE / 4, "the server sent %s bytes for a file of %u.\n", wine_dbgstr_longlong(sent),
+       SLOW_SIZE);
+    trace("resume: %u requests, %s bytes sent for %u, resumed at %s.\n", requests, wine_dbgstr_longlong(sent),
+          SLOW_SIZE, wine_dbgstr_longlong(offset));
+done:
+    finish_job(job);
+    DeleteFileW(local);
+}
+
+/* States come back: TRANSFERRED can be completed, ERROR keeps its error. */
+static void test_states(void)
+{
+    IBackgroundCopyJob *transferred, *failed;
+    WCHAR remote[256], local[MAX_PATH], local2[MAX_PATH], dir[MAX_PATH];
+    BG_ERROR_CONTEXT context;
+    ULONG errors, errors2;
+    GUID id, id2;
+    HRESULT code, hr;
+
+    if (!make_dir(L"states", dir, ARRAY_SIZE(dir))) return;
+    httpd_add_pattern_resource(httpd, "/persist/small.bin", 5000, 72, NULL);
+    swprintf(local, ARRAY_SIZE(local), L"%lssmall.bin", dir);
+    swprintf(local2, ARRAY_SIZE(local2), L"%lsmissing.bin", dir);
+
+    transferred = create_job(L"transferred");
+    failed = create_job(L"failed");
+    if (!transferred || !failed) goto done;
+    id = job_id(transferred);
+    id2 = job_id(failed);
+    add_file(transferred, httpd_url(httpd, "/persist/small.bin", remote, ARRAY_SIZE(remote)), local);
+    add_file(failed, httpd_url(httpd, "/persist/missing.bin", remote, ARRAY_SIZE(remote)), local2);
+    resume(transferred);
+    resume(failed);
+    wait_state(transferred, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, FALSE);
+    wait_state(failed, STATE_BIT(BG_JOB_STATE_ERROR), FAILURE_TIMEOUT, FALSE);
+    hr = IBackgroundCopyJob_GetErrorCount(failed, &errors);
+    ok(hr == S_OK, "GetErrorCount failed: %#lx.\n", hr);
+    IBackgroundCopyJob_Release(transferred);
+    IBackgroundCopyJob_Release(failed);
+    transferred = failed = NULL;
+
+    if (!restart_service()) goto done;
+    if ((transferred = get_job(&id)))
+    {
+        check_state(transferred, BG_JOB_STATE_TRANSFERRED);
+        check_job_progress(transferred, 5000, 5000, 1, 1);
+        hr = IBackgroundCopyJob_Complete(transferred);
+        ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
+        check_pattern_file(local, 72, 5000);
+    }
+    if ((failed = get_job(&id2)))
+    {
+        check_state(failed, BG_JOB_STATE_ERROR);
+        ok(get_job_error(failed, &context, &code), "no error after the restart.\n");
+        ok(code == BG_E_HTTP_ERROR_404 && context == BG_ERROR_CONTEXT_REMOTE_FILE,
+           "got error %#lx, context %d.\n", code, context);
+        hr = IBackgroundCopyJob_GetErrorCount(failed, &errors2);
+        ok(hr == S_OK && errors2 == errors, "GetErrorCount: %#lx, %lu, before %lu.\n", hr, errors2, errors);
+    }
+done:
+    finish_job(transferred);
+    finish_job(failed);
+    DeleteFileW(local);
+}
+
+/* The helper token lives only as long as the service; its flags are kept
+ * (behavior.md 10), so the job asks for a token again (token-options.md). */
+static void test_helper_token_not_kept(void)
+{
+    IBitsTokenOptions *token_options = NULL;
+    IBackgroundCopyJob *job;
+    WCHAR remote[256], local[MAX_PATH], dir[MAX_PATH], *sid;
+    BG_ERROR_CONTEXT context;
+    DWORD flags;
+    HRESULT code, hr;
+    GUID id;
+
+    if (!make_dir(L"token", dir, ARRAY_SIZE(dir))) return;
+    httpd_add_pattern_resource(httpd, "/persist/token.bin", 3000, 73, NULL);
+    swprintf(local, ARRAY_SIZE(local), L"%lstoken.bin", dir);
+    if (!(job = create_job(L"token"))) return;
+    id = job_id(job);
+    add_file(job, httpd_url(httpd, "/persist/token.bin", remote, ARRAY_SIZE(remote)), local);
+    if (!(token_options = query(job, &IID_IBitsTokenOptions))) goto done;
+    hr = IBitsTokenOptions_SetHelperTokenFlags(token_options, BG_TOKEN_NETWORK);
+    ok(hr == S_OK, "SetHelperTokenFlags failed: %#lx.\n", hr);
+    hr = IBitsTokenOptions_SetHelperToken(token_options);
+    ok(hr == S_OK, "SetHelperToken failed: %#lx.\n", hr);
+    IBitsTokenOptions_Release(token_options);
+    token_options = NULL;
+    IBackgroundCopyJob_Release(job);
+    job = NULL;
+
+    if (!restart_service() || !(job = get_job(&id))) goto done;
+    if (!(token_options = query(job, &IID_IBitsTokenOptions))) goto done;
+    hr = IBitsTokenOptions_GetHelperTokenFlags(token_options, &flags);
+    ok(hr == S_OK && flags == BG_TOKEN_NETWORK, "GetHelperTokenFlags: %#lx, %#lx.\n", hr, flags);
+    sid = (WCHAR *)0xdeadbeef;
+    hr = IBitsTokenOptions_GetHelperTokenSid(token_options, &sid);
+    ok(hr == S_OK && !sid, "GetHelperTokenSid: %#lx, %s.\n", hr, wine_dbgstr_w(sid));
+    resume(job);
+    wait_state(job, STATE_BIT(BG_JOB_STATE_ERROR), FAILURE_TIMEOUT, FALSE);
+    ok(get_job_error(job, &context, &code), "no error.\n");
+    ok(code == BG_E_TOKEN_REQUIRED && context == BG_ERROR_CONTEXT_GENERAL_QUEUE_MANAGER,
+       "got error %#lx, context %d.\n", code, context);
+
+    /* A new token, and it goes on. */
+    hr = IBitsTokenOptions_SetHelperToken(token_options);
+    ok(hr == S_OK, "SetHelperToken failed: %#lx.\n", hr);
+    resume(job);
+    if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, FALSE) == BG_JOB_STATE_TRANSFERRED)
+    {
+        hr = IBackgroundCopyJob_Complete(job);
+        ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
+        check_pattern_file(local, 73, 3000);
+    }
+done:
+    if (token_options) IBitsTokenOptions_Release(token_options);
+    finish_job(job);
+    DeleteFileW(local);
+}
+
+/* ---- a damaged store (our format: Wine only) ---- */
+
+static void store_path(const GUID *id, const WCHAR *suffix, WCHAR *path)
+{
+    WCHAR base[MAX_PATH], guid[39];
+
+    DWORD size = sizeof(base);
+
+    if (RegGetValueW(HKEY_LOCAL_MACHINE, L"Software\\Microsoft\\Windows NT\\CurrentVersion\\ProfileList",
+                     L"ProgramData", RRF_RT_REG_SZ | RRF_RT_REG_EXPAND_SZ, NULL, base, &size))
+        wcscpy(base, L"C:\\ProgramData");
+    StringFromGUID2(id, guid, ARRAY_SIZE(guid));
+    swprintf(path, MAX_PATH, L"%ls\\Microsoft\\Network\\Downloader\\qmgr-jobs\\%02X\\%ls%ls", base,
+             (unsigned int)(id->Data1 >> 24), guid, suffix);
+}
+
+static BOOL rewrite(const WCHAR *path, void (*damage)(BYTE *data, DWORD *size))
+{
+    BYTE data[65536];
+    DWORD size, done;
+    HANDLE handle;
+
+    handle = CreateFileW(path, GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING, 0, NULL);
+    ok(handle != INVALID_HANDLE_VALUE, "cannot open %s: %lu.\n", wine_dbgstr_w(path), GetLastError());
+    if (handle == INVALID_HANDLE_VALUE) return FALSE;
+    ReadFile(handle, data, sizeof(data), &size, NULL);
+    damage(data, &size);
+    SetFilePointer(handle, 0, NULL, FILE_BEGIN);
+    WriteFile(handle, data, size, &done, NULL);
+    SetEndOfFile(handle);
+    CloseHandle(handle);
+    return TRUE;
+}
+
+static void truncate_record(BYTE *data, DWORD *size) { *size /= 2; }
+static void garbage_record(BYTE *data, DWORD *size) { DWORD i; for (i = 0; i < *size; i++) data[i] = i * 37 + 11; }
+static void future_record(BYTE *data, DWORD *size) { data[8] = 99; }
+static void flip_record(BYTE *data, DWORD *size) { data[*size - 3] ^= 0x40; }
+static void empty_record(BYTE *data, DWORD *size) { *size = 0; }
+
+static void test_damaged_store(void)
+{
+    static void (*const damages[])(BYTE *data, DWORD *size) =
+        { truncate_record, garbage_record, future_record, flip_record, empty_record };
+    static const char *const names[] = { "truncated", "garbage", "future version", "bad checksum", "empty" };
+    IBackgroundCopyJob *jobs[ARRAY_SIZE(damages) + 1] = { 0 }, *job;
+    WCHAR path[MAX_PATH], remote[256], local[MAX_PATH], dir[MAX_PATH], *string;
+    GUID ids[ARRAY_SIZE(damages) + 1];
+    unsigned int i, intact = ARRAY_SIZE(damages);
+    HANDLE handle;
+    HRESULT hr;
+
+    if (!under_wine())
+    {
+        skip("The job store's format is this implementation's own.\n");
+        return;
+    }
+    if (!make_dir(L"damaged", dir, ARRAY_SIZE(dir))) return;
+    httpd_url(httpd, "/persist/damaged", remote, ARRAY_SIZE(remote));
+    for (i = 0; i < ARRAY_SIZE(jobs); i++)
+    {
+        if (!(jobs[i] = create_job(L"damaged"))) goto done;
+        ids[i] = job_id(jobs[i]);
+        swprintf(local, ARRAY_SIZE(local), L"%lsfile%u.bin", dir, i);
+        add_file(jobs[i], remote, local);
+    }
+    for (i = 0; i < ARRAY_SIZE(jobs); i++)
+    {
+        IBackgroundCopyJob_Release(jobs[i]);
+        jobs[i] = NULL;
+    }
+    if (!stop_service()) goto done;
+
+    for (i = 0; i < ARRAY_SIZE(damages); i++)
+    {
+        store_path(&ids[i], L".job", path);
+        rewrite(path, damages[i]);
+    }
+    /* A write the service did not finish: a stray temporary record next to a good one. */
+    store_path(&ids[intact], L".tmp", path);
+    handle = CreateFileW(path, GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, 0, NULL);
+    ok(handle != INVALID_HANDLE_VALUE, "cannot create %s: %lu.\n", wine_dbgstr_w(path), GetLastError());
+    CloseHandle(handle);
+
+    if (!start_service()) goto done;
+    for (i = 0; i < ARRAY_SIZE(damages); i++)
+    {
+        hr = IBackgroundCopyManager_GetJob(manager, &ids[i], &job);
+        ok(hr == BG_E_NOT_FOUND, "%s record: GetJob returned %#lx.\n", names[i], hr);
+        if (hr == S_OK) finish_job(job);
+        store_path(&ids[i], L".job.corrupt", path);
+        ok(file_exists(path), "%s record: not set aside.\n", names[i]);
+        DeleteFileW(path);
+        store_path(&ids[i], L".job", path);
+        ok(!file_exists(path), "%s record: still in place.\n", names[i]);
+    }
+    store_path(&ids[intact], L".tmp", path);
+    ok(!file_exists(path), "the stray temporary record is still there.\n");
+    if ((jobs[intact] = get_job(&ids[intact])))
+    {
+        hr = IBackgroundCopyJob_GetDisplayName(jobs[intact], &string);
+        ok(hr == S_OK && !wcsncmp(string, L"qmgr_test persist damaged", 25), "GetDisplayName: %#lx, %s.\n", hr,
+           wine_dbgstr_w(string));
+        CoTaskMemFree(string);
+        check_job_progress(jobs[intact], BG_SIZE_UNKNOWN, 0, 1, 0);
+    }
+done:
+    for (i = 0; i < ARRAY_SIZE(jobs); i++) finish_job(jobs[i]);
+}
+
+START_TEST(persist)
+{
+    DWORD start = GetTickCount();
+
+    if (!begin_transfer_tests(L"persist")) return;
+    test_properties();
+    if (manager) test_resume_after_restart();
+    if (manager) test_states();
+    if (manager) test_helper_token_not_kept();
+    if (manager) test_damaged_store();
+    if (!manager) start_service();
+    end_transfer_tests("persist", start);
+}
