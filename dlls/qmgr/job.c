@@ -76,6 +76,7 @@ struct job
     BOOL custom_method;  /* a custom HTTP verb: FOREGROUND only, no resume */
     BOOL completing;     /* Complete runs: no transfer may start */
     LONG save_pending;   /* the store has the job in its queue */
+    BOOL stored;         /* the store has written a record of it */
     ULONGLONG last_checkpoint;  /* GetTickCount64() of the last progress written to the store */
 
     struct file **files;
@@ -375,6 +376,18 @@ static HRESULT grow_files(struct job *job, ULONG extra)
     return S_OK;
 }
 
+/* Administrators are exempt from the Group Policy limits (behavior.md 15). */
+static BOOL caller_is_admin(void)
+{
+    struct caller caller;
+    BOOL ret;
+
+    if (FAILED(identity_get_caller(&caller))) return FALSE;
+    ret = caller.admin;
+    identity_free_caller(&caller);
+    return ret;
+}
+
 /* Adds files all or nothing; ranges apply when a single file is added with ranges. */
 static HRESULT add_files(struct job *job, ULONG count, const BG_FILE_INFO *infos,
                          DWORD range_count, const BG_FILE_RANGE *ranges)
@@ -394,6 +407,8 @@ static HRESULT add_files(struct job *job, ULONG count, const BG_FILE_INFO *infos
     EnterCriticalSection(&job->cs);
     if (state_is_final(job->state)) hr = BG_E_INVALID_STATE;
     else if (job->type != BG_JOB_TYPE_DOWNLOAD && job->file_count + count > 1) hr = BG_E_TOO_MANY_FILES;
+    else if (job->file_count + count > policy_get(POLICY_MAX_FILES_PER_JOB) && !caller_is_admin())
+        hr = BG_E_TOO_MANY_FILES_IN_JOB;
     else hr = grow_files(job, count);
 
     for (i = 0; SUCCEEDED(hr) && i < count; i++)
@@ -533,15 +548,22 @@ static HRESULT WINAPI job_Resume(IBackgroundCopyJob5 *iface)
     return hr;
 }
 
+static HRESULT cancel(struct job *job);
+
 static HRESULT WINAPI job_Cancel(IBackgroundCopyJob5 *iface)
 {
     struct job *job = impl_from_IBackgroundCopyJob5(iface);
-    HRESULT hr = S_OK;
-    ULONG i;
 
     TRACE("%p.\n", iface);
 
     if (!job_caller_may_access(job)) return E_ACCESSDENIED;
+    return cancel(job);
+}
+
+static HRESULT cancel(struct job *job)
+{
+    HRESULT hr = S_OK;
+    ULONG i;
 
     EnterCriticalSection(&job->cs);
     if (state_is_final(job->state)) hr = BG_E_INVALID_STATE;
@@ -1377,6 +1399,7 @@ static HRESULT WINAPI job_AddFileWithRanges(IBackgroundCopyJob5 *iface, LPCWSTR 
 
     if (job->type != BG_JOB_TYPE_DOWNLOAD) return E_NOTIMPL;
     if (!range_count || !ranges) return E_INVALIDARG;
+    if (range_count > policy_get(POLICY_MAX_RANGES_PER_FILE) && !caller_is_admin()) return BG_E_TOO_MANY_RANGES_IN_FILE;
     /* Ranges are for HTTP only since BITS 3.0. */
     if (remote_name && transfer_is_file_name(remote_name)) return E_INVALIDARG;
     info.RemoteName = (WCHAR *)remote_name;
@@ -2135,6 +2158,8 @@ HRESULT job_create(const WCHAR *display_name, BG_JOB_TYPE type, struct job **out
     job->owner_elevated = caller.elevated;
     identity_free_caller(&caller);
 
+    /* The MaxDownloadTime policy is the default that SetMaximumDownloadTime overrides. */
+    job->max_download_time = policy_get(POLICY_MAX_DOWNLOAD_SECONDS);
     if (!(job->display_name = strdupW(display_name)))
     {
         hr = E_OUTOFMEMORY;
@@ -2231,8 +2256,9 @@ static void set_filetime(FILETIME *time, UINT64 value)
     time->dwHighDateTime = value >> 32;
 }
 
-/* Writes the job's record; nothing for a job that is gone (the store deletes it). */
-void job_save(struct job *job, struct store_writer *writer)
+/* Writes the job's record.  FALSE for a job that is gone but has a record on
+ * disk; nothing at all for one that went before it was ever written. */
+BOOL job_save(struct job *job, struct store_writer *writer)
 {
     unsigned int target, scheme;
     SIZE_T group;
@@ -2245,9 +2271,12 @@ void job_save(struct job *job, struct store_writer *writer)
     EnterCriticalSection(&job->cs);
     if (state_is_final(job->state))
     {
+        BOOL stored = job->stored;
+        job->stored = FALSE;
         LeaveCriticalSection(&job->cs);
-        return;
+        return !stored;
     }
+    job->stored = TRUE;
     store_put_u32(writer, TAG_TYPE, job->type);
     store_put_string(writer, TAG_OWNER, job->owner);
     store_put_u32(writer, TAG_OWNER_INTEGRITY, job->owner_integrity);
@@ -2320,6 +2349,7 @@ void job_save(struct job *job, struct store_writer *writer)
     http_options_save(job->http_options, writer);
     token_options_save(job->token_options, writer);
     LeaveCriticalSection(&job->cs);
+    return TRUE;
 }
 
 static HRESULT load_credentials(struct job *job, const struct store_field *group)
@@ -2494,6 +2524,7 @@ HRESULT job_load(struct store_reader *reader, const GUID *id, struct job **out)
     if (job->state == BG_JOB_STATE_TRANSFERRED && !all_files_transferred(job))
         job->state = BG_JOB_STATE_QUEUED;
 
+    job->stored = TRUE;
     TRACE("loaded job %s, state %d, %lu files.\n", debugstr_guid(&job->id), job->state, job->file_count);
     *out = job;
     return S_OK;
@@ -2507,4 +2538,15 @@ void job_start_after_load(struct job *job)
     else if (job->state == BG_JOB_STATE_TRANSIENT_ERROR) scheduler_schedule_retry(job, job->retry_delay);
     if (job->pending_transferred || job->pending_error) scheduler_notify(job);
     LeaveCriticalSection(&job->cs);
+}
+
+BOOL job_scavenge_if_inactive(struct job *job, const FILETIME *cutoff)
+{
+    BOOL inactive;
+
+    EnterCriticalSection(&job->cs);
+    inactive = !state_is_final(job->state) && CompareFileTime(&job->times.ModificationTime, cutoff) < 0;
+    LeaveCriticalSection(&job->cs);
+    /* Cancel deletes the temporary files, as Windows does (behavior.md 5.1). */
+    return inactive && SUCCEEDED(cancel(job));
 }

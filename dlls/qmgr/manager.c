@@ -25,6 +25,7 @@ static struct
 } table;
 
 static IBackgroundCopyManager manager;
+static TP_TIMER *scavenge_timer;
 
 void manager_init(void)
 {
@@ -35,6 +36,14 @@ void manager_shutdown(void)
 {
     struct job **jobs;
     ULONG i, count;
+
+    if (scavenge_timer)
+    {
+        SetThreadpoolTimer(scavenge_timer, NULL, 0, 0);
+        WaitForThreadpoolTimerCallbacks(scavenge_timer, TRUE);
+        CloseThreadpoolTimer(scavenge_timer);
+        scavenge_timer = NULL;
+    }
 
     EnterCriticalSection(&table.cs);
     jobs = table.jobs;
@@ -70,18 +79,6 @@ static HRESULT table_add(struct job *job)
     }
     LeaveCriticalSection(&table.cs);
     return hr;
-}
-
-static void add_loaded_job(struct job *job)
-{
-    if (FAILED(table_add(job))) return;
-    job_start_after_load(job);
-}
-
-void manager_load_jobs(void)
-{
-    store_load(add_loaded_job);
-    TRACE("%lu jobs loaded.\n", table.count);
 }
 
 /* Called by a job that reached ACKNOWLEDGED or CANCELLED; it must not hold its own lock. */
@@ -129,6 +126,86 @@ static ULONG WINAPI manager_Release(IBackgroundCopyManager *iface)
     return 1;
 }
 
+/* MaxJobsPerMachine and MaxJobsPerUser, for callers who are not administrators. */
+static HRESULT check_job_limits(void)
+{
+    DWORD per_user = policy_get(POLICY_MAX_JOBS_PER_USER), per_machine = policy_get(POLICY_MAX_JOBS_PER_MACHINE);
+    struct caller caller;
+    ULONG i, count, mine = 0;
+    HRESULT hr = S_OK;
+
+    EnterCriticalSection(&table.cs);
+    count = table.count;
+    LeaveCriticalSection(&table.cs);
+    /* The common case asks nobody anything. */
+    if (count < min(per_user, per_machine)) return S_OK;
+
+    if (FAILED(hr = identity_get_caller(&caller))) return hr;
+    if (!caller.admin)
+    {
+        EnterCriticalSection(&table.cs);
+        for (i = 0; i < table.count; i++)
+            if (job_owned_by(table.jobs[i], caller.sid)) mine++;
+        if (table.count >= per_machine) hr = BG_E_TOO_MANY_JOBS_PER_MACHINE;
+        else if (mine >= per_user) hr = BG_E_TOO_MANY_JOBS_PER_USER;
+        LeaveCriticalSection(&table.cs);
+    }
+    identity_free_caller(&caller);
+    return hr;
+}
+
+/* JobInactivityTimeout (days): jobs nobody touched for that long are cancelled. */
+static void scavenge_inactive_jobs(void)
+{
+    ULONGLONG days = policy_get(POLICY_JOB_INACTIVITY_DAYS);
+    ULARGE_INTEGER now;
+    struct job **snapshot;
+    ULONG i, count;
+    FILETIME cutoff;
+
+    GetSystemTimeAsFileTime((FILETIME *)&now);
+    now.QuadPart -= min(now.QuadPart, days * 24 * 3600 * 10000000ull);
+    cutoff.dwLowDateTime = now.u.LowPart;
+    cutoff.dwHighDateTime = now.u.HighPart;
+
+    EnterCriticalSection(&table.cs);
+    count = table.count;
+    if ((snapshot = malloc(count * sizeof(*snapshot) + 1)))
+        for (i = 0; i < count; i++) job_addref(snapshot[i] = table.jobs[i]);
+    LeaveCriticalSection(&table.cs);
+    if (!snapshot) return;
+    for (i = 0; i < count; i++)
+    {
+        if (job_scavenge_if_inactive(snapshot[i], &cutoff))
+            TRACE("job %s inactive for %I64u days: cancelled.\n", debugstr_guid(job_id(snapshot[i])), days);
+        job_release(snapshot[i]);
+    }
+    free(snapshot);
+}
+
+static void CALLBACK scavenge_timer_callback(TP_CALLBACK_INSTANCE *instance, void *context, TP_TIMER *timer)
+{
+    scavenge_inactive_jobs();
+}
+
+static void add_loaded_job(struct job *job)
+{
+    if (FAILED(table_add(job))) return;
+    job_start_after_load(job);
+}
+
+void manager_load_jobs(void)
+{
+    /* Inactivity is counted in days: a look at start and one an hour are enough. */
+    LARGE_INTEGER due = { .QuadPart = -3600 * 10000000ll };
+
+    store_load(add_loaded_job);
+    TRACE("%lu jobs loaded.\n", table.count);
+    scavenge_inactive_jobs();
+    if ((scavenge_timer = CreateThreadpoolTimer(scavenge_timer_callback, NULL, NULL)))
+        SetThreadpoolTimer(scavenge_timer, (FILETIME *)&due, 3600 * 1000, 60 * 1000);
+}
+
 static HRESULT WINAPI manager_CreateJob(IBackgroundCopyManager *iface, LPCWSTR name, BG_JOB_TYPE type,
                                         GUID *id, IBackgroundCopyJob **ret)
 {
@@ -143,6 +220,7 @@ static HRESULT WINAPI manager_CreateJob(IBackgroundCopyManager *iface, LPCWSTR n
     if (type != BG_JOB_TYPE_DOWNLOAD && type != BG_JOB_TYPE_UPLOAD && type != BG_JOB_TYPE_UPLOAD_REPLY)
         return E_INVALIDARG;
 
+    if (FAILED(hr = check_job_limits())) return hr;
     if (FAILED(hr = job_create(name, type, &job))) return hr;
 
     if (FAILED(hr = table_add(job)))

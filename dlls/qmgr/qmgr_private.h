@@ -44,6 +44,18 @@ struct job;
 struct file;
 struct http_options;
 
+/* policy.c: Group Policy limits; administrators are exempt from the counts. */
+enum policy
+{
+    POLICY_MAX_JOBS_PER_USER,
+    POLICY_MAX_JOBS_PER_MACHINE,
+    POLICY_MAX_FILES_PER_JOB,
+    POLICY_MAX_RANGES_PER_FILE,
+    POLICY_JOB_INACTIVITY_DAYS,
+    POLICY_MAX_DOWNLOAD_SECONDS,
+};
+DWORD policy_get(enum policy policy);
+
 /* identity.c: who is calling, and the SIDs BITS shows (Unix-mapped under Wine). */
 struct caller
 {
@@ -85,6 +97,8 @@ BOOL job_caller_is_owner(struct job *job);
 /* The job changed: the store writes it soon. */
 void job_save_later(struct job *job);
 void job_start_after_load(struct job *job);
+/* JobInactivityTimeout: a job untouched since before the cutoff is cancelled. */
+BOOL job_scavenge_if_inactive(struct job *job, const FILETIME *cutoff);
 
 /* file.c */
 struct file;

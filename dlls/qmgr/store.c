@@ -32,6 +32,10 @@ WINE_DEFAULT_DEBUG_CHANNEL(qmgr);
 #define STORE_MAGIC "QMGRJOB\x1a"
 #define STORE_VERSION 1
 
+/* How long changes gather before they are written: what a crash of the
+ * service can lose of the latest calls. */
+#define GATHER_MS 100
+
 struct record_header
 {
     char magic[8];
@@ -57,6 +61,7 @@ static struct
     struct job **jobs;      /* waiting to be written, one reference each */
     ULONG count, capacity;
     HANDLE wake;
+    HANDLE stop;            /* set with stopping: no more gathering */
     HANDLE thread;
     BOOL stopping;
 } queue;
@@ -294,14 +299,14 @@ static void save_job(struct job *job)
     struct store_writer writer = { 0 };
     WCHAR path[MAX_PATH];
 
-    job_save(job, &writer);
-    if (writer.failed) ERR("out of memory saving job %s.\n", debugstr_guid(job_id(job)));
-    else if (!writer.size)
+    if (!job_save(job, &writer))
     {
         /* Final: nothing of it survives. */
         job_path(job_id(job), path, FALSE);
         DeleteFileW(path);
     }
+    else if (writer.failed) ERR("out of memory saving job %s.\n", debugstr_guid(job_id(job)));
+    else if (!writer.size) TRACE("job %s came and went unsaved.\n", debugstr_guid(job_id(job)));
     else write_record(job_id(job), &writer);
     free(writer.data);
 }
@@ -317,6 +322,9 @@ static DWORD WINAPI store_thread(void *arg)
     for (;;)
     {
         WaitForSingleObject(queue.wake, INFINITE);
+        /* Let the changes of a moment gather: a job that changes several times,
+         * or comes and goes, in that moment is written once, or not at all. */
+        if (!ReadNoFence((LONG *)&queue.stopping)) WaitForSingleObject(queue.stop, GATHER_MS);
         EnterCriticalSection(&queue.cs);
         jobs = queue.jobs;
         count = queue.count;
@@ -467,6 +475,7 @@ void store_init(void)
 
     InitializeCriticalSection(&queue.cs);
     queue.wake = CreateEventW(NULL, FALSE, FALSE, NULL);
+    queue.stop = CreateEventW(NULL, TRUE, FALSE, NULL);
     queue.thread = CreateThread(NULL, 0, store_thread, NULL, 0, NULL);
 }
 
@@ -562,6 +571,7 @@ void store_shutdown(void)
     if (!queue.thread) return;
     EnterCriticalSection(&queue.cs);
     queue.stopping = TRUE;
+    SetEvent(queue.stop);
     SetEvent(queue.wake);
     LeaveCriticalSection(&queue.cs);
     /* Bounded: a disk that hangs must not keep the service from stopping. */

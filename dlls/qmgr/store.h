@@ -69,7 +69,8 @@ void store_shutdown(void);
 BOOL store_same_boot(void);
 
 /* The objects' halves. */
-void job_save(struct job *job, struct store_writer *writer);
+/* FALSE: the job is gone and its record must go; an empty record: nothing to do. */
+BOOL job_save(struct job *job, struct store_writer *writer);
 HRESULT job_load(struct store_reader *reader, const GUID *id, struct job **out);
 void file_save(struct file *file, struct store_writer *writer);
 HRESULT file_load(struct job *job, struct store_reader *reader, BOOL resumable, struct file **out);

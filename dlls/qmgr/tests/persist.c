@@ -53,7 +53,7 @@ static BOOL stop_service(void)
 {
     SERVICE_STATUS status;
     SC_HANDLE scm, service;
-    DWORD start;
+    DWORD start = GetTickCount();
     BOOL ret = FALSE;
 
     IBackgroundCopyManager_Release(manager);
@@ -639,6 +639,91 @@ done:
     for (i = 0; i < ARRAY_SIZE(jobs); i++) finish_job(jobs[i]);
 }
 
+/* Makes the record say the job was last touched days ago; the checksum follows. */
+static BOOL age_record(const WCHAR *path, unsigned int days)
+{
+    DWORD (WINAPI *pRtlComputeCrc32)(DWORD, const BYTE *, INT);
+    BYTE data[65536];
+    DWORD size, done, pos, field_size, crc;
+    ULARGE_INTEGER when;
+    HANDLE handle;
+    WORD tag;
+    BOOL found = FALSE;
+
+    pRtlComputeCrc32 = (void *)GetProcAddress(GetModuleHandleA("ntdll.dll"), "RtlComputeCrc32");
+    handle = CreateFileW(path, GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING, 0, NULL);
+    ok(handle != INVALID_HANDLE_VALUE, "cannot open %s: %lu.\n", wine_dbgstr_w(path), GetLastError());
+    if (handle == INVALID_HANDLE_VALUE || !pRtlComputeCrc32) return FALSE;
+    ReadFile(handle, data, sizeof(data), &size, NULL);
+    GetSystemTimeAsFileTime((FILETIME *)&when);
+    when.QuadPart -= days * 24 * 3600 * 10000000ull;
+    /* A 24-byte header, then fields: tag, reserved, size, bytes; 10 is the modification time. */
+    for (pos = 24; pos + 8 <= size; pos += 8 + field_size)
+    {
+        memcpy(&tag, data + pos, sizeof(tag));
+        memcpy(&field_size, data + pos + 4, sizeof(field_size));
+        if (tag == 10 && field_size == 8)
+        {
+            memcpy(data + pos + 8, &when, 8);
+            found = TRUE;
+        }
+    }
+    ok(found, "no modification time in the record.\n");
+    crc = pRtlComputeCrc32(0, data + 24, size - 24);
+    memcpy(data + 16, &crc, sizeof(crc));
+    SetFilePointer(handle, 0, NULL, FILE_BEGIN);
+    WriteFile(handle, data, size, &done, NULL);
+    CloseHandle(handle);
+    return found;
+}
+
+/* JobInactivityTimeout (in days): a job nobody touched for longer is cancelled
+ * when the service looks, at its start among other times. */
+static void test_inactive_job_cancelled(void)
+{
+    IBackgroundCopyJob *old_job, *new_job, *job;
+    WCHAR path[MAX_PATH], remote[256], local[MAX_PATH], dir[MAX_PATH];
+    DWORD days = 1;
+    GUID old_id, new_id;
+    HRESULT hr;
+
+    if (!under_wine())
+    {
+        skip("The job store's format is this implementation's own.\n");
+        return;
+    }
+    if (!make_dir(L"inactive", dir, ARRAY_SIZE(dir))) return;
+    old_job = create_job(L"inactive old");
+    new_job = create_job(L"inactive new");
+    if (!old_job || !new_job) goto done;
+    old_id = job_id(old_job);
+    new_id = job_id(new_job);
+    swprintf(local, ARRAY_SIZE(local), L"%lsinactive.bin", dir);
+    add_file(old_job, httpd_url(httpd, "/persist/inactive", remote, ARRAY_SIZE(remote)), local);
+    add_file(new_job, remote, local);
+    IBackgroundCopyJob_Release(old_job);
+    IBackgroundCopyJob_Release(new_job);
+    old_job = new_job = NULL;
+    ok(!RegSetKeyValueW(HKEY_LOCAL_MACHINE, L"Software\\Policies\\Microsoft\\Windows\\BITS", L"JobInactivityTimeout",
+                        REG_DWORD, &days, sizeof(days)), "cannot set the policy.\n");
+    if (!stop_service()) goto done;
+    store_path(&old_id, L".job", path);
+    age_record(path, 2);
+
+    if (!start_service()) goto done;
+    hr = IBackgroundCopyManager_GetJob(manager, &old_id, &job);
+    ok(hr == BG_E_NOT_FOUND, "GetJob of the inactive job returned %#lx.\n", hr);
+    if (hr == S_OK) finish_job(job);
+    new_job = get_job(&new_id);
+    /* The record of the cancelled job goes too (bounded wait for the store). */
+    for (days = 0; days < 40 && file_exists(path); days++) Sleep(50);
+    ok(!file_exists(path), "the cancelled job's record is still there.\n");
+done:
+    RegDeleteKeyValueW(HKEY_LOCAL_MACHINE, L"Software\\Policies\\Microsoft\\Windows\\BITS", L"JobInactivityTimeout");
+    finish_job(old_job);
+    finish_job(new_job);
+}
+
 START_TEST(persist)
 {
     DWORD start = GetTickCount();
@@ -649,6 +734,7 @@ START_TEST(persist)
     if (manager) test_states();
     if (manager) test_helper_token_not_kept();
     if (manager) test_damaged_store();
+    if (manager) test_inactive_job_cancelled();
     if (!manager) start_service();
     end_transfer_tests("persist", start);
 }
