@@ -467,18 +467,26 @@ static HANDLE open_target(struct file *file, HANDLE local_token)
     return handle;
 }
 
-HRESULT file_create(struct job *job, const WCHAR *remote_name, const WCHAR *local_name, BOOL direct,
-                    struct file **out)
+/* A file with nothing transferred and nothing known of its remote size. */
+static struct file *file_alloc(struct job *job)
 {
     struct file *file;
 
-    if (!(file = calloc(1, sizeof(*file)))) return E_OUTOFMEMORY;
+    if (!(file = calloc(1, sizeof(*file)))) return NULL;
     file->IBackgroundCopyFile6_iface.lpVtbl = &file_vtbl;
     file->job = job;
     InitializeCriticalSection(&file->cs);
     file->progress.BytesTotal = BG_SIZE_UNKNOWN;
     file->remote_size = BG_SIZE_UNKNOWN;
+    return file;
+}
 
+HRESULT file_create(struct job *job, const WCHAR *remote_name, const WCHAR *local_name, BOOL direct,
+                    struct file **out)
+{
+    struct file *file;
+
+    if (!(file = file_alloc(job))) return E_OUTOFMEMORY;
     file->direct = direct;
     if (!(file->remote_name = strdupW(remote_name)) ||
         !(file->local_name = strdupW(local_name)) ||
@@ -809,13 +817,7 @@ HRESULT file_load(struct job *job, struct store_reader *reader, BOOL resumable, 
     DWORD value;
     UINT64 value64;
 
-    if (!(file = calloc(1, sizeof(*file)))) return E_OUTOFMEMORY;
-    file->IBackgroundCopyFile6_iface.lpVtbl = &file_vtbl;
-    file->job = job;
-    InitializeCriticalSection(&file->cs);
-    file->progress.BytesTotal = BG_SIZE_UNKNOWN;
-    file->remote_size = BG_SIZE_UNKNOWN;
-
+    if (!(file = file_alloc(job))) return E_OUTOFMEMORY;
     while (ok && store_next_field(reader, &field, &broken))
     {
         switch (field.tag)
