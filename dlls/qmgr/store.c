@@ -369,8 +369,9 @@ void store_save_later(struct job *job)
         queue.capacity = capacity;
     }
     job_addref(job);
-    queue.jobs[queue.count++] = job;
-    SetEvent(queue.wake);
+    /* The thread takes the whole queue: one wake for the first job is enough. */
+    if (!queue.count++) SetEvent(queue.wake);
+    queue.jobs[queue.count - 1] = job;
     LeaveCriticalSection(&queue.cs);
 }
 

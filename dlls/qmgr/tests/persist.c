@@ -24,6 +24,7 @@
 #include "wine/test.h"
 #include "httpd.h"
 #include "transfer_util.h"
+#include "identity_util.h"
 
 static void make_name(WCHAR *buf, size_t len, const WCHAR *tag)
 {
@@ -31,11 +32,6 @@ static void make_name(WCHAR *buf, size_t len, const WCHAR *tag)
 
     swprintf(buf, len, L"qmgr_test persist %ls %lu-%lu-%ld", tag, GetCurrentProcessId(),
              GetTickCount(), InterlockedIncrement(&counter));
-}
-
-static BOOL under_wine(void)
-{
-    return !!GetProcAddress(GetModuleHandleA("ntdll.dll"), "wine_get_version");
 }
 
 static DWORD service_state(SC_HANDLE service)
