@@ -75,6 +75,11 @@ HRESULT identity_token_sid(HANDLE token, WCHAR **sid);
 BOOL identity_token_is_admin(HANDLE token);
 HRESULT identity_sid_to_string(PSID sid, WCHAR **string);
 
+/* activation.c: the class objects as COM activation sees them; a killed
+ * service is started again by the next client (bitsguard.exe). */
+HRESULT activation_register(IClassFactory *factory, const CLSID *const *clsids, unsigned int count);
+void activation_revoke(void);
+
 /* manager.c: the job table and the manager object. */
 HRESULT manager_create(REFIID riid, void **obj);
 void manager_init(void);

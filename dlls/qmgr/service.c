@@ -132,8 +132,8 @@ static DWORD WINAPI service_handler(DWORD control, DWORD event_type, void *event
 
 void WINAPI ServiceMain(DWORD argc, LPWSTR *argv)
 {
-    DWORD cookies[VERSION_COUNT];
-    unsigned int i, registered = 0;
+    const CLSID *clsids[VERSION_COUNT];
+    unsigned int i;
     HRESULT hr;
 
     TRACE("%lu, %p.\n", argc, argv);
@@ -153,19 +153,8 @@ void WINAPI ServiceMain(DWORD argc, LPWSTR *argv)
     store_init();
     manager_load_jobs();
 
-    for (i = 0; i < VERSION_COUNT; i++)
-    {
-        hr = CoRegisterClassObject(versions[i].clsid, (IUnknown *)&factory, CLSCTX_LOCAL_SERVER,
-                                   REGCLS_MULTIPLEUSE, &cookies[i]);
-        if (FAILED(hr))
-        {
-            ERR("Failed to register %s, hr %#lx.\n", debugstr_guid(versions[i].clsid), hr);
-            break;
-        }
-        registered++;
-    }
-
-    if (registered == VERSION_COUNT)
+    for (i = 0; i < VERSION_COUNT; i++) clsids[i] = versions[i].clsid;
+    if (SUCCEEDED(hr = activation_register(&factory, clsids, VERSION_COUNT)))
     {
         set_service_status(SERVICE_RUNNING);
         /* The service lives until the SCM stops it or the session shuts down. */
@@ -173,7 +162,7 @@ void WINAPI ServiceMain(DWORD argc, LPWSTR *argv)
     }
 
     set_service_status(SERVICE_STOP_PENDING);
-    for (i = 0; i < registered; i++) CoRevokeClassObject(cookies[i]);
+    if (SUCCEEDED(hr)) activation_revoke();
     scheduler_shutdown();
     /* Every change, the last progress of the runs just stopped among them, is on disk. */
     store_shutdown();

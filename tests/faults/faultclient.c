@@ -1,0 +1,228 @@
+/*
+ * The BITS client of the fault tests (tests/faults/check-*.sh).  Each call is
+ * a separate process, as a real updater would be after a crash of the
+ * service; every call starts the service again if it is not running.
+ *
+ *   faultclient create URLPREFIX JOBS FILES DIR
+ *        JOBS download jobs named "qmgr-fault <j>", each of FILES files
+ *        URLPREFIX<j>-<f>.bin -> DIR\<j>-<f>.bin, resumed
+ *   faultclient status
+ *        one line per fault job: "<name> <state> <bytes>/<total>", then
+ *        "jobs <n> transferred <n> error <n> bytes <done>/<total>"
+ *   faultclient wait JOBS SECONDS
+ *        waits until all JOBS fault jobs are TRANSFERRED, then completes them;
+ *        exits 0 only when JOBS jobs existed and every one was completed
+ *
+ * A call the service's death interrupts (an RPC failure) is retried with a
+ * new connection, within a bounded time.
+ *
+ * Copyright 2026 the qmgr-for-wine authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define COBJMACROS
+#include "windef.h"
+#include "winbase.h"
+#include "objbase.h"
+#include "initguid.h"
+#include "bits10_3.h"
+
+#define JOB_PREFIX L"qmgr-fault "
+#define CONNECT_TIMEOUT_MS 60000
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *state_names[] =
+{
+    "QUEUED", "CONNECTING", "TRANSFERRING", "SUSPENDED", "ERROR", "TRANSIENT_ERROR",
+    "TRANSFERRED", "ACKNOWLEDGED", "CANCELLED",
+};
+
+/* The service's process died under the call, or is not (yet) there. */
+static BOOL is_connection_error(HRESULT hr)
+{
+    return hr == HRESULT_FROM_WIN32(RPC_S_SERVER_UNAVAILABLE) || hr == HRESULT_FROM_WIN32(RPC_S_CALL_FAILED)
+        || hr == HRESULT_FROM_WIN32(RPC_S_CALL_FAILED_DNE) || hr == RPC_E_DISCONNECTED
+        || hr == RPC_E_SERVER_DIED || hr == RPC_E_SERVER_DIED_DNE || hr == CO_E_SERVER_EXEC_FAILURE
+        || hr == HRESULT_FROM_WIN32(ERROR_SERVICE_ALREADY_RUNNING) || hr == REGDB_E_CLASSNOTREG
+        || hr == CO_E_SERVER_STOPPING || hr == HRESULT_FROM_WIN32(ERROR_BROKEN_PIPE)
+        || hr == HRESULT_FROM_WIN32(RPC_S_SERVER_TOO_BUSY);
+}
+
+static HRESULT connect_manager(IBackgroundCopyManager **manager)
+{
+    return CoCreateInstance(&CLSID_BackgroundCopyManager10_3, NULL, CLSCTX_LOCAL_SERVER,
+                            &IID_IBackgroundCopyManager, (void **)manager);
+}
+
+static HRESULT create_jobs(IBackgroundCopyManager *manager, int argc, WCHAR **argv)
+{
+    int jobs = _wtoi(argv[3]), files = _wtoi(argv[4]), j, f;
+    WCHAR name[64], url[1024], local[MAX_PATH];
+    IBackgroundCopyJob *job;
+    HRESULT hr;
+    GUID id;
+
+    for (j = 0; j < jobs; j++)
+    {
+        swprintf(name, ARRAY_SIZE(name), JOB_PREFIX L"%d", j);
+        if (FAILED(hr = IBackgroundCopyManager_CreateJob(manager, name, BG_JOB_TYPE_DOWNLOAD, &id, &job)))
+            return hr;
+        for (f = 0; f < files && SUCCEEDED(hr); f++)
+        {
+            swprintf(url, ARRAY_SIZE(url), L"%s%d-%d.bin", argv[2], j, f);
+            swprintf(local, ARRAY_SIZE(local), L"%s\\%d-%d.bin", argv[5], j, f);
+            hr = IBackgroundCopyJob_AddFile(job, url, local);
+        }
+        if (SUCCEEDED(hr)) hr = IBackgroundCopyJob_Resume(job);
+        IBackgroundCopyJob_Release(job);
+        if (FAILED(hr)) return hr;
+    }
+    return S_OK;
+}
+
+struct totals
+{
+    int jobs, transferred, error;
+    UINT64 done, total;
+};
+
+/* Looks at every fault job; with complete, completes the TRANSFERRED ones. */
+static HRESULT survey(IBackgroundCopyManager *manager, BOOL print, BOOL complete, struct totals *totals)
+{
+    IEnumBackgroundCopyJobs *jobs;
+    IBackgroundCopyJob *job;
+    BG_JOB_PROGRESS progress;
+    BG_JOB_STATE state;
+    WCHAR *name;
+    HRESULT hr;
+
+    memset(totals, 0, sizeof(*totals));
+    if (FAILED(hr = IBackgroundCopyManager_EnumJobs(manager, 0, &jobs))) return hr;
+    while (IEnumBackgroundCopyJobs_Next(jobs, 1, &job, NULL) == S_OK)
+    {
+        if (FAILED(hr = IBackgroundCopyJob_GetDisplayName(job, &name))) break;
+        if (wcsncmp(name, JOB_PREFIX, wcslen(JOB_PREFIX)))
+        {
+            CoTaskMemFree(name);
+            IBackgroundCopyJob_Release(job);
+            continue;
+        }
+        if (SUCCEEDED(hr = IBackgroundCopyJob_GetState(job, &state)))
+            hr = IBackgroundCopyJob_GetProgress(job, &progress);
+        if (SUCCEEDED(hr))
+        {
+            totals->jobs++;
+            totals->done += progress.BytesTransferred;
+            if (progress.BytesTotal != BG_SIZE_UNKNOWN) totals->total += progress.BytesTotal;
+            if (state == BG_JOB_STATE_ERROR) totals->error++;
+            if (state == BG_JOB_STATE_TRANSFERRED)
+            {
+                totals->transferred++;
+                if (complete) hr = IBackgroundCopyJob_Complete(job);
+            }
+            if (print)
+                printf("%ls %s %I64u/%I64u\n", name, state < ARRAY_SIZE(state_names) ? state_names[state] : "?",
+                       progress.BytesTransferred, progress.BytesTotal);
+        }
+        CoTaskMemFree(name);
+        IBackgroundCopyJob_Release(job);
+        if (FAILED(hr)) break;
+    }
+    IEnumBackgroundCopyJobs_Release(jobs);
+    return hr;
+}
+
+static void print_totals(const struct totals *totals)
+{
+    printf("jobs %d transferred %d error %d bytes %I64u/%I64u\n", totals->jobs, totals->transferred,
+           totals->error, totals->done, totals->total);
+}
+
+int __cdecl wmain(int argc, WCHAR **argv)
+{
+    IBackgroundCopyManager *manager = NULL;
+    DWORD start = GetTickCount(), limit = CONNECT_TIMEOUT_MS;
+    struct totals totals;
+    int expected = 0, tries = 0;
+    BOOL done = FALSE;
+    HRESULT hr = E_FAIL;
+
+    if (argc == 6 && !wcscmp(argv[1], L"create")) ;
+    else if (argc == 2 && !wcscmp(argv[1], L"status")) ;
+    else if (argc == 4 && !wcscmp(argv[1], L"wait"))
+    {
+        expected = _wtoi(argv[2]);
+        limit = _wtoi(argv[3]) * 1000;
+    }
+    else
+    {
+        fprintf(stderr, "usage: see the comment at the top of faultclient.c\n");
+        return 2;
+    }
+
+    CoInitializeEx(NULL, COINIT_MULTITHREADED);
+    while (!done && GetTickCount() - start < limit)
+    {
+        if (!manager && FAILED(hr = connect_manager(&manager)))
+        {
+            manager = NULL;
+            if (!is_connection_error(hr)) break;
+            Sleep(100);
+            continue;
+        }
+        tries++;
+        if (!wcscmp(argv[1], L"create"))
+        {
+            /* Created jobs are not created again: a retry starts from a clean slate. */
+            if (tries > 1) break;
+            hr = create_jobs(manager, argc, argv);
+            done = TRUE;
+        }
+        else if (!wcscmp(argv[1], L"status"))
+        {
+            if (SUCCEEDED(hr = survey(manager, TRUE, FALSE, &totals)))
+            {
+                print_totals(&totals);
+                done = TRUE;
+            }
+        }
+        else if (SUCCEEDED(hr = survey(manager, FALSE, FALSE, &totals)))
+        {
+            /* A lost job or an error ends the wait at once; all transferred, they are completed. */
+            if (totals.error || totals.jobs != expected) done = TRUE;
+            else if (totals.transferred == expected) done = SUCCEEDED(hr = survey(manager, FALSE, TRUE, &totals));
+            else Sleep(200);
+        }
+        if (FAILED(hr))
+        {
+            IBackgroundCopyManager_Release(manager);
+            manager = NULL;
+            if (!is_connection_error(hr)) break;
+            done = FALSE;
+            Sleep(100);
+        }
+    }
+    if (manager) IBackgroundCopyManager_Release(manager);
+
+    if (FAILED(hr))
+    {
+        fprintf(stderr, "faultclient %ls: %#lx\n", argv[1], hr);
+        return 1;
+    }
+    if (!done)
+    {
+        fprintf(stderr, "faultclient %ls: timed out\n", argv[1]);
+        return 1;
+    }
+    if (!wcscmp(argv[1], L"wait"))
+    {
+        print_totals(&totals);
+        if (totals.error || totals.jobs != expected || totals.transferred != expected) return 1;
+    }
+    CoUninitialize();
+    return 0;
+}
