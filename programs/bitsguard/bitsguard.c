@@ -25,6 +25,8 @@
 #include "objbase.h"
 #include "rpc.h"
 
+#include "wine/exception.h"
+
 #include "irpcss.h"
 #include "../../dlls/qmgr/guard_wire.h"
 
@@ -62,15 +64,16 @@ static HRESULT register_class(const CLSID *clsid, DWORD flags, GuardObjref *objr
 {
     HRESULT hr;
 
-    RpcTryExcept
+    /* A failed RPC call raises an exception; rpcss may be gone at the session's end. */
+    __TRY
     {
         hr = rpcss_register_class(rpcss, clsid, flags, objref, cookie);
     }
-    RpcExcept(1)
+    __EXCEPT_ALL
     {
-        hr = HRESULT_FROM_WIN32(RpcExceptionCode());
+        hr = HRESULT_FROM_WIN32(GetExceptionCode());
     }
-    RpcEndExcept
+    __ENDTRY
     return hr;
 }
 
@@ -80,14 +83,14 @@ static void revoke_all(void)
     {
         unsigned int cookie = cookies[--cookie_count];
 
-        RpcTryExcept
+        __TRY
         {
             rpcss_revoke_class(rpcss, cookie);
         }
-        RpcExcept(1)
+        __EXCEPT_ALL
         {
         }
-        RpcEndExcept
+        __ENDTRY
     }
 }
 
