@@ -21,6 +21,7 @@
 
 #include "qmgr_private.h"
 #include "store.h"
+#include "store_events.h"
 #include "winreg.h"
 #include "wincrypt.h"
 #include "winternl.h"
@@ -62,6 +63,8 @@ static struct
     ULONG count, capacity;
     HANDLE wake;
     HANDLE stop;            /* set with stopping: no more gathering */
+    HANDLE idle;            /* set while nothing waits to be written (store_events.h) */
+    HANDLE hurry;           /* an exiting client asks not to gather */
     HANDLE thread;
     BOOL stopping;
 } queue;
@@ -324,7 +327,11 @@ static DWORD WINAPI store_thread(void *arg)
         WaitForSingleObject(queue.wake, INFINITE);
         /* Let the changes of a moment gather: a job that changes several times,
          * or comes and goes, in that moment is written once, or not at all. */
-        if (!ReadNoFence((LONG *)&queue.stopping)) WaitForSingleObject(queue.stop, GATHER_MS);
+        if (!ReadNoFence((LONG *)&queue.stopping))
+        {
+            HANDLE waits[2] = { queue.stop, queue.hurry };
+            WaitForMultipleObjects(2, waits, FALSE, GATHER_MS);
+        }
         EnterCriticalSection(&queue.cs);
         jobs = queue.jobs;
         count = queue.count;
@@ -342,6 +349,7 @@ static DWORD WINAPI store_thread(void *arg)
 
         EnterCriticalSection(&queue.cs);
         if (queue.count) SetEvent(queue.wake);
+        else SetEvent(queue.idle);
         if (stopping && !queue.count)
         {
             LeaveCriticalSection(&queue.cs);
@@ -370,7 +378,11 @@ void store_save_later(struct job *job)
     }
     job_addref(job);
     /* The thread takes the whole queue: one wake for the first job is enough. */
-    if (!queue.count++) SetEvent(queue.wake);
+    if (!queue.count++)
+    {
+        ResetEvent(queue.idle);
+        SetEvent(queue.wake);
+    }
     queue.jobs[queue.count - 1] = job;
     LeaveCriticalSection(&queue.cs);
 }
@@ -477,6 +489,11 @@ void store_init(void)
     InitializeCriticalSection(&queue.cs);
     queue.wake = CreateEventW(NULL, FALSE, FALSE, NULL);
     queue.stop = CreateEventW(NULL, TRUE, FALSE, NULL);
+    queue.idle = CreateEventW(NULL, TRUE, TRUE, STORE_IDLE_EVENT);
+    if (!queue.idle) queue.idle = CreateEventW(NULL, TRUE, TRUE, NULL);
+    else SetEvent(queue.idle);  /* an older service's, left with a client */
+    queue.hurry = CreateEventW(NULL, FALSE, FALSE, STORE_HURRY_EVENT);
+    if (!queue.hurry) queue.hurry = CreateEventW(NULL, FALSE, FALSE, NULL);
     queue.thread = CreateThread(NULL, 0, store_thread, NULL, 0, NULL);
 }
 

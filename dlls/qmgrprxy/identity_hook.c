@@ -23,6 +23,7 @@
 
 #include "qmgrprxy.h"
 #include "../qmgr/identity_wire.h"
+#include "../qmgr/store_events.h"
 
 /* The service's interfaces: calls on callbacks and on unrelated objects carry nothing. */
 static const IID *const service_iids[] =
@@ -223,6 +224,26 @@ HRESULT WINAPI PrxDllCanUnloadNow(void);
 HRESULT WINAPI PrxDllRegisterServer(void);
 HRESULT WINAPI PrxDllUnregisterServer(void);
 
+/* Wine ends a session by terminating the service as soon as its last client
+ * exits, so a client does not go before the service has written what it
+ * changed (store_events.h).  Bounded; nothing to wait for without a service. */
+static void wait_for_store(void)
+{
+    HANDLE idle, hurry;
+
+    if (!(idle = OpenEventW(SYNCHRONIZE, FALSE, STORE_IDLE_EVENT))) return;
+    if (WaitForSingleObject(idle, 0) == WAIT_TIMEOUT)
+    {
+        if ((hurry = OpenEventW(EVENT_MODIFY_STATE, FALSE, STORE_HURRY_EVENT)))
+        {
+            SetEvent(hurry);
+            CloseHandle(hurry);
+        }
+        WaitForSingleObject(idle, STORE_EXIT_WAIT_MS);
+    }
+    CloseHandle(idle);
+}
+
 /* Not the generated DllMain: that one turns off the thread notifications this needs. */
 BOOL WINAPI DllMain(HINSTANCE instance, DWORD reason, void *reserved)
 {
@@ -232,6 +253,9 @@ BOOL WINAPI DllMain(HINSTANCE instance, DWORD reason, void *reserved)
     {
     case DLL_PROCESS_ATTACH:
         hProxyDll = instance;
+        break;
+    case DLL_PROCESS_DETACH:
+        wait_for_store();
         break;
     case DLL_THREAD_DETACH:
         if (tls_index != TLS_OUT_OF_INDEXES && (state = TlsGetValue(tls_index)))
