@@ -551,6 +551,7 @@ struct download_progress
     HANDLE handle;
     struct transfer_result *result;
     ULONGLONG last_flush;
+    BOOL recorded;              /* the store has heard of this run's first bytes */
 };
 
 static BOOL download_progress(void *context, UINT64 transferred, UINT64 total)
@@ -580,6 +581,14 @@ static BOOL download_progress(void *context, UINT64 transferred, UINT64 total)
     }
     LeaveCriticalSection(&file->cs);
 
+    /* The record learns at once that the temporary file holds bytes and which
+     * validator they match, not at the next checkpoint: a crash in between
+     * would otherwise throw those bytes away. */
+    if (advanced && !progress->recorded)
+    {
+        progress->recorded = TRUE;
+        job_save_later(file->job);
+    }
     return progress->control->on_progress(progress->control->job, advanced);
 }
 
@@ -593,7 +602,7 @@ static BOOL download_keep_going(void *context)
  * bytes already there. */
 void file_download(struct file *file, const struct download_control *control, struct transfer_result *result)
 {
-    struct download_progress progress = { file, control, NULL, result, GetTickCount64() };
+    struct download_progress progress = { file, control, NULL, result, GetTickCount64(), FALSE };
     struct transfer_request request = { 0 };
     LARGE_INTEGER size, end;
     WCHAR *remote_name, *validator;
