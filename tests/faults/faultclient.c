@@ -3,12 +3,17 @@
  * a separate process, as a real updater would be after a crash of the
  * service; every call starts the service again if it is not running.
  *
- *   faultclient create URLPREFIX JOBS FILES DIR
+ *   faultclient create URLPREFIX JOBS FILES DIR [RETRY_SECONDS]
  *        JOBS download jobs named "qmgr-fault <j>", each of FILES files
- *        URLPREFIX<j>-<f>.bin -> DIR\<j>-<f>.bin, resumed
+ *        URLPREFIX<j>-<f>.bin -> DIR\<j>-<f>.bin, resumed; optionally with
+ *        that minimum retry delay
  *   faultclient status
- *        one line per fault job: "<name> <state> <bytes>/<total>", then
+ *        one line per fault job: "<name> <state> <bytes>/<total> <error>",
+ *        error being the job's error code (0x00000000 when it has none), then
  *        "jobs <n> transferred <n> error <n> bytes <done>/<total>"
+ *   faultclient hold MILLISECONDS
+ *        connects and stays that long: the Wine session, and with it the
+ *        service's transfers, go on while a client lives
  *   faultclient wait JOBS SECONDS
  *        waits until all JOBS fault jobs are TRANSFERRED, then completes them;
  *        exits 0 only when JOBS jobs existed and every one was completed
@@ -77,6 +82,7 @@ static HRESULT create_jobs(IBackgroundCopyManager *manager, int argc, WCHAR **ar
             swprintf(local, ARRAY_SIZE(local), L"%s\\%d-%d.bin", argv[5], j, f);
             hr = IBackgroundCopyJob_AddFile(job, url, local);
         }
+        if (SUCCEEDED(hr) && argc > 6) hr = IBackgroundCopyJob_SetMinimumRetryDelay(job, _wtoi(argv[6]));
         if (SUCCEEDED(hr)) hr = IBackgroundCopyJob_Resume(job);
         IBackgroundCopyJob_Release(job);
         if (FAILED(hr)) return hr;
@@ -96,7 +102,10 @@ static HRESULT survey(IBackgroundCopyManager *manager, BOOL print, BOOL complete
     IEnumBackgroundCopyJobs *jobs;
     IBackgroundCopyJob *job;
     BG_JOB_PROGRESS progress;
+    IBackgroundCopyError *error;
+    BG_ERROR_CONTEXT context;
     BG_JOB_STATE state;
+    HRESULT code;
     WCHAR *name;
     HRESULT hr;
 
@@ -125,8 +134,16 @@ static HRESULT survey(IBackgroundCopyManager *manager, BOOL print, BOOL complete
                 if (complete) hr = IBackgroundCopyJob_Complete(job);
             }
             if (print)
-                printf("%ls %s %I64u/%I64u\n", name, state < ARRAY_SIZE(state_names) ? state_names[state] : "?",
-                       progress.BytesTransferred, progress.BytesTotal);
+            {
+                code = S_OK;
+                if (IBackgroundCopyJob_GetError(job, &error) == S_OK)
+                {
+                    IBackgroundCopyError_GetError(error, &context, &code);
+                    IBackgroundCopyError_Release(error);
+                }
+                printf("%ls %s %I64u/%I64u 0x%08lx\n", name, state < ARRAY_SIZE(state_names) ? state_names[state] : "?",
+                       progress.BytesTransferred, progress.BytesTotal, code);
+            }
         }
         CoTaskMemFree(name);
         IBackgroundCopyJob_Release(job);
@@ -151,8 +168,9 @@ int __cdecl wmain(int argc, WCHAR **argv)
     BOOL done = FALSE;
     HRESULT hr = E_FAIL;
 
-    if (argc == 6 && !wcscmp(argv[1], L"create")) ;
+    if ((argc == 6 || argc == 7) && !wcscmp(argv[1], L"create")) ;
     else if (argc == 2 && !wcscmp(argv[1], L"status")) ;
+    else if (argc == 3 && !wcscmp(argv[1], L"hold")) ;
     else if (argc == 4 && !wcscmp(argv[1], L"wait"))
     {
         expected = _wtoi(argv[2]);
@@ -180,6 +198,12 @@ int __cdecl wmain(int argc, WCHAR **argv)
             /* Created jobs are not created again: a retry starts from a clean slate. */
             if (tries > 1) break;
             hr = create_jobs(manager, argc, argv);
+            done = TRUE;
+        }
+        else if (!wcscmp(argv[1], L"hold"))
+        {
+            Sleep(_wtoi(argv[2]));
+            hr = S_OK;
             done = TRUE;
         }
         else if (!wcscmp(argv[1], L"status"))
