@@ -83,47 +83,19 @@ static IServiceProvider provider = { &provider_vtbl };
 
 static BOOL guard_io(void *buffer, DWORD size, BOOL write, DWORD *done)
 {
-    OVERLAPPED ovl = { 0 };
-    HANDLE waits[2];
-    BOOL ret;
-
-    ovl.hEvent = CreateEventW(NULL, TRUE, FALSE, NULL);
-    ret = write ? WriteFile(guard_pipe, buffer, size, NULL, &ovl) : ReadFile(guard_pipe, buffer, size, NULL, &ovl);
-    if (!ret && GetLastError() == ERROR_IO_PENDING)
-    {
-        waits[0] = ovl.hEvent;
-        waits[1] = guard_process;
-        if (WaitForMultipleObjects(2, waits, FALSE, GUARD_TIMEOUT_MS) != WAIT_OBJECT_0)
-        {
-            CancelIo(guard_pipe);
-            WaitForSingleObject(ovl.hEvent, 1000);
-        }
-    }
-    ret = GetOverlappedResult(guard_pipe, &ovl, done, FALSE);
-    CloseHandle(ovl.hEvent);
-    return ret;
+    return guard_pipe_io(guard_pipe, guard_process, GUARD_TIMEOUT_MS, buffer, size, write, done);
 }
 
 static BOOL guard_connect(void)
 {
     OVERLAPPED ovl = { 0 };
-    HANDLE waits[2];
     DWORD done;
     BOOL ret;
 
     ovl.hEvent = CreateEventW(NULL, TRUE, FALSE, NULL);
     ret = ConnectNamedPipe(guard_pipe, &ovl);
     if (!ret && GetLastError() == ERROR_IO_PENDING)
-    {
-        waits[0] = ovl.hEvent;
-        waits[1] = guard_process;
-        if (WaitForMultipleObjects(2, waits, FALSE, GUARD_TIMEOUT_MS) != WAIT_OBJECT_0)
-        {
-            CancelIo(guard_pipe);
-            WaitForSingleObject(ovl.hEvent, 1000);
-        }
-        ret = GetOverlappedResult(guard_pipe, &ovl, &done, FALSE);
-    }
+        ret = guard_wait(guard_pipe, &ovl, guard_process, GUARD_TIMEOUT_MS, &done);
     else if (!ret && GetLastError() == ERROR_PIPE_CONNECTED) ret = TRUE;
     CloseHandle(ovl.hEvent);
     return ret;

@@ -41,4 +41,32 @@ struct guard_reply
 /* The service's second and last message, when it stops cleanly. */
 #define GUARD_REVOKE 'R'
 
+/* Both ends use overlapped pipe I/O so that no wait outlives the other
+ * process.  Waits for an operation started on ovl; when the other process
+ * ends or the time runs out it is cancelled.  TRUE when it completed. */
+static inline BOOL guard_wait(HANDLE pipe, OVERLAPPED *ovl, HANDLE process, DWORD timeout, DWORD *done)
+{
+    HANDLE waits[2] = { ovl->hEvent, process };
+
+    if (WaitForMultipleObjects(2, waits, FALSE, timeout) != WAIT_OBJECT_0)
+    {
+        CancelIo(pipe);
+        WaitForSingleObject(ovl->hEvent, 1000);
+    }
+    return GetOverlappedResult(pipe, ovl, done, FALSE);
+}
+
+static inline BOOL guard_pipe_io(HANDLE pipe, HANDLE process, DWORD timeout, void *buffer, DWORD size,
+                                 BOOL write, DWORD *done)
+{
+    OVERLAPPED ovl = { 0 };
+    BOOL ret;
+
+    ovl.hEvent = CreateEventW(NULL, TRUE, FALSE, NULL);
+    ret = write ? WriteFile(pipe, buffer, size, NULL, &ovl) : ReadFile(pipe, buffer, size, NULL, &ovl);
+    if (ret || GetLastError() == ERROR_IO_PENDING) ret = guard_wait(pipe, &ovl, process, timeout, done);
+    CloseHandle(ovl.hEvent);
+    return ret;
+}
+
 #endif /* __QMGR_GUARD_WIRE_H */

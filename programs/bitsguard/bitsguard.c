@@ -118,28 +118,10 @@ static HRESULT register_all(const struct guard_register *request, DWORD size)
     return hr;
 }
 
-/* One overlapped pipe operation, bounded by the service process's life. */
+/* One pipe operation, bounded by the service process's life. */
 static BOOL pipe_io(HANDLE pipe, HANDLE process, void *buffer, DWORD size, BOOL write, DWORD *done)
 {
-    OVERLAPPED ovl = { 0 };
-    HANDLE waits[2];
-    BOOL ret;
-
-    ovl.hEvent = CreateEventW(NULL, TRUE, FALSE, NULL);
-    ret = write ? WriteFile(pipe, buffer, size, NULL, &ovl) : ReadFile(pipe, buffer, size, NULL, &ovl);
-    if (!ret && GetLastError() == ERROR_IO_PENDING)
-    {
-        waits[0] = ovl.hEvent;
-        waits[1] = process;
-        if (WaitForMultipleObjects(2, waits, FALSE, INFINITE) != WAIT_OBJECT_0)
-        {
-            CancelIo(pipe);
-            WaitForSingleObject(ovl.hEvent, 1000);
-        }
-    }
-    ret = GetOverlappedResult(pipe, &ovl, done, FALSE);
-    CloseHandle(ovl.hEvent);
-    return ret;
+    return guard_pipe_io(pipe, process, INFINITE, buffer, size, write, done);
 }
 
 int __cdecl wmain(int argc, WCHAR **argv)
