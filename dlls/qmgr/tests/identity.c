@@ -310,8 +310,10 @@ static void test_mapping_switch(void)
     found = enum_contains(BG_JOB_ENUM_ALL_USERS, &mapped_id, &hr);
     ok(hr == S_OK && found, "EnumJobs(ALL_USERS) by an administrator: %#lx, found %d.\n", hr, found);
 
-    set_mapping_mode(NULL);
+    /* The unmapped job is the caller's only while the mapping is off: a
+     * non-administrator could not cancel it afterwards, and it would stay. */
     cancel_and_release(token_job);
+    set_mapping_mode(NULL);
     cancel_and_release(mapped_job);
 }
 
