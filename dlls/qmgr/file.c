@@ -544,6 +544,9 @@ static BOOL same_string(const WCHAR *a, const WCHAR *b)
     return !wcscmp(a, b);
 }
 
+/* Bytes of a file after which its transfer is saved at once, not at a checkpoint. */
+#define RECORD_AFTER_BYTES (64 * 1024)
+
 struct download_progress
 {
     struct file *file;
@@ -581,10 +584,11 @@ static BOOL download_progress(void *context, UINT64 transferred, UINT64 total)
     }
     LeaveCriticalSection(&file->cs);
 
-    /* The record learns at once that the temporary file holds bytes and which
-     * validator they match, not at the next checkpoint: a crash in between
-     * would otherwise throw those bytes away. */
-    if (advanced && !progress->recorded)
+    /* Once a transfer has bytes worth keeping, the record learns at once that
+     * the temporary file holds them and which validator they match, not at the
+     * next checkpoint: a crash in between would throw them away.  Small files
+     * are left to the checkpoints, which cost one write of the whole job. */
+    if (advanced && !progress->recorded && transferred >= RECORD_AFTER_BYTES)
     {
         progress->recorded = TRUE;
         job_save_later(file->job);
