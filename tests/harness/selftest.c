@@ -104,6 +104,7 @@ static void test_clean(void)
     ok( !strcmp( wine_dbgstr_guid( &guid ), "{01234567-89ab-cdef-0123-456789abcdef}" ), "got %s\n", wine_dbgstr_guid( &guid ) );
     ok( broken( 1 ) == !winetest_platform_is_wine, "broken(1) %d\n", broken( 1 ) );
     ok( broken( 0 ) == 0, "broken(0) %d\n", broken( 0 ) );
+    /* Not a Wine limitation: this self-test checks the todo_wine macros themselves. */
     todo_wine_if( 0 ) ok( 1, "todo_wine_if(0) is no todo\n" );
     todo_if( 0 ) ok( 1, "todo_if(0) is no todo\n" );
     for (i = 0; i < 10; i++) ok( i < 10, "loop %d\n", i );
@@ -117,11 +118,13 @@ static void test_mixed(void)
 
     ok( 1, "pass\n" );
     ok( 0, "expected failure %d\n", 42 ); /* @mark fail */
+    /* Not a Wine limitation: this self-test checks the todo_wine macros themselves. */
     todo_wine ok( 0, "todo failure\n" ); /* @mark todo_fail */
     todo_wine ok( 1, "todo success\n" ); /* @mark todo_pass */
     todo_wine_if( 1 ) ok( 0, "todo_wine_if failure\n" ); /* @mark todo_if_fail */
     todo_wine_if( 0 ) ok( 1, "not todo\n" );
     todo_if( 1 ) ok( 0, "todo_if failure\n" ); /* @mark todo_if1 */
+    /* Not a Wine limitation: this self-test checks the todo_wine macros themselves. */
     todo_wine
     {
         todo_if( 0 ) ok( 0, "nested todo failure\n" ); /* @mark nested_todo */
@@ -137,6 +140,7 @@ static void test_mixed(void)
     ok( 0, "in context\n" ); /* @mark ctx_fail */
     trace( "traced in context\n" ); /* @mark ctx_trace */
     winetest_pop_context();
+    /* Not a Wine limitation: this self-test checks the todo_wine macros themselves. */
     todo_wine ok( 0, "todo in context\n" ); /* @mark ctx_todo */
     winetest_pop_context();
     ok( 0, "after pop\n" ); /* @mark after_pop */
@@ -144,6 +148,7 @@ static void test_mixed(void)
     for (i = 0; i < 50; i++) trace( "repeated trace %d\n", i ); /* @mark muted */
 
     /* the todo state is per thread: failures of other threads stay failures */
+    /* Not a Wine limitation: this self-test checks the todo_wine macros themselves. */
     todo_wine
     {
         ret = run_threads( TRUE );
@@ -165,6 +170,7 @@ static void test_child(void)
 
 static void test_platform_behaviour(void)
 {
+    /* Not a Wine limitation: this self-test checks the todo_wine macros themselves. */
     todo_wine ok( 0, "todo_wine failing check\n" ); /* @mark platform_todo */
     ok( broken( 1 ) == !strcmp( winetest_platform, "windows" ), "broken(1) %d\n", broken( 1 ) );
     win_skip( "win_skip check\n" ); /* @mark platform_win_skip */
