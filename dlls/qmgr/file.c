@@ -291,7 +291,9 @@ static HRESULT WINAPI file_SetValidationState(IBackgroundCopyFile6 *iface, BOOL 
     TRACE("%p, %d.\n", iface, state);
 
     EnterCriticalSection(&file->cs);
-    if (!file->progress.Completed) hr = E_PENDING;
+    /* Valid once the bytes are all there, before Complete too (that is what
+     * FileTransferred and GetTemporaryName are for). */
+    if (!file->transferred && !file->progress.Completed) hr = E_PENDING;
     else file->validation_state = state;
     LeaveCriticalSection(&file->cs);
     return hr;

@@ -1,0 +1,256 @@
+/*
+ * bitsadmin: /util, and the peer-caching switches of older BITS
+ *
+ * Copyright 2026 the qmgr-for-wine authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Lesser General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Lesser General Public License for more details.
+ *
+ * You should have received a copy of the GNU Lesser General Public
+ * License along with this library; if not, write to the Free Software
+ * Foundation, Inc., 51 Franklin St, Fifth Floor, Boston, MA 02110-1301, USA
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <wchar.h>
+
+#include "bitsadmin.h"
+#include "winhttp.h"
+
+static BOOL is_switch(const WCHAR *arg, const WCHAR *name)
+{
+    return arg[0] == '/' && !wcsicmp(arg + 1, name);
+}
+
+/* The BITS version a client can use: the newest manager class the service serves. */
+static const struct { const CLSID *clsid; const WCHAR *version; } versions[] =
+{
+    { &CLSID_BackgroundCopyManager10_3, L"10.3" },
+    { &CLSID_BackgroundCopyManager10_2, L"10.2" },
+    { &CLSID_BackgroundCopyManager10_1, L"10.1" },
+    { &CLSID_BackgroundCopyManager5_0, L"5.0" },
+    { &CLSID_BackgroundCopyManager4_0, L"4.0" },
+    { &CLSID_BackgroundCopyManager3_0, L"3.0" },
+    { &CLSID_BackgroundCopyManager2_5, L"2.5" },
+    { &CLSID_BackgroundCopyManager2_0, L"2.0" },
+    { &CLSID_BackgroundCopyManager1_5, L"1.5" },
+    { &CLSID_BackgroundCopyManager, L"1.0" },
+};
+
+static void print_module(const WCHAR *name)
+{
+    WCHAR path[MAX_PATH];
+    WIN32_FILE_ATTRIBUTE_DATA data;
+
+    GetSystemDirectoryW(path, MAX_PATH - 20);
+    wcscat(path, L"\\");
+    wcscat(path, name);
+    if (GetFileAttributesExW(path, GetFileExInfoStandard, &data))
+        out(L"%s: %s (%lu bytes)\n", name, path, data.nFileSizeLow);
+    else
+        out(L"%s: not found in %s\n", name, path);
+}
+
+static int util_version(int argc, WCHAR **argv)
+{
+    IBackgroundCopyManager *probe;
+    unsigned int i;
+    HRESULT hr = E_FAIL;
+
+    if (argc > 1 || (argc == 1 && !is_switch(argv[0], L"verbose")))
+        return report_usage(L"/UTIL /VERSION [/VERBOSE]");
+    for (i = 0; i < ARRAY_SIZE(versions); i++)
+    {
+        if (SUCCEEDED(hr = CoCreateInstance(versions[i].clsid, NULL, CLSCTX_LOCAL_SERVER, &IID_IBackgroundCopyManager,
+                                            (void **)&probe)))
+        {
+            IBackgroundCopyManager_Release(probe);
+            break;
+        }
+    }
+    if (i == ARRAY_SIZE(versions)) return report_failure(L"connect to BITS", hr);
+    out(L"bitsadmin version: %s", versions[i].version);
+    out_end();
+    if (argc)
+    {
+        print_module(L"qmgr.dll");
+        print_module(L"qmgrprxy.dll");
+        print_module(L"bitsadmin.exe");
+        out(L"The BITS service started: it answered as version %s.\n", versions[i].version);
+    }
+    return EXIT_OK;
+}
+
+static const WCHAR *service_account(const WCHAR *name)
+{
+    if (!wcsicmp(name, L"LOCALSYSTEM")) return L"LocalSystem";
+    if (!wcsicmp(name, L"NETWORKSERVICE")) return L"NetworkService";
+    if (!wcsicmp(name, L"LOCALSERVICE")) return L"LocalService";
+    return NULL;
+}
+
+/* Under Wine every account of a prefix is the prefix's one user, so a service
+ * account's Internet settings are that user's. */
+static int util_getieproxy(int argc, WCHAR **argv)
+{
+    WINHTTP_CURRENT_USER_IE_PROXY_CONFIG config = {0};
+
+    if ((argc != 1 && argc != 3) || !service_account(argv[0]) || (argc == 3 && !is_switch(argv[1], L"conn")))
+        return report_usage(L"/UTIL /GETIEPROXY account [/CONN connection_name]   account: LOCALSYSTEM, NETWORKSERVICE or LOCALSERVICE");
+    if (!WinHttpGetIEProxyConfigForCurrentUser(&config))
+        return report_failure(L"get the Internet proxy settings", HRESULT_FROM_WIN32(GetLastError()));
+    out(L"Proxy usage for %s account:\n", service_account(argv[0]));
+    out(L"AUTODETECT: %s\n", config.fAutoDetect ? L"TRUE" : L"FALSE");
+    out(L"AUTOSCRIPT: %s\n", config.lpszAutoConfigUrl ? config.lpszAutoConfigUrl : L"NULL");
+    out(L"MANUAL_PROXY: %s\n", config.lpszProxy ? config.lpszProxy : L"NULL");
+    out(L"PROXY BYPASS: %s\n", config.lpszProxyBypass ? config.lpszProxyBypass : L"NULL");
+    GlobalFree(config.lpszAutoConfigUrl);
+    GlobalFree(config.lpszProxy);
+    GlobalFree(config.lpszProxyBypass);
+    return EXIT_OK;
+}
+
+/* The BITS service of a Wine prefix has nothing that Windows' repairs would
+ * fix; we check what it needs and say so. */
+static int util_repairservice(int argc, WCHAR **argv)
+{
+    SC_HANDLE scm, service;
+    QUERY_SERVICE_CONFIGW *config;
+    DWORD needed = 0;
+    int result = EXIT_FAILED;
+
+    if (argc > 1 || (argc == 1 && !is_switch(argv[0], L"force")))
+        return report_usage(L"/UTIL /REPAIRSERVICE [/FORCE]");
+    if (!(scm = OpenSCManagerW(NULL, NULL, SC_MANAGER_CONNECT)))
+        return report_failure(L"open the service manager", HRESULT_FROM_WIN32(GetLastError()));
+    if (!(service = OpenServiceW(scm, L"BITS", SERVICE_QUERY_CONFIG)))
+    {
+        report_failure(L"open the BITS service", HRESULT_FROM_WIN32(GetLastError()));
+        out(L"Install BITS into this prefix again (tools/prefix-install) to re-create the service.\n");
+        CloseServiceHandle(scm);
+        return EXIT_FAILED;
+    }
+    QueryServiceConfigW(service, NULL, 0, &needed);
+    if ((config = malloc(needed)) && QueryServiceConfigW(service, config, needed, &needed))
+    {
+        if (config->dwStartType == SERVICE_DISABLED)
+            out(L"The BITS service is disabled; enable it with: sc config BITS start= demand\n");
+        else
+        {
+            out(L"The BITS service is configured correctly; no repair needed.\n");
+            result = EXIT_OK;
+        }
+    }
+    else report_failure(L"query the BITS service", HRESULT_FROM_WIN32(GetLastError()));
+    free(config);
+    CloseServiceHandle(service);
+    CloseServiceHandle(scm);
+    return result;
+}
+
+static int util_help(int argc, WCHAR **argv);
+
+static const struct
+{
+    const WCHAR *name;
+    int (*run)(int argc, WCHAR **argv);
+    const WCHAR *syntax;
+}
+util_switches[] =
+{
+    { L"help", util_help, L"/UTIL /HELP" },
+    { L"?", util_help, L"/UTIL /?" },
+    { L"version", util_version, L"/UTIL /VERSION [/VERBOSE]" },
+    { L"getieproxy", util_getieproxy, L"/UTIL /GETIEPROXY account [/CONN connection_name]" },
+    { L"repairservice", util_repairservice, L"/UTIL /REPAIRSERVICE [/FORCE]" },
+};
+
+static int util_help(int argc, WCHAR **argv)
+{
+    unsigned int i;
+
+    for (i = 0; i < ARRAY_SIZE(util_switches); i++)
+        if (util_switches[i].run != util_help) out(L"BITSADMIN %s\n", util_switches[i].syntax);
+    out(L"BITSADMIN /UTIL /ENABLEANALYTICCHANNEL TRUE|FALSE\n");
+    return EXIT_OK;
+}
+
+static int cmd_util(const struct command *command, int argc, WCHAR **argv)
+{
+    unsigned int i;
+
+    if (!argc) return util_help(0, NULL);
+    for (i = 0; i < ARRAY_SIZE(util_switches); i++)
+        if (is_switch(argv[0], util_switches[i].name)) return util_switches[i].run(argc - 1, argv + 1);
+    if (is_switch(argv[0], L"enableanalyticchannel"))
+    {
+        if (argc != 2 || (wcsicmp(argv[1], L"TRUE") && wcsicmp(argv[1], L"FALSE")))
+            return report_usage(L"/UTIL /ENABLEANALYTICCHANNEL TRUE|FALSE");
+        /* Wine has no event channels: the answer of a Windows without BITS' analytic channel. */
+        return report_failure(L"change the analytic channel", HRESULT_FROM_WIN32(15007 /* ERROR_EVT_CHANNEL_NOT_FOUND */));
+    }
+    out(L"Unknown /UTIL switch: %s\n", argv[0]);
+    util_help(0, NULL);
+    return EXIT_FAILED;
+}
+
+/* /cache and /peers administer the peer cache of BITS 3.0, which BITS no
+ * longer serves: the manager has no IBitsPeerCacheAdministration, and the
+ * switches say so as Windows does. */
+static int cmd_peer_cache(const struct command *command, int argc, WCHAR **argv)
+{
+    IBitsPeerCacheAdministration *cache;
+    HRESULT hr;
+
+    if (argc == 1 && (is_switch(argv[0], L"help") || is_switch(argv[0], L"?")))
+    {
+        out(L"BITSADMIN %s\n", command->syntax);
+        return EXIT_OK;
+    }
+    if (!argc || argv[0][0] != '/') return report_usage(command->syntax);
+    hr = IBackgroundCopyManager_QueryInterface(manager, &IID_IBitsPeerCacheAdministration, (void **)&cache);
+    if (SUCCEEDED(hr))
+    {
+        IBitsPeerCacheAdministration_Release(cache);
+        hr = HRESULT_FROM_WIN32(ERROR_NOT_SUPPORTED);
+    }
+    return report_failure(L"get the peer cache administration", hr);
+}
+
+/* /peercaching /getconfigurationflags and /setconfigurationflags: a job's peer caching flags. */
+static int cmd_peercaching(const struct command *command, int argc, WCHAR **argv)
+{
+    const struct command *property;
+    const WCHAR *name;
+
+    if (argc == 1 && (is_switch(argv[0], L"help") || is_switch(argv[0], L"?")))
+    {
+        out(L"BITSADMIN /PEERCACHING /GETCONFIGURATIONFLAGS job\n");
+        out(L"BITSADMIN /PEERCACHING /SETCONFIGURATIONFLAGS job value\n");
+        return EXIT_OK;
+    }
+    if (argc >= 1 && is_switch(argv[0], L"getconfigurationflags")) name = L"getpeercachingflags";
+    else if (argc >= 1 && is_switch(argv[0], L"setconfigurationflags")) name = L"setpeercachingflags";
+    else return report_usage(command->syntax);
+    for (property = property_commands; property->name; property++)
+        if (!wcscmp(property->name, name)) return property->run(property, argc - 1, argv + 1);
+    return EXIT_FAILED;
+}
+
+const struct command util_commands[] =
+{
+    { L"util", cmd_util, TRUE, L"/UTIL /HELP | /VERSION | /GETIEPROXY | /REPAIRSERVICE | /ENABLEANALYTICCHANNEL" },
+    { L"cache", cmd_peer_cache, TRUE,
+      L"/CACHE /HELP | /CLEAR | /DELETE | /DELETEURL | /LIST | /INFO | /GETLIMIT | /SETLIMIT | /GETEXPIRATIONTIME | /SETEXPIRATIONTIME" },
+    { L"peers", cmd_peer_cache, TRUE, L"/PEERS /HELP | /DISCOVER | /CLEAR | /LIST" },
+    { L"peercaching", cmd_peercaching, TRUE, L"/PEERCACHING /HELP | /GETCONFIGURATIONFLAGS job | /SETCONFIGURATIONFLAGS job value" },
+    { NULL }
+};
