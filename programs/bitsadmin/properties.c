@@ -651,7 +651,13 @@ static BOOL parse_store_location(const WCHAR *text, BG_CERT_STORE_LOCATION *loca
 {
     unsigned int i;
 
-    /* Both the bare name and the BG_CERT_STORE_LOCATION_ constant's name. */
+    /* Microsoft's reference numbers the locations from 1 (CURRENT_USER); the
+     * bare name and the BG_CERT_STORE_LOCATION_ constant's name work too. */
+    if (text[0] >= '1' && text[0] <= '8' && !text[1])
+    {
+        *location = text[0] - '1';
+        return TRUE;
+    }
     if (!wcsnicmp(text, L"BG_CERT_STORE_LOCATION_", 23)) text += 23;
     for (i = 0; i < ARRAY_SIZE(store_location_names); i++)
         if (!wcsicmp(text, store_location_names[i])) { *location = i; return TRUE; }

@@ -1,5 +1,929 @@
+/*
+ * Tests of bitsadmin.exe, run end to end: each switch against BITS and the
+ * loopback server, its output and exit code checked, and what it did checked
+ * again through BITS' own interfaces.
+ *
+ * The bitsadmin under test is the one on the PATH (system32): ours under
+ * Wine, Microsoft's on Windows.  Messages that Microsoft documents are
+ * compared as text; for the others only the exit code and the values in them.
+ *
+ * Copyright 2026 the qmgr-for-wine authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Lesser General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Lesser General Public License for more details.
+ *
+ * You should have received a copy of the GNU Lesser General Public
+ * License along with this library; if not, write to the Free Software
+ * Foundation, Inc., 51 Franklin St, Fifth Floor, Boston, MA 02110-1301, USA
+ */
+
 #include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define COBJMACROS
 #include "windef.h"
 #include "winbase.h"
+#include "objbase.h"
+#include "initguid.h"
+#include "bits10_3.h"
+#include "bitsmsg.h"
 #include "wine/test.h"
-START_TEST(bitsadmin) { ok(1, "placeholder\n"); }
+
+#include "httpd.h"
+#include "identity_util.h"
+
+#define JOB_PREFIX "qmgr-bitsadmin-"
+#define RUN_TIMEOUT_MS 120000
+
+static IBackgroundCopyManager *manager;
+static struct httpd *server;
+static WCHAR work_dir[MAX_PATH];
+
+/* Runs "bitsadmin ARGS", collects what it writes (stdout and stderr) and
+ * returns its exit code; -1 if it could not run or did not end in time. */
+static int run_bitsadmin(char **output, const char *format, ...)
+{
+    SECURITY_ATTRIBUTES inherit = { sizeof(inherit), NULL, TRUE };
+    STARTUPINFOA startup = { sizeof(startup) };
+    PROCESS_INFORMATION process;
+    HANDLE read_end, write_end;
+    char command[4096], *data = NULL;
+    size_t size = 0, capacity = 0;
+    DWORD got, code = (DWORD)-1;
+    va_list args;
+    int len;
+
+    len = snprintf(command, sizeof(command), "bitsadmin.exe ");
+    va_start(args, format);
+    vsnprintf(command + len, sizeof(command) - len, format, args);
+    va_end(args);
+    *output = NULL;
+    if (!CreatePipe(&read_end, &write_end, &inherit, 0)) return -1;
+    SetHandleInformation(read_end, HANDLE_FLAG_INHERIT, 0);
+    startup.dwFlags = STARTF_USESTDHANDLES;
+    startup.hStdInput = INVALID_HANDLE_VALUE;
+    startup.hStdOutput = startup.hStdError = write_end;
+    if (!CreateProcessA(NULL, command, NULL, NULL, TRUE, CREATE_NO_WINDOW, NULL, NULL, &startup, &process))
+    {
+        CloseHandle(read_end);
+        CloseHandle(write_end);
+        return -1;
+    }
+    CloseHandle(write_end);
+    for (;;)
+    {
+        if (capacity - size < 4097)
+        {
+            capacity = capacity ? capacity * 2 : 16384;
+            data = realloc(data, capacity);
+        }
+        if (!ReadFile(read_end, data + size, capacity - size - 1, &got, NULL) || !got) break;
+        size += got;
+    }
+    data[size] = 0;
+    CloseHandle(read_end);
+    if (WaitForSingleObject(process.hProcess, RUN_TIMEOUT_MS) == WAIT_OBJECT_0)
+        GetExitCodeProcess(process.hProcess, &code);
+    else
+        TerminateProcess(process.hProcess, 255);
+    CloseHandle(process.hProcess);
+    CloseHandle(process.hThread);
+    *output = data;
+    return (int)code;
+}
+
+/* Runs bitsadmin with /rawreturn and returns its output (the bare value), checking the exit code. */
+static char *raw_value(int expect_code, const char *format, ...)
+{
+    char args[4096], *output;
+    va_list list;
+    int code;
+
+    va_start(list, format);
+    vsnprintf(args, sizeof(args), format, list);
+    va_end(list);
+    code = run_bitsadmin(&output, "/rawreturn %s", args);
+    ok(code == expect_code, "bitsadmin /rawreturn %s: exit code %d, output %s\n", args, code, debugstr_a(output));
+    return output;
+}
+
+static BOOL contains(const char *output, const char *text)
+{
+    return output && strstr(output, text);
+}
+
+static GUID parse_guid(const char *text)
+{
+    WCHAR wide[64];
+    GUID id = {0};
+
+    MultiByteToWideChar(CP_ACP, 0, text, -1, wide, ARRAY_SIZE(wide));
+    IIDFromString(wide, &id);
+    return id;
+}
+
+static IBackgroundCopyJob *get_job(const char *guid_text)
+{
+    IBackgroundCopyJob *job = NULL;
+    GUID id = parse_guid(guid_text);
+
+    IBackgroundCopyManager_GetJob(manager, &id, &job);
+    return job;
+}
+
+/* /create through bitsadmin; returns the new job's GUID text (38 characters). */
+static char *create_job(const char *type, const char *name)
+{
+    char *guid = raw_value(0, "/create %s %s", type, name);
+
+    ok(guid && strlen(guid) == 38 && guid[0] == '{' && guid[37] == '}', "/create printed %s\n", debugstr_a(guid));
+    return guid;
+}
+
+static void cancel_job(const char *guid)
+{
+    IBackgroundCopyJob *job = get_job(guid);
+
+    if (job)
+    {
+        IBackgroundCopyJob_Cancel(job);
+        IBackgroundCopyJob_Release(job);
+    }
+}
+
+static BOOL wait_for_state(IBackgroundCopyJob *job, BG_JOB_STATE wanted, DWORD timeout_ms)
+{
+    DWORD start = GetTickCount();
+    BG_JOB_STATE state;
+
+    do
+    {
+        if (FAILED(IBackgroundCopyJob_GetState(job, &state))) return FALSE;
+        if (state == wanted) return TRUE;
+        Sleep(50);
+    } while (GetTickCount() - start < timeout_ms);
+    return FALSE;
+}
+
+static void local_path(const char *name, char *buf, size_t size)
+{
+    snprintf(buf, size, "%ls\\%s", work_dir, name);
+}
+
+static void test_help_and_bad_switches(void)
+{
+    char *output;
+    int code;
+
+    code = run_bitsadmin(&output, "/?");
+    ok(code == 0, "/? exit code %d\n", code);
+    ok(contains(output, "BITS administration utility"), "/? banner missing: %s\n", debugstr_a(output));
+    ok(contains(output, "/TRANSFER") || contains(output, "/transfer"), "/? lists no /TRANSFER\n");
+    free(output);
+
+    code = run_bitsadmin(&output, "/nosuchswitch");
+    ok(code != 0, "an unknown switch gave exit code 0: %s\n", debugstr_a(output));
+    free(output);
+
+    /* Too few arguments: a usage error, nothing created. */
+    code = run_bitsadmin(&output, "/addfile");
+    ok(code != 0, "/addfile without arguments gave exit code 0\n");
+    free(output);
+}
+
+static void test_create_and_properties(void)
+{
+    IBackgroundCopyJob *job;
+    BG_JOB_PRIORITY priority;
+    BG_JOB_TYPE type;
+    WCHAR *text;
+    char *guid, *value, *output;
+    int code;
+
+    guid = create_job("", JOB_PREFIX "props");
+    job = get_job(guid);
+    ok(job != NULL, "the job %s that /create printed does not exist\n", guid);
+    if (!job) return;
+    ok(IBackgroundCopyJob_GetDisplayName(job, &text) == S_OK && !wcscmp(text, L"" JOB_PREFIX "props"),
+       "display name %s\n", debugstr_w(text));
+    CoTaskMemFree(text);
+
+    /* /rawreturn prints the bare value: no banner, no newline. */
+    value = raw_value(0, "/getstate %s", guid);
+    ok(!strcmp(value, "SUSPENDED"), "/getstate by GUID: %s\n", debugstr_a(value));
+    free(value);
+    value = raw_value(0, "/getstate " JOB_PREFIX "props");
+    ok(!strcmp(value, "SUSPENDED"), "/getstate by name: %s\n", debugstr_a(value));
+    free(value);
+    value = raw_value(0, "/gettype %s", guid);
+    ok(!strcmp(value, "DOWNLOAD"), "/gettype: %s\n", debugstr_a(value));
+    free(value);
+    value = raw_value(0, "/getpriority %s", guid);
+    ok(!strcmp(value, "NORMAL"), "default priority: %s\n", debugstr_a(value));
+    free(value);
+    value = raw_value(0, "/getbytestotal %s", guid);
+    ok(!strcmp(value, "0"), "/getbytestotal of an empty job: %s\n", debugstr_a(value));
+    free(value);
+    value = raw_value(0, "/getminretrydelay %s", guid);
+    ok(!strcmp(value, "600"), "default retry delay: %s\n", debugstr_a(value));
+    free(value);
+    value = raw_value(0, "/getnoprogresstimeout %s", guid);
+    ok(!strcmp(value, "1209600"), "default no-progress timeout: %s\n", debugstr_a(value));
+    free(value);
+    value = raw_value(0, "/getnotifyflags %s", guid);
+    ok(!strcmp(value, "3"), "default notify flags: %s\n", debugstr_a(value));
+    free(value);
+    value = raw_value(0, "/getnotifyinterface %s", guid);
+    ok(!strcmp(value, "UNREGISTERED"), "/getnotifyinterface: %s\n", debugstr_a(value));
+    free(value);
+    value = raw_value(0, "/getproxyusage %s", guid);
+    ok(!strcmp(value, "PRECONFIG"), "default proxy usage: %s\n", debugstr_a(value));
+    free(value);
+    value = raw_value(0, "/getcompletiontime %s", guid);
+    ok(!strcmp(value, "UNKNOWN"), "completion time of a new job: %s\n", debugstr_a(value));
+    free(value);
+
+    /* Each setter changes what BITS reports. */
+    code = run_bitsadmin(&output, "/setpriority %s high", guid);
+    ok(code == 0, "/setpriority: %d %s\n", code, debugstr_a(output));
+    free(output);
+    ok(IBackgroundCopyJob_GetPriority(job, &priority) == S_OK && priority == BG_JOB_PRIORITY_HIGH,
+       "priority %d after /setpriority high\n", priority);
+    value = raw_value(0, "/getpriority %s", guid);
+    ok(!strcmp(value, "HIGH"), "/getpriority: %s\n", debugstr_a(value));
+    free(value);
+
+    code = run_bitsadmin(&output, "/setdescription %s \"a job of the bitsadmin test\"", guid);
+    ok(code == 0, "/setdescription: %d %s\n", code, debugstr_a(output));
+    free(output);
+    value = raw_value(0, "/getdescription %s", guid);
+    ok(!strcmp(value, "a job of the bitsadmin test"), "/getdescription: %s\n", debugstr_a(value));
+    free(value);
+
+    code = run_bitsadmin(&output, "/setminretrydelay %s 75", guid);
+    ok(code == 0, "/setminretrydelay: %d\n", code);
+    free(output);
+    value = raw_value(0, "/getminretrydelay %s", guid);
+    ok(!strcmp(value, "75"), "/getminretrydelay: %s\n", debugstr_a(value));
+    free(value);
+    code = run_bitsadmin(&output, "/setnoprogresstimeout %s 3600", guid);
+    ok(code == 0, "/setnoprogresstimeout: %d\n", code);
+    free(output);
+    value = raw_value(0, "/getnoprogresstimeout %s", guid);
+    ok(!strcmp(value, "3600"), "/getnoprogresstimeout: %s\n", debugstr_a(value));
+    free(value);
+    code = run_bitsadmin(&output, "/setmaxdownloadtime %s 7200", guid);
+    ok(code == 0, "/setmaxdownloadtime: %d\n", code);
+    free(output);
+    value = raw_value(0, "/getmaxdownloadtime %s", guid);
+    ok(!strcmp(value, "7200"), "/getmaxdownloadtime: %s\n", debugstr_a(value));
+    free(value);
+    code = run_bitsadmin(&output, "/setnotifyflags %s 2", guid);
+    ok(code == 0, "/setnotifyflags: %d\n", code);
+    free(output);
+    value = raw_value(0, "/getnotifyflags %s", guid);
+    ok(!strcmp(value, "2"), "/getnotifyflags: %s\n", debugstr_a(value));
+    free(value);
+
+    code = run_bitsadmin(&output, "/setproxysettings %s OVERRIDE proxy.invalid:8080 NULL", guid);
+    ok(code == 0, "/setproxysettings OVERRIDE: %d %s\n", code, debugstr_a(output));
+    free(output);
+    value = raw_value(0, "/getproxyusage %s", guid);
+    ok(!strcmp(value, "OVERRIDE"), "/getproxyusage: %s\n", debugstr_a(value));
+    free(value);
+    value = raw_value(0, "/getproxylist %s", guid);
+    ok(!strcmp(value, "proxy.invalid:8080"), "/getproxylist: %s\n", debugstr_a(value));
+    free(value);
+    value = raw_value(0, "/getproxybypasslist %s", guid);
+    ok(!strcmp(value, "NULL"), "/getproxybypasslist: %s\n", debugstr_a(value));
+    free(value);
+    code = run_bitsadmin(&output, "/setproxysettings %s NO_PROXY", guid);
+    ok(code == 0, "/setproxysettings NO_PROXY: %d\n", code);
+    free(output);
+    value = raw_value(0, "/getproxyusage %s", guid);
+    ok(!strcmp(value, "NO_PROXY"), "/getproxyusage: %s\n", debugstr_a(value));
+    free(value);
+
+    code = run_bitsadmin(&output, "/setaclflag %s OG", guid);
+    ok(code == 0, "/setaclflag: %d %s\n", code, debugstr_a(output));
+    free(output);
+    value = raw_value(0, "/getaclflags %s", guid);
+    ok(!_stricmp(value, "OG"), "/getaclflags: %s\n", debugstr_a(value));
+    free(value);
+    code = run_bitsadmin(&output, "/setpeercachingflags %s 1", guid);
+    ok(code == 0, "/setpeercachingflags: %d\n", code);
+    free(output);
+    value = raw_value(0, "/getpeercachingflags %s", guid);
+    ok(!strcmp(value, "1"), "/getpeercachingflags: %s\n", debugstr_a(value));
+    free(value);
+    value = raw_value(0, "/peercaching /getconfigurationflags %s", guid);
+    ok(!strcmp(value, "1"), "/peercaching /getconfigurationflags: %s\n", debugstr_a(value));
+    free(value);
+    code = run_bitsadmin(&output, "/setsecurityflags %s 0x0200", guid);
+    ok(code == 0, "/setsecurityflags: %d\n", code);
+    free(output);
+    value = raw_value(0, "/getsecurityflags %s", guid);
+    ok(strtoul(value, NULL, 0) == 0x200, "/getsecurityflags: %s\n", debugstr_a(value));
+    free(value);
+    value = raw_value(0, "/gethttpmethod %s", guid);
+    ok(!strcmp(value, "GET"), "/gethttpmethod of a download: %s\n", debugstr_a(value));
+    free(value);
+
+    code = run_bitsadmin(&output, "/setnotifycmdline %s c:\\windows\\system32\\cmd.exe NULL", guid);
+    ok(code == 0, "/setnotifycmdline: %d %s\n", code, debugstr_a(output));
+    free(output);
+    value = raw_value(0, "/getnotifycmdline %s", guid);
+    ok(contains(value, "c:\\windows\\system32\\cmd.exe"), "/getnotifycmdline: %s\n", debugstr_a(value));
+    free(value);
+
+    code = run_bitsadmin(&output, "/setcustomheaders %s \"X-Qmgr-Test: 1\" \"X-Other: two\"", guid);
+    ok(code == 0, "/setcustomheaders: %d %s\n", code, debugstr_a(output));
+    free(output);
+    value = raw_value(0, "/getcustomheaders %s", guid);
+    ok(contains(value, "X-Qmgr-Test: 1") && contains(value, "X-Other: two"), "/getcustomheaders: %s\n",
+       debugstr_a(value));
+    free(value);
+
+    code = run_bitsadmin(&output, "/setcredentials %s SERVER BASIC someone secret", guid);
+    ok(code == 0, "/setcredentials: %d %s\n", code, debugstr_a(output));
+    free(output);
+    code = run_bitsadmin(&output, "/removecredentials %s SERVER BASIC", guid);
+    ok(code == 0, "/removecredentials: %d %s\n", code, debugstr_a(output));
+    free(output);
+    code = run_bitsadmin(&output, "/setcredentials %s SERVER NOSUCHSCHEME someone secret", guid);
+    ok(code != 0, "/setcredentials with an unknown scheme succeeded\n");
+    free(output);
+
+    code = run_bitsadmin(&output, "/setclientcertificatebyname %s 1 MY qmgr-test-subject", guid);
+    ok(code == 0, "/setclientcertificatebyname: %d %s\n", code, debugstr_a(output));
+    free(output);
+    value = raw_value(0, "/getclientcertificate %s", guid);
+    ok(contains(value, "MY") && contains(value, "qmgr-test-subject"), "/getclientcertificate: %s\n", debugstr_a(value));
+    free(value);
+    code = run_bitsadmin(&output, "/removeclientcertificate %s", guid);
+    ok(code == 0, "/removeclientcertificate: %d %s\n", code, debugstr_a(output));
+    free(output);
+
+    code = run_bitsadmin(&output, "/setdisplayname %s " JOB_PREFIX "renamed", guid);
+    ok(code == 0, "/setdisplayname: %d\n", code);
+    free(output);
+    value = raw_value(0, "/getdisplayname %s", guid);
+    ok(!strcmp(value, JOB_PREFIX "renamed"), "/getdisplayname: %s\n", debugstr_a(value));
+    free(value);
+
+    /* Write-only headers cannot be read back, and that cannot be undone. */
+    code = run_bitsadmin(&output, "/makecustomheaderswriteonly %s", guid);
+    ok(code == 0, "/makecustomheaderswriteonly: %d %s\n", code, debugstr_a(output));
+    free(output);
+    code = run_bitsadmin(&output, "/getcustomheaders %s", guid);
+    ok(code != 0, "write-only headers were read: %s\n", debugstr_a(output));
+    free(output);
+
+    /* Bad values change nothing. */
+    code = run_bitsadmin(&output, "/setpriority %s URGENT", guid);
+    ok(code != 0, "/setpriority URGENT succeeded\n");
+    free(output);
+    code = run_bitsadmin(&output, "/setminretrydelay %s soon", guid);
+    ok(code != 0, "/setminretrydelay soon succeeded\n");
+    free(output);
+    value = raw_value(0, "/getpriority %s", guid);
+    ok(!strcmp(value, "HIGH"), "priority after bad input: %s\n", debugstr_a(value));
+    free(value);
+    value = raw_value(0, "/getminretrydelay %s", guid);
+    ok(!strcmp(value, "75"), "retry delay after bad input: %s\n", debugstr_a(value));
+    free(value);
+
+    /* The other job types. */
+    free(guid);
+    guid = create_job("/upload", JOB_PREFIX "upload");
+    value = raw_value(0, "/gettype %s", guid);
+    ok(!strcmp(value, "UPLOAD"), "/gettype of /upload: %s\n", debugstr_a(value));
+    free(value);
+    cancel_job(guid);
+    free(guid);
+    guid = create_job("/upload-reply", JOB_PREFIX "reply");
+    if (SUCCEEDED(IBackgroundCopyJob_GetType(job, &type)))
+    {
+        value = raw_value(0, "/gettype %s", guid);
+        ok(!strcmp(value, "UPLOAD-REPLY"), "/gettype of /upload-reply: %s\n", debugstr_a(value));
+        free(value);
+    }
+    cancel_job(guid);
+    free(guid);
+
+    IBackgroundCopyJob_Cancel(job);
+    IBackgroundCopyJob_Release(job);
+}
+
+static void test_job_lookup(void)
+{
+    char *a, *b, *output;
+    int code;
+
+    code = run_bitsadmin(&output, "/getstate " JOB_PREFIX "nosuchjob");
+    ok(code != 0, "a job name that matches nothing gave exit code 0: %s\n", debugstr_a(output));
+    free(output);
+    code = run_bitsadmin(&output, "/getstate {01234567-89AB-CDEF-0123-456789ABCDEF}");
+    ok(code != 0, "an unknown GUID gave exit code 0\n");
+    ok(contains(output, "0x80200001"), "an unknown GUID: %s\n", debugstr_a(output));
+    free(output);
+
+    /* Two jobs of one name: the name is ambiguous, the GUIDs are not. */
+    a = create_job("", JOB_PREFIX "twin");
+    b = create_job("", JOB_PREFIX "twin");
+    code = run_bitsadmin(&output, "/suspend " JOB_PREFIX "twin");
+    ok(code != 0, "an ambiguous name gave exit code 0: %s\n", debugstr_a(output));
+    free(output);
+    code = run_bitsadmin(&output, "/cancel %s", a);
+    ok(code == 0, "/cancel by GUID: %d %s\n", code, debugstr_a(output));
+    free(output);
+    code = run_bitsadmin(&output, "/cancel " JOB_PREFIX "twin");
+    ok(code == 0, "/cancel of the name now unique: %d %s\n", code, debugstr_a(output));
+    free(output);
+    ok(!get_job(a) && !get_job(b), "canceled jobs still exist\n");
+    free(a);
+    free(b);
+}
+
+static void test_files(void)
+{
+    char url[256], url2[256], local[MAX_PATH], listfile[MAX_PATH], *guid, *output, *value;
+    IBackgroundCopyJob *job;
+    BG_FILE_RANGE *ranges = NULL;
+    IEnumBackgroundCopyFiles *files;
+    IBackgroundCopyFile2 *file2;
+    IBackgroundCopyFile *file;
+    DWORD count = 0;
+    WCHAR *remote;
+    FILE *list;
+    int code;
+
+    guid = create_job("", JOB_PREFIX "files");
+    job = get_job(guid);
+    if (!job) return;
+    httpd_url_a(server, "/files/one.bin", url, sizeof(url));
+    local_path("one.bin", local, sizeof(local));
+    code = run_bitsadmin(&output, "/addfile %s %s %s", guid, url, local);
+    ok(code == 0, "/addfile: %d %s\n", code, debugstr_a(output));
+    free(output);
+    code = run_bitsadmin(&output, "/listfiles %s", guid);
+    ok(code == 0, "/listfiles: %d\n", code);
+    ok(contains(output, "0 / UNKNOWN WORKING ") && contains(output, url) && contains(output, local),
+       "/listfiles: %s\n", debugstr_a(output));
+    ok(contains(output, "Listed 1 file(s)."), "/listfiles count: %s\n", debugstr_a(output));
+    free(output);
+
+    /* A local name without a full path is refused and adds nothing. */
+    code = run_bitsadmin(&output, "/addfile %s %s relative.bin", guid, url);
+    ok(code != 0, "/addfile with a relative local name succeeded\n");
+    ok(contains(output, "0x80070057"), "/addfile relative: %s\n", debugstr_a(output));
+    free(output);
+
+    /* A file set: comments and blank lines are skipped, quotes allowed. */
+    local_path("set.txt", listfile, sizeof(listfile));
+    list = fopen(listfile, "w");
+    httpd_url_a(server, "/files/two.bin", url2, sizeof(url2));
+    fprintf(list, "# remote and local name\n%s %s\\two.bin\n\n\"%s\" \"%s\\three.bin\"\n", url2, listfile, url2, listfile);
+    fclose(list);
+    code = run_bitsadmin(&output, "/addfileset %s %s", guid, listfile);
+    ok(code == 0, "/addfileset: %d %s\n", code, debugstr_a(output));
+    free(output);
+    value = raw_value(0, "/getfilestotal %s", guid);
+    ok(!strcmp(value, "3"), "/getfilestotal after /addfileset: %s\n", debugstr_a(value));
+    free(value);
+    code = run_bitsadmin(&output, "/addfileset %s %s\\missing.txt", guid, listfile);
+    ok(code != 0, "/addfileset of a missing list succeeded\n");
+    free(output);
+
+    /* Ranges. */
+    local_path("ranges.bin", local, sizeof(local));
+    code = run_bitsadmin(&output, "/addfilewithranges %s %s %s 0:100,2000:100,5000:eof", guid, url, local);
+    ok(code == 0, "/addfilewithranges: %d %s\n", code, debugstr_a(output));
+    free(output);
+    code = run_bitsadmin(&output, "/addfilewithranges %s %s %s 0:x", guid, url, local);
+    ok(code != 0, "/addfilewithranges with a bad range list succeeded\n");
+    free(output);
+    IBackgroundCopyJob_EnumFiles(job, &files);
+    IEnumBackgroundCopyFiles_Skip(files, 3);
+    if (IEnumBackgroundCopyFiles_Next(files, 1, &file, NULL) == S_OK)
+    {
+        IBackgroundCopyFile_QueryInterface(file, &IID_IBackgroundCopyFile2, (void **)&file2);
+        ok(IBackgroundCopyFile2_GetFileRanges(file2, &count, &ranges) == S_OK && count == 3, "%lu ranges\n", count);
+        ok(ranges && ranges[1].InitialOffset == 2000 && ranges[1].Length == 100 && ranges[2].InitialOffset == 5000
+           && ranges[2].Length == BG_LENGTH_TO_EOF, "the ranges are not those given\n");
+        CoTaskMemFree(ranges);
+        IBackgroundCopyFile2_Release(file2);
+        IBackgroundCopyFile_Release(file);
+    }
+    else ok(0, "the ranged file is missing\n");
+    IEnumBackgroundCopyFiles_Release(files);
+
+    /* A new server for every file whose name starts with the old prefix. */
+    code = run_bitsadmin(&output, "/replaceremoteprefix %s http://127.0.0.1 http://localhost", guid);
+    ok(code == 0, "/replaceremoteprefix: %d %s\n", code, debugstr_a(output));
+    free(output);
+    IBackgroundCopyJob_EnumFiles(job, &files);
+    if (IEnumBackgroundCopyFiles_Next(files, 1, &file, NULL) == S_OK)
+    {
+        IBackgroundCopyFile_GetRemoteName(file, &remote);
+        ok(!wcsncmp(remote, L"http://localhost:", 17), "remote name after /replaceremoteprefix: %s\n", debugstr_w(remote));
+        CoTaskMemFree(remote);
+        IBackgroundCopyFile_Release(file);
+    }
+    IEnumBackgroundCopyFiles_Release(files);
+
+    value = raw_value(0, "/gettemporaryname %s 0", guid);
+    ok(value != NULL, "no output\n");
+    free(value);
+    code = run_bitsadmin(&output, "/gettemporaryname %s 9", guid);
+    ok(code != 0, "/gettemporaryname of a file index beyond the job's files succeeded\n");
+    free(output);
+
+    IBackgroundCopyJob_Cancel(job);
+    IBackgroundCopyJob_Release(job);
+    DeleteFileA(listfile);
+    free(guid);
+}
+
+static void test_control_and_listing(void)
+{
+    char url[256], local[MAX_PATH], *guid, *output, *value;
+    IBackgroundCopyJob *job;
+    HANDLE file;
+    int code;
+
+    httpd_add_pattern_resource(server, "/control.bin", 300000, 11, NULL);
+    guid = create_job("", JOB_PREFIX "control");
+    job = get_job(guid);
+    if (!job) return;
+    httpd_url_a(server, "/control.bin", url, sizeof(url));
+    local_path("control.bin", local, sizeof(local));
+    DeleteFileA(local);
+    code = run_bitsadmin(&output, "/addfile %s %s %s", guid, url, local);
+    ok(code == 0, "/addfile: %d %s\n", code, debugstr_a(output));
+    free(output);
+
+    code = run_bitsadmin(&output, "/list");
+    ok(code == 0, "/list: %d\n", code);
+    ok(contains(output, guid) && contains(output, JOB_PREFIX "control") && contains(output, "SUSPENDED 0 / 1 0 / UNKNOWN"),
+       "/list: %s\n", debugstr_a(output));
+    ok(contains(output, " job(s)."), "/list footer: %s\n", debugstr_a(output));
+    free(output);
+
+    code = run_bitsadmin(&output, "/info %s", guid);
+    ok(code == 0, "/info: %d\n", code);
+    ok(contains(output, "GUID: ") && contains(output, guid) && contains(output, "TYPE: DOWNLOAD STATE: SUSPENDED OWNER: ")
+       && contains(output, "PRIORITY: NORMAL FILES: 0 / 1 BYTES: 0 / UNKNOWN"), "/info: %s\n", debugstr_a(output));
+    free(output);
+    code = run_bitsadmin(&output, "/info %s /verbose", guid);
+    ok(code == 0, "/info /verbose: %d\n", code);
+    ok(contains(output, "NOTIFY INTERFACE: UNREGISTERED NOTIFICATION FLAGS: 3")
+       && contains(output, "RETRY DELAY: 600 NO PROGRESS TIMEOUT: 1209600 ERROR COUNT: 0")
+       && contains(output, "PROXY USAGE: PRECONFIG PROXY LIST: NULL PROXY BYPASS LIST: NULL")
+       && contains(output, "JOB FILES:") && contains(output, "NOTIFICATION COMMAND LINE: none"),
+       "/info /verbose: %s\n", debugstr_a(output));
+    free(output);
+    code = run_bitsadmin(&output, "/list /verbose");
+    ok(code == 0 && contains(output, "CREATION TIME: ") && contains(output, guid), "/list /verbose: %d %s\n", code,
+       debugstr_a(output));
+    free(output);
+
+    code = run_bitsadmin(&output, "/resume %s", guid);
+    ok(code == 0, "/resume: %d %s\n", code, debugstr_a(output));
+    free(output);
+    ok(wait_for_state(job, BG_JOB_STATE_TRANSFERRED, 30000), "the job did not transfer\n");
+    value = raw_value(0, "/getbytestransferred %s", guid);
+    ok(!strcmp(value, "300000"), "/getbytestransferred: %s\n", debugstr_a(value));
+    free(value);
+    value = raw_value(0, "/getfilestransferred %s", guid);
+    ok(!strcmp(value, "1"), "/getfilestransferred: %s\n", debugstr_a(value));
+    free(value);
+    value = raw_value(0, "/getcompletiontime %s", guid);
+    ok(strcmp(value, "UNKNOWN") && strlen(value) > 8, "/getcompletiontime: %s\n", debugstr_a(value));
+    free(value);
+    value = raw_value(0, "/getvalidationstate %s 0", guid);
+    ok(!strcmp(value, "FALSE"), "/getvalidationstate: %s\n", debugstr_a(value));
+    free(value);
+    code = run_bitsadmin(&output, "/setvalidationstate %s 0 TRUE", guid);
+    ok(code == 0, "/setvalidationstate: %d %s\n", code, debugstr_a(output));
+    free(output);
+    value = raw_value(0, "/getvalidationstate %s 0", guid);
+    ok(!strcmp(value, "TRUE"), "/getvalidationstate after set: %s\n", debugstr_a(value));
+    free(value);
+
+    /* The destination appears only with /complete. */
+    ok(GetFileAttributesA(local) == INVALID_FILE_ATTRIBUTES, "the file exists before /complete\n");
+    code = run_bitsadmin(&output, "/complete %s", guid);
+    ok(code == 0, "/complete: %d %s\n", code, debugstr_a(output));
+    free(output);
+    {
+        WCHAR wide[MAX_PATH];
+        MultiByteToWideChar(CP_ACP, 0, local, -1, wide, MAX_PATH);
+        ok(httpd_pattern_check_file(wide, 11, 300000), "the completed file is not what the server sent\n");
+    }
+    code = run_bitsadmin(&output, "/complete %s", guid);
+    ok(code != 0, "/complete of a completed job gave exit code 0\n");
+    free(output);
+    file = CreateFileA(local, DELETE, 0, NULL, OPEN_EXISTING, FILE_FLAG_DELETE_ON_CLOSE, NULL);
+    CloseHandle(file);
+    IBackgroundCopyJob_Release(job);
+    free(guid);
+
+    /* Suspend and resume. */
+    guid = create_job("", JOB_PREFIX "suspend");
+    code = run_bitsadmin(&output, "/resume %s", guid);
+    ok(code != 0, "/resume of a job without files gave exit code 0\n");
+    ok(contains(output, "0x80200003"), "/resume of an empty job: %s\n", debugstr_a(output));
+    free(output);
+    code = run_bitsadmin(&output, "/suspend %s", guid);
+    ok(code == 0, "/suspend: %d %s\n", code, debugstr_a(output));
+    free(output);
+    code = run_bitsadmin(&output, "/takeownership %s", guid);
+    ok(expected_caller_admin() ? code == 0 : code != 0, "/takeownership (administrator %d): %d %s\n",
+       expected_caller_admin(), code, debugstr_a(output));
+    free(output);
+    value = raw_value(0, "/getowner %s", guid);
+    ok(value && *value, "/getowner printed nothing\n");
+    free(value);
+    cancel_job(guid);
+    free(guid);
+}
+
+static void test_transfer(void)
+{
+    char url[256], url2[256], local[MAX_PATH], local2[MAX_PATH], *output;
+    WCHAR wide[MAX_PATH];
+    IEnumBackgroundCopyJobs *jobs;
+    IBackgroundCopyJob *job;
+    WCHAR *name;
+    int code, left = 0;
+
+    httpd_add_pattern_resource(server, "/transfer/a.bin", 1000000, 21, NULL);
+    httpd_add_pattern_resource(server, "/transfer/b.bin", 4321, 22, NULL);
+    httpd_url_a(server, "/transfer/a.bin", url, sizeof(url));
+    httpd_url_a(server, "/transfer/b.bin", url2, sizeof(url2));
+    local_path("a.bin", local, sizeof(local));
+    local_path("b.bin", local2, sizeof(local2));
+    DeleteFileA(local);
+    DeleteFileA(local2);
+
+    code = run_bitsadmin(&output, "/transfer " JOB_PREFIX "transfer /download /priority foreground %s %s %s %s",
+                         url, local, url2, local2);
+    ok(code == 0, "/transfer: %d %s\n", code, debugstr_a(output));
+    ok(contains(output, "Transfer complete."), "/transfer: %s\n", debugstr_a(output));
+    free(output);
+    MultiByteToWideChar(CP_ACP, 0, local, -1, wide, MAX_PATH);
+    ok(httpd_pattern_check_file(wide, 21, 1000000), "the first file of /transfer is wrong\n");
+    MultiByteToWideChar(CP_ACP, 0, local2, -1, wide, MAX_PATH);
+    ok(httpd_pattern_check_file(wide, 22, 4321), "the second file of /transfer is wrong\n");
+    DeleteFileA(local);
+    DeleteFileA(local2);
+
+    /* A failing transfer: the error is shown, the job is canceled, nothing is left. */
+    httpd_url_a(server, "/transfer/missing.bin", url, sizeof(url));
+    code = run_bitsadmin(&output, "/transfer " JOB_PREFIX "transfer404 %s %s", url, local);
+    ok(code != 0, "/transfer of a missing file gave exit code 0\n");
+    ok(contains(output, "0x80190194"), "/transfer of a missing file: %s\n", debugstr_a(output));
+    free(output);
+    ok(GetFileAttributesA(local) == INVALID_FILE_ATTRIBUTES, "a failed /transfer left a file\n");
+
+    /* Bad arguments: no job is made. */
+    code = run_bitsadmin(&output, "/transfer " JOB_PREFIX "transferbad /priority urgent %s %s", url2, local2);
+    ok(code != 0, "/transfer with a bad priority gave exit code 0\n");
+    free(output);
+    code = run_bitsadmin(&output, "/transfer " JOB_PREFIX "transferodd %s", url2);
+    ok(code != 0, "/transfer without a local name gave exit code 0\n");
+    free(output);
+
+    IBackgroundCopyManager_EnumJobs(manager, 0, &jobs);
+    while (IEnumBackgroundCopyJobs_Next(jobs, 1, &job, NULL) == S_OK)
+    {
+        if (SUCCEEDED(IBackgroundCopyJob_GetDisplayName(job, &name)) && !wcsncmp(name, L"" JOB_PREFIX "transfer", 24))
+            left++;
+        CoTaskMemFree(name);
+        IBackgroundCopyJob_Release(job);
+    }
+    IEnumBackgroundCopyJobs_Release(jobs);
+    ok(!left, "%d /transfer jobs are left in the queue\n", left);
+}
+
+static void test_geterror(void)
+{
+    char url[256], local[MAX_PATH], *guid, *output, *value;
+    IBackgroundCopyJob *job;
+    int code;
+
+    guid = create_job("", JOB_PREFIX "error");
+    job = get_job(guid);
+    if (!job) return;
+    httpd_url_a(server, "/error/missing.bin", url, sizeof(url));
+    local_path("missing.bin", local, sizeof(local));
+    code = run_bitsadmin(&output, "/geterror %s", guid);
+    ok(code != 0, "/geterror of a job without error gave exit code 0\n");
+    free(output);
+    run_bitsadmin(&output, "/addfile %s %s %s", guid, url, local);
+    free(output);
+    run_bitsadmin(&output, "/resume %s", guid);
+    free(output);
+    ok(wait_for_state(job, BG_JOB_STATE_ERROR, 30000), "the job did not fail\n");
+    code = run_bitsadmin(&output, "/geterror %s", guid);
+    ok(code == 0, "/geterror: %d\n", code);
+    ok(contains(output, "ERROR FILE:    ") && contains(output, url), "/geterror file: %s\n", debugstr_a(output));
+    ok(contains(output, "ERROR CODE:    0x80190194 - "), "/geterror code: %s\n", debugstr_a(output));
+    ok(contains(output, "ERROR CONTEXT: 0x00000005 - "), "/geterror context: %s\n", debugstr_a(output));
+    free(output);
+    code = run_bitsadmin(&output, "/info %s /verbose", guid);
+    ok(contains(output, "ERROR CODE:    0x80190194"), "/info /verbose of a failed job: %s\n", debugstr_a(output));
+    free(output);
+    value = raw_value(0, "/geterrorcount %s", guid);
+    ok(atoi(value) >= 0, "/geterrorcount: %s\n", debugstr_a(value));
+    free(value);
+    IBackgroundCopyJob_Cancel(job);
+    IBackgroundCopyJob_Release(job);
+    free(guid);
+}
+
+static void test_helper_token(void)
+{
+    char *guid, *output, *value, expected[256];
+    WCHAR *sid;
+    int code;
+
+    guid = create_job("", JOB_PREFIX "token");
+    value = raw_value(0, "/gethelpertokenflags %s", guid);
+    ok(strtoul(value, NULL, 0) == 0, "/gethelpertokenflags of a new job: %s\n", debugstr_a(value));
+    free(value);
+    value = raw_value(0, "/gethelpertokensid %s", guid);
+    ok(!strstr(value, "S-1-"), "/gethelpertokensid without a token: %s\n", debugstr_a(value));
+    free(value);
+    code = run_bitsadmin(&output, "/sethelpertokenflags %s 0x0001", guid);
+    ok(code == 0, "/sethelpertokenflags: %d %s\n", code, debugstr_a(output));
+    free(output);
+    value = raw_value(0, "/gethelpertokenflags %s", guid);
+    ok(strtoul(value, NULL, 0) == 1, "/gethelpertokenflags: %s\n", debugstr_a(value));
+    free(value);
+    code = run_bitsadmin(&output, "/sethelpertokenflags %s 0x0004", guid);
+    ok(code != 0, "/sethelpertokenflags with an undefined flag gave exit code 0\n");
+    free(output);
+    code = run_bitsadmin(&output, "/sethelpertoken %s", guid);
+    ok(code == 0, "/sethelpertoken: %d %s\n", code, debugstr_a(output));
+    free(output);
+    value = raw_value(0, "/gethelpertokensid %s", guid);
+    sid = expected_caller_sid();
+    snprintf(expected, sizeof(expected), "%ls", sid ? sid : L"?");
+    ok(!strcmp(value, expected), "/gethelpertokensid: %s, expected %s\n", debugstr_a(value), expected);
+    free(sid);
+    free(value);
+    cancel_job(guid);
+    free(guid);
+}
+
+static void test_util_and_peers(void)
+{
+    char *output, *value;
+    int code;
+
+    value = raw_value(0, "/util /version");
+    ok(contains(value, "10.3") || contains(value, "10."), "/util /version: %s\n", debugstr_a(value));
+    free(value);
+    code = run_bitsadmin(&output, "/util /help");
+    ok(code == 0 && contains(output, "/VERSION"), "/util /help: %d %s\n", code, debugstr_a(output));
+    free(output);
+    code = run_bitsadmin(&output, "/util /nosuchutil");
+    ok(code != 0, "an unknown /util switch gave exit code 0\n");
+    free(output);
+    code = run_bitsadmin(&output, "/util /getieproxy LOCALSYSTEM");
+    ok(code == 0 && contains(output, "AUTODETECT"), "/util /getieproxy: %d %s\n", code, debugstr_a(output));
+    free(output);
+    code = run_bitsadmin(&output, "/util /getieproxy NOBODY");
+    ok(code != 0, "/util /getieproxy of an unknown account gave exit code 0\n");
+    free(output);
+    code = run_bitsadmin(&output, "/util /repairservice");
+    ok(code == 0, "/util /repairservice: %d %s\n", code, debugstr_a(output));
+    free(output);
+    /* Peer caching is gone from BITS: the switches say so and fail. */
+    code = run_bitsadmin(&output, "/cache /list");
+    ok(code != 0, "/cache /list gave exit code 0: %s\n", debugstr_a(output));
+    free(output);
+    code = run_bitsadmin(&output, "/peers /list");
+    ok(code != 0, "/peers /list gave exit code 0: %s\n", debugstr_a(output));
+    free(output);
+}
+
+/* /monitor runs until Ctrl+C: read its first screen, then end it. */
+static void test_monitor(void)
+{
+    SECURITY_ATTRIBUTES inherit = { sizeof(inherit), NULL, TRUE };
+    STARTUPINFOA startup = { sizeof(startup) };
+    PROCESS_INFORMATION process;
+    HANDLE read_end, write_end;
+    char command[] = "bitsadmin.exe /monitor /refresh 1", data[8192] = "", *guid;
+    DWORD size = 0, got, start;
+
+    guid = create_job("", JOB_PREFIX "monitor");
+    CreatePipe(&read_end, &write_end, &inherit, 0);
+    SetHandleInformation(read_end, HANDLE_FLAG_INHERIT, 0);
+    startup.dwFlags = STARTF_USESTDHANDLES;
+    startup.hStdInput = INVALID_HANDLE_VALUE;
+    startup.hStdOutput = startup.hStdError = write_end;
+    if (!CreateProcessA(NULL, command, NULL, NULL, TRUE, CREATE_NO_WINDOW, NULL, NULL, &startup, &process))
+    {
+        ok(0, "cannot start bitsadmin /monitor: %lu\n", GetLastError());
+        CloseHandle(read_end);
+        CloseHandle(write_end);
+        return;
+    }
+    CloseHandle(write_end);
+    start = GetTickCount();
+    /* Two screens, to see it refresh. */
+    while (GetTickCount() - start < 30000 && size < sizeof(data) - 1)
+    {
+        char *first = strstr(data, "MONITORING BACKGROUND COPY MANAGER");
+        if (first && strstr(first + 1, "MONITORING BACKGROUND COPY MANAGER")) break;
+        if (!ReadFile(read_end, data + size, sizeof(data) - 1 - size, &got, NULL) || !got) break;
+        size += got;
+        data[size] = 0;
+    }
+    TerminateProcess(process.hProcess, 0);
+    WaitForSingleObject(process.hProcess, 10000);
+    CloseHandle(process.hProcess);
+    CloseHandle(process.hThread);
+    CloseHandle(read_end);
+    ok(contains(data, "MONITORING BACKGROUND COPY MANAGER(1 second"), "/monitor header: %s\n", debugstr_a(data));
+    ok(contains(data, guid) && contains(data, JOB_PREFIX "monitor"), "/monitor lists no job: %s\n", debugstr_a(data));
+    cancel_job(guid);
+    free(guid);
+}
+
+/* Last: /reset cancels every job of the caller. */
+static void test_reset(void)
+{
+    char *a, *b, *output, expected[64];
+    IEnumBackgroundCopyJobs *jobs;
+    ULONG count = 0;
+    int code;
+
+    a = create_job("", JOB_PREFIX "reset");
+    b = create_job("", JOB_PREFIX "reset");
+    IBackgroundCopyManager_EnumJobs(manager, 0, &jobs);
+    IEnumBackgroundCopyJobs_GetCount(jobs, &count);
+    IEnumBackgroundCopyJobs_Release(jobs);
+    code = run_bitsadmin(&output, "/reset");
+    ok(code == 0, "/reset: %d %s\n", code, debugstr_a(output));
+    snprintf(expected, sizeof(expected), "%lu out of %lu jobs canceled.", count, count);
+    ok(contains(output, expected), "/reset, expected %s: %s\n", expected, debugstr_a(output));
+    ok(contains(output, a) && contains(output, b), "/reset does not name the jobs: %s\n", debugstr_a(output));
+    free(output);
+    ok(!get_job(a) && !get_job(b), "jobs are left after /reset\n");
+    code = run_bitsadmin(&output, "/list");
+    ok(code == 0 && contains(output, "Listed 0 job(s)."), "/list after /reset: %s\n", debugstr_a(output));
+    free(output);
+    free(a);
+    free(b);
+}
+
+START_TEST(bitsadmin)
+{
+    HRESULT hr;
+
+    CoInitializeEx(NULL, COINIT_MULTITHREADED);
+    hr = CoCreateInstance(&CLSID_BackgroundCopyManager, NULL, CLSCTX_LOCAL_SERVER, &IID_IBackgroundCopyManager,
+                          (void **)&manager);
+    if (FAILED(hr))
+    {
+        skip("BITS is not available: 0x%08lx\n", hr);
+        CoUninitialize();
+        return;
+    }
+    server = httpd_start();
+    ok(server != NULL, "cannot start the loopback server\n");
+    GetTempPathW(MAX_PATH, work_dir);
+    wcscat(work_dir, L"qmgr-bitsadmin-test");
+    CreateDirectoryW(work_dir, NULL);
+
+    test_help_and_bad_switches();
+    test_create_and_properties();
+    test_job_lookup();
+    test_files();
+    test_control_and_listing();
+    test_transfer();
+    test_geterror();
+    test_helper_token();
+    test_util_and_peers();
+    test_monitor();
+    test_reset();
+
+    RemoveDirectoryW(work_dir);
+    httpd_stop(server);
+    IBackgroundCopyManager_Release(manager);
+    CoUninitialize();
+}
