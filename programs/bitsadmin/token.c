@@ -50,6 +50,8 @@ static int cmd_sethelpertoken(const struct command *command, int argc, WCHAR **a
     IBitsTokenOptions *options;
     HANDLE token = NULL;
     WCHAR *user = NULL, *domain = NULL, *at;
+    TOKEN_TYPE type;
+    DWORD size;
     HRESULT hr;
 
     if (argc != 1 && argc != 3) return report_usage(command->syntax);
@@ -68,6 +70,10 @@ static int cmd_sethelpertoken(const struct command *command, int argc, WCHAR **a
             return report_failure(L"log on", HRESULT_FROM_WIN32(GetLastError()));
         }
         free(user);
+        /* Wine's LogonUser claims success with a handle that is no token: it
+         * cannot log on another account, and the job must not get a bogus token. */
+        if (!GetTokenInformation(token, TokenType, &type, sizeof(type), &size))
+            return report_failure(L"log on", HRESULT_FROM_WIN32(ERROR_NOT_SUPPORTED));
     }
     if (!(options = token_options(argv[0])))
     {

@@ -20,10 +20,10 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <wchar.h>
 
 #include "bitsadmin.h"
-#include "winhttp.h"
 
 static BOOL is_switch(const WCHAR *arg, const WCHAR *name)
 {
@@ -77,7 +77,8 @@ static int util_version(int argc, WCHAR **argv)
         }
     }
     if (i == ARRAY_SIZE(versions)) return report_failure(L"connect to BITS", hr);
-    out(L"bitsadmin version: %s", versions[i].version);
+    if (!raw_return) out(L"BITS version ");
+    out(L"%s", versions[i].version);
     out_end();
     if (argc)
     {
@@ -97,24 +98,183 @@ static const WCHAR *service_account(const WCHAR *name)
     return NULL;
 }
 
-/* Under Wine every account of a prefix is the prefix's one user, so a service
- * account's Internet settings are that user's. */
+/* The Internet settings of a connection ("Connections" key, value named after
+ * the connection; DefaultConnectionSettings for the LAN): a header of magic,
+ * change counter and PROXY_* flags, then three counted ANSI strings (manual
+ * proxy list, bypass list, autoconfig script URL).  WinHTTP and WinINet read
+ * the same value.  Under Wine every account of a prefix is the prefix's one
+ * user, so a service account's settings are that user's. */
+#define SETTINGS_MAGIC            0x46
+#define PROXY_TYPE_DIRECT         1
+#define PROXY_TYPE_PROXY          2
+#define PROXY_USE_PAC_SCRIPT      4
+#define PROXY_AUTODETECT_SETTINGS 8
+
+static const WCHAR connections_key[] = L"Software\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\\Connections";
+
+struct ie_proxy
+{
+    DWORD counter;
+    DWORD flags;
+    char *strings[3];   /* proxy list, bypass list, script URL */
+};
+
+static void free_ie_proxy(struct ie_proxy *proxy)
+{
+    unsigned int i;
+    for (i = 0; i < ARRAY_SIZE(proxy->strings); i++) free(proxy->strings[i]);
+}
+
+static void read_ie_proxy(const WCHAR *connection, struct ie_proxy *proxy)
+{
+    DWORD size = 0, type, offset = 12, len;
+    BYTE *data = NULL;
+    unsigned int i;
+
+    memset(proxy, 0, sizeof(*proxy));
+    proxy->flags = PROXY_TYPE_DIRECT;
+    if (RegGetValueW(HKEY_CURRENT_USER, connections_key, connection, RRF_RT_REG_BINARY, &type, NULL, &size)
+        || size < 12 || !(data = malloc(size))
+        || RegGetValueW(HKEY_CURRENT_USER, connections_key, connection, RRF_RT_REG_BINARY, &type, data, &size)
+        || *(DWORD *)data != SETTINGS_MAGIC)
+    {
+        free(data);
+        return;
+    }
+    proxy->counter = ((DWORD *)data)[1];
+    proxy->flags = ((DWORD *)data)[2];
+    for (i = 0; i < ARRAY_SIZE(proxy->strings) && offset + 4 <= size; i++)
+    {
+        len = *(DWORD *)(data + offset);
+        offset += 4;
+        if (len > size - offset) break;
+        if (len && (proxy->strings[i] = malloc(len + 1)))
+        {
+            memcpy(proxy->strings[i], data + offset, len);
+            proxy->strings[i][len] = 0;
+        }
+        offset += len;
+    }
+    free(data);
+}
+
+static LSTATUS write_ie_proxy(const WCHAR *connection, const struct ie_proxy *proxy)
+{
+    DWORD size = 12 + 3 * 4 + 32, offset = 12, len;
+    BYTE *data;
+    unsigned int i;
+    LSTATUS status;
+    HKEY key;
+
+    for (i = 0; i < ARRAY_SIZE(proxy->strings); i++) if (proxy->strings[i]) size += strlen(proxy->strings[i]);
+    if (!(data = calloc(1, size))) return ERROR_OUTOFMEMORY;
+    ((DWORD *)data)[0] = SETTINGS_MAGIC;
+    ((DWORD *)data)[1] = proxy->counter + 1;
+    ((DWORD *)data)[2] = proxy->flags;
+    for (i = 0; i < ARRAY_SIZE(proxy->strings); i++)
+    {
+        len = proxy->strings[i] ? strlen(proxy->strings[i]) : 0;
+        *(DWORD *)(data + offset) = len;
+        memcpy(data + offset + 4, proxy->strings[i], len);
+        offset += 4 + len;
+    }
+    /* Windows ends the value with 32 reserved bytes; they stay zero. */
+    if (!(status = RegCreateKeyExW(HKEY_CURRENT_USER, connections_key, 0, NULL, 0, KEY_SET_VALUE, NULL, &key, NULL)))
+    {
+        status = RegSetValueExW(key, connection, 0, REG_BINARY, data, size);
+        RegCloseKey(key);
+    }
+    free(data);
+    return status;
+}
+
+static char *ansi_copy(const WCHAR *text)
+{
+    int len = WideCharToMultiByte(CP_ACP, 0, text, -1, NULL, 0, NULL, NULL);
+    char *copy = len > 0 ? malloc(len) : NULL;
+
+    if (copy) WideCharToMultiByte(CP_ACP, 0, text, -1, copy, len, NULL, NULL);
+    return copy;
+}
+
+/* Splits off a trailing "/CONN name"; returns the connection's value name, or NULL on a bad /CONN. */
+static const WCHAR *take_connection(int *argc, WCHAR **argv)
+{
+    if (*argc >= 2 && is_switch(argv[*argc - 2], L"conn"))
+    {
+        *argc -= 2;
+        return argv[*argc + 1];
+    }
+    if (*argc >= 1 && is_switch(argv[*argc - 1], L"conn")) return NULL;
+    return L"DefaultConnectionSettings";
+}
+
 static int util_getieproxy(int argc, WCHAR **argv)
 {
-    WINHTTP_CURRENT_USER_IE_PROXY_CONFIG config = {0};
+    static const WCHAR syntax[] =
+        L"/UTIL /GETIEPROXY account [/CONN connection_name]   account: LOCALSYSTEM, NETWORKSERVICE or LOCALSERVICE";
+    const WCHAR *connection = take_connection(&argc, argv);
+    struct ie_proxy proxy;
 
-    if ((argc != 1 && argc != 3) || !service_account(argv[0]) || (argc == 3 && !is_switch(argv[1], L"conn")))
-        return report_usage(L"/UTIL /GETIEPROXY account [/CONN connection_name]   account: LOCALSYSTEM, NETWORKSERVICE or LOCALSERVICE");
-    if (!WinHttpGetIEProxyConfigForCurrentUser(&config))
-        return report_failure(L"get the Internet proxy settings", HRESULT_FROM_WIN32(GetLastError()));
+    if (!connection || argc != 1 || !service_account(argv[0])) return report_usage(syntax);
+    read_ie_proxy(connection, &proxy);
     out(L"Proxy usage for %s account:\n", service_account(argv[0]));
-    out(L"AUTODETECT: %s\n", config.fAutoDetect ? L"TRUE" : L"FALSE");
-    out(L"AUTOSCRIPT: %s\n", config.lpszAutoConfigUrl ? config.lpszAutoConfigUrl : L"NULL");
-    out(L"MANUAL_PROXY: %s\n", config.lpszProxy ? config.lpszProxy : L"NULL");
-    out(L"PROXY BYPASS: %s\n", config.lpszProxyBypass ? config.lpszProxyBypass : L"NULL");
-    GlobalFree(config.lpszAutoConfigUrl);
-    GlobalFree(config.lpszProxy);
-    GlobalFree(config.lpszProxyBypass);
+    out(L"AUTODETECT: %s\n", proxy.flags & PROXY_AUTODETECT_SETTINGS ? L"TRUE" : L"FALSE");
+    out(L"AUTOSCRIPT: %S\n", proxy.flags & PROXY_USE_PAC_SCRIPT && proxy.strings[2] ? proxy.strings[2] : "NULL");
+    out(L"MANUAL_PROXY: %S\n", proxy.flags & PROXY_TYPE_PROXY && proxy.strings[0] ? proxy.strings[0] : "NULL");
+    out(L"PROXY BYPASS: %S\n", proxy.flags & PROXY_TYPE_PROXY && proxy.strings[1] ? proxy.strings[1] : "NULL");
+    free_ie_proxy(&proxy);
+    return EXIT_OK;
+}
+
+/* A new usage replaces the old one but keeps the other usages' parameters,
+ * as Microsoft's reference says; RESET also forgets the proxy and script URLs. */
+static int util_setieproxy(int argc, WCHAR **argv)
+{
+    static const WCHAR syntax[] =
+        L"/UTIL /SETIEPROXY account usage [/CONN connection_name]   usage: NO_PROXY, AUTODETECT, "
+        L"MANUAL_PROXY proxy_list bypass_list, AUTOSCRIPT script_url or RESET";
+    const WCHAR *connection = take_connection(&argc, argv);
+    struct ie_proxy proxy;
+    unsigned int i;
+    LSTATUS status;
+
+    if (!connection || argc < 2 || !service_account(argv[0])) return report_usage(syntax);
+    read_ie_proxy(connection, &proxy);
+    if (!wcsicmp(argv[1], L"NO_PROXY") && argc == 2) proxy.flags = PROXY_TYPE_DIRECT;
+    else if (!wcsicmp(argv[1], L"AUTODETECT") && argc == 2) proxy.flags = PROXY_TYPE_DIRECT | PROXY_AUTODETECT_SETTINGS;
+    else if (!wcsicmp(argv[1], L"MANUAL_PROXY") && (argc == 3 || argc == 4))
+    {
+        proxy.flags = PROXY_TYPE_DIRECT | PROXY_TYPE_PROXY;
+        free(proxy.strings[0]);
+        free(proxy.strings[1]);
+        proxy.strings[0] = ansi_copy(argv[2]);
+        proxy.strings[1] = argc == 4 && wcsicmp(argv[3], L"NULL") ? ansi_copy(argv[3]) : NULL;
+    }
+    else if (!wcsicmp(argv[1], L"AUTOSCRIPT") && argc == 3)
+    {
+        proxy.flags = PROXY_TYPE_DIRECT | PROXY_AUTODETECT_SETTINGS | PROXY_USE_PAC_SCRIPT;
+        free(proxy.strings[2]);
+        proxy.strings[2] = ansi_copy(argv[2]);
+    }
+    else if (!wcsicmp(argv[1], L"RESET") && argc == 2)
+    {
+        proxy.flags = PROXY_TYPE_DIRECT;
+        for (i = 0; i < ARRAY_SIZE(proxy.strings); i++)
+        {
+            free(proxy.strings[i]);
+            proxy.strings[i] = NULL;
+        }
+    }
+    else
+    {
+        free_ie_proxy(&proxy);
+        return report_usage(syntax);
+    }
+    status = write_ie_proxy(connection, &proxy);
+    free_ie_proxy(&proxy);
+    if (status) return report_failure(L"set the Internet proxy settings", HRESULT_FROM_WIN32(status));
+    out(L"Internet proxy settings of the %s account set to %s.\n", service_account(argv[0]), argv[1]);
     return EXIT_OK;
 }
 
@@ -170,6 +330,7 @@ util_switches[] =
     { L"?", util_help, L"/UTIL /?" },
     { L"version", util_version, L"/UTIL /VERSION [/VERBOSE]" },
     { L"getieproxy", util_getieproxy, L"/UTIL /GETIEPROXY account [/CONN connection_name]" },
+    { L"setieproxy", util_setieproxy, L"/UTIL /SETIEPROXY account usage [/CONN connection_name]" },
     { L"repairservice", util_repairservice, L"/UTIL /REPAIRSERVICE [/FORCE]" },
 };
 
@@ -247,7 +408,7 @@ static int cmd_peercaching(const struct command *command, int argc, WCHAR **argv
 
 const struct command util_commands[] =
 {
-    { L"util", cmd_util, TRUE, L"/UTIL /HELP | /VERSION | /GETIEPROXY | /REPAIRSERVICE | /ENABLEANALYTICCHANNEL" },
+    { L"util", cmd_util, TRUE, L"/UTIL /HELP | /VERSION | /GETIEPROXY | /SETIEPROXY | /REPAIRSERVICE | /ENABLEANALYTICCHANNEL" },
     { L"cache", cmd_peer_cache, TRUE,
       L"/CACHE /HELP | /CLEAR | /DELETE | /DELETEURL | /LIST | /INFO | /GETLIMIT | /SETLIMIT | /GETEXPIRATIONTIME | /SETEXPIRATIONTIME" },
     { L"peers", cmd_peer_cache, TRUE, L"/PEERS /HELP | /DISCOVER | /CLEAR | /LIST" },

@@ -191,21 +191,6 @@ static void test_restricted_caller(void)
     CloseHandle(restricted);
 }
 
-static void set_mapping_mode(const WCHAR *mode)
-{
-    HKEY key;
-    LONG ret;
-
-    ret = RegCreateKeyExW(HKEY_LOCAL_MACHINE, L"Software\\Wine\\BITS", 0, NULL, 0, KEY_SET_VALUE, NULL, &key, NULL);
-    ok(!ret, "cannot open the BITS key: %ld.\n", ret);
-    if (ret) return;
-    if (mode) ret = RegSetValueExW(key, L"IdentityMapping", 0, REG_SZ, (const BYTE *)mode,
-                                   (wcslen(mode) + 1) * sizeof(WCHAR));
-    else ret = RegDeleteValueW(key, L"IdentityMapping");
-    ok(!ret || ret == ERROR_FILE_NOT_FOUND, "cannot change IdentityMapping: %ld.\n", ret);
-    RegCloseKey(key);
-}
-
 /* Under Wine the mapping can be switched off: the same token then shows its
  * placeholder SID, a different user from the mapped owner of earlier jobs,
  * which shows owner isolation with the only user SID Wine 8 can make. */

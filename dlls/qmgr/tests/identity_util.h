@@ -240,4 +240,21 @@ static inline HANDLE make_restricted_token(void)
     return impersonation;
 }
 
+/* Switches our BITS' identity mapping (Wine only): "token" shows tokens as
+ * they are, NULL restores the default. */
+static inline void set_mapping_mode(const WCHAR *mode)
+{
+    HKEY key;
+    LONG ret;
+
+    ret = RegCreateKeyExW(HKEY_LOCAL_MACHINE, L"Software\\Wine\\BITS", 0, NULL, 0, KEY_SET_VALUE, NULL, &key, NULL);
+    ok(!ret, "cannot open the BITS key: %ld.\n", ret);
+    if (ret) return;
+    if (mode) ret = RegSetValueExW(key, L"IdentityMapping", 0, REG_SZ, (const BYTE *)mode,
+                                   (wcslen(mode) + 1) * sizeof(WCHAR));
+    else ret = RegDeleteValueW(key, L"IdentityMapping");
+    ok(!ret || ret == ERROR_FILE_NOT_FOUND, "cannot change IdentityMapping: %ld.\n", ret);
+    RegCloseKey(key);
+}
+
 #endif /* __QMGR_TESTS_IDENTITY_UTIL_H */

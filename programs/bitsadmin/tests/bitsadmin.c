@@ -774,6 +774,14 @@ static void test_helper_token(void)
     code = run_bitsadmin(&output, "/sethelpertokenflags %s 0x0004", guid);
     ok(code != 0, "/sethelpertokenflags with an undefined flag gave exit code 0\n");
     free(output);
+    /* An account that cannot log on (under Wine none can: its LogonUser is a
+     * stub) gives no helper token. */
+    code = run_bitsadmin(&output, "/sethelpertoken %s qmgr-no-such-user@. not-the-password", guid);
+    ok(code != 0, "/sethelpertoken with a failed logon gave exit code 0: %s\n", debugstr_a(output));
+    free(output);
+    value = raw_value(0, "/gethelpertokensid %s", guid);
+    ok(!strstr(value, "S-1-"), "a failed logon set a helper token: %s\n", debugstr_a(value));
+    free(value);
     code = run_bitsadmin(&output, "/sethelpertoken %s", guid);
     ok(code == 0, "/sethelpertoken: %d %s\n", code, debugstr_a(output));
     free(output);
@@ -816,6 +824,132 @@ static void test_util_and_peers(void)
     free(output);
     code = run_bitsadmin(&output, "/peers /list");
     ok(code != 0, "/peers /list gave exit code 0: %s\n", debugstr_a(output));
+    free(output);
+}
+
+/* Another user's job: hidden from the caller's lists and names, refused by
+ * GUID to a non-administrator.  Under Wine the identity mapping switched off
+ * makes such a job (its owner is Wine's placeholder SID, not the Unix user). */
+static void test_other_users_job(void)
+{
+    IBackgroundCopyJob *job;
+    char guid[40], *output;
+    WCHAR wide[40];
+    BOOL admin = expected_caller_admin();
+    BG_JOB_STATE state = -1;
+    GUID id;
+    int code;
+
+    if (!under_wine() || !identity_mapping_on())
+    {
+        skip("another user's job is made with the identity mapping of our BITS under Wine.\n");
+        return;
+    }
+    set_mapping_mode(L"token");
+    if (FAILED(IBackgroundCopyManager_CreateJob(manager, L"" JOB_PREFIX "other", BG_JOB_TYPE_DOWNLOAD, &id, &job)))
+    {
+        set_mapping_mode(NULL);
+        ok(0, "cannot create the other user's job\n");
+        return;
+    }
+    set_mapping_mode(NULL);
+    StringFromGUID2(&id, wide, ARRAY_SIZE(wide));
+    snprintf(guid, sizeof(guid), "%ls", wide);
+
+    code = run_bitsadmin(&output, "/getstate " JOB_PREFIX "other");
+    ok(code != 0, "another user's job was found by name: %s\n", debugstr_a(output));
+    free(output);
+    code = run_bitsadmin(&output, "/list");
+    ok(code == 0 && !contains(output, guid), "/list shows another user's job: %s\n", debugstr_a(output));
+    free(output);
+    code = run_bitsadmin(&output, "/list /allusers");
+    if (admin) ok(code == 0 && contains(output, guid), "/list /allusers as administrator: %d %s\n", code, debugstr_a(output));
+    else ok(code != 0 && contains(output, "0x80070005"), "/list /allusers as a user: %d %s\n", code, debugstr_a(output));
+    free(output);
+    code = run_bitsadmin(&output, "/getstate %s", guid);
+    if (admin) ok(code == 0 && contains(output, "SUSPENDED"), "/getstate by GUID as administrator: %s\n", debugstr_a(output));
+    else ok(code != 0 && contains(output, "0x80070005"), "/getstate of another user's job: %d %s\n", code, debugstr_a(output));
+    free(output);
+    if (!admin)
+    {
+        code = run_bitsadmin(&output, "/cancel %s", guid);
+        ok(code != 0, "/cancel of another user's job gave exit code 0\n");
+        free(output);
+    }
+
+    /* Its owner sees it untouched. */
+    set_mapping_mode(L"token");
+    ok(IBackgroundCopyJob_GetState(job, &state) == S_OK && state == BG_JOB_STATE_SUSPENDED,
+       "the other user's job is in state %d\n", state);
+    IBackgroundCopyJob_Cancel(job);
+    set_mapping_mode(NULL);
+    IBackgroundCopyJob_Release(job);
+}
+
+/* /wrap breaks lines at the console's width (80 columns without a console), /nowrap never. */
+static void test_wrap(void)
+{
+    char description[201], *guid, *output, *line, *next;
+    size_t longest;
+    int code;
+
+    memset(description, 'w', 200);
+    description[200] = 0;
+    guid = create_job("", JOB_PREFIX "wrap");
+    code = run_bitsadmin(&output, "/setdescription %s %s", guid, description);
+    ok(code == 0, "/setdescription: %d\n", code);
+    free(output);
+    code = run_bitsadmin(&output, "/nowrap /getdescription %s", guid);
+    ok(code == 0 && contains(output, description), "/nowrap cut the line: %s\n", debugstr_a(output));
+    free(output);
+    if (under_wine())  /* Windows' /wrap into a pipe is not documented. */
+    {
+        code = run_bitsadmin(&output, "/wrap /getdescription %s", guid);
+        ok(code == 0 && !contains(output, description), "/wrap left a 200-column line: %s\n", debugstr_a(output));
+        for (longest = 0, line = output; line && *line; line = next)
+        {
+            next = strchr(line, '\n');
+            if (!next) next = line + strlen(line);
+            if ((size_t)(next - line) > longest) longest = next - line;
+            if (*next) next++;
+        }
+        ok(longest <= 80, "/wrap wrote a line of %Iu characters\n", longest);
+        free(output);
+    }
+    cancel_job(guid);
+    free(guid);
+}
+
+/* The Internet settings of the service accounts: what /util /setieproxy sets, /util /getieproxy shows. */
+static void test_ieproxy(void)
+{
+    char *output;
+    int code;
+
+    code = run_bitsadmin(&output, "/util /setieproxy localsystem MANUAL_PROXY proxy1:80,proxy2 \"<local>\"");
+    ok(code == 0, "/util /setieproxy MANUAL_PROXY: %d %s\n", code, debugstr_a(output));
+    free(output);
+    code = run_bitsadmin(&output, "/util /getieproxy LOCALSYSTEM");
+    ok(code == 0 && contains(output, "proxy1:80,proxy2") && contains(output, "<local>"), "/util /getieproxy: %s\n",
+       debugstr_a(output));
+    free(output);
+    /* AUTODETECT replaces the usage but keeps the manual list for later. */
+    code = run_bitsadmin(&output, "/util /setieproxy localsystem AUTODETECT");
+    ok(code == 0, "/util /setieproxy AUTODETECT: %d %s\n", code, debugstr_a(output));
+    free(output);
+    code = run_bitsadmin(&output, "/util /getieproxy localsystem");
+    ok(code == 0 && contains(output, "AUTODETECT: TRUE") && !contains(output, "proxy1:80"), "after AUTODETECT: %s\n",
+       debugstr_a(output));
+    free(output);
+    code = run_bitsadmin(&output, "/util /setieproxy localsystem RESET");
+    ok(code == 0, "/util /setieproxy RESET: %d %s\n", code, debugstr_a(output));
+    free(output);
+    code = run_bitsadmin(&output, "/util /getieproxy localsystem");
+    ok(code == 0 && contains(output, "AUTODETECT: FALSE") && !contains(output, "proxy1"), "after RESET: %s\n",
+       debugstr_a(output));
+    free(output);
+    code = run_bitsadmin(&output, "/util /setieproxy localsystem SOMETIMES");
+    ok(code != 0, "/util /setieproxy with an unknown usage gave exit code 0\n");
     free(output);
 }
 
@@ -919,6 +1053,9 @@ START_TEST(bitsadmin)
     test_geterror();
     test_helper_token();
     test_util_and_peers();
+    test_ieproxy();
+    test_wrap();
+    test_other_users_job();
     test_monitor();
     test_reset();
 
