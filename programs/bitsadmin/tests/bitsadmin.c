@@ -48,37 +48,46 @@ static IBackgroundCopyManager *manager;
 static struct httpd *server;
 static WCHAR work_dir[MAX_PATH];
 
-/* Runs "bitsadmin ARGS", collects what it writes (stdout and stderr) and
- * returns its exit code; -1 if it could not run or did not end in time. */
-static int run_bitsadmin(char **output, const char *format, ...)
+/* Starts "bitsadmin ARGS" with its stdout and stderr on a pipe; returns the
+ * pipe's read end, or NULL. */
+static HANDLE start_bitsadmin(PROCESS_INFORMATION *process, const char *args)
 {
     SECURITY_ATTRIBUTES inherit = { sizeof(inherit), NULL, TRUE };
     STARTUPINFOA startup = { sizeof(startup) };
-    PROCESS_INFORMATION process;
     HANDLE read_end, write_end;
-    char command[4096], *data = NULL;
-    size_t size = 0, capacity = 0;
-    DWORD got, code = (DWORD)-1;
-    va_list args;
-    int len;
+    char command[4096];
 
-    len = snprintf(command, sizeof(command), "bitsadmin.exe ");
-    va_start(args, format);
-    vsnprintf(command + len, sizeof(command) - len, format, args);
-    va_end(args);
-    *output = NULL;
-    if (!CreatePipe(&read_end, &write_end, &inherit, 0)) return -1;
+    snprintf(command, sizeof(command), "bitsadmin.exe %s", args);
+    if (!CreatePipe(&read_end, &write_end, &inherit, 0)) return NULL;
     SetHandleInformation(read_end, HANDLE_FLAG_INHERIT, 0);
     startup.dwFlags = STARTF_USESTDHANDLES;
     startup.hStdInput = INVALID_HANDLE_VALUE;
     startup.hStdOutput = startup.hStdError = write_end;
-    if (!CreateProcessA(NULL, command, NULL, NULL, TRUE, CREATE_NO_WINDOW, NULL, NULL, &startup, &process))
+    if (!CreateProcessA(NULL, command, NULL, NULL, TRUE, CREATE_NO_WINDOW, NULL, NULL, &startup, process))
     {
         CloseHandle(read_end);
-        CloseHandle(write_end);
-        return -1;
+        read_end = NULL;
     }
     CloseHandle(write_end);
+    return read_end;
+}
+
+/* Runs "bitsadmin ARGS", collects what it writes (stdout and stderr) and
+ * returns its exit code; -1 if it could not run or did not end in time. */
+static int run_bitsadmin(char **output, const char *format, ...)
+{
+    PROCESS_INFORMATION process;
+    char args[4096], *data = NULL;
+    size_t size = 0, capacity = 0;
+    DWORD got, code = (DWORD)-1;
+    HANDLE read_end;
+    va_list list;
+
+    va_start(list, format);
+    vsnprintf(args, sizeof(args), format, list);
+    va_end(list);
+    *output = NULL;
+    if (!(read_end = start_bitsadmin(&process, args))) return -1;
     for (;;)
     {
         if (capacity - size < 4097)
@@ -114,6 +123,32 @@ static char *raw_value(int expect_code, const char *format, ...)
     code = run_bitsadmin(&output, "/rawreturn %s", args);
     ok(code == expect_code, "bitsadmin /rawreturn %s: exit code %d, output %s\n", args, code, debugstr_a(output));
     return output;
+}
+
+/* The value a /get switch prints with /rawreturn must be this. */
+#define check_value(guid, get, expected) check_value_(__LINE__, guid, get, expected)
+static void check_value_(int line, const char *guid, const char *get, const char *expected)
+{
+    char *value = raw_value(0, "%s %s", get, guid);
+
+    ok_(__FILE__, line)(value && !strcmp(value, expected), "%s: got %s, expected %s\n", get, debugstr_a(value), expected);
+    free(value);
+}
+
+/* A command that must succeed (exit code 0). */
+#define expect_success(...) expect_success_(__LINE__, __VA_ARGS__)
+static void expect_success_(int line, const char *format, ...)
+{
+    char args[4096], *output;
+    va_list list;
+    int code;
+
+    va_start(list, format);
+    vsnprintf(args, sizeof(args), format, list);
+    va_end(list);
+    code = run_bitsadmin(&output, "%s", args);
+    ok_(__FILE__, line)(code == 0, "bitsadmin %s: exit code %d, output %s\n", args, code, debugstr_a(output));
+    free(output);
 }
 
 static BOOL contains(const char *output, const char *text)
@@ -218,172 +253,90 @@ static void test_create_and_properties(void)
     CoTaskMemFree(text);
 
     /* /rawreturn prints the bare value: no banner, no newline. */
-    value = raw_value(0, "/getstate %s", guid);
-    ok(!strcmp(value, "SUSPENDED"), "/getstate by GUID: %s\n", debugstr_a(value));
-    free(value);
+    check_value(guid, "/getstate", "SUSPENDED");
     value = raw_value(0, "/getstate " JOB_PREFIX "props");
     ok(!strcmp(value, "SUSPENDED"), "/getstate by name: %s\n", debugstr_a(value));
     free(value);
-    value = raw_value(0, "/gettype %s", guid);
-    ok(!strcmp(value, "DOWNLOAD"), "/gettype: %s\n", debugstr_a(value));
-    free(value);
-    value = raw_value(0, "/getpriority %s", guid);
-    ok(!strcmp(value, "NORMAL"), "default priority: %s\n", debugstr_a(value));
-    free(value);
-    value = raw_value(0, "/getbytestotal %s", guid);
-    ok(!strcmp(value, "0"), "/getbytestotal of an empty job: %s\n", debugstr_a(value));
-    free(value);
-    value = raw_value(0, "/getminretrydelay %s", guid);
-    ok(!strcmp(value, "600"), "default retry delay: %s\n", debugstr_a(value));
-    free(value);
-    value = raw_value(0, "/getnoprogresstimeout %s", guid);
-    ok(!strcmp(value, "1209600"), "default no-progress timeout: %s\n", debugstr_a(value));
-    free(value);
-    value = raw_value(0, "/getnotifyflags %s", guid);
-    ok(!strcmp(value, "3"), "default notify flags: %s\n", debugstr_a(value));
-    free(value);
-    value = raw_value(0, "/getnotifyinterface %s", guid);
-    ok(!strcmp(value, "UNREGISTERED"), "/getnotifyinterface: %s\n", debugstr_a(value));
-    free(value);
-    value = raw_value(0, "/getproxyusage %s", guid);
-    ok(!strcmp(value, "PRECONFIG"), "default proxy usage: %s\n", debugstr_a(value));
-    free(value);
-    value = raw_value(0, "/getcompletiontime %s", guid);
-    ok(!strcmp(value, "UNKNOWN"), "completion time of a new job: %s\n", debugstr_a(value));
-    free(value);
+    check_value(guid, "/gettype", "DOWNLOAD");
+    check_value(guid, "/getpriority", "NORMAL");
+    check_value(guid, "/getbytestotal", "0");
+    check_value(guid, "/getminretrydelay", "600");
+    check_value(guid, "/getnoprogresstimeout", "1209600");
+    check_value(guid, "/getnotifyflags", "3");
+    check_value(guid, "/getnotifyinterface", "UNREGISTERED");
+    check_value(guid, "/getproxyusage", "PRECONFIG");
+    check_value(guid, "/getcompletiontime", "UNKNOWN");
 
     /* Each setter changes what BITS reports. */
-    code = run_bitsadmin(&output, "/setpriority %s high", guid);
-    ok(code == 0, "/setpriority: %d %s\n", code, debugstr_a(output));
-    free(output);
+    expect_success("/setpriority %s high", guid);
     ok(IBackgroundCopyJob_GetPriority(job, &priority) == S_OK && priority == BG_JOB_PRIORITY_HIGH,
        "priority %d after /setpriority high\n", priority);
-    value = raw_value(0, "/getpriority %s", guid);
-    ok(!strcmp(value, "HIGH"), "/getpriority: %s\n", debugstr_a(value));
-    free(value);
+    check_value(guid, "/getpriority", "HIGH");
 
-    code = run_bitsadmin(&output, "/setdescription %s \"a job of the bitsadmin test\"", guid);
-    ok(code == 0, "/setdescription: %d %s\n", code, debugstr_a(output));
-    free(output);
-    value = raw_value(0, "/getdescription %s", guid);
-    ok(!strcmp(value, "a job of the bitsadmin test"), "/getdescription: %s\n", debugstr_a(value));
-    free(value);
+    expect_success("/setdescription %s \"a job of the bitsadmin test\"", guid);
+    check_value(guid, "/getdescription", "a job of the bitsadmin test");
 
-    code = run_bitsadmin(&output, "/setminretrydelay %s 75", guid);
-    ok(code == 0, "/setminretrydelay: %d\n", code);
-    free(output);
-    value = raw_value(0, "/getminretrydelay %s", guid);
-    ok(!strcmp(value, "75"), "/getminretrydelay: %s\n", debugstr_a(value));
-    free(value);
-    code = run_bitsadmin(&output, "/setnoprogresstimeout %s 3600", guid);
-    ok(code == 0, "/setnoprogresstimeout: %d\n", code);
-    free(output);
-    value = raw_value(0, "/getnoprogresstimeout %s", guid);
-    ok(!strcmp(value, "3600"), "/getnoprogresstimeout: %s\n", debugstr_a(value));
-    free(value);
-    code = run_bitsadmin(&output, "/setmaxdownloadtime %s 7200", guid);
-    ok(code == 0, "/setmaxdownloadtime: %d\n", code);
-    free(output);
-    value = raw_value(0, "/getmaxdownloadtime %s", guid);
-    ok(!strcmp(value, "7200"), "/getmaxdownloadtime: %s\n", debugstr_a(value));
-    free(value);
-    code = run_bitsadmin(&output, "/setnotifyflags %s 2", guid);
-    ok(code == 0, "/setnotifyflags: %d\n", code);
-    free(output);
-    value = raw_value(0, "/getnotifyflags %s", guid);
-    ok(!strcmp(value, "2"), "/getnotifyflags: %s\n", debugstr_a(value));
-    free(value);
+    expect_success("/setminretrydelay %s 75", guid);
+    check_value(guid, "/getminretrydelay", "75");
+    expect_success("/setnoprogresstimeout %s 3600", guid);
+    check_value(guid, "/getnoprogresstimeout", "3600");
+    expect_success("/setmaxdownloadtime %s 7200", guid);
+    check_value(guid, "/getmaxdownloadtime", "7200");
+    expect_success("/setnotifyflags %s 2", guid);
+    check_value(guid, "/getnotifyflags", "2");
 
-    code = run_bitsadmin(&output, "/setproxysettings %s OVERRIDE proxy.invalid:8080 NULL", guid);
-    ok(code == 0, "/setproxysettings OVERRIDE: %d %s\n", code, debugstr_a(output));
-    free(output);
-    value = raw_value(0, "/getproxyusage %s", guid);
-    ok(!strcmp(value, "OVERRIDE"), "/getproxyusage: %s\n", debugstr_a(value));
-    free(value);
-    value = raw_value(0, "/getproxylist %s", guid);
-    ok(!strcmp(value, "proxy.invalid:8080"), "/getproxylist: %s\n", debugstr_a(value));
-    free(value);
-    value = raw_value(0, "/getproxybypasslist %s", guid);
-    ok(!strcmp(value, "NULL"), "/getproxybypasslist: %s\n", debugstr_a(value));
-    free(value);
-    code = run_bitsadmin(&output, "/setproxysettings %s NO_PROXY", guid);
-    ok(code == 0, "/setproxysettings NO_PROXY: %d\n", code);
-    free(output);
-    value = raw_value(0, "/getproxyusage %s", guid);
-    ok(!strcmp(value, "NO_PROXY"), "/getproxyusage: %s\n", debugstr_a(value));
-    free(value);
+    expect_success("/setproxysettings %s OVERRIDE proxy.invalid:8080 NULL", guid);
+    check_value(guid, "/getproxyusage", "OVERRIDE");
+    check_value(guid, "/getproxylist", "proxy.invalid:8080");
+    check_value(guid, "/getproxybypasslist", "NULL");
+    expect_success("/setproxysettings %s NO_PROXY", guid);
+    check_value(guid, "/getproxyusage", "NO_PROXY");
 
-    code = run_bitsadmin(&output, "/setaclflag %s OG", guid);
-    ok(code == 0, "/setaclflag: %d %s\n", code, debugstr_a(output));
-    free(output);
+    expect_success("/setaclflag %s OG", guid);
     value = raw_value(0, "/getaclflags %s", guid);
     ok(!_stricmp(value, "OG"), "/getaclflags: %s\n", debugstr_a(value));
     free(value);
-    code = run_bitsadmin(&output, "/setpeercachingflags %s 1", guid);
-    ok(code == 0, "/setpeercachingflags: %d\n", code);
-    free(output);
-    value = raw_value(0, "/getpeercachingflags %s", guid);
-    ok(!strcmp(value, "1"), "/getpeercachingflags: %s\n", debugstr_a(value));
-    free(value);
+    expect_success("/setpeercachingflags %s 1", guid);
+    check_value(guid, "/getpeercachingflags", "1");
     value = raw_value(0, "/peercaching /getconfigurationflags %s", guid);
     ok(!strcmp(value, "1"), "/peercaching /getconfigurationflags: %s\n", debugstr_a(value));
     free(value);
-    code = run_bitsadmin(&output, "/setsecurityflags %s 0x0200", guid);
-    ok(code == 0, "/setsecurityflags: %d\n", code);
-    free(output);
+    expect_success("/setsecurityflags %s 0x0200", guid);
     value = raw_value(0, "/getsecurityflags %s", guid);
     ok(strtoul(value, NULL, 0) == 0x200, "/getsecurityflags: %s\n", debugstr_a(value));
     free(value);
-    value = raw_value(0, "/gethttpmethod %s", guid);
-    ok(!strcmp(value, "GET"), "/gethttpmethod of a download: %s\n", debugstr_a(value));
-    free(value);
+    check_value(guid, "/gethttpmethod", "GET");
 
-    code = run_bitsadmin(&output, "/setnotifycmdline %s c:\\windows\\system32\\cmd.exe NULL", guid);
-    ok(code == 0, "/setnotifycmdline: %d %s\n", code, debugstr_a(output));
-    free(output);
+    expect_success("/setnotifycmdline %s c:\\windows\\system32\\cmd.exe NULL", guid);
     value = raw_value(0, "/getnotifycmdline %s", guid);
     ok(contains(value, "c:\\windows\\system32\\cmd.exe"), "/getnotifycmdline: %s\n", debugstr_a(value));
     free(value);
 
-    code = run_bitsadmin(&output, "/setcustomheaders %s \"X-Qmgr-Test: 1\" \"X-Other: two\"", guid);
-    ok(code == 0, "/setcustomheaders: %d %s\n", code, debugstr_a(output));
-    free(output);
+    expect_success("/setcustomheaders %s \"X-Qmgr-Test: 1\" \"X-Other: two\"", guid);
     value = raw_value(0, "/getcustomheaders %s", guid);
     ok(contains(value, "X-Qmgr-Test: 1") && contains(value, "X-Other: two"), "/getcustomheaders: %s\n",
        debugstr_a(value));
     free(value);
 
-    code = run_bitsadmin(&output, "/setcredentials %s SERVER BASIC someone secret", guid);
-    ok(code == 0, "/setcredentials: %d %s\n", code, debugstr_a(output));
-    free(output);
-    code = run_bitsadmin(&output, "/removecredentials %s SERVER BASIC", guid);
-    ok(code == 0, "/removecredentials: %d %s\n", code, debugstr_a(output));
-    free(output);
+    expect_success("/setcredentials %s SERVER BASIC someone secret", guid);
+    expect_success("/removecredentials %s SERVER BASIC", guid);
     code = run_bitsadmin(&output, "/setcredentials %s SERVER NOSUCHSCHEME someone secret", guid);
     ok(code != 0, "/setcredentials with an unknown scheme succeeded\n");
     free(output);
 
-    code = run_bitsadmin(&output, "/setclientcertificatebyname %s 1 MY qmgr-test-subject", guid);
-    ok(code == 0, "/setclientcertificatebyname: %d %s\n", code, debugstr_a(output));
-    free(output);
+    expect_success("/setclientcertificatebyname %s 1 MY qmgr-test-subject", guid);
     value = raw_value(0, "/getclientcertificate %s", guid);
     ok(contains(value, "MY") && contains(value, "qmgr-test-subject"), "/getclientcertificate: %s\n", debugstr_a(value));
     free(value);
-    code = run_bitsadmin(&output, "/removeclientcertificate %s", guid);
-    ok(code == 0, "/removeclientcertificate: %d %s\n", code, debugstr_a(output));
-    free(output);
+    expect_success("/removeclientcertificate %s", guid);
 
     code = run_bitsadmin(&output, "/setdisplayname %s " JOB_PREFIX "renamed", guid);
     ok(code == 0, "/setdisplayname: %d\n", code);
     free(output);
-    value = raw_value(0, "/getdisplayname %s", guid);
-    ok(!strcmp(value, JOB_PREFIX "renamed"), "/getdisplayname: %s\n", debugstr_a(value));
-    free(value);
+    check_value(guid, "/getdisplayname", JOB_PREFIX "renamed");
 
     /* Write-only headers cannot be read back, and that cannot be undone. */
-    code = run_bitsadmin(&output, "/makecustomheaderswriteonly %s", guid);
-    ok(code == 0, "/makecustomheaderswriteonly: %d %s\n", code, debugstr_a(output));
-    free(output);
+    expect_success("/makecustomheaderswriteonly %s", guid);
     code = run_bitsadmin(&output, "/getcustomheaders %s", guid);
     ok(code != 0, "write-only headers were read: %s\n", debugstr_a(output));
     free(output);
@@ -395,19 +348,13 @@ static void test_create_and_properties(void)
     code = run_bitsadmin(&output, "/setminretrydelay %s soon", guid);
     ok(code != 0, "/setminretrydelay soon succeeded\n");
     free(output);
-    value = raw_value(0, "/getpriority %s", guid);
-    ok(!strcmp(value, "HIGH"), "priority after bad input: %s\n", debugstr_a(value));
-    free(value);
-    value = raw_value(0, "/getminretrydelay %s", guid);
-    ok(!strcmp(value, "75"), "retry delay after bad input: %s\n", debugstr_a(value));
-    free(value);
+    check_value(guid, "/getpriority", "HIGH");
+    check_value(guid, "/getminretrydelay", "75");
 
     /* The other job types. */
     free(guid);
     guid = create_job("/upload", JOB_PREFIX "upload");
-    value = raw_value(0, "/gettype %s", guid);
-    ok(!strcmp(value, "UPLOAD"), "/gettype of /upload: %s\n", debugstr_a(value));
-    free(value);
+    check_value(guid, "/gettype", "UPLOAD");
     cancel_job(guid);
     free(guid);
     guid = create_job("/upload-reply", JOB_PREFIX "reply");
@@ -443,9 +390,7 @@ static void test_job_lookup(void)
     code = run_bitsadmin(&output, "/suspend " JOB_PREFIX "twin");
     ok(code != 0, "an ambiguous name gave exit code 0: %s\n", debugstr_a(output));
     free(output);
-    code = run_bitsadmin(&output, "/cancel %s", a);
-    ok(code == 0, "/cancel by GUID: %d %s\n", code, debugstr_a(output));
-    free(output);
+    expect_success("/cancel %s", a);
     code = run_bitsadmin(&output, "/cancel " JOB_PREFIX "twin");
     ok(code == 0, "/cancel of the name now unique: %d %s\n", code, debugstr_a(output));
     free(output);
@@ -472,9 +417,7 @@ static void test_files(void)
     if (!job) return;
     httpd_url_a(server, "/files/one.bin", url, sizeof(url));
     local_path("one.bin", local, sizeof(local));
-    code = run_bitsadmin(&output, "/addfile %s %s %s", guid, url, local);
-    ok(code == 0, "/addfile: %d %s\n", code, debugstr_a(output));
-    free(output);
+    expect_success("/addfile %s %s %s", guid, url, local);
     code = run_bitsadmin(&output, "/listfiles %s", guid);
     ok(code == 0, "/listfiles: %d\n", code);
     ok(contains(output, "0 / UNKNOWN WORKING ") && contains(output, url) && contains(output, local),
@@ -494,21 +437,15 @@ static void test_files(void)
     httpd_url_a(server, "/files/two.bin", url2, sizeof(url2));
     fprintf(list, "# remote and local name\n%s %s\\two.bin\n\n\"%s\" \"%s\\three.bin\"\n", url2, listfile, url2, listfile);
     fclose(list);
-    code = run_bitsadmin(&output, "/addfileset %s %s", guid, listfile);
-    ok(code == 0, "/addfileset: %d %s\n", code, debugstr_a(output));
-    free(output);
-    value = raw_value(0, "/getfilestotal %s", guid);
-    ok(!strcmp(value, "3"), "/getfilestotal after /addfileset: %s\n", debugstr_a(value));
-    free(value);
+    expect_success("/addfileset %s %s", guid, listfile);
+    check_value(guid, "/getfilestotal", "3");
     code = run_bitsadmin(&output, "/addfileset %s %s\\missing.txt", guid, listfile);
     ok(code != 0, "/addfileset of a missing list succeeded\n");
     free(output);
 
     /* Ranges. */
     local_path("ranges.bin", local, sizeof(local));
-    code = run_bitsadmin(&output, "/addfilewithranges %s %s %s 0:100,2000:100,5000:eof", guid, url, local);
-    ok(code == 0, "/addfilewithranges: %d %s\n", code, debugstr_a(output));
-    free(output);
+    expect_success("/addfilewithranges %s %s %s 0:100,2000:100,5000:eof", guid, url, local);
     code = run_bitsadmin(&output, "/addfilewithranges %s %s %s 0:x", guid, url, local);
     ok(code != 0, "/addfilewithranges with a bad range list succeeded\n");
     free(output);
@@ -528,9 +465,7 @@ static void test_files(void)
     IEnumBackgroundCopyFiles_Release(files);
 
     /* A new server for every file whose name starts with the old prefix. */
-    code = run_bitsadmin(&output, "/replaceremoteprefix %s http://127.0.0.1 http://localhost", guid);
-    ok(code == 0, "/replaceremoteprefix: %d %s\n", code, debugstr_a(output));
-    free(output);
+    expect_success("/replaceremoteprefix %s http://127.0.0.1 http://localhost", guid);
     IBackgroundCopyJob_EnumFiles(job, &files);
     if (IEnumBackgroundCopyFiles_Next(files, 1, &file, NULL) == S_OK)
     {
@@ -568,9 +503,7 @@ static void test_control_and_listing(void)
     httpd_url_a(server, "/control.bin", url, sizeof(url));
     local_path("control.bin", local, sizeof(local));
     DeleteFileA(local);
-    code = run_bitsadmin(&output, "/addfile %s %s %s", guid, url, local);
-    ok(code == 0, "/addfile: %d %s\n", code, debugstr_a(output));
-    free(output);
+    expect_success("/addfile %s %s %s", guid, url, local);
 
     code = run_bitsadmin(&output, "/list");
     ok(code == 0, "/list: %d\n", code);
@@ -597,34 +530,24 @@ static void test_control_and_listing(void)
        debugstr_a(output));
     free(output);
 
-    code = run_bitsadmin(&output, "/resume %s", guid);
-    ok(code == 0, "/resume: %d %s\n", code, debugstr_a(output));
-    free(output);
+    expect_success("/resume %s", guid);
     ok(wait_for_state(job, BG_JOB_STATE_TRANSFERRED, 30000), "the job did not transfer\n");
-    value = raw_value(0, "/getbytestransferred %s", guid);
-    ok(!strcmp(value, "300000"), "/getbytestransferred: %s\n", debugstr_a(value));
-    free(value);
-    value = raw_value(0, "/getfilestransferred %s", guid);
-    ok(!strcmp(value, "1"), "/getfilestransferred: %s\n", debugstr_a(value));
-    free(value);
+    check_value(guid, "/getbytestransferred", "300000");
+    check_value(guid, "/getfilestransferred", "1");
     value = raw_value(0, "/getcompletiontime %s", guid);
     ok(strcmp(value, "UNKNOWN") && strlen(value) > 8, "/getcompletiontime: %s\n", debugstr_a(value));
     free(value);
     value = raw_value(0, "/getvalidationstate %s 0", guid);
     ok(!strcmp(value, "FALSE"), "/getvalidationstate: %s\n", debugstr_a(value));
     free(value);
-    code = run_bitsadmin(&output, "/setvalidationstate %s 0 TRUE", guid);
-    ok(code == 0, "/setvalidationstate: %d %s\n", code, debugstr_a(output));
-    free(output);
+    expect_success("/setvalidationstate %s 0 TRUE", guid);
     value = raw_value(0, "/getvalidationstate %s 0", guid);
     ok(!strcmp(value, "TRUE"), "/getvalidationstate after set: %s\n", debugstr_a(value));
     free(value);
 
     /* The destination appears only with /complete. */
     ok(GetFileAttributesA(local) == INVALID_FILE_ATTRIBUTES, "the file exists before /complete\n");
-    code = run_bitsadmin(&output, "/complete %s", guid);
-    ok(code == 0, "/complete: %d %s\n", code, debugstr_a(output));
-    free(output);
+    expect_success("/complete %s", guid);
     {
         WCHAR wide[MAX_PATH];
         MultiByteToWideChar(CP_ACP, 0, local, -1, wide, MAX_PATH);
@@ -644,9 +567,7 @@ static void test_control_and_listing(void)
     ok(code != 0, "/resume of a job without files gave exit code 0\n");
     ok(contains(output, "0x80200003"), "/resume of an empty job: %s\n", debugstr_a(output));
     free(output);
-    code = run_bitsadmin(&output, "/suspend %s", guid);
-    ok(code == 0, "/suspend: %d %s\n", code, debugstr_a(output));
-    free(output);
+    expect_success("/suspend %s", guid);
     code = run_bitsadmin(&output, "/takeownership %s", guid);
     ok(expected_caller_admin() ? code == 0 : code != 0, "/takeownership (administrator %d): %d %s\n",
        expected_caller_admin(), code, debugstr_a(output));
@@ -765,9 +686,7 @@ static void test_helper_token(void)
     value = raw_value(0, "/gethelpertokensid %s", guid);
     ok(!strstr(value, "S-1-"), "/gethelpertokensid without a token: %s\n", debugstr_a(value));
     free(value);
-    code = run_bitsadmin(&output, "/sethelpertokenflags %s 0x0001", guid);
-    ok(code == 0, "/sethelpertokenflags: %d %s\n", code, debugstr_a(output));
-    free(output);
+    expect_success("/sethelpertokenflags %s 0x0001", guid);
     value = raw_value(0, "/gethelpertokenflags %s", guid);
     ok(strtoul(value, NULL, 0) == 1, "/gethelpertokenflags: %s\n", debugstr_a(value));
     free(value);
@@ -782,9 +701,7 @@ static void test_helper_token(void)
     value = raw_value(0, "/gethelpertokensid %s", guid);
     ok(!strstr(value, "S-1-"), "a failed logon set a helper token: %s\n", debugstr_a(value));
     free(value);
-    code = run_bitsadmin(&output, "/sethelpertoken %s", guid);
-    ok(code == 0, "/sethelpertoken: %d %s\n", code, debugstr_a(output));
-    free(output);
+    expect_success("/sethelpertoken %s", guid);
     value = raw_value(0, "/gethelpertokensid %s", guid);
     sid = expected_caller_sid();
     snprintf(expected, sizeof(expected), "%ls", sid ? sid : L"?");
@@ -815,9 +732,7 @@ static void test_util_and_peers(void)
     code = run_bitsadmin(&output, "/util /getieproxy NOBODY");
     ok(code != 0, "/util /getieproxy of an unknown account gave exit code 0\n");
     free(output);
-    code = run_bitsadmin(&output, "/util /repairservice");
-    ok(code == 0, "/util /repairservice: %d %s\n", code, debugstr_a(output));
-    free(output);
+    expect_success("/util /repairservice");
     /* Peer caching is gone from BITS: the switches say so and fail. */
     code = run_bitsadmin(&output, "/cache /list");
     ok(code != 0, "/cache /list gave exit code 0: %s\n", debugstr_a(output));
@@ -896,9 +811,7 @@ static void test_wrap(void)
     memset(description, 'w', 200);
     description[200] = 0;
     guid = create_job("", JOB_PREFIX "wrap");
-    code = run_bitsadmin(&output, "/setdescription %s %s", guid, description);
-    ok(code == 0, "/setdescription: %d\n", code);
-    free(output);
+    expect_success("/setdescription %s %s", guid, description);
     code = run_bitsadmin(&output, "/nowrap /getdescription %s", guid);
     ok(code == 0 && contains(output, description), "/nowrap cut the line: %s\n", debugstr_a(output));
     free(output);
@@ -926,24 +839,18 @@ static void test_ieproxy(void)
     char *output;
     int code;
 
-    code = run_bitsadmin(&output, "/util /setieproxy localsystem MANUAL_PROXY proxy1:80,proxy2 \"<local>\"");
-    ok(code == 0, "/util /setieproxy MANUAL_PROXY: %d %s\n", code, debugstr_a(output));
-    free(output);
+    expect_success("/util /setieproxy localsystem MANUAL_PROXY proxy1:80,proxy2 \"<local>\"");
     code = run_bitsadmin(&output, "/util /getieproxy LOCALSYSTEM");
     ok(code == 0 && contains(output, "proxy1:80,proxy2") && contains(output, "<local>"), "/util /getieproxy: %s\n",
        debugstr_a(output));
     free(output);
     /* AUTODETECT replaces the usage but keeps the manual list for later. */
-    code = run_bitsadmin(&output, "/util /setieproxy localsystem AUTODETECT");
-    ok(code == 0, "/util /setieproxy AUTODETECT: %d %s\n", code, debugstr_a(output));
-    free(output);
+    expect_success("/util /setieproxy localsystem AUTODETECT");
     code = run_bitsadmin(&output, "/util /getieproxy localsystem");
     ok(code == 0 && contains(output, "AUTODETECT: TRUE") && !contains(output, "proxy1:80"), "after AUTODETECT: %s\n",
        debugstr_a(output));
     free(output);
-    code = run_bitsadmin(&output, "/util /setieproxy localsystem RESET");
-    ok(code == 0, "/util /setieproxy RESET: %d %s\n", code, debugstr_a(output));
-    free(output);
+    expect_success("/util /setieproxy localsystem RESET");
     code = run_bitsadmin(&output, "/util /getieproxy localsystem");
     ok(code == 0 && contains(output, "AUTODETECT: FALSE") && !contains(output, "proxy1"), "after RESET: %s\n",
        debugstr_a(output));
@@ -956,27 +863,17 @@ static void test_ieproxy(void)
 /* /monitor runs until Ctrl+C: read its first screen, then end it. */
 static void test_monitor(void)
 {
-    SECURITY_ATTRIBUTES inherit = { sizeof(inherit), NULL, TRUE };
-    STARTUPINFOA startup = { sizeof(startup) };
     PROCESS_INFORMATION process;
-    HANDLE read_end, write_end;
-    char command[] = "bitsadmin.exe /monitor /refresh 1", data[8192] = "", *guid;
+    char data[8192] = "", *guid;
     DWORD size = 0, got, start;
+    HANDLE read_end;
 
     guid = create_job("", JOB_PREFIX "monitor");
-    CreatePipe(&read_end, &write_end, &inherit, 0);
-    SetHandleInformation(read_end, HANDLE_FLAG_INHERIT, 0);
-    startup.dwFlags = STARTF_USESTDHANDLES;
-    startup.hStdInput = INVALID_HANDLE_VALUE;
-    startup.hStdOutput = startup.hStdError = write_end;
-    if (!CreateProcessA(NULL, command, NULL, NULL, TRUE, CREATE_NO_WINDOW, NULL, NULL, &startup, &process))
+    if (!(read_end = start_bitsadmin(&process, "/monitor /refresh 1")))
     {
         ok(0, "cannot start bitsadmin /monitor: %lu\n", GetLastError());
-        CloseHandle(read_end);
-        CloseHandle(write_end);
         return;
     }
-    CloseHandle(write_end);
     start = GetTickCount();
     /* Two screens, to see it refresh. */
     while (GetTickCount() - start < 30000 && size < sizeof(data) - 1)
