@@ -280,27 +280,39 @@ static HRESULT print_value(IBackgroundCopyJob *job, enum job_value value)
     return hr;
 }
 
-static const WCHAR *get_action(enum job_value value)
+/* For "Unable to get <what> - 0x...". */
+static const WCHAR *value_names[] =
 {
-    switch (value)
-    {
-    case VALUE_ERROR: return L"get error";
-    case VALUE_CLIENT_CERTIFICATE: return L"get client certificate";
-    case VALUE_CUSTOM_HEADERS: return L"get custom headers";
-    default: return L"get job property";
-    }
-}
+    [VALUE_TYPE] = L"job type", [VALUE_STATE] = L"job state", [VALUE_PRIORITY] = L"priority",
+    [VALUE_BYTES_TOTAL] = L"job progress", [VALUE_BYTES_TRANSFERRED] = L"job progress",
+    [VALUE_FILES_TOTAL] = L"job progress", [VALUE_FILES_TRANSFERRED] = L"job progress",
+    [VALUE_CREATION_TIME] = L"job times", [VALUE_MODIFICATION_TIME] = L"job times",
+    [VALUE_COMPLETION_TIME] = L"job times", [VALUE_DISPLAY_NAME] = L"display name",
+    [VALUE_DESCRIPTION] = L"description", [VALUE_ERROR_COUNT] = L"error count", [VALUE_OWNER] = L"owner",
+    [VALUE_MIN_RETRY_DELAY] = L"minimum retry delay", [VALUE_NO_PROGRESS_TIMEOUT] = L"no progress timeout",
+    [VALUE_MAX_DOWNLOAD_TIME] = L"maximum download time", [VALUE_NOTIFY_FLAGS] = L"notification flags",
+    [VALUE_NOTIFY_INTERFACE] = L"notification interface", [VALUE_NOTIFY_CMDLINE] = L"notification command line",
+    [VALUE_PROXY_USAGE] = L"proxy settings", [VALUE_PROXY_LIST] = L"proxy settings",
+    [VALUE_PROXY_BYPASS_LIST] = L"proxy settings", [VALUE_REPLY_FILE_NAME] = L"reply file name",
+    [VALUE_REPLY_PROGRESS] = L"reply progress", [VALUE_REPLY_DATA] = L"reply data", [VALUE_ACL_FLAGS] = L"ACL flags",
+    [VALUE_PEER_CACHING_FLAGS] = L"peer caching flags", [VALUE_CUSTOM_HEADERS] = L"custom headers",
+    [VALUE_SECURITY_FLAGS] = L"security flags", [VALUE_CLIENT_CERTIFICATE] = L"client certificate",
+    [VALUE_HTTP_METHOD] = L"HTTP method", [VALUE_ERROR] = L"error",
+};
 
 static int cmd_get(const struct command *command, int argc, WCHAR **argv)
 {
     IBackgroundCopyJob *job;
+    WCHAR action[64];
     HRESULT hr;
 
     if (argc != 1) return report_usage(command->syntax);
     if (!(job = find_job(argv[0]))) return EXIT_FAILED;
     hr = print_value(job, command->param);
     IBackgroundCopyJob_Release(job);
-    return FAILED(hr) ? report_failure(get_action(command->param), hr) : EXIT_OK;
+    if (SUCCEEDED(hr)) return EXIT_OK;
+    swprintf(action, ARRAY_SIZE(action), L"get %s", value_names[command->param]);
+    return report_failure(action, hr);
 }
 
 /* /gettemporaryname and /getvalidationstate name a file by its index in the job. */

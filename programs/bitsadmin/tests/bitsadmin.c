@@ -239,9 +239,8 @@ static void test_create_and_properties(void)
 {
     IBackgroundCopyJob *job;
     BG_JOB_PRIORITY priority;
-    BG_JOB_TYPE type;
     WCHAR *text;
-    char *guid, *value, *output;
+    char *guid, *value, *output, expected[MAX_PATH + 16];
     int code;
 
     guid = create_job("", JOB_PREFIX "props");
@@ -266,6 +265,12 @@ static void test_create_and_properties(void)
     check_value(guid, "/getnotifyinterface", "UNREGISTERED");
     check_value(guid, "/getproxyusage", "PRECONFIG");
     check_value(guid, "/getcompletiontime", "UNKNOWN");
+    value = raw_value(0, "/getcreationtime %s", guid);
+    ok(strcmp(value, "UNKNOWN") && strlen(value) > 8, "/getcreationtime: %s\n", debugstr_a(value));
+    free(value);
+    value = raw_value(0, "/getmodificationtime %s", guid);
+    ok(strcmp(value, "UNKNOWN") && strlen(value) > 8, "/getmodificationtime: %s\n", debugstr_a(value));
+    free(value);
 
     /* Each setter changes what BITS reports. */
     expect_success("/setpriority %s high", guid);
@@ -298,9 +303,12 @@ static void test_create_and_properties(void)
     free(value);
     expect_success("/setpeercachingflags %s 1", guid);
     check_value(guid, "/getpeercachingflags", "1");
+
     value = raw_value(0, "/peercaching /getconfigurationflags %s", guid);
     ok(!strcmp(value, "1"), "/peercaching /getconfigurationflags: %s\n", debugstr_a(value));
     free(value);
+    expect_success("/peercaching /setconfigurationflags %s 2", guid);
+    check_value(guid, "/getpeercachingflags", "2");
     expect_success("/setsecurityflags %s 0x0200", guid);
     value = raw_value(0, "/getsecurityflags %s", guid);
     ok(strtoul(value, NULL, 0) == 0x200, "/getsecurityflags: %s\n", debugstr_a(value));
@@ -311,6 +319,12 @@ static void test_create_and_properties(void)
     value = raw_value(0, "/getnotifycmdline %s", guid);
     ok(contains(value, "c:\\windows\\system32\\cmd.exe"), "/getnotifycmdline: %s\n", debugstr_a(value));
     free(value);
+    expect_success("/setnotifycmdline %s c:\\windows\\system32\\cmd.exe \"cmd /c exit 3\"", guid);
+    value = raw_value(0, "/getnotifycmdline %s", guid);
+    ok(contains(value, "cmd /c exit 3"), "/getnotifycmdline with parameters: %s\n", debugstr_a(value));
+    free(value);
+    expect_success("/setnotifycmdline %s NULL", guid);
+    check_value(guid, "/getnotifycmdline", "none");
 
     expect_success("/setcustomheaders %s \"X-Qmgr-Test: 1\" \"X-Other: two\"", guid);
     value = raw_value(0, "/getcustomheaders %s", guid);
@@ -328,6 +342,15 @@ static void test_create_and_properties(void)
     value = raw_value(0, "/getclientcertificate %s", guid);
     ok(contains(value, "MY") && contains(value, "qmgr-test-subject"), "/getclientcertificate: %s\n", debugstr_a(value));
     free(value);
+    expect_success("/setclientcertificatebyid %s BG_CERT_STORE_LOCATION_LOCAL_MACHINE MY "
+                   "A106B52356D3FBCD1853A41B619358BD00112233", guid);
+    value = raw_value(0, "/getclientcertificate %s", guid);
+    ok(contains(value, "LOCAL_MACHINE") && contains(value, "a106b52356d3fbcd1853a41b619358bd00112233"),
+       "/getclientcertificate by id: %s\n", debugstr_a(value));
+    free(value);
+    code = run_bitsadmin(&output, "/setclientcertificatebyid %s 1 MY 0123", guid);
+    ok(code != 0, "/setclientcertificatebyid with a short hash gave exit code 0\n");
+    free(output);
     expect_success("/removeclientcertificate %s", guid);
 
     code = run_bitsadmin(&output, "/setdisplayname %s " JOB_PREFIX "renamed", guid);
@@ -351,6 +374,11 @@ static void test_create_and_properties(void)
     check_value(guid, "/getpriority", "HIGH");
     check_value(guid, "/getminretrydelay", "75");
 
+    /* A custom HTTP verb makes the job a foreground one (BITS 10.2). */
+    expect_success("/sethttpmethod %s PATCH", guid);
+    check_value(guid, "/gethttpmethod", "PATCH");
+    check_value(guid, "/getpriority", "FOREGROUND");
+
     /* The other job types. */
     free(guid);
     guid = create_job("/upload", JOB_PREFIX "upload");
@@ -358,12 +386,16 @@ static void test_create_and_properties(void)
     cancel_job(guid);
     free(guid);
     guid = create_job("/upload-reply", JOB_PREFIX "reply");
-    if (SUCCEEDED(IBackgroundCopyJob_GetType(job, &type)))
-    {
-        value = raw_value(0, "/gettype %s", guid);
-        ok(!strcmp(value, "UPLOAD-REPLY"), "/gettype of /upload-reply: %s\n", debugstr_a(value));
-        free(value);
-    }
+    check_value(guid, "/gettype", "UPLOAD-REPLY");
+    check_value(guid, "/gethttpmethod", "BITS_POST");
+    expect_success("/setreplyfilename %s %ls\\reply.txt", guid, work_dir);
+    snprintf(expected, sizeof(expected), "%ls\\reply.txt", work_dir);
+    check_value(guid, "/getreplyfilename", expected);
+    check_value(guid, "/getreplyprogress", "0 / UNKNOWN");
+    /* No reply before the upload. */
+    code = run_bitsadmin(&output, "/getreplydata %s", guid);
+    ok(code != 0, "/getreplydata before any upload gave exit code 0: %s\n", debugstr_a(output));
+    free(output);
     cancel_job(guid);
     free(guid);
 
@@ -601,12 +633,19 @@ static void test_transfer(void)
                          url, local, url2, local2);
     ok(code == 0, "/transfer: %d %s\n", code, debugstr_a(output));
     ok(contains(output, "Transfer complete."), "/transfer: %s\n", debugstr_a(output));
+    ok(contains(output, "DISPLAY: '" JOB_PREFIX "transfer'") && contains(output, "(100%)"), "/transfer progress: %s\n",
+       debugstr_a(output));
     free(output);
     MultiByteToWideChar(CP_ACP, 0, local, -1, wide, MAX_PATH);
     ok(httpd_pattern_check_file(wide, 21, 1000000), "the first file of /transfer is wrong\n");
     MultiByteToWideChar(CP_ACP, 0, local2, -1, wide, MAX_PATH);
     ok(httpd_pattern_check_file(wide, 22, 4321), "the second file of /transfer is wrong\n");
     DeleteFileA(local);
+    DeleteFileA(local2);
+
+    /* The options that set job properties, ACL flags and dynamic content. */
+    expect_success("/transfer " JOB_PREFIX "transferopts /aclflags og /dynamic %s %s", url2, local2);
+    ok(httpd_pattern_check_file(wide, 22, 4321), "the file of /transfer /dynamic is wrong\n");
     DeleteFileA(local2);
 
     /* A failing transfer: the error is shown, the job is canceled, nothing is left. */
