@@ -41,6 +41,7 @@ struct file
     DWORD range_count;
     BOOL validation_state;
     UINT64 durable;             /* bytes of the temporary file flushed to disk */
+    WCHAR upload_session[UPLOAD_SESSION_ID_MAX + 1];  /* the server's upload session, or "" */
 };
 
 /* How often a transfer flushes its temporary file: what a power loss can cost. */
@@ -726,6 +727,137 @@ void file_download(struct file *file, const struct download_control *control, st
     transfer_result_free(result);
 }
 
+/* ---- uploads ---- */
+
+static BOOL upload_progress(void *context, UINT64 acknowledged, UINT64 total)
+{
+    struct download_progress *progress = context;
+    struct file *file = progress->file;
+    BOOL advanced, first;
+
+    EnterCriticalSection(&file->cs);
+    advanced = acknowledged > file->progress.BytesTransferred;
+    first = !file->progress.BytesTransferred && advanced;
+    file->progress.BytesTransferred = acknowledged;
+    file->progress.BytesTotal = total;
+    LeaveCriticalSection(&file->cs);
+    /* The session id is worth keeping as soon as the server holds bytes of it. */
+    if (first) job_save_later(file->job);
+    return progress->control->on_progress(progress->control->job, advanced);
+}
+
+static HANDLE open_source(const WCHAR *name, HANDLE local_token)
+{
+    HANDLE handle;
+    DWORD error;
+
+    if (local_token && !SetThreadToken(NULL, local_token)) return INVALID_HANDLE_VALUE;
+    handle = CreateFileW(name, GENERIC_READ, FILE_SHARE_READ, NULL, OPEN_EXISTING, FILE_FLAG_SEQUENTIAL_SCAN, NULL);
+    error = GetLastError();
+    if (local_token) RevertToSelf();
+    SetLastError(error);
+    return handle;
+}
+
+/* Sends the local file to the server in the job's upload session; an
+ * interrupted upload goes on where the server's bytes end. */
+void file_upload(struct file *file, const struct download_control *control, struct transfer_result *result)
+{
+    struct download_progress progress = { file, control, NULL, result, GetTickCount64(), FALSE };
+    struct upload_request request = { 0 };
+    WCHAR session_id[UPLOAD_SESSION_ID_MAX + 1], *remote_name, *local_name;
+    const WCHAR *slash;
+    UINT64 acknowledged, known_size;
+    LARGE_INTEGER size;
+    HANDLE handle;
+
+    memset(result, 0, sizeof(*result));
+    result->remote_size = BG_SIZE_UNKNOWN;
+    EnterCriticalSection(&file->cs);
+    remote_name = strdupW(file->remote_name);
+    local_name = strdupW(file->local_name);
+    wcscpy(session_id, file->upload_session);
+    acknowledged = file->progress.BytesTransferred;
+    known_size = file->progress.BytesTotal;
+    LeaveCriticalSection(&file->cs);
+
+    if (!remote_name || !local_name)
+    {
+        result->code = E_OUTOFMEMORY;
+        result->context = BG_ERROR_CONTEXT_GENERAL_QUEUE_MANAGER;
+        result->transient = TRUE;
+        goto done;
+    }
+    if (transfer_is_file_name(remote_name))
+    {
+        /* SMB uploads are not there yet. */
+        result->code = HRESULT_FROM_WIN32(ERROR_NOT_SUPPORTED);
+        result->context = BG_ERROR_CONTEXT_REMOTE_FILE;
+        goto done;
+    }
+    handle = open_source(local_name, control->local_token);
+    if (handle == INVALID_HANDLE_VALUE || !GetFileSizeEx(handle, &size))
+    {
+        DWORD error = GetLastError();
+
+        result->code = HRESULT_FROM_WIN32(error);
+        result->context = BG_ERROR_CONTEXT_LOCAL_FILE;
+        result->transient = error == ERROR_SHARING_VIOLATION || error == ERROR_LOCK_VIOLATION;
+        if (handle != INVALID_HANDLE_VALUE) CloseHandle(handle);
+        goto done;
+    }
+    /* A file that changed under a started upload cannot be finished (behavior.md 2). */
+    if (session_id[0] && known_size != BG_SIZE_UNKNOWN && known_size != (UINT64)size.QuadPart)
+    {
+        CloseHandle(handle);
+        result->code = BG_E_LOCAL_FILE_CHANGED;
+        result->context = BG_ERROR_CONTEXT_LOCAL_FILE;
+        goto done;
+    }
+    EnterCriticalSection(&file->cs);
+    file->progress.BytesTotal = size.QuadPart;
+    LeaveCriticalSection(&file->cs);
+
+    slash = wcsrchr(local_name, '\\');
+    request.remote_name = remote_name;
+    request.file = handle;
+    request.size = size.QuadPart;
+    request.content_name = slash ? slash + 1 : local_name;
+    request.session_id = session_id;
+    request.acknowledged = &acknowledged;
+    request.options = control->options;
+    request.progress = upload_progress;
+    request.keep_going = download_keep_going;
+    request.context = &progress;
+    if (control->network_token && !SetThreadToken(NULL, control->network_token))
+        WARN("cannot impersonate the helper token: %lu.\n", GetLastError());
+    transfer_http_upload(control->session, &request, result);
+    if (SUCCEEDED(result->code) && !result->aborted && job_type(file->job) == BG_JOB_TYPE_UPLOAD)
+    {
+        /* The server has the file: the session is done. */
+        transfer_http_upload_end(control->session, remote_name, session_id, control->options, FALSE);
+        session_id[0] = 0;
+    }
+    if (control->network_token) RevertToSelf();
+    CloseHandle(handle);
+
+    EnterCriticalSection(&file->cs);
+    wcscpy(file->upload_session, session_id);
+    file->progress.BytesTransferred = acknowledged;
+    if (SUCCEEDED(result->code) && !result->aborted)
+    {
+        file->progress.BytesTransferred = file->progress.BytesTotal = size.QuadPart;
+        file->transferred = TRUE;
+        /* An upload is available to its user when the server has it (behavior.md 7). */
+        file->progress.Completed = TRUE;
+    }
+    LeaveCriticalSection(&file->cs);
+done:
+    free(remote_name);
+    free(local_name);
+    transfer_result_free(result);
+}
+
 /* Makes a transferred file available under its final name; others are deleted.
  * S_OK when renamed, S_FALSE when the file was not complete. */
 HRESULT file_complete(struct file *file, HANDLE local_token)
@@ -779,6 +911,7 @@ enum file_tag
     TAG_RANGES,
     TAG_VALIDATION_STATE,
     TAG_DURABLE,
+    TAG_UPLOAD_SESSION,
 };
 
 void file_save(struct file *file, struct store_writer *writer)
@@ -799,6 +932,7 @@ void file_save(struct file *file, struct store_writer *writer)
     if (file->range_count) store_put_blob(writer, TAG_RANGES, file->ranges, file->range_count * sizeof(*file->ranges));
     store_put_u32(writer, TAG_VALIDATION_STATE, file->validation_state);
     store_put_u64(writer, TAG_DURABLE, file->durable);
+    if (file->upload_session[0]) store_put_string(writer, TAG_UPLOAD_SESSION, file->upload_session);
     LeaveCriticalSection(&file->cs);
 }
 
@@ -811,6 +945,13 @@ static void check_temporary_file(struct file *file, BOOL resumable)
     UINT64 size = 0, usable;
 
     if (file->progress.Completed) return;
+    /* An upload has no temporary file: its session, if any, tells the server's bytes at the next fragment. */
+    if (job_type(file->job) != BG_JOB_TYPE_DOWNLOAD)
+    {
+        file->progress.BytesTransferred = 0;
+        file->transferred = FALSE;
+        return;
+    }
     if ((file->temp_created || file->direct) && GetFileAttributesExW(file->temp_name, GetFileExInfoStandard, &data))
         size = ((UINT64)data.nFileSizeHigh << 32) | data.nFileSizeLow;
     else if (!file->direct) file->temp_created = FALSE;
@@ -858,6 +999,15 @@ HRESULT file_load(struct job *job, struct store_reader *reader, BOOL resumable, 
             break;
         case TAG_VALIDATION_STATE: if ((ok = store_get_u32(&field, &value))) file->validation_state = !!value; break;
         case TAG_DURABLE: if ((ok = store_get_u64(&field, &value64))) file->durable = value64; break;
+        case TAG_UPLOAD_SESSION:
+        {
+            WCHAR *session = NULL;
+
+            if ((ok = store_get_string(&field, &session)) && session && wcslen(session) <= UPLOAD_SESSION_ID_MAX)
+                wcscpy(file->upload_session, session);
+            free(session);
+            break;
+        }
         }
     }
     /* The names are what a file is; without them the record is not ours. */

@@ -1938,9 +1938,9 @@ void job_run(struct job *job, void *session)
     if (flags & BG_TOKEN_LOCAL_FILE) control.local_token = helper;
     if (flags & BG_TOKEN_NETWORK) control.network_token = helper;
 
-    if (job->type != BG_JOB_TYPE_DOWNLOAD)
+    if (job->type == BG_JOB_TYPE_UPLOAD_REPLY)
     {
-        /* The upload protocol is not there yet. */
+        /* The reply half of the upload protocol is not there yet. */
         record_failure(job, NULL, HRESULT_FROM_WIN32(ERROR_NOT_SUPPORTED), BG_ERROR_CONTEXT_GENERAL_QUEUE_MANAGER, FALSE);
         failed = TRUE;
     }
@@ -1961,7 +1961,8 @@ void job_run(struct job *job, void *session)
         for (attempt = 0;; attempt++)
         {
             file_get_progress(file, &before);
-            file_download(file, &control, &result);
+            if (job->type == BG_JOB_TYPE_DOWNLOAD) file_download(file, &control, &result);
+            else file_upload(file, &control, &result);
             if (SUCCEEDED(result.code) || result.aborted || !result.transient || attempt == IMMEDIATE_RESUMES) break;
             file_get_progress(file, &after);
             if (after.BytesTransferred <= before.BytesTransferred) break;

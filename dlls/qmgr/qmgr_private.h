@@ -137,6 +137,7 @@ struct download_control
     BOOL (*on_progress)(struct job *job, BOOL advanced);
 };
 void file_download(struct file *file, const struct download_control *control, struct transfer_result *result);
+void file_upload(struct file *file, const struct download_control *control, struct transfer_result *result);
 BG_JOB_TYPE job_type(struct job *job);
 
 /* Name validation shared by AddFile, AddFileSet, AddFileWithRanges and SetRemoteName. */

@@ -89,6 +89,52 @@ struct transfer_session *transfer_http_session_for(struct transfer_session *work
 void transfer_http_download(struct transfer_session *session, const struct transfer_request *request,
                             struct transfer_result *result);
 
+/* One request and its response through WinHTTP, with the job's options and
+ * credentials: what the upload protocol's packets are made of. */
+struct http_exchange
+{
+    HINTERNET connection;
+    HINTERNET request;
+    DWORD status;
+};
+/* Sends verb with the extra headers and body; FALSE with the result set when no
+ * response came.  Close with transfer_http_end either way. */
+BOOL transfer_http_exchange(struct transfer_session *session, const WCHAR *url, const WCHAR *verb,
+                            const WCHAR *headers, const void *body, DWORD body_size,
+                            const struct transfer_options *options, struct http_exchange *exchange,
+                            struct transfer_result *result);
+WCHAR *transfer_http_header(struct http_exchange *exchange, const WCHAR *name);   /* malloc'd, or NULL */
+void transfer_http_drain(struct http_exchange *exchange);
+void transfer_http_end(struct http_exchange *exchange);
+/* The documented retry classification of HTTP statuses. */
+BOOL transfer_http_status_is_transient(DWORD status);
+
+/* transfer_upload.c: the BITS upload protocol (BITS_POST) over HTTP. */
+#define UPLOAD_SESSION_ID_MAX 100   /* the protocol's limit on a session id */
+
+struct upload_request
+{
+    const WCHAR *remote_name;       /* URL */
+    HANDLE file;                    /* the local file, opened for reading */
+    UINT64 size;                    /* its size */
+    const WCHAR *content_name;      /* its name without the path, for the first fragment */
+    WCHAR *session_id;              /* in/out, UPLOAD_SESSION_ID_MAX + 1: the server's session, or "" */
+    UINT64 *acknowledged;           /* in/out: bytes the server has */
+    const struct transfer_options *options;
+    transfer_progress_callback progress;
+    transfer_continue_callback keep_going;
+    void *context;
+};
+
+/* Sends what the server does not have yet, in a session it keeps across
+ * retries; on success result->final_url is the reply's URL of an upload-reply
+ * (BITS-Reply-URL), if the server gave one. */
+void transfer_http_upload(struct transfer_session *session, const struct upload_request *request,
+                          struct transfer_result *result);
+/* Close-Session after a finished upload (and its reply), or Cancel-Session. */
+void transfer_http_upload_end(struct transfer_session *session, const WCHAR *remote_name, const WCHAR *session_id,
+                              const struct transfer_options *options, BOOL cancel);
+
 /* transfer_socket.c: a plain HTTP/1.1 connection, the fast path of transfer_http.c. */
 struct http_connection;
 struct http_connection *http_connection_create(void);

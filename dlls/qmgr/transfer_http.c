@@ -604,6 +604,86 @@ done:
     if (connection) WinHttpCloseHandle(connection);
 }
 
+/* ---- single exchanges, for the upload protocol ---- */
+
+BOOL transfer_http_exchange(struct transfer_session *session, const WCHAR *url, const WCHAR *verb,
+                            const WCHAR *headers, const void *body, DWORD body_size,
+                            const struct transfer_options *options, struct http_exchange *exchange,
+                            struct transfer_result *result)
+{
+    struct url_parts parts = { { sizeof(parts.url) } };
+    unsigned int round;
+    DWORD size;
+
+    memset(exchange, 0, sizeof(*exchange));
+    parts.url.lpszHostName = parts.host;
+    parts.url.dwHostNameLength = ARRAY_SIZE(parts.host);
+    parts.url.dwUrlPathLength = 1;
+    if (!session || !WinHttpCrackUrl(url, 0, 0, &parts.url))
+    {
+        set_failure(result, session ? HRESULT_FROM_WIN32(GetLastError()) : E_FAIL, BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
+        return FALSE;
+    }
+    if (!(exchange->connection = WinHttpConnect(session->winhttp, parts.host, parts.url.nPort, 0)) ||
+        !(exchange->request = WinHttpOpenRequest(exchange->connection, verb, parts.url.lpszUrlPath, NULL,
+                                                 WINHTTP_NO_REFERER, WINHTTP_DEFAULT_ACCEPT_TYPES,
+                                                 parts.url.nScheme == INTERNET_SCHEME_HTTPS ? WINHTTP_FLAG_SECURE : 0)))
+    {
+        set_winhttp_failure(result, GetLastError());
+        transfer_http_end(exchange);
+        return FALSE;
+    }
+    apply_options(exchange->request, options, result);
+    if (options->custom_headers && *options->custom_headers)
+        WinHttpAddRequestHeaders(exchange->request, options->custom_headers, -1, WINHTTP_ADDREQ_FLAG_ADD);
+    if (headers) WinHttpAddRequestHeaders(exchange->request, headers, -1, WINHTTP_ADDREQ_FLAG_ADD | WINHTTP_ADDREQ_FLAG_REPLACE);
+    for (round = 0;; round++)
+    {
+        size = sizeof(exchange->status);
+        if (!WinHttpSendRequest(exchange->request, WINHTTP_NO_ADDITIONAL_HEADERS, 0, (void *)body, body_size,
+                                body_size, 0) ||
+            !WinHttpReceiveResponse(exchange->request, NULL) ||
+            !WinHttpQueryHeaders(exchange->request, WINHTTP_QUERY_STATUS_CODE | WINHTTP_QUERY_FLAG_NUMBER,
+                                 WINHTTP_HEADER_NAME_BY_INDEX, &exchange->status, &size, WINHTTP_NO_HEADER_INDEX))
+        {
+            set_winhttp_failure(result, GetLastError());
+            transfer_http_end(exchange);
+            return FALSE;
+        }
+        if ((exchange->status != HTTP_STATUS_DENIED && exchange->status != HTTP_STATUS_PROXY_AUTH_REQ) ||
+            round == MAX_AUTH_ROUNDS || !set_credentials(exchange->request, exchange->status, options))
+            break;
+        transfer_http_drain(exchange);
+    }
+    return TRUE;
+}
+
+WCHAR *transfer_http_header(struct http_exchange *exchange, const WCHAR *name)
+{
+    return query_string(exchange->request, WINHTTP_QUERY_CUSTOM, name);
+}
+
+void transfer_http_drain(struct http_exchange *exchange)
+{
+    BYTE sink[4096];
+    DWORD size;
+
+    while (WinHttpQueryDataAvailable(exchange->request, &size) && size)
+        if (!WinHttpReadData(exchange->request, sink, min(size, sizeof(sink)), &size) || !size) break;
+}
+
+void transfer_http_end(struct http_exchange *exchange)
+{
+    if (exchange->request) WinHttpCloseHandle(exchange->request);
+    if (exchange->connection) WinHttpCloseHandle(exchange->connection);
+    exchange->request = exchange->connection = NULL;
+}
+
+BOOL transfer_http_status_is_transient(DWORD status)
+{
+    return status_is_transient(status);
+}
+
 /* ---- the plain fast path ---- */
 
 struct plain_body

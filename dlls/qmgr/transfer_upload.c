@@ -1,0 +1,232 @@
+/*
+ * Background Intelligent Transfer Service: the BITS upload protocol over HTTP.
+ *
+ * Every packet is a BITS_POST request to the remote URL with a
+ * BITS-Packet-Type header, answered by an Ack: Create-Session opens a session
+ * (protocol {7df0354d-249b-430f-820d-3d2a9bef4931}, "BITS 1.5 Upload
+ * Protocol"), Fragments carry the file in order with Content-Range, the
+ * server says in BITS-Received-Content-Range where the next one must start,
+ * and Close-Session (or Cancel-Session) ends it.  A session survives
+ * failures: a retry sends only what the server does not have.
+ *
+ * Copyright 2026 the qmgr-for-wine authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "qmgr_private.h"
+#include "transfer.h"
+
+#include "wine/debug.h"
+
+WINE_DEFAULT_DEBUG_CHANNEL(qmgr);
+
+#define UPLOAD_PROTOCOL L"{7df0354d-249b-430f-820d-3d2a9bef4931}"
+/* Bytes per Fragment: large enough that the packets cost little, small
+ * enough that progress and a stop request are seen often. */
+#define FRAGMENT_SIZE (1024 * 1024)
+/* Fragments the server may refuse (416) in a row before we give up on it. */
+#define MAX_REALIGNMENTS 4
+
+static void set_failure(struct transfer_result *result, HRESULT code, BG_ERROR_CONTEXT context, BOOL transient)
+{
+    result->code = code;
+    result->context = context;
+    result->transient = transient;
+}
+
+/* What an Ack that is not a success means: the server's BITS-Error-Code and
+ * BITS-Error-Context when it sent them, else the HTTP status. */
+static void set_ack_failure(struct http_exchange *exchange, struct transfer_result *result)
+{
+    WCHAR *code = transfer_http_header(exchange, L"BITS-Error-Code");
+    WCHAR *context = transfer_http_header(exchange, L"BITS-Error-Context");
+    HRESULT hr = 0x80190000 | exchange->status;
+    BG_ERROR_CONTEXT where = BG_ERROR_CONTEXT_REMOTE_FILE;
+
+    if (code) hr = wcstoul(code, NULL, 16);
+    if (context) where = wcstoul(context, NULL, 16);
+    set_failure(result, hr, where, transfer_http_status_is_transient(exchange->status) || hr == BG_E_SESSION_NOT_FOUND);
+    TRACE("status %lu, error %#lx, context %u.\n", exchange->status, hr, where);
+    free(code);
+    free(context);
+}
+
+static BOOL create_session(struct transfer_session *session, const struct upload_request *request,
+                           struct transfer_result *result)
+{
+    struct http_exchange exchange;
+    WCHAR *protocol, *id;
+    BOOL ok = FALSE;
+
+    if (!transfer_http_exchange(session, request->remote_name, L"BITS_POST",
+                                L"BITS-Packet-Type: Create-Session\r\nBITS-Supported-Protocols: " UPLOAD_PROTOCOL L"\r\n",
+                                NULL, 0, request->options, &exchange, result))
+        return FALSE;
+    if (exchange.status != HTTP_STATUS_OK && exchange.status != HTTP_STATUS_CREATED)
+        set_ack_failure(&exchange, result);
+    else
+    {
+        protocol = transfer_http_header(&exchange, L"BITS-Protocol");
+        id = transfer_http_header(&exchange, L"BITS-Session-Id");
+        if (!protocol || wcsicmp(protocol, UPLOAD_PROTOCOL))
+            set_failure(result, BG_E_CLIENT_SERVER_PROTOCOL_MISMATCH, BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
+        else if (!id || !*id || wcslen(id) > UPLOAD_SESSION_ID_MAX)
+            set_failure(result, HRESULT_FROM_WIN32(ERROR_WINHTTP_INVALID_SERVER_RESPONSE), BG_ERROR_CONTEXT_REMOTE_FILE, TRUE);
+        else
+        {
+            wcscpy(request->session_id, id);
+            *request->acknowledged = 0;
+            ok = TRUE;
+        }
+        free(protocol);
+        free(id);
+    }
+    transfer_http_drain(&exchange);
+    transfer_http_end(&exchange);
+    return ok;
+}
+
+static BOOL read_at(HANDLE file, UINT64 offset, BYTE *buffer, DWORD size)
+{
+    LARGE_INTEGER position;
+    DWORD got;
+
+    position.QuadPart = offset;
+    return SetFilePointerEx(file, position, NULL, FILE_BEGIN) && ReadFile(file, buffer, size, &got, NULL) && got == size;
+}
+
+/* Sends one fragment from *acknowledged; FALSE with the result set on failure.
+ * *realign is set when the server wanted another offset. */
+static BOOL send_fragment(struct transfer_session *session, const struct upload_request *request, BYTE *buffer,
+                          BOOL *realign, struct transfer_result *result)
+{
+    UINT64 offset = *request->acknowledged, received;
+    DWORD length = (DWORD)min(request->size - offset, FRAGMENT_SIZE);
+    struct http_exchange exchange;
+    WCHAR headers[UPLOAD_SESSION_ID_MAX + MAX_PATH + 256], *value, *end;
+    BOOL ok = FALSE;
+    int len;
+
+    *realign = FALSE;
+    if (length && !read_at(request->file, offset, buffer, length))
+    {
+        set_failure(result, HRESULT_FROM_WIN32(GetLastError()), BG_ERROR_CONTEXT_LOCAL_FILE, FALSE);
+        return FALSE;
+    }
+    len = swprintf(headers, ARRAY_SIZE(headers), L"BITS-Packet-Type: Fragment\r\nBITS-Session-Id: %s\r\n",
+                   request->session_id);
+    /* Only the first fragment names the file. */
+    if (!offset && request->content_name)
+        len += swprintf(headers + len, ARRAY_SIZE(headers) - len, L"Content-Name: %s\r\n", request->content_name);
+    if (length)
+        swprintf(headers + len, ARRAY_SIZE(headers) - len, L"Content-Range: bytes %I64u-%I64u/%I64u\r\n", offset,
+                 offset + length - 1, request->size);
+    else
+        swprintf(headers + len, ARRAY_SIZE(headers) - len, L"Content-Range: bytes */0\r\n");
+
+    if (!transfer_http_exchange(session, request->remote_name, L"BITS_POST", headers, buffer, length,
+                                request->options, &exchange, result))
+        return FALSE;
+    value = transfer_http_header(&exchange, L"BITS-Received-Content-Range");
+    received = value ? wcstoull(value, &end, 10) : offset + length;
+    if (value && (end == value || *end)) received = (UINT64)-1;
+    free(value);
+
+    if (exchange.status == HTTP_STATUS_OK || exchange.status == HTTP_STATUS_CREATED ||
+        exchange.status == 416 /* Range Not Satisfiable */)
+    {
+        if (received > request->size)
+            set_failure(result, HRESULT_FROM_WIN32(ERROR_WINHTTP_INVALID_SERVER_RESPONSE), BG_ERROR_CONTEXT_REMOTE_FILE, TRUE);
+        else
+        {
+            *realign = exchange.status == 416 /* Range Not Satisfiable */ || received != offset + length;
+            *request->acknowledged = received;
+            if (received == request->size && !*realign)
+            {
+                free(result->final_url);
+                result->final_url = transfer_http_header(&exchange, L"BITS-Reply-URL");
+            }
+            ok = TRUE;
+        }
+    }
+    else set_ack_failure(&exchange, result);
+    transfer_http_drain(&exchange);
+    transfer_http_end(&exchange);
+    return ok;
+}
+
+void transfer_http_upload(struct transfer_session *session, const struct upload_request *request,
+                          struct transfer_result *result)
+{
+    unsigned int realignments = 0, new_sessions = 0;
+    BOOL realign, empty_sent = FALSE;
+    BYTE *buffer;
+
+    memset(result, 0, sizeof(*result));
+    result->remote_size = BG_SIZE_UNKNOWN;
+    result->total = request->size;
+    if (!(buffer = malloc(FRAGMENT_SIZE)))
+    {
+        set_failure(result, E_OUTOFMEMORY, BG_ERROR_CONTEXT_GENERAL_QUEUE_MANAGER, TRUE);
+        return;
+    }
+    if (*request->acknowledged > request->size) *request->acknowledged = 0;
+
+    while (*request->acknowledged < request->size || (!request->size && !empty_sent))
+    {
+        if (request->keep_going && !request->keep_going(request->context))
+        {
+            result->aborted = TRUE;
+            break;
+        }
+        if (!request->session_id[0] && !create_session(session, request, result)) break;
+        if (!send_fragment(session, request, buffer, &realign, result))
+        {
+            /* The server forgot the session (a restart, a timeout): a new one, from zero. */
+            if (result->code == BG_E_SESSION_NOT_FOUND && !new_sessions++)
+            {
+                request->session_id[0] = 0;
+                *request->acknowledged = 0;
+                result->code = S_OK;
+                continue;
+            }
+            break;
+        }
+        empty_sent = TRUE;
+        if (realign && ++realignments > MAX_REALIGNMENTS)
+        {
+            set_failure(result, HRESULT_FROM_WIN32(ERROR_WINHTTP_INVALID_SERVER_RESPONSE), BG_ERROR_CONTEXT_REMOTE_FILE, TRUE);
+            break;
+        }
+        if (!realign) realignments = 0;
+        if (request->progress && !request->progress(request->context, *request->acknowledged, request->size))
+        {
+            result->aborted = TRUE;
+            break;
+        }
+    }
+    free(buffer);
+}
+
+void transfer_http_upload_end(struct transfer_session *session, const WCHAR *remote_name, const WCHAR *session_id,
+                              const struct transfer_options *options, BOOL cancel)
+{
+    WCHAR headers[UPLOAD_SESSION_ID_MAX + 96];
+    struct transfer_result result = { 0 };
+    struct http_exchange exchange;
+
+    if (!session_id || !session_id[0]) return;
+    swprintf(headers, ARRAY_SIZE(headers), L"BITS-Packet-Type: %s\r\nBITS-Session-Id: %s\r\n",
+             cancel ? L"Cancel-Session" : L"Close-Session", session_id);
+    if (transfer_http_exchange(session, remote_name, L"BITS_POST", headers, NULL, 0, options, &exchange, &result))
+    {
+        TRACE("%s of %s: status %lu.\n", cancel ? "Cancel-Session" : "Close-Session", debugstr_w(session_id),
+              exchange.status);
+        transfer_http_drain(&exchange);
+    }
+    transfer_http_end(&exchange);
+    transfer_result_free(&result);
+}
