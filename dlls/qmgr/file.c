@@ -838,6 +838,12 @@ void file_upload(struct file *file, const struct download_control *control, stru
         transfer_http_upload_end(control->session, remote_name, session_id, control->options, FALSE);
         session_id[0] = 0;
     }
+    else if (result->aborted && session_id[0] && job_is_final(file->job))
+    {
+        /* Cancelled under way: the server may drop what it has. */
+        transfer_http_upload_end(control->session, remote_name, session_id, control->options, TRUE);
+        session_id[0] = 0;
+    }
     if (control->network_token) RevertToSelf();
     CloseHandle(handle);
 
@@ -856,6 +862,29 @@ done:
     free(remote_name);
     free(local_name);
     transfer_result_free(result);
+}
+
+/* The upload session of an unfinished upload, handed over (and forgotten here)
+ * for a Cancel-Session; FALSE when there is none. */
+BOOL file_take_upload_session(struct file *file, WCHAR **remote_name, WCHAR **session_id)
+{
+    BOOL taken = FALSE;
+
+    EnterCriticalSection(&file->cs);
+    if (file->upload_session[0] && !file->transferred)
+    {
+        *remote_name = strdupW(file->remote_name);
+        *session_id = strdupW(file->upload_session);
+        taken = *remote_name && *session_id;
+        if (!taken)
+        {
+            free(*remote_name);
+            free(*session_id);
+        }
+        file->upload_session[0] = 0;
+    }
+    LeaveCriticalSection(&file->cs);
+    return taken;
 }
 
 /* Makes a transferred file available under its final name; others are deleted.

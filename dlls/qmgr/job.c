@@ -560,6 +560,64 @@ static HRESULT WINAPI job_Cancel(IBackgroundCopyJob5 *iface)
     return cancel(job);
 }
 
+static void snapshot_options(struct job *job, struct transfer_options *options);
+static void free_options(struct transfer_options *options);
+
+/* A Cancel-Session for the server of a cancelled upload, sent in the
+ * background so that Cancel never waits for the network. */
+struct session_cancel
+{
+    WCHAR *remote_name;
+    WCHAR *session_id;
+    struct transfer_options options;
+};
+
+static void CALLBACK send_session_cancel(TP_CALLBACK_INSTANCE *instance, void *context)
+{
+    struct session_cancel *request = context;
+    struct transfer_session *session = transfer_http_open_session();
+    BOOL owned;
+    struct transfer_session *used = transfer_http_session_for(session, &request->options, &owned);
+
+    /* One attempt: the server also drops sessions it stops hearing from. */
+    transfer_http_upload_end(used, request->remote_name, request->session_id, &request->options, TRUE);
+    if (owned) transfer_http_close_session(used);
+    transfer_http_close_session(session);
+    free(request->remote_name);
+    free(request->session_id);
+    free_options(&request->options);
+    free(request);
+}
+
+static void cancel_upload_sessions(struct job *job)
+{
+    struct session_cancel *request;
+    WCHAR *remote_name, *session_id;
+    ULONG i;
+
+    if (job->type == BG_JOB_TYPE_DOWNLOAD) return;
+    for (i = 0; i < job->file_count; i++)
+    {
+        if (!file_take_upload_session(job->files[i], &remote_name, &session_id)) continue;
+        if (!(request = calloc(1, sizeof(*request))))
+        {
+            free(remote_name);
+            free(session_id);
+            continue;
+        }
+        request->remote_name = remote_name;
+        request->session_id = session_id;
+        snapshot_options(job, &request->options);
+        if (!TrySubmitThreadpoolCallback(send_session_cancel, request, NULL))
+        {
+            free(remote_name);
+            free(session_id);
+            free_options(&request->options);
+            free(request);
+        }
+    }
+}
+
 static HRESULT cancel(struct job *job)
 {
     HRESULT hr = S_OK;
@@ -582,6 +640,7 @@ static HRESULT cancel(struct job *job)
     EnterCriticalSection(&job->cs);
     for (i = 0; i < job->file_count; i++) file_discard_temporary(job->files[i]);
     LeaveCriticalSection(&job->cs);
+    cancel_upload_sessions(job);
 
     manager_forget_job(job);
     return hr;

@@ -138,6 +138,7 @@ struct download_control
 };
 void file_download(struct file *file, const struct download_control *control, struct transfer_result *result);
 void file_upload(struct file *file, const struct download_control *control, struct transfer_result *result);
+BOOL file_take_upload_session(struct file *file, WCHAR **remote_name, WCHAR **session_id);
 BG_JOB_TYPE job_type(struct job *job);
 
 /* Name validation shared by AddFile, AddFileSet, AddFileWithRanges and SetRemoteName. */

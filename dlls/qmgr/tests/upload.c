@@ -40,6 +40,7 @@
 #include "transfer_util.h"
 
 #define UPLOAD_PROTOCOL "{7df0354d-249b-430f-820d-3d2a9bef4931}"
+#define ACK_DELAY_MS 300      /* a slow server, to cancel an upload under way */
 #define RETRY_TIMEOUT 20000   /* includes one retry after a transient error (MinimumRetryDelay 5 s) */
 #define MAX_SESSIONS 16
 
@@ -64,6 +65,7 @@ static struct
     int create_status;           /* non-zero: Create-Session answers this */
     int fail_fragment;           /* answer the n-th fragment (from 1) with 503 */
     int forget_at_fragment;      /* the n-th fragment finds its session gone (BG_E_SESSION_NOT_FOUND) */
+    DWORD ack_delay_ms;          /* wait this long before each fragment's Ack (not holding the lock) */
     /* What happened: */
     unsigned int creates, fragments, closes, cancels;
     UINT64 body_bytes;           /* fragment bytes received in all */
@@ -78,6 +80,7 @@ static void reset_server(void)
     memset(server.sessions, 0, sizeof(server.sessions));
     server.session_count = 0;
     server.create_status = server.fail_fragment = server.forget_at_fragment = 0;
+    server.ack_delay_ms = 0;
     server.creates = server.fragments = server.closes = server.cancels = 0;
     server.body_bytes = 0;
     LeaveCriticalSection(&server.cs);
@@ -190,7 +193,18 @@ static BOOL bits_server(struct httpd_request *request, void *context)
             ret = ack(request, 201, headers);
         }
     }
-    else if (!_stricmp(type, "Fragment")) ret = fragment(request);
+    else if (!_stricmp(type, "Fragment"))
+    {
+        DWORD delay = server.ack_delay_ms;
+
+        if (delay)
+        {
+            LeaveCriticalSection(&server.cs);
+            Sleep(delay);
+            EnterCriticalSection(&server.cs);
+        }
+        ret = fragment(request);
+    }
     else if (!_stricmp(type, "Close-Session") || !_stricmp(type, "Cancel-Session"))
     {
         BOOL cancel = !_stricmp(type, "Cancel-Session");
@@ -416,6 +430,56 @@ static void test_upload_session_lost(void)
     DeleteFileW(source);
 }
 
+/* Cancel under way, or of a suspended upload: the server hears Cancel-Session for the session. */
+static void test_upload_cancel(BOOL suspend_first)
+{
+    static const UINT64 size = 4 * 1024 * 1024;
+    IBackgroundCopyJob *job;
+    BG_JOB_PROGRESS progress;
+    WCHAR source[MAX_PATH];
+    DWORD start;
+    HRESULT hr;
+
+    reset_server();
+    server.ack_delay_ms = ACK_DELAY_MS;
+    swprintf(source, ARRAY_SIZE(source), L"%lsupload-cancel.bin", base_dir);
+    make_source(source, size, 37);
+    if (!(job = create_upload_job(L"cancel", "/upload/cancel.bin", source))) return;
+    IBackgroundCopyJob_Resume(job);
+    /* Once the server has a fragment, cancel. */
+    for (start = GetTickCount(); GetTickCount() - start < TRANSFER_TIMEOUT; Sleep(20))
+    {
+        if (FAILED(IBackgroundCopyJob_GetProgress(job, &progress)) || progress.BytesTransferred) break;
+    }
+    ok(progress.BytesTransferred && progress.BytesTransferred < size, "progress %I64u before Cancel.\n",
+       progress.BytesTransferred);
+    if (suspend_first)
+    {
+        hr = IBackgroundCopyJob_Suspend(job);
+        ok(hr == S_OK, "Suspend failed: %#lx.\n", hr);
+        Sleep(ACK_DELAY_MS * 2);
+        EnterCriticalSection(&server.cs);
+        ok(!server.cancels && !server.closes, "Suspend ended the session.\n");
+        LeaveCriticalSection(&server.cs);
+    }
+    hr = IBackgroundCopyJob_Cancel(job);
+    ok(hr == S_OK || hr == BG_S_UNABLE_TO_DELETE_FILES, "Cancel failed: %#lx.\n", hr);
+    for (start = GetTickCount(); GetTickCount() - start < TRANSFER_TIMEOUT; Sleep(20))
+    {
+        EnterCriticalSection(&server.cs);
+        hr = server.cancels ? S_OK : S_FALSE;
+        LeaveCriticalSection(&server.cs);
+        if (hr == S_OK) break;
+    }
+    EnterCriticalSection(&server.cs);
+    ok(server.cancels == 1, "%u Cancel-Session packets.\n", server.cancels);
+    ok(server.session_count == 1 && server.sessions[0].cancelled, "the session was not cancelled.\n");
+    ok(!server.closes, "%u Close-Session packets for a cancelled upload.\n", server.closes);
+    LeaveCriticalSection(&server.cs);
+    IBackgroundCopyJob_Release(job);
+    DeleteFileW(source);
+}
+
 /* A missing local file is an error of the local file. */
 static void test_upload_missing_source(void)
 {
@@ -455,6 +519,8 @@ START_TEST(upload)
     test_upload_resume();
     test_upload_session_lost();
     test_upload_missing_source();
+    test_upload_cancel(FALSE);
+    test_upload_cancel(TRUE);
     end_transfer_tests("upload", start);
     reset_server();
     DeleteCriticalSection(&server.cs);
