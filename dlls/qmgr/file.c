@@ -42,6 +42,8 @@ struct file
     BOOL validation_state;
     UINT64 durable;             /* bytes of the temporary file flushed to disk */
     WCHAR upload_session[UPLOAD_SESSION_ID_MAX + 1];  /* the server's upload session, or "" */
+    WCHAR *reply_url;           /* upload-reply: where the server's reply is, once the upload is done */
+    BOOL upload;                /* sent to the server, not fetched (the reply of an upload-reply is fetched) */
 };
 
 /* How often a transfer flushes its temporary file: what a power loss can cost. */
@@ -485,12 +487,13 @@ static struct file *file_alloc(struct job *job)
 }
 
 HRESULT file_create(struct job *job, const WCHAR *remote_name, const WCHAR *local_name, BOOL direct,
-                    struct file **out)
+                    BOOL upload, struct file **out)
 {
     struct file *file;
 
     if (!(file = file_alloc(job))) return E_OUTOFMEMORY;
     file->direct = direct;
+    file->upload = upload;
     if (!(file->remote_name = strdupW(remote_name)) ||
         !(file->local_name = strdupW(local_name)) ||
         !(file->temp_name = direct ? strdupW(local_name) : make_temp_name(local_name)))
@@ -852,6 +855,9 @@ void file_upload(struct file *file, const struct download_control *control, stru
     file->progress.BytesTransferred = acknowledged;
     if (SUCCEEDED(result->code) && !result->aborted)
     {
+        free(file->reply_url);
+        file->reply_url = result->final_url;
+        result->final_url = NULL;
         file->progress.BytesTransferred = file->progress.BytesTotal = size.QuadPart;
         file->transferred = TRUE;
         /* An upload is available to its user when the server has it (behavior.md 7). */
@@ -864,14 +870,59 @@ done:
     transfer_result_free(result);
 }
 
+static BOOL file_take_upload_session_any(struct file *file, WCHAR **remote_name, WCHAR **session_id);
+static BOOL take_upload_session(struct file *file, BOOL unfinished_only, WCHAR **remote_name, WCHAR **session_id);
+
+/* Upload-reply: the reply's URL the server gave with the last fragment, made
+ * absolute against the upload URL; NULL when the server has no reply. */
+WCHAR *file_reply_url(struct file *file)
+{
+    WCHAR *url = NULL, *end;
+    size_t len;
+
+    EnterCriticalSection(&file->cs);
+    if (file->reply_url && *file->reply_url)
+    {
+        if (file->reply_url[0] != '/') url = strdupW(file->reply_url);
+        else if ((end = wcschr(file->remote_name, ':')) && end[1] == '/' && end[2] == '/' &&
+                 (len = (end = wcschr(end + 3, '/')) ? end - file->remote_name : wcslen(file->remote_name)) &&
+                 (url = malloc((len + wcslen(file->reply_url) + 1) * sizeof(WCHAR))))
+        {
+            /* A path on the upload server. */
+            memcpy(url, file->remote_name, len * sizeof(WCHAR));
+            wcscpy(url + len, file->reply_url);
+        }
+    }
+    LeaveCriticalSection(&file->cs);
+    return url;
+}
+
+/* Upload-reply: Close-Session once the reply is in. */
+void file_close_upload_session(struct file *file, const struct download_control *control)
+{
+    WCHAR *remote_name, *session_id;
+
+    if (!file_take_upload_session_any(file, &remote_name, &session_id)) return;
+    transfer_http_upload_end(control->session, remote_name, session_id, control->options, FALSE);
+    free(remote_name);
+    free(session_id);
+}
+
+/* The bytes of a downloaded file as they are now: its temporary file before
+ * Complete, the file itself after. */
+const WCHAR *file_current_name(struct file *file)
+{
+    return file->progress.Completed ? file->local_name : file->temp_name;
+}
+
 /* The upload session of an unfinished upload, handed over (and forgotten here)
  * for a Cancel-Session; FALSE when there is none. */
-BOOL file_take_upload_session(struct file *file, WCHAR **remote_name, WCHAR **session_id)
+static BOOL take_upload_session(struct file *file, BOOL unfinished_only, WCHAR **remote_name, WCHAR **session_id)
 {
     BOOL taken = FALSE;
 
     EnterCriticalSection(&file->cs);
-    if (file->upload_session[0] && !file->transferred)
+    if (file->upload_session[0] && (!unfinished_only || !file->transferred))
     {
         *remote_name = strdupW(file->remote_name);
         *session_id = strdupW(file->upload_session);
@@ -885,6 +936,16 @@ BOOL file_take_upload_session(struct file *file, WCHAR **remote_name, WCHAR **se
     }
     LeaveCriticalSection(&file->cs);
     return taken;
+}
+
+BOOL file_take_upload_session(struct file *file, WCHAR **remote_name, WCHAR **session_id)
+{
+    return take_upload_session(file, TRUE, remote_name, session_id);
+}
+
+static BOOL file_take_upload_session_any(struct file *file, WCHAR **remote_name, WCHAR **session_id)
+{
+    return take_upload_session(file, FALSE, remote_name, session_id);
 }
 
 /* Makes a transferred file available under its final name; others are deleted.
@@ -941,6 +1002,7 @@ enum file_tag
     TAG_VALIDATION_STATE,
     TAG_DURABLE,
     TAG_UPLOAD_SESSION,
+    TAG_REPLY_URL,
 };
 
 void file_save(struct file *file, struct store_writer *writer)
@@ -962,6 +1024,8 @@ void file_save(struct file *file, struct store_writer *writer)
     store_put_u32(writer, TAG_VALIDATION_STATE, file->validation_state);
     store_put_u64(writer, TAG_DURABLE, file->durable);
     if (file->upload_session[0]) store_put_string(writer, TAG_UPLOAD_SESSION, file->upload_session);
+    /* After a restart an upload-reply fetches its reply again from here. */
+    if (file->reply_url) store_put_string(writer, TAG_REPLY_URL, file->reply_url);
     LeaveCriticalSection(&file->cs);
 }
 
@@ -975,7 +1039,7 @@ static void check_temporary_file(struct file *file, BOOL resumable)
 
     if (file->progress.Completed) return;
     /* An upload has no temporary file: its session, if any, tells the server's bytes at the next fragment. */
-    if (job_type(file->job) != BG_JOB_TYPE_DOWNLOAD)
+    if (file->upload)
     {
         file->progress.BytesTransferred = 0;
         file->transferred = FALSE;
@@ -994,7 +1058,7 @@ static void check_temporary_file(struct file *file, BOOL resumable)
     file->durable = min(file->durable, usable);
 }
 
-HRESULT file_load(struct job *job, struct store_reader *reader, BOOL resumable, struct file **out)
+HRESULT file_load(struct job *job, struct store_reader *reader, BOOL resumable, BOOL upload, struct file **out)
 {
     struct store_field field;
     struct file *file;
@@ -1003,6 +1067,7 @@ HRESULT file_load(struct job *job, struct store_reader *reader, BOOL resumable, 
     UINT64 value64;
 
     if (!(file = file_alloc(job))) return E_OUTOFMEMORY;
+    file->upload = upload;
     while (ok && store_next_field(reader, &field, &broken))
     {
         switch (field.tag)
@@ -1028,6 +1093,7 @@ HRESULT file_load(struct job *job, struct store_reader *reader, BOOL resumable, 
             break;
         case TAG_VALIDATION_STATE: if ((ok = store_get_u32(&field, &value))) file->validation_state = !!value; break;
         case TAG_DURABLE: if ((ok = store_get_u64(&field, &value64))) file->durable = value64; break;
+        case TAG_REPLY_URL: ok = store_get_string(&field, &file->reply_url); break;
         case TAG_UPLOAD_SESSION:
         {
             WCHAR *session = NULL;
@@ -1053,6 +1119,7 @@ HRESULT file_load(struct job *job, struct store_reader *reader, BOOL resumable, 
 
 void file_destroy(struct file *file)
 {
+    free(file->reply_url);
     free(file->remote_name);
     free(file->local_name);
     free(file->temp_name);

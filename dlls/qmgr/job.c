@@ -82,6 +82,9 @@ struct job
     struct file **files;
     ULONG file_count;
     ULONG file_capacity;
+    /* upload-reply: the server's reply, a download of its own once the upload is done */
+    struct file *reply;
+    BOOL reply_empty;                 /* the server application sent no reply */
 
     struct http_options *http_options;
     struct token_options *token_options;
@@ -257,6 +260,7 @@ static void job_destroy(struct job *job)
 
     for (i = 0; i < job->file_count; i++) file_destroy(job->files[i]);
     free(job->files);
+    if (job->reply) file_destroy(job->reply);
     if (job->notify_iface) IUnknown_Release(job->notify_iface);
     http_options_destroy(job->http_options);
     token_options_destroy(job->token_options);
@@ -413,7 +417,8 @@ static HRESULT add_files(struct job *job, ULONG count, const BG_FILE_INFO *infos
 
     for (i = 0; SUCCEEDED(hr) && i < count; i++)
     {
-        hr = file_create(job, infos[i].RemoteName, infos[i].LocalName, job->high_performance, &created[i]);
+        hr = file_create(job, infos[i].RemoteName, infos[i].LocalName, job->high_performance,
+                         job->type != BG_JOB_TYPE_DOWNLOAD, &created[i]);
         if (SUCCEEDED(hr) && ranges) hr = file_set_ranges(created[i], range_count, ranges);
     }
     if (SUCCEEDED(hr))
@@ -502,6 +507,9 @@ static BOOL all_files_transferred(struct job *job)
 
     for (i = 0; i < job->file_count; i++)
         if (!file_is_transferred(job->files[i])) return FALSE;
+    /* Upload-reply: the reply too, unless the server sent none. */
+    if (job->type == BG_JOB_TYPE_UPLOAD_REPLY && !job->reply_empty && (!job->reply || !file_is_transferred(job->reply)))
+        return FALSE;
     return TRUE;
 }
 
@@ -639,10 +647,28 @@ static HRESULT cancel(struct job *job)
     if (WaitForSingleObject(job->idle, IDLE_WAIT_MS)) hr = BG_S_UNABLE_TO_DELETE_FILES;
     EnterCriticalSection(&job->cs);
     for (i = 0; i < job->file_count; i++) file_discard_temporary(job->files[i]);
+    if (job->reply) file_discard_temporary(job->reply);
     LeaveCriticalSection(&job->cs);
     cancel_upload_sessions(job);
 
     manager_forget_job(job);
+    return hr;
+}
+
+/* Upload-reply: the reply file becomes available; an empty one when the
+ * server application sent no reply.  Job lock held. */
+static HRESULT complete_reply(struct job *job, HANDLE local_token)
+{
+    HANDLE handle;
+    HRESULT hr;
+
+    if (job->reply) return (hr = file_complete(job->reply, local_token)) == S_FALSE ? S_OK : hr;
+    if (!job->reply_file_name) return S_OK;
+    if (local_token && !SetThreadToken(NULL, local_token)) return HRESULT_FROM_WIN32(GetLastError());
+    handle = CreateFileW(job->reply_file_name, GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, 0, NULL);
+    hr = handle == INVALID_HANDLE_VALUE ? HRESULT_FROM_WIN32(GetLastError()) : S_OK;
+    if (local_token) RevertToSelf();
+    if (handle != INVALID_HANDLE_VALUE) CloseHandle(handle);
     return hr;
 }
 
@@ -692,6 +718,7 @@ static HRESULT WINAPI job_Complete(IBackgroundCopyJob5 *iface)
             hr = file_hr;
         }
     }
+    if (SUCCEEDED(hr) && job->type == BG_JOB_TYPE_UPLOAD_REPLY) hr = complete_reply(job, local_token);
     if (SUCCEEDED(hr))
     {
         job->state = BG_JOB_STATE_ACKNOWLEDGED;
@@ -1285,10 +1312,48 @@ static HRESULT WINAPI job_GetReplyProgress(IBackgroundCopyJob5 *iface, BG_JOB_RE
 
     if (job->type != BG_JOB_TYPE_UPLOAD_REPLY) return E_NOTIMPL;
     if (!progress) return E_INVALIDARG;
-    /* The reply starts after the upload, which the transfer engine adds. */
+    /* The reply starts after the upload; until then its size is unknown. */
     progress->BytesTotal = BG_SIZE_UNKNOWN;
     progress->BytesTransferred = 0;
+    EnterCriticalSection(&job->cs);
+    if (job->reply_empty) progress->BytesTotal = 0;
+    else if (job->reply)
+    {
+        BG_FILE_PROGRESS reply;
+
+        file_get_progress(job->reply, &reply);
+        progress->BytesTotal = reply.BytesTotal;
+        progress->BytesTransferred = reply.BytesTransferred;
+    }
+    LeaveCriticalSection(&job->cs);
     return S_OK;
+}
+
+/* GetReplyData gives a reply of at most 1 MB (larger: BG_E_TOO_LARGE). */
+#define MAX_REPLY_DATA (1024 * 1024)
+
+static HRESULT read_reply(struct file *reply, byte **buffer, UINT64 *length)
+{
+    LARGE_INTEGER size;
+    HANDLE handle;
+    HRESULT hr = S_OK;
+    DWORD got;
+
+    handle = CreateFileW(file_current_name(reply), GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                         NULL, OPEN_EXISTING, 0, NULL);
+    if (handle == INVALID_HANDLE_VALUE) return HRESULT_FROM_WIN32(GetLastError());
+    if (!GetFileSizeEx(handle, &size)) hr = HRESULT_FROM_WIN32(GetLastError());
+    else if (size.QuadPart > MAX_REPLY_DATA) hr = BG_E_TOO_LARGE;
+    else if (!(*buffer = CoTaskMemAlloc(size.QuadPart ? size.QuadPart : 1))) hr = E_OUTOFMEMORY;
+    else if (!ReadFile(handle, *buffer, size.QuadPart, &got, NULL) || got != size.QuadPart)
+    {
+        hr = HRESULT_FROM_WIN32(GetLastError());
+        CoTaskMemFree(*buffer);
+        *buffer = NULL;
+    }
+    else if (length) *length = got;
+    CloseHandle(handle);
+    return hr;
 }
 
 static HRESULT WINAPI job_GetReplyData(IBackgroundCopyJob5 *iface, byte **buffer, UINT64 *length)
@@ -1307,6 +1372,8 @@ static HRESULT WINAPI job_GetReplyData(IBackgroundCopyJob5 *iface, byte **buffer
     EnterCriticalSection(&job->cs);
     if (job->state != BG_JOB_STATE_TRANSFERRED && job->state != BG_JOB_STATE_ACKNOWLEDGED)
         hr = BG_E_INVALID_STATE;
+    else if (job->reply) hr = read_reply(job->reply, buffer, length);
+    else if (!(*buffer = CoTaskMemAlloc(1))) hr = E_OUTOFMEMORY;
     LeaveCriticalSection(&job->cs);
     return hr;
 }
@@ -1971,6 +2038,65 @@ static BOOL begin_run(struct job *job)
 /* A transient failure that still made progress (a dropped connection) resumes at once, a few times. */
 #define IMMEDIATE_RESUMES 3
 
+/* Upload-reply: after the upload, the reply is downloaded from the URL the
+ * server gave (into a temporary file next to the reply file, renamed at
+ * Complete), then the upload session is closed: closing first would lose the
+ * reply.  FALSE after recording a failure; a stopped download is no failure. */
+static BOOL fetch_reply(struct job *job, const struct download_control *control)
+{
+    struct transfer_result result;
+    WCHAR *url, *name = NULL, dir[MAX_PATH], *slash;
+    struct file *reply;
+    HRESULT hr;
+
+    EnterCriticalSection(&job->cs);
+    reply = job->reply;
+    LeaveCriticalSection(&job->cs);
+    if (!reply && !job->reply_empty)
+    {
+        url = file_reply_url(job->files[0]);
+        EnterCriticalSection(&job->cs);
+        if (!job->reply_file_name)
+        {
+            /* None set: BITS makes one in the directory of the uploaded file. */
+            lstrcpynW(dir, file_local_name(job->files[0]), ARRAY_SIZE(dir));
+            if ((slash = wcsrchr(dir, '\\'))) slash[1] = 0;
+            if ((name = malloc(MAX_PATH * sizeof(WCHAR))) && GetTempFileNameW(dir, L"BIT", 0, name))
+            {
+                job->reply_file_name = name;
+                name = NULL;
+            }
+            free(name);
+        }
+        if (!url) job->reply_empty = TRUE;
+        else if (job->reply_file_name && SUCCEEDED(hr = file_create(job, url, job->reply_file_name, FALSE, FALSE, &reply)))
+            job->reply = reply;
+        else reply = NULL;
+        LeaveCriticalSection(&job->cs);
+        if (url && !reply)
+        {
+            free(url);
+            record_failure(job, NULL, job->reply_file_name ? E_OUTOFMEMORY : HRESULT_FROM_WIN32(GetLastError()),
+                           BG_ERROR_CONTEXT_LOCAL_FILE, TRUE);
+            return FALSE;
+        }
+        free(url);
+    }
+    if (reply && !file_is_transferred(reply))
+    {
+        file_download(reply, control, &result);
+        /* Stopped: the job goes back to the queue, or stays suspended, as a download would. */
+        if (result.aborted) return TRUE;
+        if (FAILED(result.code))
+        {
+            record_failure(job, NULL, result.code, result.context, result.transient);
+            return FALSE;
+        }
+    }
+    if (!reply || file_is_transferred(reply)) file_close_upload_session(job->files[0], control);
+    return TRUE;
+}
+
 void job_run(struct job *job, void *session)
 {
     struct download_control control = { session, NULL, job, NULL, NULL, on_download_progress };
@@ -1997,12 +2123,6 @@ void job_run(struct job *job, void *session)
     if (flags & BG_TOKEN_LOCAL_FILE) control.local_token = helper;
     if (flags & BG_TOKEN_NETWORK) control.network_token = helper;
 
-    if (job->type == BG_JOB_TYPE_UPLOAD_REPLY)
-    {
-        /* The reply half of the upload protocol is not there yet. */
-        record_failure(job, NULL, HRESULT_FROM_WIN32(ERROR_NOT_SUPPORTED), BG_ERROR_CONTEXT_GENERAL_QUEUE_MANAGER, FALSE);
-        failed = TRUE;
-    }
 
     snapshot_options(job, &options);
     control.options = &options;
@@ -2057,6 +2177,10 @@ void job_run(struct job *job, void *session)
         }
         else notify_file_done(job, file);
     }
+
+    if (!failed && job->type == BG_JOB_TYPE_UPLOAD_REPLY && !job->stop && job->file_count &&
+        file_is_transferred(job->files[0]))
+        failed = !fetch_reply(job, &control);
 
     EnterCriticalSection(&job->cs);
     if (!failed && !job->stop && (job->state == BG_JOB_STATE_CONNECTING || job->state == BG_JOB_STATE_TRANSFERRING))
@@ -2280,6 +2404,8 @@ enum job_tag
     TAG_PENDING,            /* notifications not delivered yet */
     TAG_FILE,               /* a group per file, in order */
     TAG_NO_PROGRESS_MS,     /* how long the job has failed without progress */
+    TAG_REPLY,              /* upload-reply: a group for the reply, once there is one */
+    TAG_REPLY_EMPTY,        /* upload-reply: the server sent no reply */
 };
 
 enum credentials_tag
@@ -2406,6 +2532,13 @@ BOOL job_save(struct job *job, struct store_writer *writer)
         file_save(job->files[i], writer);
         store_end_group(writer, group);
     }
+    if (job->reply)
+    {
+        group = store_begin_group(writer, TAG_REPLY);
+        file_save(job->reply, writer);
+        store_end_group(writer, group);
+    }
+    if (job->reply_empty) store_put_u32(writer, TAG_REPLY_EMPTY, TRUE);
     http_options_save(job->http_options, writer);
     token_options_save(job->token_options, writer);
     LeaveCriticalSection(&job->cs);
@@ -2456,8 +2589,22 @@ static HRESULT load_file(struct job *job, const struct store_field *group)
     if (FAILED(hr = grow_files(job, 1))) return hr;
     store_group_reader(group, &reader);
     /* Dynamic content starts again after any interruption (behavior.md 10). */
-    if (FAILED(hr = file_load(job, &reader, !job->dynamic_content, &file))) return hr;
+    if (FAILED(hr = file_load(job, &reader, !job->dynamic_content, job->type != BG_JOB_TYPE_DOWNLOAD, &file))) return hr;
     job->files[job->file_count++] = file;
+    return S_OK;
+}
+
+/* Upload-reply: the reply fetched (or being fetched), a download of its own. */
+static HRESULT load_reply(struct job *job, const struct store_field *group)
+{
+    struct store_reader reader;
+    struct file *file;
+    HRESULT hr;
+
+    store_group_reader(group, &reader);
+    if (FAILED(hr = file_load(job, &reader, TRUE, FALSE, &file))) return hr;
+    if (job->reply) file_destroy(job->reply);
+    job->reply = file;
     return S_OK;
 }
 
@@ -2555,6 +2702,8 @@ HRESULT job_load(struct store_reader *reader, const GUID *id, struct job **out)
         case TAG_ERROR: hr = load_error(job, &field, &error_file); break;
         case TAG_PENDING: ok = store_get_u32(&field, &pending); break;
         case TAG_FILE: hr = load_file(job, &field); break;
+        case TAG_REPLY: hr = load_reply(job, &field); break;
+        case TAG_REPLY_EMPTY: if ((ok = store_get_u32(&field, &value))) job->reply_empty = !!value; break;
         default:
             http_options_load_field(job->http_options, &field);
             token_options_load_field(job->token_options, &field);

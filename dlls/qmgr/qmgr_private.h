@@ -109,7 +109,7 @@ BOOL job_scavenge_if_inactive(struct job *job, const FILETIME *cutoff);
 struct file;
 /* direct: HIGH_PERFORMANCE, no temporary file (behavior.md 13). */
 HRESULT file_create(struct job *job, const WCHAR *remote_name, const WCHAR *local_name, BOOL direct,
-                    struct file **out);
+                    BOOL upload, struct file **out);
 void file_destroy(struct file *file);
 IBackgroundCopyFile *file_iface(struct file *file);
 void file_get_progress(struct file *file, BG_FILE_PROGRESS *progress);
@@ -139,6 +139,9 @@ struct download_control
 void file_download(struct file *file, const struct download_control *control, struct transfer_result *result);
 void file_upload(struct file *file, const struct download_control *control, struct transfer_result *result);
 BOOL file_take_upload_session(struct file *file, WCHAR **remote_name, WCHAR **session_id);
+WCHAR *file_reply_url(struct file *file);
+void file_close_upload_session(struct file *file, const struct download_control *control);
+const WCHAR *file_current_name(struct file *file);
 BG_JOB_TYPE job_type(struct job *job);
 
 /* Name validation shared by AddFile, AddFileSet, AddFileWithRanges and SetRemoteName. */

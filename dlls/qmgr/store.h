@@ -73,7 +73,7 @@ BOOL store_same_boot(void);
 BOOL job_save(struct job *job, struct store_writer *writer);
 HRESULT job_load(struct store_reader *reader, const GUID *id, struct job **out);
 void file_save(struct file *file, struct store_writer *writer);
-HRESULT file_load(struct job *job, struct store_reader *reader, BOOL resumable, struct file **out);
+HRESULT file_load(struct job *job, struct store_reader *reader, BOOL resumable, BOOL upload, struct file **out);
 void http_options_save(struct http_options *options, struct store_writer *writer);
 void http_options_load_field(struct http_options *options, const struct store_field *field);
 void token_options_save(struct token_options *options, struct store_writer *writer);

@@ -23,6 +23,7 @@
 
 #include "wine/test.h"
 #include "httpd.h"
+#include "bits_server.h"
 #include "transfer_util.h"
 #include "identity_util.h"
 
@@ -412,6 +413,93 @@ done:
     DeleteFileW(local);
 }
 
+/* An upload goes on in its server session after a restart, and an
+ * upload-reply's reply is still there. */
+static void test_upload_after_restart(void)
+{
+    static const UINT64 size = 4 * 1024 * 1024 + 3;
+    IBackgroundCopyJob2 *job2 = NULL;
+    IBackgroundCopyJob *job;
+    BG_JOB_PROGRESS progress;
+    WCHAR remote[256], local[MAX_PATH], reply[MAX_PATH], dir[MAX_PATH], name[128];
+    BYTE *data = NULL, *expected;
+    UINT64 length = 0;
+    DWORD start, written;
+    HANDLE file;
+    GUID id;
+    HRESULT hr;
+
+    if (!make_dir(L"upload", dir, ARRAY_SIZE(dir))) return;
+    swprintf(local, ARRAY_SIZE(local), L"%lsup.bin", dir);
+    if (!(expected = malloc(size))) return;
+    httpd_pattern_fill(72, 0, expected, size);
+    file = CreateFileW(local, GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, 0, NULL);
+    WriteFile(file, expected, size, &written, NULL);
+    CloseHandle(file);
+    httpd_url(httpd, "/upload/persist.bin", remote, ARRAY_SIZE(remote));
+
+    bits_server_reset();
+    bits_server.ack_delay_ms = 200;
+    bits_server.reply = TRUE;
+    make_name(name, ARRAY_SIZE(name), L"upload");
+    hr = IBackgroundCopyManager_CreateJob(manager, name, BG_JOB_TYPE_UPLOAD_REPLY, &id, &job);
+    ok(hr == S_OK, "CreateJob failed: %#lx.\n", hr);
+    if (FAILED(hr)) goto done;
+    add_file(job, remote, local);
+    swprintf(reply, ARRAY_SIZE(reply), L"%lsreply.txt", dir);
+    if ((job2 = query(job, &IID_IBackgroundCopyJob2))) IBackgroundCopyJob2_SetReplyFileName(job2, reply);
+    set_retry_delay(job, 5);
+    resume(job);
+    /* The server has a fragment, not all of them. */
+    start = GetTickCount();
+    do
+    {
+        Sleep(50);
+        hr = IBackgroundCopyJob_GetProgress(job, &progress);
+    } while (hr == S_OK && !progress.BytesTransferred && GetTickCount() - start < TRANSFER_TIMEOUT);
+    ok(progress.BytesTransferred && progress.BytesTransferred < size, "uploaded %s bytes before the stop.\n",
+       wine_dbgstr_longlong(progress.BytesTransferred));
+    if (job2) IBackgroundCopyJob2_Release(job2);
+    job2 = NULL;
+    IBackgroundCopyJob_Release(job);
+    job = NULL;
+
+    if (!restart_service() || !(job = get_job(&id))) goto done;
+    bits_server.ack_delay_ms = 0;
+    if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, TRUE) == BG_JOB_STATE_TRANSFERRED)
+    {
+        EnterCriticalSection(&bits_server.cs);
+        ok(bits_server.creates == 1, "%u Create-Session packets: the session was not kept.\n", bits_server.creates);
+        ok(bits_server.session_count == 1 && bits_server.sessions[0].received == size &&
+           !memcmp(bits_server.sessions[0].data, expected, size), "the server did not get the file.\n");
+        ok(bits_server.body_bytes < size + 3 * 1024 * 1024, "%s bytes sent for a file of %s.\n",
+           wine_dbgstr_longlong(bits_server.body_bytes), wine_dbgstr_longlong(size));
+        LeaveCriticalSection(&bits_server.cs);
+
+        /* The reply outlives a restart too. */
+        IBackgroundCopyJob_Release(job);
+        job = NULL;
+        if (!restart_service() || !(job = get_job(&id))) goto done;
+        check_state(job, BG_JOB_STATE_TRANSFERRED);
+        if ((job2 = query(job, &IID_IBackgroundCopyJob2)))
+        {
+            hr = IBackgroundCopyJob2_GetReplyData(job2, &data, &length);
+            ok(hr == S_OK && length && !memcmp(data, "reply to up.bin", 15), "GetReplyData after the restart: %#lx, %s.\n",
+               hr, wine_dbgstr_an((char *)data, (int)length));
+            CoTaskMemFree(data);
+        }
+        hr = IBackgroundCopyJob_Complete(job);
+        ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
+        ok(file_exists(reply), "no reply file after Complete.\n");
+    }
+done:
+    if (job2) IBackgroundCopyJob2_Release(job2);
+    finish_job(job);
+    DeleteFileW(local);
+    DeleteFileW(reply);
+    free(expected);
+}
+
 /* States come back: TRANSFERRED can be completed, ERROR keeps its error. */
 static void test_states(void)
 {
@@ -725,12 +813,15 @@ START_TEST(persist)
     DWORD start = GetTickCount();
 
     if (!begin_transfer_tests(L"persist")) return;
+    bits_server_start(httpd, "/upload/");
     test_properties();
     if (manager) test_resume_after_restart();
+    if (manager) test_upload_after_restart();
     if (manager) test_states();
     if (manager) test_helper_token_not_kept();
     if (manager) test_damaged_store();
     if (manager) test_inactive_job_cancelled();
     if (!manager) start_service();
     end_transfer_tests("persist", start);
+    bits_server_stop();
 }

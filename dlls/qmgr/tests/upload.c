@@ -38,191 +38,10 @@
 #include "wine/test.h"
 #include "httpd.h"
 #include "transfer_util.h"
+#include "bits_server.h"
 
-#define UPLOAD_PROTOCOL "{7df0354d-249b-430f-820d-3d2a9bef4931}"
 #define ACK_DELAY_MS 300      /* a slow server, to cancel an upload under way */
 #define RETRY_TIMEOUT 20000   /* includes one retry after a transient error (MinimumRetryDelay 5 s) */
-#define MAX_SESSIONS 16
-
-/* ---- the BITS server ---------------------------------------------------- */
-
-struct upload_session
-{
-    char id[64];
-    BYTE *data;
-    UINT64 size;          /* of the file, from Content-Range */
-    UINT64 received;      /* bytes from 0 the server has */
-    char content_name[MAX_PATH];
-    BOOL closed, cancelled;
-};
-
-static struct
-{
-    CRITICAL_SECTION cs;
-    struct upload_session sessions[MAX_SESSIONS];
-    unsigned int session_count;
-    /* Faults, each used once: */
-    int create_status;           /* non-zero: Create-Session answers this */
-    int fail_fragment;           /* answer the n-th fragment (from 1) with 503 */
-    int forget_at_fragment;      /* the n-th fragment finds its session gone (BG_E_SESSION_NOT_FOUND) */
-    DWORD ack_delay_ms;          /* wait this long before each fragment's Ack (not holding the lock) */
-    /* What happened: */
-    unsigned int creates, fragments, closes, cancels;
-    UINT64 body_bytes;           /* fragment bytes received in all */
-} server;
-
-static void reset_server(void)
-{
-    unsigned int i;
-
-    EnterCriticalSection(&server.cs);
-    for (i = 0; i < server.session_count; i++) free(server.sessions[i].data);
-    memset(server.sessions, 0, sizeof(server.sessions));
-    server.session_count = 0;
-    server.create_status = server.fail_fragment = server.forget_at_fragment = 0;
-    server.ack_delay_ms = 0;
-    server.creates = server.fragments = server.closes = server.cancels = 0;
-    server.body_bytes = 0;
-    LeaveCriticalSection(&server.cs);
-}
-
-static struct upload_session *find_session(struct httpd_request *request)
-{
-    char id[64];
-    unsigned int i;
-
-    if (!httpd_request_header(request, "BITS-Session-Id", id, sizeof(id))) return NULL;
-    for (i = 0; i < server.session_count; i++)
-        if (!strcmp(server.sessions[i].id, id) && !server.sessions[i].cancelled) return &server.sessions[i];
-    return NULL;
-}
-
-static BOOL ack(struct httpd_request *request, int status, const char *headers)
-{
-    char all[512];
-
-    snprintf(all, sizeof(all), "BITS-Packet-Type: Ack\r\n%s", headers ? headers : "");
-    return httpd_respond(request, status, all, NULL, 0);
-}
-
-static BOOL fragment(struct httpd_request *request)
-{
-    char range[128], headers[256];
-    UINT64 first, last, total;
-    LONGLONG length = httpd_request_content_length(request);
-    struct upload_session *session = find_session(request);
-    BYTE *body = length > 0 ? malloc(length) : NULL;
-    int got, done = 0, number;
-
-    while (length > 0 && done < length && (got = httpd_request_read_body(request, body + done, length - done)) > 0)
-        done += got;
-    number = ++server.fragments;
-    server.body_bytes += done;
-    if (!session || number == server.forget_at_fragment)
-    {
-        free(body);
-        if (session) session->cancelled = TRUE;
-        return ack(request, 500, "BITS-Error-Code: 0x8020001f\r\nBITS-Error-Context: 0x5\r\n");
-    }
-    if (number == server.fail_fragment)
-    {
-        free(body);
-        return ack(request, 503, NULL);
-    }
-    if (!httpd_request_header(request, "Content-Range", range, sizeof(range))) range[0] = 0;
-    if (!strcmp(range, "bytes */0")) first = 0, last = 0, total = 0;
-    else if (sscanf(range, "bytes %I64u-%I64u/%I64u", &first, &last, &total) != 3 || last < first ||
-             last >= total || last - first + 1 != (UINT64)done)
-    {
-        free(body);
-        return ack(request, 400, NULL);
-    }
-    if (!session->data && !(session->data = calloc(1, total + 1)))
-    {
-        free(body);
-        return ack(request, 500, NULL);
-    }
-    session->size = total;
-    if (!first) httpd_request_header(request, "Content-Name", session->content_name, sizeof(session->content_name));
-    if (first > session->received)
-    {
-        /* Not contiguous with what the server has: say where to start. */
-        free(body);
-        snprintf(headers, sizeof(headers), "BITS-Session-Id: %s\r\nBITS-Received-Content-Range: %I64u\r\n",
-                 session->id, session->received);
-        return ack(request, 416, headers);
-    }
-    if (total && last + 1 > session->received)
-    {
-        /* Overlapping bytes stay as they were; only the new part is written. */
-        memcpy(session->data + session->received, body + (session->received - first), last + 1 - session->received);
-        session->received = last + 1;
-    }
-    free(body);
-    snprintf(headers, sizeof(headers), "BITS-Session-Id: %s\r\nBITS-Received-Content-Range: %I64u\r\n",
-             session->id, session->received);
-    return ack(request, 200, headers);
-}
-
-static BOOL bits_server(struct httpd_request *request, void *context)
-{
-    char type[64], protocols[512], headers[256];
-    struct upload_session *session;
-    BOOL ret;
-
-    if (!httpd_request_header(request, "BITS-Packet-Type", type, sizeof(type))) return FALSE;
-    EnterCriticalSection(&server.cs);
-    if (!_stricmp(type, "Ping")) ret = ack(request, 200, NULL);
-    else if (!_stricmp(type, "Create-Session"))
-    {
-        server.creates++;
-        if (server.create_status)
-        {
-            ret = ack(request, server.create_status, NULL);
-            server.create_status = 0;
-        }
-        else if (!httpd_request_header(request, "BITS-Supported-Protocols", protocols, sizeof(protocols)) ||
-                 !strstr(protocols, UPLOAD_PROTOCOL) || server.session_count == MAX_SESSIONS)
-            ret = ack(request, 400, NULL);
-        else
-        {
-            session = &server.sessions[server.session_count++];
-            snprintf(session->id, sizeof(session->id), "{00000000-0000-0000-0000-%012x}", server.session_count);
-            snprintf(headers, sizeof(headers), "BITS-Protocol: " UPLOAD_PROTOCOL "\r\nBITS-Session-Id: %s\r\n"
-                     "Accept-Encoding: Identity\r\n", session->id);
-            ret = ack(request, 201, headers);
-        }
-    }
-    else if (!_stricmp(type, "Fragment"))
-    {
-        DWORD delay = server.ack_delay_ms;
-
-        if (delay)
-        {
-            LeaveCriticalSection(&server.cs);
-            Sleep(delay);
-            EnterCriticalSection(&server.cs);
-        }
-        ret = fragment(request);
-    }
-    else if (!_stricmp(type, "Close-Session") || !_stricmp(type, "Cancel-Session"))
-    {
-        BOOL cancel = !_stricmp(type, "Cancel-Session");
-
-        if (cancel) server.cancels++;
-        else server.closes++;
-        if ((session = find_session(request)))
-        {
-            if (cancel) session->cancelled = TRUE;
-            else session->closed = TRUE;
-            ret = ack(request, 200, NULL);
-        }
-        else ret = ack(request, 500, "BITS-Error-Code: 0x8020001f\r\nBITS-Error-Context: 0x5\r\n");
-    }
-    else ret = ack(request, 400, NULL);
-    LeaveCriticalSection(&server.cs);
-    return ret;
-}
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -271,7 +90,7 @@ static IBackgroundCopyJob *create_upload_job(const WCHAR *tag, const char *path,
 }
 
 /* The one session the server has (the last one made), checked against the source. */
-static void check_uploaded(struct upload_session *session, UINT64 size, unsigned int seed, const char *content_name)
+static void check_uploaded(struct bits_upload_session *session, UINT64 size, unsigned int seed, const char *content_name)
 {
     ok(session->received == size, "the server has %I64u bytes, expected %I64u.\n", session->received, size);
     ok(session->size == size, "Content-Range said %I64u bytes in all, expected %I64u.\n", session->size, size);
@@ -294,7 +113,7 @@ static void test_upload(void)
     WCHAR source[MAX_PATH];
     HRESULT hr;
 
-    reset_server();
+    bits_server_reset();
     swprintf(source, ARRAY_SIZE(source), L"%lsupload-one.bin", base_dir);
     make_source(source, size, 31);
     if (!(job = create_upload_job(L"simple", "/upload/one.bin", source))) return;
@@ -306,15 +125,15 @@ static void test_upload(void)
         ok(hr == S_OK && progress.BytesTotal == size && progress.BytesTransferred == size &&
            progress.FilesTotal == 1 && progress.FilesTransferred == 1, "progress %I64u/%I64u bytes, %lu/%lu files.\n",
            progress.BytesTransferred, progress.BytesTotal, progress.FilesTransferred, progress.FilesTotal);
-        EnterCriticalSection(&server.cs);
-        ok(server.creates == 1, "%u Create-Session packets.\n", server.creates);
-        ok(server.session_count == 1, "%u sessions.\n", server.session_count);
-        if (server.session_count) check_uploaded(&server.sessions[0], size, 31, "upload-one.bin");
-        ok(server.fragments >= 1 && server.body_bytes == size, "%u fragments with %I64u bytes for a file of %I64u.\n",
-           server.fragments, server.body_bytes, size);
+        EnterCriticalSection(&bits_server.cs);
+        ok(bits_server.creates == 1, "%u Create-Session packets.\n", bits_server.creates);
+        ok(bits_server.session_count == 1, "%u sessions.\n", bits_server.session_count);
+        if (bits_server.session_count) check_uploaded(&bits_server.sessions[0], size, 31, "upload-one.bin");
+        ok(bits_server.fragments >= 1 && bits_server.body_bytes == size, "%u fragments with %I64u bytes for a file of %I64u.\n",
+           bits_server.fragments, bits_server.body_bytes, size);
         /* Closed before the job said TRANSFERRED: the upload is the server's now. */
-        ok(server.closes == 1 && server.sessions[0].closed, "%u Close-Session packets.\n", server.closes);
-        LeaveCriticalSection(&server.cs);
+        ok(bits_server.closes == 1 && bits_server.sessions[0].closed, "%u Close-Session packets.\n", bits_server.closes);
+        LeaveCriticalSection(&bits_server.cs);
 
         /* An upload's file is complete once the server has it. */
         IBackgroundCopyJob_EnumFiles(job, &files);
@@ -340,16 +159,16 @@ static void test_upload_empty_file(void)
     IBackgroundCopyJob *job;
     WCHAR source[MAX_PATH];
 
-    reset_server();
+    bits_server_reset();
     swprintf(source, ARRAY_SIZE(source), L"%lsupload-empty.bin", base_dir);
     make_source(source, 0, 32);
     if (!(job = create_upload_job(L"empty", "/upload/empty.bin", source))) return;
     IBackgroundCopyJob_Resume(job);
     if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, FALSE) == BG_JOB_STATE_TRANSFERRED)
     {
-        EnterCriticalSection(&server.cs);
-        ok(server.session_count == 1 && server.sessions[0].closed, "%u sessions.\n", server.session_count);
-        LeaveCriticalSection(&server.cs);
+        EnterCriticalSection(&bits_server.cs);
+        ok(bits_server.session_count == 1 && bits_server.sessions[0].closed, "%u sessions.\n", bits_server.session_count);
+        LeaveCriticalSection(&bits_server.cs);
     }
     finish_job(job);
     DeleteFileW(source);
@@ -363,8 +182,8 @@ static void test_upload_refused(void)
     WCHAR source[MAX_PATH];
     HRESULT code;
 
-    reset_server();
-    server.create_status = 404;
+    bits_server_reset();
+    bits_server.create_status = 404;
     swprintf(source, ARRAY_SIZE(source), L"%lsupload-refused.bin", base_dir);
     make_source(source, 1000, 33);
     if (!(job = create_upload_job(L"refused", "/upload/refused.bin", source))) return;
@@ -386,20 +205,20 @@ static void test_upload_resume(void)
     IBackgroundCopyJob *job;
     WCHAR source[MAX_PATH];
 
-    reset_server();
-    server.fail_fragment = 2;
+    bits_server_reset();
+    bits_server.fail_fragment = 2;
     swprintf(source, ARRAY_SIZE(source), L"%lsupload-resume.bin", base_dir);
     make_source(source, size, 34);
     if (!(job = create_upload_job(L"resume", "/upload/resume.bin", source))) return;
     IBackgroundCopyJob_Resume(job);
     if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), RETRY_TIMEOUT, TRUE) == BG_JOB_STATE_TRANSFERRED)
     {
-        EnterCriticalSection(&server.cs);
-        ok(server.creates == 1, "%u Create-Session packets: the session was not kept.\n", server.creates);
-        if (server.session_count) check_uploaded(&server.sessions[0], size, 34, "upload-resume.bin");
+        EnterCriticalSection(&bits_server.cs);
+        ok(bits_server.creates == 1, "%u Create-Session packets: the session was not kept.\n", bits_server.creates);
+        if (bits_server.session_count) check_uploaded(&bits_server.sessions[0], size, 34, "upload-resume.bin");
         /* The refused fragment's bytes go twice, no others. */
-        ok(server.body_bytes < size + 2 * 1024 * 1024, "%I64u bytes sent for a file of %I64u.\n", server.body_bytes, size);
-        LeaveCriticalSection(&server.cs);
+        ok(bits_server.body_bytes < size + 2 * 1024 * 1024, "%I64u bytes sent for a file of %I64u.\n", bits_server.body_bytes, size);
+        LeaveCriticalSection(&bits_server.cs);
     }
     finish_job(job);
     DeleteFileW(source);
@@ -412,19 +231,19 @@ static void test_upload_session_lost(void)
     IBackgroundCopyJob *job;
     WCHAR source[MAX_PATH];
 
-    reset_server();
-    server.forget_at_fragment = 2;
+    bits_server_reset();
+    bits_server.forget_at_fragment = 2;
     swprintf(source, ARRAY_SIZE(source), L"%lsupload-lost.bin", base_dir);
     make_source(source, size, 35);
     if (!(job = create_upload_job(L"lost", "/upload/lost.bin", source))) return;
     IBackgroundCopyJob_Resume(job);
     if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), RETRY_TIMEOUT, TRUE) == BG_JOB_STATE_TRANSFERRED)
     {
-        EnterCriticalSection(&server.cs);
-        ok(server.creates == 2, "%u Create-Session packets, expected a second session.\n", server.creates);
-        ok(server.session_count == 2, "%u sessions.\n", server.session_count);
-        if (server.session_count == 2) check_uploaded(&server.sessions[1], size, 35, "upload-lost.bin");
-        LeaveCriticalSection(&server.cs);
+        EnterCriticalSection(&bits_server.cs);
+        ok(bits_server.creates == 2, "%u Create-Session packets, expected a second session.\n", bits_server.creates);
+        ok(bits_server.session_count == 2, "%u sessions.\n", bits_server.session_count);
+        if (bits_server.session_count == 2) check_uploaded(&bits_server.sessions[1], size, 35, "upload-lost.bin");
+        LeaveCriticalSection(&bits_server.cs);
     }
     finish_job(job);
     DeleteFileW(source);
@@ -440,8 +259,8 @@ static void test_upload_cancel(BOOL suspend_first)
     DWORD start;
     HRESULT hr;
 
-    reset_server();
-    server.ack_delay_ms = ACK_DELAY_MS;
+    bits_server_reset();
+    bits_server.ack_delay_ms = ACK_DELAY_MS;
     swprintf(source, ARRAY_SIZE(source), L"%lsupload-cancel.bin", base_dir);
     make_source(source, size, 37);
     if (!(job = create_upload_job(L"cancel", "/upload/cancel.bin", source))) return;
@@ -458,25 +277,103 @@ static void test_upload_cancel(BOOL suspend_first)
         hr = IBackgroundCopyJob_Suspend(job);
         ok(hr == S_OK, "Suspend failed: %#lx.\n", hr);
         Sleep(ACK_DELAY_MS * 2);
-        EnterCriticalSection(&server.cs);
-        ok(!server.cancels && !server.closes, "Suspend ended the session.\n");
-        LeaveCriticalSection(&server.cs);
+        EnterCriticalSection(&bits_server.cs);
+        ok(!bits_server.cancels && !bits_server.closes, "Suspend ended the session.\n");
+        LeaveCriticalSection(&bits_server.cs);
     }
     hr = IBackgroundCopyJob_Cancel(job);
     ok(hr == S_OK || hr == BG_S_UNABLE_TO_DELETE_FILES, "Cancel failed: %#lx.\n", hr);
     for (start = GetTickCount(); GetTickCount() - start < TRANSFER_TIMEOUT; Sleep(20))
     {
-        EnterCriticalSection(&server.cs);
-        hr = server.cancels ? S_OK : S_FALSE;
-        LeaveCriticalSection(&server.cs);
+        EnterCriticalSection(&bits_server.cs);
+        hr = bits_server.cancels ? S_OK : S_FALSE;
+        LeaveCriticalSection(&bits_server.cs);
         if (hr == S_OK) break;
     }
-    EnterCriticalSection(&server.cs);
-    ok(server.cancels == 1, "%u Cancel-Session packets.\n", server.cancels);
-    ok(server.session_count == 1 && server.sessions[0].cancelled, "the session was not cancelled.\n");
-    ok(!server.closes, "%u Close-Session packets for a cancelled upload.\n", server.closes);
-    LeaveCriticalSection(&server.cs);
+    EnterCriticalSection(&bits_server.cs);
+    ok(bits_server.cancels == 1, "%u Cancel-Session packets.\n", bits_server.cancels);
+    ok(bits_server.session_count == 1 && bits_server.sessions[0].cancelled, "the session was not cancelled.\n");
+    ok(!bits_server.closes, "%u Close-Session packets for a cancelled upload.\n", bits_server.closes);
+    LeaveCriticalSection(&bits_server.cs);
     IBackgroundCopyJob_Release(job);
+    DeleteFileW(source);
+}
+
+/* Upload-reply: the reply is downloaded from the URL of the last Ack, readable
+ * with GetReplyData, and its file appears at Complete; the session closes
+ * after the reply came. */
+static void test_upload_reply(BOOL with_reply)
+{
+    static const UINT64 size = 100000;
+    IBackgroundCopyJob2 *job2;
+    BG_JOB_REPLY_PROGRESS reply_progress;
+    IBackgroundCopyJob *job;
+    WCHAR source[MAX_PATH], reply_name[MAX_PATH], name[128], url[256], *got_name = NULL;
+    char expected[128];
+    BYTE *data = NULL;
+    UINT64 length = 0;
+    HRESULT hr;
+    GUID id;
+
+    bits_server_reset();
+    bits_server.reply = with_reply;
+    swprintf(source, ARRAY_SIZE(source), L"%lsupload-reply-%d.bin", base_dir, with_reply);
+    make_source(source, size, 38);
+    make_name(name, ARRAY_SIZE(name), L"reply");
+    hr = IBackgroundCopyManager_CreateJob(manager, name, BG_JOB_TYPE_UPLOAD_REPLY, &id, &job);
+    ok(hr == S_OK, "CreateJob failed: %#lx.\n", hr);
+    if (FAILED(hr)) return;
+    IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJob2, (void **)&job2);
+    IBackgroundCopyJob_SetMinimumRetryDelay(job, 5);
+    hr = IBackgroundCopyJob_AddFile(job, httpd_url(httpd, "/upload/reply.bin", url, ARRAY_SIZE(url)), source);
+    ok(hr == S_OK, "AddFile failed: %#lx.\n", hr);
+    swprintf(reply_name, ARRAY_SIZE(reply_name), L"%lsreply-%d.txt", base_dir, with_reply);
+    if (with_reply)
+    {
+        hr = IBackgroundCopyJob2_SetReplyFileName(job2, reply_name);
+        ok(hr == S_OK, "SetReplyFileName failed: %#lx.\n", hr);
+    }
+    IBackgroundCopyJob_Resume(job);
+    if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, FALSE) == BG_JOB_STATE_TRANSFERRED)
+    {
+        snprintf(expected, sizeof(expected), "reply to upload-reply-%d.bin: %I64u bytes", with_reply, size);
+        hr = IBackgroundCopyJob2_GetReplyProgress(job2, &reply_progress);
+        ok(hr == S_OK, "GetReplyProgress failed: %#lx.\n", hr);
+        ok(reply_progress.BytesTotal == (with_reply ? strlen(expected) : 0) &&
+           reply_progress.BytesTransferred == reply_progress.BytesTotal, "reply progress %I64u/%I64u.\n",
+           reply_progress.BytesTransferred, reply_progress.BytesTotal);
+        hr = IBackgroundCopyJob2_GetReplyData(job2, &data, &length);
+        ok(hr == S_OK, "GetReplyData failed: %#lx.\n", hr);
+        ok(length == (with_reply ? strlen(expected) : 0) && (!length || !memcmp(data, expected, length)),
+           "reply data %s.\n", wine_dbgstr_an((char *)data, (int)length));
+        CoTaskMemFree(data);
+        EnterCriticalSection(&bits_server.cs);
+        ok(bits_server.closes == 1 && bits_server.session_count == 1 && bits_server.sessions[0].closed,
+           "%u Close-Session packets after the reply.\n", bits_server.closes);
+        LeaveCriticalSection(&bits_server.cs);
+
+        hr = IBackgroundCopyJob2_GetReplyFileName(job2, &got_name);
+        ok(hr == S_OK && got_name, "GetReplyFileName failed: %#lx.\n", hr);
+        if (got_name && !with_reply)
+        {
+            /* Made by BITS next to the uploaded file. */
+            ok(!wcsnicmp(got_name, base_dir, wcslen(base_dir)) && !wcschr(got_name + wcslen(base_dir), '\\'),
+               "generated reply file name %s.\n", wine_dbgstr_w(got_name));
+        }
+        if (with_reply)
+            ok(!file_exists(reply_name), "the reply file exists before Complete.\n");
+        hr = IBackgroundCopyJob_Complete(job);
+        ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
+        if (got_name)
+        {
+            ok(file_exists(got_name) && file_size(got_name) == (with_reply ? strlen(expected) : 0),
+               "reply file %s after Complete: size %I64u.\n", wine_dbgstr_w(got_name), file_size(got_name));
+            DeleteFileW(got_name);
+        }
+        CoTaskMemFree(got_name);
+    }
+    IBackgroundCopyJob2_Release(job2);
+    finish_job(job);
     DeleteFileW(source);
 }
 
@@ -488,7 +385,7 @@ static void test_upload_missing_source(void)
     WCHAR source[MAX_PATH];
     HRESULT code;
 
-    reset_server();
+    bits_server_reset();
     swprintf(source, ARRAY_SIZE(source), L"%lsupload-missing.bin", base_dir);
     make_source(source, 10, 36);
     if (!(job = create_upload_job(L"missing", "/upload/missing.bin", source))) return;
@@ -500,9 +397,9 @@ static void test_upload_missing_source(void)
         ok(code == HRESULT_FROM_WIN32(ERROR_FILE_NOT_FOUND), "error %#lx.\n", code);
         ok(context == BG_ERROR_CONTEXT_LOCAL_FILE, "context %u.\n", context);
     }
-    EnterCriticalSection(&server.cs);
-    ok(!server.fragments, "%u fragments sent without a file.\n", server.fragments);
-    LeaveCriticalSection(&server.cs);
+    EnterCriticalSection(&bits_server.cs);
+    ok(!bits_server.fragments, "%u fragments sent without a file.\n", bits_server.fragments);
+    LeaveCriticalSection(&bits_server.cs);
     finish_job(job);
 }
 
@@ -510,18 +407,18 @@ START_TEST(upload)
 {
     DWORD start = GetTickCount();
 
-    InitializeCriticalSection(&server.cs);
     if (!begin_transfer_tests(L"upload")) return;
-    ok(httpd_add_handler(httpd, "BITS_POST", "/upload/", bits_server, NULL), "cannot add the BITS server.\n");
+    ok(bits_server_start(httpd, "/upload/"), "cannot add the BITS bits_server.\n");
     test_upload();
     test_upload_empty_file();
     test_upload_refused();
     test_upload_resume();
     test_upload_session_lost();
     test_upload_missing_source();
+    test_upload_reply(TRUE);
+    test_upload_reply(FALSE);
     test_upload_cancel(FALSE);
     test_upload_cancel(TRUE);
     end_transfer_tests("upload", start);
-    reset_server();
-    DeleteCriticalSection(&server.cs);
+    bits_server_stop();
 }

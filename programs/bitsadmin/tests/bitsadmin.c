@@ -39,6 +39,7 @@
 #include "wine/test.h"
 
 #include "httpd.h"
+#include "bits_server.h"
 #include "identity_util.h"
 
 #define JOB_PREFIX "qmgr-bitsadmin-"
@@ -676,6 +677,59 @@ static void test_transfer(void)
     ok(!left, "%d /transfer jobs are left in the queue\n", left);
 }
 
+/* Uploads: /transfer /upload, and an upload-reply job driven switch by switch. */
+static void test_upload(void)
+{
+    char url[256], local[MAX_PATH], reply[MAX_PATH], expected[64], *guid, *output, *value;
+    unsigned int reply_len = strlen("reply to upload.bin: 5000 bytes");
+    IBackgroundCopyJob *job;
+    BYTE data[5000];
+    FILE *file;
+    int code;
+
+    httpd_pattern_fill(41, 0, data, sizeof(data));
+    local_path("upload.bin", local, sizeof(local));
+    file = fopen(local, "wb");
+    fwrite(data, 1, sizeof(data), file);
+    fclose(file);
+    httpd_url_a(server, "/upload/up.bin", url, sizeof(url));
+
+    bits_server_reset();
+    code = run_bitsadmin(&output, "/transfer " JOB_PREFIX "upload /upload %s %s", url, local);
+    ok(code == 0 && contains(output, "Transfer complete."), "/transfer /upload: %d %s\n", code, debugstr_a(output));
+    free(output);
+    EnterCriticalSection(&bits_server.cs);
+    ok(bits_server.session_count == 1 && bits_server.sessions[0].received == sizeof(data) &&
+       bits_server.sessions[0].data && !memcmp(bits_server.sessions[0].data, data, sizeof(data)) &&
+       bits_server.sessions[0].closed, "the server did not get the file (%u sessions)\n", bits_server.session_count);
+    LeaveCriticalSection(&bits_server.cs);
+
+    bits_server_reset();
+    bits_server.reply = TRUE;
+    guid = create_job("/upload-reply", JOB_PREFIX "uploadreply");
+    job = get_job(guid);
+    local_path("reply.txt", reply, sizeof(reply));
+    DeleteFileA(reply);
+    expect_success("/addfile %s %s %s", guid, url, local);
+    expect_success("/setreplyfilename %s %s", guid, reply);
+    expect_success("/resume %s", guid);
+    ok(job && wait_for_state(job, BG_JOB_STATE_TRANSFERRED, 30000), "the upload-reply job did not finish\n");
+    /* The test server's reply: "reply to <name>: <size> bytes". */
+    snprintf(expected, sizeof(expected), "%u / %u", reply_len, reply_len);
+    check_value(guid, "/getreplyprogress", expected);
+    value = raw_value(0, "/getreplydata %s", guid);
+    snprintf(expected, sizeof(expected), "%u bytes", reply_len);
+    ok(contains(value, expected) && contains(value, "72 65 70 6c 79"), "/getreplydata: %s\n", debugstr_a(value));
+    free(value);
+    ok(GetFileAttributesA(reply) == INVALID_FILE_ATTRIBUTES, "the reply file exists before /complete\n");
+    expect_success("/complete %s", guid);
+    ok(GetFileAttributesA(reply) != INVALID_FILE_ATTRIBUTES, "no reply file after /complete\n");
+    DeleteFileA(reply);
+    DeleteFileA(local);
+    if (job) IBackgroundCopyJob_Release(job);
+    free(guid);
+}
+
 static void test_geterror(void)
 {
     char url[256], local[MAX_PATH], *guid, *output, *value;
@@ -976,6 +1030,7 @@ START_TEST(bitsadmin)
     }
     server = httpd_start();
     ok(server != NULL, "cannot start the loopback server\n");
+    bits_server_start(server, "/upload/");
     GetTempPathW(MAX_PATH, work_dir);
     wcscat(work_dir, L"qmgr-bitsadmin-test");
     CreateDirectoryW(work_dir, NULL);
@@ -986,6 +1041,7 @@ START_TEST(bitsadmin)
     test_files();
     test_control_and_listing();
     test_transfer();
+    test_upload();
     test_geterror();
     test_helper_token();
     test_util_and_peers();
@@ -997,6 +1053,7 @@ START_TEST(bitsadmin)
 
     RemoveDirectoryW(work_dir);
     httpd_stop(server);
+    bits_server_stop();
     IBackgroundCopyManager_Release(manager);
     CoUninitialize();
 }

@@ -1,0 +1,72 @@
+/*
+ * A BITS upload server for the tests: the part of IIS's BITS extension a
+ * client sees, as a handler of the loopback HTTP server (httpd.c)
+ *
+ * Copyright 2026 the qmgr-for-wine authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Lesser General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Lesser General Public License for more details.
+ *
+ * You should have received a copy of the GNU Lesser General Public
+ * License along with this library; if not, write to the Free Software
+ * Foundation, Inc., 51 Franklin St, Fifth Floor, Boston, MA 02110-1301, USA
+ */
+
+/*
+ * Create-Session gives a session; Fragments must come in order (a gap gets
+ * 416 and BITS-Received-Content-Range); Close-Session and Cancel-Session end
+ * it.  Failed Acks carry BITS-Error-Code and BITS-Error-Context as IIS sends
+ * them.  Tests read and set the state under bits_server.cs.
+ */
+
+#ifndef QMGR_TESTS_BITS_SERVER_H
+#define QMGR_TESTS_BITS_SERVER_H
+
+#include "httpd.h"
+
+#define BITS_UPLOAD_PROTOCOL "{7df0354d-249b-430f-820d-3d2a9bef4931}"
+#define BITS_SERVER_MAX_SESSIONS 16
+
+struct bits_upload_session
+{
+    char id[64];
+    BYTE *data;
+    UINT64 size;          /* of the file, from Content-Range */
+    UINT64 received;      /* bytes from 0 the server has */
+    char content_name[MAX_PATH];
+    BOOL closed, cancelled;
+};
+
+struct bits_server
+{
+    CRITICAL_SECTION cs;
+    struct httpd *httpd;
+    struct bits_upload_session sessions[BITS_SERVER_MAX_SESSIONS];
+    unsigned int session_count;
+    /* Faults, each used once: */
+    int create_status;           /* non-zero: Create-Session answers this */
+    int fail_fragment;           /* answer the n-th fragment (from 1) with 503 */
+    int forget_at_fragment;      /* the n-th fragment finds its session gone (BG_E_SESSION_NOT_FOUND) */
+    DWORD ack_delay_ms;          /* wait this long before each fragment's Ack (not holding the lock) */
+    BOOL reply;                  /* upload-reply: the last fragment's Ack names a reply (else none) */
+    /* What happened: */
+    unsigned int creates, fragments, closes, cancels;
+    UINT64 body_bytes;           /* fragment bytes received in all */
+};
+
+extern struct bits_server bits_server;
+
+/* Answers BITS_POST requests under path_prefix. */
+BOOL bits_server_start(struct httpd *httpd, const char *path_prefix);
+/* Forgets the sessions, faults and counts. */
+void bits_server_reset(void);
+void bits_server_stop(void);
+
+#endif /* QMGR_TESTS_BITS_SERVER_H */
