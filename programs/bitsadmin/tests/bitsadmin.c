@@ -833,6 +833,15 @@ static void test_util_and_peers(void)
     code = run_bitsadmin(&output, "/peers /list");
     ok(code != 0, "/peers /list gave exit code 0: %s\n", debugstr_a(output));
     free(output);
+    code = run_bitsadmin(&output, "/cache /help");
+    ok(code == 0 && contains(output, "/CLEAR"), "/cache /help: %d %s\n", code, debugstr_a(output));
+    free(output);
+    code = run_bitsadmin(&output, "/peers /help");
+    ok(code == 0 && contains(output, "/DISCOVER"), "/peers /help: %d %s\n", code, debugstr_a(output));
+    free(output);
+    code = run_bitsadmin(&output, "/peercaching /help");
+    ok(code == 0 && contains(output, "/GETCONFIGURATIONFLAGS"), "/peercaching /help: %d %s\n", code, debugstr_a(output));
+    free(output);
 }
 
 /* Another user's job: hidden from the caller's lists and names, refused by
@@ -962,7 +971,7 @@ static void test_monitor(void)
     HANDLE read_end;
 
     guid = create_job("", JOB_PREFIX "monitor");
-    if (!(read_end = start_bitsadmin(&process, "/monitor /refresh 1")))
+    if (!(read_end = start_bitsadmin(&process, expected_caller_admin() ? "/monitor /allusers /refresh 1" : "/monitor /refresh 1")))
     {
         ok(0, "cannot start bitsadmin /monitor: %lu\n", GetLastError());
         return;
@@ -988,7 +997,7 @@ static void test_monitor(void)
     free(guid);
 }
 
-/* Last: /reset cancels every job of the caller. */
+/* Last: /reset cancels every job of the caller; /reset /allusers every job, for an administrator. */
 static void test_reset(void)
 {
     char *a, *b, *output, expected[64];
@@ -1013,6 +1022,22 @@ static void test_reset(void)
     free(output);
     free(a);
     free(b);
+
+    a = create_job("", JOB_PREFIX "resetall");
+    code = run_bitsadmin(&output, "/reset /allusers");
+    if (expected_caller_admin())
+    {
+        ok(code == 0 && contains(output, a), "/reset /allusers as administrator: %d %s\n", code, debugstr_a(output));
+        ok(!get_job(a), "a job is left after /reset /allusers\n");
+    }
+    else
+    {
+        ok(code != 0 && contains(output, "0x80070005"), "/reset /allusers as a user: %d %s\n", code, debugstr_a(output));
+        ok(get_job(a) != NULL, "/reset /allusers of a user canceled the job\n");
+        cancel_job(a);
+    }
+    free(output);
+    free(a);
 }
 
 START_TEST(bitsadmin)
