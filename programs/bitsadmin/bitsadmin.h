@@ -48,6 +48,8 @@ void out_banner(void);
 /* Ends a value line: a newline unless /rawreturn. */
 void out_end(void);
 void out_flush(void);
+/* Empties the console window (for /monitor's screens). */
+void clear_console(void);
 
 /* "Unable to <action> - 0x%08x" and the error's description; returns EXIT_FAILED. */
 int report_failure(const WCHAR *action, HRESULT hr);

@@ -366,7 +366,7 @@ static int cmd_addfile(const struct command *command, int argc, WCHAR **argv)
     if (!(job = find_job(argv[0]))) return EXIT_FAILED;
     hr = IBackgroundCopyJob_AddFile(job, argv[1], argv[2]);
     IBackgroundCopyJob_Release(job);
-    if (FAILED(hr)) return report_failure(L"add file", hr);
+    if (FAILED(hr)) return report_failure(L"add file to job", hr);
     out(L"Added %s -> %s to job.\n", argv[1], argv[2]);
     return EXIT_OK;
 }
@@ -492,7 +492,7 @@ static int cmd_addfileset(const struct command *command, int argc, WCHAR **argv)
         result = EXIT_FAILED;
     }
     else if (FAILED(hr = IBackgroundCopyJob_AddFileSet(job, count, infos)))
-        result = report_failure(L"add file set", hr);
+        result = report_failure(L"add file to job", hr);
     else
         out(L"Added %lu file(s) to job.\n", count);
 done:
@@ -564,7 +564,7 @@ static int cmd_addfilewithranges(const struct command *command, int argc, WCHAR 
     hr = IBackgroundCopyJob3_AddFileWithRanges(job3, argv[1], argv[2], count, ranges);
     IBackgroundCopyJob3_Release(job3);
     free(ranges);
-    if (FAILED(hr)) return report_failure(L"add file with ranges", hr);
+    if (FAILED(hr)) return report_failure(L"add file to job", hr);
     out(L"Added %s -> %s to job.\n", argv[1], argv[2]);
     return EXIT_OK;
 }
@@ -774,7 +774,7 @@ static int cmd_monitor(const struct command *command, int argc, WCHAR **argv)
     do
     {
         /* On a console each screen replaces the last; elsewhere they follow each other. */
-        if (console) out(L"\x1b[2J\x1b[H");
+        if (console) clear_console();
         out(L"MONITORING BACKGROUND COPY MANAGER(%lu seconds refresh)\n", refresh);
         if (FAILED(hr = IBackgroundCopyManager_EnumJobs(manager, all_users ? BG_JOB_ENUM_ALL_USERS : 0, &jobs)))
             return report_failure(L"enumerate jobs", hr);

@@ -117,6 +117,20 @@ void out(const WCHAR *format, ...)
     if (buffer_len > 16384) out_flush();
 }
 
+void clear_console(void)
+{
+    HANDLE handle = GetStdHandle(STD_OUTPUT_HANDLE);
+    CONSOLE_SCREEN_BUFFER_INFO info;
+    COORD origin = { 0, 0 };
+    DWORD written;
+
+    out_flush();
+    if (!GetConsoleScreenBufferInfo(handle, &info)) return;
+    FillConsoleOutputCharacterW(handle, ' ', info.dwSize.X * info.dwSize.Y, origin, &written);
+    FillConsoleOutputAttribute(handle, info.wAttributes, info.dwSize.X * info.dwSize.Y, origin, &written);
+    SetConsoleCursorPosition(handle, origin);
+}
+
 void out_banner(void)
 {
     if (raw_return) return;

@@ -85,8 +85,10 @@ static IBackgroundCopyCallback callback = { &callback_vtbl };
 
 /* The two lines the display shows (and refreshes in place on a console). */
 static void print_progress(IBackgroundCopyJob *job, const WCHAR *display, BG_JOB_TYPE type, BG_JOB_PRIORITY priority,
-                           BG_JOB_STATE state, const BG_JOB_PROGRESS *progress)
+                           BG_JOB_STATE state, const BG_JOB_PROGRESS *progress, BOOL console)
 {
+    /* On a console each line is padded so that a shorter one hides the last. */
+    const WCHAR *pad = console ? L"                " : L"";
     WCHAR done[32], total[32];
     unsigned int percent = 0;
 
@@ -94,10 +96,10 @@ static void print_progress(IBackgroundCopyJob *job, const WCHAR *display, BG_JOB
         percent = (unsigned int)(progress->BytesTransferred * 100 / progress->BytesTotal);
     else if (state == BG_JOB_STATE_TRANSFERRED)
         percent = 100;
-    out(L"DISPLAY: '%s' TYPE: %s STATE: %s\n", display, type_name(type), state_name(state));
-    out(L"PRIORITY: %s FILES: %lu / %lu BYTES: %s / %s (%u%%)\n", priority_name(priority), progress->FilesTransferred,
+    out(L"DISPLAY: '%s' TYPE: %s STATE: %s%s\n", display, type_name(type), state_name(state), pad);
+    out(L"PRIORITY: %s FILES: %lu / %lu BYTES: %s / %s (%u%%)%s\n", priority_name(priority), progress->FilesTransferred,
         progress->FilesTotal, size_text(progress->BytesTransferred, done), size_text(progress->BytesTotal, total),
-        percent);
+        percent, pad);
 }
 
 static int cmd_transfer(const struct command *command, int argc, WCHAR **argv)
@@ -107,6 +109,8 @@ static int cmd_transfer(const struct command *command, int argc, WCHAR **argv)
     BG_JOB_PROGRESS progress, shown = {0};
     BG_JOB_STATE state, shown_state = -1;
     BOOL dynamic = FALSE, console, have_acl = FALSE;
+    CONSOLE_SCREEN_BUFFER_INFO info;
+    COORD top = { 0, 0 };
     IBackgroundCopyJob *job;
     const WCHAR *name;
     DWORD acl_flags = 0, mode;
@@ -199,9 +203,19 @@ static int cmd_transfer(const struct command *command, int argc, WCHAR **argv)
         if (console || state != shown_state || progress.BytesTransferred != shown.BytesTransferred
             || progress.FilesTransferred != shown.FilesTransferred || progress.BytesTotal != shown.BytesTotal)
         {
-            if (console && shown_state != -1) out(L"\x1b[2F");
-            print_progress(job, name, type, priority, state, &progress);
+            if (console && shown_state != -1)
+            {
+                /* Back to the first of the two lines; they were cleared to the window's width. */
+                out_flush();
+                SetConsoleCursorPosition(GetStdHandle(STD_OUTPUT_HANDLE), top);
+            }
+            print_progress(job, name, type, priority, state, &progress, console);
             out_flush();
+            if (console && GetConsoleScreenBufferInfo(GetStdHandle(STD_OUTPUT_HANDLE), &info))
+            {
+                top.X = 0;
+                top.Y = info.dwCursorPosition.Y >= 2 ? info.dwCursorPosition.Y - 2 : 0;
+            }
             shown = progress;
             shown_state = state;
         }
