@@ -791,13 +791,6 @@ void file_upload(struct file *file, const struct download_control *control, stru
         result->transient = TRUE;
         goto done;
     }
-    if (transfer_is_file_name(remote_name))
-    {
-        /* SMB uploads are not there yet. */
-        result->code = HRESULT_FROM_WIN32(ERROR_NOT_SUPPORTED);
-        result->context = BG_ERROR_CONTEXT_REMOTE_FILE;
-        goto done;
-    }
     handle = open_source(local_name, control->local_token);
     if (handle == INVALID_HANDLE_VALUE || !GetFileSizeEx(handle, &size))
     {
@@ -834,7 +827,8 @@ void file_upload(struct file *file, const struct download_control *control, stru
     request.context = &progress;
     if (control->network_token && !SetThreadToken(NULL, control->network_token))
         WARN("cannot impersonate the helper token: %lu.\n", GetLastError());
-    transfer_http_upload(control->session, &request, result);
+    if (transfer_is_file_name(remote_name)) transfer_file_upload(&request, result);
+    else transfer_http_upload(control->session, &request, result);
     if (SUCCEEDED(result->code) && !result->aborted && job_type(file->job) == BG_JOB_TYPE_UPLOAD)
     {
         /* The server has the file: the session is done. */

@@ -149,5 +149,6 @@ void http_connection_finish(struct http_connection *connection, BOOL reusable);
 /* transfer_file.c: local paths, UNC names and file:// URLs. */
 BOOL transfer_is_file_name(const WCHAR *remote_name);
 void transfer_file_download(const struct transfer_request *request, struct transfer_result *result);
+void transfer_file_upload(const struct upload_request *request, struct transfer_result *result);
 
 #endif /* __QMGR_TRANSFER_H */

@@ -1,6 +1,6 @@
 /*
- * Background Intelligent Transfer Service: downloads from local paths, UNC
- * names and file:// URLs.
+ * Background Intelligent Transfer Service: downloads from and uploads to
+ * local paths, UNC names and file:// URLs.
  *
  * Copyright 2026 the qmgr-for-wine authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -149,4 +149,92 @@ void transfer_file_download(const struct transfer_request *transfer, struct tran
     }
     free(buffer);
     CloseHandle(source);
+}
+
+/* An SMB upload writes a hidden file next to the destination and renames it
+ * at the end, so the destination is never half written.  It starts from the
+ * beginning each time: there is no server to say what it has. */
+void transfer_file_upload(const struct upload_request *request, struct transfer_result *result)
+{
+    WCHAR *path, *temp = NULL;
+    UINT64 sent = 0;
+    HANDLE target;
+    DWORD read, written;
+    LARGE_INTEGER start;
+    BYTE *buffer = NULL;
+
+    memset(result, 0, sizeof(*result));
+    result->remote_size = BG_SIZE_UNKNOWN;
+    result->total = request->size;
+    *request->acknowledged = 0;
+    if (!(path = path_from_remote_name(request->remote_name)) ||
+        !(temp = malloc((wcslen(path) + 16) * sizeof(WCHAR))) || !(buffer = malloc(COPY_BUFFER_SIZE)))
+    {
+        result->code = E_OUTOFMEMORY;
+        result->context = BG_ERROR_CONTEXT_GENERAL_QUEUE_MANAGER;
+        result->transient = TRUE;
+        goto done;
+    }
+    wcscpy(temp, path);
+    wcscat(temp, L".bitsupload");
+    target = CreateFileW(temp, GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, FILE_ATTRIBUTE_HIDDEN, NULL);
+    if (target == INVALID_HANDLE_VALUE)
+    {
+        DWORD error = GetLastError();
+        result->code = HRESULT_FROM_WIN32(error);
+        result->context = BG_ERROR_CONTEXT_REMOTE_FILE;
+        result->transient = error != ERROR_PATH_NOT_FOUND && error != ERROR_ACCESS_DENIED && error != ERROR_INVALID_NAME;
+        goto done;
+    }
+    start.QuadPart = 0;
+    SetFilePointerEx(request->file, start, NULL, FILE_BEGIN);
+    while (sent < request->size)
+    {
+        if (!ReadFile(request->file, buffer, COPY_BUFFER_SIZE, &read, NULL) || !read)
+        {
+            /* Shorter than it was: it changed under the upload. */
+            result->code = read ? HRESULT_FROM_WIN32(GetLastError()) : BG_E_LOCAL_FILE_CHANGED;
+            result->context = BG_ERROR_CONTEXT_LOCAL_FILE;
+            break;
+        }
+        if (!WriteFile(target, buffer, read, &written, NULL) || written != read)
+        {
+            DWORD error = GetLastError();
+            result->code = HRESULT_FROM_WIN32(error ? error : ERROR_DISK_FULL);
+            result->context = BG_ERROR_CONTEXT_REMOTE_FILE;
+            result->transient = TRUE;
+            break;
+        }
+        sent += read;
+        if (request->progress && !request->progress(request->context, min(sent, request->size), request->size))
+        {
+            result->aborted = TRUE;
+            break;
+        }
+    }
+    CloseHandle(target);
+    if (SUCCEEDED(result->code) && !result->aborted)
+    {
+        if (sent != request->size)
+        {
+            result->code = BG_E_LOCAL_FILE_CHANGED;
+            result->context = BG_ERROR_CONTEXT_LOCAL_FILE;
+        }
+        else if (!MoveFileExW(temp, path, MOVEFILE_REPLACE_EXISTING))
+        {
+            result->code = HRESULT_FROM_WIN32(GetLastError());
+            result->context = BG_ERROR_CONTEXT_REMOTE_FILE;
+            result->transient = TRUE;
+        }
+        else
+        {
+            SetFileAttributesW(path, FILE_ATTRIBUTE_NORMAL);
+            *request->acknowledged = sent;
+        }
+    }
+    if (FAILED(result->code) || result->aborted) DeleteFileW(temp);
+done:
+    free(buffer);
+    free(temp);
+    free(path);
 }

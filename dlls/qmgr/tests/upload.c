@@ -377,6 +377,45 @@ static void test_upload_reply(BOOL with_reply)
     DeleteFileW(source);
 }
 
+/* SMB uploads: a full path or a file:// URL as the remote name.  The
+ * destination appears whole, under its name, when the job is TRANSFERRED. */
+static void test_upload_smb(BOOL file_url)
+{
+    static const UINT64 size = 1536 * 1024 + 5;
+    IBackgroundCopyJob *job;
+    WCHAR source[MAX_PATH], target[MAX_PATH], remote[MAX_PATH + 16], name[128], *p;
+    HRESULT hr;
+    GUID id;
+
+    swprintf(source, ARRAY_SIZE(source), L"%lsupload-smb-%d.bin", base_dir, file_url);
+    swprintf(target, ARRAY_SIZE(target), L"%lssmb-target-%d.bin", base_dir, file_url);
+    make_source(source, size, 39);
+    if (file_url)
+    {
+        swprintf(remote, ARRAY_SIZE(remote), L"file:///%ls", target);
+        for (p = remote; *p; p++) if (*p == '\\') *p = '/';
+    }
+    else wcscpy(remote, target);
+    make_name(name, ARRAY_SIZE(name), L"smb");
+    hr = IBackgroundCopyManager_CreateJob(manager, name, BG_JOB_TYPE_UPLOAD, &id, &job);
+    ok(hr == S_OK, "CreateJob failed: %#lx.\n", hr);
+    if (FAILED(hr)) return;
+    hr = IBackgroundCopyJob_AddFile(job, remote, source);
+    ok(hr == S_OK, "AddFile(%s) failed: %#lx.\n", wine_dbgstr_w(remote), hr);
+    IBackgroundCopyJob_Resume(job);
+    if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, FALSE) == BG_JOB_STATE_TRANSFERRED)
+    {
+        check_pattern_file(target, 39, size);
+        ok(count_files(base_dir, FALSE) == 2, "%u files in the directory: a temporary file is left.\n",
+           count_files(base_dir, TRUE));
+        hr = IBackgroundCopyJob_Complete(job);
+        ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
+    }
+    finish_job(job);
+    DeleteFileW(source);
+    DeleteFileW(target);
+}
+
 /* A missing local file is an error of the local file. */
 static void test_upload_missing_source(void)
 {
@@ -415,6 +454,8 @@ START_TEST(upload)
     test_upload_resume();
     test_upload_session_lost();
     test_upload_missing_source();
+    test_upload_smb(FALSE);
+    test_upload_smb(TRUE);
     test_upload_reply(TRUE);
     test_upload_reply(FALSE);
     test_upload_cancel(FALSE);
