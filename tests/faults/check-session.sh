@@ -11,8 +11,12 @@
 
 set -u
 name=check-session
-# Transfers run only while a client keeps the session alive: smaller files.
+# Transfers run only while a client keeps the session alive: smaller files,
+# at a rate slow enough that eight sessions of at most 1.2 s each (and the
+# time Wine takes to start and end them) cannot finish them: 12 MiB at
+# 192 KiB/s per connection need about 16 s.
 file_kib=1536
+rate=192k
 . "$(dirname "$0")/lib.sh"
 sessions_wanted=${QMGR_FAULT_SESSIONS:-8}
 records="$WINEPREFIX/drive_c/ProgramData/Microsoft/Network/Downloader/qmgr-jobs"
