@@ -1873,6 +1873,45 @@ static void notify_file_done(struct job *job, struct file *file)
     LeaveCriticalSection(&job->cs);
 }
 
+/* The callback object's process is gone. */
+static BOOL is_disconnected(HRESULT hr)
+{
+    return hr == RPC_E_DISCONNECTED || hr == CO_E_OBJNOTCONNECTED || hr == RPC_E_SERVER_DIED ||
+           hr == RPC_E_SERVER_DIED_DNE || hr == HRESULT_FROM_WIN32(RPC_S_SERVER_UNAVAILABLE) ||
+           hr == HRESULT_FROM_WIN32(RPC_S_CALL_FAILED);
+}
+
+/* BITS_JOB_PROPERTY_NOTIFICATION_CLSID: without a reachable callback object
+ * BITS makes one of that class, and keeps it until it disconnects or
+ * SetNotifyInterface replaces it (behavior.md 9.3).  Returns a reference to
+ * the new object, or NULL. */
+static IUnknown *activate_callback(struct job *job, IUnknown *unreachable)
+{
+    IUnknown *object = NULL;
+    GUID clsid;
+    HRESULT hr;
+
+    EnterCriticalSection(&job->cs);
+    clsid = job->notification_clsid;
+    LeaveCriticalSection(&job->cs);
+    if (IsEqualGUID(&clsid, &GUID_NULL)) return NULL;
+    if (FAILED(hr = CoCreateInstance(&clsid, NULL, CLSCTX_LOCAL_SERVER, &IID_IUnknown, (void **)&object)))
+    {
+        WARN("cannot create the notification class %s: %#lx.\n", debugstr_guid(&clsid), hr);
+        return NULL;
+    }
+    EnterCriticalSection(&job->cs);
+    /* Unless the application registered another object meanwhile. */
+    if (job->notify_iface == unreachable)
+    {
+        if (job->notify_iface) IUnknown_Release(job->notify_iface);
+        job->notify_iface = object;
+        IUnknown_AddRef(object);
+    }
+    LeaveCriticalSection(&job->cs);
+    return object;
+}
+
 /* Delivers JobTransferred or JobError if the job is still in that state and the
  * application has not had it yet: to the callback object, else (or if it
  * fails) to the command line; if nothing takes it, again after the retry delay. */
@@ -1922,7 +1961,7 @@ void job_deliver_notifications(struct job *job)
     }
     else flag = 0;
     if (!flag || (job->notify_flags & BG_NOTIFY_DISABLE) || !(job->notify_flags & flag) ||
-        (!job->notify_iface && !job->notify_program))
+        (!job->notify_iface && !job->notify_program && IsEqualGUID(&job->notification_clsid, &GUID_NULL)))
     {
         /* Nothing to say, or nobody to say it to yet: registering later delivers it. */
         LeaveCriticalSection(&job->cs);
@@ -1935,7 +1974,19 @@ void job_deliver_notifications(struct job *job)
     LeaveCriticalSection(&job->cs);
 
     if (event == NOTIFY_JOB_ERROR) get_error(job, &error);
+    if (!callback) callback = activate_callback(job, NULL);
     hr = callback ? notify_callback(callback, event, job_iface(job), error) : E_POINTER;
+    if (callback && is_disconnected(hr))
+    {
+        IUnknown *fresh = activate_callback(job, callback);
+
+        if (fresh)
+        {
+            IUnknown_Release(callback);
+            callback = fresh;
+            hr = notify_callback(callback, event, job_iface(job), error);
+        }
+    }
     if (FAILED(hr) && program) hr = notify_command_line(program, parameters);
 
     EnterCriticalSection(&job->cs);

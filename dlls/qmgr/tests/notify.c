@@ -504,6 +504,85 @@ static void test_command_line(void)
     IBackgroundCopyJob_Release(job);
 }
 
+/* A class factory for the notification CLSID test: each object it makes is the one test callback. */
+static struct test_callback *factory_callback;
+static LONG factory_creations;
+
+static HRESULT WINAPI factory_QueryInterface(IClassFactory *iface, REFIID riid, void **obj)
+{
+    if (IsEqualGUID(riid, &IID_IUnknown) || IsEqualGUID(riid, &IID_IClassFactory))
+    {
+        *obj = iface;
+        return S_OK;
+    }
+    *obj = NULL;
+    return E_NOINTERFACE;
+}
+
+static ULONG WINAPI factory_AddRef(IClassFactory *iface) { return 2; }
+static ULONG WINAPI factory_Release(IClassFactory *iface) { return 1; }
+
+static HRESULT WINAPI factory_CreateInstance(IClassFactory *iface, IUnknown *outer, REFIID riid, void **obj)
+{
+    InterlockedIncrement(&factory_creations);
+    if (outer) return CLASS_E_NOAGGREGATION;
+    return IBackgroundCopyCallback2_QueryInterface(&factory_callback->IBackgroundCopyCallback2_iface, riid, obj);
+}
+
+static HRESULT WINAPI factory_LockServer(IClassFactory *iface, BOOL lock) { return S_OK; }
+
+static const IClassFactoryVtbl factory_vtbl =
+{
+    factory_QueryInterface, factory_AddRef, factory_Release, factory_CreateInstance, factory_LockServer,
+};
+
+/* {5a7e1c1e-0b1d-4c2a-9a57-71bd33a1c0de}: a class only this test serves. */
+static const CLSID CLSID_test_callback = { 0x5a7e1c1e, 0x0b1d, 0x4c2a, { 0x9a, 0x57, 0x71, 0xbd, 0x33, 0xa1, 0xc0, 0xde } };
+
+/* BITS_JOB_PROPERTY_NOTIFICATION_CLSID: with no callback object registered,
+ * BITS makes one of the class to deliver JobTransferred (behavior.md 9.3). */
+static void test_notification_clsid(void)
+{
+    IClassFactory factory = { &factory_vtbl };
+    struct test_callback callback;
+    BITS_JOB_PROPERTY_VALUE value;
+    IBackgroundCopyJob5 *job5;
+    IBackgroundCopyJob *job;
+    IUnknown *registered = NULL;
+    DWORD cookie;
+    HRESULT hr;
+
+    init_callback(&callback);
+    factory_callback = &callback;
+    factory_creations = 0;
+    hr = CoRegisterClassObject(&CLSID_test_callback, (IUnknown *)&factory, CLSCTX_LOCAL_SERVER, REGCLS_MULTIPLEUSE,
+                               &cookie);
+    ok(hr == S_OK, "CoRegisterClassObject failed: %#lx.\n", hr);
+    if (FAILED(hr)) return;
+    if (!(job = create_job())) goto done;
+    add_http_file(job, "clsid.bin", 5000);
+    IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJob5, (void **)&job5);
+    value.ClsID = CLSID_test_callback;
+    hr = IBackgroundCopyJob5_SetProperty(job5, BITS_JOB_PROPERTY_NOTIFICATION_CLSID, value);
+    ok(hr == S_OK, "SetProperty(NOTIFICATION_CLSID) failed: %#lx.\n", hr);
+    IBackgroundCopyJob5_Release(job5);
+    hr = IBackgroundCopyJob_Resume(job);
+    ok(hr == S_OK, "Resume failed: %#lx.\n", hr);
+
+    ok(!WaitForSingleObject(callback.transferred, 30000), "JobTransferred did not reach an object of the class.\n");
+    ok(factory_creations == 1, "%ld objects created.\n", factory_creations);
+    ok(callback.transferred_calls == 1, "JobTransferred called %ld times.\n", callback.transferred_calls);
+    /* BITS keeps the object it made as the job's callback. */
+    hr = IBackgroundCopyJob_GetNotifyInterface(job, &registered);
+    ok(hr == S_OK && registered, "GetNotifyInterface: %#lx, %p.\n", hr, registered);
+    if (registered) IUnknown_Release(registered);
+    IBackgroundCopyJob_Cancel(job);
+    IBackgroundCopyJob_Release(job);
+done:
+    CoRevokeClassObject(cookie);
+    free_callback(&callback);
+}
+
 static void remove_work_dir(void)
 {
     WIN32_FIND_DATAW data;
@@ -558,6 +637,7 @@ START_TEST(notify)
     test_cancel_releases_callback();
     test_disabled();
     test_job_modification();
+    test_notification_clsid();
     test_command_line();
 
     remove_work_dir();
