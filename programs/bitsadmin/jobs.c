@@ -65,7 +65,8 @@ IBackgroundCopyJob *find_job(const WCHAR *name)
     }
     while (IEnumBackgroundCopyJobs_Next(jobs, 1, &job, NULL) == S_OK)
     {
-        if (SUCCEEDED(IBackgroundCopyJob_GetDisplayName(job, &display)) && !wcscmp(display, name))
+        display = NULL;
+        if (SUCCEEDED(IBackgroundCopyJob_GetDisplayName(job, &display)) && display && !wcscmp(display, name))
         {
             if (!matches++)
             {
@@ -420,7 +421,8 @@ static WCHAR *read_text_file(const WCHAR *path)
         bytes[size] = bytes[size + 1] = 0;
         if (size >= 2 && (BYTE)bytes[0] == 0xff && (BYTE)bytes[1] == 0xfe)
         {
-            if ((text = malloc(size + 2))) memcpy(text, bytes + 2, size);
+            /* Zeroed past the end: an odd size leaves no half character unterminated. */
+            if ((text = calloc(1, size + 4))) memcpy(text, bytes + 2, size - 2);
         }
         else
         {
@@ -785,7 +787,7 @@ static int cmd_monitor(const struct command *command, int argc, WCHAR **argv)
         }
         IEnumBackgroundCopyJobs_Release(jobs);
         out_flush();
-    } while (WaitForSingleObject(monitor_stop, refresh * 1000) == WAIT_TIMEOUT);
+    } while (WaitForSingleObject(monitor_stop, refresh > 86400 ? 86400000 : refresh * 1000) == WAIT_TIMEOUT);
     return EXIT_OK;
 }
 

@@ -635,9 +635,13 @@ static int cmd_setcustomheaders(const struct command *command, int argc, WCHAR *
     }
     hr = IBackgroundCopyJobHttpOptions_SetCustomHeaders(http, headers);
     IBackgroundCopyJobHttpOptions_Release(http);
-    free(headers);
-    if (FAILED(hr)) return report_failure(L"set custom headers", hr);
+    if (FAILED(hr))
+    {
+        free(headers);
+        return report_failure(L"set custom headers", hr);
+    }
     out(headers ? L"Custom headers set.\n" : L"Custom headers removed.\n");
+    free(headers);
     return EXIT_OK;
 }
 

@@ -40,6 +40,11 @@ static IBitsTokenOptions *token_options(const WCHAR *name)
     if (!(job = find_job(name))) return NULL;
     options = job_interface(job, &IID_IBitsTokenOptions, L"get the job's token options");
     IBackgroundCopyJob_Release(job);
+    /* SetHelperToken takes the caller's identity as COM carries it: with
+     * dynamic cloaking that is the thread's token while it impersonates. */
+    if (options)
+        CoSetProxyBlanket((IUnknown *)options, RPC_C_AUTHN_DEFAULT, RPC_C_AUTHZ_DEFAULT, COLE_DEFAULT_PRINCIPAL,
+                          RPC_C_AUTHN_LEVEL_DEFAULT, RPC_C_IMP_LEVEL_IMPERSONATE, NULL, EOAC_DYNAMIC_CLOAKING);
     return options;
 }
 
@@ -73,7 +78,10 @@ static int cmd_sethelpertoken(const struct command *command, int argc, WCHAR **a
         /* Wine's LogonUser claims success with a handle that is no token: it
          * cannot log on another account, and the job must not get a bogus token. */
         if (!GetTokenInformation(token, TokenType, &type, sizeof(type), &size))
+        {
+            if (token && token != INVALID_HANDLE_VALUE) CloseHandle(token);
             return report_failure(L"log on", HRESULT_FROM_WIN32(ERROR_NOT_SUPPORTED));
+        }
     }
     if (!(options = token_options(argv[0])))
     {

@@ -50,7 +50,7 @@ static void print_module(const WCHAR *name)
     WCHAR path[MAX_PATH];
     WIN32_FILE_ATTRIBUTE_DATA data;
 
-    GetSystemDirectoryW(path, MAX_PATH - 20);
+    if (!GetSystemDirectoryW(path, MAX_PATH - 20)) path[0] = 0;
     wcscat(path, L"\\");
     wcscat(path, name);
     if (GetFileAttributesExW(path, GetFileExInfoStandard, &data))
