@@ -41,7 +41,7 @@ struct file
     DWORD range_count;
     BOOL validation_state;
     UINT64 durable;             /* bytes of the temporary file flushed to disk */
-    WCHAR upload_session[UPLOAD_SESSION_ID_MAX + 1];  /* the server's upload session, or "" */
+    struct upload_session upload_session;  /* the server's, while an upload is under way */
     WCHAR *reply_url;           /* upload-reply: where the server's reply is, once the upload is done */
     BOOL upload;                /* sent to the server, not fetched (the reply of an upload-reply is fetched) */
 };
@@ -561,6 +561,7 @@ struct download_progress
     struct transfer_result *result;
     ULONGLONG last_flush;
     BOOL recorded;              /* the store has heard of this run's first bytes */
+    const struct upload_session *upload;  /* an upload's session, kept in the file as it changes */
 };
 
 static BOOL download_progress(void *context, UINT64 transferred, UINT64 total)
@@ -743,6 +744,8 @@ static BOOL upload_progress(void *context, UINT64 acknowledged, UINT64 total)
     first = !file->progress.BytesTransferred && advanced;
     file->progress.BytesTransferred = acknowledged;
     file->progress.BytesTotal = total;
+    /* What the store writes from now on resumes in this session. */
+    file->upload_session = *progress->upload;
     LeaveCriticalSection(&file->cs);
     /* The session id is worth keeping as soon as the server holds bytes of it. */
     if (first) job_save_later(file->job);
@@ -768,7 +771,8 @@ void file_upload(struct file *file, const struct download_control *control, stru
 {
     struct download_progress progress = { file, control, NULL, result, GetTickCount64(), FALSE };
     struct upload_request request = { 0 };
-    WCHAR session_id[UPLOAD_SESSION_ID_MAX + 1], *remote_name, *local_name;
+    struct upload_session session;
+    WCHAR *remote_name, *local_name;
     const WCHAR *slash;
     UINT64 acknowledged, known_size;
     LARGE_INTEGER size;
@@ -779,7 +783,7 @@ void file_upload(struct file *file, const struct download_control *control, stru
     EnterCriticalSection(&file->cs);
     remote_name = strdupW(file->remote_name);
     local_name = strdupW(file->local_name);
-    wcscpy(session_id, file->upload_session);
+    session = file->upload_session;
     acknowledged = file->progress.BytesTransferred;
     known_size = file->progress.BytesTotal;
     LeaveCriticalSection(&file->cs);
@@ -803,7 +807,7 @@ void file_upload(struct file *file, const struct download_control *control, stru
         goto done;
     }
     /* A file that changed under a started upload cannot be finished (behavior.md 2). */
-    if (session_id[0] && known_size != BG_SIZE_UNKNOWN && known_size != (UINT64)size.QuadPart)
+    if (session.id[0] && known_size != BG_SIZE_UNKNOWN && known_size != (UINT64)size.QuadPart)
     {
         CloseHandle(handle);
         result->code = BG_E_LOCAL_FILE_CHANGED;
@@ -815,11 +819,13 @@ void file_upload(struct file *file, const struct download_control *control, stru
     LeaveCriticalSection(&file->cs);
 
     slash = wcsrchr(local_name, '\\');
+    if (wcsrchr(local_name, '/') > slash) slash = wcsrchr(local_name, '/');
     request.remote_name = remote_name;
     request.file = handle;
     request.size = size.QuadPart;
     request.content_name = slash ? slash + 1 : local_name;
-    request.session_id = session_id;
+    request.session = &session;
+    progress.upload = &session;
     request.acknowledged = &acknowledged;
     request.options = control->options;
     request.progress = upload_progress;
@@ -832,20 +838,20 @@ void file_upload(struct file *file, const struct download_control *control, stru
     if (SUCCEEDED(result->code) && !result->aborted && job_type(file->job) == BG_JOB_TYPE_UPLOAD)
     {
         /* The server has the file: the session is done. */
-        transfer_http_upload_end(control->session, remote_name, session_id, control->options, FALSE);
-        session_id[0] = 0;
+        transfer_http_upload_end(control->session, remote_name, &session, control->options, FALSE);
+        memset(&session, 0, sizeof(session));
     }
-    else if (result->aborted && session_id[0] && job_is_final(file->job))
+    else if (result->aborted && session.id[0] && job_is_final(file->job))
     {
         /* Cancelled under way: the server may drop what it has. */
-        transfer_http_upload_end(control->session, remote_name, session_id, control->options, TRUE);
-        session_id[0] = 0;
+        transfer_http_upload_end(control->session, remote_name, &session, control->options, TRUE);
+        memset(&session, 0, sizeof(session));
     }
     if (control->network_token) RevertToSelf();
     CloseHandle(handle);
 
     EnterCriticalSection(&file->cs);
-    wcscpy(file->upload_session, session_id);
+    file->upload_session = session;
     file->progress.BytesTransferred = acknowledged;
     if (SUCCEEDED(result->code) && !result->aborted)
     {
@@ -864,42 +870,79 @@ done:
     transfer_result_free(result);
 }
 
-static BOOL file_take_upload_session_any(struct file *file, WCHAR **remote_name, WCHAR **session_id);
-static BOOL take_upload_session(struct file *file, BOOL unfinished_only, WCHAR **remote_name, WCHAR **session_id);
+static BOOL take_upload_session(struct file *file, BOOL unfinished_only, WCHAR **remote_name,
+                                struct upload_session *session);
 
 /* Upload-reply: the reply's URL the server gave with the last fragment, made
  * absolute against the upload URL; NULL when the server has no reply. */
-WCHAR *file_reply_url(struct file *file)
+WCHAR *file_reply_url(struct file *file, BOOL *invalid)
 {
-    WCHAR *url = NULL, *end;
-    size_t len;
+    WCHAR *url = NULL, *end, *slash;
+    const WCHAR *reply;
+    size_t len, size;
 
+    *invalid = FALSE;
     EnterCriticalSection(&file->cs);
-    if (file->reply_url && *file->reply_url)
+    reply = file->reply_url;
+    if (reply && *reply)
     {
-        if (file->reply_url[0] != '/') url = strdupW(file->reply_url);
-        else if ((end = wcschr(file->remote_name, ':')) && end[1] == '/' && end[2] == '/' &&
-                 (len = (end = wcschr(end + 3, '/')) ? end - file->remote_name : wcslen(file->remote_name)) &&
-                 (url = malloc((len + wcslen(file->reply_url) + 1) * sizeof(WCHAR))))
+        /* Only HTTP: a server must not make the service read local or UNC files. */
+        if (!_wcsnicmp(reply, L"http://", 7) || !_wcsnicmp(reply, L"https://", 8)) url = strdupW(reply);
+        else if (wcschr(reply, ':') || wcschr(reply, '\\') || (reply[0] == '/' && reply[1] == '/')) *invalid = TRUE;
+        else if ((end = wcschr(file->remote_name, ':')) && end[1] == '/' && end[2] == '/')
         {
-            /* A path on the upload server. */
-            memcpy(url, file->remote_name, len * sizeof(WCHAR));
-            wcscpy(url + len, file->reply_url);
+            /* A path on the upload server, absolute or relative to the upload's directory. */
+            if (!(slash = wcschr(end + 3, '/'))) slash = end + 3 + wcslen(end + 3);
+            len = slash - file->remote_name;
+            if (reply[0] != '/')
+            {
+                const WCHAR *query = wcschr(slash, '?'), *last = slash;
+                const WCHAR *p;
+
+                for (p = slash; *p && (!query || p < query); p++) if (*p == '/') last = p;
+                len = last - file->remote_name + (*last == '/' ? 1 : 0);
+            }
+            size = len + wcslen(reply) + 2;
+            if ((url = malloc(size * sizeof(WCHAR))))
+            {
+                memcpy(url, file->remote_name, len * sizeof(WCHAR));
+                url[len] = 0;
+                if (reply[0] != '/' && (!len || url[len - 1] != '/')) wcscat(url, L"/");
+                wcscat(url, reply);
+            }
         }
+        else *invalid = TRUE;
     }
     LeaveCriticalSection(&file->cs);
     return url;
 }
 
+/* Flushes a transferred file's bytes to disk, so that they count after a
+ * reboot too: for a reply, whose server forgets it at Close-Session. */
+void file_make_durable(struct file *file)
+{
+    HANDLE handle;
+
+    EnterCriticalSection(&file->cs);
+    handle = CreateFileW(file->temp_name, GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
+                         OPEN_EXISTING, 0, NULL);
+    if (handle != INVALID_HANDLE_VALUE)
+    {
+        if (FlushFileBuffers(handle)) file->durable = file->progress.BytesTransferred;
+        CloseHandle(handle);
+    }
+    LeaveCriticalSection(&file->cs);
+}
+
 /* Upload-reply: Close-Session once the reply is in. */
 void file_close_upload_session(struct file *file, const struct download_control *control)
 {
-    WCHAR *remote_name, *session_id;
+    struct upload_session session;
+    WCHAR *remote_name;
 
-    if (!file_take_upload_session_any(file, &remote_name, &session_id)) return;
-    transfer_http_upload_end(control->session, remote_name, session_id, control->options, FALSE);
+    if (!take_upload_session(file, FALSE, &remote_name, &session)) return;
+    transfer_http_upload_end(control->session, remote_name, &session, control->options, FALSE);
     free(remote_name);
-    free(session_id);
 }
 
 /* The bytes of a downloaded file as they are now: its temporary file before
@@ -911,35 +954,26 @@ const WCHAR *file_current_name(struct file *file)
 
 /* The upload session of an unfinished upload, handed over (and forgotten here)
  * for a Cancel-Session; FALSE when there is none. */
-static BOOL take_upload_session(struct file *file, BOOL unfinished_only, WCHAR **remote_name, WCHAR **session_id)
+static BOOL take_upload_session(struct file *file, BOOL unfinished_only, WCHAR **remote_name,
+                                struct upload_session *session)
 {
     BOOL taken = FALSE;
 
     EnterCriticalSection(&file->cs);
-    if (file->upload_session[0] && (!unfinished_only || !file->transferred))
+    if (file->upload_session.id[0] && (!unfinished_only || !file->transferred))
     {
-        *remote_name = strdupW(file->remote_name);
-        *session_id = strdupW(file->upload_session);
-        taken = *remote_name && *session_id;
-        if (!taken)
-        {
-            free(*remote_name);
-            free(*session_id);
-        }
-        file->upload_session[0] = 0;
+        *session = file->upload_session;
+        taken = !!(*remote_name = strdupW(file->remote_name));
+        memset(&file->upload_session, 0, sizeof(file->upload_session));
     }
     LeaveCriticalSection(&file->cs);
     return taken;
 }
 
-BOOL file_take_upload_session(struct file *file, WCHAR **remote_name, WCHAR **session_id)
+BOOL file_take_upload_session(struct file *file, BOOL unfinished_only, WCHAR **remote_name,
+                              struct upload_session *session)
 {
-    return take_upload_session(file, TRUE, remote_name, session_id);
-}
-
-static BOOL file_take_upload_session_any(struct file *file, WCHAR **remote_name, WCHAR **session_id)
-{
-    return take_upload_session(file, FALSE, remote_name, session_id);
+    return take_upload_session(file, unfinished_only, remote_name, session);
 }
 
 /* Makes a transferred file available under its final name; others are deleted.
@@ -997,6 +1031,8 @@ enum file_tag
     TAG_DURABLE,
     TAG_UPLOAD_SESSION,
     TAG_REPLY_URL,
+    TAG_UPLOAD_HOST,
+    TAG_UPLOAD_HOST_FALLBACK,
 };
 
 void file_save(struct file *file, struct store_writer *writer)
@@ -1017,7 +1053,12 @@ void file_save(struct file *file, struct store_writer *writer)
     if (file->range_count) store_put_blob(writer, TAG_RANGES, file->ranges, file->range_count * sizeof(*file->ranges));
     store_put_u32(writer, TAG_VALIDATION_STATE, file->validation_state);
     store_put_u64(writer, TAG_DURABLE, file->durable);
-    if (file->upload_session[0]) store_put_string(writer, TAG_UPLOAD_SESSION, file->upload_session);
+    if (file->upload_session.id[0])
+    {
+        store_put_string(writer, TAG_UPLOAD_SESSION, file->upload_session.id);
+        if (file->upload_session.host[0]) store_put_string(writer, TAG_UPLOAD_HOST, file->upload_session.host);
+        store_put_u32(writer, TAG_UPLOAD_HOST_FALLBACK, file->upload_session.host_fallback_s);
+    }
     /* After a restart an upload-reply fetches its reply again from here. */
     if (file->reply_url) store_put_string(writer, TAG_REPLY_URL, file->reply_url);
     LeaveCriticalSection(&file->cs);
@@ -1089,14 +1130,21 @@ HRESULT file_load(struct job *job, struct store_reader *reader, BOOL resumable, 
         case TAG_DURABLE: if ((ok = store_get_u64(&field, &value64))) file->durable = value64; break;
         case TAG_REPLY_URL: ok = store_get_string(&field, &file->reply_url); break;
         case TAG_UPLOAD_SESSION:
+        case TAG_UPLOAD_HOST:
         {
-            WCHAR *session = NULL;
+            WCHAR *text = NULL;
 
-            if ((ok = store_get_string(&field, &session)) && session && wcslen(session) <= UPLOAD_SESSION_ID_MAX)
-                wcscpy(file->upload_session, session);
-            free(session);
+            if ((ok = store_get_string(&field, &text)) && text)
+            {
+                if (field.tag == TAG_UPLOAD_SESSION && wcslen(text) <= UPLOAD_SESSION_ID_MAX)
+                    wcscpy(file->upload_session.id, text);
+                else if (field.tag == TAG_UPLOAD_HOST && wcslen(text) <= UPLOAD_HOST_ID_MAX)
+                    wcscpy(file->upload_session.host, text);
+            }
+            free(text);
             break;
         }
+        case TAG_UPLOAD_HOST_FALLBACK: ok = store_get_u32(&field, &file->upload_session.host_fallback_s); break;
         }
     }
     /* The names are what a file is; without them the record is not ours. */

@@ -576,7 +576,7 @@ static void free_options(struct transfer_options *options);
 struct session_cancel
 {
     WCHAR *remote_name;
-    WCHAR *session_id;
+    struct upload_session session;
     struct transfer_options options;
 };
 
@@ -588,11 +588,10 @@ static void CALLBACK send_session_cancel(TP_CALLBACK_INSTANCE *instance, void *c
     struct transfer_session *used = transfer_http_session_for(session, &request->options, &owned);
 
     /* One attempt: the server also drops sessions it stops hearing from. */
-    transfer_http_upload_end(used, request->remote_name, request->session_id, &request->options, TRUE);
+    transfer_http_upload_end(used, request->remote_name, &request->session, &request->options, TRUE);
     if (owned) transfer_http_close_session(used);
     transfer_http_close_session(session);
     free(request->remote_name);
-    free(request->session_id);
     free_options(&request->options);
     free(request);
 }
@@ -600,26 +599,23 @@ static void CALLBACK send_session_cancel(TP_CALLBACK_INSTANCE *instance, void *c
 static void cancel_upload_sessions(struct job *job)
 {
     struct session_cancel *request;
-    WCHAR *remote_name, *session_id;
     ULONG i;
 
     if (job->type == BG_JOB_TYPE_DOWNLOAD) return;
     for (i = 0; i < job->file_count; i++)
     {
-        if (!file_take_upload_session(job->files[i], &remote_name, &session_id)) continue;
-        if (!(request = calloc(1, sizeof(*request))))
+        if (!(request = calloc(1, sizeof(*request)))) continue;
+        /* Before the upload is done Cancel ends it; after, an upload-reply's session still holds the reply. */
+        if (!file_take_upload_session(job->files[i], job->type != BG_JOB_TYPE_UPLOAD_REPLY, &request->remote_name,
+                                      &request->session))
         {
-            free(remote_name);
-            free(session_id);
+            free(request);
             continue;
         }
-        request->remote_name = remote_name;
-        request->session_id = session_id;
         snapshot_options(job, &request->options);
         if (!TrySubmitThreadpoolCallback(send_session_cancel, request, NULL))
         {
-            free(remote_name);
-            free(session_id);
+            free(request->remote_name);
             free_options(&request->options);
             free(request);
         }
@@ -1347,7 +1343,7 @@ static HRESULT read_reply(struct file *reply, byte **buffer, UINT64 *length)
     else if (!(*buffer = CoTaskMemAlloc(size.QuadPart ? size.QuadPart : 1))) hr = E_OUTOFMEMORY;
     else if (!ReadFile(handle, *buffer, size.QuadPart, &got, NULL) || got != size.QuadPart)
     {
-        hr = HRESULT_FROM_WIN32(GetLastError());
+        hr = GetLastError() ? HRESULT_FROM_WIN32(GetLastError()) : HRESULT_FROM_WIN32(ERROR_HANDLE_EOF);
         CoTaskMemFree(*buffer);
         *buffer = NULL;
     }
@@ -2098,6 +2094,7 @@ static BOOL fetch_reply(struct job *job, const struct download_control *control)
     struct transfer_result result;
     WCHAR *url, *name = NULL, dir[MAX_PATH], *slash;
     struct file *reply;
+    BOOL invalid;
     HRESULT hr;
 
     EnterCriticalSection(&job->cs);
@@ -2105,7 +2102,12 @@ static BOOL fetch_reply(struct job *job, const struct download_control *control)
     LeaveCriticalSection(&job->cs);
     if (!reply && !job->reply_empty)
     {
-        url = file_reply_url(job->files[0]);
+        url = file_reply_url(job->files[0], &invalid);
+        if (invalid)
+        {
+            record_failure(job, NULL, BG_E_INVALID_SERVER_RESPONSE, BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
+            return FALSE;
+        }
         EnterCriticalSection(&job->cs);
         if (!job->reply_file_name)
         {
@@ -2143,6 +2145,7 @@ static BOOL fetch_reply(struct job *job, const struct download_control *control)
             record_failure(job, NULL, result.code, result.context, result.transient);
             return FALSE;
         }
+        if (file_is_transferred(reply)) file_make_durable(reply);
     }
     if (!reply || file_is_transferred(reply)) file_close_upload_session(job->files[0], control);
     return TRUE;

@@ -138,9 +138,14 @@ struct download_control
 };
 void file_download(struct file *file, const struct download_control *control, struct transfer_result *result);
 void file_upload(struct file *file, const struct download_control *control, struct transfer_result *result);
-BOOL file_take_upload_session(struct file *file, WCHAR **remote_name, WCHAR **session_id);
-WCHAR *file_reply_url(struct file *file);
+struct upload_session;
+/* The upload session, handed over for a Cancel-Session (unfinished_only: only of an unfinished upload). */
+BOOL file_take_upload_session(struct file *file, BOOL unfinished_only, WCHAR **remote_name,
+                              struct upload_session *session);
+/* Upload-reply: the reply's URL, absolute; NULL without one, or (*invalid) when the server's is no HTTP URL. */
+WCHAR *file_reply_url(struct file *file, BOOL *invalid);
 void file_close_upload_session(struct file *file, const struct download_control *control);
+void file_make_durable(struct file *file);
 const WCHAR *file_current_name(struct file *file);
 BG_JOB_TYPE job_type(struct job *job);
 

@@ -111,6 +111,16 @@ BOOL transfer_http_status_is_transient(DWORD status);
 
 /* transfer_upload.c: the BITS upload protocol (BITS_POST) over HTTP. */
 #define UPLOAD_SESSION_ID_MAX 100   /* the protocol's limit on a session id */
+#define UPLOAD_HOST_ID_MAX 300      /* and on BITS-Host-Id (IIS's BITSHostId) */
+
+/* What the client keeps of a server's upload session between attempts. */
+struct upload_session
+{
+    WCHAR id[UPLOAD_SESSION_ID_MAX + 1];    /* "": none */
+    WCHAR host[UPLOAD_HOST_ID_MAX + 1];     /* BITS-Host-Id: the server of every later packet, or "" */
+    ULONG host_fallback_s;                  /* BITS-Host-Id-Fallback-Timeout; ~0u: never give the host up */
+    ULONGLONG host_failing_since;           /* GetTickCount64() of the first failure to reach host, or 0 */
+};
 
 struct upload_request
 {
@@ -118,7 +128,7 @@ struct upload_request
     HANDLE file;                    /* the local file, opened for reading */
     UINT64 size;                    /* its size */
     const WCHAR *content_name;      /* its name without the path, for the first fragment */
-    WCHAR *session_id;              /* in/out, UPLOAD_SESSION_ID_MAX + 1: the server's session, or "" */
+    struct upload_session *session; /* in/out: the server's session, kept across attempts */
     UINT64 *acknowledged;           /* in/out: bytes the server has */
     const struct transfer_options *options;
     transfer_progress_callback progress;
@@ -132,8 +142,8 @@ struct upload_request
 void transfer_http_upload(struct transfer_session *session, const struct upload_request *request,
                           struct transfer_result *result);
 /* Close-Session after a finished upload (and its reply), or Cancel-Session. */
-void transfer_http_upload_end(struct transfer_session *session, const WCHAR *remote_name, const WCHAR *session_id,
-                              const struct transfer_options *options, BOOL cancel);
+void transfer_http_upload_end(struct transfer_session *session, const WCHAR *remote_name,
+                              const struct upload_session *upload, const struct transfer_options *options, BOOL cancel);
 
 /* transfer_socket.c: a plain HTTP/1.1 connection, the fast path of transfer_http.c. */
 struct http_connection;

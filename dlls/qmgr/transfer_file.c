@@ -190,10 +190,16 @@ void transfer_file_upload(const struct upload_request *request, struct transfer_
     SetFilePointerEx(request->file, start, NULL, FILE_BEGIN);
     while (sent < request->size)
     {
-        if (!ReadFile(request->file, buffer, COPY_BUFFER_SIZE, &read, NULL) || !read)
+        if (!ReadFile(request->file, buffer, COPY_BUFFER_SIZE, &read, NULL))
+        {
+            result->code = HRESULT_FROM_WIN32(GetLastError());
+            result->context = BG_ERROR_CONTEXT_LOCAL_FILE;
+            break;
+        }
+        if (!read)
         {
             /* Shorter than it was: it changed under the upload. */
-            result->code = read ? HRESULT_FROM_WIN32(GetLastError()) : BG_E_LOCAL_FILE_CHANGED;
+            result->code = BG_E_LOCAL_FILE_CHANGED;
             result->context = BG_ERROR_CONTEXT_LOCAL_FILE;
             break;
         }

@@ -7,7 +7,9 @@
  * Protocol"), Fragments carry the file in order with Content-Range, the
  * server says in BITS-Received-Content-Range where the next one must start,
  * and Close-Session (or Cancel-Session) ends it.  A session survives
- * failures: a retry sends only what the server does not have.
+ * failures: a retry sends only what the server does not have.  A server in a
+ * farm names itself in BITS-Host-Id: every later packet goes there, until it
+ * has been unreachable for BITS-Host-Id-Fallback-Timeout seconds.
  *
  * Copyright 2026 the qmgr-for-wine authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -46,7 +48,8 @@ static void set_ack_failure(struct http_exchange *exchange, struct transfer_resu
     HRESULT hr = 0x80190000 | exchange->status;
     BG_ERROR_CONTEXT where = BG_ERROR_CONTEXT_REMOTE_FILE;
 
-    if (code) hr = wcstoul(code, NULL, 16);
+    /* Only a failure code counts: anything else in the header is the server's confusion. */
+    if (code && FAILED((HRESULT)wcstoul(code, NULL, 16))) hr = wcstoul(code, NULL, 16);
     if (context) where = wcstoul(context, NULL, 16);
     set_failure(result, hr, where, transfer_http_status_is_transient(exchange->status) || hr == BG_E_SESSION_NOT_FOUND);
     TRACE("status %lu, error %#lx, context %u.\n", exchange->status, hr, where);
@@ -77,9 +80,17 @@ static BOOL create_session(struct transfer_session *session, const struct upload
             set_failure(result, HRESULT_FROM_WIN32(ERROR_WINHTTP_INVALID_SERVER_RESPONSE), BG_ERROR_CONTEXT_REMOTE_FILE, TRUE);
         else
         {
-            wcscpy(request->session_id, id);
+            WCHAR *host = transfer_http_header(&exchange, L"BITS-Host-Id");
+            WCHAR *fallback = transfer_http_header(&exchange, L"BITS-Host-Id-Fallback-Timeout");
+
+            memset(request->session, 0, sizeof(*request->session));
+            wcscpy(request->session->id, id);
+            if (host && *host && wcslen(host) <= UPLOAD_HOST_ID_MAX) wcscpy(request->session->host, host);
+            request->session->host_fallback_s = fallback ? wcstoul(fallback, NULL, 10) : ~0u;
             *request->acknowledged = 0;
             ok = TRUE;
+            free(host);
+            free(fallback);
         }
         free(protocol);
         free(id);
@@ -89,13 +100,64 @@ static BOOL create_session(struct transfer_session *session, const struct upload
     return ok;
 }
 
+/* The URL of a packet: the remote name, on the session's host if it named one
+ * (a host name, keeping the URL's port, or a whole "http[s]://host[:port]"). */
+static WCHAR *packet_url(const WCHAR *remote_name, const struct upload_session *upload)
+{
+    const WCHAR *scheme_end, *host, *host_end, *port, *rest;
+    WCHAR *url;
+    size_t size;
+
+    if (!upload->host[0] || !(scheme_end = wcsstr(remote_name, L"://"))) return strdupW(remote_name);
+    host = scheme_end + 3;
+    if (!(rest = wcschr(host, '/'))) rest = host + wcslen(host);
+    host_end = rest;
+    for (port = host; port < rest && *port != ':'; port++) ;
+    if (port < rest) host_end = port;
+    size = wcslen(remote_name) + wcslen(upload->host) + 16;
+    if (!(url = malloc(size * sizeof(WCHAR)))) return NULL;
+    if (!_wcsnicmp(upload->host, L"http://", 7) || !_wcsnicmp(upload->host, L"https://", 8))
+        swprintf(url, size, L"%s%s", upload->host, rest);
+    else if (wcschr(upload->host, ':'))  /* a port of its own */
+        swprintf(url, size, L"%.*s%s%s", (int)(host - remote_name), remote_name, upload->host, rest);
+    else
+        swprintf(url, size, L"%.*s%s%.*s%s", (int)(host - remote_name), remote_name, upload->host,
+                 (int)(rest - host_end), host_end, rest);
+    return url;
+}
+
+/* A packet reached the session's host, or failed to: after the fallback
+ * timeout the session is given up (another server does not know it). */
+static void note_host_reached(struct upload_session *upload, const struct transfer_result *result, UINT64 *acknowledged)
+{
+    ULONGLONG now = GetTickCount64();
+
+    if (!upload->host[0]) return;
+    if (SUCCEEDED(result->code) || result->context != BG_ERROR_CONTEXT_GENERAL_TRANSPORT)
+    {
+        upload->host_failing_since = 0;
+        return;
+    }
+    if (!upload->host_failing_since) upload->host_failing_since = now;
+    else if (upload->host_fallback_s != ~0u && now - upload->host_failing_since >= upload->host_fallback_s * 1000ull)
+    {
+        TRACE("host %s unreachable for %lu s: back to the original server.\n", debugstr_w(upload->host),
+              upload->host_fallback_s);
+        memset(upload, 0, sizeof(*upload));
+        *acknowledged = 0;
+    }
+}
+
 static BOOL read_at(HANDLE file, UINT64 offset, BYTE *buffer, DWORD size)
 {
     LARGE_INTEGER position;
     DWORD got;
 
     position.QuadPart = offset;
-    return SetFilePointerEx(file, position, NULL, FILE_BEGIN) && ReadFile(file, buffer, size, &got, NULL) && got == size;
+    if (!SetFilePointerEx(file, position, NULL, FILE_BEGIN) || !ReadFile(file, buffer, size, &got, NULL)) return FALSE;
+    if (got == size) return TRUE;
+    SetLastError(0);
+    return FALSE;
 }
 
 /* Sends one fragment from *acknowledged; FALSE with the result set on failure.
@@ -106,18 +168,20 @@ static BOOL send_fragment(struct transfer_session *session, const struct upload_
     UINT64 offset = *request->acknowledged, received;
     DWORD length = (DWORD)min(request->size - offset, FRAGMENT_SIZE);
     struct http_exchange exchange;
-    WCHAR headers[UPLOAD_SESSION_ID_MAX + MAX_PATH + 256], *value, *end;
-    BOOL ok = FALSE;
+    WCHAR headers[UPLOAD_SESSION_ID_MAX + MAX_PATH + 256], *value, *end, *url;
+    BOOL ok = FALSE, sent, has_range;
     int len;
 
     *realign = FALSE;
     if (length && !read_at(request->file, offset, buffer, length))
     {
-        set_failure(result, HRESULT_FROM_WIN32(GetLastError()), BG_ERROR_CONTEXT_LOCAL_FILE, FALSE);
+        /* A short read: the file shrank under the upload. */
+        DWORD error = GetLastError();
+        set_failure(result, error ? HRESULT_FROM_WIN32(error) : BG_E_LOCAL_FILE_CHANGED, BG_ERROR_CONTEXT_LOCAL_FILE, FALSE);
         return FALSE;
     }
     len = swprintf(headers, ARRAY_SIZE(headers), L"BITS-Packet-Type: Fragment\r\nBITS-Session-Id: %s\r\n",
-                   request->session_id);
+                   request->session->id);
     /* Only the first fragment names the file. */
     if (!offset && request->content_name)
         len += swprintf(headers + len, ARRAY_SIZE(headers) - len, L"Content-Name: %s\r\n", request->content_name);
@@ -127,10 +191,18 @@ static BOOL send_fragment(struct transfer_session *session, const struct upload_
     else
         swprintf(headers + len, ARRAY_SIZE(headers) - len, L"Content-Range: bytes */0\r\n");
 
-    if (!transfer_http_exchange(session, request->remote_name, L"BITS_POST", headers, buffer, length,
-                                request->options, &exchange, result))
+    if (!(url = packet_url(request->remote_name, request->session)))
+    {
+        set_failure(result, E_OUTOFMEMORY, BG_ERROR_CONTEXT_GENERAL_QUEUE_MANAGER, TRUE);
         return FALSE;
+    }
+    sent = transfer_http_exchange(session, url, L"BITS_POST", headers, buffer, length, request->options, &exchange,
+                                  result);
+    free(url);
+    note_host_reached(request->session, result, request->acknowledged);
+    if (!sent) return FALSE;
     value = transfer_http_header(&exchange, L"BITS-Received-Content-Range");
+    has_range = !!value;
     received = value ? wcstoull(value, &end, 10) : offset + length;
     if (value && (end == value || *end)) received = (UINT64)-1;
     free(value);
@@ -138,16 +210,19 @@ static BOOL send_fragment(struct transfer_session *session, const struct upload_
     if (exchange.status == HTTP_STATUS_OK || exchange.status == HTTP_STATUS_CREATED ||
         exchange.status == 416 /* Range Not Satisfiable */)
     {
-        if (received > request->size)
-            set_failure(result, HRESULT_FROM_WIN32(ERROR_WINHTTP_INVALID_SERVER_RESPONSE), BG_ERROR_CONTEXT_REMOTE_FILE, TRUE);
+        /* A 416 must say where to go on; no Ack may claim more than the file. */
+        if (received > request->size || (exchange.status == 416 && !has_range))
+            set_failure(result, BG_E_INVALID_SERVER_RESPONSE, BG_ERROR_CONTEXT_REMOTE_FILE, TRUE);
         else
         {
             *realign = exchange.status == 416 /* Range Not Satisfiable */ || received != offset + length;
             *request->acknowledged = received;
-            if (received == request->size && !*realign)
+            /* The server has it all (also when a resumed session learns so): the reply's address comes with it. */
+            if (received == request->size)
             {
                 free(result->final_url);
                 result->final_url = transfer_http_header(&exchange, L"BITS-Reply-URL");
+                *realign = FALSE;
             }
             ok = TRUE;
         }
@@ -182,15 +257,19 @@ void transfer_http_upload(struct transfer_session *session, const struct upload_
             result->aborted = TRUE;
             break;
         }
-        if (!request->session_id[0] && !create_session(session, request, result)) break;
+        if (!request->session->id[0] && !create_session(session, request, result)) break;
         if (!send_fragment(session, request, buffer, &realign, result))
         {
-            /* The server forgot the session (a restart, a timeout): a new one, from zero. */
-            if (result->code == BG_E_SESSION_NOT_FOUND && !new_sessions++)
+            /* The server forgot the session (a restart, a timeout), or its host has
+             * been unreachable too long: a new session, from zero. */
+            if (result->code == BG_E_SESSION_NOT_FOUND) memset(request->session, 0, sizeof(*request->session));
+            if (!request->session->id[0] && !new_sessions++)
             {
-                request->session_id[0] = 0;
                 *request->acknowledged = 0;
-                result->code = S_OK;
+                transfer_result_free(result);
+                memset(result, 0, sizeof(*result));
+                result->remote_size = BG_SIZE_UNKNOWN;
+                result->total = request->size;
                 continue;
             }
             break;
@@ -202,7 +281,9 @@ void transfer_http_upload(struct transfer_session *session, const struct upload_
             break;
         }
         if (!realign) realignments = 0;
-        if (request->progress && !request->progress(request->context, *request->acknowledged, request->size))
+        /* A stop asked for with the last Ack comes too late: the upload is done (and its reply named). */
+        if (request->progress && !request->progress(request->context, *request->acknowledged, request->size) &&
+            *request->acknowledged < request->size)
         {
             result->aborted = TRUE;
             break;
@@ -211,22 +292,23 @@ void transfer_http_upload(struct transfer_session *session, const struct upload_
     free(buffer);
 }
 
-void transfer_http_upload_end(struct transfer_session *session, const WCHAR *remote_name, const WCHAR *session_id,
-                              const struct transfer_options *options, BOOL cancel)
+void transfer_http_upload_end(struct transfer_session *session, const WCHAR *remote_name,
+                              const struct upload_session *upload, const struct transfer_options *options, BOOL cancel)
 {
-    WCHAR headers[UPLOAD_SESSION_ID_MAX + 96];
+    WCHAR headers[UPLOAD_SESSION_ID_MAX + 96], *url;
     struct transfer_result result = { 0 };
     struct http_exchange exchange;
 
-    if (!session_id || !session_id[0]) return;
+    if (!upload || !upload->id[0] || !(url = packet_url(remote_name, upload))) return;
     swprintf(headers, ARRAY_SIZE(headers), L"BITS-Packet-Type: %s\r\nBITS-Session-Id: %s\r\n",
-             cancel ? L"Cancel-Session" : L"Close-Session", session_id);
-    if (transfer_http_exchange(session, remote_name, L"BITS_POST", headers, NULL, 0, options, &exchange, &result))
+             cancel ? L"Cancel-Session" : L"Close-Session", upload->id);
+    if (transfer_http_exchange(session, url, L"BITS_POST", headers, NULL, 0, options, &exchange, &result))
     {
-        TRACE("%s of %s: status %lu.\n", cancel ? "Cancel-Session" : "Close-Session", debugstr_w(session_id),
+        TRACE("%s of %s: status %lu.\n", cancel ? "Cancel-Session" : "Close-Session", debugstr_w(upload->id),
               exchange.status);
         transfer_http_drain(&exchange);
     }
     transfer_http_end(&exchange);
     transfer_result_free(&result);
+    free(url);
 }

@@ -41,6 +41,10 @@ void bits_server_reset(void)
     bits_server.create_status = bits_server.fail_fragment = bits_server.forget_at_fragment = 0;
     bits_server.ack_delay_ms = 0;
     bits_server.reply = FALSE;
+    bits_server.host_id[0] = 0;
+    bits_server.host_fallback_s = 0;
+    bits_server.reply_url[0] = 0;
+    bits_server.create_error_status = 0;
     bits_server.creates = bits_server.fragments = bits_server.closes = bits_server.cancels = 0;
     bits_server.body_bytes = 0;
     LeaveCriticalSection(&bits_server.cs);
@@ -129,7 +133,8 @@ static BOOL fragment(struct httpd_request *request)
         snprintf(path, sizeof(path), "/reply/%u", (unsigned int)(session - bits_server.sessions));
         snprintf(reply, sizeof(reply), "reply to %s: %I64u bytes", session->content_name, session->size);
         httpd_add_resource(bits_server.httpd, path, reply, strlen(reply), NULL);
-        snprintf(headers + strlen(headers), sizeof(headers) - strlen(headers), "BITS-Reply-URL: %s\r\n", path);
+        snprintf(headers + strlen(headers), sizeof(headers) - strlen(headers), "BITS-Reply-URL: %s\r\n",
+                 bits_server.reply_url[0] ? bits_server.reply_url : path);
     }
     return ack(request, 200, headers);
 }
@@ -146,7 +151,13 @@ static BOOL handle_packet(struct httpd_request *request, void *context)
     else if (!_stricmp(type, "Create-Session"))
     {
         bits_server.creates++;
-        if (bits_server.create_status)
+        if (bits_server.create_error_status)
+        {
+            /* A confused server: a failure whose error code says success. */
+            ret = ack(request, bits_server.create_error_status, "BITS-Error-Code: 0\r\nBITS-Error-Context: 0x5\r\n");
+            bits_server.create_error_status = 0;
+        }
+        else if (bits_server.create_status)
         {
             ret = ack(request, bits_server.create_status, NULL);
             bits_server.create_status = 0;
@@ -160,6 +171,14 @@ static BOOL handle_packet(struct httpd_request *request, void *context)
             snprintf(session->id, sizeof(session->id), "{00000000-0000-0000-0000-%012x}", bits_server.session_count);
             snprintf(headers, sizeof(headers), "BITS-Protocol: " BITS_UPLOAD_PROTOCOL "\r\nBITS-Session-Id: %s\r\n"
                      "Accept-Encoding: Identity\r\n", session->id);
+            /* Named to one session: a farm's other server would name itself. */
+            if (bits_server.host_id[0])
+                snprintf(headers + strlen(headers), sizeof(headers) - strlen(headers), "BITS-Host-Id: %s\r\n",
+                         bits_server.host_id);
+            bits_server.host_id[0] = 0;
+            if (bits_server.host_fallback_s)
+                snprintf(headers + strlen(headers), sizeof(headers) - strlen(headers),
+                         "BITS-Host-Id-Fallback-Timeout: %d\r\n", bits_server.host_fallback_s);
             ret = ack(request, 201, headers);
         }
     }

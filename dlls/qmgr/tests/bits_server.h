@@ -56,6 +56,10 @@ struct bits_server
     int forget_at_fragment;      /* the n-th fragment finds its session gone (BG_E_SESSION_NOT_FOUND) */
     DWORD ack_delay_ms;          /* wait this long before each fragment's Ack (not holding the lock) */
     BOOL reply;                  /* upload-reply: the last fragment's Ack names a reply (else none) */
+    char host_id[64];            /* the next Create-Session's Ack names this BITS-Host-Id ("": none) */
+    int host_fallback_s;         /* and this BITS-Host-Id-Fallback-Timeout (0: none) */
+    char reply_url[128];         /* upload-reply: a BITS-Reply-URL of this value instead of the real one */
+    int create_error_status;     /* non-zero: Create-Session fails with this and a BITS-Error-Code of 0 */
     /* What happened: */
     unsigned int creates, fragments, closes, cancels;
     UINT64 body_bytes;           /* fragment bytes received in all */

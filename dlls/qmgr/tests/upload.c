@@ -384,6 +384,7 @@ static void test_upload_smb(BOOL file_url)
     static const UINT64 size = 1536 * 1024 + 5;
     IBackgroundCopyJob *job;
     WCHAR source[MAX_PATH], target[MAX_PATH], remote[MAX_PATH + 16], name[128], *p;
+    unsigned int count;
     HRESULT hr;
     GUID id;
 
@@ -406,14 +407,111 @@ static void test_upload_smb(BOOL file_url)
     if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, FALSE) == BG_JOB_STATE_TRANSFERRED)
     {
         check_pattern_file(target, 39, size);
-        ok(count_files(base_dir, FALSE) == 2, "%u files in the directory: a temporary file is left.\n",
-           count_files(base_dir, TRUE));
+        count = count_files(base_dir, FALSE);
+        ok(count == 2, "%u files in the directory: a temporary file is left.\n", count);
+        if (count != 2) count_files(base_dir, TRUE);
         hr = IBackgroundCopyJob_Complete(job);
         ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
     }
     finish_job(job);
     DeleteFileW(source);
     DeleteFileW(target);
+}
+
+/* BITS-Host-Id: the packets after Create-Session go to the host the server
+ * named; when it stays unreachable past the fallback timeout, the upload
+ * starts again on the original server. */
+static void test_upload_host_id(BOOL reachable)
+{
+    static const UINT64 size = 1024 * 1024 + 3;
+    struct httpd_log_entry entry;
+    IBackgroundCopyJob *job;
+    WCHAR source[MAX_PATH];
+    char host[64], expected[64];
+    unsigned int i, fragments_elsewhere = 0, fragments_here = 0;
+
+    bits_server_reset();
+    httpd_log_clear(httpd);
+    if (reachable) strcpy(bits_server.host_id, "localhost");
+    else
+    {
+        /* Nothing listens there: connections are refused at once. */
+        strcpy(bits_server.host_id, "127.0.0.1:1");
+        bits_server.host_fallback_s = 1;
+    }
+    swprintf(source, ARRAY_SIZE(source), L"%lsupload-host-%d.bin", base_dir, reachable);
+    make_source(source, size, 40);
+    if (!(job = create_upload_job(L"host id", "/upload/host.bin", source))) return;
+    IBackgroundCopyJob_Resume(job);
+    if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), RETRY_TIMEOUT, TRUE) == BG_JOB_STATE_TRANSFERRED)
+    {
+        snprintf(expected, sizeof(expected), "localhost:%u", httpd_port(httpd));
+        for (i = 0; httpd_log_get(httpd, i, &entry); i++)
+        {
+            if (!httpd_log_header(&entry, "BITS-Packet-Type", host, sizeof(host)) || strcmp(host, "Fragment")) continue;
+            if (!httpd_log_header(&entry, "Host", host, sizeof(host))) host[0] = 0;
+            if (!strcmp(host, expected)) fragments_elsewhere++;
+            else fragments_here++;
+        }
+        EnterCriticalSection(&bits_server.cs);
+        if (reachable)
+        {
+            ok(fragments_elsewhere && !fragments_here, "%u fragments to the named host, %u to the original.\n",
+               fragments_elsewhere, fragments_here);
+            ok(bits_server.creates == 1 && bits_server.closes == 1, "%u sessions, %u closed.\n", bits_server.creates,
+               bits_server.closes);
+        }
+        else
+        {
+            /* Given up: a second session on the original server. */
+            ok(bits_server.creates == 2, "%u Create-Session packets.\n", bits_server.creates);
+            ok(bits_server.session_count == 2 && bits_server.sessions[1].received == size &&
+               bits_server.sessions[1].closed, "the second session did not get the file.\n");
+        }
+        LeaveCriticalSection(&bits_server.cs);
+    }
+    finish_job(job);
+    DeleteFileW(source);
+}
+
+/* What a server says must not harm the client: a reply "URL" naming a local
+ * file is refused, and a failed Ack stays a failure whatever its error code. */
+static void test_upload_bad_server(BOOL bad_reply)
+{
+    IBackgroundCopyJob *job;
+    BG_ERROR_CONTEXT context;
+    BG_JOB_STATE expected;
+    WCHAR source[MAX_PATH], url[256], name[128];
+    HRESULT hr, code;
+    GUID id;
+
+    bits_server_reset();
+    if (bad_reply)
+    {
+        bits_server.reply = TRUE;
+        strcpy(bits_server.reply_url, "C:\\windows\\win.ini");
+    }
+    else bits_server.create_error_status = 500;
+    swprintf(source, ARRAY_SIZE(source), L"%lsupload-bad-%d.bin", base_dir, bad_reply);
+    make_source(source, 1000, 41);
+    make_name(name, ARRAY_SIZE(name), L"bad server");
+    hr = IBackgroundCopyManager_CreateJob(manager, name, bad_reply ? BG_JOB_TYPE_UPLOAD_REPLY : BG_JOB_TYPE_UPLOAD,
+                                          &id, &job);
+    ok(hr == S_OK, "CreateJob failed: %#lx.\n", hr);
+    if (FAILED(hr)) return;
+    IBackgroundCopyJob_SetMinimumRetryDelay(job, 60);
+    hr = IBackgroundCopyJob_AddFile(job, httpd_url(httpd, "/upload/bad.bin", url, ARRAY_SIZE(url)), source);
+    ok(hr == S_OK, "AddFile failed: %#lx.\n", hr);
+    IBackgroundCopyJob_Resume(job);
+    expected = bad_reply ? BG_JOB_STATE_ERROR : BG_JOB_STATE_TRANSIENT_ERROR;
+    if (wait_state(job, STATE_BIT(expected), FAILURE_TIMEOUT, FALSE) == expected && get_job_error(job, &context, &code))
+    {
+        if (bad_reply) ok(code == BG_E_INVALID_SERVER_RESPONSE, "error %#lx for a local reply URL.\n", code);
+        else ok(code == BG_E_HTTP_ERROR_500, "error %#lx for a failed Ack with error code 0.\n", code);
+        ok(context == BG_ERROR_CONTEXT_REMOTE_FILE, "context %u.\n", context);
+    }
+    finish_job(job);
+    DeleteFileW(source);
 }
 
 /* A missing local file is an error of the local file. */
@@ -454,6 +552,10 @@ START_TEST(upload)
     test_upload_resume();
     test_upload_session_lost();
     test_upload_missing_source();
+    test_upload_bad_server(TRUE);
+    test_upload_bad_server(FALSE);
+    test_upload_host_id(TRUE);
+    test_upload_host_id(FALSE);
     test_upload_smb(FALSE);
     test_upload_smb(TRUE);
     test_upload_reply(TRUE);
