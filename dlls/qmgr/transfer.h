@@ -78,6 +78,14 @@ struct transfer_result
 
 void transfer_result_free(struct transfer_result *result);
 
+static inline void transfer_set_failure(struct transfer_result *result, HRESULT code, BG_ERROR_CONTEXT context,
+                                        BOOL transient)
+{
+    result->code = code;
+    result->context = context;
+    result->transient = transient;
+}
+
 /* transfer_http.c: a session per worker thread keeps connections alive. */
 struct transfer_session;
 struct transfer_session *transfer_http_open_session(void);

@@ -99,13 +99,6 @@ void transfer_result_free(struct transfer_result *result)
     result->validator = result->response_headers = result->final_url = NULL;
 }
 
-static void set_failure(struct transfer_result *result, HRESULT code, BG_ERROR_CONTEXT context, BOOL transient)
-{
-    result->code = code;
-    result->context = context;
-    result->transient = transient;
-}
-
 /* A WinHTTP failure: connection-level problems are worth retrying. */
 static void set_winhttp_failure(struct transfer_result *result, DWORD error)
 {
@@ -117,14 +110,14 @@ static void set_winhttp_failure(struct transfer_result *result, DWORD error)
     case ERROR_WINHTTP_CONNECTION_ERROR:
     case ERROR_WINHTTP_INVALID_SERVER_RESPONSE:
     case ERROR_WINHTTP_RESEND_REQUEST:
-        set_failure(result, HRESULT_FROM_WIN32(error), BG_ERROR_CONTEXT_GENERAL_TRANSPORT, TRUE);
+        transfer_set_failure(result, HRESULT_FROM_WIN32(error), BG_ERROR_CONTEXT_GENERAL_TRANSPORT, TRUE);
         break;
     case ERROR_WINHTTP_SECURE_FAILURE:
     case ERROR_WINHTTP_REDIRECT_FAILED:
-        set_failure(result, HRESULT_FROM_WIN32(error), BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
+        transfer_set_failure(result, HRESULT_FROM_WIN32(error), BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
         break;
     default:
-        set_failure(result, HRESULT_FROM_WIN32(error), BG_ERROR_CONTEXT_REMOTE_FILE, TRUE);
+        transfer_set_failure(result, HRESULT_FROM_WIN32(error), BG_ERROR_CONTEXT_REMOTE_FILE, TRUE);
         break;
     }
 }
@@ -374,14 +367,14 @@ static BOOL accept_response(const struct transfer_request *transfer, const struc
                                         : last + 1 != first_wanted + length))
         {
             /* Other bytes than the ones asked for. */
-            set_failure(result, BG_E_INVALID_SERVER_RESPONSE, BG_ERROR_CONTEXT_REMOTE_FILE, TRUE);
+            transfer_set_failure(result, BG_E_INVALID_SERVER_RESPONSE, BG_ERROR_CONTEXT_REMOTE_FILE, TRUE);
             return FALSE;
         }
         if (whole_file && transfer->remote_size != BG_SIZE_UNKNOWN && *total != BG_SIZE_UNKNOWN &&
             *total != transfer->remote_size)
         {
             /* Another size than the bytes we have came from: the file changed (7.7). */
-            set_failure(result, BG_E_REMOTE_FILE_CHANGED, BG_ERROR_CONTEXT_REMOTE_FILE, TRUE);
+            transfer_set_failure(result, BG_E_REMOTE_FILE_CHANGED, BG_ERROR_CONTEXT_REMOTE_FILE, TRUE);
             return FALSE;
         }
         *remote_size = *total;
@@ -390,12 +383,12 @@ static BOOL accept_response(const struct transfer_request *transfer, const struc
     else if (status == 200 && !whole_file && (length != BG_LENGTH_TO_EOF || first_wanted))
     {
         /* Ranges need a server that honours them. */
-        set_failure(result, BG_E_INSUFFICIENT_RANGE_SUPPORT, BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
+        transfer_set_failure(result, BG_E_INSUFFICIENT_RANGE_SUPPORT, BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
         return FALSE;
     }
     else if (status == 416 && !whole_file)
     {
-        set_failure(result, BG_E_INVALID_RANGE, BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
+        transfer_set_failure(result, BG_E_INVALID_RANGE, BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
         return FALSE;
     }
     else if (status == 200)
@@ -403,7 +396,7 @@ static BOOL accept_response(const struct transfer_request *transfer, const struc
         *total = response->has_length ? response->length : BG_SIZE_UNKNOWN;
         if (*total == BG_SIZE_UNKNOWN && !transfer->options->dynamic_content)
         {
-            set_failure(result, BG_E_MISSING_FILE_SIZE, BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
+            transfer_set_failure(result, BG_E_MISSING_FILE_SIZE, BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
             return FALSE;
         }
         if (*offset)
@@ -412,7 +405,7 @@ static BOOL accept_response(const struct transfer_request *transfer, const struc
             TRACE("Full response to a resume, restarting from 0.\n");
             if (!restart_file(transfer->file))
             {
-                set_failure(result, HRESULT_FROM_WIN32(GetLastError()), BG_ERROR_CONTEXT_LOCAL_FILE, TRUE);
+                transfer_set_failure(result, HRESULT_FROM_WIN32(GetLastError()), BG_ERROR_CONTEXT_LOCAL_FILE, TRUE);
                 return FALSE;
             }
             *offset = 0;
@@ -422,14 +415,14 @@ static BOOL accept_response(const struct transfer_request *transfer, const struc
     else if (status >= 300 && status < 400)
     {
         /* A redirect the policy refused (behavior.md 17.5); the job records where it pointed (11.3). */
-        set_failure(result, HRESULT_FROM_WIN32(status), BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
+        transfer_set_failure(result, HRESULT_FROM_WIN32(status), BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
         free(result->final_url);
         result->final_url = absolute_location(response->location, &parts->url, parts->path);
         return FALSE;
     }
     else
     {
-        set_failure(result, MAKE_HRESULT(SEVERITY_ERROR, FACILITY_HTTP, status), BG_ERROR_CONTEXT_REMOTE_FILE,
+        transfer_set_failure(result, MAKE_HRESULT(SEVERITY_ERROR, FACILITY_HTTP, status), BG_ERROR_CONTEXT_REMOTE_FILE,
                     status_is_transient(status) && !custom_method);
         return FALSE;
     }
@@ -455,7 +448,7 @@ static void receive_body(body_reader read_body, void *context, const struct tran
 
     if (!(buffer = malloc(READ_BUFFER_SIZE)))
     {
-        set_failure(result, E_OUTOFMEMORY, BG_ERROR_CONTEXT_GENERAL_QUEUE_MANAGER, TRUE);
+        transfer_set_failure(result, E_OUTOFMEMORY, BG_ERROR_CONTEXT_GENERAL_QUEUE_MANAGER, TRUE);
         return;
     }
     for (;;)
@@ -468,13 +461,13 @@ static void receive_body(body_reader read_body, void *context, const struct tran
         if (total != BG_SIZE_UNKNOWN && transferred + read > total)
         {
             /* More than the server announced: it is lying about the length. */
-            set_failure(result, BG_E_INVALID_SERVER_RESPONSE, BG_ERROR_CONTEXT_REMOTE_FILE, TRUE);
+            transfer_set_failure(result, BG_E_INVALID_SERVER_RESPONSE, BG_ERROR_CONTEXT_REMOTE_FILE, TRUE);
             break;
         }
         if (!WriteFile(transfer->file, buffer, read, &written, NULL) || written != read)
         {
             DWORD error = GetLastError();
-            set_failure(result, HRESULT_FROM_WIN32(error ? error : ERROR_DISK_FULL), BG_ERROR_CONTEXT_LOCAL_FILE, TRUE);
+            transfer_set_failure(result, HRESULT_FROM_WIN32(error ? error : ERROR_DISK_FULL), BG_ERROR_CONTEXT_LOCAL_FILE, TRUE);
             break;
         }
         transferred += read;
@@ -488,7 +481,7 @@ static void receive_body(body_reader read_body, void *context, const struct tran
     free(buffer);
 
     if (SUCCEEDED(result->code) && !result->aborted && total != BG_SIZE_UNKNOWN && transferred != total)
-        set_failure(result, BG_E_CONNECTION_CLOSED, BG_ERROR_CONTEXT_REMOTE_FILE, TRUE);
+        transfer_set_failure(result, BG_E_CONNECTION_CLOSED, BG_ERROR_CONTEXT_REMOTE_FILE, TRUE);
     if (SUCCEEDED(result->code) && !result->aborted && total == BG_SIZE_UNKNOWN)
         report(relay, transferred, transferred);  /* dynamic content: the size is what arrived */
     result->total = transferred;
@@ -533,6 +526,56 @@ static void winhttp_response(HINTERNET request, DWORD status, struct response *r
     response->raw_headers = query_string(request, WINHTTP_QUERY_RAW_HEADERS_CRLF, WINHTTP_HEADER_NAME_BY_INDEX);
 }
 
+/* One request through WinHTTP: connects, applies the job's options and custom
+ * headers, adds the given headers (NULL ones skipped), sends the body, and
+ * answers authentication challenges with the job's credentials.  FALSE with
+ * the result set when no response came; the exchange is closed then. */
+static BOOL exchange_parts(struct transfer_session *session, const struct url_parts *parts, const WCHAR *verb,
+                           const WCHAR *const *headers, unsigned int header_count, const void *body, DWORD body_size,
+                           const struct transfer_options *options, struct http_exchange *exchange,
+                           struct transfer_result *result)
+{
+    unsigned int round, i;
+    DWORD size;
+
+    memset(exchange, 0, sizeof(*exchange));
+    if (!(exchange->connection = WinHttpConnect(session->winhttp, parts->host, parts->url.nPort, 0)) ||
+        !(exchange->request = WinHttpOpenRequest(exchange->connection, verb, parts->path, NULL,
+                                                 WINHTTP_NO_REFERER, WINHTTP_DEFAULT_ACCEPT_TYPES,
+                                                 parts->url.nScheme == INTERNET_SCHEME_HTTPS ? WINHTTP_FLAG_SECURE : 0)))
+    {
+        set_winhttp_failure(result, GetLastError());
+        transfer_http_end(exchange);
+        return FALSE;
+    }
+    apply_options(exchange->request, options, result);
+    if (options->custom_headers && *options->custom_headers &&
+        !WinHttpAddRequestHeaders(exchange->request, options->custom_headers, -1, WINHTTP_ADDREQ_FLAG_ADD))
+        WARN("Could not add the custom headers, error %lu.\n", GetLastError());
+    for (i = 0; i < header_count; i++)
+        if (headers[i])
+            WinHttpAddRequestHeaders(exchange->request, headers[i], -1, WINHTTP_ADDREQ_FLAG_ADD | WINHTTP_ADDREQ_FLAG_REPLACE);
+    for (round = 0;; round++)
+    {
+        size = sizeof(exchange->status);
+        if (!WinHttpSendRequest(exchange->request, WINHTTP_NO_ADDITIONAL_HEADERS, 0, (void *)body, body_size,
+                                body_size, 0) ||
+            !WinHttpReceiveResponse(exchange->request, NULL) ||
+            !WinHttpQueryHeaders(exchange->request, WINHTTP_QUERY_STATUS_CODE | WINHTTP_QUERY_FLAG_NUMBER,
+                                 WINHTTP_HEADER_NAME_BY_INDEX, &exchange->status, &size, WINHTTP_NO_HEADER_INDEX))
+        {
+            set_winhttp_failure(result, GetLastError());
+            transfer_http_end(exchange);
+            return FALSE;
+        }
+        if ((exchange->status != HTTP_STATUS_DENIED && exchange->status != HTTP_STATUS_PROXY_AUTH_REQ) ||
+            round == MAX_AUTH_ROUNDS || !set_credentials(exchange->request, exchange->status, options))
+            return TRUE;
+        /* Drain what came with the challenge before asking again. */
+        transfer_http_drain(exchange);
+    }
+}
+
 static void get_part_winhttp(struct transfer_session *session, const struct transfer_request *transfer,
                              const struct url_parts *parts, const WCHAR *range, const WCHAR *if_range,
                              UINT64 first_wanted, UINT64 length, UINT64 offset,
@@ -541,48 +584,18 @@ static void get_part_winhttp(struct transfer_session *session, const struct tran
 {
     const struct transfer_options *options = transfer->options;
     BOOL custom_method = options->method && wcscmp(options->method, L"GET");
-    HINTERNET connection = NULL, request = NULL;
+    const WCHAR *headers[2] = { range, if_range };
     struct response response = { 0 };
-    DWORD status = 0, size;
-    unsigned int round;
+    struct http_exchange exchange;
+    HINTERNET request;
+    DWORD status;
     UINT64 total;
 
-    if (!(connection = WinHttpConnect(session->winhttp, parts->host, parts->url.nPort, 0)) ||
-        !(request = WinHttpOpenRequest(connection, custom_method ? options->method : L"GET", parts->path, NULL,
-                                       WINHTTP_NO_REFERER, WINHTTP_DEFAULT_ACCEPT_TYPES,
-                                       parts->url.nScheme == INTERNET_SCHEME_HTTPS ? WINHTTP_FLAG_SECURE : 0)))
-    {
-        set_winhttp_failure(result, GetLastError());
-        goto done;
-    }
-    apply_options(request, options, result);
-    if (options->custom_headers && *options->custom_headers &&
-        !WinHttpAddRequestHeaders(request, options->custom_headers, -1, WINHTTP_ADDREQ_FLAG_ADD))
-        WARN("Could not add the custom headers, error %lu.\n", GetLastError());
-    if (range) WinHttpAddRequestHeaders(request, range, -1, WINHTTP_ADDREQ_FLAG_ADD | WINHTTP_ADDREQ_FLAG_REPLACE);
-    if (if_range) WinHttpAddRequestHeaders(request, if_range, -1, WINHTTP_ADDREQ_FLAG_ADD | WINHTTP_ADDREQ_FLAG_REPLACE);
-
-    for (round = 0;; round++)
-    {
-        size = sizeof(status);
-        if (!WinHttpSendRequest(request, WINHTTP_NO_ADDITIONAL_HEADERS, 0, WINHTTP_NO_REQUEST_DATA, 0, 0, 0) ||
-            !WinHttpReceiveResponse(request, NULL) ||
-            !WinHttpQueryHeaders(request, WINHTTP_QUERY_STATUS_CODE | WINHTTP_QUERY_FLAG_NUMBER,
-                                 WINHTTP_HEADER_NAME_BY_INDEX, &status, &size, WINHTTP_NO_HEADER_INDEX))
-        {
-            set_winhttp_failure(result, GetLastError());
-            goto done;
-        }
-        if ((status != HTTP_STATUS_DENIED && status != HTTP_STATUS_PROXY_AUTH_REQ) || round == MAX_AUTH_ROUNDS ||
-            !set_credentials(request, status, options))
-            break;
-        /* Drain what came with the challenge before asking again. */
-        while (WinHttpQueryDataAvailable(request, &size) && size)
-        {
-            BYTE sink[4096];
-            if (!WinHttpReadData(request, sink, min(size, sizeof(sink)), &size) || !size) break;
-        }
-    }
+    if (!exchange_parts(session, parts, custom_method ? options->method : L"GET", headers, ARRAY_SIZE(headers),
+                        NULL, 0, options, &exchange, result))
+        return;
+    request = exchange.request;
+    status = exchange.status;
     TRACE("%s: status %lu, offset %s.\n", debugstr_w(transfer->remote_name), status, wine_dbgstr_longlong(offset));
 
     winhttp_response(request, status, &response);
@@ -600,8 +613,7 @@ static void get_part_winhttp(struct transfer_session *session, const struct tran
 
 done:
     free_response(&response);
-    if (request) WinHttpCloseHandle(request);
-    if (connection) WinHttpCloseHandle(connection);
+    transfer_http_end(&exchange);
 }
 
 /* ---- single exchanges, for the upload protocol ---- */
@@ -612,8 +624,6 @@ BOOL transfer_http_exchange(struct transfer_session *session, const WCHAR *url, 
                             struct transfer_result *result)
 {
     struct url_parts parts = { { sizeof(parts.url) } };
-    unsigned int round;
-    DWORD size;
 
     memset(exchange, 0, sizeof(*exchange));
     parts.url.lpszHostName = parts.host;
@@ -621,41 +631,12 @@ BOOL transfer_http_exchange(struct transfer_session *session, const WCHAR *url, 
     parts.url.dwUrlPathLength = 1;
     if (!session || !WinHttpCrackUrl(url, 0, 0, &parts.url))
     {
-        set_failure(result, session ? HRESULT_FROM_WIN32(GetLastError()) : E_FAIL, BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
+        transfer_set_failure(result, session ? HRESULT_FROM_WIN32(GetLastError()) : E_FAIL, BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
         return FALSE;
     }
-    if (!(exchange->connection = WinHttpConnect(session->winhttp, parts.host, parts.url.nPort, 0)) ||
-        !(exchange->request = WinHttpOpenRequest(exchange->connection, verb, parts.url.lpszUrlPath, NULL,
-                                                 WINHTTP_NO_REFERER, WINHTTP_DEFAULT_ACCEPT_TYPES,
-                                                 parts.url.nScheme == INTERNET_SCHEME_HTTPS ? WINHTTP_FLAG_SECURE : 0)))
-    {
-        set_winhttp_failure(result, GetLastError());
-        transfer_http_end(exchange);
-        return FALSE;
-    }
-    apply_options(exchange->request, options, result);
-    if (options->custom_headers && *options->custom_headers)
-        WinHttpAddRequestHeaders(exchange->request, options->custom_headers, -1, WINHTTP_ADDREQ_FLAG_ADD);
-    if (headers) WinHttpAddRequestHeaders(exchange->request, headers, -1, WINHTTP_ADDREQ_FLAG_ADD | WINHTTP_ADDREQ_FLAG_REPLACE);
-    for (round = 0;; round++)
-    {
-        size = sizeof(exchange->status);
-        if (!WinHttpSendRequest(exchange->request, WINHTTP_NO_ADDITIONAL_HEADERS, 0, (void *)body, body_size,
-                                body_size, 0) ||
-            !WinHttpReceiveResponse(exchange->request, NULL) ||
-            !WinHttpQueryHeaders(exchange->request, WINHTTP_QUERY_STATUS_CODE | WINHTTP_QUERY_FLAG_NUMBER,
-                                 WINHTTP_HEADER_NAME_BY_INDEX, &exchange->status, &size, WINHTTP_NO_HEADER_INDEX))
-        {
-            set_winhttp_failure(result, GetLastError());
-            transfer_http_end(exchange);
-            return FALSE;
-        }
-        if ((exchange->status != HTTP_STATUS_DENIED && exchange->status != HTTP_STATUS_PROXY_AUTH_REQ) ||
-            round == MAX_AUTH_ROUNDS || !set_credentials(exchange->request, exchange->status, options))
-            break;
-        transfer_http_drain(exchange);
-    }
-    return TRUE;
+    /* The path runs to the end of the URL: its query too. */
+    parts.path = parts.url.lpszUrlPath;
+    return exchange_parts(session, &parts, verb, &headers, 1, body, body_size, options, exchange, result);
 }
 
 WCHAR *transfer_http_header(struct http_exchange *exchange, const WCHAR *name)
@@ -711,7 +692,7 @@ static BOOL plain_read(void *context, BYTE *buffer, DWORD size, DWORD *read, str
         result->aborted = TRUE;
         return FALSE;
     }
-    set_failure(result, error == WSAETIMEDOUT ? HRESULT_FROM_WIN32(ERROR_WINHTTP_TIMEOUT) : BG_E_CONNECTION_CLOSED,
+    transfer_set_failure(result, error == WSAETIMEDOUT ? HRESULT_FROM_WIN32(ERROR_WINHTTP_TIMEOUT) : BG_E_CONNECTION_CLOSED,
                 BG_ERROR_CONTEXT_REMOTE_FILE, TRUE);
     return FALSE;
 }
@@ -841,7 +822,7 @@ static BOOL get_part_plain(struct transfer_session *session, const struct transf
     if (!parse_head(head, &response))
     {
         http_connection_finish(session->connection, FALSE);
-        set_failure(result, BG_E_INVALID_SERVER_RESPONSE, BG_ERROR_CONTEXT_REMOTE_FILE, TRUE);
+        transfer_set_failure(result, BG_E_INVALID_SERVER_RESPONSE, BG_ERROR_CONTEXT_REMOTE_FILE, TRUE);
         goto done;
     }
     TRACE("%s: status %lu, offset %s (plain).\n", debugstr_w(transfer->remote_name), response.status,
@@ -900,13 +881,13 @@ static void get_part(struct transfer_session *session, const struct transfer_req
     parts.url.dwExtraInfoLength = 1;
     if (!session || !WinHttpCrackUrl(transfer->remote_name, 0, 0, &parts.url))
     {
-        set_failure(result, session ? HRESULT_FROM_WIN32(GetLastError()) : E_FAIL, BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
+        transfer_set_failure(result, session ? HRESULT_FROM_WIN32(GetLastError()) : E_FAIL, BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
         return;
     }
     /* Path and query go to the server as they are: BITS does no escape processing. */
     if (!(parts.path = malloc((parts.url.dwUrlPathLength + parts.url.dwExtraInfoLength + 2) * sizeof(WCHAR))))
     {
-        set_failure(result, E_OUTOFMEMORY, BG_ERROR_CONTEXT_GENERAL_QUEUE_MANAGER, TRUE);
+        transfer_set_failure(result, E_OUTOFMEMORY, BG_ERROR_CONTEXT_GENERAL_QUEUE_MANAGER, TRUE);
         return;
     }
     memcpy(parts.path, parts.url.lpszUrlPath, parts.url.dwUrlPathLength * sizeof(WCHAR));
@@ -919,7 +900,7 @@ static void get_part(struct transfer_session *session, const struct transfer_req
     {
         if (!restart_file(transfer->file))
         {
-            set_failure(result, HRESULT_FROM_WIN32(GetLastError()), BG_ERROR_CONTEXT_LOCAL_FILE, TRUE);
+            transfer_set_failure(result, HRESULT_FROM_WIN32(GetLastError()), BG_ERROR_CONTEXT_LOCAL_FILE, TRUE);
             free(parts.path);
             return;
         }
@@ -979,7 +960,7 @@ static void download_ranges(struct transfer_session *session, const struct trans
         {
             if (transfer->ranges[i].InitialOffset >= remote_size)
             {
-                set_failure(result, BG_E_INVALID_RANGE, BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
+                transfer_set_failure(result, BG_E_INVALID_RANGE, BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
                 return;
             }
             length = remote_size - transfer->ranges[i].InitialOffset;

@@ -32,13 +32,6 @@ WINE_DEFAULT_DEBUG_CHANNEL(qmgr);
 /* Fragments the server may refuse (416) in a row before we give up on it. */
 #define MAX_REALIGNMENTS 4
 
-static void set_failure(struct transfer_result *result, HRESULT code, BG_ERROR_CONTEXT context, BOOL transient)
-{
-    result->code = code;
-    result->context = context;
-    result->transient = transient;
-}
-
 /* What an Ack that is not a success means: the server's BITS-Error-Code and
  * BITS-Error-Context when it sent them, else the HTTP status. */
 static void set_ack_failure(struct http_exchange *exchange, struct transfer_result *result)
@@ -51,7 +44,7 @@ static void set_ack_failure(struct http_exchange *exchange, struct transfer_resu
     /* Only a failure code counts: anything else in the header is the server's confusion. */
     if (code && FAILED((HRESULT)wcstoul(code, NULL, 16))) hr = wcstoul(code, NULL, 16);
     if (context) where = wcstoul(context, NULL, 16);
-    set_failure(result, hr, where, transfer_http_status_is_transient(exchange->status) || hr == BG_E_SESSION_NOT_FOUND);
+    transfer_set_failure(result, hr, where, transfer_http_status_is_transient(exchange->status) || hr == BG_E_SESSION_NOT_FOUND);
     TRACE("status %lu, error %#lx, context %u.\n", exchange->status, hr, where);
     free(code);
     free(context);
@@ -75,9 +68,9 @@ static BOOL create_session(struct transfer_session *session, const struct upload
         protocol = transfer_http_header(&exchange, L"BITS-Protocol");
         id = transfer_http_header(&exchange, L"BITS-Session-Id");
         if (!protocol || wcsicmp(protocol, UPLOAD_PROTOCOL))
-            set_failure(result, BG_E_CLIENT_SERVER_PROTOCOL_MISMATCH, BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
+            transfer_set_failure(result, BG_E_CLIENT_SERVER_PROTOCOL_MISMATCH, BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
         else if (!id || !*id || wcslen(id) > UPLOAD_SESSION_ID_MAX)
-            set_failure(result, HRESULT_FROM_WIN32(ERROR_WINHTTP_INVALID_SERVER_RESPONSE), BG_ERROR_CONTEXT_REMOTE_FILE, TRUE);
+            transfer_set_failure(result, HRESULT_FROM_WIN32(ERROR_WINHTTP_INVALID_SERVER_RESPONSE), BG_ERROR_CONTEXT_REMOTE_FILE, TRUE);
         else
         {
             WCHAR *host = transfer_http_header(&exchange, L"BITS-Host-Id");
@@ -177,7 +170,7 @@ static BOOL send_fragment(struct transfer_session *session, const struct upload_
     {
         /* A short read: the file shrank under the upload. */
         DWORD error = GetLastError();
-        set_failure(result, error ? HRESULT_FROM_WIN32(error) : BG_E_LOCAL_FILE_CHANGED, BG_ERROR_CONTEXT_LOCAL_FILE, FALSE);
+        transfer_set_failure(result, error ? HRESULT_FROM_WIN32(error) : BG_E_LOCAL_FILE_CHANGED, BG_ERROR_CONTEXT_LOCAL_FILE, FALSE);
         return FALSE;
     }
     len = swprintf(headers, ARRAY_SIZE(headers), L"BITS-Packet-Type: Fragment\r\nBITS-Session-Id: %s\r\n",
@@ -193,7 +186,7 @@ static BOOL send_fragment(struct transfer_session *session, const struct upload_
 
     if (!(url = packet_url(request->remote_name, request->session)))
     {
-        set_failure(result, E_OUTOFMEMORY, BG_ERROR_CONTEXT_GENERAL_QUEUE_MANAGER, TRUE);
+        transfer_set_failure(result, E_OUTOFMEMORY, BG_ERROR_CONTEXT_GENERAL_QUEUE_MANAGER, TRUE);
         return FALSE;
     }
     sent = transfer_http_exchange(session, url, L"BITS_POST", headers, buffer, length, request->options, &exchange,
@@ -212,7 +205,7 @@ static BOOL send_fragment(struct transfer_session *session, const struct upload_
     {
         /* A 416 must say where to go on; no Ack may claim more than the file. */
         if (received > request->size || (exchange.status == 416 && !has_range))
-            set_failure(result, BG_E_INVALID_SERVER_RESPONSE, BG_ERROR_CONTEXT_REMOTE_FILE, TRUE);
+            transfer_set_failure(result, BG_E_INVALID_SERVER_RESPONSE, BG_ERROR_CONTEXT_REMOTE_FILE, TRUE);
         else
         {
             *realign = exchange.status == 416 /* Range Not Satisfiable */ || received != offset + length;
@@ -245,7 +238,7 @@ void transfer_http_upload(struct transfer_session *session, const struct upload_
     result->total = request->size;
     if (!(buffer = malloc(FRAGMENT_SIZE)))
     {
-        set_failure(result, E_OUTOFMEMORY, BG_ERROR_CONTEXT_GENERAL_QUEUE_MANAGER, TRUE);
+        transfer_set_failure(result, E_OUTOFMEMORY, BG_ERROR_CONTEXT_GENERAL_QUEUE_MANAGER, TRUE);
         return;
     }
     if (*request->acknowledged > request->size) *request->acknowledged = 0;
@@ -277,7 +270,7 @@ void transfer_http_upload(struct transfer_session *session, const struct upload_
         empty_sent = TRUE;
         if (realign && ++realignments > MAX_REALIGNMENTS)
         {
-            set_failure(result, HRESULT_FROM_WIN32(ERROR_WINHTTP_INVALID_SERVER_RESPONSE), BG_ERROR_CONTEXT_REMOTE_FILE, TRUE);
+            transfer_set_failure(result, HRESULT_FROM_WIN32(ERROR_WINHTTP_INVALID_SERVER_RESPONSE), BG_ERROR_CONTEXT_REMOTE_FILE, TRUE);
             break;
         }
         if (!realign) realignments = 0;

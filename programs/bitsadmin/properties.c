@@ -273,7 +273,7 @@ static HRESULT print_value(IBackgroundCopyJob *job, enum job_value value)
         IBackgroundCopyJobHttpOptions2_Release(http);
         break;
     default:
-        return E_NOTIMPL;
+        return E_INVALIDARG;  /* not a value of the table */
     }
     CoTaskMemFree(text);
     CoTaskMemFree(text2);
