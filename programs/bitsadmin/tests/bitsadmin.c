@@ -57,6 +57,7 @@ static HANDLE start_bitsadmin(PROCESS_INFORMATION *process, const char *args)
     STARTUPINFOA startup = { sizeof(startup) };
     HANDLE read_end, write_end;
     char command[4096];
+    int tries;
 
     snprintf(command, sizeof(command), "bitsadmin.exe %s", args);
     if (!CreatePipe(&read_end, &write_end, &inherit, 0)) return NULL;
@@ -64,10 +65,19 @@ static HANDLE start_bitsadmin(PROCESS_INFORMATION *process, const char *args)
     startup.dwFlags = STARTF_USESTDHANDLES;
     startup.hStdInput = INVALID_HANDLE_VALUE;
     startup.hStdOutput = startup.hStdError = write_end;
-    if (!CreateProcessA(NULL, command, NULL, NULL, TRUE, CREATE_NO_WINDOW, NULL, NULL, &startup, process))
+    /* Starting a process is not what is tested: a rare failure of it under a
+     * loaded wineserver (seen once in CI) gets two more tries. */
+    for (tries = 0; !CreateProcessA(NULL, command, NULL, NULL, TRUE, CREATE_NO_WINDOW, NULL, NULL, &startup, process);
+         tries++)
     {
-        CloseHandle(read_end);
-        read_end = NULL;
+        trace("starting bitsadmin failed: %lu.\n", GetLastError());
+        if (tries == 2)
+        {
+            CloseHandle(read_end);
+            read_end = NULL;
+            break;
+        }
+        Sleep(200);
     }
     CloseHandle(write_end);
     return read_end;
@@ -77,6 +87,7 @@ static HANDLE start_bitsadmin(PROCESS_INFORMATION *process, const char *args)
  * returns its exit code; -1 if it could not run or did not end in time. */
 static int run_bitsadmin(char **output, const char *format, ...)
 {
+    /* -1 with no output: the process did not start (start_bitsadmin traced why). */
     PROCESS_INFORMATION process;
     char args[4096], *data = NULL;
     size_t size = 0, capacity = 0;
