@@ -153,6 +153,18 @@ void transfer_http_upload(struct transfer_session *session, const struct upload_
 void transfer_http_upload_end(struct transfer_session *session, const WCHAR *remote_name,
                               const struct upload_session *upload, const struct transfer_options *options, BOOL cancel);
 
+/* transfer_sspi.c: an NTLM or Negotiate handshake with the implicit credentials
+ * of the identity the calling thread runs as (SetCredentials(NULL, NULL)). */
+struct sspi_handshake;
+struct sspi_handshake *sspi_handshake_create(BG_AUTH_SCHEME scheme, const WCHAR *host);
+void sspi_handshake_free(struct sspi_handshake *handshake);
+BOOL sspi_handshake_is(const struct sspi_handshake *handshake, BG_AUTH_SCHEME scheme);
+/* Whether a WWW-Authenticate (Proxy-Authenticate) value is for this handshake's scheme. */
+BOOL sspi_handshake_matches(const struct sspi_handshake *handshake, const WCHAR *challenge);
+/* The next Authorization value ("NTLM base64") answering the challenge, malloc'd;
+ * NULL when nothing more can be sent (refused, or no credentials). */
+WCHAR *sspi_handshake_step(struct sspi_handshake *handshake, const WCHAR *challenge);
+
 /* transfer_socket.c: a plain HTTP/1.1 connection, the fast path of transfer_http.c. */
 struct http_connection;
 struct http_connection *http_connection_create(void);

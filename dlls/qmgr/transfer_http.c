@@ -17,7 +17,7 @@
 WINE_DEFAULT_DEBUG_CHANNEL(qmgr);
 
 #define READ_BUFFER_SIZE (1024 * 1024)
-#define MAX_AUTH_ROUNDS 3
+#define MAX_AUTH_ROUNDS 5  /* two for a server's NTLM handshake, two for a proxy's, one spare */
 
 /* A worker's (or a job's own) connection state: a WinHTTP session, and the
  * plain connection of the fast path where no proxy is involved. */
@@ -260,9 +260,49 @@ static DWORD winhttp_scheme(BG_AUTH_SCHEME scheme)
     return 0;
 }
 
+/* The next round of an implicit NTLM or Negotiate handshake, run by BITS
+ * itself: finds the server's challenge for the scheme and adds the answer. */
+static BOOL answer_implicitly(HINTERNET request, BOOL proxy, const struct transfer_credentials *credentials,
+                              const WCHAR *host, struct sspi_handshake **handshake)
+{
+    DWORD query = proxy ? WINHTTP_QUERY_PROXY_AUTHENTICATE : WINHTTP_QUERY_WWW_AUTHENTICATE;
+    WCHAR *challenge, *answer = NULL, *header;
+    DWORD index = 0, size;
+    BOOL done = FALSE;
+
+    /* For a proxy, its own name would be the better principal; only Kerberos tells them apart. */
+    if (!*handshake && !(*handshake = sspi_handshake_create(credentials->scheme, host))) return FALSE;
+    while (!done)
+    {
+        size = 0;
+        WinHttpQueryHeaders(request, query, WINHTTP_HEADER_NAME_BY_INDEX, NULL, &size, &index);
+        if (GetLastError() != ERROR_INSUFFICIENT_BUFFER || !(challenge = malloc(size))) break;
+        if (!WinHttpQueryHeaders(request, query, WINHTTP_HEADER_NAME_BY_INDEX, challenge, &size, &index))
+            done = TRUE;
+        else if (sspi_handshake_matches(*handshake, challenge))
+        {
+            answer = sspi_handshake_step(*handshake, challenge);
+            done = TRUE;
+        }
+        free(challenge);
+    }
+    if (!answer) return FALSE;
+    size = wcslen(answer) + 32;
+    if ((header = malloc(size * sizeof(WCHAR))))
+    {
+        swprintf(header, size, L"%ls: %ls", proxy ? L"Proxy-Authorization" : L"Authorization", answer);
+        done = WinHttpAddRequestHeaders(request, header, -1, WINHTTP_ADDREQ_FLAG_ADD | WINHTTP_ADDREQ_FLAG_REPLACE);
+        free(header);
+    }
+    else done = FALSE;
+    free(answer);
+    return done;
+}
+
 /* Answers a 401 or 407 with the job's credentials for a scheme the server
  * offers, strongest first; FALSE when the job has none that fit. */
-static BOOL set_credentials(HINTERNET request, DWORD status, const struct transfer_options *options)
+static BOOL set_credentials(HINTERNET request, DWORD status, const struct transfer_options *options,
+                            const WCHAR *host, struct sspi_handshake **handshakes)
 {
     static const BG_AUTH_SCHEME preference[] =
     {
@@ -270,7 +310,8 @@ static BOOL set_credentials(HINTERNET request, DWORD status, const struct transf
         BG_AUTH_SCHEME_PASSPORT,
     };
     BG_AUTH_TARGET target = status == HTTP_STATUS_PROXY_AUTH_REQ ? BG_AUTH_TARGET_PROXY : BG_AUTH_TARGET_SERVER;
-    DWORD supported, first, auth_target, level;
+    struct sspi_handshake **handshake = &handshakes[target == BG_AUTH_TARGET_PROXY];
+    DWORD supported, first, auth_target;
     unsigned int i, j;
 
     if (!WinHttpQueryAuthSchemes(request, &supported, &first, &auth_target)) return FALSE;
@@ -284,9 +325,9 @@ static BOOL set_credentials(HINTERNET request, DWORD status, const struct transf
             if (credentials->target != target || credentials->scheme != preference[i]) continue;
             if (!credentials->user_name && !credentials->password)
             {
-                /* Implicit credentials: those of the user the transfer runs as. */
-                level = WINHTTP_AUTOLOGON_SECURITY_LEVEL_LOW;
-                WinHttpSetOption(request, WINHTTP_OPTION_AUTOLOGON_POLICY, &level, sizeof(level));
+                /* A handshake under way goes on in its own scheme. */
+                if (*handshake && !sspi_handshake_is(*handshake, credentials->scheme)) continue;
+                return answer_implicitly(request, target == BG_AUTH_TARGET_PROXY, credentials, host, handshake);
             }
             if (WinHttpSetCredentials(request, auth_target, scheme, credentials->user_name,
                                       credentials->password, NULL))
@@ -535,7 +576,9 @@ static BOOL exchange_parts(struct transfer_session *session, const struct url_pa
                            const struct transfer_options *options, struct http_exchange *exchange,
                            struct transfer_result *result)
 {
+    struct sspi_handshake *handshakes[2] = { NULL, NULL };  /* server, proxy */
     unsigned int round, i;
+    BOOL answered;
     DWORD size;
 
     memset(exchange, 0, sizeof(*exchange));
@@ -566,14 +609,22 @@ static BOOL exchange_parts(struct transfer_session *session, const struct url_pa
         {
             set_winhttp_failure(result, GetLastError());
             transfer_http_end(exchange);
-            return FALSE;
+            answered = FALSE;
+            break;
         }
         if ((exchange->status != HTTP_STATUS_DENIED && exchange->status != HTTP_STATUS_PROXY_AUTH_REQ) ||
-            round == MAX_AUTH_ROUNDS || !set_credentials(exchange->request, exchange->status, options))
-            return TRUE;
+            round == MAX_AUTH_ROUNDS ||
+            !set_credentials(exchange->request, exchange->status, options, parts->host, handshakes))
+        {
+            answered = TRUE;
+            break;
+        }
         /* Drain what came with the challenge before asking again. */
         transfer_http_drain(exchange);
     }
+    sspi_handshake_free(handshakes[0]);
+    sspi_handshake_free(handshakes[1]);
+    return answered;
 }
 
 static void get_part_winhttp(struct transfer_session *session, const struct transfer_request *transfer,

@@ -34,11 +34,13 @@
 #include "winerror.h"
 #include "winnls.h"
 #include "winhttp.h"
+#include "wincred.h"
 #include "objbase.h"
 #include "bits10_3.h"
 
 #include "wine/test.h"
 #include "httpd.h"
+#include "ntlm_server.h"
 #include "transfer_util.h"
 
 
@@ -1309,6 +1311,123 @@ done:
     finish_job(job);
 }
 
+/* SetCredentials(NTLM, NULL, NULL): BITS answers the server's NTLM challenge
+ * with the implicit credentials of the identity the transfer runs as, here
+ * the helper token's with BG_TOKEN_NETWORK, else the owner's.  The identity's
+ * credentials for the server come from the Credential Manager (what
+ * "cmdkey /add:127.0.0.1" stores); the server recomputes their NTLMv2
+ * response, so only the right password passes. */
+static void run_implicit_ntlm(const WCHAR *tag, BOOL implicit, BOOL helper, const WCHAR *password, BOOL accepted)
+{
+    static const ULONGLONG size = 300007;
+    static const unsigned int seed = 1409;
+    WCHAR dir[MAX_PATH], local[MAX_PATH], url[256];
+    IBitsTokenOptions *options = NULL;
+    struct httpd_log_entry entry;
+    BG_AUTH_CREDENTIALS creds;
+    IBackgroundCopyJob2 *job2 = NULL;
+    IBackgroundCopyJob *job;
+    CREDENTIALW stored;
+    unsigned int start;
+    char path[64], value[16];
+    HRESULT hr;
+    int index;
+
+    winetest_push_context("%ls", tag);
+    memset(&stored, 0, sizeof(stored));
+    stored.Type = CRED_TYPE_DOMAIN_PASSWORD;
+    stored.TargetName = (WCHAR *)L"127.0.0.1";
+    stored.UserName = (WCHAR *)L"QMGRTEST\\bitsuser";
+    stored.CredentialBlob = (BYTE *)password;
+    stored.CredentialBlobSize = wcslen(password) * sizeof(WCHAR);
+    stored.Persist = CRED_PERSIST_LOCAL_MACHINE;
+    ok(CredWriteW(&stored, 0), "CredWrite failed: %lu.\n", GetLastError());
+
+    sprintf(path, "/ntlm/%ls.bin", tag);
+    ok(httpd_add_pattern_resource(httpd, path, size, seed, NULL), "cannot add resource.\n");
+    httpd_url(httpd, path, url, ARRAY_SIZE(url));
+    ntlm_server_reset();
+
+    if (!make_dir(tag, dir, ARRAY_SIZE(dir))) goto done;
+    swprintf(local, ARRAY_SIZE(local), L"%lsntlm.bin", dir);
+    if (!(job = create_job(tag))) goto done;
+    set_retry_delay(job, 60);
+    hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJob2, (void **)&job2);
+    ok(hr == S_OK, "QueryInterface(IBackgroundCopyJob2) failed: %#lx.\n", hr);
+    if (FAILED(hr)) goto next;
+    if (implicit)
+    {
+        memset(&creds, 0, sizeof(creds));
+        creds.Target = BG_AUTH_TARGET_SERVER;
+        creds.Scheme = BG_AUTH_SCHEME_NTLM;
+        hr = IBackgroundCopyJob2_SetCredentials(job2, &creds);
+        ok(hr == S_OK, "SetCredentials failed: %#lx.\n", hr);
+    }
+    if (helper)
+    {
+        hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBitsTokenOptions, (void **)&options);
+        ok(hr == S_OK, "QueryInterface(IBitsTokenOptions) failed: %#lx.\n", hr);
+        if (FAILED(hr)) goto next;
+        hr = IBitsTokenOptions_SetHelperTokenFlags(options, BG_TOKEN_NETWORK);
+        ok(hr == S_OK, "SetHelperTokenFlags failed: %#lx.\n", hr);
+        hr = IBitsTokenOptions_SetHelperToken(options);
+        ok(hr == S_OK, "SetHelperToken failed: %#lx.\n", hr);
+    }
+    start = httpd_log_count(httpd);
+    if (!add_file(job, url, local) || !resume(job)) goto next;
+
+    if (accepted)
+    {
+        if (!transfer_and_check(job, local, seed, size)) goto next;
+        EnterCriticalSection(&ntlm_server.cs);
+        ok(ntlm_server.negotiates >= 1, "the server got %u negotiate messages.\n", ntlm_server.negotiates);
+        ok(ntlm_server.accepted >= 1, "the server accepted %u answers.\n", ntlm_server.accepted);
+        ok(!ntlm_server.refused, "the server refused %u answers.\n", ntlm_server.refused);
+        ok(!wcsicmp(ntlm_server.last_user, L"bitsuser") && !wcsicmp(ntlm_server.last_domain, L"QMGRTEST"),
+           "got %ls\\%ls.\n", ntlm_server.last_domain, ntlm_server.last_user);
+        LeaveCriticalSection(&ntlm_server.cs);
+        /* The log shows the handshake: an offer, then the answers on one connection. */
+        index = httpd_log_find(httpd, "GET", path, start, &entry);
+        ok(index >= 0 && entry.status == 401 && !httpd_log_header(&entry, "Authorization", value, sizeof(value)),
+           "first request: status %d.\n", entry.status);
+        index = httpd_log_find(httpd, "GET", path, index + 1, &entry);
+        ok(index >= 0 && entry.status == 401 && httpd_log_header(&entry, "Authorization", value, sizeof(value)) &&
+           !strncmp(value, "NTLM ", 5), "second request: status %d, %s.\n", entry.status, value);
+        goto next;
+    }
+
+    if (wait_state(job, STATE_BIT(BG_JOB_STATE_ERROR), FAILURE_TIMEOUT, FALSE) != BG_JOB_STATE_ERROR) goto next;
+    hr = job_error_code(job);
+    ok(hr == BG_E_HTTP_ERROR_401, "got code %#lx.\n", hr);
+    check_no_file(local);
+    EnterCriticalSection(&ntlm_server.cs);
+    ok(!ntlm_server.accepted, "the server accepted %u answers.\n", ntlm_server.accepted);
+    if (implicit) ok(ntlm_server.refused >= 1, "the server refused %u answers.\n", ntlm_server.refused);
+    else ok(!ntlm_server.negotiates, "the server got %u negotiate messages.\n", ntlm_server.negotiates);
+    LeaveCriticalSection(&ntlm_server.cs);
+    cancel_and_check_clean(job, dir, local);
+next:
+    if (options) IBitsTokenOptions_Release(options);
+    if (job2) IBackgroundCopyJob2_Release(job2);
+    finish_job(job);
+done:
+    ok(CredDeleteW(L"127.0.0.1", CRED_TYPE_DOMAIN_PASSWORD, 0), "CredDelete failed: %lu.\n", GetLastError());
+    winetest_pop_context();
+}
+
+static void test_implicit_ntlm(void)
+{
+    if (!ntlm_server_install(httpd, "/ntlm/", L"QMGRTEST", L"bitsuser", L"Qmgr-ntlm-1"))
+    {
+        ok(0, "cannot install the NTLM handler.\n");
+        return;
+    }
+    run_implicit_ntlm(L"ntlm-helper", TRUE, TRUE, L"Qmgr-ntlm-1", TRUE);
+    run_implicit_ntlm(L"ntlm-owner", TRUE, FALSE, L"Qmgr-ntlm-1", TRUE);
+    run_implicit_ntlm(L"ntlm-wrong", TRUE, TRUE, L"wrong-password", FALSE);
+    run_implicit_ntlm(L"ntlm-none", FALSE, TRUE, L"Qmgr-ntlm-1", FALSE);
+}
+
 START_TEST(http)
 {
     DWORD start = GetTickCount();
@@ -1319,6 +1438,7 @@ START_TEST(http)
     test_changed_without_validators();
     test_changed_after_drop();
     test_basic_auth();
+    test_implicit_ntlm();
     test_redirects();
     test_proxy();
     test_response_headers();

@@ -1408,6 +1408,11 @@ void httpd_request_close_connection( struct httpd_request *req )
     req->close = TRUE;
 }
 
+LONG httpd_request_connection( struct httpd_request *req )
+{
+    return req->conn->id;
+}
+
 /* ------------------------------------------------------------------------ */
 /* response bodies                                                          */
 

@@ -199,5 +199,7 @@ int httpd_request_read_body(struct httpd_request *request, void *buf, int size);
 BOOL httpd_respond(struct httpd_request *request, int status, const char *headers, const void *body, size_t size);
 /* Close the connection after this response. */
 void httpd_request_close_connection(struct httpd_request *request);
+/* The request's connection number, as in the log (connection-bound authentication). */
+LONG httpd_request_connection(struct httpd_request *request);
 
 #endif /* QMGR_TESTS_HTTPD_H */

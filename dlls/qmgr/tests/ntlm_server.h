@@ -1,0 +1,65 @@
+/*
+ * NTLM authentication for the loopback HTTP server of the tests: the part of
+ * IIS's Windows authentication a client sees, as a handler of httpd.c
+ *
+ * Copyright 2026 the qmgr-for-wine authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Lesser General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Lesser General Public License for more details.
+ *
+ * You should have received a copy of the GNU Lesser General Public
+ * License along with this library; if not, write to the Free Software
+ * Foundation, Inc., 51 Franklin St, Fifth Floor, Boston, MA 02110-1301, USA
+ */
+
+/*
+ * Requests under the handler's path prefix need NTLM: a request without it
+ * gets "401 WWW-Authenticate: NTLM"; a NEGOTIATE_MESSAGE gets a CHALLENGE
+ * with a fresh server challenge; an AUTHENTICATE_MESSAGE on the same
+ * connection is checked against the one account the server knows (its
+ * NTLMv2 response is recomputed from the password) and, when right, the
+ * connection is authenticated and the request goes on to the resource.  What
+ * each message said is counted in struct ntlm_server, under its cs.
+ */
+
+#ifndef QMGR_TESTS_NTLM_SERVER_H
+#define QMGR_TESTS_NTLM_SERVER_H
+
+#include "httpd.h"
+
+#define NTLM_SERVER_MAX_CONNECTIONS 32
+
+struct ntlm_server
+{
+    CRITICAL_SECTION cs;
+    /* the account */
+    WCHAR domain[32], user[32], password[64];
+    /* what happened */
+    unsigned int offers;          /* 401s without a challenge */
+    unsigned int negotiates;      /* NEGOTIATE_MESSAGEs */
+    unsigned int accepted;        /* AUTHENTICATE_MESSAGEs with the right NTLMv2 response */
+    unsigned int refused;         /* other AUTHENTICATE_MESSAGEs */
+    WCHAR last_domain[64], last_user[64];  /* of the last AUTHENTICATE_MESSAGE */
+    /* connection state */
+    LONG challenged[NTLM_SERVER_MAX_CONNECTIONS];   /* connection of each challenge */
+    BYTE challenges[NTLM_SERVER_MAX_CONNECTIONS][8];
+    LONG authenticated[NTLM_SERVER_MAX_CONNECTIONS];
+    unsigned int next_challenge, next_authenticated;
+};
+
+extern struct ntlm_server ntlm_server;
+
+/* Serves NTLM for requests under path_prefix, for domain\user with password. */
+BOOL ntlm_server_install(struct httpd *httpd, const char *path_prefix, const WCHAR *domain, const WCHAR *user,
+                         const WCHAR *password);
+/* Forgets counts and connections (the account stays). */
+void ntlm_server_reset(void);
+
+#endif /* QMGR_TESTS_NTLM_SERVER_H */
