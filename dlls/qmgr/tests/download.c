@@ -32,6 +32,7 @@
 #include "winerror.h"
 #include "winnls.h"
 #include "objbase.h"
+#include "aclapi.h"
 #include "bits10_3.h"
 
 #include "wine/test.h"
@@ -1205,6 +1206,37 @@ done:
     finish_job(job);
 }
 
+/* The default owner of a token: the owner Windows gives what is created as it. */
+static PSID token_owner(HANDLE token, BYTE *buffer, DWORD size)
+{
+    TOKEN_OWNER *owner = (TOKEN_OWNER *)buffer;
+    HANDLE process = NULL;
+    BOOL got;
+
+    if (!token && !OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &process)) return NULL;
+    got = GetTokenInformation(token ? token : process, TokenOwner, buffer, size, &size);
+    if (process) CloseHandle(process);
+    return got ? owner->Owner : NULL;
+}
+
+/* The file's owner is the default owner of the identity that created it. */
+static void check_file_owner(const WCHAR *path, PSID expected)
+{
+    PSECURITY_DESCRIPTOR descriptor = NULL;
+    PSID owner = NULL;
+    DWORD error;
+
+    error = GetNamedSecurityInfoW((WCHAR *)path, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION, &owner, NULL, NULL, NULL,
+                                  &descriptor);
+    ok(!error, "GetNamedSecurityInfo failed: %lu.\n", error);
+    if (error) return;
+    /* Wine limitation: Wine 8 reports a file's owner from its Unix owner (the
+     * prefix's one user) and cannot record another (file_set_sd leaves the
+     * owner as a FIXME), while a token's default owner there is a group. */
+    todo_wine ok(expected && EqualSid(owner, expected), "the file has another owner.\n");
+    LocalFree(descriptor);
+}
+
 /* IBitsTokenOptions: flags that need a helper token the job does not have put
  * it in ERROR with BG_E_TOKEN_REQUIRED; a helper token, or clearing the
  * flags, lets it go on.  With BG_TOKEN_LOCAL_FILE the temporary file is
@@ -1221,6 +1253,8 @@ static void run_token_job(const WCHAR *tag, DWORD flags, BOOL clear_flags, BOOL 
     IBackgroundCopyJob *job;
     HANDLE helper = NULL;
     HRESULT hr, code;
+    BYTE owner_buffer[128];
+    PSID owner = NULL;
 
     if (!make_dir(tag, dir, ARRAY_SIZE(dir))) return;
     swprintf(local, ARRAY_SIZE(local), L"%lstoken.bin", dir);
@@ -1246,6 +1280,7 @@ static void run_token_job(const WCHAR *tag, DWORD flags, BOOL clear_flags, BOOL 
     {
         hr = IBitsTokenOptions_SetHelperTokenFlags(options, 0);
         ok(hr == S_OK, "SetHelperTokenFlags(0) failed: %#lx.\n", hr);
+        owner = token_owner(NULL, owner_buffer, sizeof(owner_buffer));
     }
     else
     {
@@ -1255,6 +1290,8 @@ static void run_token_job(const WCHAR *tag, DWORD flags, BOOL clear_flags, BOOL 
             ok(helper != NULL, "cannot make a restricted token.\n");
             if (helper) ok(SetThreadToken(NULL, helper), "SetThreadToken failed: %lu.\n", GetLastError());
         }
+        /* With BG_TOKEN_LOCAL_FILE the files are created as the helper, else as the owner. */
+        owner = token_owner(flags & BG_TOKEN_LOCAL_FILE ? helper : NULL, owner_buffer, sizeof(owner_buffer));
         hr = IBitsTokenOptions_SetHelperToken(options);
         ok(hr == S_OK, "SetHelperToken failed: %#lx.\n", hr);
         if (helper)
@@ -1270,6 +1307,7 @@ static void run_token_job(const WCHAR *tag, DWORD flags, BOOL clear_flags, BOOL 
     hr = IBackgroundCopyJob_Complete(job);
     ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
     check_pattern_file(local, seed, size);
+    if (owner) check_file_owner(local, owner);
 
 done:
     if (options) IBitsTokenOptions_Release(options);
