@@ -260,6 +260,43 @@ static DWORD winhttp_scheme(BG_AUTH_SCHEME scheme)
     return 0;
 }
 
+/* The host of the first proxy a request goes through, for the principal of a
+ * proxy's challenge: the job's own list, else the session's (Wine's WinHTTP
+ * does not tell it), else the server's host. */
+static void proxy_host(HINTERNET session, const struct transfer_options *options, const WCHAR *server_host,
+                       WCHAR *host, size_t size)
+{
+    WINHTTP_PROXY_INFO info = { 0 };
+    DWORD info_size = sizeof(info);
+    const WCHAR *start, *end, *colon;
+
+    lstrcpynW(host, server_host, size);
+    if (options->proxy_usage == BG_JOB_PROXY_USAGE_OVERRIDE && options->proxy_list)
+        start = options->proxy_list;
+    else if (WinHttpQueryOption(session, WINHTTP_OPTION_PROXY, &info, &info_size) &&
+             info.dwAccessType == WINHTTP_ACCESS_TYPE_NAMED_PROXY && info.lpszProxy)
+        start = info.lpszProxy;
+    else start = NULL;
+    if (start)
+    {
+        /* "[scheme=][scheme://]host[:port]", entries separated by ';' or spaces */
+        while (*start == ' ' || *start == ';') start++;
+        for (end = start; *end && *end != ';' && *end != ' '; end++)
+        {
+            if (*end == '=') start = end + 1;
+            else if (*end == ':' && end[1] == '/' && end[2] == '/') start = (end += 2) + 1;
+        }
+        for (colon = start; colon < end && *colon != ':'; colon++) ;
+        if (colon > start && (size_t)(colon - start) < size)
+        {
+            memcpy(host, start, (colon - start) * sizeof(WCHAR));
+            host[colon - start] = 0;
+        }
+    }
+    GlobalFree(info.lpszProxy);
+    GlobalFree(info.lpszProxyBypass);
+}
+
 /* The next round of an implicit NTLM or Negotiate handshake, run by BITS
  * itself: finds the server's challenge for the scheme and adds the answer. */
 static BOOL answer_implicitly(HINTERNET request, BOOL proxy, const struct transfer_credentials *credentials,
@@ -270,7 +307,6 @@ static BOOL answer_implicitly(HINTERNET request, BOOL proxy, const struct transf
     DWORD index = 0, size;
     BOOL done = FALSE;
 
-    /* For a proxy, its own name would be the better principal; only Kerberos tells them apart. */
     if (!*handshake && !(*handshake = sspi_handshake_create(credentials->scheme, host))) return FALSE;
     while (!done)
     {
@@ -301,8 +337,9 @@ static BOOL answer_implicitly(HINTERNET request, BOOL proxy, const struct transf
 
 /* Answers a 401 or 407 with the job's credentials for a scheme the server
  * offers, strongest first; FALSE when the job has none that fit. */
-static BOOL set_credentials(HINTERNET request, DWORD status, const struct transfer_options *options,
-                            const WCHAR *host, struct sspi_handshake **handshakes)
+static BOOL set_credentials(HINTERNET session, HINTERNET request, DWORD status,
+                            const struct transfer_options *options, const WCHAR *server_host,
+                            struct sspi_handshake **handshakes)
 {
     static const BG_AUTH_SCHEME preference[] =
     {
@@ -312,6 +349,7 @@ static BOOL set_credentials(HINTERNET request, DWORD status, const struct transf
     BG_AUTH_TARGET target = status == HTTP_STATUS_PROXY_AUTH_REQ ? BG_AUTH_TARGET_PROXY : BG_AUTH_TARGET_SERVER;
     struct sspi_handshake **handshake = &handshakes[target == BG_AUTH_TARGET_PROXY];
     DWORD supported, first, auth_target;
+    WCHAR host[256];
     unsigned int i, j;
 
     if (!WinHttpQueryAuthSchemes(request, &supported, &first, &auth_target)) return FALSE;
@@ -327,6 +365,8 @@ static BOOL set_credentials(HINTERNET request, DWORD status, const struct transf
             {
                 /* A handshake under way goes on in its own scheme. */
                 if (*handshake && !sspi_handshake_is(*handshake, credentials->scheme)) continue;
+                if (target == BG_AUTH_TARGET_PROXY) proxy_host(session, options, server_host, host, ARRAY_SIZE(host));
+                else lstrcpynW(host, server_host, ARRAY_SIZE(host));
                 return answer_implicitly(request, target == BG_AUTH_TARGET_PROXY, credentials, host, handshake);
             }
             if (WinHttpSetCredentials(request, auth_target, scheme, credentials->user_name,
@@ -614,7 +654,8 @@ static BOOL exchange_parts(struct transfer_session *session, const struct url_pa
         }
         if ((exchange->status != HTTP_STATUS_DENIED && exchange->status != HTTP_STATUS_PROXY_AUTH_REQ) ||
             round == MAX_AUTH_ROUNDS ||
-            !set_credentials(exchange->request, exchange->status, options, parts->host, handshakes))
+            !set_credentials(session->winhttp, exchange->request, exchange->status, options, parts->host,
+                            handshakes))
         {
             answered = TRUE;
             break;

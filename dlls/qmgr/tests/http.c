@@ -1311,17 +1311,31 @@ done:
     finish_job(job);
 }
 
-/* SetCredentials(NTLM, NULL, NULL): BITS answers the server's NTLM challenge
- * with the implicit credentials of the identity the transfer runs as, here
- * the helper token's with BG_TOKEN_NETWORK, else the owner's.  The identity's
- * credentials for the server come from the Credential Manager (what
- * "cmdkey /add:127.0.0.1" stores); the server recomputes their NTLMv2
+/* SetCredentials(NTLM, NULL, NULL): BITS answers the server's (or proxy's)
+ * NTLM challenge with the implicit credentials of the identity the transfer
+ * runs as, here the helper token's with BG_TOKEN_NETWORK, else the owner's.
+ * The identity's credentials for the host come from the Credential Manager
+ * (what "cmdkey /add:127.0.0.1" stores); the server recomputes their NTLMv2
  * response, so only the right password passes. */
-static void run_implicit_ntlm(const WCHAR *tag, BOOL implicit, BOOL helper, const WCHAR *password, BOOL accepted)
+static struct proxy_server ntlm_proxy_server;
+
+struct ntlm_case
 {
-    static const ULONGLONG size = 300007;
+    const WCHAR *tag;
+    BOOL implicit;          /* SetCredentials(NTLM, NULL, NULL) */
+    BOOL helper;            /* a helper token with BG_TOKEN_NETWORK */
+    const WCHAR *password;  /* stored for 127.0.0.1 */
+    BOOL accepted;
+};
+
+static void run_implicit_ntlm(const struct ntlm_case *test, struct httpd *proxy)
+{
+    static const ULONGLONG size = 80021;  /* the size of proxy_body */
     static const unsigned int seed = 1409;
-    WCHAR dir[MAX_PATH], local[MAX_PATH], url[256];
+    static BYTE proxy_body[80021];
+    static char proxied_path[64];
+    struct httpd *server = proxy ? proxy : httpd;
+    WCHAR dir[MAX_PATH], local[MAX_PATH], url[256], list[64];
     IBitsTokenOptions *options = NULL;
     struct httpd_log_entry entry;
     BG_AUTH_CREDENTIALS creds;
@@ -1330,40 +1344,62 @@ static void run_implicit_ntlm(const WCHAR *tag, BOOL implicit, BOOL helper, cons
     CREDENTIALW stored;
     unsigned int start;
     char path[64], value[16];
+    const char *field = proxy ? "Proxy-Authorization" : "Authorization";
+    int denied = proxy ? 407 : 401;
     HRESULT hr;
     int index;
 
-    winetest_push_context("%ls", tag);
+    winetest_push_context("%ls", test->tag);
     memset(&stored, 0, sizeof(stored));
     stored.Type = CRED_TYPE_DOMAIN_PASSWORD;
     stored.TargetName = (WCHAR *)L"127.0.0.1";
     stored.UserName = (WCHAR *)L"QMGRTEST\\bitsuser";
-    stored.CredentialBlob = (BYTE *)password;
-    stored.CredentialBlobSize = wcslen(password) * sizeof(WCHAR);
+    stored.CredentialBlob = (BYTE *)test->password;
+    stored.CredentialBlobSize = wcslen(test->password) * sizeof(WCHAR);
     stored.Persist = CRED_PERSIST_LOCAL_MACHINE;
     ok(CredWriteW(&stored, 0), "CredWrite failed: %lu.\n", GetLastError());
 
-    sprintf(path, "/ntlm/%ls.bin", tag);
-    ok(httpd_add_pattern_resource(httpd, path, size, seed, NULL), "cannot add resource.\n");
-    httpd_url(httpd, path, url, ARRAY_SIZE(url));
+    if (proxy)
+    {
+        /* Only the proxy knows the host, so only the proxy can have served the file. */
+        sprintf(proxied_path, "/ntlm-proxy/%ls.bin", test->tag);
+        httpd_pattern_fill(seed, 0, proxy_body, size);
+        ntlm_proxy_server.path = proxied_path;
+        ntlm_proxy_server.body = proxy_body;
+        ntlm_proxy_server.size = size;
+        swprintf(url, ARRAY_SIZE(url), L"http://" PROXY_HOST_W L"%hs", proxied_path);
+        swprintf(list, ARRAY_SIZE(list), L"127.0.0.1:%u", httpd_port(proxy));
+    }
+    else
+    {
+        sprintf(path, "/ntlm/%ls.bin", test->tag);
+        ok(httpd_add_pattern_resource(httpd, path, size, seed, NULL), "cannot add resource.\n");
+        httpd_url(httpd, path, url, ARRAY_SIZE(url));
+    }
     ntlm_server_reset();
 
-    if (!make_dir(tag, dir, ARRAY_SIZE(dir))) goto done;
+    swprintf(local, ARRAY_SIZE(local), L"%ls%ls", proxy ? L"proxy-" : L"", test->tag);
+    if (!make_dir(local, dir, ARRAY_SIZE(dir))) goto done;
     swprintf(local, ARRAY_SIZE(local), L"%lsntlm.bin", dir);
-    if (!(job = create_job(tag))) goto done;
+    if (!(job = create_job(test->tag))) goto done;
     set_retry_delay(job, 60);
+    if (proxy)
+    {
+        hr = IBackgroundCopyJob_SetProxySettings(job, BG_JOB_PROXY_USAGE_OVERRIDE, list, NULL);
+        ok(hr == S_OK, "SetProxySettings(OVERRIDE) failed: %#lx.\n", hr);
+    }
     hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJob2, (void **)&job2);
     ok(hr == S_OK, "QueryInterface(IBackgroundCopyJob2) failed: %#lx.\n", hr);
     if (FAILED(hr)) goto next;
-    if (implicit)
+    if (test->implicit)
     {
         memset(&creds, 0, sizeof(creds));
-        creds.Target = BG_AUTH_TARGET_SERVER;
+        creds.Target = proxy ? BG_AUTH_TARGET_PROXY : BG_AUTH_TARGET_SERVER;
         creds.Scheme = BG_AUTH_SCHEME_NTLM;
         hr = IBackgroundCopyJob2_SetCredentials(job2, &creds);
         ok(hr == S_OK, "SetCredentials failed: %#lx.\n", hr);
     }
-    if (helper)
+    if (test->helper)
     {
         hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBitsTokenOptions, (void **)&options);
         ok(hr == S_OK, "QueryInterface(IBitsTokenOptions) failed: %#lx.\n", hr);
@@ -1373,10 +1409,10 @@ static void run_implicit_ntlm(const WCHAR *tag, BOOL implicit, BOOL helper, cons
         hr = IBitsTokenOptions_SetHelperToken(options);
         ok(hr == S_OK, "SetHelperToken failed: %#lx.\n", hr);
     }
-    start = httpd_log_count(httpd);
+    start = httpd_log_count(server);
     if (!add_file(job, url, local) || !resume(job)) goto next;
 
-    if (accepted)
+    if (test->accepted)
     {
         if (!transfer_and_check(job, local, seed, size)) goto next;
         EnterCriticalSection(&ntlm_server.cs);
@@ -1387,22 +1423,23 @@ static void run_implicit_ntlm(const WCHAR *tag, BOOL implicit, BOOL helper, cons
            "got %ls\\%ls.\n", ntlm_server.last_domain, ntlm_server.last_user);
         LeaveCriticalSection(&ntlm_server.cs);
         /* The log shows the handshake: an offer, then the answers on one connection. */
-        index = httpd_log_find(httpd, "GET", path, start, &entry);
-        ok(index >= 0 && entry.status == 401 && !httpd_log_header(&entry, "Authorization", value, sizeof(value)),
+        /* (The proxy gets only these requests, in absolute form.) */
+        index = httpd_log_find(server, "GET", proxy ? NULL : path, start, &entry);
+        ok(index >= 0 && entry.status == denied && !httpd_log_header(&entry, field, value, sizeof(value)),
            "first request: status %d.\n", entry.status);
-        index = httpd_log_find(httpd, "GET", path, index + 1, &entry);
-        ok(index >= 0 && entry.status == 401 && httpd_log_header(&entry, "Authorization", value, sizeof(value)) &&
+        index = httpd_log_find(server, "GET", proxy ? NULL : path, index + 1, &entry);
+        ok(index >= 0 && entry.status == denied && httpd_log_header(&entry, field, value, sizeof(value)) &&
            !strncmp(value, "NTLM ", 5), "second request: status %d, %s.\n", entry.status, value);
         goto next;
     }
 
     if (wait_state(job, STATE_BIT(BG_JOB_STATE_ERROR), FAILURE_TIMEOUT, FALSE) != BG_JOB_STATE_ERROR) goto next;
     hr = job_error_code(job);
-    ok(hr == BG_E_HTTP_ERROR_401, "got code %#lx.\n", hr);
+    ok(hr == (proxy ? BG_E_HTTP_ERROR_407 : BG_E_HTTP_ERROR_401), "got code %#lx.\n", hr);
     check_no_file(local);
     EnterCriticalSection(&ntlm_server.cs);
     ok(!ntlm_server.accepted, "the server accepted %u answers.\n", ntlm_server.accepted);
-    if (implicit) ok(ntlm_server.refused >= 1, "the server refused %u answers.\n", ntlm_server.refused);
+    if (test->implicit) ok(ntlm_server.refused >= 1, "the server refused %u answers.\n", ntlm_server.refused);
     else ok(!ntlm_server.negotiates, "the server got %u negotiate messages.\n", ntlm_server.negotiates);
     LeaveCriticalSection(&ntlm_server.cs);
     cancel_and_check_clean(job, dir, local);
@@ -1417,15 +1454,32 @@ done:
 
 static void test_implicit_ntlm(void)
 {
-    if (!ntlm_server_install(httpd, "/ntlm/", L"QMGRTEST", L"bitsuser", L"Qmgr-ntlm-1"))
+    static const struct ntlm_case cases[] =
     {
-        ok(0, "cannot install the NTLM handler.\n");
+        { L"ntlm-helper", TRUE, TRUE, L"Qmgr-ntlm-1", TRUE },
+        { L"ntlm-owner", TRUE, FALSE, L"Qmgr-ntlm-1", TRUE },
+        { L"ntlm-wrong", TRUE, TRUE, L"wrong-password", FALSE },
+        { L"ntlm-none", FALSE, TRUE, L"Qmgr-ntlm-1", FALSE },
+    };
+    struct httpd *proxy;
+    unsigned int i;
+
+    ntlm_server_init(L"QMGRTEST", L"bitsuser", L"Qmgr-ntlm-1");
+    ok(ntlm_server_install(httpd, "/ntlm/", FALSE), "cannot install the NTLM handler.\n");
+    for (i = 0; i < ARRAY_SIZE(cases); i++) run_implicit_ntlm(&cases[i], NULL);
+
+    /* The same through a proxy that wants NTLM: Proxy-Authorization, 407. */
+    if (!(proxy = httpd_start()))
+    {
+        ok(0, "cannot start the proxy server.\n");
         return;
     }
-    run_implicit_ntlm(L"ntlm-helper", TRUE, TRUE, L"Qmgr-ntlm-1", TRUE);
-    run_implicit_ntlm(L"ntlm-owner", TRUE, FALSE, L"Qmgr-ntlm-1", TRUE);
-    run_implicit_ntlm(L"ntlm-wrong", TRUE, TRUE, L"wrong-password", FALSE);
-    run_implicit_ntlm(L"ntlm-none", FALSE, TRUE, L"Qmgr-ntlm-1", FALSE);
+    ok(ntlm_server_install(proxy, "http://" PROXY_HOST, TRUE), "cannot install the NTLM handler.\n");
+    ok(httpd_add_handler(proxy, NULL, "http://" PROXY_HOST, proxy_handler, &ntlm_proxy_server),
+       "cannot add handler.\n");
+    run_implicit_ntlm(&cases[0], proxy);
+    run_implicit_ntlm(&cases[2], proxy);
+    httpd_stop(proxy);
 }
 
 START_TEST(http)

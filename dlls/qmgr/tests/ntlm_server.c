@@ -116,15 +116,16 @@ static BOOL check_response(const BYTE *challenge, const BYTE *response, DWORD re
     return ok;
 }
 
-static BOOL respond_offer(struct httpd_request *request, const char *data)
+static BOOL respond_offer(struct httpd_request *request, BOOL proxy, const char *data)
 {
     char headers[1024];
 
-    snprintf(headers, sizeof(headers), "WWW-Authenticate: NTLM%s%s\r\n", data ? " " : "", data ? data : "");
-    return httpd_respond(request, 401, headers, "denied", 6);
+    snprintf(headers, sizeof(headers), "%s: NTLM%s%s\r\n", proxy ? "Proxy-Authenticate" : "WWW-Authenticate",
+             data ? " " : "", data ? data : "");
+    return httpd_respond(request, proxy ? 407 : 401, headers, "denied", 6);
 }
 
-static BOOL respond_challenge(struct httpd_request *request)
+static BOOL respond_challenge(struct httpd_request *request, BOOL proxy)
 {
     static const WCHAR computer[] = L"BITSSERVER";
     BYTE message[256], *p;
@@ -165,7 +166,7 @@ static BOOL respond_challenge(struct httpd_request *request)
     if (!CryptBinaryToStringA(message, size, CRYPT_STRING_BASE64 | CRYPT_STRING_NOCRLF, text, &text_size))
         return httpd_respond(request, 500, NULL, NULL, 0);
     ntlm_server.negotiates++;
-    return respond_offer(request, text);
+    return respond_offer(request, proxy, text);
 }
 
 static void copy_name(WCHAR *out, size_t count, const BYTE *name, DWORD size)
@@ -202,6 +203,7 @@ static BOOL authenticate(struct httpd_request *request, const BYTE *message, DWO
 
 static BOOL handle_request(struct httpd_request *request, void *context)
 {
+    BOOL proxy = context != NULL;
     LONG connection = httpd_request_connection(request);
     char value[4096];
     BYTE message[2048];
@@ -216,15 +218,15 @@ static BOOL handle_request(struct httpd_request *request, void *context)
             LeaveCriticalSection(&ntlm_server.cs);
             return FALSE;  /* on to the resource */
         }
-    if (!httpd_request_header(request, "Authorization", value, sizeof(value)) || _strnicmp(value, "NTLM ", 5) ||
+    if (!httpd_request_header(request, proxy ? "Proxy-Authorization" : "Authorization", value, sizeof(value)) || _strnicmp(value, "NTLM ", 5) ||
         !CryptStringToBinaryA(value + 5, 0, CRYPT_STRING_BASE64, message, &size, NULL, NULL) ||
         size < 12 || memcmp(message, signature, 8))
     {
         ntlm_server.offers++;
-        ret = respond_offer(request, NULL);
+        ret = respond_offer(request, proxy, NULL);
     }
     else if (get32(message + 8) == 1)
-        ret = respond_challenge(request);
+        ret = respond_challenge(request, proxy);
     else if (get32(message + 8) == 3 && authenticate(request, message, size))
     {
         ntlm_server.accepted++;
@@ -234,7 +236,7 @@ static BOOL handle_request(struct httpd_request *request, void *context)
     else
     {
         ntlm_server.refused++;
-        ret = respond_offer(request, NULL);
+        ret = respond_offer(request, proxy, NULL);
     }
     LeaveCriticalSection(&ntlm_server.cs);
     return ret;
@@ -250,13 +252,16 @@ void ntlm_server_reset(void)
     LeaveCriticalSection(&ntlm_server.cs);
 }
 
-BOOL ntlm_server_install(struct httpd *httpd, const char *path_prefix, const WCHAR *domain, const WCHAR *user,
-                         const WCHAR *password)
+void ntlm_server_init(const WCHAR *domain, const WCHAR *user, const WCHAR *password)
 {
     InitializeCriticalSection(&ntlm_server.cs);
     wcscpy(ntlm_server.domain, domain);
     wcscpy(ntlm_server.user, user);
     wcscpy(ntlm_server.password, password);
     srand(GetTickCount());
-    return httpd_add_handler(httpd, NULL, path_prefix, handle_request, NULL);
+}
+
+BOOL ntlm_server_install(struct httpd *httpd, const char *path_prefix, BOOL proxy)
+{
+    return httpd_add_handler(httpd, NULL, path_prefix, handle_request, proxy ? (void *)httpd : NULL);
 }
