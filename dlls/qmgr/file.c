@@ -290,6 +290,7 @@ static HRESULT WINAPI file_SetValidationState(IBackgroundCopyFile6 *iface, BOOL 
 {
     struct file *file = impl_from_IBackgroundCopyFile6(iface);
     HRESULT hr = S_OK;
+    BOOL refused;
 
     TRACE("%p, %d.\n", iface, state);
 
@@ -297,8 +298,16 @@ static HRESULT WINAPI file_SetValidationState(IBackgroundCopyFile6 *iface, BOOL 
     /* Valid once the bytes are all there, before Complete too (that is what
      * FileTransferred and GetTemporaryName are for). */
     if (!file->transferred && !file->progress.Completed) hr = E_PENDING;
-    else file->validation_state = state;
+    refused = SUCCEEDED(hr) && !state && !file->upload && !file->progress.Completed;
     LeaveCriticalSection(&file->cs);
+    /* Content from the origin server that the application refuses is fetched again. */
+    if (refused) hr = job_validation_failed(file->job, file);
+    if (SUCCEEDED(hr))
+    {
+        EnterCriticalSection(&file->cs);
+        file->validation_state = state;
+        LeaveCriticalSection(&file->cs);
+    }
     return hr;
 }
 

@@ -1847,6 +1847,33 @@ static void record_failure(struct job *job, struct file *file, HRESULT code, BG_
     LeaveCriticalSection(&job->cs);
 }
 
+/* SetValidationState(FALSE) on a downloaded file: its content is refused, the
+ * file starts again from nothing and the job waits in ERROR with
+ * BG_E_VALIDATION_FAILED; Resume downloads it again (behavior.md 7.3). */
+HRESULT job_validation_failed(struct job *job, struct file *file)
+{
+    EnterCriticalSection(&job->cs);
+    if (state_is_final(job->state))
+    {
+        LeaveCriticalSection(&job->cs);
+        return BG_E_INVALID_STATE;
+    }
+    if (job->active) job->stop = TRUE;
+    scheduler_remove(job);
+    file_discard_temporary(file);
+    job->error.present = TRUE;
+    job->error.code = BG_E_VALIDATION_FAILED;
+    job->error.context = BG_ERROR_CONTEXT_REMOTE_FILE;
+    job->error.file = file;
+    job->error_count++;
+    job->state = BG_JOB_STATE_ERROR;
+    job->pending_error = TRUE;
+    scheduler_notify(job);
+    touch(job);
+    LeaveCriticalSection(&job->cs);
+    return S_OK;
+}
+
 /* FileTransferred for a file the worker has just finished (Callback2 only). */
 static void notify_file_done(struct job *job, struct file *file)
 {

@@ -148,6 +148,8 @@ void file_close_upload_session(struct file *file, const struct download_control 
 void file_make_durable(struct file *file);
 const WCHAR *file_current_name(struct file *file);
 BG_JOB_TYPE job_type(struct job *job);
+/* SetValidationState(FALSE) of a downloaded file: ERROR, BG_E_VALIDATION_FAILED. */
+HRESULT job_validation_failed(struct job *job, struct file *file);
 
 /* Name validation shared by AddFile, AddFileSet, AddFileWithRanges and SetRemoteName. */
 HRESULT validate_remote_name(const WCHAR *name, BG_JOB_TYPE type);

@@ -1321,6 +1321,86 @@ static void test_helper_token_required(void)
     run_token_job(L"token-cleared", BG_TOKEN_NETWORK, TRUE, FALSE);
 }
 
+/* IBackgroundCopyFile3::SetValidationState: E_PENDING before the file is
+ * transferred; TRUE keeps it; FALSE refuses the content: ERROR with
+ * BG_E_VALIDATION_FAILED, the file back to nothing, and Resume downloads it
+ * again from the start (spec 7.3). */
+static void test_validation_state(void)
+{
+    static const ULONGLONG size = 200003;
+    static const unsigned int seed = 171;
+    static const char path[] = "/download/validation.bin";
+    WCHAR dir[MAX_PATH], local[MAX_PATH], url[256], *temp = NULL;
+    IBackgroundCopyFile3 *file3 = NULL;
+    IBackgroundCopyFile *file = NULL;
+    struct httpd_log_entry entry;
+    BG_ERROR_CONTEXT context;
+    IBackgroundCopyJob *job;
+    unsigned int start;
+    HRESULT hr, code;
+    char range[64];
+    BOOL state;
+    int index;
+
+    if (!make_dir(L"validation", dir, ARRAY_SIZE(dir))) return;
+    swprintf(local, ARRAY_SIZE(local), L"%lsvalidation.bin", dir);
+    ok(httpd_add_pattern_resource(httpd, path, size, seed, NULL), "cannot add resource.\n");
+    httpd_url(httpd, path, url, ARRAY_SIZE(url));
+
+    if (!(job = create_job(L"validation"))) return;
+    if (!add_file(job, url, local) || !(file = get_file(job, 0))) goto done;
+    hr = IBackgroundCopyFile_QueryInterface(file, &IID_IBackgroundCopyFile3, (void **)&file3);
+    if (hr == E_NOINTERFACE)
+    {
+        win_skip("IBackgroundCopyFile3 is not supported.\n");
+        goto done;
+    }
+    ok(hr == S_OK, "QueryInterface(IBackgroundCopyFile3) failed: %#lx.\n", hr);
+    if (FAILED(hr)) goto done;
+    hr = IBackgroundCopyFile3_SetValidationState(file3, TRUE);
+    ok(hr == E_PENDING, "SetValidationState before the transfer returned %#lx.\n", hr);
+
+    if (!resume(job)) goto done;
+    if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, FALSE) != BG_JOB_STATE_TRANSFERRED)
+        goto done;
+    temp = get_temp_name(file);
+    hr = IBackgroundCopyFile3_SetValidationState(file3, TRUE);
+    ok(hr == S_OK, "SetValidationState(TRUE) failed: %#lx.\n", hr);
+    state = FALSE;
+    hr = IBackgroundCopyFile3_GetValidationState(file3, &state);
+    ok(hr == S_OK && state, "GetValidationState: %#lx, %d.\n", hr, state);
+
+    hr = IBackgroundCopyFile3_SetValidationState(file3, FALSE);
+    ok(hr == S_OK, "SetValidationState(FALSE) failed: %#lx.\n", hr);
+    check_state(job, BG_JOB_STATE_ERROR);
+    ok(get_job_error(job, &context, &code), "GetError failed.\n");
+    ok(code == BG_E_VALIDATION_FAILED, "got code %#lx, context %u.\n", code, context);
+    hr = IBackgroundCopyFile3_GetValidationState(file3, &state);
+    ok(hr == S_OK && !state, "GetValidationState: %#lx, %d.\n", hr, state);
+    check_file_progress(file, size, 0, FALSE);
+    if (temp) ok(!file_exists(temp), "the refused temporary file is still there.\n");
+    check_no_file(local);
+
+    /* Resume fetches it again, from the first byte. */
+    start = httpd_log_count(httpd);
+    if (!resume(job)) goto done;
+    if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, FALSE) != BG_JOB_STATE_TRANSFERRED)
+        goto done;
+    index = httpd_log_find(httpd, "GET", path, start, &entry);
+    ok(index >= 0, "no new GET after Resume.\n");
+    if (index >= 0 && httpd_log_header(&entry, "Range", range, sizeof(range)))
+        ok(!strncmp(range, "bytes=0-", 8), "the new GET asked for %s.\n", range);
+    hr = IBackgroundCopyJob_Complete(job);
+    ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
+    check_pattern_file(local, seed, size);
+
+done:
+    CoTaskMemFree(temp);
+    if (file3) IBackgroundCopyFile3_Release(file3);
+    if (file) IBackgroundCopyFile_Release(file);
+    finish_job(job);
+}
+
 START_TEST(download)
 {
     DWORD start = GetTickCount();
@@ -1345,5 +1425,6 @@ START_TEST(download)
     test_max_download_size();
     test_high_performance();
     test_helper_token_required();
+    test_validation_state();
     end_transfer_tests("download", start);
 }
