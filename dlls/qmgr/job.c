@@ -1938,9 +1938,62 @@ static IUnknown *activate_callback(struct job *job, IUnknown *unreachable)
 /* Delivers JobTransferred or JobError if the job is still in that state and the
  * application has not had it yet: to the callback object, else (or if it
  * fails) to the command line; if nothing takes it, again after the retry delay. */
+/* A notification program that exits with an error, leaving the job neither
+ * completed nor cancelled, runs again after the minimum retry delay
+ * (behavior.md 9.4). */
+struct command_watch
+{
+    struct job *job;
+    enum notify_event event;
+    HANDLE process;
+    TP_WAIT *wait;
+};
+
+static void CALLBACK command_exited(TP_CALLBACK_INSTANCE *instance, void *context, TP_WAIT *wait, TP_WAIT_RESULT result)
+{
+    struct command_watch *watch = context;
+    struct job *job = watch->job;
+    DWORD code = 0;
+
+    GetExitCodeProcess(watch->process, &code);
+    TRACE("job %s: the notification program exited with %lu.\n", debugstr_guid(&job->id), code);
+    EnterCriticalSection(&job->cs);
+    if (code && !state_is_final(job->state) && job->state == (watch->event == NOTIFY_JOB_TRANSFERRED ?
+                                                            BG_JOB_STATE_TRANSFERRED : BG_JOB_STATE_ERROR))
+    {
+        if (watch->event == NOTIFY_JOB_TRANSFERRED) job->pending_transferred = TRUE;
+        else job->pending_error = TRUE;
+        scheduler_schedule_notify(job, min(job->retry_delay, 0x7fffffff / 1000) * 1000);
+    }
+    LeaveCriticalSection(&job->cs);
+    CloseHandle(watch->process);
+    job_release(job);
+    free(watch);
+    CloseThreadpoolWait(wait);
+}
+
+static void watch_command_line(struct job *job, enum notify_event event, HANDLE process)
+{
+    struct command_watch *watch;
+
+    if (!(watch = calloc(1, sizeof(*watch))) ||
+        !(watch->wait = CreateThreadpoolWait(command_exited, watch, NULL)))
+    {
+        free(watch);
+        CloseHandle(process);
+        return;
+    }
+    watch->job = job;
+    watch->event = event;
+    watch->process = process;
+    job_addref(job);
+    SetThreadpoolWait(watch->wait, process, NULL);
+}
+
 void job_deliver_notifications(struct job *job)
 {
     WCHAR *program = NULL, *parameters = NULL;
+    HANDLE process = NULL;
     IBackgroundCopyError *error = NULL;
     IBackgroundCopyCallback *target;
     IUnknown *callback = NULL;
@@ -2010,7 +2063,7 @@ void job_deliver_notifications(struct job *job)
             hr = notify_callback(callback, event, job_iface(job), error);
         }
     }
-    if (FAILED(hr) && program) hr = notify_command_line(program, parameters);
+    if (FAILED(hr) && program) hr = notify_command_line(program, parameters, &process);
 
     EnterCriticalSection(&job->cs);
     if (SUCCEEDED(hr))
@@ -2020,6 +2073,8 @@ void job_deliver_notifications(struct job *job)
     }
     else if (!state_is_final(job->state)) scheduler_schedule_notify(job, min(delay, 0x7fffffff / 1000) * 1000);
     LeaveCriticalSection(&job->cs);
+    /* Watched only now, so that its verdict comes after the event was marked delivered. */
+    if (process) watch_command_line(job, event, process);
 
     if (error) IBackgroundCopyError_Release(error);
     if (callback) IUnknown_Release(callback);

@@ -46,14 +46,16 @@ HRESULT notify_file_transferred(IUnknown *callback, IBackgroundCopyJob *job, IBa
     return hr;
 }
 
-/* The program set with SetNotifyCmdLine, run with its parameters as they are. */
-HRESULT notify_command_line(const WCHAR *program, const WCHAR *parameters)
+/* The program set with SetNotifyCmdLine, run with its parameters as they are;
+ * *process is its handle, for the caller to watch and close. */
+HRESULT notify_command_line(const WCHAR *program, const WCHAR *parameters, HANDLE *process)
 {
     PROCESS_INFORMATION info;
     STARTUPINFOW startup = { sizeof(startup) };
     WCHAR *command_line = NULL;
     BOOL ok;
 
+    *process = NULL;
     if (!program || !*program) return E_POINTER;
     /* The parameters begin with the program's own name, as a command line does. */
     if (parameters && *parameters && !(command_line = strdupW(parameters))) return E_OUTOFMEMORY;
@@ -65,6 +67,6 @@ HRESULT notify_command_line(const WCHAR *program, const WCHAR *parameters)
         return HRESULT_FROM_WIN32(GetLastError());
     }
     CloseHandle(info.hThread);
-    CloseHandle(info.hProcess);
+    *process = info.hProcess;
     return S_OK;
 }

@@ -184,7 +184,7 @@ enum notify_event
 HRESULT notify_callback(IUnknown *callback, enum notify_event event, IBackgroundCopyJob *job,
                         IBackgroundCopyError *error);
 HRESULT notify_file_transferred(IUnknown *callback, IBackgroundCopyJob *job, IBackgroundCopyFile *file);
-HRESULT notify_command_line(const WCHAR *program, const WCHAR *parameters);
+HRESULT notify_command_line(const WCHAR *program, const WCHAR *parameters, HANDLE *process);
 void job_deliver_notifications(struct job *job);
 void scheduler_notify(struct job *job);
 void scheduler_schedule_notify(struct job *job, ULONG ms);

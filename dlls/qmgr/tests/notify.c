@@ -504,6 +504,67 @@ static void test_command_line(void)
     IBackgroundCopyJob_Release(job);
 }
 
+/* A notification program that exits with an error runs again after the
+ * minimum retry delay; once it succeeds, it does not run again (spec 9.4). */
+static void test_command_line_rerun(void)
+{
+    WCHAR program[MAX_PATH], parameters[4 * MAX_PATH], first[MAX_PATH], second[MAX_PATH], third[MAX_PATH];
+    IBackgroundCopyJob2 *job2;
+    IBackgroundCopyJob *job;
+    DWORD start, took;
+    HRESULT hr;
+
+    if (!(job = create_job())) return;
+    hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJob2, (void **)&job2);
+    ok(hr == S_OK, "QueryInterface(IBackgroundCopyJob2) failed: %#lx.\n", hr);
+    if (FAILED(hr))
+    {
+        IBackgroundCopyJob_Cancel(job);
+        IBackgroundCopyJob_Release(job);
+        return;
+    }
+    hr = IBackgroundCopyJob_SetMinimumRetryDelay(job, 5);
+    ok(hr == S_OK, "SetMinimumRetryDelay failed: %#lx.\n", hr);
+    add_http_file(job, "rerun.bin", 2000);
+
+    /* First run: marks the first file and fails; second run: marks the
+     * second and succeeds; a third run would mark the third. */
+    GetSystemDirectoryW(program, ARRAY_SIZE(program));
+    wcscat(program, L"\\cmd.exe");
+    swprintf(first, ARRAY_SIZE(first), L"%s\\rerun.1", work_dir);
+    swprintf(second, ARRAY_SIZE(second), L"%s\\rerun.2", work_dir);
+    swprintf(third, ARRAY_SIZE(third), L"%s\\rerun.3", work_dir);
+    DeleteFileW(first);
+    DeleteFileW(second);
+    DeleteFileW(third);
+    swprintf(parameters, ARRAY_SIZE(parameters),
+             L"cmd.exe /c if exist \"%s\" (if exist \"%s\" (echo x> \"%s\") else (echo x> \"%s\")) "
+             L"else (echo x> \"%s\" & exit 3)", first, second, third, second, first);
+    hr = IBackgroundCopyJob2_SetNotifyCmdLine(job2, program, parameters);
+    ok(hr == S_OK, "SetNotifyCmdLine failed: %#lx.\n", hr);
+    hr = IBackgroundCopyJob_Resume(job);
+    ok(hr == S_OK, "Resume failed: %#lx.\n", hr);
+
+    start = GetTickCount();
+    while (GetFileAttributesW(first) == INVALID_FILE_ATTRIBUTES && GetTickCount() - start < 30000) Sleep(50);
+    ok(GetFileAttributesW(first) != INVALID_FILE_ATTRIBUTES, "the command line did not run.\n");
+    start = GetTickCount();
+    while (GetFileAttributesW(second) == INVALID_FILE_ATTRIBUTES && GetTickCount() - start < 30000) Sleep(100);
+    took = GetTickCount() - start;
+    ok(GetFileAttributesW(second) != INVALID_FILE_ATTRIBUTES, "the failed command line did not run again.\n");
+    ok(took >= 3000, "it ran again after %lu ms, before the retry delay.\n", took);
+    /* It succeeded: no third run, even after another retry delay. */
+    Sleep(7000);
+    ok(GetFileAttributesW(third) == INVALID_FILE_ATTRIBUTES, "the command line ran a third time.\n");
+
+    DeleteFileW(first);
+    DeleteFileW(second);
+    DeleteFileW(third);
+    IBackgroundCopyJob_Cancel(job);
+    IBackgroundCopyJob2_Release(job2);
+    IBackgroundCopyJob_Release(job);
+}
+
 /* A class factory for the notification CLSID test: each object it makes is the one test callback. */
 static struct test_callback *factory_callback;
 static LONG factory_creations;
@@ -639,6 +700,7 @@ START_TEST(notify)
     test_job_modification();
     test_notification_clsid();
     test_command_line();
+    test_command_line_rerun();
 
     remove_work_dir();
     httpd_stop(server);
