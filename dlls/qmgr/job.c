@@ -1804,6 +1804,16 @@ static BOOL on_download_progress(struct job *job, BOOL advanced)
     return go;
 }
 
+/* The job's error object and count; the caller holds the job lock. */
+static void record_error(struct job *job, struct file *file, HRESULT code, BG_ERROR_CONTEXT context)
+{
+    job->error.present = TRUE;
+    job->error.code = code;
+    job->error.context = context;
+    job->error.file = file;
+    job->error_count++;
+}
+
 /* A failed transfer: a transient failure waits for a retry unless the job has
  * made no progress for longer than its no-progress timeout. */
 static void record_failure(struct job *job, struct file *file, HRESULT code, BG_ERROR_CONTEXT context, BOOL transient)
@@ -1818,11 +1828,7 @@ static void record_failure(struct job *job, struct file *file, HRESULT code, BG_
     }
     TRACE("job %s: %s error %#lx, context %d.\n", debugstr_guid(&job->id), transient ? "transient" : "fatal",
           code, context);
-    job->error.present = TRUE;
-    job->error.code = code;
-    job->error.context = context;
-    job->error.file = file;
-    job->error_count++;
+    record_error(job, file, code, context);
 
     if (transient && job->no_progress_timeout && job->retry_delay <= job->no_progress_timeout)
     {
@@ -1861,11 +1867,7 @@ HRESULT job_validation_failed(struct job *job, struct file *file)
     if (job->active) job->stop = TRUE;
     scheduler_remove(job);
     file_discard_temporary(file);
-    job->error.present = TRUE;
-    job->error.code = BG_E_VALIDATION_FAILED;
-    job->error.context = BG_ERROR_CONTEXT_REMOTE_FILE;
-    job->error.file = file;
-    job->error_count++;
+    record_error(job, file, BG_E_VALIDATION_FAILED, BG_ERROR_CONTEXT_REMOTE_FILE);
     job->state = BG_JOB_STATE_ERROR;
     job->pending_error = TRUE;
     scheduler_notify(job);
@@ -1935,9 +1937,12 @@ static IUnknown *activate_callback(struct job *job, IUnknown *unreachable)
     return object;
 }
 
-/* Delivers JobTransferred or JobError if the job is still in that state and the
- * application has not had it yet: to the callback object, else (or if it
- * fails) to the command line; if nothing takes it, again after the retry delay. */
+/* The wait before a notification is offered again: the retry delay, in ms. */
+static ULONG renotify_ms(ULONG retry_delay)
+{
+    return min(retry_delay, 0x7fffffff / 1000) * 1000;
+}
+
 /* A notification program that exits with an error, leaving the job neither
  * completed nor cancelled, runs again after the minimum retry delay
  * (behavior.md 9.4). */
@@ -1958,12 +1963,12 @@ static void CALLBACK command_exited(TP_CALLBACK_INSTANCE *instance, void *contex
     GetExitCodeProcess(watch->process, &code);
     TRACE("job %s: the notification program exited with %lu.\n", debugstr_guid(&job->id), code);
     EnterCriticalSection(&job->cs);
-    if (code && !state_is_final(job->state) && job->state == (watch->event == NOTIFY_JOB_TRANSFERRED ?
-                                                            BG_JOB_STATE_TRANSFERRED : BG_JOB_STATE_ERROR))
+    /* Still in the state it was told about: neither completed nor cancelled nor moved on. */
+    if (code && job->state == (watch->event == NOTIFY_JOB_TRANSFERRED ? BG_JOB_STATE_TRANSFERRED : BG_JOB_STATE_ERROR))
     {
         if (watch->event == NOTIFY_JOB_TRANSFERRED) job->pending_transferred = TRUE;
         else job->pending_error = TRUE;
-        scheduler_schedule_notify(job, min(job->retry_delay, 0x7fffffff / 1000) * 1000);
+        scheduler_schedule_notify(job, renotify_ms(job->retry_delay));
     }
     LeaveCriticalSection(&job->cs);
     CloseHandle(watch->process);
@@ -1990,6 +1995,9 @@ static void watch_command_line(struct job *job, enum notify_event event, HANDLE 
     SetThreadpoolWait(watch->wait, process, NULL);
 }
 
+/* Delivers JobTransferred or JobError if the job is still in that state and the
+ * application has not had it yet: to the callback object, else (or if it
+ * fails) to the command line; if nothing takes it, again after the retry delay. */
 void job_deliver_notifications(struct job *job)
 {
     WCHAR *program = NULL, *parameters = NULL;
@@ -2071,7 +2079,7 @@ void job_deliver_notifications(struct job *job)
         if (event == NOTIFY_JOB_TRANSFERRED) job->pending_transferred = FALSE;
         else job->pending_error = FALSE;
     }
-    else if (!state_is_final(job->state)) scheduler_schedule_notify(job, min(delay, 0x7fffffff / 1000) * 1000);
+    else if (!state_is_final(job->state)) scheduler_schedule_notify(job, renotify_ms(delay));
     LeaveCriticalSection(&job->cs);
     /* Watched only now, so that its verdict comes after the event was marked delivered. */
     if (process) watch_command_line(job, event, process);

@@ -26,7 +26,8 @@
  * connection is checked against the one account the server knows (its
  * NTLMv2 response is recomputed from the password) and, when right, the
  * connection is authenticated and the request goes on to the resource.  What
- * each message said is counted in struct ntlm_server, under its cs.
+ * each message said is counted in struct ntlm_server, under its cs.  State is
+ * kept by connection number, so a test uses one server (or proxy) at a time.
  */
 
 #ifndef QMGR_TESTS_NTLM_SERVER_H
