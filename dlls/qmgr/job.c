@@ -1783,8 +1783,8 @@ static BOOL on_download_progress(struct job *job, BOOL advanced)
     EnterCriticalSection(&job->cs);
     go = !job->stop && !job->completing && !state_is_final(job->state) && !scheduler_stopping();
     if (go && FAILED(job->limit_error = check_limits(job))) go = FALSE;
-    /* A background job of higher priority takes the place of this one. */
-    if (go && scheduler_higher_waiting(job->priority)) go = FALSE;
+    /* Another background job takes the place of this one: of higher priority, or its turn. */
+    if (go && scheduler_should_yield(job->priority, job->run_start)) go = FALSE;
     if (go && advanced)
     {
         ULONGLONG now = GetTickCount64();

@@ -168,7 +168,7 @@ void scheduler_enqueue(struct job *job);
 void scheduler_schedule_retry(struct job *job, ULONG seconds);
 void scheduler_remove(struct job *job);
 void scheduler_forget(struct job *job);
-BOOL scheduler_higher_waiting(BG_JOB_PRIORITY priority);
+BOOL scheduler_should_yield(BG_JOB_PRIORITY priority, ULONGLONG running_since);
 
 /* http_options.c, for transfers */
 void http_options_snapshot(struct http_options *options, struct transfer_options *transfer);

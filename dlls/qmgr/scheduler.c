@@ -3,7 +3,8 @@
  *
  * Worker threads take QUEUED jobs, highest priority first and in order of
  * arrival within a priority.  Foreground jobs run side by side; background
- * jobs one at a time, as on Windows.  Jobs in TRANSIENT_ERROR wait on a retry
+ * jobs one at a time, as on Windows, taking turns by time slices within a
+ * priority.  Jobs in TRANSIENT_ERROR wait on a retry
  * timer.  Notifications to applications are delivered by the same workers,
  * never inside a client's call.  Workers sleep on a condition variable:
  * nothing polls.
@@ -23,6 +24,10 @@ WINE_DEFAULT_DEBUG_CHANNEL(qmgr);
 
 #define WORKER_COUNT 4
 #define MAX_BACKGROUND_JOBS 1
+/* How long a background job keeps the network while others of its priority
+ * wait.  Windows does not document its slice; a yielding job resumes with a
+ * Range request, so a short slice costs little. */
+#define TIME_SLICE_MS 5000
 
 enum timer_kind
 {
@@ -208,18 +213,24 @@ void scheduler_forget(struct job *job)
     while (removed--) job_release(job);
 }
 
-/* Whether a background job of higher priority than this one waits: a running
- * job then yields (behavior.md 4: higher priority preempts lower).  Called with
- * the job's lock held (job before scheduler). */
-BOOL scheduler_higher_waiting(BG_JOB_PRIORITY priority)
+/* Whether a running background job gives way (behavior.md 4): at once to a
+ * waiting job of higher priority, and to one of its own priority once it has
+ * run for a time slice, so that one large job does not starve small ones.
+ * Foreground jobs run side by side and never yield.  Called with the job's
+ * lock held (job before scheduler). */
+BOOL scheduler_should_yield(BG_JOB_PRIORITY priority, ULONGLONG running_since)
 {
-    BOOL ret = FALSE;
+    BOOL slice_over = GetTickCount64() - running_since >= TIME_SLICE_MS, ret = FALSE;
+    BG_JOB_PRIORITY waiting;
     ULONG i;
 
     if (priority == BG_JOB_PRIORITY_FOREGROUND) return FALSE;
     EnterCriticalSection(&scheduler.cs);
     for (i = 0; i < scheduler.queue_count && !ret; i++)
-        ret = job_priority(scheduler.queue[i]) < priority;
+    {
+        waiting = job_priority(scheduler.queue[i]);
+        ret = waiting < priority || (slice_over && waiting == priority);
+    }
     LeaveCriticalSection(&scheduler.cs);
     return ret;
 }

@@ -1078,6 +1078,81 @@ done:
     finish_job(slow);
 }
 
+/* Jobs of one background priority take turns (spec 4, round robin): a small
+ * NORMAL job queued behind a slow NORMAL one is done before it, after at most
+ * a time slice, and the slow one resumes where it stopped.  Windows does not
+ * document its slice; ours is 5 s. */
+static void test_round_robin(void)
+{
+    static const char slow_path[] = "/download/turns-slow.bin", small_path[] = "/download/turns-brief.bin";
+    static const unsigned int slow_seed = 1111, small_seed = 1112;
+    static const ULONGLONG small_size = 30000;
+    struct httpd_resource_options options;
+    WCHAR dir[MAX_PATH], slow_local[MAX_PATH], small_local[MAX_PATH], url[256];
+    IBackgroundCopyJob *slow = NULL, *brief = NULL;
+    struct httpd_log_entry entry;
+    BG_JOB_PROGRESS progress;
+    char range[64];
+    BG_JOB_STATE state;
+    int index;
+    HRESULT hr;
+
+    if (!make_dir(L"turns", dir, ARRAY_SIZE(dir))) return;
+    swprintf(slow_local, ARRAY_SIZE(slow_local), L"%lsslow.bin", dir);
+    swprintf(small_local, ARRAY_SIZE(small_local), L"%lssmall.bin", dir);
+    memset(&options, 0, sizeof(options));
+    options.slow_delay_ms = SLOW_DELAY_MS;
+    options.slow_chunk = SLOW_CHUNK;
+    ok(httpd_add_pattern_resource(httpd, slow_path, SLOW_SIZE, slow_seed, &options), "cannot add resource.\n");
+    ok(httpd_add_pattern_resource(httpd, small_path, small_size, small_seed, NULL), "cannot add resource.\n");
+    httpd_log_clear(httpd);
+
+    if (!(slow = create_job(L"turns-slow"))) return;
+    httpd_url(httpd, slow_path, url, ARRAY_SIZE(url));
+    if (!add_file(slow, url, slow_local) || !resume(slow)) goto done;
+    if (!wait_progress(slow, 1, NULL)) goto done;
+
+    if (!(brief = create_job(L"turns-brief"))) goto done;
+    httpd_url(httpd, small_path, url, ARRAY_SIZE(url));
+    if (!add_file(brief, url, small_local) || !resume(brief)) goto done;
+
+    /* The slow job needs about 13 s; the brief one waits at most for the slice. */
+    state = wait_state(brief, STATE_BIT(BG_JOB_STATE_TRANSFERRED), 10000, FALSE);
+    ok(state == BG_JOB_STATE_TRANSFERRED, "the small job is in state %u.\n", state);
+    memset(&progress, 0, sizeof(progress));
+    hr = IBackgroundCopyJob_GetProgress(slow, &progress);
+    ok(hr == S_OK, "GetProgress failed: %#lx.\n", hr);
+    ok(progress.BytesTransferred < SLOW_SIZE, "the slow job finished first.\n");
+    if (state == BG_JOB_STATE_TRANSFERRED)
+    {
+        hr = IBackgroundCopyJob_Complete(brief);
+        ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
+        check_pattern_file(small_local, small_seed, small_size);
+    }
+
+    /* The slow job gets the network back and goes on from its bytes on disk. */
+    state = wait_state(slow, STATE_BIT(BG_JOB_STATE_TRANSFERRED), 25000, FALSE);
+    ok(state == BG_JOB_STATE_TRANSFERRED, "the slow job is in state %u.\n", state);
+    index = httpd_log_find(httpd, "GET", slow_path, 0, &entry);
+    ok(index >= 0, "no GET of the slow file.\n");
+    index = httpd_log_find(httpd, "GET", slow_path, index + 1, &entry);
+    ok(index >= 0, "the slow file was fetched in one request.\n");
+    if (index >= 0)
+    {
+        ok(httpd_log_header(&entry, "Range", range, sizeof(range)) && strncmp(range, "bytes=0-", 8),
+           "the slow file did not resume with a Range request.\n");
+    }
+    if (state == BG_JOB_STATE_TRANSFERRED)
+    {
+        hr = IBackgroundCopyJob_Complete(slow);
+        ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
+        check_pattern_file(slow_local, slow_seed, SLOW_SIZE);
+    }
+done:
+    if (brief) finish_job(brief);
+    finish_job(slow);
+}
+
 static IBackgroundCopyJob5 *query_job5(IBackgroundCopyJob *job)
 {
     IBackgroundCopyJob5 *job5 = NULL;
@@ -1421,6 +1496,7 @@ START_TEST(download)
     test_partial_complete();
     test_two_jobs();
     test_priority_preemption();
+    test_round_robin();
     test_max_download_time();
     test_max_download_size();
     test_high_performance();
