@@ -90,8 +90,9 @@ static inline void transfer_set_failure(struct transfer_result *result, HRESULT 
 struct transfer_session;
 struct transfer_session *transfer_http_open_session(void);
 void transfer_http_close_session(struct transfer_session *session);
-/* The session a job with these options uses: the worker's, or (*owned) one of its own
- * for a job that names its proxy or wants none (Wine takes the proxy per session only). */
+/* The session a job with these options uses: the worker's (WinHTTP's default proxy),
+ * or (*owned) one of its own for a job that names its proxy or wants none, or whose
+ * owner's Internet settings or WPAD name one (Wine takes the proxy per session only). */
 struct transfer_session *transfer_http_session_for(struct transfer_session *worker_session,
                                                    const struct transfer_options *options, BOOL *owned);
 void transfer_http_download(struct transfer_session *session, const struct transfer_request *request,

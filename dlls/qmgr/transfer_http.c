@@ -19,6 +19,8 @@ WINE_DEFAULT_DEBUG_CHANNEL(qmgr);
 #define READ_BUFFER_SIZE (1024 * 1024)
 #define MAX_AUTH_ROUNDS 5  /* two for a server's NTLM handshake, two for a proxy's, one spare */
 
+struct proxy_router;
+
 /* A worker's (or a job's own) connection state: a WinHTTP session, and the
  * plain connection of the fast path where no proxy is involved. */
 struct transfer_session
@@ -26,10 +28,13 @@ struct transfer_session
     HINTERNET winhttp;
     BOOL direct;                        /* no proxy: the plain fast path may be used */
     struct http_connection *connection;
+    WCHAR *proxy;                       /* the proxy list requests go through, or NULL */
+    struct proxy_router *router;        /* non-NULL: a proxy script picks the session of each server */
 };
 
-static struct transfer_session *open_session(DWORD access, const WCHAR *proxy, const WCHAR *bypass, BOOL direct)
+static struct transfer_session *open_session(DWORD access, const WCHAR *proxy, const WCHAR *bypass)
 {
+    WINHTTP_PROXY_INFO info = { 0 };
     struct transfer_session *session;
 
     if (!(session = calloc(1, sizeof(*session)))) return NULL;
@@ -40,36 +45,248 @@ static struct transfer_session *open_session(DWORD access, const WCHAR *proxy, c
         free(session);
         return NULL;
     }
-    session->direct = direct;
-    if (direct) session->connection = http_connection_create();
-    return session;
-}
-
-/* The preconfigured proxy: the fast path only where there is none. */
-static BOOL default_is_direct(void)
-{
-    WINHTTP_PROXY_INFO info = { 0 };
-    BOOL direct = FALSE;
-
-    if (WinHttpGetDefaultProxyConfiguration(&info))
-        direct = info.dwAccessType == WINHTTP_ACCESS_TYPE_NO_PROXY || !info.lpszProxy || !*info.lpszProxy;
+    /* WinHTTP's own default (netsh winhttp, or $http_proxy under Wine): read to
+     * know whether the fast path may be used. */
+    if (access == WINHTTP_ACCESS_TYPE_DEFAULT_PROXY && WinHttpGetDefaultProxyConfiguration(&info) &&
+        info.dwAccessType == WINHTTP_ACCESS_TYPE_NAMED_PROXY && info.lpszProxy && *info.lpszProxy)
+        proxy = info.lpszProxy;
+    else if (access != WINHTTP_ACCESS_TYPE_NAMED_PROXY)
+        proxy = NULL;
+    session->proxy = proxy ? strdupW(proxy) : NULL;
+    session->direct = !session->proxy;
+    if (session->direct) session->connection = http_connection_create();
     GlobalFree(info.lpszProxy);
     GlobalFree(info.lpszProxyBypass);
-    return direct;
+    return session;
 }
 
 struct transfer_session *transfer_http_open_session(void)
 {
-    return open_session(WINHTTP_ACCESS_TYPE_DEFAULT_PROXY, WINHTTP_NO_PROXY_NAME, WINHTTP_NO_PROXY_BYPASS,
-                        default_is_direct());
+    return open_session(WINHTTP_ACCESS_TYPE_DEFAULT_PROXY, WINHTTP_NO_PROXY_NAME, WINHTTP_NO_PROXY_BYPASS);
 }
+
+static void free_router(struct proxy_router *router);
 
 void transfer_http_close_session(struct transfer_session *session)
 {
     if (!session) return;
+    free_router(session->router);
     WinHttpCloseHandle(session->winhttp);
     http_connection_destroy(session->connection);
+    free(session->proxy);
     free(session);
+}
+
+/* ---- proxies found by a script (behavior.md 11.2) ---- */
+
+/* A server and the session that reaches it. */
+struct proxy_route
+{
+    WCHAR *origin;                      /* "scheme://host:port" */
+    struct transfer_session *session;   /* one of the router's, or its fallback */
+};
+
+/* PRECONFIG with automatic configuration, and AUTODETECT: a proxy script (the
+ * configured one, or the one WPAD finds) names the proxy of each URL.  Wine's
+ * WinHTTP takes a proxy per session only, so each proxy gets a session. */
+struct proxy_router
+{
+    BOOL detect;                        /* look for a script with WPAD */
+    WCHAR *script_url;                  /* the configured script, or NULL */
+    WCHAR *fallback_proxy;              /* the user's own proxy list when no script answers, or NULL */
+    WCHAR *fallback_bypass;
+    struct transfer_session *fallback;  /* where no script or list applies; not owned */
+    struct transfer_session **sessions; /* owned, one per proxy */
+    ULONG session_count;
+    /* A script answers per URL; asking it once per server and run keeps a job
+     * of many files from running it for each. */
+    struct proxy_route *routes;
+    ULONG route_count;
+};
+
+static void free_router(struct proxy_router *router)
+{
+    ULONG i;
+
+    if (!router) return;
+    for (i = 0; i < router->session_count; i++) transfer_http_close_session(router->sessions[i]);
+    for (i = 0; i < router->route_count; i++) free(router->routes[i].origin);
+    free(router->sessions);
+    free(router->routes);
+    free(router->script_url);
+    free(router->fallback_proxy);
+    free(router->fallback_bypass);
+    free(router);
+}
+
+/* How long the outcome of a WPAD search stands: looking costs name lookups. */
+#define WPAD_RECHECK_MS (5 * 60 * 1000)
+
+static SRWLOCK wpad_lock = SRWLOCK_INIT;
+static ULONGLONG wpad_checked;  /* GetTickCount64() of the last search, 0 for never */
+static WCHAR *wpad_url;
+
+/* The URL of the script WPAD finds (malloc'd), or NULL. */
+static WCHAR *wpad_script_url(void)
+{
+    ULONGLONG now = GetTickCount64();
+    WCHAR *found = NULL, *ret;
+
+    AcquireSRWLockExclusive(&wpad_lock);
+    if (!wpad_checked || now - wpad_checked >= WPAD_RECHECK_MS)
+    {
+        free(wpad_url);
+        wpad_url = NULL;
+        if (WinHttpDetectAutoProxyConfigUrl(WINHTTP_AUTO_DETECT_TYPE_DHCP | WINHTTP_AUTO_DETECT_TYPE_DNS_A, &found))
+        {
+            wpad_url = strdupW(found);
+            GlobalFree(found);
+        }
+        TRACE("WPAD script: %s.\n", debugstr_w(wpad_url));
+        wpad_checked = now;
+    }
+    ret = wpad_url ? strdupW(wpad_url) : NULL;
+    ReleaseSRWLockExclusive(&wpad_lock);
+    return ret;
+}
+
+/* The router's session for a proxy list (NULL: direct), made on first use. */
+static struct transfer_session *router_session(struct proxy_router *router, const WCHAR *proxy, const WCHAR *bypass)
+{
+    struct transfer_session *session, **sessions;
+    ULONG i;
+
+    if (!proxy && router->fallback && router->fallback->direct) return router->fallback;
+    for (i = 0; i < router->session_count; i++)
+    {
+        session = router->sessions[i];
+        if (proxy ? session->proxy && !wcscmp(session->proxy, proxy) : !session->proxy) return session;
+    }
+    if (!(sessions = realloc(router->sessions, (router->session_count + 1) * sizeof(*sessions)))) return NULL;
+    router->sessions = sessions;
+    if (proxy) session = open_session(WINHTTP_ACCESS_TYPE_NAMED_PROXY, proxy,
+                                      bypass && *bypass ? bypass : WINHTTP_NO_PROXY_BYPASS);
+    else session = open_session(WINHTTP_ACCESS_TYPE_NO_PROXY, WINHTTP_NO_PROXY_NAME, WINHTTP_NO_PROXY_BYPASS);
+    if (session) router->sessions[router->session_count++] = session;
+    return session;
+}
+
+/* Asks the script which proxy serves url: TRUE with *proxy (malloc'd, NULL for
+ * direct) if a script answered. */
+static BOOL ask_script(struct proxy_router *router, HINTERNET winhttp, const WCHAR *url, WCHAR **proxy)
+{
+    WINHTTP_AUTOPROXY_OPTIONS options = { WINHTTP_AUTOPROXY_CONFIG_URL };
+    WINHTTP_PROXY_INFO info = { 0 };
+    WCHAR *script = NULL;
+    BOOL answered;
+
+    *proxy = NULL;
+    /* As Internet Explorer: a script WPAD finds first, then the configured one. */
+    if (router->detect) script = wpad_script_url();
+    if (!script && router->script_url) script = strdupW(router->script_url);
+    if (!script) return FALSE;
+    options.lpszAutoConfigUrl = script;
+    options.fAutoLogonIfChallenged = TRUE;
+    if ((answered = WinHttpGetProxyForUrl(winhttp, url, &options, &info)))
+    {
+        if (info.dwAccessType == WINHTTP_ACCESS_TYPE_NAMED_PROXY && info.lpszProxy && *info.lpszProxy)
+            *proxy = strdupW(info.lpszProxy);
+        TRACE("%s: the script at %s names %s.\n", debugstr_w(url), debugstr_w(script), debugstr_w(*proxy));
+    }
+    else WARN("The script at %s did not answer for %s, error %lu.\n", debugstr_w(script), debugstr_w(url),
+              GetLastError());
+    GlobalFree(info.lpszProxy);
+    GlobalFree(info.lpszProxyBypass);
+    free(script);
+    return answered;
+}
+
+/* The session that reaches url: the given one, unless its router picks. */
+static struct transfer_session *route(struct transfer_session *session, const WCHAR *url)
+{
+    struct proxy_router *router = session ? session->router : NULL;
+    URL_COMPONENTS parts = { sizeof(parts) };
+    struct transfer_session *target;
+    struct proxy_route *routes;
+    WCHAR origin[300], *proxy;
+    ULONG i;
+
+    if (!router) return session;
+    parts.dwSchemeLength = parts.dwHostNameLength = 1;
+    if (!WinHttpCrackUrl(url, 0, 0, &parts)) return router->fallback;
+    swprintf(origin, ARRAY_SIZE(origin), L"%.*ls://%.*ls:%u", (int)parts.dwSchemeLength, parts.lpszScheme,
+             (int)parts.dwHostNameLength, parts.lpszHostName, parts.nPort);
+    for (i = 0; i < router->route_count; i++)
+        if (!wcsicmp(router->routes[i].origin, origin)) return router->routes[i].session;
+
+    if (ask_script(router, session->winhttp, url, &proxy)) target = router_session(router, proxy, NULL);
+    else if (router->fallback_proxy) target = router_session(router, router->fallback_proxy, router->fallback_bypass);
+    else target = router->fallback;
+    free(proxy);
+    if (!target) return router->fallback;
+
+    if ((routes = realloc(router->routes, (router->route_count + 1) * sizeof(*routes))))
+    {
+        router->routes = routes;
+        if ((routes[router->route_count].origin = strdupW(origin)))
+            routes[router->route_count++].session = target;
+    }
+    return target;
+}
+
+/* A session whose router asks a proxy script: the configured one, or WPAD's. */
+static struct transfer_session *open_routing_session(struct transfer_session *fallback, BOOL detect,
+                                                     const WCHAR *script_url, const WCHAR *fallback_proxy,
+                                                     const WCHAR *fallback_bypass)
+{
+    struct transfer_session *session;
+    struct proxy_router *router;
+
+    if (!(router = calloc(1, sizeof(*router)))) return NULL;
+    router->detect = detect;
+    router->fallback = fallback;
+    if ((script_url && !(router->script_url = strdupW(script_url))) ||
+        (fallback_proxy && *fallback_proxy && !(router->fallback_proxy = strdupW(fallback_proxy))) ||
+        (fallback_bypass && !(router->fallback_bypass = strdupW(fallback_bypass))) ||
+        !(session = open_session(WINHTTP_ACCESS_TYPE_NO_PROXY, WINHTTP_NO_PROXY_NAME, WINHTTP_NO_PROXY_BYPASS)))
+    {
+        free_router(router);
+        return NULL;
+    }
+    /* Its own WinHTTP session only asks scripts: no transfer goes through it. */
+    http_connection_destroy(session->connection);
+    session->connection = NULL;
+    session->direct = FALSE;
+    session->router = router;
+    return session;
+}
+
+/* PRECONFIG: the job owner's Internet settings, in the order WinHTTP's
+ * automatic proxy (which Windows' BITS uses since 1809) takes them: a proxy
+ * script if the user has automatic configuration, else the user's proxy list,
+ * else WinHTTP's own default (under Wine also $http_proxy), for which this
+ * returns NULL. */
+static struct transfer_session *open_preconfigured_session(struct transfer_session *worker_session)
+{
+    WINHTTP_CURRENT_USER_IE_PROXY_CONFIG config = { 0 };
+    struct transfer_session *session = NULL;
+
+    if (!WinHttpGetIEProxyConfigForCurrentUser(&config)) return NULL;
+    TRACE("Internet settings: detect %d, script %s, proxy %s, bypass %s.\n", config.fAutoDetect,
+          debugstr_w(config.lpszAutoConfigUrl), debugstr_w(config.lpszProxy), debugstr_w(config.lpszProxyBypass));
+    if (config.fAutoDetect || (config.lpszAutoConfigUrl && *config.lpszAutoConfigUrl))
+        session = open_routing_session(worker_session, config.fAutoDetect,
+                                       config.lpszAutoConfigUrl && *config.lpszAutoConfigUrl ?
+                                       config.lpszAutoConfigUrl : NULL,
+                                       config.lpszProxy, config.lpszProxyBypass);
+    else if (config.lpszProxy && *config.lpszProxy)
+        session = open_session(WINHTTP_ACCESS_TYPE_NAMED_PROXY, config.lpszProxy,
+                               config.lpszProxyBypass && *config.lpszProxyBypass ?
+                               config.lpszProxyBypass : WINHTTP_NO_PROXY_BYPASS);
+    GlobalFree(config.lpszAutoConfigUrl);
+    GlobalFree(config.lpszProxy);
+    GlobalFree(config.lpszProxyBypass);
+    return session;
 }
 
 struct transfer_session *transfer_http_session_for(struct transfer_session *worker_session,
@@ -78,13 +295,26 @@ struct transfer_session *transfer_http_session_for(struct transfer_session *work
     struct transfer_session *session = NULL;
 
     *owned = FALSE;
-    if (options->proxy_usage == BG_JOB_PROXY_USAGE_OVERRIDE)
+    switch (options->proxy_usage)
+    {
+    case BG_JOB_PROXY_USAGE_OVERRIDE:
         session = open_session(WINHTTP_ACCESS_TYPE_NAMED_PROXY, options->proxy_list,
                                options->proxy_bypass_list && *options->proxy_bypass_list ?
-                               options->proxy_bypass_list : WINHTTP_NO_PROXY_BYPASS, FALSE);
-    else if (options->proxy_usage == BG_JOB_PROXY_USAGE_NO_PROXY)
-        session = open_session(WINHTTP_ACCESS_TYPE_NO_PROXY, WINHTTP_NO_PROXY_NAME, WINHTTP_NO_PROXY_BYPASS, TRUE);
-    else return worker_session;
+                               options->proxy_bypass_list : WINHTTP_NO_PROXY_BYPASS);
+        break;
+    case BG_JOB_PROXY_USAGE_NO_PROXY:
+        session = open_session(WINHTTP_ACCESS_TYPE_NO_PROXY, WINHTTP_NO_PROXY_NAME, WINHTTP_NO_PROXY_BYPASS);
+        break;
+    case BG_JOB_PROXY_USAGE_AUTODETECT:
+        /* WPAD for each server; direct where it finds nothing. */
+        if (!(session = open_routing_session(NULL, TRUE, NULL, NULL, NULL))) break;
+        if (!(session->router->fallback = router_session(session->router, NULL, NULL)))
+            session->router->fallback = worker_session;
+        break;
+    case BG_JOB_PROXY_USAGE_PRECONFIG:
+        session = open_preconfigured_session(worker_session);
+        break;
+    }
 
     if (!session) return worker_session;
     *owned = TRUE;
@@ -261,40 +491,27 @@ static DWORD winhttp_scheme(BG_AUTH_SCHEME scheme)
 }
 
 /* The host of the first proxy a request goes through, for the principal of a
- * proxy's challenge: the job's own list, else the session's (Wine's WinHTTP
- * does not tell it), else the server's host. */
-static void proxy_host(HINTERNET session, const struct transfer_options *options, const WCHAR *server_host,
-                       WCHAR *host, size_t size)
+ * proxy's challenge (Wine's WinHTTP does not report a session's proxy), else
+ * the server's host. */
+static void proxy_host(const struct transfer_session *session, const WCHAR *server_host, WCHAR *host, size_t size)
 {
-    WINHTTP_PROXY_INFO info = { 0 };
-    DWORD info_size = sizeof(info);
-    const WCHAR *start, *end, *colon;
+    const WCHAR *start = session->proxy, *end, *colon;
 
     lstrcpynW(host, server_host, size);
-    if (options->proxy_usage == BG_JOB_PROXY_USAGE_OVERRIDE && options->proxy_list)
-        start = options->proxy_list;
-    else if (WinHttpQueryOption(session, WINHTTP_OPTION_PROXY, &info, &info_size) &&
-             info.dwAccessType == WINHTTP_ACCESS_TYPE_NAMED_PROXY && info.lpszProxy)
-        start = info.lpszProxy;
-    else start = NULL;
-    if (start)
+    if (!start) return;
+    /* "[scheme=][scheme://]host[:port]", entries separated by ';' or spaces */
+    while (*start == ' ' || *start == ';') start++;
+    for (end = start; *end && *end != ';' && *end != ' '; end++)
     {
-        /* "[scheme=][scheme://]host[:port]", entries separated by ';' or spaces */
-        while (*start == ' ' || *start == ';') start++;
-        for (end = start; *end && *end != ';' && *end != ' '; end++)
-        {
-            if (*end == '=') start = end + 1;
-            else if (*end == ':' && end[1] == '/' && end[2] == '/') start = (end += 2) + 1;
-        }
-        for (colon = start; colon < end && *colon != ':'; colon++) ;
-        if (colon > start && (size_t)(colon - start) < size)
-        {
-            memcpy(host, start, (colon - start) * sizeof(WCHAR));
-            host[colon - start] = 0;
-        }
+        if (*end == '=') start = end + 1;
+        else if (*end == ':' && end[1] == '/' && end[2] == '/') start = (end += 2) + 1;
     }
-    GlobalFree(info.lpszProxy);
-    GlobalFree(info.lpszProxyBypass);
+    for (colon = start; colon < end && *colon != ':'; colon++) ;
+    if (colon > start && (size_t)(colon - start) < size)
+    {
+        memcpy(host, start, (colon - start) * sizeof(WCHAR));
+        host[colon - start] = 0;
+    }
 }
 
 /* The next round of an implicit NTLM or Negotiate handshake, run by BITS
@@ -337,7 +554,7 @@ static BOOL answer_implicitly(HINTERNET request, BOOL proxy, const struct transf
 
 /* Answers a 401 or 407 with the job's credentials for a scheme the server
  * offers, strongest first; FALSE when the job has none that fit. */
-static BOOL set_credentials(HINTERNET session, HINTERNET request, DWORD status,
+static BOOL set_credentials(const struct transfer_session *session, HINTERNET request, DWORD status,
                             const struct transfer_options *options, const WCHAR *server_host,
                             struct sspi_handshake **handshakes)
 {
@@ -365,7 +582,7 @@ static BOOL set_credentials(HINTERNET session, HINTERNET request, DWORD status,
             {
                 /* A handshake under way goes on in its own scheme. */
                 if (*handshake && !sspi_handshake_is(*handshake, credentials->scheme)) continue;
-                if (target == BG_AUTH_TARGET_PROXY) proxy_host(session, options, server_host, host, ARRAY_SIZE(host));
+                if (target == BG_AUTH_TARGET_PROXY) proxy_host(session, server_host, host, ARRAY_SIZE(host));
                 else lstrcpynW(host, server_host, ARRAY_SIZE(host));
                 return answer_implicitly(request, target == BG_AUTH_TARGET_PROXY, credentials, host, handshake);
             }
@@ -654,7 +871,7 @@ static BOOL exchange_parts(struct transfer_session *session, const struct url_pa
         }
         if ((exchange->status != HTTP_STATUS_DENIED && exchange->status != HTTP_STATUS_PROXY_AUTH_REQ) ||
             round == MAX_AUTH_ROUNDS ||
-            !set_credentials(session->winhttp, exchange->request, exchange->status, options, parts->host,
+            !set_credentials(session, exchange->request, exchange->status, options, parts->host,
                             handshakes))
         {
             answered = TRUE;
@@ -728,7 +945,7 @@ BOOL transfer_http_exchange(struct transfer_session *session, const WCHAR *url, 
     }
     /* The path runs to the end of the URL: its query too. */
     parts.path = parts.url.lpszUrlPath;
-    return exchange_parts(session, &parts, verb, &headers, 1, body, body_size, options, exchange, result);
+    return exchange_parts(route(session, url), &parts, verb, &headers, 1, body, body_size, options, exchange, result);
 }
 
 WCHAR *transfer_http_header(struct http_exchange *exchange, const WCHAR *name)
@@ -1082,6 +1299,7 @@ void transfer_http_download(struct transfer_session *session, const struct trans
 
     memset(result, 0, sizeof(*result));
     result->remote_size = BG_SIZE_UNKNOWN;
+    session = route(session, transfer->remote_name);
     if (transfer->range_count) download_ranges(session, transfer, result);
     else
     {

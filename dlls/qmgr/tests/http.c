@@ -954,6 +954,204 @@ next:
     }
 }
 
+/* Internet Explorer's settings of the user (what PRECONFIG reads), in
+ * HKCU ...\Internet Settings\Connections, value DefaultConnectionSettings:
+ * three DWORDs (version 0x46, a change counter, flags), then the proxy list,
+ * the bypass list and the script URL, each a byte count and ANSI text. */
+#define IE_CONNECTIONS_KEY L"Software\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\\Connections"
+#define IE_FLAG_DIRECT 0x1
+#define IE_FLAG_PROXY  0x2
+#define IE_FLAG_SCRIPT 0x4
+
+struct ie_settings
+{
+    BYTE *saved;        /* the value before the test, or NULL if there was none */
+    DWORD saved_size;
+    DWORD counter;
+};
+
+static void put_ie_string(BYTE *buf, DWORD *pos, const char *text)
+{
+    DWORD len = text ? strlen(text) : 0;
+
+    memcpy(buf + *pos, &len, sizeof(len));
+    *pos += sizeof(len);
+    memcpy(buf + *pos, text, len);
+    *pos += len;
+}
+
+static BOOL set_ie_settings(struct ie_settings *settings, DWORD flags, const char *proxy, const char *bypass,
+                            const char *script)
+{
+    BYTE buf[1024] = { 0 };
+    DWORD pos = 0, value, type, size;
+    LSTATUS status;
+    HKEY key;
+
+    status = RegCreateKeyExW(HKEY_CURRENT_USER, IE_CONNECTIONS_KEY, 0, NULL, 0, KEY_READ | KEY_WRITE, NULL, &key, NULL);
+    ok(!status, "cannot open the Internet settings: %ld.\n", status);
+    if (status) return FALSE;
+    if (!settings->counter)
+    {
+        size = 0;
+        if (!RegQueryValueExW(key, L"DefaultConnectionSettings", NULL, &type, NULL, &size) && size &&
+            (settings->saved = malloc(size)) &&
+            !RegQueryValueExW(key, L"DefaultConnectionSettings", NULL, &type, settings->saved, &size))
+            settings->saved_size = size;
+        if (settings->saved_size >= 8) memcpy(&settings->counter, settings->saved + 4, sizeof(DWORD));
+    }
+    value = 0x46;
+    memcpy(buf + pos, &value, sizeof(value));
+    pos += sizeof(value);
+    value = ++settings->counter;
+    memcpy(buf + pos, &value, sizeof(value));
+    pos += sizeof(value);
+    memcpy(buf + pos, &flags, sizeof(flags));
+    pos += sizeof(flags);
+    put_ie_string(buf, &pos, proxy);
+    put_ie_string(buf, &pos, bypass);
+    put_ie_string(buf, &pos, script);
+    pos += 32;  /* the fields Windows keeps after these, zero */
+    status = RegSetValueExW(key, L"DefaultConnectionSettings", 0, REG_BINARY, buf, pos);
+    ok(!status, "cannot set the Internet settings: %ld.\n", status);
+    RegCloseKey(key);
+    return !status;
+}
+
+static void restore_ie_settings(struct ie_settings *settings)
+{
+    HKEY key;
+
+    if (RegOpenKeyExW(HKEY_CURRENT_USER, IE_CONNECTIONS_KEY, 0, KEY_WRITE, &key)) return;
+    if (settings->saved_size)
+        RegSetValueExW(key, L"DefaultConnectionSettings", 0, REG_BINARY, settings->saved, settings->saved_size);
+    else RegDeleteValueW(key, L"DefaultConnectionSettings");
+    RegCloseKey(key);
+    free(settings->saved);
+    memset(settings, 0, sizeof(*settings));
+}
+
+/* Whether a server's log has a GET whose target contains path, at index >= start. */
+static BOOL log_has_get(struct httpd *server, const char *path, unsigned int start)
+{
+    struct httpd_log_entry entry;
+    unsigned int i, count = httpd_log_count(server);
+
+    for (i = start; i < count; i++)
+        if (httpd_log_get(server, i, &entry) && !strcmp(entry.method, "GET") && strstr(entry.path, path)) return TRUE;
+    return FALSE;
+}
+
+/* PRECONFIG (the default) follows the owner's Internet settings: their proxy
+ * list with its bypass list, or their proxy script; AUTODETECT looks for a
+ * script with WPAD and goes direct when there is none (spec 11.2). */
+static void test_preconfigured_proxy(void)
+{
+    static const ULONGLONG size = 80021;  /* the size of proxy_body */
+    static BYTE proxy_body[80021];
+    static struct proxy_server proxy_server;
+    static const char direct_path[] = "/http/preconfig/direct.bin", proxied_path[] = "/http/preconfig/proxied.bin";
+    static const char script_path[] = "/http/preconfig/proxy.pac";
+    static const unsigned int direct_seed = 1511, proxied_seed = 1512;
+    WCHAR dir[MAX_PATH], local[MAX_PATH], proxied_local[MAX_PATH], url[256], proxied_url[256];
+    char proxy_list[64], script_url[256], script[512];
+    struct httpd_resource_options options;
+    struct ie_settings settings = { 0 };
+    unsigned int proxy_start, direct_start;
+    IBackgroundCopyJob *job;
+    struct httpd *proxy;
+    HRESULT hr;
+
+    if (!make_dir(L"preconfig", dir, ARRAY_SIZE(dir))) return;
+    ok(httpd_add_pattern_resource(httpd, direct_path, size, direct_seed, NULL), "cannot add resource.\n");
+    httpd_url(httpd, direct_path, url, ARRAY_SIZE(url));
+    swprintf(proxied_url, ARRAY_SIZE(proxied_url), L"http://" PROXY_HOST_W L"%hs", proxied_path);
+    if (!(proxy = httpd_start()))
+    {
+        ok(0, "cannot start the proxy server.\n");
+        return;
+    }
+    httpd_pattern_fill(proxied_seed, 0, proxy_body, size);
+    proxy_server.path = proxied_path;
+    proxy_server.body = proxy_body;
+    proxy_server.size = size;
+    proxy_server.auth = NULL;
+    ok(httpd_add_handler(proxy, NULL, "http://" PROXY_HOST, proxy_handler, &proxy_server), "cannot add the handler.\n");
+    sprintf(proxy_list, "127.0.0.1:%u", httpd_port(proxy));
+
+    /* The user's proxy list, with the test server's host on the bypass list:
+     * the file of the unresolvable host comes through the proxy, the other
+     * one directly. */
+    if (set_ie_settings(&settings, IE_FLAG_DIRECT | IE_FLAG_PROXY, proxy_list, "127.0.0.1;<local>", NULL) &&
+        (job = create_job(L"preconfig-list")))
+    {
+        winetest_push_context("proxy list");
+        proxy_start = httpd_log_count(proxy);
+        direct_start = httpd_log_count(httpd);
+        swprintf(proxied_local, ARRAY_SIZE(proxied_local), L"%lslist-proxied.bin", dir);
+        swprintf(local, ARRAY_SIZE(local), L"%lslist-direct.bin", dir);
+        if (add_file(job, proxied_url, proxied_local) && add_file(job, url, local) && resume(job) &&
+            wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, FALSE) == BG_JOB_STATE_TRANSFERRED)
+        {
+            hr = IBackgroundCopyJob_Complete(job);
+            ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
+            check_pattern_file(proxied_local, proxied_seed, size);
+            check_pattern_file(local, direct_seed, size);
+            ok(log_has_get(proxy, PROXY_HOST, proxy_start), "the proxy got no GET for its file.\n");
+            ok(!log_has_get(proxy, direct_path, proxy_start), "the bypassed file went through the proxy.\n");
+            ok(log_has_get(httpd, direct_path, direct_start), "the server got no GET for the bypassed file.\n");
+        }
+        finish_job(job);
+        winetest_pop_context();
+    }
+
+    /* The user's proxy script, from the test server: PROXY for the
+     * unresolvable host, DIRECT for everything else. */
+    sprintf(script, "function FindProxyForURL(url, host)\n{\n"
+            "    if (host == \"%s\") return \"PROXY %s\";\n    return \"DIRECT\";\n}\n", PROXY_HOST, proxy_list);
+    memset(&options, 0, sizeof(options));
+    options.content_type = "application/x-ns-proxy-autoconfig";
+    ok(httpd_add_resource(httpd, script_path, script, strlen(script), &options), "cannot add resource.\n");
+    httpd_url_a(httpd, script_path, script_url, sizeof(script_url));
+    if (set_ie_settings(&settings, IE_FLAG_DIRECT | IE_FLAG_SCRIPT, NULL, NULL, script_url) &&
+        (job = create_job(L"preconfig-script")))
+    {
+        winetest_push_context("proxy script");
+        proxy_start = httpd_log_count(proxy);
+        direct_start = httpd_log_count(httpd);
+        swprintf(proxied_local, ARRAY_SIZE(proxied_local), L"%lsscript-proxied.bin", dir);
+        swprintf(local, ARRAY_SIZE(local), L"%lsscript-direct.bin", dir);
+        if (add_file(job, proxied_url, proxied_local) && add_file(job, url, local) && resume(job) &&
+            wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, FALSE) == BG_JOB_STATE_TRANSFERRED)
+        {
+            hr = IBackgroundCopyJob_Complete(job);
+            ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
+            check_pattern_file(proxied_local, proxied_seed, size);
+            check_pattern_file(local, direct_seed, size);
+            ok(log_has_get(httpd, script_path, direct_start), "nobody fetched the script.\n");
+            ok(log_has_get(proxy, PROXY_HOST, proxy_start), "the proxy got no GET for its file.\n");
+            ok(!log_has_get(proxy, direct_path, proxy_start), "a DIRECT file went through the proxy.\n");
+            ok(log_has_get(httpd, direct_path, direct_start), "the server got no GET for the DIRECT file.\n");
+        }
+        finish_job(job);
+        winetest_pop_context();
+    }
+    restore_ie_settings(&settings);
+
+    /* AUTODETECT: WPAD finds nothing on a loopback-only machine, so BITS goes direct. */
+    swprintf(local, ARRAY_SIZE(local), L"%lsautodetect.bin", dir);
+    if ((job = create_job(L"autodetect")))
+    {
+        proxy_start = httpd_log_count(proxy);
+        hr = IBackgroundCopyJob_SetProxySettings(job, BG_JOB_PROXY_USAGE_AUTODETECT, NULL, NULL);
+        ok(hr == S_OK, "SetProxySettings(AUTODETECT) failed: %#lx.\n", hr);
+        if (add_file(job, url, local) && resume(job)) transfer_and_check(job, local, direct_seed, size);
+        ok(httpd_log_count(proxy) == proxy_start, "the proxy got a request.\n");
+        finish_job(job);
+    }
+    httpd_stop(proxy);
+}
+
 /* IBackgroundCopyFile5: the headers of the server's last response (spec 13). */
 static void test_response_headers(void)
 {
@@ -1495,6 +1693,7 @@ START_TEST(http)
     test_implicit_ntlm();
     test_redirects();
     test_proxy();
+    test_preconfigured_proxy();
     test_response_headers();
     test_fake_length();
     test_wrong_content_range();
