@@ -846,14 +846,24 @@ void file_upload(struct file *file, const struct download_control *control, stru
     else transfer_http_upload(control->session, &request, result);
     if (SUCCEEDED(result->code) && !result->aborted && job_type(file->job) == BG_JOB_TYPE_UPLOAD)
     {
-        /* The server has the file: the session is done. */
-        transfer_http_upload_end(control->session, remote_name, &session, control->options, FALSE);
-        memset(&session, 0, sizeof(session));
+        struct transfer_result closed;
+
+        /* The server has the file: the session is done once it is closed.  A
+         * close worth another try keeps the session, and the job retries it. */
+        transfer_http_upload_end(control->session, remote_name, &session, control->options, FALSE, &closed);
+        if (FAILED(closed.code) && closed.transient)
+            transfer_set_failure(result, closed.code, closed.context, TRUE);
+        else
+        {
+            if (FAILED(closed.code)) WARN("Close-Session of %s failed: %#lx.\n", debugstr_w(session.id), closed.code);
+            memset(&session, 0, sizeof(session));
+        }
+        transfer_result_free(&closed);
     }
     else if (result->aborted && session.id[0] && job_is_final(file->job))
     {
         /* Cancelled under way: the server may drop what it has. */
-        transfer_http_upload_end(control->session, remote_name, &session, control->options, TRUE);
+        job_cancel_upload_session(file->job, remote_name, &session);
         memset(&session, 0, sizeof(session));
     }
     if (control->network_token) RevertToSelf();
@@ -943,14 +953,30 @@ void file_make_durable(struct file *file)
     LeaveCriticalSection(&file->cs);
 }
 
-/* Upload-reply: Close-Session once the reply is in. */
-void file_close_upload_session(struct file *file, const struct download_control *control)
+/* Upload-reply: Close-Session once the reply is in.  A failure worth another
+ * try keeps the session for the job's next attempt and is in result. */
+void file_close_upload_session(struct file *file, const struct download_control *control,
+                               struct transfer_result *result)
 {
     struct upload_session session;
     WCHAR *remote_name;
 
+    memset(result, 0, sizeof(*result));
     if (!take_upload_session(file, FALSE, &remote_name, &session)) return;
-    transfer_http_upload_end(control->session, remote_name, &session, control->options, FALSE);
+    transfer_http_upload_end(control->session, remote_name, &session, control->options, FALSE, result);
+    if (FAILED(result->code) && result->transient)
+    {
+        EnterCriticalSection(&file->cs);
+        if (!file->upload_session.id[0]) file->upload_session = session;
+        LeaveCriticalSection(&file->cs);
+    }
+    else if (FAILED(result->code))
+    {
+        /* The server has the upload and the reply: its word on the session ends it. */
+        WARN("Close-Session of %s failed: %#lx.\n", debugstr_w(session.id), result->code);
+        transfer_result_free(result);
+        memset(result, 0, sizeof(*result));
+    }
     free(remote_name);
 }
 

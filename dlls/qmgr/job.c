@@ -571,6 +571,10 @@ static HRESULT WINAPI job_Cancel(IBackgroundCopyJob5 *iface)
 static void snapshot_options(struct job *job, struct transfer_options *options);
 static void free_options(struct transfer_options *options);
 
+/* How long a Cancel-Session is sent again to a server that does not take it
+ * (behavior.md 6.2), unless the job's no-progress timeout is shorter. */
+#define CANCEL_RETRY_MS (24 * 60 * 60 * 1000ull)
+
 /* A Cancel-Session for the server of a cancelled upload, sent in the
  * background so that Cancel never waits for the network. */
 struct session_cancel
@@ -578,47 +582,84 @@ struct session_cancel
     WCHAR *remote_name;
     struct upload_session session;
     struct transfer_options options;
+    ULONGLONG retry_delay_ms;
+    ULONGLONG give_up;  /* GetTickCount64() time after which no attempt starts */
 };
 
-static void CALLBACK send_session_cancel(TP_CALLBACK_INSTANCE *instance, void *context)
+static void free_session_cancel(struct session_cancel *request)
 {
-    struct session_cancel *request = context;
-    struct transfer_session *session = transfer_http_open_session();
-    BOOL owned;
-    struct transfer_session *used = transfer_http_session_for(session, &request->options, &owned);
-
-    /* One attempt: the server also drops sessions it stops hearing from. */
-    transfer_http_upload_end(used, request->remote_name, &request->session, &request->options, TRUE);
-    if (owned) transfer_http_close_session(used);
-    transfer_http_close_session(session);
     free(request->remote_name);
     free_options(&request->options);
     free(request);
 }
 
-static void cancel_upload_sessions(struct job *job)
+static void CALLBACK send_session_cancel(TP_CALLBACK_INSTANCE *instance, void *context, TP_TIMER *timer)
+{
+    struct session_cancel *request = context;
+    struct transfer_session *session = transfer_http_open_session(), *used;
+    struct transfer_result result;
+    LARGE_INTEGER due;
+    BOOL owned;
+
+    used = transfer_http_session_for(session, &request->options, &owned);
+    transfer_http_upload_end(used, request->remote_name, &request->session, &request->options, TRUE, &result);
+    if (owned) transfer_http_close_session(used);
+    transfer_http_close_session(session);
+    transfer_result_free(&result);
+
+    if (FAILED(result.code) && result.transient && !scheduler_stopping() &&
+        GetTickCount64() + request->retry_delay_ms < request->give_up)
+    {
+        TRACE("Cancel-Session of %s failed (%#lx): again in %I64u ms.\n", debugstr_w(request->session.id),
+              result.code, request->retry_delay_ms);
+        due.QuadPart = -(LONGLONG)request->retry_delay_ms * 10000;
+        SetThreadpoolTimer(timer, (FILETIME *)&due, 0, 0);
+        return;
+    }
+    /* Freed once this callback returns. */
+    CloseThreadpoolTimer(timer);
+    free_session_cancel(request);
+}
+
+void job_cancel_upload_session(struct job *job, const WCHAR *remote_name, const struct upload_session *session)
 {
     struct session_cancel *request;
+    LARGE_INTEGER due;
+    TP_TIMER *timer;
+    ULONGLONG window;
+
+    if (!(request = calloc(1, sizeof(*request)))) return;
+    request->session = *session;
+    snapshot_options(job, &request->options);
+    EnterCriticalSection(&job->cs);
+    request->retry_delay_ms = job->retry_delay * 1000ull;
+    window = min(CANCEL_RETRY_MS, job->no_progress_timeout * 1000ull);
+    LeaveCriticalSection(&job->cs);
+    request->give_up = GetTickCount64() + window;
+    if (!(request->remote_name = strdupW(remote_name)) ||
+        !(timer = CreateThreadpoolTimer(send_session_cancel, request, NULL)))
+    {
+        free_session_cancel(request);
+        return;
+    }
+    due.QuadPart = -1;  /* at once */
+    SetThreadpoolTimer(timer, (FILETIME *)&due, 0, 0);
+}
+
+static void cancel_upload_sessions(struct job *job)
+{
+    struct upload_session session;
+    WCHAR *remote_name;
     ULONG i;
 
     if (job->type == BG_JOB_TYPE_DOWNLOAD) return;
     for (i = 0; i < job->file_count; i++)
     {
-        if (!(request = calloc(1, sizeof(*request)))) continue;
         /* Before the upload is done Cancel ends it; after, an upload-reply's session still holds the reply. */
-        if (!file_take_upload_session(job->files[i], job->type != BG_JOB_TYPE_UPLOAD_REPLY, &request->remote_name,
-                                      &request->session))
-        {
-            free(request);
+        if (!file_take_upload_session(job->files[i], job->type != BG_JOB_TYPE_UPLOAD_REPLY, &remote_name, &session))
             continue;
-        }
-        snapshot_options(job, &request->options);
-        if (!TrySubmitThreadpoolCallback(send_session_cancel, request, NULL))
-        {
-            free(request->remote_name);
-            free_options(&request->options);
-            free(request);
-        }
+        job_cancel_upload_session(job, remote_name, &session);
+        free(remote_name);
     }
 }
 
@@ -2237,7 +2278,16 @@ static BOOL fetch_reply(struct job *job, const struct download_control *control)
         }
         if (file_is_transferred(reply)) file_make_durable(reply);
     }
-    if (!reply || file_is_transferred(reply)) file_close_upload_session(job->files[0], control);
+    if (!reply || file_is_transferred(reply))
+    {
+        file_close_upload_session(job->files[0], control, &result);
+        if (FAILED(result.code))
+        {
+            record_failure(job, NULL, result.code, result.context, result.transient);
+            transfer_result_free(&result);
+            return FALSE;
+        }
+    }
     return TRUE;
 }
 

@@ -144,7 +144,8 @@ BOOL file_take_upload_session(struct file *file, BOOL unfinished_only, WCHAR **r
                               struct upload_session *session);
 /* Upload-reply: the reply's URL, absolute; NULL without one, or (*invalid) when the server's is no HTTP URL. */
 WCHAR *file_reply_url(struct file *file, BOOL *invalid);
-void file_close_upload_session(struct file *file, const struct download_control *control);
+void file_close_upload_session(struct file *file, const struct download_control *control,
+                               struct transfer_result *result);
 void file_make_durable(struct file *file);
 const WCHAR *file_current_name(struct file *file);
 BG_JOB_TYPE job_type(struct job *job);
@@ -159,6 +160,9 @@ HRESULT validate_local_name(const WCHAR *name);
 BG_JOB_PRIORITY job_priority(struct job *job);
 void job_run(struct job *job, void *session);
 void job_retry_due(struct job *job);
+/* Cancel-Session for a server's upload session, sent in the background and again
+ * while the server fails to take it (behavior.md 6.2). */
+void job_cancel_upload_session(struct job *job, const WCHAR *remote_name, const struct upload_session *session);
 
 /* scheduler.c */
 void scheduler_init(void);

@@ -150,9 +150,12 @@ struct upload_request
  * (BITS-Reply-URL), if the server gave one. */
 void transfer_http_upload(struct transfer_session *session, const struct upload_request *request,
                           struct transfer_result *result);
-/* Close-Session after a finished upload (and its reply), or Cancel-Session. */
+/* Close-Session after a finished upload (and its reply), or Cancel-Session.  A
+ * failure is result->transient when the packet is worth sending again: no
+ * response, or a 5xx without BITS-Error-Code (behavior.md 16.3). */
 void transfer_http_upload_end(struct transfer_session *session, const WCHAR *remote_name,
-                              const struct upload_session *upload, const struct transfer_options *options, BOOL cancel);
+                              const struct upload_session *upload, const struct transfer_options *options, BOOL cancel,
+                              struct transfer_result *result);
 
 /* transfer_sspi.c: an NTLM or Negotiate handshake with the implicit credentials
  * of the identity the calling thread runs as (SetCredentials(NULL, NULL)). */

@@ -286,22 +286,37 @@ void transfer_http_upload(struct transfer_session *session, const struct upload_
 }
 
 void transfer_http_upload_end(struct transfer_session *session, const WCHAR *remote_name,
-                              const struct upload_session *upload, const struct transfer_options *options, BOOL cancel)
+                              const struct upload_session *upload, const struct transfer_options *options, BOOL cancel,
+                              struct transfer_result *result)
 {
-    WCHAR headers[UPLOAD_SESSION_ID_MAX + 96], *url;
-    struct transfer_result result = { 0 };
+    WCHAR headers[UPLOAD_SESSION_ID_MAX + 96], *url, *code;
     struct http_exchange exchange;
 
-    if (!upload || !upload->id[0] || !(url = packet_url(remote_name, upload))) return;
+    memset(result, 0, sizeof(*result));
+    result->remote_size = BG_SIZE_UNKNOWN;
+    if (!upload || !upload->id[0]) return;
+    if (!(url = packet_url(remote_name, upload)))
+    {
+        transfer_set_failure(result, E_OUTOFMEMORY, BG_ERROR_CONTEXT_GENERAL_QUEUE_MANAGER, TRUE);
+        return;
+    }
     swprintf(headers, ARRAY_SIZE(headers), L"BITS-Packet-Type: %s\r\nBITS-Session-Id: %s\r\n",
              cancel ? L"Cancel-Session" : L"Close-Session", upload->id);
-    if (transfer_http_exchange(session, url, L"BITS_POST", headers, NULL, 0, options, &exchange, &result))
+    if (transfer_http_exchange(session, url, L"BITS_POST", headers, NULL, 0, options, &exchange, result))
     {
         TRACE("%s of %s: status %lu.\n", cancel ? "Cancel-Session" : "Close-Session", debugstr_w(upload->id),
               exchange.status);
+        if (exchange.status != HTTP_STATUS_OK && exchange.status != HTTP_STATUS_CREATED)
+        {
+            /* Sent again only after the server's own failure (5xx) that names no
+             * BITS error: with one, or with 1xx-4xx, the server has decided. */
+            code = transfer_http_header(&exchange, L"BITS-Error-Code");
+            set_ack_failure(&exchange, result);
+            result->transient = !code && exchange.status >= 500 && exchange.status < 600;
+            free(code);
+        }
         transfer_http_drain(&exchange);
     }
     transfer_http_end(&exchange);
-    transfer_result_free(&result);
     free(url);
 }

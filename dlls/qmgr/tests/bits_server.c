@@ -45,6 +45,8 @@ void bits_server_reset(void)
     bits_server.host_fallback_s = 0;
     bits_server.reply_url[0] = 0;
     bits_server.create_error_status = 0;
+    bits_server.end_failures = 0;
+    bits_server.end_error_code = FALSE;
     bits_server.creates = bits_server.fragments = bits_server.closes = bits_server.cancels = 0;
     bits_server.body_bytes = 0;
     LeaveCriticalSection(&bits_server.cs);
@@ -200,7 +202,13 @@ static BOOL handle_packet(struct httpd_request *request, void *context)
 
         if (cancel) bits_server.cancels++;
         else bits_server.closes++;
-        if ((session = find_session(request)))
+        if (bits_server.end_failures > 0)
+        {
+            bits_server.end_failures--;
+            ret = ack(request, 503, bits_server.end_error_code ?
+                      "BITS-Error-Code: 0x80070005\r\nBITS-Error-Context: 0x5\r\n" : NULL);
+        }
+        else if ((session = find_session(request)))
         {
             if (cancel) session->cancelled = TRUE;
             else session->closed = TRUE;

@@ -60,6 +60,8 @@ struct bits_server
     int host_fallback_s;         /* and this BITS-Host-Id-Fallback-Timeout (0: none) */
     char reply_url[128];         /* upload-reply: a BITS-Reply-URL of this value instead of the real one */
     int create_error_status;     /* non-zero: Create-Session fails with this and a BITS-Error-Code of 0 */
+    int end_failures;            /* the next n Close-Session and Cancel-Session packets fail with 503 ... */
+    BOOL end_error_code;         /* ... carrying a BITS-Error-Code (E_ACCESSDENIED) if set */
     /* What happened: */
     unsigned int creates, fragments, closes, cancels;
     UINT64 body_bytes;           /* fragment bytes received in all */

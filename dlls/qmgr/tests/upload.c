@@ -299,6 +299,88 @@ static void test_upload_cancel(BOOL suspend_first)
     DeleteFileW(source);
 }
 
+/* Close-Session and Cancel-Session are sent again while the server fails
+ * them with a 5xx that names no BITS error, and not when it names one
+ * (spec 16.3); a close that did not get through holds the job back. */
+static void test_upload_end_retry(void)
+{
+    static const UINT64 size = 100000;
+    BG_JOB_PROGRESS progress;
+    IBackgroundCopyJob *job;
+    WCHAR source[MAX_PATH];
+    unsigned int cancels;
+    BG_JOB_STATE state;
+    DWORD start;
+    HRESULT hr;
+
+    swprintf(source, ARRAY_SIZE(source), L"%lsupload-end-retry.bin", base_dir);
+    make_source(source, size, 38);
+
+    /* Two failed closes: the job waits out its retry delay, then closes. */
+    bits_server_reset();
+    bits_server.end_failures = 2;
+    if ((job = create_upload_job(L"close-retry", "/upload/close-retry.bin", source)))
+    {
+        IBackgroundCopyJob_Resume(job);
+        state = wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), RETRY_TIMEOUT, TRUE);
+        ok(state == BG_JOB_STATE_TRANSFERRED, "job in state %u.\n", state);
+        EnterCriticalSection(&bits_server.cs);
+        ok(bits_server.closes == 3, "%u Close-Session packets.\n", bits_server.closes);
+        ok(bits_server.creates == 1, "%u Create-Session packets.\n", bits_server.creates);
+        ok(bits_server.session_count == 1 && bits_server.sessions[0].closed, "the session was not closed.\n");
+        LeaveCriticalSection(&bits_server.cs);
+        finish_job(job);
+    }
+
+    /* A failure with BITS-Error-Code is the server's last word: one close. */
+    bits_server_reset();
+    bits_server.end_failures = 1;
+    bits_server.end_error_code = TRUE;
+    if ((job = create_upload_job(L"close-refused", "/upload/close-refused.bin", source)))
+    {
+        IBackgroundCopyJob_Resume(job);
+        state = wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, FALSE);
+        ok(state == BG_JOB_STATE_TRANSFERRED, "job in state %u.\n", state);
+        EnterCriticalSection(&bits_server.cs);
+        ok(bits_server.closes == 1, "%u Close-Session packets.\n", bits_server.closes);
+        LeaveCriticalSection(&bits_server.cs);
+        finish_job(job);
+    }
+
+    /* A failed Cancel-Session goes again after the job's retry delay (5 s). */
+    bits_server_reset();
+    bits_server.ack_delay_ms = ACK_DELAY_MS;
+    make_source(source, 4 * 1024 * 1024, 38);
+    if ((job = create_upload_job(L"cancel-retry", "/upload/cancel-retry.bin", source)))
+    {
+        IBackgroundCopyJob_Resume(job);
+        for (start = GetTickCount(); GetTickCount() - start < TRANSFER_TIMEOUT; Sleep(20))
+            if (FAILED(IBackgroundCopyJob_GetProgress(job, &progress)) || progress.BytesTransferred) break;
+        hr = IBackgroundCopyJob_Suspend(job);
+        ok(hr == S_OK, "Suspend failed: %#lx.\n", hr);
+        EnterCriticalSection(&bits_server.cs);
+        bits_server.end_failures = 1;
+        LeaveCriticalSection(&bits_server.cs);
+        hr = IBackgroundCopyJob_Cancel(job);
+        ok(hr == S_OK || hr == BG_S_UNABLE_TO_DELETE_FILES, "Cancel failed: %#lx.\n", hr);
+        for (start = GetTickCount(); GetTickCount() - start < RETRY_TIMEOUT; Sleep(50))
+        {
+            EnterCriticalSection(&bits_server.cs);
+            cancels = bits_server.cancels;
+            LeaveCriticalSection(&bits_server.cs);
+            if (cancels >= 2) break;
+        }
+        ok(GetTickCount() - start >= 3000, "sent again after %lu ms.\n", GetTickCount() - start);
+        EnterCriticalSection(&bits_server.cs);
+        ok(bits_server.cancels == 2, "%u Cancel-Session packets.\n", bits_server.cancels);
+        ok(bits_server.session_count == 1 && bits_server.sessions[0].cancelled, "the session was not cancelled.\n");
+        ok(!bits_server.closes, "%u Close-Session packets.\n", bits_server.closes);
+        LeaveCriticalSection(&bits_server.cs);
+        IBackgroundCopyJob_Release(job);
+    }
+    DeleteFileW(source);
+}
+
 /* Upload-reply: the reply is downloaded from the URL of the last Ack, readable
  * with GetReplyData, and its file appears at Complete; the session closes
  * after the reply came. */
@@ -562,6 +644,7 @@ START_TEST(upload)
     test_upload_reply(FALSE);
     test_upload_cancel(FALSE);
     test_upload_cancel(TRUE);
+    test_upload_end_retry();
     end_transfer_tests("upload", start);
     bits_server_stop();
 }
