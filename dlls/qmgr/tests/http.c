@@ -1042,37 +1042,71 @@ static BOOL log_has_get(struct httpd *server, const char *path, unsigned int sta
     return FALSE;
 }
 
+#define PRECONFIG_DIRECT_PATH  "/http/preconfig/direct.bin"
+#define PRECONFIG_PROXIED_PATH "/http/preconfig/proxied.bin"
+#define PRECONFIG_DIRECT_SEED  1511
+#define PRECONFIG_PROXIED_SEED 1512
+#define PRECONFIG_SIZE         80021  /* the size of the proxy's body */
+
+/* A PRECONFIG job of two files, one that only the proxy can serve and one of
+ * the test server: both arrive, each by its own way.  script_path: the proxy
+ * script the server must have been asked for, or NULL. */
+static void run_split_job(struct httpd *proxy, const WCHAR *tag, const WCHAR *dir, const WCHAR *proxied_url,
+                          const WCHAR *direct_url, const char *script_path)
+{
+    unsigned int proxy_start = httpd_log_count(proxy), direct_start = httpd_log_count(httpd);
+    WCHAR name[64], local[MAX_PATH], proxied_local[MAX_PATH];
+    IBackgroundCopyJob *job;
+    HRESULT hr;
+
+    swprintf(name, ARRAY_SIZE(name), L"preconfig-%ls", tag);
+    if (!(job = create_job(name))) return;
+    swprintf(proxied_local, ARRAY_SIZE(proxied_local), L"%ls%ls-proxied.bin", dir, tag);
+    swprintf(local, ARRAY_SIZE(local), L"%ls%ls-direct.bin", dir, tag);
+    if (add_file(job, proxied_url, proxied_local) && add_file(job, direct_url, local) && resume(job) &&
+        wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, FALSE) == BG_JOB_STATE_TRANSFERRED)
+    {
+        hr = IBackgroundCopyJob_Complete(job);
+        ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
+        check_pattern_file(proxied_local, PRECONFIG_PROXIED_SEED, PRECONFIG_SIZE);
+        check_pattern_file(local, PRECONFIG_DIRECT_SEED, PRECONFIG_SIZE);
+        if (script_path) ok(log_has_get(httpd, script_path, direct_start), "nobody fetched the script.\n");
+        ok(log_has_get(proxy, PROXY_HOST, proxy_start), "the proxy got no GET for its file.\n");
+        ok(!log_has_get(proxy, PRECONFIG_DIRECT_PATH, proxy_start), "the direct file went through the proxy.\n");
+        ok(log_has_get(httpd, PRECONFIG_DIRECT_PATH, direct_start), "the server got no GET for the direct file.\n");
+    }
+    finish_job(job);
+}
+
 /* PRECONFIG (the default) follows the owner's Internet settings: their proxy
  * list with its bypass list, or their proxy script; AUTODETECT looks for a
  * script with WPAD and goes direct when there is none (spec 11.2). */
 static void test_preconfigured_proxy(void)
 {
-    static const ULONGLONG size = 80021;  /* the size of proxy_body */
-    static BYTE proxy_body[80021];
+    static const ULONGLONG size = PRECONFIG_SIZE;
+    static BYTE proxy_body[PRECONFIG_SIZE];
     static struct proxy_server proxy_server;
-    static const char direct_path[] = "/http/preconfig/direct.bin", proxied_path[] = "/http/preconfig/proxied.bin";
     static const char script_path[] = "/http/preconfig/proxy.pac";
-    static const unsigned int direct_seed = 1511, proxied_seed = 1512;
-    WCHAR dir[MAX_PATH], local[MAX_PATH], proxied_local[MAX_PATH], url[256], proxied_url[256];
+    WCHAR dir[MAX_PATH], local[MAX_PATH], url[256], proxied_url[256];
     char proxy_list[64], script_url[256], script[512];
     struct httpd_resource_options options;
     struct ie_settings settings = { 0 };
-    unsigned int proxy_start, direct_start;
+    unsigned int proxy_start;
     IBackgroundCopyJob *job;
     struct httpd *proxy;
     HRESULT hr;
 
     if (!make_dir(L"preconfig", dir, ARRAY_SIZE(dir))) return;
-    ok(httpd_add_pattern_resource(httpd, direct_path, size, direct_seed, NULL), "cannot add resource.\n");
-    httpd_url(httpd, direct_path, url, ARRAY_SIZE(url));
-    swprintf(proxied_url, ARRAY_SIZE(proxied_url), L"http://" PROXY_HOST_W L"%hs", proxied_path);
+    ok(httpd_add_pattern_resource(httpd, PRECONFIG_DIRECT_PATH, size, PRECONFIG_DIRECT_SEED, NULL), "cannot add resource.\n");
+    httpd_url(httpd, PRECONFIG_DIRECT_PATH, url, ARRAY_SIZE(url));
+    swprintf(proxied_url, ARRAY_SIZE(proxied_url), L"http://" PROXY_HOST_W L"%hs", PRECONFIG_PROXIED_PATH);
     if (!(proxy = httpd_start()))
     {
         ok(0, "cannot start the proxy server.\n");
         return;
     }
-    httpd_pattern_fill(proxied_seed, 0, proxy_body, size);
-    proxy_server.path = proxied_path;
+    httpd_pattern_fill(PRECONFIG_PROXIED_SEED, 0, proxy_body, size);
+    proxy_server.path = PRECONFIG_PROXIED_PATH;
     proxy_server.body = proxy_body;
     proxy_server.size = size;
     proxy_server.auth = NULL;
@@ -1082,26 +1116,10 @@ static void test_preconfigured_proxy(void)
     /* The user's proxy list, with the test server's host on the bypass list:
      * the file of the unresolvable host comes through the proxy, the other
      * one directly. */
-    if (set_ie_settings(&settings, IE_FLAG_DIRECT | IE_FLAG_PROXY, proxy_list, "127.0.0.1;<local>", NULL) &&
-        (job = create_job(L"preconfig-list")))
+    if (set_ie_settings(&settings, IE_FLAG_DIRECT | IE_FLAG_PROXY, proxy_list, "127.0.0.1;<local>", NULL))
     {
         winetest_push_context("proxy list");
-        proxy_start = httpd_log_count(proxy);
-        direct_start = httpd_log_count(httpd);
-        swprintf(proxied_local, ARRAY_SIZE(proxied_local), L"%lslist-proxied.bin", dir);
-        swprintf(local, ARRAY_SIZE(local), L"%lslist-direct.bin", dir);
-        if (add_file(job, proxied_url, proxied_local) && add_file(job, url, local) && resume(job) &&
-            wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, FALSE) == BG_JOB_STATE_TRANSFERRED)
-        {
-            hr = IBackgroundCopyJob_Complete(job);
-            ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
-            check_pattern_file(proxied_local, proxied_seed, size);
-            check_pattern_file(local, direct_seed, size);
-            ok(log_has_get(proxy, PROXY_HOST, proxy_start), "the proxy got no GET for its file.\n");
-            ok(!log_has_get(proxy, direct_path, proxy_start), "the bypassed file went through the proxy.\n");
-            ok(log_has_get(httpd, direct_path, direct_start), "the server got no GET for the bypassed file.\n");
-        }
-        finish_job(job);
+        run_split_job(proxy, L"list", dir, proxied_url, url, NULL);
         winetest_pop_context();
     }
 
@@ -1113,27 +1131,10 @@ static void test_preconfigured_proxy(void)
     options.content_type = "application/x-ns-proxy-autoconfig";
     ok(httpd_add_resource(httpd, script_path, script, strlen(script), &options), "cannot add resource.\n");
     httpd_url_a(httpd, script_path, script_url, sizeof(script_url));
-    if (set_ie_settings(&settings, IE_FLAG_DIRECT | IE_FLAG_SCRIPT, NULL, NULL, script_url) &&
-        (job = create_job(L"preconfig-script")))
+    if (set_ie_settings(&settings, IE_FLAG_DIRECT | IE_FLAG_SCRIPT, NULL, NULL, script_url))
     {
         winetest_push_context("proxy script");
-        proxy_start = httpd_log_count(proxy);
-        direct_start = httpd_log_count(httpd);
-        swprintf(proxied_local, ARRAY_SIZE(proxied_local), L"%lsscript-proxied.bin", dir);
-        swprintf(local, ARRAY_SIZE(local), L"%lsscript-direct.bin", dir);
-        if (add_file(job, proxied_url, proxied_local) && add_file(job, url, local) && resume(job) &&
-            wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, FALSE) == BG_JOB_STATE_TRANSFERRED)
-        {
-            hr = IBackgroundCopyJob_Complete(job);
-            ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
-            check_pattern_file(proxied_local, proxied_seed, size);
-            check_pattern_file(local, direct_seed, size);
-            ok(log_has_get(httpd, script_path, direct_start), "nobody fetched the script.\n");
-            ok(log_has_get(proxy, PROXY_HOST, proxy_start), "the proxy got no GET for its file.\n");
-            ok(!log_has_get(proxy, direct_path, proxy_start), "a DIRECT file went through the proxy.\n");
-            ok(log_has_get(httpd, direct_path, direct_start), "the server got no GET for the DIRECT file.\n");
-        }
-        finish_job(job);
+        run_split_job(proxy, L"script", dir, proxied_url, url, script_path);
         winetest_pop_context();
     }
     restore_ie_settings(&settings);
@@ -1145,7 +1146,7 @@ static void test_preconfigured_proxy(void)
         proxy_start = httpd_log_count(proxy);
         hr = IBackgroundCopyJob_SetProxySettings(job, BG_JOB_PROXY_USAGE_AUTODETECT, NULL, NULL);
         ok(hr == S_OK, "SetProxySettings(AUTODETECT) failed: %#lx.\n", hr);
-        if (add_file(job, url, local) && resume(job)) transfer_and_check(job, local, direct_seed, size);
+        if (add_file(job, url, local) && resume(job)) transfer_and_check(job, local, PRECONFIG_DIRECT_SEED, size);
         ok(httpd_log_count(proxy) == proxy_start, "the proxy got a request.\n");
         finish_job(job);
     }
