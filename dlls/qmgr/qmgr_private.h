@@ -44,6 +44,26 @@ struct job;
 struct file;
 struct http_options;
 
+/* range_set.c: sorted, disjoint byte ranges [start, end), merged as they are added. */
+struct byte_range
+{
+    UINT64 start;
+    UINT64 end;
+};
+struct range_set
+{
+    struct byte_range *items;
+    DWORD count;
+    DWORD capacity;
+};
+void range_set_clear(struct range_set *set);
+BOOL range_set_add(struct range_set *set, UINT64 start, UINT64 end);
+UINT64 range_set_total(const struct range_set *set);
+BOOL range_set_first_gap(const struct range_set *set, UINT64 start, UINT64 end, UINT64 *gap_start, UINT64 *gap_end);
+void range_set_clip(struct range_set *set, UINT64 end);
+HRESULT range_set_export(const struct range_set *set, DWORD *count, BG_FILE_RANGE **ranges);
+BOOL range_set_load(struct range_set *set, const void *data, DWORD size);
+
 /* policy.c: Group Policy limits; administrators are exempt from the counts. */
 enum policy
 {

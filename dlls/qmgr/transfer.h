@@ -97,6 +97,9 @@ struct transfer_session *transfer_http_session_for(struct transfer_session *work
                                                    const struct transfer_options *options, BOOL *owned);
 void transfer_http_download(struct transfer_session *session, const struct transfer_request *request,
                             struct transfer_result *result);
+/* HEAD of request->remote_name: result->remote_size and the validator, or the failure. */
+void transfer_http_head(struct transfer_session *session, const struct transfer_request *request,
+                        struct transfer_result *result);
 
 /* One request and its response through WinHTTP, with the job's options and
  * credentials: what the upload protocol's packets are made of. */

@@ -643,6 +643,21 @@ struct url_parts
     WCHAR *path;  /* path and query, as given */
 };
 
+/* What identifies the bytes of an accepted response for a later If-Range: a
+ * strong ETag, else the date; and the remote file's last-write time. */
+static void take_validator(const struct response *response, struct transfer_result *result)
+{
+    SYSTEMTIME modified;
+
+    free(result->validator);
+    result->validator = NULL;
+    result->validated = TRUE;
+    if (response->etag && wcsncmp(response->etag, L"W/", 2)) result->validator = strdupW(response->etag);
+    else if (response->last_modified) result->validator = strdupW(response->last_modified);
+    if (response->last_modified && WinHttpTimeToSystemTime(response->last_modified, &modified))
+        SystemTimeToFileTime(&modified, &result->modified);
+}
+
 /* Decides what a response means for this part of the file.  TRUE: take the body,
  * from *offset, *total bytes in all; FALSE: the result says why not. */
 static BOOL accept_response(const struct transfer_request *transfer, const struct response *response,
@@ -651,7 +666,6 @@ static BOOL accept_response(const struct transfer_request *transfer, const struc
 {
     BOOL whole_file = !first_wanted && length == BG_LENGTH_TO_EOF;
     UINT64 first, last;
-    SYSTEMTIME modified;
     DWORD status = response->status;
 
     *total = BG_SIZE_UNKNOWN;
@@ -725,14 +739,7 @@ static BOOL accept_response(const struct transfer_request *transfer, const struc
         return FALSE;
     }
 
-    /* What identifies these bytes for a later If-Range: a strong ETag, else the date. */
-    free(result->validator);
-    result->validator = NULL;
-    result->validated = TRUE;
-    if (response->etag && wcsncmp(response->etag, L"W/", 2)) result->validator = strdupW(response->etag);
-    else if (response->last_modified) result->validator = strdupW(response->last_modified);
-    if (response->last_modified && WinHttpTimeToSystemTime(response->last_modified, &modified))
-        SystemTimeToFileTime(&modified, &result->modified);
+    take_validator(response, result);
     return TRUE;
 }
 
@@ -1307,4 +1314,44 @@ void transfer_http_download(struct transfer_session *session, const struct trans
         result->remote_size = remote_size;
     }
     if (FAILED(result->code) || result->aborted) result->total = BG_SIZE_UNKNOWN;
+}
+
+/* HEAD: the remote file's size and validator without its body, for a file
+ * fetched in pieces (random access) that needs its size first. */
+void transfer_http_head(struct transfer_session *session, const struct transfer_request *transfer,
+                        struct transfer_result *result)
+{
+    struct url_parts parts = { { sizeof(parts.url) } };
+    struct response response = { 0 };
+    struct http_exchange exchange;
+
+    memset(result, 0, sizeof(*result));
+    result->remote_size = result->total = BG_SIZE_UNKNOWN;
+    parts.url.lpszHostName = parts.host;
+    parts.url.dwHostNameLength = ARRAY_SIZE(parts.host);
+    parts.url.dwUrlPathLength = 1;
+    if (!session || !WinHttpCrackUrl(transfer->remote_name, 0, 0, &parts.url))
+    {
+        transfer_set_failure(result, session ? HRESULT_FROM_WIN32(GetLastError()) : E_FAIL, BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
+        return;
+    }
+    parts.path = parts.url.lpszUrlPath;
+    if (!exchange_parts(route(session, transfer->remote_name), &parts, L"HEAD", NULL, 0, NULL, 0, transfer->options,
+                        &exchange, result))
+        return;
+    winhttp_response(exchange.request, exchange.status, &response);
+    free(result->response_headers);
+    result->response_headers = strdupW(response.raw_headers);
+    if (response.status == 200 && response.has_length)
+    {
+        result->remote_size = result->total = response.length;
+        take_validator(&response, result);
+    }
+    else if (response.status == 200)
+        transfer_set_failure(result, BG_E_MISSING_FILE_SIZE, BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
+    else
+        transfer_set_failure(result, MAKE_HRESULT(SEVERITY_ERROR, FACILITY_HTTP, response.status),
+                             BG_ERROR_CONTEXT_REMOTE_FILE, status_is_transient(response.status));
+    free_response(&response);
+    transfer_http_end(&exchange);
 }
