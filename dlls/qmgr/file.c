@@ -44,6 +44,15 @@ struct file
     struct upload_session upload_session;  /* the server's, while an upload is under way */
     WCHAR *reply_url;           /* upload-reply: where the server's reply is, once the upload is done */
     BOOL upload;                /* sent to the server, not fetched (the reply of an upload-reply is fetched) */
+    /* Random access (File6, on-demand jobs): once sparse, the temporary file
+     * holds the remote bytes at their own offsets and filled says which are there. */
+    BOOL sparse;
+    struct range_set filled;
+    struct range_set wanted;    /* asked for with RequestFileRanges; BG_LENGTH_TO_EOF ends at ~0 */
+    struct range_set fresh;     /* filled since the last FileRangesTransferred */
+    UINT64 position;            /* UpdateDownloadPosition: missing bytes from here on first */
+    BOOL replan;                /* requests changed under a running transfer */
+    BOOL no_random_access;      /* the server answered a range with the whole file */
 };
 
 /* How often a transfer flushes its temporary file: what a power loss can cost. */
@@ -372,23 +381,118 @@ static HRESULT WINAPI file_GetProperty(IBackgroundCopyFile6 *iface, BITS_FILE_PR
     return hr;
 }
 
-/* Random access needs a job in on-demand mode (Job5 property), which no job can be in yet. */
+/* Whether the file can be fetched in pieces at all: an HTTP download of a whole
+ * file from a server that honours ranges (behavior.md 14).  File lock held. */
+static BOOL random_access_possible(struct file *file)
+{
+    return !file->upload && !file->range_count && !file->no_random_access && !transfer_is_file_name(file->remote_name);
+}
+
+static HRESULT check_random_access(struct file *file)
+{
+    BOOL possible;
+
+    /* The job first: its lock is never taken under a file's. */
+    if (!job_random_access_allowed(file->job)) return BG_E_RANDOM_ACCESS_NOT_SUPPORTED;
+    EnterCriticalSection(&file->cs);
+    possible = random_access_possible(file);
+    LeaveCriticalSection(&file->cs);
+    return possible ? S_OK : BG_E_RANDOM_ACCESS_NOT_SUPPORTED;
+}
+
+/* From now on the bytes on disk are a set of ranges: what a sequential
+ * download has so far is the first of them.  File lock held. */
+static void make_sparse(struct file *file)
+{
+    if (file->sparse) return;
+    file->sparse = TRUE;
+    range_set_clear(&file->filled);
+    range_set_add(&file->filled, 0, file->progress.BytesTransferred);
+    range_set_add(&file->fresh, 0, file->progress.BytesTransferred);
+}
+
 static HRESULT WINAPI file_UpdateDownloadPosition(IBackgroundCopyFile6 *iface, UINT64 offset)
 {
+    struct file *file = impl_from_IBackgroundCopyFile6(iface);
+    HRESULT hr;
+
     TRACE("%p, %s.\n", iface, wine_dbgstr_longlong(offset));
-    return BG_E_RANDOM_ACCESS_NOT_SUPPORTED;
+
+    if (FAILED(hr = check_random_access(file))) return hr;
+    if (job_is_final(file->job)) return BG_E_INVALID_STATE;
+    EnterCriticalSection(&file->cs);
+    if (!file->transferred)
+    {
+        make_sparse(file);
+        file->position = offset;
+        file->replan = TRUE;
+    }
+    LeaveCriticalSection(&file->cs);
+    job_save_later(file->job);
+    return S_OK;
 }
 
 static HRESULT WINAPI file_RequestFileRanges(IBackgroundCopyFile6 *iface, DWORD count, const BG_FILE_RANGE ranges[])
 {
+    struct file *file = impl_from_IBackgroundCopyFile6(iface);
+    UINT64 size, end;
+    HRESULT hr = S_OK;
+    DWORD i;
+
     TRACE("%p, %lu, %p.\n", iface, count, ranges);
-    return BG_E_RANDOM_ACCESS_NOT_SUPPORTED;
+
+    if (!count || !ranges) return E_INVALIDARG;
+    if (FAILED(hr = check_random_access(file))) return hr;
+    if (job_is_final(file->job)) return BG_E_INVALID_STATE;
+
+    EnterCriticalSection(&file->cs);
+    size = file->progress.BytesTotal != BG_SIZE_UNKNOWN ? file->progress.BytesTotal : file->remote_size;
+    for (i = 0; i < count && SUCCEEDED(hr); i++)
+    {
+        const BG_FILE_RANGE *range = &ranges[i];
+
+        end = range->Length == BG_LENGTH_TO_EOF ? ~(UINT64)0 : range->InitialOffset + range->Length;
+        if (!range->Length || range->InitialOffset == BG_LENGTH_TO_EOF || end < range->InitialOffset)
+            hr = BG_E_INVALID_RANGE;
+        /* Outside the file: checked now when the size is known, else once it is. */
+        else if (size != BG_SIZE_UNKNOWN && (range->InitialOffset >= size || (end != ~(UINT64)0 && end > size)))
+            hr = BG_E_INVALID_RANGE;
+    }
+    /* A file that is all there has every range already. */
+    if (SUCCEEDED(hr) && !file->transferred)
+    {
+        make_sparse(file);
+        for (i = 0; i < count && SUCCEEDED(hr); i++)
+        {
+            end = ranges[i].Length == BG_LENGTH_TO_EOF ? ~(UINT64)0 : ranges[i].InitialOffset + ranges[i].Length;
+            if (!range_set_add(&file->wanted, ranges[i].InitialOffset, end)) hr = E_OUTOFMEMORY;
+        }
+        file->replan = TRUE;
+    }
+    LeaveCriticalSection(&file->cs);
+    if (SUCCEEDED(hr)) job_save_later(file->job);
+    return hr;
 }
 
 static HRESULT WINAPI file_GetFilledFileRanges(IBackgroundCopyFile6 *iface, DWORD *count, BG_FILE_RANGE **ranges)
 {
+    struct file *file = impl_from_IBackgroundCopyFile6(iface);
+    struct range_set prefix = { 0 };
+    HRESULT hr;
+
     TRACE("%p, %p, %p.\n", iface, count, ranges);
-    return BG_E_RANDOM_ACCESS_NOT_SUPPORTED;
+
+    if (!count || !ranges) return E_INVALIDARG;
+    *count = 0;
+    *ranges = NULL;
+    if (FAILED(hr = check_random_access(file))) return hr;
+    EnterCriticalSection(&file->cs);
+    if (file->sparse) hr = range_set_export(&file->filled, count, ranges);
+    else if (!range_set_add(&prefix, 0, file->progress.BytesTransferred)) hr = E_OUTOFMEMORY;
+    else hr = range_set_export(&prefix, count, ranges);
+    LeaveCriticalSection(&file->cs);
+    range_set_clear(&prefix);
+    return hr;
 }
 
 static const IBackgroundCopyFile6Vtbl file_vtbl =
@@ -524,6 +628,8 @@ void file_discard_temporary(struct file *file)
         file->temp_created = FALSE;
         file->progress.BytesTransferred = 0;
         file->transferred = FALSE;
+        range_set_clear(&file->filled);
+        range_set_clear(&file->fresh);
     }
     LeaveCriticalSection(&file->cs);
 }
@@ -571,6 +677,10 @@ struct download_progress
     ULONGLONG last_flush;
     BOOL recorded;              /* the store has heard of this run's first bytes */
     const struct upload_session *upload;  /* an upload's session, kept in the file as it changes */
+    /* random access: one missing piece at a time */
+    UINT64 before;              /* bytes on disk before this piece */
+    UINT64 done;                /* bytes of this piece written */
+    BOOL replanned;             /* stopped because the application asked for other bytes */
 };
 
 static BOOL download_progress(void *context, UINT64 transferred, UINT64 total)
@@ -591,6 +701,14 @@ static BOOL download_progress(void *context, UINT64 transferred, UINT64 total)
     file->progress.BytesTotal = total;
     if (flushed) file->durable = transferred;
     else if (file->durable > transferred) file->durable = transferred;
+    /* Random access began under this sequential run: it stops for the pieces asked for. */
+    if (file->sparse)
+    {
+        range_set_add(&file->filled, 0, transferred);
+        range_set_add(&file->fresh, 0, transferred);
+        progress->replanned = file->replan;
+        file->replan = FALSE;
+    }
     /* The store may write these bytes at any moment: they are checked against
      * this response's validator from now on, not the one of older bytes. */
     if (progress->result->validated && !same_string(file->validator, progress->result->validator))
@@ -609,6 +727,7 @@ static BOOL download_progress(void *context, UINT64 transferred, UINT64 total)
         progress->recorded = TRUE;
         job_save_later(file->job);
     }
+    if (progress->replanned) return FALSE;
     return progress->control->on_progress(progress->control->job, advanced);
 }
 
@@ -618,9 +737,20 @@ static BOOL download_keep_going(void *context)
     return progress->control->on_progress(progress->control->job, FALSE);
 }
 
+static void set_open_failure(struct transfer_result *result)
+{
+    DWORD error = GetLastError();
+
+    result->code = HRESULT_FROM_WIN32(error);
+    result->context = BG_ERROR_CONTEXT_LOCAL_FILE;
+    /* A missing directory or a denied access will not fix itself. */
+    result->transient = error != ERROR_PATH_NOT_FOUND && error != ERROR_ACCESS_DENIED && error != ERROR_INVALID_NAME;
+}
+
 /* Fetches what is missing of the file into its hidden temporary file, from the
- * bytes already there. */
-void file_download(struct file *file, const struct download_control *control, struct transfer_result *result)
+ * bytes already there.  *replanned: stopped for random access. */
+static void download_sequential(struct file *file, const struct download_control *control,
+                                struct transfer_result *result, BOOL *replanned)
 {
     struct download_progress progress = { file, control, NULL, result, GetTickCount64(), FALSE };
     struct transfer_request request = { 0 };
@@ -655,12 +785,7 @@ void file_download(struct file *file, const struct download_control *control, st
     handle = open_target(file, control->local_token);
     if (handle == INVALID_HANDLE_VALUE)
     {
-        DWORD error = GetLastError();
-        result->code = HRESULT_FROM_WIN32(error);
-        result->context = BG_ERROR_CONTEXT_LOCAL_FILE;
-        /* A missing directory or a denied access will not fix itself. */
-        result->transient = error != ERROR_PATH_NOT_FOUND && error != ERROR_ACCESS_DENIED &&
-                            error != ERROR_INVALID_NAME;
+        set_open_failure(result);
         free(remote_name);
         free(validator);
         return;
@@ -738,6 +863,292 @@ void file_download(struct file *file, const struct download_control *control, st
     }
     LeaveCriticalSection(&file->cs);
     transfer_result_free(result);
+    *replanned = progress.replanned;
+}
+
+static BOOL sparse_progress(void *context, UINT64 transferred, UINT64 total)
+{
+    struct download_progress *progress = context;
+    struct file *file = progress->file;
+    BOOL advanced;
+
+    EnterCriticalSection(&file->cs);
+    advanced = transferred > progress->done;
+    progress->done = transferred;
+    file->progress.BytesTransferred = progress->before + transferred;
+    /* Other bytes are wanted now: this piece ends here, and the plan is made again. */
+    progress->replanned = file->replan;
+    file->replan = FALSE;
+    LeaveCriticalSection(&file->cs);
+    if (progress->replanned) return FALSE;
+    return progress->control->on_progress(progress->control->job, advanced);
+}
+
+/* The next missing bytes of a random-access file: those asked for first, from
+ * the download position on and then from the start; then, unless the job is
+ * on demand, the rest of the file in the same order.  File lock held. */
+static BOOL plan_piece(struct file *file, BOOL on_demand, UINT64 size, UINT64 *start, UINT64 *end)
+{
+    UINT64 from[2] = { min(file->position, size), 0 };
+    unsigned int pass;
+    DWORD i;
+
+    for (pass = 0; pass < 2; pass++)
+        for (i = 0; i < file->wanted.count; i++)
+        {
+            UINT64 lo = max(file->wanted.items[i].start, from[pass]), hi = min(file->wanted.items[i].end, size);
+            if (lo < hi && range_set_first_gap(&file->filled, lo, hi, start, end)) return TRUE;
+        }
+    if (on_demand) return FALSE;
+    for (pass = 0; pass < 2; pass++)
+        if (range_set_first_gap(&file->filled, from[pass], size, start, end)) return TRUE;
+    return FALSE;
+}
+
+/* Whether bytes were asked for past the end of a file of this size (its size
+ * was not known then); those requests are dropped.  File lock held. */
+static BOOL drop_requests_outside(struct file *file, UINT64 size)
+{
+    struct byte_range *last = file->wanted.count ? &file->wanted.items[file->wanted.count - 1] : NULL;
+    BOOL outside = last && (last->start >= size || (last->end != ~(UINT64)0 && last->end > size));
+
+    if (outside) range_set_clip(&file->wanted, size);
+    return outside;
+}
+
+/* The bytes of the file as they are on the server now, from a HEAD or a
+ * piece's response; what is on disk of another version is forgotten.  File lock held. */
+static void take_remote_version(struct file *file, struct transfer_result *result, UINT64 *size)
+{
+    BOOL changed = (result->remote_size != BG_SIZE_UNKNOWN && *size != BG_SIZE_UNKNOWN && result->remote_size != *size) ||
+                   (file->validator && !same_string(file->validator, result->validator));
+
+    if (changed)
+    {
+        TRACE("%s changed on the server, forgetting its pieces.\n", debugstr_w(file->remote_name));
+        range_set_clear(&file->filled);
+    }
+    if (result->remote_size != BG_SIZE_UNKNOWN) *size = result->remote_size;
+    file->remote_size = file->progress.BytesTotal = *size;
+    range_set_clip(&file->filled, *size);
+    free(file->validator);
+    file->validator = result->validator;
+    result->validator = NULL;
+}
+
+/* Requests whose bytes are all there are done: only the others stay.  File lock held. */
+static void forget_filled_requests(struct file *file, UINT64 size)
+{
+    UINT64 start, end;
+    DWORD i = 0;
+
+    while (i < file->wanted.count)
+    {
+        struct byte_range *item = &file->wanted.items[i];
+
+        if (item->start < size && range_set_first_gap(&file->filled, item->start, min(item->end, size), &start, &end))
+            i++;
+        else
+        {
+            memmove(item, item + 1, (file->wanted.count - i - 1) * sizeof(*item));
+            file->wanted.count--;
+        }
+    }
+}
+
+/* Random access: the missing pieces the plan names, each with a Range
+ * request, written at their own offsets.  The size comes first, by HEAD. */
+static void download_sparse(struct file *file, const struct download_control *control, struct transfer_result *result)
+{
+    struct download_progress progress = { file, control, NULL, result, GetTickCount64(), FALSE };
+    struct transfer_request request = { 0 };
+    BG_FILE_RANGE piece;
+    FILETIME modified = { 0 };
+    LARGE_INTEGER disk, offset;
+    UINT64 size, start, end;
+    WCHAR *remote_name;
+    BOOL more, outside;
+    HANDLE handle;
+
+    memset(result, 0, sizeof(*result));
+    result->remote_size = BG_SIZE_UNKNOWN;
+    EnterCriticalSection(&file->cs);
+    remote_name = strdupW(file->remote_name);
+    size = file->remote_size != BG_SIZE_UNKNOWN ? file->remote_size : file->progress.BytesTotal;
+    LeaveCriticalSection(&file->cs);
+    if (!remote_name)
+    {
+        transfer_set_failure(result, E_OUTOFMEMORY, BG_ERROR_CONTEXT_GENERAL_QUEUE_MANAGER, TRUE);
+        return;
+    }
+    if ((handle = open_target(file, control->local_token)) == INVALID_HANDLE_VALUE)
+    {
+        set_open_failure(result);
+        free(remote_name);
+        return;
+    }
+    /* Only bytes really on disk count. */
+    if (!GetFileSizeEx(handle, &disk)) disk.QuadPart = 0;
+    EnterCriticalSection(&file->cs);
+    range_set_clip(&file->filled, disk.QuadPart);
+    file->progress.BytesTransferred = range_set_total(&file->filled);
+    LeaveCriticalSection(&file->cs);
+
+    progress.handle = handle;
+    request.remote_name = remote_name;
+    request.file = handle;
+    request.options = control->options;
+    request.progress = sparse_progress;
+    request.keep_going = download_keep_going;
+    request.context = &progress;
+    if (control->network_token && !SetThreadToken(NULL, control->network_token))
+        WARN("cannot impersonate the helper token: %lu.\n", GetLastError());
+
+    if (size == BG_SIZE_UNKNOWN)
+    {
+        transfer_http_head(control->session, &request, result);
+        EnterCriticalSection(&file->cs);
+        if (result->response_headers)
+        {
+            free(file->response_headers);
+            file->response_headers = result->response_headers;
+            result->response_headers = NULL;
+        }
+        if (SUCCEEDED(result->code)) take_remote_version(file, result, &size);
+        LeaveCriticalSection(&file->cs);
+        modified = result->modified;
+    }
+
+    while (SUCCEEDED(result->code))
+    {
+        EnterCriticalSection(&file->cs);
+        outside = drop_requests_outside(file, size);
+        more = !outside && plan_piece(file, control->on_demand, size, &start, &end);
+        progress.before = range_set_total(&file->filled);
+        file->replan = FALSE;  /* this plan has the requests so far */
+        LeaveCriticalSection(&file->cs);
+        if (outside) transfer_set_failure(result, BG_E_INVALID_RANGE, BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
+        if (!more) break;
+
+        TRACE("%s: bytes %s-%s.\n", debugstr_w(remote_name), wine_dbgstr_longlong(start), wine_dbgstr_longlong(end - 1));
+        offset.QuadPart = start;
+        SetFilePointerEx(handle, offset, NULL, FILE_BEGIN);
+        piece.InitialOffset = start;
+        piece.Length = end - start;
+        request.ranges = &piece;
+        request.range_count = 1;
+        request.remote_size = size;
+        progress.done = 0;
+        progress.replanned = FALSE;
+        transfer_result_free(result);
+        transfer_http_download(control->session, &request, result);
+        /* Each piece reaches the disk before the record says it is there. */
+        if (progress.done) FlushFileBuffers(handle);
+
+        EnterCriticalSection(&file->cs);
+        if (result->response_headers)
+        {
+            free(file->response_headers);
+            file->response_headers = result->response_headers;
+            result->response_headers = NULL;
+        }
+        if (SUCCEEDED(result->code) && !result->aborted && result->validated)
+        {
+            take_remote_version(file, result, &size);
+            if (result->modified.dwLowDateTime || result->modified.dwHighDateTime) modified = result->modified;
+        }
+        if (progress.done)
+        {
+            range_set_add(&file->filled, start, start + progress.done);
+            range_set_add(&file->fresh, start, start + progress.done);
+        }
+        file->progress.BytesTransferred = file->durable = range_set_total(&file->filled);
+        if (result->code == BG_E_INSUFFICIENT_RANGE_SUPPORT) file->no_random_access = TRUE;
+        LeaveCriticalSection(&file->cs);
+        if (progress.done && control->on_piece) control->on_piece(control->job, file);
+        if (result->aborted && progress.replanned) result->aborted = FALSE;
+        if (result->aborted) break;
+    }
+    if (control->network_token) RevertToSelf();
+
+    EnterCriticalSection(&file->cs);
+    if (SUCCEEDED(result->code) && !result->aborted && size != BG_SIZE_UNKNOWN &&
+        !range_set_first_gap(&file->filled, 0, size, &start, &end))
+    {
+        file->transferred = TRUE;
+        file->progress.BytesTransferred = file->progress.BytesTotal = size;
+        range_set_clear(&file->wanted);
+        if (modified.dwLowDateTime || modified.dwHighDateTime) SetFileTime(handle, &modified, NULL, &modified);
+    }
+    else if (size != BG_SIZE_UNKNOWN) forget_filled_requests(file, size);
+    LeaveCriticalSection(&file->cs);
+    result->total = size;
+    CloseHandle(handle);
+    free(remote_name);
+    transfer_result_free(result);
+}
+
+BOOL file_take_fresh_ranges(struct file *file, DWORD *count, BG_FILE_RANGE **ranges)
+{
+    BOOL taken;
+
+    EnterCriticalSection(&file->cs);
+    taken = file->fresh.count && SUCCEEDED(range_set_export(&file->fresh, count, ranges));
+    if (taken) range_set_clear(&file->fresh);
+    LeaveCriticalSection(&file->cs);
+    return taken;
+}
+
+BOOL file_has_requests(struct file *file)
+{
+    UINT64 size, start, end;
+    BOOL missing = FALSE;
+    DWORD i;
+
+    EnterCriticalSection(&file->cs);
+    size = file->remote_size != BG_SIZE_UNKNOWN ? file->remote_size : file->progress.BytesTotal;
+    for (i = 0; i < file->wanted.count && !missing; i++)
+        missing = range_set_first_gap(&file->filled, file->wanted.items[i].start,
+                                      min(file->wanted.items[i].end, size), &start, &end);
+    LeaveCriticalSection(&file->cs);
+    return missing;
+}
+
+/* A sparse file that cannot go on in pieces (its server ignores ranges, or its
+ * source is no longer HTTP) starts again as a sequential download.  File lock held. */
+static void make_sequential(struct file *file)
+{
+    file->sparse = FALSE;
+    file->progress.BytesTransferred = file->filled.count && !file->filled.items[0].start ? file->filled.items[0].end : 0;
+    range_set_clear(&file->filled);
+}
+
+void file_download(struct file *file, const struct download_control *control, struct transfer_result *result)
+{
+    BOOL sparse, replanned = FALSE;
+
+    EnterCriticalSection(&file->cs);
+    if (control->on_demand && random_access_possible(file)) make_sparse(file);
+    else if (file->sparse && !random_access_possible(file)) make_sequential(file);
+    sparse = file->sparse;
+    file->replan = FALSE;
+    LeaveCriticalSection(&file->cs);
+
+    if (!sparse)
+    {
+        download_sequential(file, control, result, &replanned);
+        if (!replanned) return;
+    }
+    download_sparse(file, control, result);
+    if (result->code == BG_E_INSUFFICIENT_RANGE_SUPPORT && !control->on_demand)
+    {
+        /* Nobody asked for pieces only: the whole file, as a server without ranges serves it. */
+        EnterCriticalSection(&file->cs);
+        make_sequential(file);
+        LeaveCriticalSection(&file->cs);
+        download_sequential(file, control, result, &replanned);
+    }
+    else if (result->code == BG_E_INSUFFICIENT_RANGE_SUPPORT) result->code = BG_E_RANDOM_ACCESS_NOT_SUPPORTED;
 }
 
 /* ---- uploads ---- */
@@ -1068,6 +1479,11 @@ enum file_tag
     TAG_REPLY_URL,
     TAG_UPLOAD_HOST,
     TAG_UPLOAD_HOST_FALLBACK,
+    TAG_SPARSE,
+    TAG_FILLED,
+    TAG_WANTED,
+    TAG_POSITION,
+    TAG_NO_RANDOM_ACCESS,
 };
 
 void file_save(struct file *file, struct store_writer *writer)
@@ -1096,6 +1512,15 @@ void file_save(struct file *file, struct store_writer *writer)
     }
     /* After a restart an upload-reply fetches its reply again from here. */
     if (file->reply_url) store_put_string(writer, TAG_REPLY_URL, file->reply_url);
+    if (file->sparse)
+    {
+        store_put_u32(writer, TAG_SPARSE, TRUE);
+        store_put_blob(writer, TAG_FILLED, file->filled.items, file->filled.count * sizeof(*file->filled.items));
+    }
+    if (file->wanted.count)
+        store_put_blob(writer, TAG_WANTED, file->wanted.items, file->wanted.count * sizeof(*file->wanted.items));
+    if (file->position) store_put_u64(writer, TAG_POSITION, file->position);
+    if (file->no_random_access) store_put_u32(writer, TAG_NO_RANDOM_ACCESS, TRUE);
     LeaveCriticalSection(&file->cs);
 }
 
@@ -1119,6 +1544,17 @@ static void check_temporary_file(struct file *file, BOOL resumable)
         size = ((UINT64)data.nFileSizeHigh << 32) | data.nFileSizeLow;
     else if (!file->direct) file->temp_created = FALSE;
 
+    if (file->sparse)
+    {
+        /* Pieces count if they are on disk; after a reboot only if they were all flushed. */
+        range_set_clip(&file->filled, size);
+        if (file->progress.BytesTotal != BG_SIZE_UNKNOWN) range_set_clip(&file->filled, file->progress.BytesTotal);
+        if (!resumable || file->direct || (!store_same_boot() && file->durable < range_set_total(&file->filled)))
+            range_set_clear(&file->filled);
+        file->progress.BytesTransferred = file->durable = range_set_total(&file->filled);
+        if (file->transferred && file->progress.BytesTransferred != file->progress.BytesTotal) file->transferred = FALSE;
+        return;
+    }
     usable = store_same_boot() ? size : min(size, file->durable);
     /* HIGH_PERFORMANCE keeps no checkpoints: its files start again (behavior.md 10). */
     if (!resumable || file->direct) usable = 0;
@@ -1180,6 +1616,11 @@ HRESULT file_load(struct job *job, struct store_reader *reader, BOOL resumable, 
             break;
         }
         case TAG_UPLOAD_HOST_FALLBACK: ok = store_get_u32(&field, &file->upload_session.host_fallback_s); break;
+        case TAG_SPARSE: if ((ok = store_get_u32(&field, &value))) file->sparse = !!value; break;
+        case TAG_FILLED: ok = range_set_load(&file->filled, field.data, field.size); break;
+        case TAG_WANTED: ok = range_set_load(&file->wanted, field.data, field.size); break;
+        case TAG_POSITION: ok = store_get_u64(&field, &file->position); break;
+        case TAG_NO_RANDOM_ACCESS: if ((ok = store_get_u32(&field, &value))) file->no_random_access = !!value; break;
         }
     }
     /* The names are what a file is; without them the record is not ours. */
@@ -1203,6 +1644,9 @@ void file_destroy(struct file *file)
     free(file->ranges);
     free(file->validator);
     free(file->response_headers);
+    range_set_clear(&file->filled);
+    range_set_clear(&file->wanted);
+    range_set_clear(&file->fresh);
     DeleteCriticalSection(&file->cs);
     free(file);
 }

@@ -101,6 +101,8 @@ struct job
     BOOL pending_error;               /* JobError not delivered yet */
     BOOL pending_modification;        /* JobModification waits for delivery */
     ULONGLONG last_modification;      /* GetTickCount64() of the last one delivered */
+    BOOL pending_ranges;              /* FileRangesTransferred waits for delivery */
+    ULONGLONG last_ranges_notice;     /* GetTickCount64() of the last one delivered */
     struct
     {
         BOOL present;
@@ -1771,6 +1773,16 @@ static HRESULT WINAPI job_GetProperty(IBackgroundCopyJob5 *iface, BITS_JOB_PROPE
     return hr;
 }
 
+BOOL job_random_access_allowed(struct job *job)
+{
+    BOOL allowed;
+
+    EnterCriticalSection(&job->cs);
+    allowed = job->type == BG_JOB_TYPE_DOWNLOAD && !job->dynamic_content && !job->custom_method;
+    LeaveCriticalSection(&job->cs);
+    return allowed;
+}
+
 /* SetHttpMethod with a verb other than the default: only before the first
  * Resume, not with dynamic content or on-demand mode, and the job becomes a
  * FOREGROUND job for good (behavior.md 11.7). */
@@ -1939,6 +1951,66 @@ static void notify_file_done(struct job *job, struct file *file)
     LeaveCriticalSection(&job->cs);
 }
 
+/* Pieces of a random-access file arrived: FileRangesTransferred (Callback3)
+ * is due, no more often than the job's minimum interval. */
+static void notify_piece_done(struct job *job, struct file *file)
+{
+    ULONGLONG now, due;
+
+    EnterCriticalSection(&job->cs);
+    if (job->notify_iface && (job->notify_flags & BG_NOTIFY_FILE_RANGES_TRANSFERRED) &&
+        !(job->notify_flags & BG_NOTIFY_DISABLE) && !job->pending_ranges)
+    {
+        job->pending_ranges = TRUE;
+        now = GetTickCount64();
+        due = job->last_ranges_notice + job->min_notification_interval;
+        if (due <= now) scheduler_notify(job);
+        else scheduler_schedule_notify(job, (ULONG)(due - now));
+    }
+    LeaveCriticalSection(&job->cs);
+}
+
+/* Delivers FileRangesTransferred for each file with pieces since the last one;
+ * on the notification thread, so that the worker holds no file meanwhile. */
+static void deliver_ranges(struct job *job)
+{
+    IBackgroundCopyCallback3 *target = NULL;
+    IUnknown *callback = NULL;
+    struct file **files = NULL;
+    BG_FILE_RANGE *ranges;
+    ULONG i, count = 0;
+    DWORD range_count;
+
+    EnterCriticalSection(&job->cs);
+    if (job->pending_ranges && job->notify_iface && !state_is_final(job->state) &&
+        (files = malloc(job->file_count * sizeof(*files))))
+    {
+        memcpy(files, job->files, job->file_count * sizeof(*files));
+        count = job->file_count;
+        callback = job->notify_iface;
+        IUnknown_AddRef(callback);
+        job_addref(job);  /* the files live as long as the job */
+    }
+    job->pending_ranges = FALSE;
+    job->last_ranges_notice = GetTickCount64();
+    LeaveCriticalSection(&job->cs);
+    if (!callback) return;
+
+    if (SUCCEEDED(IUnknown_QueryInterface(callback, &IID_IBackgroundCopyCallback3, (void **)&target)))
+    {
+        for (i = 0; i < count; i++)
+        {
+            if (!file_take_fresh_ranges(files[i], &range_count, &ranges)) continue;
+            IBackgroundCopyCallback3_FileRangesTransferred(target, job_iface(job), file_iface(files[i]), range_count, ranges);
+            CoTaskMemFree(ranges);
+        }
+        IBackgroundCopyCallback3_Release(target);
+    }
+    IUnknown_Release(callback);
+    job_release(job);
+    free(files);
+}
+
 /* The callback object's process is gone. */
 static BOOL is_disconnected(HRESULT hr)
 {
@@ -2051,6 +2123,7 @@ void job_deliver_notifications(struct job *job)
     ULONG flag, delay;
     HRESULT hr;
 
+    deliver_ranges(job);
     EnterCriticalSection(&job->cs);
     /* A modification notice first: it says what happened before the final event. */
     modification = job->pending_modification && job->notify_iface && !state_is_final(job->state);
@@ -2291,6 +2364,16 @@ static BOOL fetch_reply(struct job *job, const struct download_control *control)
     return TRUE;
 }
 
+/* An on-demand job has bytes asked for since its run passed their file.  Job lock held. */
+static BOOL job_has_requests(struct job *job)
+{
+    ULONG i;
+
+    for (i = 0; i < job->file_count; i++)
+        if (file_has_requests(job->files[i])) return TRUE;
+    return FALSE;
+}
+
 void job_run(struct job *job, void *session)
 {
     struct download_control control = { session, NULL, job, NULL, NULL, on_download_progress };
@@ -2298,7 +2381,7 @@ void job_run(struct job *job, void *session)
     struct transfer_result result;
     BG_FILE_PROGRESS before, after;
     struct file *file;
-    BOOL failed = FALSE, own_session, notify = FALSE;
+    BOOL failed = FALSE, own_session, notify = FALSE, waiting = FALSE;
     ULONG index = 0, attempt;
     HANDLE helper;
     HRESULT limit;
@@ -2320,6 +2403,8 @@ void job_run(struct job *job, void *session)
 
     snapshot_options(job, &options);
     control.options = &options;
+    control.on_demand = job->on_demand && job_random_access_allowed(job);
+    control.on_piece = notify_piece_done;
     control.session = transfer_http_session_for(session, &options, &own_session);
 
     while (!failed)
@@ -2369,7 +2454,13 @@ void job_run(struct job *job, void *session)
             record_failure(job, file, result.code, result.context, result.transient);
             failed = TRUE;
         }
-        else notify_file_done(job, file);
+        else if (file_is_transferred(file)) notify_file_done(job, file);
+        else
+        {
+            /* On demand: the bytes asked for are in; the rest waits for requests. */
+            waiting = TRUE;
+            index++;
+        }
     }
 
     if (!failed && job->type == BG_JOB_TYPE_UPLOAD_REPLY && !job->stop && job->file_count &&
@@ -2386,6 +2477,12 @@ void job_run(struct job *job, void *session)
             job->pending_transferred = TRUE;
             notify = TRUE;
             touch_quietly(job);
+        }
+        else if (waiting && !job_has_requests(job))
+        {
+            /* Every range asked for is there, the file is not (File6::RequestFileRanges). */
+            job->state = BG_JOB_STATE_SUSPENDED;
+            touch(job);
         }
         else
         {

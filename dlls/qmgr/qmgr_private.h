@@ -155,6 +155,10 @@ struct download_control
     HANDLE network_token;
     /* Called as bytes arrive; advanced when the file grew.  FALSE stops the download. */
     BOOL (*on_progress)(struct job *job, BOOL advanced);
+    /* ON_DEMAND_MODE: only the byte ranges the application asks for are fetched. */
+    BOOL on_demand;
+    /* A piece of a random-access file is on disk (file_take_fresh_ranges has it). */
+    void (*on_piece)(struct job *job, struct file *file);
 };
 void file_download(struct file *file, const struct download_control *control, struct transfer_result *result);
 void file_upload(struct file *file, const struct download_control *control, struct transfer_result *result);
@@ -169,6 +173,12 @@ void file_close_upload_session(struct file *file, const struct download_control 
 void file_make_durable(struct file *file);
 const WCHAR *file_current_name(struct file *file);
 BG_JOB_TYPE job_type(struct job *job);
+/* Random access (File6) fits the job: a download, no dynamic content, no custom verb. */
+BOOL job_random_access_allowed(struct job *job);
+/* The pieces of a random-access file that arrived since it was last asked (FileRangesTransferred). */
+BOOL file_take_fresh_ranges(struct file *file, DWORD *count, BG_FILE_RANGE **ranges);
+/* An on-demand file still has bytes asked for and missing. */
+BOOL file_has_requests(struct file *file);
 /* SetValidationState(FALSE) of a downloaded file: ERROR, BG_E_VALIDATION_FAILED. */
 HRESULT job_validation_failed(struct job *job, struct file *file);
 

@@ -413,6 +413,92 @@ done:
     DeleteFileW(local);
 }
 
+/* The pieces of an on-demand file and the ranges asked for but not fetched
+ * yet come back after a restart; only the missing ones are fetched then. */
+static void test_pieces_after_restart(void)
+{
+    static const ULONGLONG size = 300000;
+    BG_FILE_RANGE first[2] = { { 1000, 2000 }, { 200000, 3000 } }, later = { 50000, 4000 };
+    BG_FILE_RANGE expected[3] = { { 1000, 2000 }, { 50000, 4000 }, { 200000, 3000 } };
+    BITS_JOB_PROPERTY_VALUE value = { 0 };
+    struct httpd_log_entry entry;
+    IBackgroundCopyFile6 *file6 = NULL;
+    IBackgroundCopyFile *file;
+    IBackgroundCopyJob5 *job5;
+    IBackgroundCopyJob *job;
+    BG_FILE_RANGE *ranges = NULL;
+    WCHAR remote[256], local[MAX_PATH], dir[MAX_PATH];
+    unsigned int start, gets = 0, i;
+    char range[64] = "";
+    BG_JOB_STATE state;
+    DWORD count = 0;
+    HRESULT hr;
+    GUID id;
+
+    if (!make_dir(L"pieces", dir, ARRAY_SIZE(dir))) return;
+    httpd_add_pattern_resource(httpd, "/persist/pieces.bin", size, 72, NULL);
+    httpd_url(httpd, "/persist/pieces.bin", remote, ARRAY_SIZE(remote));
+    swprintf(local, ARRAY_SIZE(local), L"%lspieces.bin", dir);
+
+    if (!(job = create_job(L"pieces"))) return;
+    id = job_id(job);
+    add_file(job, remote, local);
+    if (!(job5 = query(job, &IID_IBackgroundCopyJob5))) goto done;
+    value.Enable = TRUE;
+    hr = IBackgroundCopyJob5_SetProperty(job5, BITS_JOB_PROPERTY_ON_DEMAND_MODE, value);
+    ok(hr == S_OK, "SetProperty(ON_DEMAND_MODE) failed: %#lx.\n", hr);
+    IBackgroundCopyJob5_Release(job5);
+    if (!(file = get_file(job, 0))) goto done;
+    file6 = query(file, &IID_IBackgroundCopyFile6);
+    IBackgroundCopyFile_Release(file);
+    if (!file6) goto done;
+    hr = IBackgroundCopyFile6_RequestFileRanges(file6, 2, first);
+    ok(hr == S_OK, "RequestFileRanges failed: %#lx.\n", hr);
+    resume(job);
+    state = wait_state(job, STATE_BIT(BG_JOB_STATE_SUSPENDED), TRANSFER_TIMEOUT, FALSE);
+    ok(state == BG_JOB_STATE_SUSPENDED, "got state %u.\n", state);
+    hr = IBackgroundCopyFile6_RequestFileRanges(file6, 1, &later);
+    ok(hr == S_OK, "RequestFileRanges failed: %#lx.\n", hr);
+    IBackgroundCopyFile6_Release(file6);
+    file6 = NULL;
+    IBackgroundCopyJob_Release(job);
+    job = NULL;
+
+    if (!restart_service() || !(job = get_job(&id))) goto done;
+    check_state(job, BG_JOB_STATE_SUSPENDED);
+    check_job_progress(job, size, 5000, 1, 0);
+    if (!(file = get_file(job, 0))) goto done;
+    file6 = query(file, &IID_IBackgroundCopyFile6);
+    IBackgroundCopyFile_Release(file);
+    if (!file6) goto done;
+    hr = IBackgroundCopyFile6_GetFilledFileRanges(file6, &count, &ranges);
+    ok(hr == S_OK && count == 2 && ranges && !memcmp(ranges, first + 0, sizeof(first[0])) &&
+       !memcmp(ranges + 1, first + 1, sizeof(first[1])), "got %#lx, %lu filled ranges after the restart.\n", hr, count);
+    CoTaskMemFree(ranges);
+
+    /* The range asked for before the stop, and only it. */
+    start = httpd_log_count(httpd);
+    resume(job);
+    state = wait_state(job, STATE_BIT(BG_JOB_STATE_SUSPENDED), TRANSFER_TIMEOUT, FALSE);
+    ok(state == BG_JOB_STATE_SUSPENDED, "got state %u.\n", state);
+    hr = IBackgroundCopyFile6_GetFilledFileRanges(file6, &count, &ranges);
+    ok(hr == S_OK && count == 3 && ranges && !memcmp(ranges, expected, sizeof(expected)),
+       "got %#lx, %lu filled ranges.\n", hr, count);
+    CoTaskMemFree(ranges);
+    for (i = start; i < httpd_log_count(httpd); i++)
+    {
+        if (!httpd_log_get(httpd, i, &entry) || strcmp(entry.path, "/persist/pieces.bin")) continue;
+        ok(!strcmp(entry.method, "GET"), "a %s after the restart.\n", entry.method);
+        if (!gets++) httpd_log_header(&entry, "Range", range, sizeof(range));
+    }
+    ok(gets == 1, "%u requests after the restart.\n", gets);
+    ok(!strcmp(range, "bytes=50000-53999"), "got Range %s.\n", range);
+done:
+    if (file6) IBackgroundCopyFile6_Release(file6);
+    finish_job(job);
+    DeleteFileW(local);
+}
+
 /* An upload goes on in its server session after a restart, and an
  * upload-reply's reply is still there. */
 static void test_upload_after_restart(void)
@@ -817,6 +903,7 @@ START_TEST(persist)
     test_properties();
     if (manager) test_resume_after_restart();
     if (manager) test_upload_after_restart();
+    if (manager) test_pieces_after_restart();
     if (manager) test_states();
     if (manager) test_helper_token_not_kept();
     if (manager) test_damaged_store();
