@@ -737,6 +737,15 @@ static BOOL download_keep_going(void *context)
     return progress->control->on_progress(progress->control->job, FALSE);
 }
 
+/* File5's headers are those of the server's last response.  File lock held. */
+static void take_response_headers(struct file *file, struct transfer_result *result)
+{
+    if (!result->response_headers) return;
+    free(file->response_headers);
+    file->response_headers = result->response_headers;
+    result->response_headers = NULL;
+}
+
 static void set_open_failure(struct transfer_result *result)
 {
     DWORD error = GetLastError();
@@ -834,12 +843,7 @@ static void download_sequential(struct file *file, const struct download_control
     free(validator);
 
     EnterCriticalSection(&file->cs);
-    if (result->response_headers)
-    {
-        free(file->response_headers);
-        file->response_headers = result->response_headers;
-        result->response_headers = NULL;
-    }
+    take_response_headers(file, result);
     if (result->remote_size != BG_SIZE_UNKNOWN) file->remote_size = result->remote_size;
     if (result->validated)
     {
@@ -1008,12 +1012,7 @@ static void download_sparse(struct file *file, const struct download_control *co
     {
         transfer_http_head(control->session, &request, result);
         EnterCriticalSection(&file->cs);
-        if (result->response_headers)
-        {
-            free(file->response_headers);
-            file->response_headers = result->response_headers;
-            result->response_headers = NULL;
-        }
+        take_response_headers(file, result);
         if (SUCCEEDED(result->code)) take_remote_version(file, result, &size);
         LeaveCriticalSection(&file->cs);
         modified = result->modified;
@@ -1046,12 +1045,7 @@ static void download_sparse(struct file *file, const struct download_control *co
         if (progress.done) FlushFileBuffers(handle);
 
         EnterCriticalSection(&file->cs);
-        if (result->response_headers)
-        {
-            free(file->response_headers);
-            file->response_headers = result->response_headers;
-            result->response_headers = NULL;
-        }
+        take_response_headers(file, result);
         if (SUCCEEDED(result->code) && !result->aborted && result->validated)
         {
             take_remote_version(file, result, &size);
@@ -1068,6 +1062,12 @@ static void download_sparse(struct file *file, const struct download_control *co
         if (progress.done && control->on_piece) control->on_piece(control->job, file);
         if (result->aborted && progress.replanned) result->aborted = FALSE;
         if (result->aborted) break;
+        if (SUCCEEDED(result->code) && !progress.done && !progress.replanned)
+        {
+            /* A response that brought none of the bytes asked for would be asked for again forever. */
+            transfer_set_failure(result, BG_E_INVALID_SERVER_RESPONSE, BG_ERROR_CONTEXT_REMOTE_FILE, TRUE);
+            break;
+        }
     }
     if (control->network_token) RevertToSelf();
 
