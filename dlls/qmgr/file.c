@@ -411,6 +411,28 @@ static void make_sparse(struct file *file)
     range_set_add(&file->fresh, 0, file->progress.BytesTransferred);
 }
 
+/* A range asked for "to the end" ends here until the size is known. */
+#define REQUEST_TO_EOF (~(UINT64)0)
+
+static UINT64 request_end(const BG_FILE_RANGE *range)
+{
+    return range->Length == BG_LENGTH_TO_EOF ? REQUEST_TO_EOF : range->InitialOffset + range->Length;
+}
+
+/* The size of the remote file, as far as it is known.  File lock held. */
+static UINT64 whole_size(struct file *file)
+{
+    return file->progress.BytesTotal != BG_SIZE_UNKNOWN ? file->progress.BytesTotal : file->remote_size;
+}
+
+/* Some bytes of a request (within size) are not on disk.  File lock held. */
+static BOOL request_missing(struct file *file, const struct byte_range *request, UINT64 size)
+{
+    UINT64 start, end;
+
+    return range_set_first_gap(&file->filled, request->start, min(request->end, size), &start, &end);
+}
+
 static HRESULT WINAPI file_UpdateDownloadPosition(IBackgroundCopyFile6 *iface, UINT64 offset)
 {
     struct file *file = impl_from_IBackgroundCopyFile6(iface);
@@ -446,16 +468,16 @@ static HRESULT WINAPI file_RequestFileRanges(IBackgroundCopyFile6 *iface, DWORD 
     if (job_is_final(file->job)) return BG_E_INVALID_STATE;
 
     EnterCriticalSection(&file->cs);
-    size = file->progress.BytesTotal != BG_SIZE_UNKNOWN ? file->progress.BytesTotal : file->remote_size;
+    size = whole_size(file);
     for (i = 0; i < count && SUCCEEDED(hr); i++)
     {
         const BG_FILE_RANGE *range = &ranges[i];
 
-        end = range->Length == BG_LENGTH_TO_EOF ? ~(UINT64)0 : range->InitialOffset + range->Length;
+        end = request_end(range);
         if (!range->Length || range->InitialOffset == BG_LENGTH_TO_EOF || end < range->InitialOffset)
             hr = BG_E_INVALID_RANGE;
         /* Outside the file: checked now when the size is known, else once it is. */
-        else if (size != BG_SIZE_UNKNOWN && (range->InitialOffset >= size || (end != ~(UINT64)0 && end > size)))
+        else if (size != BG_SIZE_UNKNOWN && (range->InitialOffset >= size || (end != REQUEST_TO_EOF && end > size)))
             hr = BG_E_INVALID_RANGE;
     }
     /* A file that is all there has every range already. */
@@ -463,10 +485,7 @@ static HRESULT WINAPI file_RequestFileRanges(IBackgroundCopyFile6 *iface, DWORD 
     {
         make_sparse(file);
         for (i = 0; i < count && SUCCEEDED(hr); i++)
-        {
-            end = ranges[i].Length == BG_LENGTH_TO_EOF ? ~(UINT64)0 : ranges[i].InitialOffset + ranges[i].Length;
-            if (!range_set_add(&file->wanted, ranges[i].InitialOffset, end)) hr = E_OUTOFMEMORY;
-        }
+            if (!range_set_add(&file->wanted, ranges[i].InitialOffset, request_end(&ranges[i]))) hr = E_OUTOFMEMORY;
         file->replan = TRUE;
     }
     LeaveCriticalSection(&file->cs);
@@ -914,7 +933,7 @@ static BOOL plan_piece(struct file *file, BOOL on_demand, UINT64 size, UINT64 *s
 static BOOL drop_requests_outside(struct file *file, UINT64 size)
 {
     struct byte_range *last = file->wanted.count ? &file->wanted.items[file->wanted.count - 1] : NULL;
-    BOOL outside = last && (last->start >= size || (last->end != ~(UINT64)0 && last->end > size));
+    BOOL outside = last && (last->start >= size || (last->end != REQUEST_TO_EOF && last->end > size));
 
     if (outside) range_set_clip(&file->wanted, size);
     return outside;
@@ -943,20 +962,12 @@ static void take_remote_version(struct file *file, struct transfer_result *resul
 /* Requests whose bytes are all there are done: only the others stay.  File lock held. */
 static void forget_filled_requests(struct file *file, UINT64 size)
 {
-    UINT64 start, end;
     DWORD i = 0;
 
     while (i < file->wanted.count)
     {
-        struct byte_range *item = &file->wanted.items[i];
-
-        if (item->start < size && range_set_first_gap(&file->filled, item->start, min(item->end, size), &start, &end))
-            i++;
-        else
-        {
-            memmove(item, item + 1, (file->wanted.count - i - 1) * sizeof(*item));
-            file->wanted.count--;
-        }
+        if (request_missing(file, &file->wanted.items[i], size)) i++;
+        else range_set_remove(&file->wanted, i);
     }
 }
 
@@ -978,7 +989,7 @@ static void download_sparse(struct file *file, const struct download_control *co
     result->remote_size = BG_SIZE_UNKNOWN;
     EnterCriticalSection(&file->cs);
     remote_name = strdupW(file->remote_name);
-    size = file->remote_size != BG_SIZE_UNKNOWN ? file->remote_size : file->progress.BytesTotal;
+    size = whole_size(file);
     LeaveCriticalSection(&file->cs);
     if (!remote_name)
     {
@@ -1101,15 +1112,13 @@ BOOL file_take_fresh_ranges(struct file *file, DWORD *count, BG_FILE_RANGE **ran
 
 BOOL file_has_requests(struct file *file)
 {
-    UINT64 size, start, end;
     BOOL missing = FALSE;
+    UINT64 size;
     DWORD i;
 
     EnterCriticalSection(&file->cs);
-    size = file->remote_size != BG_SIZE_UNKNOWN ? file->remote_size : file->progress.BytesTotal;
-    for (i = 0; i < file->wanted.count && !missing; i++)
-        missing = range_set_first_gap(&file->filled, file->wanted.items[i].start,
-                                      min(file->wanted.items[i].end, size), &start, &end);
+    size = whole_size(file);
+    for (i = 0; i < file->wanted.count && !missing; i++) missing = request_missing(file, &file->wanted.items[i], size);
     LeaveCriticalSection(&file->cs);
     return missing;
 }

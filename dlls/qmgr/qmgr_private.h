@@ -61,6 +61,7 @@ BOOL range_set_add(struct range_set *set, UINT64 start, UINT64 end);
 UINT64 range_set_total(const struct range_set *set);
 BOOL range_set_first_gap(const struct range_set *set, UINT64 start, UINT64 end, UINT64 *gap_start, UINT64 *gap_end);
 void range_set_clip(struct range_set *set, UINT64 end);
+void range_set_remove(struct range_set *set, DWORD index);
 HRESULT range_set_export(const struct range_set *set, DWORD *count, BG_FILE_RANGE **ranges);
 BOOL range_set_load(struct range_set *set, const void *data, DWORD size);
 

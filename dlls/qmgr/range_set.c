@@ -81,6 +81,14 @@ BOOL range_set_first_gap(const struct range_set *set, UINT64 start, UINT64 end, 
     return TRUE;
 }
 
+/* Forgets the index-th range. */
+void range_set_remove(struct range_set *set, DWORD index)
+{
+    if (index >= set->count) return;
+    memmove(&set->items[index], &set->items[index + 1], (set->count - index - 1) * sizeof(*set->items));
+    set->count--;
+}
+
 /* Forgets every byte at or after end. */
 void range_set_clip(struct range_set *set, UINT64 end)
 {

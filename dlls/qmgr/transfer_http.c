@@ -1321,23 +1321,13 @@ void transfer_http_download(struct transfer_session *session, const struct trans
 void transfer_http_head(struct transfer_session *session, const struct transfer_request *transfer,
                         struct transfer_result *result)
 {
-    struct url_parts parts = { { sizeof(parts.url) } };
     struct response response = { 0 };
     struct http_exchange exchange;
 
     memset(result, 0, sizeof(*result));
     result->remote_size = result->total = BG_SIZE_UNKNOWN;
-    parts.url.lpszHostName = parts.host;
-    parts.url.dwHostNameLength = ARRAY_SIZE(parts.host);
-    parts.url.dwUrlPathLength = 1;
-    if (!session || !WinHttpCrackUrl(transfer->remote_name, 0, 0, &parts.url))
-    {
-        transfer_set_failure(result, session ? HRESULT_FROM_WIN32(GetLastError()) : E_FAIL, BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
-        return;
-    }
-    parts.path = parts.url.lpszUrlPath;
-    if (!exchange_parts(route(session, transfer->remote_name), &parts, L"HEAD", NULL, 0, NULL, 0, transfer->options,
-                        &exchange, result))
+    if (!transfer_http_exchange(session, transfer->remote_name, L"HEAD", NULL, NULL, 0, transfer->options,
+                                &exchange, result))
         return;
     winhttp_response(exchange.request, exchange.status, &response);
     free(result->response_headers);
