@@ -574,7 +574,7 @@ static HANDLE open_target_as_service(struct file *file)
     }
     for (tries = 0; tries < 16; tries++)
     {
-        handle = CreateFileW(file->temp_name, GENERIC_WRITE, share, NULL, CREATE_NEW, FILE_ATTRIBUTE_HIDDEN, NULL);
+        handle = local_file_create_new(file->temp_name, GENERIC_WRITE, share, FILE_ATTRIBUTE_HIDDEN);
         if (handle != INVALID_HANDLE_VALUE)
         {
             file->temp_created = TRUE;
@@ -1433,7 +1433,7 @@ BOOL file_take_upload_session(struct file *file, BOOL unfinished_only, WCHAR **r
 
 /* Makes a transferred file available under its final name; others are deleted.
  * S_OK when renamed, S_FALSE when the file was not complete. */
-HRESULT file_complete(struct file *file, HANDLE local_token)
+HRESULT file_complete(struct file *file, HANDLE local_token, struct local_dir_listing *listing)
 {
     HRESULT hr = S_OK;
 
@@ -1451,13 +1451,8 @@ HRESULT file_complete(struct file *file, HANDLE local_token)
         if (local_token && !SetThreadToken(NULL, local_token)) hr = HRESULT_FROM_WIN32(GetLastError());
         else
         {
-            if (!MoveFileExW(file->temp_name, file->local_name, MOVEFILE_REPLACE_EXISTING | MOVEFILE_COPY_ALLOWED))
-                hr = HRESULT_FROM_WIN32(GetLastError());
-            else
-            {
-                SetFileAttributesW(file->local_name, FILE_ATTRIBUTE_NORMAL);
-                file->progress.Completed = TRUE;
-            }
+            if (!local_file_publish(listing, file->temp_name, file->local_name)) hr = HRESULT_FROM_WIN32(GetLastError());
+            else file->progress.Completed = TRUE;
             if (local_token) RevertToSelf();
         }
     }

@@ -701,7 +701,14 @@ static HRESULT complete_reply(struct job *job, HANDLE local_token)
     HANDLE handle;
     HRESULT hr;
 
-    if (job->reply) return (hr = file_complete(job->reply, local_token)) == S_FALSE ? S_OK : hr;
+    if (job->reply)
+    {
+        struct local_dir_listing listing = {0};
+
+        hr = file_complete(job->reply, local_token, &listing);
+        local_dir_listing_free(&listing);
+        return hr == S_FALSE ? S_OK : hr;
+    }
     if (!job->reply_file_name) return S_OK;
     if (local_token && !SetThreadToken(NULL, local_token)) return HRESULT_FROM_WIN32(GetLastError());
     handle = CreateFileW(job->reply_file_name, GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, 0, NULL);
@@ -714,6 +721,7 @@ static HRESULT complete_reply(struct job *job, HANDLE local_token)
 static HRESULT WINAPI job_Complete(IBackgroundCopyJob5 *iface)
 {
     struct job *job = impl_from_IBackgroundCopyJob5(iface);
+    struct local_dir_listing listing = {0};
     HANDLE local_token = NULL;
     HRESULT hr = S_OK;
     ULONG i;
@@ -747,7 +755,7 @@ static HRESULT WINAPI job_Complete(IBackgroundCopyJob5 *iface)
     if (state_is_final(job->state)) hr = BG_E_INVALID_STATE;
     for (i = 0; SUCCEEDED(hr) && i < job->file_count; i++)
     {
-        HRESULT file_hr = file_complete(job->files[i], local_token);
+        HRESULT file_hr = file_complete(job->files[i], local_token, &listing);
         if (file_hr == S_FALSE) hr = BG_S_PARTIAL_COMPLETE;
         else if (FAILED(file_hr))
         {
@@ -765,6 +773,7 @@ static HRESULT WINAPI job_Complete(IBackgroundCopyJob5 *iface)
     }
     job->completing = FALSE;
     LeaveCriticalSection(&job->cs);
+    local_dir_listing_free(&listing);
     if (local_token) CloseHandle(local_token);
 
     if (SUCCEEDED(hr)) manager_forget_job(job);

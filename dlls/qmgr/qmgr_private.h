@@ -44,6 +44,18 @@ struct job;
 struct file;
 struct http_options;
 
+/* local_file.c: temporary files and their final names, without Wine's
+ * case-insensitive search of the directory. */
+struct local_dir_listing
+{
+    WCHAR *dir;     /* the directory listed, with its separator */
+    WCHAR **names;  /* sorted case-insensitively */
+    DWORD count;
+};
+HANDLE local_file_create_new(const WCHAR *path, DWORD access, DWORD share, DWORD attributes);
+BOOL local_file_publish(struct local_dir_listing *listing, const WCHAR *temp, const WCHAR *final);
+void local_dir_listing_free(struct local_dir_listing *listing);
+
 /* range_set.c: sorted, disjoint byte ranges [start, end), merged as they are added. */
 struct byte_range
 {
@@ -141,7 +153,7 @@ void file_discard_temporary(struct file *file);
 BOOL file_is_transferred(struct file *file);
 const WCHAR *file_protocol(struct file *file);
 const WCHAR *file_local_name(struct file *file);
-HRESULT file_complete(struct file *file, HANDLE local_token);
+HRESULT file_complete(struct file *file, HANDLE local_token, struct local_dir_listing *listing);
 
 /* What a job gives a file to download with (the worker's session, the job's options). */
 struct transfer_result;

@@ -364,6 +364,55 @@ done:
     finish_job(job);
 }
 
+/* Complete replaces what is at the destination, also a file whose name
+ * differs only in case (file names are case-insensitive), and the final files
+ * are not hidden as the temporary ones were. */
+static void test_complete_replaces(void)
+{
+    static const ULONGLONG size = 5000;
+    static const char *paths[2] = { "/download/replace1.bin", "/download/replace2.bin" };
+    WCHAR dir[MAX_PATH], local[2][MAX_PATH], other_case[MAX_PATH], url[256];
+    IBackgroundCopyJob *job;
+    DWORD attributes;
+    unsigned int i;
+    HRESULT hr;
+
+    if (!make_dir(L"replace", dir, ARRAY_SIZE(dir))) return;
+    swprintf(local[0], ARRAY_SIZE(local[0]), L"%lssame.bin", dir);
+    swprintf(local[1], ARRAY_SIZE(local[1]), L"%lscase.bin", dir);
+    swprintf(other_case, ARRAY_SIZE(other_case), L"%lsCASE.BIN", dir);
+    ok(write_pattern_file(local[0], 7, 100), "cannot write %s.\n", wine_dbgstr_w(local[0]));
+    ok(write_pattern_file(other_case, 8, 100), "cannot write %s.\n", wine_dbgstr_w(other_case));
+
+    if (!(job = create_job(L"replace"))) return;
+    for (i = 0; i < 2; i++)
+    {
+        ok(httpd_add_pattern_resource(httpd, paths[i], size, 300 + i, NULL), "cannot add resource.\n");
+        httpd_url(httpd, paths[i], url, ARRAY_SIZE(url));
+        if (!add_file(job, url, local[i])) goto done;
+    }
+    if (!resume(job)) goto done;
+    if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, FALSE) != BG_JOB_STATE_TRANSFERRED)
+        goto done;
+    /* Until Complete the old files are untouched. */
+    check_pattern_file(local[0], 7, 100);
+    check_pattern_file(other_case, 8, 100);
+
+    hr = IBackgroundCopyJob_Complete(job);
+    ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
+    for (i = 0; i < 2; i++)
+    {
+        check_pattern_file(local[i], 300 + i, size);
+        attributes = GetFileAttributesW(local[i]);
+        ok(attributes != INVALID_FILE_ATTRIBUTES && !(attributes & FILE_ATTRIBUTE_HIDDEN),
+           "file %u: got attributes %#lx.\n", i, attributes);
+    }
+    /* Replaced, not put beside it. */
+    check_dir_count(dir, 2);
+done:
+    finish_job(job);
+}
+
 /* 404: a fatal error; the error object describes it. */
 static void test_http_404(void)
 {
@@ -1483,6 +1532,7 @@ START_TEST(download)
     if (!begin_transfer_tests(L"download")) return;
     test_single_http();
     test_multiple_http();
+    test_complete_replaces();
     test_http_404();
     test_http_503();
     test_connection_refused();

@@ -1,0 +1,268 @@
+/*
+ * Background Intelligent Transfer Service: creating temporary files and giving
+ * them their final names, without Wine's search of the whole directory.
+ *
+ * Wine looks up a name that does not exist (yet) by reading the whole
+ * directory, for the same name in another case.  A job of a thousand files
+ * in one directory did that twice per file: when its temporary file was
+ * created and when Complete renamed it.  Under Wine's \\?\unix prefix a name
+ * is looked up exactly, so:
+ * - a temporary name (BITxxxxxxxx.tmp, ours) is created that way;
+ * - Complete lists each directory once and renames that way unless the final
+ *   name is there in another case, when the ordinary rename replaces that
+ *   file as Windows would.
+ * Outside Wine nothing of this applies and the ordinary names are used.
+ *
+ * Copyright 2026 the qmgr-for-wine authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <stddef.h>
+#include <stdlib.h>
+
+#include "ntstatus.h"
+#define WIN32_NO_STATUS
+#include "qmgr_private.h"
+#include "winternl.h"
+
+typedef char *(CDECL *get_unix_name_fn)(const WCHAR *);
+
+/* The length of the directory part of path, with its separator; 0 if none. */
+static size_t dir_length(const WCHAR *path)
+{
+    const WCHAR *slash = wcsrchr(path, '\\'), *fwd = wcsrchr(path, '/');
+
+    if (fwd > slash) slash = fwd;
+    return slash ? slash - path + 1 : 0;
+}
+
+/* The same file under \\?\unix; NULL outside Wine or when its directory has
+ * no Unix name. */
+static WCHAR *exact_form(const WCHAR *path)
+{
+    static get_unix_name_fn get_unix_name;
+    size_t dir_len = dir_length(path);
+    const WCHAR *name = path + dir_len;
+    WCHAR *dir, *result = NULL, *p;
+    char *unix_dir;
+    int len;
+
+    if (!get_unix_name && !(get_unix_name = (get_unix_name_fn)GetProcAddress(GetModuleHandleW(L"kernel32.dll"),
+                                                                             "wine_get_unix_file_name")))
+        return NULL;
+    if (!dir_len || !*name) return NULL;
+    /* What the ordinary lookup would change or match otherwise: trailing dots
+     * and spaces, which it drops, and short (8.3) names. */
+    if (name[wcslen(name) - 1] == '.' || name[wcslen(name) - 1] == ' ' || wcschr(name, '~')) return NULL;
+    if (!(dir = malloc((dir_len + 1) * sizeof(WCHAR)))) return NULL;
+    memcpy(dir, path, dir_len * sizeof(WCHAR));
+    dir[dir_len] = 0;
+    unix_dir = get_unix_name(dir);
+    free(dir);
+    if (!unix_dir) return NULL;
+    /* A backslash is a separator under \\?\unix: such a Unix name cannot be written. */
+    if (!strchr(unix_dir, '\\') && (len = MultiByteToWideChar(CP_UTF8, 0, unix_dir, -1, NULL, 0)) &&
+        (result = malloc((8 + len + 1 + wcslen(name) + 1) * sizeof(WCHAR))))
+    {
+        wcscpy(result, L"\\\\?\\unix");
+        MultiByteToWideChar(CP_UTF8, 0, unix_dir, -1, result + 8, len);
+        for (p = result + 8; *p; p++) if (*p == '/') *p = '\\';
+        if (p[-1] != '\\') *p++ = '\\';
+        wcscpy(p, name);
+    }
+    HeapFree(GetProcessHeap(), 0, unix_dir);
+    return result;
+}
+
+static BOOL to_nt_name(const WCHAR *path, BOOL exact, UNICODE_STRING *nt_name)
+{
+    WCHAR *unix_form = exact ? exact_form(path) : NULL;
+    BOOL ok = RtlDosPathNameToNtPathName_U(unix_form ? unix_form : path, nt_name, NULL, NULL);
+
+    free(unix_form);
+    if (!ok) SetLastError(ERROR_PATH_NOT_FOUND);
+    return ok;
+}
+
+/* CreateFileW(path, access, share, NULL, CREATE_NEW, attributes, NULL) for a
+ * name the service chose.  INVALID_HANDLE_VALUE with the last error set on
+ * failure, ERROR_FILE_EXISTS when the name is taken. */
+HANDLE local_file_create_new(const WCHAR *path, DWORD access, DWORD share, DWORD attributes)
+{
+    UNICODE_STRING nt_name;
+    OBJECT_ATTRIBUTES attr;
+    IO_STATUS_BLOCK io;
+    NTSTATUS status;
+    HANDLE handle;
+
+    if (!to_nt_name(path, TRUE, &nt_name)) return INVALID_HANDLE_VALUE;
+    InitializeObjectAttributes(&attr, &nt_name, OBJ_CASE_INSENSITIVE, NULL, NULL);
+    status = NtCreateFile(&handle, access | SYNCHRONIZE | FILE_READ_ATTRIBUTES, &attr, &io, NULL,
+                          attributes & FILE_ATTRIBUTE_VALID_FLAGS, share, FILE_CREATE,
+                          FILE_NON_DIRECTORY_FILE | FILE_SYNCHRONOUS_IO_NONALERT, NULL, 0);
+    RtlFreeUnicodeString(&nt_name);
+    if (status)
+    {
+        SetLastError(status == STATUS_OBJECT_NAME_COLLISION ? ERROR_FILE_EXISTS : RtlNtStatusToDosError(status));
+        return INVALID_HANDLE_VALUE;
+    }
+    return handle;
+}
+
+/* ---- the names of a directory ---- */
+
+void local_dir_listing_free(struct local_dir_listing *listing)
+{
+    DWORD i;
+
+    for (i = 0; i < listing->count; i++) free(listing->names[i]);
+    free(listing->names);
+    free(listing->dir);
+    memset(listing, 0, sizeof(*listing));
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return wcsicmp(*(const WCHAR * const *)a, *(const WCHAR * const *)b);
+}
+
+/* Lists the directory of path unless it is the one listed.  FALSE when it
+ * cannot be listed. */
+static BOOL list_dir_of(struct local_dir_listing *listing, const WCHAR *path)
+{
+    size_t dir_len = dir_length(path), capacity = 0;
+    WIN32_FIND_DATAW data;
+    WCHAR *pattern, **names;
+    HANDLE find;
+
+    if (listing->dir && wcslen(listing->dir) == dir_len && !wcsncmp(listing->dir, path, dir_len)) return TRUE;
+    local_dir_listing_free(listing);
+    if (!dir_len || !(listing->dir = malloc((dir_len + 1) * sizeof(WCHAR)))) return FALSE;
+    memcpy(listing->dir, path, dir_len * sizeof(WCHAR));
+    listing->dir[dir_len] = 0;
+    if (!(pattern = malloc((dir_len + 2) * sizeof(WCHAR)))) goto failed;
+    memcpy(pattern, path, dir_len * sizeof(WCHAR));
+    wcscpy(pattern + dir_len, L"*");
+    find = FindFirstFileW(pattern, &data);
+    free(pattern);
+    if (find == INVALID_HANDLE_VALUE) goto failed;
+    do
+    {
+        if (listing->count == capacity)
+        {
+            capacity = max(64, capacity * 2);
+            if (!(names = realloc(listing->names, capacity * sizeof(*names)))) break;
+            listing->names = names;
+        }
+        if (!(listing->names[listing->count] = wcsdup(data.cFileName))) break;
+        listing->count++;
+    } while (FindNextFileW(find, &data));
+    /* A name not read could be the one asked for in another case. */
+    if (GetLastError() != ERROR_NO_MORE_FILES)
+    {
+        FindClose(find);
+        goto failed;
+    }
+    FindClose(find);
+    qsort(listing->names, listing->count, sizeof(*listing->names), compare_names);
+    return TRUE;
+
+failed:
+    local_dir_listing_free(listing);
+    return FALSE;
+}
+
+/* Whether the directory holds name in another case and not in this one. */
+static BOOL other_case_only(const struct local_dir_listing *listing, const WCHAR *name)
+{
+    WCHAR **found = bsearch(&name, listing->names, listing->count, sizeof(*listing->names), compare_names);
+    WCHAR **first, **last, **p;
+
+    if (!found) return FALSE;
+    for (first = found; first > listing->names && !wcsicmp(first[-1], name); first--);
+    for (last = found; last + 1 < listing->names + listing->count && !wcsicmp(last[1], name); last++);
+    for (p = first; p <= last; p++) if (!wcscmp(*p, name)) return FALSE;
+    return TRUE;
+}
+
+/* A name published since the listing: another file of the job may have it in
+ * another case. */
+static void add_name(struct local_dir_listing *listing, const WCHAR *name)
+{
+    WCHAR **names, *copy;
+    DWORD i;
+
+    for (i = 0; i < listing->count && wcsicmp(listing->names[i], name) < 0; i++);
+    if (i < listing->count && !wcsicmp(listing->names[i], name)) return;
+    if (!(copy = wcsdup(name))) return;
+    if (!(names = realloc(listing->names, (listing->count + 1) * sizeof(*names))))
+    {
+        free(copy);
+        return;
+    }
+    listing->names = names;
+    memmove(&names[i + 1], &names[i], (listing->count - i) * sizeof(*names));
+    names[i] = copy;
+    listing->count++;
+}
+
+/* Gives a finished temporary file its final name, replacing what has it, and
+ * shows it (the temporary file is hidden).  One open of the file, where
+ * MoveFileExW and SetFileAttributesW took two: each is a round trip through
+ * Wine's server.  listing: the directory as Complete found it, kept from one
+ * file to the next. */
+BOOL local_file_publish(struct local_dir_listing *listing, const WCHAR *temp, const WCHAR *final)
+{
+    FILE_BASIC_INFORMATION basic = {0};
+    FILE_RENAME_INFORMATION *rename;
+    UNICODE_STRING nt_name;
+    IO_STATUS_BLOCK io;
+    NTSTATUS status;
+    HANDLE handle;
+    BOOL exact;
+    ULONG size;
+
+    exact = list_dir_of(listing, final) && !other_case_only(listing, final + dir_length(final));
+    handle = CreateFileW(temp, DELETE | FILE_WRITE_ATTRIBUTES, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                         NULL, OPEN_EXISTING, 0, NULL);
+    if (handle == INVALID_HANDLE_VALUE) return FALSE;
+    if (!to_nt_name(final, exact, &nt_name))
+    {
+        CloseHandle(handle);
+        return FALSE;
+    }
+    size = offsetof(FILE_RENAME_INFORMATION, FileName[nt_name.Length / sizeof(WCHAR)]);
+    if (!(rename = calloc(1, size)))
+    {
+        RtlFreeUnicodeString(&nt_name);
+        CloseHandle(handle);
+        SetLastError(ERROR_OUTOFMEMORY);
+        return FALSE;
+    }
+    rename->ReplaceIfExists = TRUE;
+    rename->FileNameLength = nt_name.Length;
+    memcpy(rename->FileName, nt_name.Buffer, nt_name.Length);
+    RtlFreeUnicodeString(&nt_name);
+    status = NtSetInformationFile(handle, &io, rename, size, FileRenameInformation);
+    free(rename);
+    if (status == STATUS_NOT_SAME_DEVICE)
+    {
+        /* Another volume: MoveFileExW copies. */
+        CloseHandle(handle);
+        if (!MoveFileExW(temp, final, MOVEFILE_REPLACE_EXISTING | MOVEFILE_COPY_ALLOWED)) return FALSE;
+        SetFileAttributesW(final, FILE_ATTRIBUTE_NORMAL);
+        return TRUE;
+    }
+    if (status)
+    {
+        CloseHandle(handle);
+        SetLastError(RtlNtStatusToDosError(status));
+        return FALSE;
+    }
+    /* Zero times leave them as they are. */
+    basic.FileAttributes = FILE_ATTRIBUTE_NORMAL;
+    NtSetInformationFile(handle, &io, &basic, sizeof(basic), FileBasicInformation);
+    CloseHandle(handle);
+    if (exact) add_name(listing, final + dir_length(final));
+    return TRUE;
+}
