@@ -748,10 +748,12 @@ static void receive_body(body_reader read_body, void *context, const struct tran
                          struct transfer_result *result)
 {
     UINT64 transferred = offset;
-    DWORD read, written;
+    DWORD read, written, buffer_size = READ_BUFFER_SIZE;
     BYTE *buffer;
 
-    if (!(buffer = malloc(READ_BUFFER_SIZE)))
+    /* A small file needs no large buffer, which costs a mapping of its own. */
+    if (total != BG_SIZE_UNKNOWN && total - offset < buffer_size) buffer_size = max(1, (DWORD)(total - offset));
+    if (!(buffer = malloc(buffer_size)))
     {
         transfer_set_failure(result, E_OUTOFMEMORY, BG_ERROR_CONTEXT_GENERAL_QUEUE_MANAGER, TRUE);
         return;
@@ -759,7 +761,7 @@ static void receive_body(body_reader read_body, void *context, const struct tran
     for (;;)
     {
         /* Never ask for more than the announced length: the connection may be kept alive. */
-        DWORD want = total == BG_SIZE_UNKNOWN ? READ_BUFFER_SIZE : (DWORD)min(READ_BUFFER_SIZE, total - transferred);
+        DWORD want = total == BG_SIZE_UNKNOWN ? buffer_size : (DWORD)min(buffer_size, total - transferred);
         if (!want) break;
         if (!read_body(context, buffer, want, &read, result)) break;
         if (!read) break;
