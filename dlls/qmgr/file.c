@@ -1110,6 +1110,30 @@ BOOL file_take_fresh_ranges(struct file *file, DWORD *count, BG_FILE_RANGE **ran
     return taken;
 }
 
+/* The remote name of a file whose size a HEAD should tell before its turn
+ * (malloc'd), or NULL: one with its size, bytes, ranges or pieces already, or
+ * not on an HTTP server. */
+WCHAR *file_size_wanted(struct file *file)
+{
+    WCHAR *name = NULL;
+
+    EnterCriticalSection(&file->cs);
+    if (!file->transferred && file->progress.BytesTotal == BG_SIZE_UNKNOWN && !file->progress.BytesTransferred &&
+        !file->range_count && !file->sparse && !file->upload && !transfer_is_file_name(file->remote_name))
+        name = strdupW(file->remote_name);
+    LeaveCriticalSection(&file->cs);
+    return name;
+}
+
+/* A HEAD told the size of a file not started yet. */
+void file_take_size(struct file *file, UINT64 size)
+{
+    EnterCriticalSection(&file->cs);
+    if (file->progress.BytesTotal == BG_SIZE_UNKNOWN && !file->progress.BytesTransferred && !file->transferred)
+        file->progress.BytesTotal = size;
+    LeaveCriticalSection(&file->cs);
+}
+
 BOOL file_has_requests(struct file *file)
 {
     BOOL missing = FALSE;

@@ -2383,6 +2383,60 @@ static BOOL job_has_requests(struct job *job)
     return FALSE;
 }
 
+static BOOL run_goes_on(void *context)
+{
+    struct job *job = context;
+
+    return !job->stop && !scheduler_stopping();
+}
+
+/* Before the first file of a run, the sizes of the files not started yet, so
+ * that the job's BytesTotal is known early as on Windows (a HEAD per file).
+ * A file alone needs none: its GET tells its size as soon as a HEAD would. */
+static void learn_sizes(struct job *job, const struct download_control *control)
+{
+    const struct transfer_options *options = control->options;
+    struct file **files = NULL;
+    WCHAR **urls = NULL;
+    UINT64 *sizes = NULL;
+    DWORD i, count = 0, first;
+
+    if (options->dynamic_content || (options->method && wcscmp(options->method, L"GET")) || control->on_demand) return;
+    EnterCriticalSection(&job->cs);
+    for (first = 0; first < job->file_count && file_is_transferred(job->files[first]); first++);
+    if (first + 1 < job->file_count && (files = calloc(job->file_count - first, sizeof(*files))) &&
+        (urls = calloc(job->file_count - first, sizeof(*urls))))
+    {
+        for (i = first; i < job->file_count; i++)
+        {
+            if (!(urls[count] = file_size_wanted(job->files[i]))) continue;
+            files[count] = job->files[i];
+            IBackgroundCopyFile_AddRef(file_iface(files[count]));
+            count++;
+        }
+    }
+    LeaveCriticalSection(&job->cs);
+
+    if (count > 1 && (sizes = calloc(count, sizeof(*sizes))))
+    {
+        /* BG_TOKEN_NETWORK: the servers are asked as the helper identity, as for the files. */
+        if (control->network_token && !SetThreadToken(NULL, control->network_token))
+            WARN("cannot impersonate the helper token: %lu.\n", GetLastError());
+        transfer_http_sizes(control->session, (const WCHAR **)urls, count, options, sizes, run_goes_on, job);
+        if (control->network_token) RevertToSelf();
+        for (i = 0; i < count; i++)
+            if (sizes[i] != BG_SIZE_UNKNOWN) file_take_size(files[i], sizes[i]);
+    }
+    for (i = 0; i < count; i++)
+    {
+        free(urls[i]);
+        IBackgroundCopyFile_Release(file_iface(files[i]));
+    }
+    free(sizes);
+    free(urls);
+    free(files);
+}
+
 void job_run(struct job *job, void *session)
 {
     struct download_control control = { session, NULL, job, NULL, NULL, on_download_progress };
@@ -2415,6 +2469,7 @@ void job_run(struct job *job, void *session)
     control.on_demand = job->on_demand && job_random_access_allowed(job);
     control.on_piece = notify_piece_done;
     control.session = transfer_http_session_for(session, &options, &own_session);
+    if (!failed && job->type == BG_JOB_TYPE_DOWNLOAD) learn_sizes(job, &control);
 
     while (!failed)
     {

@@ -192,6 +192,9 @@ BOOL job_random_access_allowed(struct job *job);
 BOOL file_take_fresh_ranges(struct file *file, DWORD *count, BG_FILE_RANGE **ranges);
 /* An on-demand file still has bytes asked for and missing. */
 BOOL file_has_requests(struct file *file);
+/* The sizes of the files to come, by HEAD before their turn (job_run). */
+WCHAR *file_size_wanted(struct file *file);
+void file_take_size(struct file *file, UINT64 size);
 /* SetValidationState(FALSE) of a downloaded file: ERROR, BG_E_VALIDATION_FAILED. */
 HRESULT job_validation_failed(struct job *job, struct file *file);
 

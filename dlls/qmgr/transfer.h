@@ -101,6 +101,11 @@ void transfer_http_download(struct transfer_session *session, const struct trans
 void transfer_http_head(struct transfer_session *session, const struct transfer_request *request,
                         struct transfer_result *result);
 
+/* The sizes of the remote files urls, by HEAD; BG_SIZE_UNKNOWN where none came. */
+void transfer_http_sizes(struct transfer_session *session, const WCHAR **urls, DWORD count,
+                         const struct transfer_options *options, UINT64 *sizes,
+                         transfer_continue_callback keep_going, void *context);
+
 /* One request and its response through WinHTTP, with the job's options and
  * credentials: what the upload protocol's packets are made of. */
 struct http_exchange
@@ -182,6 +187,10 @@ DWORD http_connection_request(struct http_connection *connection, const WCHAR *h
 DWORD http_connection_read(struct http_connection *connection, BYTE *buffer, DWORD size, DWORD *read,
                            transfer_continue_callback keep_going, void *context);
 void http_connection_finish(struct http_connection *connection, BOOL reusable);
+DWORD http_connection_heads(struct http_connection *connection, const WCHAR *host, INTERNET_PORT port,
+                            const char *requests, DWORD size, DWORD count,
+                            void (*on_head)(void *context, DWORD index, const char *head), void *context,
+                            transfer_continue_callback keep_going, void *keep_context);
 
 /* transfer_file.c: local paths, UNC names and file:// URLs. */
 BOOL transfer_is_file_name(const WCHAR *remote_name);

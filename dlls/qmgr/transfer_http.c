@@ -1178,6 +1178,42 @@ done:
     return done;
 }
 
+/* Whether the plain client may carry a GET or HEAD of this URL. */
+static BOOL plain_path_serves(const struct transfer_session *session, const struct url_parts *parts,
+                              const struct transfer_options *options)
+{
+    return session->direct && session->connection && parts->url.nScheme == INTERNET_SCHEME_HTTP &&
+           !options->credential_count;
+}
+
+/* Splits url into parts; FALSE with the result set if it cannot be.  Free parts->path. */
+static BOOL crack_url(const WCHAR *url, struct url_parts *parts, struct transfer_result *result)
+{
+    memset(parts, 0, sizeof(*parts));
+    parts->url.dwStructSize = sizeof(parts->url);
+    parts->url.lpszHostName = parts->host;
+    parts->url.dwHostNameLength = ARRAY_SIZE(parts->host);
+    parts->url.dwUrlPathLength = 1;
+    parts->url.dwExtraInfoLength = 1;
+    if (!WinHttpCrackUrl(url, 0, 0, &parts->url))
+    {
+        transfer_set_failure(result, HRESULT_FROM_WIN32(GetLastError()), BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
+        return FALSE;
+    }
+    /* Path and query go to the server as they are: BITS does no escape processing. */
+    if (!(parts->path = malloc((parts->url.dwUrlPathLength + parts->url.dwExtraInfoLength + 2) * sizeof(WCHAR))))
+    {
+        transfer_set_failure(result, E_OUTOFMEMORY, BG_ERROR_CONTEXT_GENERAL_QUEUE_MANAGER, TRUE);
+        return FALSE;
+    }
+    memcpy(parts->path, parts->url.lpszUrlPath, parts->url.dwUrlPathLength * sizeof(WCHAR));
+    memcpy(parts->path + parts->url.dwUrlPathLength, parts->url.lpszExtraInfo,
+           parts->url.dwExtraInfoLength * sizeof(WCHAR));
+    parts->path[parts->url.dwUrlPathLength + parts->url.dwExtraInfoLength] = 0;
+    if (!*parts->path) wcscpy(parts->path, L"/");
+    return TRUE;
+}
+
 /* One request for bytes first .. first + length - 1 of the remote file (length
  * may be BG_LENGTH_TO_EOF), appended to the local file, of which transfer->offset
  * bytes of this part are already there.  *remote_size gets the remote size. */
@@ -1189,29 +1225,16 @@ static void get_part(struct transfer_session *session, const struct transfer_req
     BOOL whole_file = !first_wanted && length == BG_LENGTH_TO_EOF;
     BOOL custom_method = options->method && wcscmp(options->method, L"GET");
     WCHAR range[96], *if_range = NULL;
-    struct url_parts parts = { { sizeof(parts.url) } };
+    struct url_parts parts;
     UINT64 offset = transfer->offset;
 
     *remote_size = BG_SIZE_UNKNOWN;
-    parts.url.lpszHostName = parts.host;
-    parts.url.dwHostNameLength = ARRAY_SIZE(parts.host);
-    parts.url.dwUrlPathLength = 1;
-    parts.url.dwExtraInfoLength = 1;
-    if (!session || !WinHttpCrackUrl(transfer->remote_name, 0, 0, &parts.url))
+    if (!session)
     {
-        transfer_set_failure(result, session ? HRESULT_FROM_WIN32(GetLastError()) : E_FAIL, BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
+        transfer_set_failure(result, E_FAIL, BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
         return;
     }
-    /* Path and query go to the server as they are: BITS does no escape processing. */
-    if (!(parts.path = malloc((parts.url.dwUrlPathLength + parts.url.dwExtraInfoLength + 2) * sizeof(WCHAR))))
-    {
-        transfer_set_failure(result, E_OUTOFMEMORY, BG_ERROR_CONTEXT_GENERAL_QUEUE_MANAGER, TRUE);
-        return;
-    }
-    memcpy(parts.path, parts.url.lpszUrlPath, parts.url.dwUrlPathLength * sizeof(WCHAR));
-    memcpy(parts.path + parts.url.dwUrlPathLength, parts.url.lpszExtraInfo, parts.url.dwExtraInfoLength * sizeof(WCHAR));
-    parts.path[parts.url.dwUrlPathLength + parts.url.dwExtraInfoLength] = 0;
-    if (!*parts.path) wcscpy(parts.path, L"/");
+    if (!crack_url(transfer->remote_name, &parts, result)) return;
 
     /* Dynamic content and custom verbs cannot resume: they start again from byte 0. */
     if ((options->dynamic_content || custom_method) && offset)
@@ -1237,8 +1260,7 @@ static void get_part(struct transfer_session *session, const struct transfer_req
             swprintf(if_range, wcslen(transfer->validator) + 16, L"If-Range: %s", transfer->validator);
     }
 
-    if (!(session->direct && session->connection && parts.url.nScheme == INTERNET_SCHEME_HTTP && !custom_method &&
-          !options->credential_count &&
+    if (!(plain_path_serves(session, &parts, options) && !custom_method &&
           get_part_plain(session, transfer, &parts, range[0] ? range : NULL, if_range, first_wanted, length, offset,
                          relay, remote_size, result)))
         get_part_winhttp(session, transfer, &parts, range[0] ? range : NULL, if_range, first_wanted, length, offset,
@@ -1346,4 +1368,131 @@ void transfer_http_head(struct transfer_session *session, const struct transfer_
                              BG_ERROR_CONTEXT_REMOTE_FILE, status_is_transient(response.status));
     free_response(&response);
     transfer_http_end(&exchange);
+}
+
+/* ---- the sizes of the files to come ---- */
+
+#define HEADS_PER_BATCH 32
+
+struct heads_batch
+{
+    UINT64 *sizes;
+    const DWORD *index;  /* which file each response is for */
+};
+
+static void take_head_size(void *context, DWORD i, const char *head)
+{
+    struct heads_batch *batch = context;
+    struct response response = { 0 };
+
+    if (parse_head(head, &response) && response.status == 200 && response.has_length && !response.chunked)
+        batch->sizes[batch->index[i]] = response.length;
+    free_response(&response);
+}
+
+/* HEAD requests for the plain client, one after the other in one buffer. */
+static char *head_requests(struct url_parts *parts, const DWORD *index, DWORD count, const struct transfer_options *options,
+                           DWORD *size)
+{
+    char *headers = options->custom_headers && *options->custom_headers ? to_utf8(options->custom_headers) : NULL;
+    char *requests = NULL, *path, *host = to_utf8(parts[index[0]].host);
+    size_t capacity = 0, used = 0, need;
+    DWORD i;
+
+    for (i = 0; host && i < count; i++)
+    {
+        if (!(path = to_utf8(parts[index[i]].path))) break;
+        need = strlen(path) + strlen(host) + (headers ? strlen(headers) : 0) + 128;
+        if (used + need > capacity)
+        {
+            char *grown = realloc(requests, capacity = max(capacity * 2, used + need));
+            if (!grown)
+            {
+                free(path);
+                break;
+            }
+            requests = grown;
+        }
+        used += snprintf(requests + used, capacity - used,
+                         "HEAD %s HTTP/1.1\r\nHost: %s:%u\r\nUser-Agent: Microsoft BITS/7.8\r\nAccept: */*\r\n%s%s\r\n",
+                         path, host, parts[index[i]].url.nPort, headers ? headers : "",
+                         headers && (strlen(headers) < 2 || strcmp(headers + strlen(headers) - 2, "\r\n")) ? "\r\n" : "");
+        free(path);
+    }
+    free(host);
+    free(headers);
+    if (i < count)
+    {
+        free(requests);
+        return NULL;
+    }
+    *size = used;
+    return requests;
+}
+
+/* The sizes of remote files, asked for with HEAD before their turn so that the
+ * job's total is known early (behavior.md 8.1, 11.1).  sizes[i] stays
+ * BG_SIZE_UNKNOWN where the server did not say: the file's own GET decides.
+ * Files of one server on the plain path are asked for together (pipelined). */
+void transfer_http_sizes(struct transfer_session *session, const WCHAR **urls, DWORD count,
+                         const struct transfer_options *options, UINT64 *sizes,
+                         transfer_continue_callback keep_going, void *context)
+{
+    struct transfer_session **routes;
+    struct transfer_result result;
+    struct url_parts *parts;
+    struct heads_batch batch;
+    DWORD i, j, n, *index, size;
+    BOOL *cracked;
+    char *requests;
+
+    for (i = 0; i < count; i++) sizes[i] = BG_SIZE_UNKNOWN;
+    parts = calloc(count, sizeof(*parts));
+    cracked = calloc(count, sizeof(*cracked));
+    index = calloc(count, sizeof(*index));
+    routes = calloc(count, sizeof(*routes));
+    if (!session || !parts || !cracked || !index || !routes) goto done;
+    for (i = 0; i < count; i++)
+    {
+        memset(&result, 0, sizeof(result));
+        cracked[i] = crack_url(urls[i], &parts[i], &result);
+        /* The session a GET of it would go through (the proxy its owner's settings name). */
+        if (cracked[i]) routes[i] = route(session, urls[i]);
+    }
+    batch.sizes = sizes;
+    batch.index = index;
+    for (i = 0; i < count; i++)
+    {
+        if (!cracked[i] || sizes[i] != BG_SIZE_UNKNOWN) continue;
+        if (keep_going && !keep_going(context)) break;
+        if (!plain_path_serves(routes[i], &parts[i], options))
+        {
+            struct transfer_request request = { urls[i] };
+
+            request.options = options;
+            transfer_http_head(session, &request, &result);
+            if (SUCCEEDED(result.code)) sizes[i] = result.remote_size;
+            transfer_result_free(&result);
+            continue;
+        }
+        /* This one and the next ones of the same server, up to a batch. */
+        for (j = i, n = 0; j < count && n < HEADS_PER_BATCH; j++)
+            if (cracked[j] && routes[j] == routes[i] && parts[j].url.nPort == parts[i].url.nPort &&
+                !wcsicmp(parts[j].host, parts[i].host))
+                index[n++] = j;
+        if (!(requests = head_requests(parts, index, n, options, &size))) break;
+        TRACE("%lu HEAD requests to %s:%u.\n", n, debugstr_w(parts[i].host), parts[i].url.nPort);
+        http_connection_heads(routes[i]->connection, parts[i].host, parts[i].url.nPort, requests, size, n,
+                              take_head_size, &batch, keep_going, context);
+        free(requests);
+        /* What went unanswered is not asked again: its GET will tell. */
+        for (j = 0; j < n; j++) cracked[index[j]] = FALSE;
+    }
+
+done:
+    for (i = 0; parts && i < count; i++) free(parts[i].path);
+    free(parts);
+    free(cracked);
+    free(index);
+    free(routes);
 }

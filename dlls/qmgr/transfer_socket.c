@@ -22,6 +22,7 @@ WINE_DEFAULT_DEBUG_CHANNEL(qmgr);
 #define HEAD_MAX        (64 * 1024)
 #define IO_TIMEOUT_MS   60000
 #define SLICE_MS        250    /* how often a waiting transfer asks whether to go on */
+#define HEADS_TIMEOUT_MS 5000  /* pipelined HEADs: how long a silent server is waited for */
 
 struct http_connection
 {
@@ -72,7 +73,7 @@ void http_connection_destroy(struct http_connection *connection)
 /* Waits until the socket can be read (or, connecting, written), in slices, so
  * that a job stopped meanwhile lets go within a slice.  0, WSAETIMEDOUT, or
  * ERROR_CANCELLED when the job stopped. */
-static DWORD wait_socket(struct http_connection *connection, SOCKET s, BOOL for_write)
+static DWORD wait_socket(struct http_connection *connection, SOCKET s, BOOL for_write, DWORD timeout)
 {
     struct timeval slice = { 0, SLICE_MS * 1000 };
     DWORD waited = 0;
@@ -89,7 +90,7 @@ static DWORD wait_socket(struct http_connection *connection, SOCKET s, BOOL for_
         if (ret < 0) return WSAGetLastError();
         if (ret > 0) return 0;
         if (connection->keep_going && !connection->keep_going(connection->context)) return ERROR_CANCELLED;
-        if ((waited += SLICE_MS) >= IO_TIMEOUT_MS) return WSAETIMEDOUT;
+        if ((waited += SLICE_MS) >= timeout) return WSAETIMEDOUT;
     }
 }
 
@@ -117,7 +118,7 @@ static DWORD connect_to(struct http_connection *connection, const WCHAR *host, I
             closesocket(s);
             continue;
         }
-        if (!wait_socket(connection, s, TRUE))
+        if (!wait_socket(connection, s, TRUE, IO_TIMEOUT_MS))
         {
             int so_error = 0, len = sizeof(so_error);
             BOOL nodelay = TRUE;
@@ -143,9 +144,10 @@ static DWORD connect_to(struct http_connection *connection, const WCHAR *host, I
     return error ? ERROR_WINHTTP_CANNOT_CONNECT : 0;
 }
 
-/* recv on the non-blocking socket, waiting in slices while nothing is there.
- * Returns the bytes read (0: closed by the server) or -1 with *error set. */
-static int receive(struct http_connection *connection, char *buffer, int size, DWORD *error)
+/* recv on the non-blocking socket, waiting in slices while nothing is there, at
+ * most timeout ms.  Returns the bytes read (0: closed by the server) or -1 with
+ * *error set. */
+static int receive_within(struct http_connection *connection, char *buffer, int size, DWORD timeout, DWORD *error)
 {
     int got;
 
@@ -157,8 +159,13 @@ static int receive(struct http_connection *connection, char *buffer, int size, D
             *error = WSAGetLastError();
             return -1;
         }
-        if ((*error = wait_socket(connection, connection->socket, FALSE))) return -1;
+        if ((*error = wait_socket(connection, connection->socket, FALSE, timeout))) return -1;
     }
+}
+
+static int receive(struct http_connection *connection, char *buffer, int size, DWORD *error)
+{
+    return receive_within(connection, buffer, size, IO_TIMEOUT_MS, error);
 }
 
 static BOOL send_all(struct http_connection *connection, const char *data, DWORD size)
@@ -169,7 +176,7 @@ static BOOL send_all(struct http_connection *connection, const char *data, DWORD
     {
         if ((sent = send(connection->socket, data, size, 0)) < 0)
         {
-            if (WSAGetLastError() != WSAEWOULDBLOCK || wait_socket(connection, connection->socket, TRUE))
+            if (WSAGetLastError() != WSAEWOULDBLOCK || wait_socket(connection, connection->socket, TRUE, IO_TIMEOUT_MS))
                 return FALSE;
             continue;
         }
@@ -236,6 +243,62 @@ DWORD http_connection_request(struct http_connection *connection, const WCHAR *h
     }
     *head = connection->head;
     return 0;
+}
+
+/* Requests whose responses have no body (HEAD), sent all at once (pipelined);
+ * each response head goes to on_head, in order.  Returns how many did.  A
+ * server that keeps the later ones waiting is not waited for long: what they
+ * would tell is only worth having early. */
+DWORD http_connection_heads(struct http_connection *connection, const WCHAR *host, INTERNET_PORT port,
+                            const char *requests, DWORD size, DWORD count,
+                            void (*on_head)(void *context, DWORD index, const char *head), void *context,
+                            transfer_continue_callback keep_going, void *keep_context)
+{
+    DWORD done = 0, error;
+    BOOL reused;
+    char *end, saved;
+    int got;
+
+    connection->keep_going = keep_going;
+    connection->context = keep_context;
+    if (connection->socket != INVALID_SOCKET && (connection->port != port || wcsicmp(connection->host, host)))
+        disconnect(connection);
+    reused = connection->socket != INVALID_SOCKET;
+    if (!reused && connect_to(connection, host, port)) return 0;
+    connection->head_used = 0;
+    if (!send_all(connection, requests, size)) goto out;
+    while (done < count)
+    {
+        connection->head[connection->head_used] = 0;
+        if ((end = strstr(connection->head, "\r\n\r\n")))
+        {
+            end += 4;
+            saved = *end;
+            *end = 0;
+            on_head(context, done++, connection->head);
+            *end = saved;
+            connection->head_used -= end - connection->head;
+            memmove(connection->head, end, connection->head_used);
+            continue;
+        }
+        if (connection->head_used == HEAD_MAX) break;
+        got = receive_within(connection, connection->head + connection->head_used, HEAD_MAX - connection->head_used,
+                             HEADS_TIMEOUT_MS, &error);
+        if (got <= 0) break;
+        connection->head_used += got;
+    }
+
+out:
+    /* Anything else that comes belongs to a request not answered yet. */
+    if (done < count || connection->head_used) disconnect(connection);
+    connection->head_used = connection->body_start = connection->body_pos = 0;
+    if (!done && reused)
+    {
+        /* A kept-alive connection the server had closed: once more on a new one. */
+        return http_connection_heads(connection, host, port, requests, size, count, on_head, context,
+                                     keep_going, keep_context);
+    }
+    return done;
 }
 
 /* Body bytes: first those that came with the head, then straight from the socket.

@@ -413,6 +413,120 @@ done:
     finish_job(job);
 }
 
+/* Polls the job until its BytesTotal is known or timeout ms passed; the last progress read. */
+static BG_JOB_PROGRESS wait_job_total(IBackgroundCopyJob *job, DWORD timeout)
+{
+    DWORD start = GetTickCount();
+    BG_JOB_PROGRESS progress;
+
+    for (;;)
+    {
+        memset(&progress, 0, sizeof(progress));
+        if (FAILED(IBackgroundCopyJob_GetProgress(job, &progress)) || progress.BytesTotal != BG_SIZE_UNKNOWN ||
+            GetTickCount() - start >= timeout)
+            return progress;
+        Sleep(20);
+    }
+}
+
+/* The sizes of all files are known before the first one's bytes come (BITS
+ * asks with HEAD), so the job's BytesTotal is; it stays unknown while one
+ * file's size cannot be learnt, as for a file that does not exist (8.1). */
+static void test_sizes_before_transfer(void)
+{
+    static const ULONGLONG sizes[3] = { 3000, 5000, 7000 };
+    static const char *paths[3] = { "/sizes/first.bin", "/sizes/second.bin", "/sizes/third.bin" };
+    static const char missing[] = "/sizes/missing.bin";
+    struct httpd_resource_options slow = { 0 };
+    WCHAR dir[MAX_PATH], local[3][MAX_PATH], url[256];
+    struct httpd_log_entry entry;
+    IBackgroundCopyFile *file;
+    IBackgroundCopyJob *job;
+    BG_JOB_PROGRESS progress;
+    int head, get;
+    unsigned int i;
+    HRESULT hr;
+
+    if (!make_dir(L"sizes", dir, ARRAY_SIZE(dir))) return;
+    /* The first file comes slowly: the others' sizes are known long before their turn. */
+    slow.slow_delay_ms = 700;
+    slow.slow_chunk = 1000;
+    for (i = 0; i < 3; i++)
+    {
+        ok(httpd_add_pattern_resource(httpd, paths[i], sizes[i], 400 + i, i ? NULL : &slow), "cannot add resource.\n");
+        swprintf(local[i], ARRAY_SIZE(local[i]), L"%lsfile%u.bin", dir, i);
+    }
+
+    if (!(job = create_job(L"sizes"))) return;
+    for (i = 0; i < 3; i++)
+    {
+        httpd_url(httpd, paths[i], url, ARRAY_SIZE(url));
+        if (!add_file(job, url, local[i])) goto done;
+    }
+    httpd_log_clear(httpd);
+    if (!resume(job)) goto done;
+    progress = wait_job_total(job, 1500);
+    ok(progress.BytesTotal == sizes[0] + sizes[1] + sizes[2], "got BytesTotal %s.\n",
+       wine_dbgstr_longlong(progress.BytesTotal));
+    ok(progress.BytesTransferred < sizes[0], "got BytesTransferred %s.\n", wine_dbgstr_longlong(progress.BytesTransferred));
+    if ((file = get_file(job, 2)))
+    {
+        check_file_progress(file, sizes[2], 0, FALSE);
+        IBackgroundCopyFile_Release(file);
+    }
+    if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, FALSE) != BG_JOB_STATE_TRANSFERRED)
+        goto done;
+    check_job_progress(job, sizes[0] + sizes[1] + sizes[2], sizes[0] + sizes[1] + sizes[2], 3, 3);
+    /* The later files were asked for their size before their turn. */
+    for (i = 1; i < 3; i++)
+    {
+        head = httpd_log_find(httpd, "HEAD", paths[i], 0, &entry);
+        get = httpd_log_find(httpd, "GET", paths[i], 0, &entry);
+        ok(head >= 0 && get > head, "file %u: HEAD at %d, GET at %d.\n", i, head, get);
+        ok(httpd_log_find(httpd, "GET", paths[0], 0, &entry) > head, "file %u: HEAD after the first file's GET.\n", i);
+    }
+    hr = IBackgroundCopyJob_Complete(job);
+    ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
+    for (i = 0; i < 3; i++) check_pattern_file(local[i], 400 + i, sizes[i]);
+    finish_job(job);
+
+    /* A file that is not there: its size stays unknown, and so does the job's. */
+    if (!(job = create_job(L"sizes missing"))) return;
+    for (i = 0; i < 2; i++)
+    {
+        httpd_url(httpd, paths[i], url, ARRAY_SIZE(url));
+        if (!add_file(job, url, local[i])) goto done;
+    }
+    httpd_url(httpd, missing, url, ARRAY_SIZE(url));
+    if (!add_file(job, url, local[2])) goto done;
+    httpd_log_clear(httpd);
+    if (!resume(job)) goto done;
+    if ((file = get_file(job, 1)))
+    {
+        DWORD start = GetTickCount();
+        BG_FILE_PROGRESS file_progress;
+
+        do
+        {
+            memset(&file_progress, 0, sizeof(file_progress));
+            IBackgroundCopyFile_GetProgress(file, &file_progress);
+        } while (file_progress.BytesTotal == BG_SIZE_UNKNOWN && GetTickCount() - start < 1500 && (Sleep(20), TRUE));
+        ok(file_progress.BytesTotal == sizes[1], "second file: got BytesTotal %s.\n",
+           wine_dbgstr_longlong(file_progress.BytesTotal));
+        IBackgroundCopyFile_Release(file);
+    }
+    memset(&progress, 0, sizeof(progress));
+    hr = IBackgroundCopyJob_GetProgress(job, &progress);
+    ok(hr == S_OK, "GetProgress failed: %#lx.\n", hr);
+    ok(progress.BytesTotal == BG_SIZE_UNKNOWN, "got BytesTotal %s.\n", wine_dbgstr_longlong(progress.BytesTotal));
+    ok(progress.BytesTransferred < sizes[0], "got BytesTransferred %s.\n", wine_dbgstr_longlong(progress.BytesTransferred));
+    /* The missing file still fails in its turn, after the others came. */
+    if (wait_state(job, STATE_BIT(BG_JOB_STATE_ERROR), TRANSFER_TIMEOUT, FALSE) != BG_JOB_STATE_ERROR) goto done;
+    check_job_progress(job, BG_SIZE_UNKNOWN, sizes[0] + sizes[1], 3, 2);
+done:
+    finish_job(job);
+}
+
 /* 404: a fatal error; the error object describes it. */
 static void test_http_404(void)
 {
@@ -1533,6 +1647,7 @@ START_TEST(download)
     test_single_http();
     test_multiple_http();
     test_complete_replaces();
+    test_sizes_before_transfer();
     test_http_404();
     test_http_503();
     test_connection_refused();
