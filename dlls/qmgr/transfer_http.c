@@ -29,6 +29,7 @@ struct transfer_session
     BOOL direct;                        /* no proxy: the plain fast path may be used */
     struct http_connection *connection;
     WCHAR *proxy;                       /* the proxy list requests go through, or NULL */
+    WCHAR *bypass;                      /* the servers it does not serve (named proxies), or NULL */
     struct proxy_router *router;        /* non-NULL: a proxy script picks the session of each server */
 };
 
@@ -53,6 +54,7 @@ static struct transfer_session *open_session(DWORD access, const WCHAR *proxy, c
     else if (access != WINHTTP_ACCESS_TYPE_NAMED_PROXY)
         proxy = NULL;
     session->proxy = proxy ? strdupW(proxy) : NULL;
+    if (access == WINHTTP_ACCESS_TYPE_NAMED_PROXY && bypass && *bypass) session->bypass = strdupW(bypass);
     session->direct = !session->proxy;
     if (session->direct) session->connection = http_connection_create();
     GlobalFree(info.lpszProxy);
@@ -74,6 +76,7 @@ void transfer_http_close_session(struct transfer_session *session)
     WinHttpCloseHandle(session->winhttp);
     http_connection_destroy(session->connection);
     free(session->proxy);
+    free(session->bypass);
     free(session);
 }
 
@@ -150,7 +153,13 @@ static WCHAR *wpad_script_url(void)
     return ret;
 }
 
-/* The router's session for a proxy list (NULL: direct), made on first use. */
+static BOOL same_list(const WCHAR *a, const WCHAR *b)
+{
+    return (!a || !*a) ? (!b || !*b) : b && !wcscmp(a, b);
+}
+
+/* The router's session for a proxy list (NULL: direct) and its bypass list,
+ * made on first use. */
 static struct transfer_session *router_session(struct proxy_router *router, const WCHAR *proxy, const WCHAR *bypass)
 {
     struct transfer_session *session, **sessions;
@@ -160,7 +169,9 @@ static struct transfer_session *router_session(struct proxy_router *router, cons
     for (i = 0; i < router->session_count; i++)
     {
         session = router->sessions[i];
-        if (proxy ? session->proxy && !wcscmp(session->proxy, proxy) : !session->proxy) return session;
+        if (proxy ? session->proxy && !wcscmp(session->proxy, proxy) && same_list(session->bypass, bypass)
+                  : !session->proxy)
+            return session;
     }
     if (!(sessions = realloc(router->sessions, (router->session_count + 1) * sizeof(*sessions)))) return NULL;
     router->sessions = sessions;

@@ -1087,6 +1087,7 @@ static void test_preconfigured_proxy(void)
     static BYTE proxy_body[PRECONFIG_SIZE];
     static struct proxy_server proxy_server;
     static const char script_path[] = "/http/preconfig/proxy.pac";
+    static const char both_script_path[] = "/http/preconfig/proxy-or-list.pac";
     WCHAR dir[MAX_PATH], local[MAX_PATH], url[256], proxied_url[256];
     char proxy_list[64], script_url[256], script[512];
     struct httpd_resource_options options;
@@ -1135,6 +1136,22 @@ static void test_preconfigured_proxy(void)
     {
         winetest_push_context("proxy script");
         run_split_job(proxy, L"script", dir, proxied_url, url, script_path);
+        winetest_pop_context();
+    }
+
+    /* Script and list: the script names the proxy for the unresolvable host
+     * and gives no answer for the test server, where the user's list with its
+     * bypass list applies.  The same proxy without the bypass list must not
+     * take the test server's file. */
+    sprintf(script, "function FindProxyForURL(url, host)\n{\n"
+            "    if (host == \"%s\") return \"PROXY %s\";\n    throw \"no answer\";\n}\n", PROXY_HOST, proxy_list);
+    ok(httpd_add_resource(httpd, both_script_path, script, strlen(script), &options), "cannot add resource.\n");
+    httpd_url_a(httpd, both_script_path, script_url, sizeof(script_url));
+    if (set_ie_settings(&settings, IE_FLAG_DIRECT | IE_FLAG_PROXY | IE_FLAG_SCRIPT, proxy_list, "127.0.0.1;<local>",
+                        script_url))
+    {
+        winetest_push_context("script and list");
+        run_split_job(proxy, L"both", dir, proxied_url, url, both_script_path);
         winetest_pop_context();
     }
     restore_ie_settings(&settings);
