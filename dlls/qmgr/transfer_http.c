@@ -1410,6 +1410,8 @@ static char *head_requests(struct url_parts *parts, const DWORD *index, DWORD co
     size_t capacity = 0, used = 0, need;
     DWORD i;
 
+    /* Without the job's headers the server could answer otherwise than to its GETs. */
+    if (options->custom_headers && *options->custom_headers && !headers) count = 0;
     for (i = 0; host && i < count; i++)
     {
         if (!(path = to_utf8(parts[index[i]].path))) break;
@@ -1432,7 +1434,7 @@ static char *head_requests(struct url_parts *parts, const DWORD *index, DWORD co
     }
     free(host);
     free(headers);
-    if (i < count)
+    if (!count || i < count)
     {
         free(requests);
         return NULL;
