@@ -2194,6 +2194,9 @@ void job_deliver_notifications(struct job *job)
             hr = notify_callback(callback, event, job_iface(job), error);
         }
     }
+    if (FAILED(hr) && callback)
+        WARN("%s of job %s failed: %#lx.\n", event == NOTIFY_JOB_TRANSFERRED ? "JobTransferred" : "JobError",
+             debugstr_guid(&job->id), hr);
     if (FAILED(hr) && program) hr = notify_command_line(program, parameters, &process);
 
     EnterCriticalSection(&job->cs);
