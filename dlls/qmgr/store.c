@@ -363,6 +363,11 @@ void store_save_later(struct job *job)
 {
     struct job **jobs;
 
+#ifdef QMGR_BENCH_NO_STORE
+    /* A build for tests/bench/run --store-cost only: what persistence costs. */
+    return;
+#endif
+
     EnterCriticalSection(&queue.cs);
     if (queue.count == queue.capacity)
     {
