@@ -53,6 +53,7 @@ struct file
     UINT64 position;            /* UpdateDownloadPosition: missing bytes from here on first */
     BOOL replan;                /* requests changed under a running transfer */
     BOOL no_random_access;      /* the server answered a range with the whole file */
+    BOOL size_asked;            /* a HEAD asked its size before its turn (once per service run) */
 };
 
 /* How often a transfer flushes its temporary file: what a power loss can cost. */
@@ -182,6 +183,7 @@ static HRESULT set_remote_name(struct file *file, const WCHAR *remote_name)
     EnterCriticalSection(&file->cs);
     free(file->remote_name);
     file->remote_name = copy;
+    file->size_asked = FALSE;  /* another server may answer */
     LeaveCriticalSection(&file->cs);
     return S_OK;
 }
@@ -223,6 +225,7 @@ BOOL file_replace_remote_prefix(struct file *file, const WCHAR *old_prefix, cons
         {
             free(file->remote_name);
             file->remote_name = name;
+            file->size_asked = FALSE;
         }
     }
     LeaveCriticalSection(&file->cs);
@@ -1111,16 +1114,18 @@ BOOL file_take_fresh_ranges(struct file *file, DWORD *count, BG_FILE_RANGE **ran
 }
 
 /* The remote name of a file whose size a HEAD should tell before its turn
- * (malloc'd), or NULL: one with its size, bytes, ranges or pieces already, or
- * not on an HTTP server. */
+ * (malloc'd), or NULL: one with its size, bytes, ranges or pieces already, not
+ * on an HTTP server, or asked once already (a server that cannot answer is not
+ * asked again at every time slice of a background job). */
 WCHAR *file_size_wanted(struct file *file)
 {
     WCHAR *name = NULL;
 
     EnterCriticalSection(&file->cs);
     if (!file->transferred && file->progress.BytesTotal == BG_SIZE_UNKNOWN && !file->progress.BytesTransferred &&
-        !file->range_count && !file->sparse && !file->upload && !transfer_is_file_name(file->remote_name))
-        name = strdupW(file->remote_name);
+        !file->range_count && !file->sparse && !file->upload && !file->size_asked &&
+        !transfer_is_file_name(file->remote_name) && (name = strdupW(file->remote_name)))
+        file->size_asked = TRUE;
     LeaveCriticalSection(&file->cs);
     return name;
 }
