@@ -687,6 +687,19 @@ static BOOL same_string(const WCHAR *a, const WCHAR *b)
     return !wcscmp(a, b);
 }
 
+/* BG_TOKEN_NETWORK: UNC sources are opened, and servers asked, as the helper
+ * identity; between these two calls the thread carries it. */
+void network_identity_begin(const struct download_control *control)
+{
+    if (control->network_token && !SetThreadToken(NULL, control->network_token))
+        WARN("cannot impersonate the helper token: %lu.\n", GetLastError());
+}
+
+void network_identity_end(const struct download_control *control)
+{
+    if (control->network_token) RevertToSelf();
+}
+
 /* Bytes of a file after which its transfer is saved at once, not at a checkpoint. */
 #define RECORD_AFTER_BYTES (64 * 1024)
 
@@ -851,12 +864,10 @@ static void download_sequential(struct file *file, const struct download_control
     request.keep_going = download_keep_going;
     request.context = &progress;
 
-    /* BG_TOKEN_NETWORK: UNC sources are opened, and servers answered, as the helper identity. */
-    if (control->network_token && !SetThreadToken(NULL, control->network_token))
-        WARN("cannot impersonate the helper token: %lu.\n", GetLastError());
+    network_identity_begin(control);
     if (transfer_is_file_name(remote_name)) transfer_file_download(&request, result);
     else transfer_http_download(control->session, &request, result);
-    if (control->network_token) RevertToSelf();
+    network_identity_end(control);
     /* The file takes the remote last-write time; its creation time is the same (behavior.md 7.4). */
     if (SUCCEEDED(result->code) && !result->aborted && (result->modified.dwLowDateTime || result->modified.dwHighDateTime))
         SetFileTime(handle, &result->modified, NULL, &result->modified);
@@ -1019,8 +1030,7 @@ static void download_sparse(struct file *file, const struct download_control *co
     request.progress = sparse_progress;
     request.keep_going = download_keep_going;
     request.context = &progress;
-    if (control->network_token && !SetThreadToken(NULL, control->network_token))
-        WARN("cannot impersonate the helper token: %lu.\n", GetLastError());
+    network_identity_begin(control);
 
     if (size == BG_SIZE_UNKNOWN)
     {
@@ -1083,7 +1093,7 @@ static void download_sparse(struct file *file, const struct download_control *co
             break;
         }
     }
-    if (control->network_token) RevertToSelf();
+    network_identity_end(control);
 
     EnterCriticalSection(&file->cs);
     if (SUCCEEDED(result->code) && !result->aborted && size != BG_SIZE_UNKNOWN &&
@@ -1289,8 +1299,7 @@ void file_upload(struct file *file, const struct download_control *control, stru
     request.progress = upload_progress;
     request.keep_going = download_keep_going;
     request.context = &progress;
-    if (control->network_token && !SetThreadToken(NULL, control->network_token))
-        WARN("cannot impersonate the helper token: %lu.\n", GetLastError());
+    network_identity_begin(control);
     if (transfer_is_file_name(remote_name)) transfer_file_upload(&request, result);
     else transfer_http_upload(control->session, &request, result);
     if (SUCCEEDED(result->code) && !result->aborted && job_type(file->job) == BG_JOB_TYPE_UPLOAD)
@@ -1315,7 +1324,7 @@ void file_upload(struct file *file, const struct download_control *control, stru
         job_cancel_upload_session(file->job, remote_name, &session);
         memset(&session, 0, sizeof(session));
     }
-    if (control->network_token) RevertToSelf();
+    network_identity_end(control);
     CloseHandle(handle);
 
     EnterCriticalSection(&file->cs);

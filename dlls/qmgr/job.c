@@ -2422,11 +2422,9 @@ static void learn_sizes(struct job *job, const struct download_control *control)
 
     if (count > 1 && (sizes = calloc(count, sizeof(*sizes))))
     {
-        /* BG_TOKEN_NETWORK: the servers are asked as the helper identity, as for the files. */
-        if (control->network_token && !SetThreadToken(NULL, control->network_token))
-            WARN("cannot impersonate the helper token: %lu.\n", GetLastError());
+        network_identity_begin(control);
         transfer_http_sizes(control->session, (const WCHAR **)urls, count, options, sizes, run_goes_on, job);
-        if (control->network_token) RevertToSelf();
+        network_identity_end(control);
         for (i = 0; i < count; i++)
             if (sizes[i] != BG_SIZE_UNKNOWN) file_take_size(files[i], sizes[i]);
     }

@@ -173,6 +173,8 @@ struct download_control
     /* A piece of a random-access file is on disk (file_take_fresh_ranges has it). */
     void (*on_piece)(struct job *job, struct file *file);
 };
+void network_identity_begin(const struct download_control *control);
+void network_identity_end(const struct download_control *control);
 void file_download(struct file *file, const struct download_control *control, struct transfer_result *result);
 void file_upload(struct file *file, const struct download_control *control, struct transfer_result *result);
 struct upload_session;
