@@ -19,6 +19,13 @@ WINE_DEFAULT_DEBUG_CHANNEL(qmgr);
 
 #define CERT_HASH_SIZE 20
 
+/* A server certificate the validation callback accepted (behavior.md 11.4). */
+struct accepted_certificate
+{
+    WCHAR *server;                  /* "host:port" */
+    BYTE hash[CERT_HASH_SIZE];
+};
+
 struct http_options
 {
     IBackgroundCopyJobHttpOptions3 IBackgroundCopyJobHttpOptions3_iface;
@@ -37,7 +44,10 @@ struct http_options
     BOOL headers_write_only;
     ULONG security_flags;
     WCHAR *method;  /* NULL: the job type's default */
-    IUnknown *cert_callback;
+    IUnknown *cert_callback;        /* IBackgroundCopyServerCertificateValidationCallback */
+    BOOL cert_callback_required;    /* one was set: it stays needed after a restart */
+    struct accepted_certificate *accepted;
+    ULONG accepted_count;
 };
 
 static inline struct http_options *impl_from_IBackgroundCopyJobHttpOptions3(IBackgroundCopyJobHttpOptions3 *iface)
@@ -63,6 +73,81 @@ static ULONG WINAPI http_options_Release(IBackgroundCopyJobHttpOptions3 *iface)
     return IUnknown_Release(options->outer);
 }
 
+/* BG_CERT_STORE_LOCATION, in its order, as crypt32 names system store locations. */
+static const DWORD store_locations[] =
+{
+    CERT_SYSTEM_STORE_CURRENT_USER,
+    CERT_SYSTEM_STORE_LOCAL_MACHINE,
+    CERT_SYSTEM_STORE_CURRENT_SERVICE,
+    CERT_SYSTEM_STORE_SERVICES,
+    CERT_SYSTEM_STORE_USERS,
+    CERT_SYSTEM_STORE_CURRENT_USER_GROUP_POLICY,
+    CERT_SYSTEM_STORE_LOCAL_MACHINE_GROUP_POLICY,
+    CERT_SYSTEM_STORE_LOCAL_MACHINE_ENTERPRISE,
+};
+
+/* No usage named means any use; else client authentication must be among them. */
+static BOOL allows_client_auth(const CERT_CONTEXT *cert)
+{
+    CERT_ENHKEY_USAGE *usage;
+    DWORD size = 0, i;
+    BOOL ret = FALSE;
+
+    if (!CertGetEnhancedKeyUsage(cert, 0, NULL, &size) || !(usage = malloc(size))) return FALSE;
+    if (CertGetEnhancedKeyUsage(cert, 0, usage, &size))
+    {
+        if (!usage->cUsageIdentifier) ret = GetLastError() == CRYPT_E_NOT_FOUND;
+        for (i = 0; i < usage->cUsageIdentifier && !ret; i++)
+            ret = !strcmp(usage->rgpszUsageIdentifier[i], szOID_PKIX_KP_CLIENT_AUTH);
+    }
+    free(usage);
+    return ret;
+}
+
+/* The client certificate a job names: by SHA-1 hash, or the first client
+ * certificate whose subject contains the name (interfaces.md 5.1). */
+static HRESULT find_client_certificate(BG_CERT_STORE_LOCATION location, const WCHAR *store_name,
+                                       const BYTE *hash, const WCHAR *subject, const CERT_CONTEXT **found)
+{
+    static const WCHAR *const standard[] = { L"MY", L"CA", L"ROOT", L"SPC", L"TRUST", L"Disallowed" };
+    CRYPT_HASH_BLOB blob = { CERT_HASH_SIZE, (BYTE *)hash };
+    const CERT_CONTEXT *cert = NULL;
+    HCERTSTORE store;
+    unsigned int i;
+
+    *found = NULL;
+    if (!(store = CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0, store_locations[location] |
+                                CERT_STORE_OPEN_EXISTING_FLAG | CERT_STORE_READONLY_FLAG, store_name)))
+    {
+        TRACE("cannot open the store %s: %lu.\n", debugstr_w(store_name), GetLastError());
+        /* A standard store that was never written to is only empty. */
+        for (i = 0; i < ARRAY_SIZE(standard); i++)
+            if (!wcsicmp(store_name, standard[i])) return CRYPT_E_NOT_FOUND;
+        return HRESULT_FROM_WIN32(ERROR_FILE_NOT_FOUND);
+    }
+    if (hash)
+        cert = CertFindCertificateInStore(store, X509_ASN_ENCODING | PKCS_7_ASN_ENCODING, 0, CERT_FIND_SHA1_HASH,
+                                          &blob, NULL);
+    else
+        while ((cert = CertFindCertificateInStore(store, X509_ASN_ENCODING | PKCS_7_ASN_ENCODING, 0,
+                                                  CERT_FIND_SUBJECT_STR_W, subject, cert)) &&
+               !allows_client_auth(cert));
+    CertCloseStore(store, 0);
+    if (!cert) return CRYPT_E_NOT_FOUND;
+    *found = cert;
+    return S_OK;
+}
+
+static void forget_accepted(struct http_options *options)
+{
+    ULONG i;
+
+    for (i = 0; i < options->accepted_count; i++) free(options->accepted[i].server);
+    free(options->accepted);
+    options->accepted = NULL;
+    options->accepted_count = 0;
+}
+
 static void clear_certificate(struct http_options *options)
 {
     free(options->store_name);
@@ -75,6 +160,7 @@ static HRESULT set_certificate(struct http_options *options, BG_CERT_STORE_LOCAT
                                const WCHAR *store_name, const BYTE *hash, const WCHAR *subject)
 {
     WCHAR *store = NULL, *subject_copy = NULL;
+    const CERT_CONTEXT *cert;
     HRESULT hr = S_OK;
 
     if (location < BG_CERT_STORE_LOCATION_CURRENT_USER || location > BG_CERT_STORE_LOCATION_LOCAL_MACHINE_ENTERPRISE)
@@ -82,6 +168,8 @@ static HRESULT set_certificate(struct http_options *options, BG_CERT_STORE_LOCAT
     if (!store_name) return RPC_X_NULL_REF_POINTER;
     if (wcslen(store_name) + 1 > MAX_CERT_STORE_NAME) return BG_E_STRING_TOO_LONG;
     if (subject && wcslen(subject) + 1 > MAX_CERT_STORE_NAME) return BG_E_STRING_TOO_LONG;
+    if (FAILED(hr = find_client_certificate(location, store_name, hash, subject, &cert))) return hr;
+    CertFreeCertificateContext(cert);
     if (!(store = strdupW(store_name)) || (subject && !(subject_copy = strdupW(subject))))
     {
         free(store);
@@ -328,21 +416,86 @@ static HRESULT WINAPI http_options_SetServerCertificateValidationInterface(IBack
 {
     struct http_options *options = impl_from_IBackgroundCopyJobHttpOptions3(iface);
     IUnknown *validator = NULL, *old;
+    BG_JOB_STATE state;
     HRESULT hr;
 
     TRACE("%p, %p.\n", iface, callback);
 
     if (!job_caller_may_access(options->job)) return E_ACCESSDENIED;
 
+    if (FAILED(hr = IBackgroundCopyJob_GetState(job_iface(options->job), &state))) return hr;
+    if (job_is_final(options->job)) return BG_E_INVALID_STATE;
+    /* Only while the job is paused: a running transfer keeps the one it started with. */
+    if (state != BG_JOB_STATE_SUSPENDED && state != BG_JOB_STATE_ERROR && state != BG_JOB_STATE_TRANSFERRED)
+        return BG_E_READ_ONLY_WHEN_JOB_ACTIVE;
     if (callback && FAILED(hr = IUnknown_QueryInterface(callback,
             &IID_IBackgroundCopyServerCertificateValidationCallback, (void **)&validator)))
         return E_NOINTERFACE;
     EnterCriticalSection(&options->cs);
     old = options->cert_callback;
     options->cert_callback = validator;
+    options->cert_callback_required = !!validator;
+    forget_accepted(options);
     LeaveCriticalSection(&options->cs);
     /* Releasing may call out of the process: never under the lock. */
     if (old) IUnknown_Release(old);
+    job_save_later(options->job);
+    return S_OK;
+}
+
+/* Whether the app accepts a server certificate that passed the system's checks
+ * (BITS 10.3, behavior.md 11.4): S_OK, or why not.  An accepted certificate of
+ * a server is not asked about again until the callback is set anew; a
+ * rejected one is asked about every time.  Without a certificate, only
+ * whether the server has an accepted one (S_OK) or not (S_FALSE). */
+HRESULT http_options_check_server_certificate(struct http_options *options, struct file *file,
+                                              const WCHAR *host, INTERNET_PORT port, const CERT_CONTEXT *cert)
+{
+    IBackgroundCopyServerCertificateValidationCallback *callback = NULL;
+    struct accepted_certificate *grown;
+    BYTE hash[CERT_HASH_SIZE];
+    DWORD size = sizeof(hash);
+    CERT_BLOB chain = { 0 };
+    WCHAR server[256 + 8];  /* "host:port" */
+    HRESULT hr = S_FALSE;
+    ULONG i;
+
+    swprintf(server, ARRAY_SIZE(server), L"%s:%u", host, port);
+    if (cert && !CertGetCertificateContextProperty(cert, CERT_SHA1_HASH_PROP_ID, hash, &size))
+        return HRESULT_FROM_WIN32(GetLastError());
+    EnterCriticalSection(&options->cs);
+    for (i = 0; i < options->accepted_count && hr != S_OK; i++)
+        if (!wcsicmp(options->accepted[i].server, server) && (!cert || !memcmp(options->accepted[i].hash, hash, size)))
+            hr = S_OK;
+    if (hr != S_OK && cert && (callback = (IBackgroundCopyServerCertificateValidationCallback *)options->cert_callback))
+        IBackgroundCopyServerCertificateValidationCallback_AddRef(callback);
+    LeaveCriticalSection(&options->cs);
+    if (hr == S_OK || !cert) return hr;
+    if (!callback) return BG_E_SERVER_CERT_VALIDATION_INTERFACE_REQUIRED;
+
+    /* The chain as a serialized store, as the callback's documentation says. */
+    if (CertSaveStore(cert->hCertStore, cert->dwCertEncodingType, CERT_STORE_SAVE_AS_STORE,
+                      CERT_STORE_SAVE_TO_MEMORY, &chain, 0) && (chain.pbData = malloc(chain.cbData)) &&
+        !CertSaveStore(cert->hCertStore, cert->dwCertEncodingType, CERT_STORE_SAVE_AS_STORE,
+                       CERT_STORE_SAVE_TO_MEMORY, &chain, 0))
+        chain.cbData = 0;
+    hr = IBackgroundCopyServerCertificateValidationCallback_ValidateServerCertificate(callback,
+            job_iface(options->job), file ? file_iface(file) : NULL, cert->cbCertEncoded, cert->pbCertEncoded,
+            cert->dwCertEncodingType, chain.pbData ? chain.cbData : 0, chain.pbData);
+    TRACE("%s: the callback says %#lx.\n", debugstr_w(server), hr);
+    free(chain.pbData);
+    IBackgroundCopyServerCertificateValidationCallback_Release(callback);
+    if (notify_is_disconnected(hr)) return BG_E_SERVER_CERT_VALIDATION_INTERFACE_REQUIRED;
+    if (hr != S_OK) return FAILED(hr) ? hr : E_FAIL;
+
+    EnterCriticalSection(&options->cs);
+    if ((grown = realloc(options->accepted, (options->accepted_count + 1) * sizeof(*grown))))
+    {
+        options->accepted = grown;
+        if ((grown[options->accepted_count].server = strdupW(server)))
+            memcpy(grown[options->accepted_count++].hash, hash, CERT_HASH_SIZE);
+    }
+    LeaveCriticalSection(&options->cs);
     return S_OK;
 }
 
@@ -399,17 +552,24 @@ void http_options_destroy(struct http_options *options)
     free(options->custom_headers);
     free(options->method);
     if (options->cert_callback) IUnknown_Release(options->cert_callback);
+    forget_accepted(options);
     DeleteCriticalSection(&options->cs);
     free(options);
 }
 
-/* The HTTP settings a transfer needs, as private copies. */
+/* The HTTP settings a transfer needs, as private copies; the client
+ * certificate is looked up now, as it may have left its store since. */
 void http_options_snapshot(struct http_options *options, struct transfer_options *transfer)
 {
     EnterCriticalSection(&options->cs);
     transfer->custom_headers = strdupW(options->custom_headers);
     transfer->method = strdupW(options->method);
     transfer->security_flags = options->security_flags;
+    if (options->has_certificate)
+        transfer->client_certificate_error = find_client_certificate(options->store_location, options->store_name,
+                options->has_cert_hash ? options->cert_hash : NULL, options->subject_name,
+                &transfer->client_certificate);
+    transfer->validate_server_certificate = options->cert_callback_required;
     LeaveCriticalSection(&options->cs);
 }
 
@@ -422,7 +582,7 @@ void http_options_clear_owner_data(struct http_options *options)
     LeaveCriticalSection(&options->cs);
 }
 
-/* ---- persistence (store.h has the record format); the server certificate callback is not kept ---- */
+/* ---- persistence (store.h has the record format) ---- */
 
 enum http_options_tag
 {
@@ -434,6 +594,7 @@ enum http_options_tag
     TAG_HEADERS_WRITE_ONLY,
     TAG_SECURITY_FLAGS,
     TAG_METHOD,
+    TAG_CERT_CALLBACK_REQUIRED,     /* the callback is not kept, but that the job needs one is */
 };
 
 void http_options_save(struct http_options *options, struct store_writer *writer)
@@ -451,6 +612,7 @@ void http_options_save(struct http_options *options, struct store_writer *writer
     store_put_u32(writer, TAG_HEADERS_WRITE_ONLY, options->headers_write_only);
     store_put_u32(writer, TAG_SECURITY_FLAGS, options->security_flags);
     store_put_string(writer, TAG_METHOD, options->method);
+    if (options->cert_callback_required) store_put_u32(writer, TAG_CERT_CALLBACK_REQUIRED, 1);
     LeaveCriticalSection(&options->cs);
 }
 
@@ -481,6 +643,9 @@ void http_options_load_field(struct http_options *options, const struct store_fi
     case TAG_HEADERS_WRITE_ONLY: if (store_get_u32(field, &value)) options->headers_write_only = !!value; break;
     case TAG_SECURITY_FLAGS: if (store_get_u32(field, &value)) options->security_flags = value; break;
     case TAG_METHOD: store_get_string(field, &options->method); break;
+    case TAG_CERT_CALLBACK_REQUIRED:
+        if (store_get_u32(field, &value)) options->cert_callback_required = !!value;
+        break;
     }
 }
 

@@ -2020,14 +2020,6 @@ static void deliver_ranges(struct job *job)
     free(files);
 }
 
-/* The callback object's process is gone. */
-static BOOL is_disconnected(HRESULT hr)
-{
-    return hr == RPC_E_DISCONNECTED || hr == CO_E_OBJNOTCONNECTED || hr == RPC_E_SERVER_DIED ||
-           hr == RPC_E_SERVER_DIED_DNE || hr == HRESULT_FROM_WIN32(RPC_S_SERVER_UNAVAILABLE) ||
-           hr == HRESULT_FROM_WIN32(RPC_S_CALL_FAILED);
-}
-
 /* BITS_JOB_PROPERTY_NOTIFICATION_CLSID: without a reachable callback object
  * BITS makes one of that class, and keeps it until it disconnects or
  * SetNotifyInterface replaces it (behavior.md 9.3).  Returns a reference to
@@ -2183,7 +2175,7 @@ void job_deliver_notifications(struct job *job)
     if (event == NOTIFY_JOB_ERROR) get_error(job, &error);
     if (!callback) callback = activate_callback(job, NULL);
     hr = callback ? notify_callback(callback, event, job_iface(job), error) : E_POINTER;
-    if (callback && is_disconnected(hr))
+    if (callback && notify_is_disconnected(hr))
     {
         IUnknown *fresh = activate_callback(job, callback);
 
@@ -2257,6 +2249,7 @@ static void free_options(struct transfer_options *options)
 
     free(options->custom_headers);
     free(options->method);
+    if (options->client_certificate) CertFreeCertificateContext(options->client_certificate);
     free(options->proxy_list);
     free(options->proxy_bypass_list);
     for (i = 0; i < options->credential_count; i++)
@@ -2393,6 +2386,19 @@ static BOOL run_goes_on(void *context)
     return !job->stop && !scheduler_stopping();
 }
 
+/* The job's server-certificate validation callback, asked about the file being transferred. */
+struct certificate_check
+{
+    struct job *job;
+    struct file *file;
+};
+
+static HRESULT check_server_certificate(void *context, const WCHAR *host, INTERNET_PORT port, const CERT_CONTEXT *cert)
+{
+    struct certificate_check *check = context;
+    return http_options_check_server_certificate(check->job->http_options, check->file, host, port, cert);
+}
+
 /* Before the first file of a run, the sizes of the files not started yet, so
  * that the job's BytesTotal is known early as on Windows (a HEAD per file).
  * A file alone needs none: its GET tells its size as soon as a HEAD would. */
@@ -2422,6 +2428,8 @@ static void learn_sizes(struct job *job, const struct download_control *control)
 
     if (count > 1 && (sizes = calloc(count, sizeof(*sizes))))
     {
+        /* A certificate met now is asked about for the first file that wants it. */
+        if (options->check_context) ((struct certificate_check *)options->check_context)->file = files[0];
         network_identity_begin(control);
         transfer_http_sizes(control->session, (const WCHAR **)urls, count, options, sizes, run_goes_on, job);
         network_identity_end(control);
@@ -2441,6 +2449,7 @@ static void learn_sizes(struct job *job, const struct download_control *control)
 void job_run(struct job *job, void *session)
 {
     struct download_control control = { session, NULL, job, NULL, NULL, on_download_progress };
+    struct certificate_check check = { job };
     struct transfer_options options;
     struct transfer_result result;
     BG_FILE_PROGRESS before, after;
@@ -2466,6 +2475,11 @@ void job_run(struct job *job, void *session)
 
 
     snapshot_options(job, &options);
+    if (options.validate_server_certificate)
+    {
+        options.check_server_certificate = check_server_certificate;
+        options.check_context = &check;
+    }
     control.options = &options;
     control.on_demand = job->on_demand && job_random_access_allowed(job);
     control.on_piece = notify_piece_done;
@@ -2480,6 +2494,7 @@ void job_run(struct job *job, void *session)
         if (index < job->file_count && !job->stop && !scheduler_stopping()) file = job->files[index];
         LeaveCriticalSection(&job->cs);
         if (!file) break;
+        check.file = file;
 
         for (attempt = 0;; attempt++)
         {

@@ -14,6 +14,14 @@
 
 WINE_DEFAULT_DEBUG_CHANNEL(qmgr);
 
+/* A call to an application's object failed because its process is gone. */
+BOOL notify_is_disconnected(HRESULT hr)
+{
+    return hr == RPC_E_DISCONNECTED || hr == CO_E_OBJNOTCONNECTED || hr == RPC_E_SERVER_DIED ||
+           hr == RPC_E_SERVER_DIED_DNE || hr == HRESULT_FROM_WIN32(RPC_S_SERVER_UNAVAILABLE) ||
+           hr == HRESULT_FROM_WIN32(RPC_S_CALL_FAILED);
+}
+
 /* JobTransferred or JobError through the application's callback object. */
 HRESULT notify_callback(IUnknown *callback, enum notify_event event, IBackgroundCopyJob *job,
                         IBackgroundCopyError *error)

@@ -16,6 +16,8 @@
 #include "windef.h"
 #include "winbase.h"
 #include "objbase.h"
+#include "wincrypt.h"
+#include "winhttp.h"
 #include "bits10_3.h"
 
 #include "list.h"
@@ -237,6 +239,7 @@ HRESULT notify_callback(IUnknown *callback, enum notify_event event, IBackground
                         IBackgroundCopyError *error);
 HRESULT notify_file_transferred(IUnknown *callback, IBackgroundCopyJob *job, IBackgroundCopyFile *file);
 HRESULT notify_command_line(const WCHAR *program, const WCHAR *parameters, HANDLE *process);
+BOOL notify_is_disconnected(HRESULT hr);
 void job_deliver_notifications(struct job *job);
 void scheduler_notify(struct job *job);
 void scheduler_schedule_notify(struct job *job, ULONG ms);
@@ -258,6 +261,8 @@ void http_options_destroy(struct http_options *options);
 IBackgroundCopyJobHttpOptions3 *http_options_iface(struct http_options *options);
 /* What an ownership change removes: the client certificate and the custom headers. */
 void http_options_clear_owner_data(struct http_options *options);
+HRESULT http_options_check_server_certificate(struct http_options *options, struct file *file,
+                                              const WCHAR *host, INTERNET_PORT port, const CERT_CONTEXT *cert);
 
 /* token.c: tear-off that implements IBitsTokenOptions for a job. */
 struct token_options;

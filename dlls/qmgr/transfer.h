@@ -43,6 +43,15 @@ struct transfer_options
     WCHAR *proxy_bypass_list;
     struct transfer_credentials credentials[MAX_TRANSFER_CREDENTIALS];
     ULONG credential_count;
+    const CERT_CONTEXT *client_certificate;  /* offered when a TLS server asks; released with the options */
+    HRESULT client_certificate_error;        /* why the job's certificate was not found */
+    BOOL validate_server_certificate;        /* the job has (or had) a validation callback (BITS 10.3) */
+    /* Asked on every TLS connection after the system's own checks, before the
+     * request goes out: S_OK lets it go on.  Without a certificate, only
+     * whether the server has one accepted already (S_OK) or not (S_FALSE). */
+    HRESULT (*check_server_certificate)(void *context, const WCHAR *host, INTERNET_PORT port,
+                                        const CERT_CONTEXT *cert);
+    void *check_context;
 };
 
 struct transfer_request

@@ -327,6 +327,14 @@ struct transfer_session *transfer_http_session_for(struct transfer_session *work
         break;
     }
 
+    /* A TLS connection that showed the job's client certificate is the job's
+     * alone: in the worker's pool it would serve other jobs as that client. */
+    if (options->client_certificate)
+    {
+        if (!session) session = transfer_http_open_session();
+        else if (session->router && session->router->fallback == worker_session)
+            session->router->fallback = router_session(session->router, NULL, NULL);
+    }
     if (!session) return worker_session;
     *owned = TRUE;
     return session;
@@ -417,22 +425,81 @@ static BOOL restart_file(HANDLE file)
     return SetFilePointerEx(file, zero, NULL, FILE_BEGIN) && SetEndOfFile(file);
 }
 
-/* Where a followed redirect went, for BG_HTTP_REDIRECT_POLICY_ALLOW_REPORT.
- * (Wine's WinHTTP has no WINHTTP_OPTION_URL; the status callback tells.) */
-static void CALLBACK redirect_callback(HINTERNET handle, DWORD_PTR context, DWORD status, void *info, DWORD length)
+struct url_parts
 {
-    struct transfer_result *result = (struct transfer_result *)context;
+    URL_COMPONENTS url;
+    WCHAR host[256];
+    WCHAR *path;  /* path and query, as given */
+};
 
-    if (status != WINHTTP_CALLBACK_STATUS_REDIRECT || !info || !result) return;
-    free(result->final_url);
-    result->final_url = strdupW(info);
+/* What the status callback of one request sees to: where a followed redirect
+ * went, for BG_HTTP_REDIRECT_POLICY_ALLOW_REPORT (Wine's WinHTTP has no
+ * WINHTTP_OPTION_URL), and each TLS server's certificate, for the job's
+ * validation callback (BITS 10.3). */
+struct request_watch
+{
+    struct transfer_result *result;
+    const struct transfer_options *options;
+    BOOL report_redirects;
+    WCHAR host[256];                /* the server being talked to: redirects move it */
+    INTERNET_PORT port;
+    HRESULT verdict;                /* S_OK until a certificate is refused */
+};
+
+static void CALLBACK watch_callback(HINTERNET handle, DWORD_PTR context, DWORD status, void *info, DWORD length)
+{
+    struct request_watch *watch = (struct request_watch *)context;
+    URL_COMPONENTS url = { sizeof(url) };
+    const CERT_CONTEXT *cert = NULL;
+    DWORD size = sizeof(cert);
+
+    if (!watch) return;
+    if (status == WINHTTP_CALLBACK_STATUS_REDIRECT && info)
+    {
+        if (watch->report_redirects)
+        {
+            free(watch->result->final_url);
+            watch->result->final_url = strdupW(info);
+        }
+        url.lpszHostName = watch->host;
+        url.dwHostNameLength = ARRAY_SIZE(watch->host);
+        if (WinHttpCrackUrl(info, 0, 0, &url)) watch->port = url.nPort;
+    }
+    else if (status == WINHTTP_CALLBACK_STATUS_SENDING_REQUEST && watch->options->check_server_certificate &&
+             SUCCEEDED(watch->verdict))
+    {
+        /* After the handshake, before the request's bytes.  A plain connection has no certificate. */
+        if (!WinHttpQueryOption(handle, WINHTTP_OPTION_SERVER_CERT_CONTEXT, &cert, &size) || !cert) return;
+        watch->verdict = watch->options->check_server_certificate(watch->options->check_context, watch->host,
+                                                                   watch->port, cert);
+        CertFreeCertificateContext(cert);
+    }
+}
+
+static void watch_init(struct request_watch *watch, const struct url_parts *parts,
+                       const struct transfer_options *options, struct transfer_result *result)
+{
+    memset(watch, 0, sizeof(*watch));
+    watch->result = result;
+    watch->options = options;
+    lstrcpynW(watch->host, parts->host, ARRAY_SIZE(watch->host));
+    watch->port = parts->url.nPort;
+}
+
+/* A refused certificate fails the exchange: worth trying again, as the app may change its mind. */
+static BOOL watch_refused(const struct request_watch *watch, struct transfer_result *result)
+{
+    if (SUCCEEDED(watch->verdict)) return FALSE;
+    transfer_set_failure(result, watch->verdict, BG_ERROR_CONTEXT_SERVER_CERTIFICATE_CALLBACK, TRUE);
+    return TRUE;
 }
 
 /* The job's TLS and redirect settings on one request (the proxy is the session's). */
-static void apply_options(HINTERNET request, const struct transfer_options *options, struct transfer_result *result)
+static void apply_options(HINTERNET request, BOOL secure, const struct transfer_options *options,
+                          struct request_watch *watch)
 {
-    DWORD_PTR context = (DWORD_PTR)result;
-    DWORD value;
+    DWORD_PTR context = (DWORD_PTR)watch;
+    DWORD value, watched = 0;
 
     value = 0;
     if (options->security_flags & BG_SSL_IGNORE_CERT_CN_INVALID) value |= SECURITY_FLAG_IGNORE_CERT_CN_INVALID;
@@ -457,11 +524,35 @@ static void apply_options(HINTERNET request, const struct transfer_options *opti
                 WINHTTP_OPTION_REDIRECT_POLICY_ALWAYS : WINHTTP_OPTION_REDIRECT_POLICY_DISALLOW_HTTPS_TO_HTTP;
         WinHttpSetOption(request, WINHTTP_OPTION_REDIRECT_POLICY, &value, sizeof(value));
     }
-    if ((options->security_flags & BG_HTTP_REDIRECT_POLICY_MASK) == BG_HTTP_REDIRECT_POLICY_ALLOW_REPORT)
+    if (secure && options->client_certificate)
+    {
+        if (!WinHttpSetOption(request, WINHTTP_OPTION_CLIENT_CERT_CONTEXT, (void *)options->client_certificate,
+                              sizeof(*options->client_certificate)))
+            WARN("Could not offer the client certificate, error %lu.\n", GetLastError());
+        /* Wine's WinHTTP pools connections for the whole process, not per
+         * session: one that showed this certificate would serve other jobs.
+         * (Wine 8 keeps a connection despite WINHTTP_DISABLE_KEEP_ALIVE.) */
+        if (!WinHttpAddRequestHeaders(request, L"Connection: close", -1, WINHTTP_ADDREQ_FLAG_ADD))
+            WARN("Could not ask for the connection to close, error %lu.\n", GetLastError());
+    }
+
+    watch->report_redirects = (options->security_flags & BG_HTTP_REDIRECT_POLICY_MASK) == BG_HTTP_REDIRECT_POLICY_ALLOW_REPORT;
+    if (watch->report_redirects) watched |= WINHTTP_CALLBACK_FLAG_REDIRECT;
+    /* A redirect may lead from plain HTTP to a TLS server. */
+    if (options->check_server_certificate) watched |= WINHTTP_CALLBACK_FLAG_REDIRECT | WINHTTP_CALLBACK_FLAG_SEND_REQUEST;
+    if (watched)
     {
         WinHttpSetOption(request, WINHTTP_OPTION_CONTEXT_VALUE, &context, sizeof(context));
-        WinHttpSetStatusCallback(request, redirect_callback, WINHTTP_CALLBACK_FLAG_REDIRECT, 0);
+        WinHttpSetStatusCallback(request, watch_callback, watched, 0);
     }
+}
+
+/* The request outlives the watch, which is on the stack. */
+static void unwatch(HINTERNET request)
+{
+    DWORD_PTR none = 0;
+
+    WinHttpSetOption(request, WINHTTP_OPTION_CONTEXT_VALUE, &none, sizeof(none));
 }
 
 /* A Location header made absolute against the URL that answered with it. */
@@ -646,13 +737,6 @@ static void free_response(struct response *response)
 
 /* Reads body bytes; *read 0 at the end.  FALSE with the result set on failure. */
 typedef BOOL (*body_reader)(void *context, BYTE *buffer, DWORD size, DWORD *read, struct transfer_result *result);
-
-struct url_parts
-{
-    URL_COMPONENTS url;
-    WCHAR host[256];
-    WCHAR *path;  /* path and query, as given */
-};
 
 /* What identifies the bytes of an accepted response for a later If-Range: a
  * strong ETag, else the date; and the remote file's last-write time. */
@@ -844,6 +928,42 @@ static void winhttp_response(HINTERNET request, DWORD status, struct response *r
     response->raw_headers = query_string(request, WINHTTP_QUERY_RAW_HEADERS_CRLF, WINHTTP_HEADER_NAME_BY_INDEX);
 }
 
+/* Before the first request of a job to a TLS server whose certificate the
+ * job's validation callback has not accepted yet: a HEAD with nothing of the
+ * job's (no custom headers, no credentials, no redirect) has the callback
+ * asked, since WinHTTP cannot hold a request back once its connection is up.
+ * The real request then mostly reuses the connection, and a new one is
+ * checked again.  FALSE with the result set when the certificate is refused. */
+static BOOL probe_certificate(struct transfer_session *session, const struct url_parts *parts,
+                              const struct transfer_options *options, struct transfer_result *result)
+{
+    struct transfer_options bare = { 0 };
+    struct http_exchange probe = { 0 };
+    struct request_watch watch;
+    BOOL refused;
+
+    bare.security_flags = (options->security_flags & ~BG_HTTP_REDIRECT_POLICY_MASK) | BG_HTTP_REDIRECT_POLICY_DISALLOW;
+    bare.client_certificate = options->client_certificate;
+    bare.check_server_certificate = options->check_server_certificate;
+    bare.check_context = options->check_context;
+    if (!(probe.connection = WinHttpConnect(session->winhttp, parts->host, parts->url.nPort, 0)) ||
+        !(probe.request = WinHttpOpenRequest(probe.connection, L"HEAD", parts->path, NULL, WINHTTP_NO_REFERER,
+                                             WINHTTP_DEFAULT_ACCEPT_TYPES, WINHTTP_FLAG_SECURE)))
+    {
+        transfer_http_end(&probe);
+        return TRUE;  /* the real request meets the same trouble and says so */
+    }
+    watch_init(&watch, parts, &bare, result);
+    apply_options(probe.request, TRUE, &bare, &watch);
+    if (WinHttpSendRequest(probe.request, WINHTTP_NO_ADDITIONAL_HEADERS, 0, NULL, 0, 0, 0) &&
+        SUCCEEDED(watch.verdict) && WinHttpReceiveResponse(probe.request, NULL))
+        transfer_http_drain(&probe);
+    unwatch(probe.request);
+    refused = watch_refused(&watch, result);
+    transfer_http_end(&probe);
+    return !refused;
+}
+
 /* One request through WinHTTP: connects, applies the job's options and custom
  * headers, adds the given headers (NULL ones skipped), sends the body, and
  * answers authentication challenges with the job's credentials.  FALSE with
@@ -855,20 +975,31 @@ static BOOL exchange_parts(struct transfer_session *session, const struct url_pa
 {
     struct sspi_handshake *handshakes[2] = { NULL, NULL };  /* server, proxy */
     unsigned int round, i;
-    BOOL answered;
+    BOOL secure = parts->url.nScheme == INTERNET_SCHEME_HTTPS, answered;
+    struct request_watch watch;
     DWORD size;
 
     memset(exchange, 0, sizeof(*exchange));
+    if (secure && FAILED(options->client_certificate_error))
+    {
+        transfer_set_failure(result, options->client_certificate_error, BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
+        return FALSE;
+    }
+    if (secure && options->check_server_certificate &&
+        options->check_server_certificate(options->check_context, parts->host, parts->url.nPort, NULL) != S_OK &&
+        !probe_certificate(session, parts, options, result))
+        return FALSE;
     if (!(exchange->connection = WinHttpConnect(session->winhttp, parts->host, parts->url.nPort, 0)) ||
         !(exchange->request = WinHttpOpenRequest(exchange->connection, verb, parts->path, NULL,
                                                  WINHTTP_NO_REFERER, WINHTTP_DEFAULT_ACCEPT_TYPES,
-                                                 parts->url.nScheme == INTERNET_SCHEME_HTTPS ? WINHTTP_FLAG_SECURE : 0)))
+                                                 secure ? WINHTTP_FLAG_SECURE : 0)))
     {
         set_winhttp_failure(result, GetLastError());
         transfer_http_end(exchange);
         return FALSE;
     }
-    apply_options(exchange->request, options, result);
+    watch_init(&watch, parts, options, result);
+    apply_options(exchange->request, secure, options, &watch);
     if (options->custom_headers && *options->custom_headers &&
         !WinHttpAddRequestHeaders(exchange->request, options->custom_headers, -1, WINHTTP_ADDREQ_FLAG_ADD))
         WARN("Could not add the custom headers, error %lu.\n", GetLastError());
@@ -880,11 +1011,13 @@ static BOOL exchange_parts(struct transfer_session *session, const struct url_pa
         size = sizeof(exchange->status);
         if (!WinHttpSendRequest(exchange->request, WINHTTP_NO_ADDITIONAL_HEADERS, 0, (void *)body, body_size,
                                 body_size, 0) ||
+            FAILED(watch.verdict) ||
             !WinHttpReceiveResponse(exchange->request, NULL) ||
+            FAILED(watch.verdict) ||
             !WinHttpQueryHeaders(exchange->request, WINHTTP_QUERY_STATUS_CODE | WINHTTP_QUERY_FLAG_NUMBER,
                                  WINHTTP_HEADER_NAME_BY_INDEX, &exchange->status, &size, WINHTTP_NO_HEADER_INDEX))
         {
-            set_winhttp_failure(result, GetLastError());
+            if (!watch_refused(&watch, result)) set_winhttp_failure(result, GetLastError());
             transfer_http_end(exchange);
             answered = FALSE;
             break;
@@ -900,6 +1033,7 @@ static BOOL exchange_parts(struct transfer_session *session, const struct url_pa
         /* Drain what came with the challenge before asking again. */
         transfer_http_drain(exchange);
     }
+    if (exchange->request) unwatch(exchange->request);
     sspi_handshake_free(handshakes[0]);
     sspi_handshake_free(handshakes[1]);
     return answered;
