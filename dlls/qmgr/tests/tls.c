@@ -7,8 +7,8 @@
  * (tests/harness/tls-server) and names it in the environment:
  *   QMGR_TEST_TLS_PORT         a port on 127.0.0.1 that asks for no client certificate
  *   QMGR_TEST_TLS_CLIENT_PORT  one that requires a client certificate of the test CA
- *   QMGR_TEST_TLS_DIR          its directory: www\ (served), client.pfx (password
- *                              "bits"), server.pem, access.log
+ *   QMGR_TEST_TLS_DIR          its directory: www\ (served), client.cer and its key
+ *                              client.blob (a PRIVATEKEYBLOB), server.pem, access.log
  * Without them (on Windows, say) the tests skip.
  *
  * The test runs in the multithreaded apartment: the service's calls into our
@@ -129,45 +129,87 @@ static IBackgroundCopyJobHttpOptions3 *http_options3(IBackgroundCopyJob *job)
 
 /* ---- client certificates ---- */
 
-/* The test's client certificate, imported into the user's MY store with its
- * (exportable: Wine's schannel exports it) private key. */
-static const CERT_CONTEXT *import_client_certificate(BYTE hash[20])
+static WCHAR key_container[64];
+
+static void remove_key_container(void)
 {
-    const CERT_CONTEXT *found, *added = NULL;
-    CRYPT_DATA_BLOB blob = { 0 };
-    HCERTSTORE pfx, my;
+    HCRYPTPROV prov;
+
+    if (key_container[0])
+        CryptAcquireContextW(&prov, key_container, MS_ENHANCED_PROV_W, PROV_RSA_FULL, CRYPT_DELETEKEYSET);
+}
+
+/* A file of the server's directory, malloc'd. */
+static BYTE *read_tls_file(const WCHAR *name, DWORD *size)
+{
     WCHAR path[MAX_PATH];
-    DWORD size = 20;
+    BYTE *data = NULL;
     HANDLE file;
 
-    swprintf(path, ARRAY_SIZE(path), L"%ls\\client.pfx", tls_dir);
+    swprintf(path, ARRAY_SIZE(path), L"%ls\\%ls", tls_dir, name);
     file = CreateFileW(path, GENERIC_READ, FILE_SHARE_READ, NULL, OPEN_EXISTING, 0, NULL);
     ok(file != INVALID_HANDLE_VALUE, "cannot open %s: %lu.\n", wine_dbgstr_w(path), GetLastError());
     if (file == INVALID_HANDLE_VALUE) return NULL;
-    blob.cbData = GetFileSize(file, NULL);
-    blob.pbData = malloc(blob.cbData);
-    ReadFile(file, blob.pbData, blob.cbData, &blob.cbData, NULL);
+    *size = GetFileSize(file, NULL);
+    if (*size != INVALID_FILE_SIZE && (data = malloc(*size)) && !ReadFile(file, data, *size, size, NULL))
+    {
+        free(data);
+        data = NULL;
+    }
     CloseHandle(file);
+    return data;
+}
 
-    pfx = PFXImportCertStore(&blob, L"bits", CRYPT_EXPORTABLE | CRYPT_USER_KEYSET);
-    free(blob.pbData);
-    ok(pfx != NULL, "PFXImportCertStore failed: %#lx.\n", GetLastError());
-    if (!pfx) return NULL;
-    found = CertEnumCertificatesInStore(pfx, NULL);  /* its only one */
-    ok(found != NULL, "the PFX holds no certificate.\n");
-    if (found) found = CertDuplicateCertificateContext(found);
+/* The test's client certificate in the user's MY store, its private key in a
+ * key container of this run.  (Not through a PFX: Wine's import puts every key
+ * in the user's default container, where an earlier run's key stays.) */
+static const CERT_CONTEXT *import_client_certificate(BYTE hash[20])
+{
+    const CERT_CONTEXT *cert = NULL, *added = NULL;
+    CRYPT_KEY_PROV_INFO info = { 0 };
+    DWORD cert_size = 0, key_size = 0, size = 20;
+    BYTE *cert_data, *key_data;
+    HCRYPTPROV prov = 0;
+    HCRYPTKEY key = 0;
+    HCERTSTORE my;
+
+    cert_data = read_tls_file(L"client.cer", &cert_size);
+    key_data = read_tls_file(L"client.blob", &key_size);
+    if (cert_data && key_data)
+    {
+        swprintf(key_container, ARRAY_SIZE(key_container), L"qmgr test client %lu-%lu", GetCurrentProcessId(),
+                 GetTickCount());
+        if (!CryptAcquireContextW(&prov, key_container, MS_ENHANCED_PROV_W, PROV_RSA_FULL, CRYPT_NEWKEYSET) ||
+            !CryptImportKey(prov, key_data, key_size, 0, 0, &key))
+            ok(0, "cannot import the private key: %#lx.\n", GetLastError());
+        if (key) CryptDestroyKey(key);
+        if (prov) CryptReleaseContext(prov, 0);
+        cert = CertCreateCertificateContext(X509_ASN_ENCODING, cert_data, cert_size);
+        ok(cert != NULL, "cannot read the certificate: %#lx.\n", GetLastError());
+    }
+    free(cert_data);
+    free(key_data);
+    if (!cert || !key) goto done;
+
+    info.pwszContainerName = key_container;
+    info.pwszProvName = (WCHAR *)MS_ENHANCED_PROV_W;
+    info.dwProvType = PROV_RSA_FULL;
+    info.dwKeySpec = AT_KEYEXCHANGE;
     my = CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0, CERT_SYSTEM_STORE_CURRENT_USER, L"MY");
     ok(my != NULL, "cannot open MY: %#lx.\n", GetLastError());
-    if (found && my && !CertAddCertificateContextToStore(my, found, CERT_STORE_ADD_REPLACE_EXISTING, &added))
+    if (!my) goto done;
+    if (!CertAddCertificateContextToStore(my, cert, CERT_STORE_ADD_REPLACE_EXISTING, &added) ||
+        !CertSetCertificateContextProperty(added, CERT_KEY_PROV_INFO_PROP_ID, 0, &info))
         ok(0, "cannot add the certificate to MY: %#lx.\n", GetLastError());
     /* Written out now: our copy keeps the store open, and the service reads it. */
-    if (my && !CertControlStore(my, 0, CERT_STORE_CTRL_COMMIT, NULL))
+    else if (!CertControlStore(my, 0, CERT_STORE_CTRL_COMMIT, NULL))
         ok(0, "cannot commit MY: %#lx.\n", GetLastError());
-    if (found) CertFreeCertificateContext(found);
-    if (my) CertCloseStore(my, 0);
-    CertCloseStore(pfx, 0);
+    CertCloseStore(my, 0);
     if (added && !CertGetCertificateContextProperty(added, CERT_HASH_PROP_ID, hash, &size))
         ok(0, "no hash: %#lx.\n", GetLastError());
+done:
+    if (cert) CertFreeCertificateContext(cert);
+    if (!added) remove_key_container();
     return added;
 }
 
@@ -179,6 +221,7 @@ static void remove_client_certificate(const CERT_CONTEXT *cert)
        "cannot remove the certificate from MY: %#lx.\n", GetLastError());
     ok(CertControlStore(my, 0, CERT_STORE_CTRL_COMMIT, NULL), "cannot commit MY: %#lx.\n", GetLastError());
     CertCloseStore(my, 0);
+    remove_key_container();
 }
 
 /* A job of one file from url, with the test CA trusted. */
