@@ -28,11 +28,13 @@
 #include "objbase.h"
 #include "wincrypt.h"
 #include "winhttp.h"
+#include "winsvc.h"
 #include "bits10_3.h"
 
 #include "wine/test.h"
 #include "httpd.h"
 #include "transfer_util.h"
+#include "service_util.h"
 
 static unsigned int tls_port, client_port;
 static WCHAR tls_dir[MAX_PATH];
@@ -659,6 +661,62 @@ done:
     DeleteCriticalSection(&refuse.cs);
 }
 
+/* The callback is not kept across a restart of the service, but that the job
+ * needs one is: it waits with BG_E_SERVER_CERT_VALIDATION_INTERFACE_REQUIRED
+ * until it is given one again, rather than going on unchecked. */
+static void test_callback_after_restart(void)
+{
+    static struct validator accept;  /* COM may still reach it after this returns */
+    IBackgroundCopyJob *job;
+    BG_ERROR_CONTEXT context;
+    WCHAR url[200], local[MAX_PATH];
+    HRESULT hr, code;
+    GUID id;
+
+    validator_init(&accept, S_OK);
+    if (!serve_file(L"restart.bin", 41, 12345)) return;
+    make_url(url, ARRAY_SIZE(url), tls_port, L"restart.bin");
+    if (!(job = tls_job(L"restart", url, local, ARRAY_SIZE(local)))) goto done;
+    IBackgroundCopyJob_GetId(job, &id);
+    hr = set_validator(job, &accept);
+    ok(hr == S_OK, "SetServerCertificateValidationInterface failed: %#lx.\n", hr);
+    IBackgroundCopyJob_Release(job);
+    job = NULL;
+
+    if (!restart_service())
+    {
+        skip("cannot restart the service.\n");
+        goto done;
+    }
+    hr = IBackgroundCopyManager_GetJob(manager, &id, &job);
+    ok(hr == S_OK, "GetJob after the restart failed: %#lx.\n", hr);
+    if (!job) goto done;
+    if (resume(job) && wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSIENT_ERROR), 30000, TRUE) == BG_JOB_STATE_TRANSIENT_ERROR)
+    {
+        ok(get_job_error(job, &context, &code), "no error.\n");
+        ok(code == BG_E_SERVER_CERT_VALIDATION_INTERFACE_REQUIRED, "code %#lx.\n", code);
+        ok(context == BG_ERROR_CONTEXT_SERVER_CERTIFICATE_CALLBACK, "context %u.\n", context);
+        check_no_file(local);
+        hr = IBackgroundCopyJob_Suspend(job);
+        ok(hr == S_OK, "Suspend failed: %#lx.\n", hr);
+        hr = set_validator(job, &accept);
+        ok(hr == S_OK, "SetServerCertificateValidationInterface failed: %#lx.\n", hr);
+        if (resume(job) && wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), 30000, TRUE) == BG_JOB_STATE_TRANSFERRED)
+        {
+            ok(accept.calls == 1, "the callback was called %ld times.\n", accept.calls);
+            hr = IBackgroundCopyJob_Complete(job);
+            ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
+            check_pattern_file(local, 41, 12345);
+            DeleteFileW(local);
+        }
+    }
+done:
+    finish_job(job);
+    unserve_file(L"restart.bin");
+    /* The first service's reference to accept may stay with COM until it
+     * notices that process is gone: accept is not freed. */
+}
+
 START_TEST(tls)
 {
     WCHAR temp[MAX_PATH];
@@ -691,10 +749,11 @@ START_TEST(tls)
 
     test_client_certificate();
     test_validation_callback();
+    test_callback_after_restart();  /* last: it restarts the service */
 
     remove_tree(base_dir, 0);
     ok(!file_exists(base_dir), "cannot remove %s.\n", wine_dbgstr_w(base_dir));
     trace("tls tests took %lu ms.\n", GetTickCount() - start);
-    IBackgroundCopyManager_Release(manager);
+    if (manager) IBackgroundCopyManager_Release(manager);
     CoUninitialize();
 }
