@@ -129,6 +129,18 @@ static IBackgroundCopyJobHttpOptions3 *http_options3(IBackgroundCopyJob *job)
     return options;
 }
 
+/* Completes a job that reached TRANSFERRED and checks its file, then removes it. */
+#define complete_and_check(a, b, c, d) complete_and_check_(__LINE__, a, b, c, d)
+static void complete_and_check_(int line, IBackgroundCopyJob *job, const WCHAR *local, unsigned int seed, DWORD size)
+{
+    HRESULT hr = IBackgroundCopyJob_Complete(job);
+
+    ok_(__FILE__, line)(hr == S_OK, "Complete failed: %#lx.\n", hr);
+    ok_(__FILE__, line)(httpd_pattern_check_file(local, seed, size), "%s does not hold the expected bytes.\n",
+                        wine_dbgstr_w(local));
+    DeleteFileW(local);
+}
+
 /* ---- client certificates ---- */
 
 static WCHAR key_container[64];
@@ -290,12 +302,7 @@ static void test_client_certificate(void)
     }
     /* A server that requires a certificate takes the one set by hash. */
     if (resume(job) && wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), 30000, TRUE) == BG_JOB_STATE_TRANSFERRED)
-    {
-        hr = IBackgroundCopyJob_Complete(job);
-        ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
-        check_pattern_file(local, 21, 70000);
-        DeleteFileW(local);
-    }
+        complete_and_check(job, local, 21, 70000);
     finish_job(job);
 
     /* By name: a part of the subject finds it. */
@@ -317,12 +324,7 @@ static void test_client_certificate(void)
         IBackgroundCopyJobHttpOptions3_Release(options);
     }
     if (resume(job) && wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), 30000, TRUE) == BG_JOB_STATE_TRANSFERRED)
-    {
-        hr = IBackgroundCopyJob_Complete(job);
-        ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
-        check_pattern_file(local, 21, 70000);
-        DeleteFileW(local);
-    }
+        complete_and_check(job, local, 21, 70000);
     finish_job(job);
 
     /* Without a certificate the server refuses the job. */
@@ -583,10 +585,7 @@ static void test_validation_callback(void)
             /* A refused certificate was not remembered: asked again, now accepted. */
             ok(accept.calls == 1, "the new callback was called %ld times.\n", accept.calls);
             ok(refuse.calls == 1, "the old callback was called %ld times.\n", refuse.calls);
-            hr = IBackgroundCopyJob_Complete(job);
-            ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
-            check_pattern_file(local, 33, 40000);
-            DeleteFileW(local);
+            complete_and_check(job, local, 33, 40000);
         }
     }
     finish_job(job);
@@ -704,10 +703,7 @@ static void test_callback_after_restart(void)
         if (resume(job) && wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), 30000, TRUE) == BG_JOB_STATE_TRANSFERRED)
         {
             ok(accept.calls == 1, "the callback was called %ld times.\n", accept.calls);
-            hr = IBackgroundCopyJob_Complete(job);
-            ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
-            check_pattern_file(local, 41, 12345);
-            DeleteFileW(local);
+            complete_and_check(job, local, 41, 12345);
         }
     }
 done:
