@@ -64,7 +64,11 @@ static HRESULT WINAPI callback_JobTransferred(IBackgroundCopyCallback *iface, IB
     transferred_at = now_ms();
     hr = IBackgroundCopyJob_Complete(job);
     completed_at = now_ms();
-    if (FAILED(hr)) InterlockedIncrement(&failures);
+    if (FAILED(hr))
+    {
+        fprintf(stderr, "Complete failed: %#lx\n", hr);
+        InterlockedIncrement(&failures);
+    }
     if (!InterlockedDecrement(&remaining)) SetEvent(all_done);
     return S_OK;
 }
@@ -150,7 +154,7 @@ static int wait_all(DWORD timeout)
 static int bench_files(const WCHAR *prefix, int count, const WCHAR *dir, BOOL one_job)
 {
     WCHAR url[512], local[MAX_PATH];
-    IBackgroundCopyJob *job = NULL;
+    IBackgroundCopyJob *job = NULL, **jobs = NULL;
     BG_FILE_INFO *infos;
     double start;
     HRESULT hr;
@@ -187,19 +191,27 @@ static int bench_files(const WCHAR *prefix, int count, const WCHAR *dir, BOOL on
     }
     else
     {
+        /* Each job is held until the end: a proxy released while the service
+         * hands the same job to JobTransferred makes Wine's COM disconnect it
+         * (Complete then fails with RPC_E_DISCONNECTED), or crash the client. */
+        jobs = calloc(count, sizeof(*jobs));
         for (i = 0; i < count; i++)
         {
             swprintf(url, (sizeof(url) / sizeof(url[0])), L"%s%d.bin", prefix, i);
             swprintf(local, (sizeof(local) / sizeof(local[0])), L"%s\\%d.bin", dir, i);
-            job = new_job(L"bitsbench");
-            add(job, url, local);
-            IBackgroundCopyJob_Resume(job);
-            IBackgroundCopyJob_Release(job);
+            jobs[i] = new_job(L"bitsbench");
+            add(jobs[i], url, local);
+            IBackgroundCopyJob_Resume(jobs[i]);
         }
         /* How much of the time the client's own calls took. */
         fprintf(stderr, "created and resumed in %.1f ms\n", now_ms() - start);
     }
     ret = wait_all(600000);
+    if (jobs)
+    {
+        for (i = 0; i < count; i++) IBackgroundCopyJob_Release(jobs[i]);
+        free(jobs);
+    }
     if (one_job)
         fprintf(stderr, "transferred at %.1f ms, completed in %.1f ms\n", transferred_at - start,
                 completed_at - transferred_at);
