@@ -116,6 +116,7 @@ static HRESULT find_client_certificate(BG_CERT_STORE_LOCATION location, const WC
     unsigned int i;
 
     *found = NULL;
+    if (location >= ARRAY_SIZE(store_locations)) return E_NOTIMPL;  /* only from a damaged record */
     if (!(store = CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0, store_locations[location] |
                                 CERT_STORE_OPEN_EXISTING_FLAG | CERT_STORE_READONLY_FLAG, store_name)))
     {
@@ -460,7 +461,7 @@ HRESULT http_options_check_server_certificate(struct http_options *options, stru
     HRESULT hr = S_FALSE;
     ULONG i;
 
-    swprintf(server, ARRAY_SIZE(server), L"%s:%u", host, port);
+    swprintf(server, ARRAY_SIZE(server), L"%ls:%u", host, port);
     if (cert && !CertGetCertificateContextProperty(cert, CERT_SHA1_HASH_PROP_ID, hash, &size))
         return HRESULT_FROM_WIN32(GetLastError());
     EnterCriticalSection(&options->cs);
