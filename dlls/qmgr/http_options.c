@@ -116,7 +116,8 @@ static HRESULT find_client_certificate(BG_CERT_STORE_LOCATION location, const WC
     unsigned int i;
 
     *found = NULL;
-    if (location >= ARRAY_SIZE(store_locations)) return E_NOTIMPL;  /* only from a damaged record */
+    /* Set refuses such a location with E_NOTIMPL, as documented; only a damaged record has one. */
+    if (location >= ARRAY_SIZE(store_locations)) return E_NOTIMPL;
     if (!(store = CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0, store_locations[location] |
                                 CERT_STORE_OPEN_EXISTING_FLAG | CERT_STORE_READONLY_FLAG, store_name)))
     {
@@ -562,16 +563,32 @@ void http_options_destroy(struct http_options *options)
  * certificate is looked up now, as it may have left its store since. */
 void http_options_snapshot(struct http_options *options, struct transfer_options *transfer)
 {
+    WCHAR *store_name = NULL, *subject = NULL;
+    BG_CERT_STORE_LOCATION location = 0;
+    BYTE hash[CERT_HASH_SIZE];
+    BOOL has_certificate, has_hash = FALSE;
+
     EnterCriticalSection(&options->cs);
     transfer->custom_headers = strdupW(options->custom_headers);
     transfer->method = strdupW(options->method);
     transfer->security_flags = options->security_flags;
-    if (options->has_certificate)
-        transfer->client_certificate_error = find_client_certificate(options->store_location, options->store_name,
-                options->has_cert_hash ? options->cert_hash : NULL, options->subject_name,
-                &transfer->client_certificate);
     transfer->validate_server_certificate = options->cert_callback_required;
+    if ((has_certificate = options->has_certificate))
+    {
+        location = options->store_location;
+        store_name = strdupW(options->store_name);
+        subject = strdupW(options->subject_name);
+        if ((has_hash = options->has_cert_hash)) memcpy(hash, options->cert_hash, CERT_HASH_SIZE);
+    }
     LeaveCriticalSection(&options->cs);
+
+    /* The store is read outside the lock: its registry reads need not hold up the job's callers. */
+    if (has_certificate)
+        transfer->client_certificate_error = store_name && (has_hash || subject) ?
+                find_client_certificate(location, store_name, has_hash ? hash : NULL, subject,
+                                        &transfer->client_certificate) : E_OUTOFMEMORY;
+    free(store_name);
+    free(subject);
 }
 
 void http_options_clear_owner_data(struct http_options *options)

@@ -333,8 +333,9 @@ static void test_client_certificate(void)
     {
         wait_state(job, STATE_BIT(BG_JOB_STATE_ERROR) | STATE_BIT(BG_JOB_STATE_TRANSIENT_ERROR), 30000, TRUE);
         ok(get_job_error(job, &context, &code), "no error.\n");
-        /* Wine's WinHTTP does not tell that the server asked for a certificate:
-         * the request goes on without one and nginx answers 400. */
+        /* Wine limitation: Wine's WinHTTP/schannel do not tell that the server
+         * asked for a certificate, so BITS cannot see it; the request goes on
+         * without one and nginx answers 400. */
         todo_wine ok(code == HRESULT_FROM_WIN32(ERROR_WINHTTP_CLIENT_AUTH_CERT_NEEDED),
                      "error %#lx, context %u.\n", code, context);
         check_no_file(local);
