@@ -838,7 +838,8 @@ static void download_sequential(struct file *file, const struct download_control
     if (!GetFileSizeEx(handle, &size) || (UINT64)size.QuadPart < offset) offset = 0;
     end.QuadPart = offset;
     SetFilePointerEx(handle, end, NULL, FILE_BEGIN);
-    SetEndOfFile(handle);
+    /* A new file has no bytes to cut: one call to the server less per file. */
+    if ((UINT64)size.QuadPart != offset) SetEndOfFile(handle);
 
     if (offset && offset == remote_size && !file->range_count)
     {
@@ -863,6 +864,8 @@ static void download_sequential(struct file *file, const struct download_control
     request.progress = download_progress;
     request.keep_going = download_keep_going;
     request.context = &progress;
+    request.upcoming = control->upcoming;
+    request.upcoming_context = control->upcoming_context;
 
     network_identity_begin(control);
     if (transfer_is_file_name(remote_name)) transfer_file_download(&request, result);
@@ -1136,6 +1139,21 @@ WCHAR *file_size_wanted(struct file *file)
         !file->range_count && !file->sparse && !file->upload && !file->size_asked &&
         !transfer_is_file_name(file->remote_name) && (name = strdupW(file->remote_name)))
         file->size_asked = TRUE;
+    LeaveCriticalSection(&file->cs);
+    return name;
+}
+
+/* The remote name of a file still to be fetched whole with one request (no
+ * bytes yet, no ranges, no random access), whose request may go ahead of its
+ * turn; NULL otherwise. */
+WCHAR *file_whole_fetch_name(struct file *file)
+{
+    WCHAR *name = NULL;
+
+    EnterCriticalSection(&file->cs);
+    if (!file->transferred && !file->progress.BytesTransferred && !file->range_count && !file->sparse &&
+        !file->upload && !transfer_is_file_name(file->remote_name))
+        name = strdupW(file->remote_name);
     LeaveCriticalSection(&file->cs);
     return name;
 }

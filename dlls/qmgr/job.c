@@ -2399,6 +2399,27 @@ static HRESULT check_server_certificate(void *context, const WCHAR *host, INTERN
     return http_options_check_server_certificate(check->job->http_options, check->file, host, port, cert);
 }
 
+/* The files after the one under way, whose requests may go to the server ahead
+ * of their turn (pipelined).  They are still fetched one after the other. */
+struct upcoming_files
+{
+    struct job *job;
+    ULONG index;        /* of the file under way */
+};
+
+static WCHAR *upcoming_file(void *context, DWORD n)
+{
+    struct upcoming_files *upcoming = context;
+    struct job *job = upcoming->job;
+    WCHAR *name = NULL;
+    ULONG index = upcoming->index + 1 + n;
+
+    EnterCriticalSection(&job->cs);
+    if (index < job->file_count && !job->stop) name = file_whole_fetch_name(job->files[index]);
+    LeaveCriticalSection(&job->cs);
+    return name;
+}
+
 /* Before the first file of a run, the sizes of the files not started yet, so
  * that the job's BytesTotal is known early as on Windows (a HEAD per file).
  * A file alone needs none: its GET tells its size as soon as a HEAD would. */
@@ -2450,6 +2471,7 @@ void job_run(struct job *job, void *session)
 {
     struct download_control control = { session, NULL, job, NULL, NULL, on_download_progress };
     struct certificate_check check = { job };
+    struct upcoming_files upcoming = { job };
     struct transfer_options options;
     struct transfer_result result;
     BG_FILE_PROGRESS before, after;
@@ -2483,6 +2505,11 @@ void job_run(struct job *job, void *session)
     control.options = &options;
     control.on_demand = job->on_demand && job_random_access_allowed(job);
     control.on_piece = notify_piece_done;
+    if (job->type == BG_JOB_TYPE_DOWNLOAD && !control.on_demand)
+    {
+        control.upcoming = upcoming_file;
+        control.upcoming_context = &upcoming;
+    }
     control.session = transfer_http_session_for(session, &options, &own_session);
     if (!failed && job->type == BG_JOB_TYPE_DOWNLOAD) learn_sizes(job, &control);
 
@@ -2495,6 +2522,7 @@ void job_run(struct job *job, void *session)
         LeaveCriticalSection(&job->cs);
         if (!file) break;
         check.file = file;
+        upcoming.index = index;
 
         for (attempt = 0;; attempt++)
         {

@@ -174,6 +174,9 @@ struct download_control
     BOOL on_demand;
     /* A piece of a random-access file is on disk (file_take_fresh_ranges has it). */
     void (*on_piece)(struct job *job, struct file *file);
+    /* The files after the one under way (transfer_request.upcoming); NULL: none. */
+    WCHAR *(*upcoming)(void *context, DWORD n);
+    void *upcoming_context;
 };
 void network_identity_begin(const struct download_control *control);
 void network_identity_end(const struct download_control *control);
@@ -199,6 +202,7 @@ BOOL file_has_requests(struct file *file);
 /* The sizes of the files to come, by HEAD before their turn (job_run). */
 WCHAR *file_size_wanted(struct file *file);
 void file_take_size(struct file *file, UINT64 size);
+WCHAR *file_whole_fetch_name(struct file *file);
 /* SetValidationState(FALSE) of a downloaded file: ERROR, BG_E_VALIDATION_FAILED. */
 HRESULT job_validation_failed(struct job *job, struct file *file);
 

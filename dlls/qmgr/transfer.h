@@ -67,6 +67,11 @@ struct transfer_request
     transfer_progress_callback progress;
     transfer_continue_callback keep_going;
     void *context;
+    /* The remote name of the n-th file (from 0) after this one that the job
+     * will ask for whole, malloc'd, or NULL: its request may go to the server
+     * ahead of its turn (pipelined).  May be NULL. */
+    WCHAR *(*upcoming)(void *context, DWORD n);
+    void *upcoming_context;
 };
 
 struct transfer_result
@@ -190,12 +195,16 @@ WCHAR *sspi_handshake_step(struct sspi_handshake *handshake, const WCHAR *challe
 struct http_connection;
 struct http_connection *http_connection_create(void);
 void http_connection_destroy(struct http_connection *connection);
+/* The n-th request (from 0) after the one under way, malloc'd with its *size,
+ * or NULL: none that may be sent before its turn. */
+typedef char *(*http_next_request)(void *context, DWORD n, DWORD *size);
 DWORD http_connection_request(struct http_connection *connection, const WCHAR *host, INTERNET_PORT port,
-                              const char *request, DWORD size, const char **head,
-                              transfer_continue_callback keep_going, void *context);
+                              const char *request, DWORD size, http_next_request next, void *next_context,
+                              const char **head, transfer_continue_callback keep_going, void *context);
 DWORD http_connection_read(struct http_connection *connection, BYTE *buffer, DWORD size, DWORD *read,
                            transfer_continue_callback keep_going, void *context);
 void http_connection_finish(struct http_connection *connection, BOOL reusable);
+void http_connection_no_pipelining(struct http_connection *connection);
 DWORD http_connection_heads(struct http_connection *connection, const WCHAR *host, INTERNET_PORT port,
                             const char *requests, DWORD size, DWORD count,
                             void (*on_head)(void *context, DWORD index, const char *head), void *context,

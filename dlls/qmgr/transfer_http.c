@@ -1226,6 +1226,64 @@ static char *to_utf8(const WCHAR *text)
     return utf8;
 }
 
+/* A request of the plain client: the verb and path, the headers BITS sends,
+ * the range ones if any, then the job's own.  malloc'd with its *size, or NULL. */
+static char *plain_request(const char *verb, const struct url_parts *parts, const char *range, const char *if_range,
+                           const char *headers, DWORD *size)
+{
+    char *path = to_utf8(parts->path), *host = to_utf8(parts->host), *request = NULL;
+    /* Each custom header is CR/LF terminated; make sure the last one is. */
+    BOOL unterminated = headers && (strlen(headers) < 2 || strcmp(headers + strlen(headers) - 2, "\r\n"));
+    size_t capacity;
+
+    if (path && host)
+    {
+        capacity = strlen(verb) + strlen(path) + strlen(host) + (range ? strlen(range) : 0) +
+                   (if_range ? strlen(if_range) : 0) + (headers ? strlen(headers) : 0) + 128;
+        if ((request = malloc(capacity)))
+            *size = snprintf(request, capacity,
+                             "%s %s HTTP/1.1\r\nHost: %s:%u\r\nUser-Agent: Microsoft BITS/7.8\r\nAccept: */*\r\n"
+                             "%s%s%s%s%s%s\r\n", verb, path, host, parts->url.nPort,
+                             range ? range : "", range ? "\r\n" : "", if_range ? if_range : "", if_range ? "\r\n" : "",
+                             headers ? headers : "", unterminated ? "\r\n" : "");
+    }
+    free(path);
+    free(host);
+    return request;
+}
+
+static BOOL crack_url(const WCHAR *url, struct url_parts *parts, struct transfer_result *result);
+
+/* What the requests sent ahead of the one under way are made of. */
+struct plain_ahead
+{
+    const struct transfer_request *transfer;
+    const struct url_parts *parts;   /* of the request under way: the others go to the same server */
+    const char *headers;             /* the job's own, UTF-8 */
+};
+
+/* A GET of the whole of the n-th file after this one, if it is on the same server. */
+static char *next_plain_request(void *context, DWORD n, DWORD *size)
+{
+    struct plain_ahead *ahead = context;
+    struct transfer_result result = { 0 };
+    struct url_parts parts;
+    char *request = NULL;
+    WCHAR *url;
+
+    if (!ahead->transfer->upcoming || !(url = ahead->transfer->upcoming(ahead->transfer->upcoming_context, n)))
+        return NULL;
+    if (crack_url(url, &parts, &result))
+    {
+        if (parts.url.nScheme == INTERNET_SCHEME_HTTP && parts.url.nPort == ahead->parts->url.nPort &&
+            !wcsicmp(parts.host, ahead->parts->host))
+            request = plain_request("GET", &parts, NULL, NULL, ahead->headers, size);
+        free(parts.path);
+    }
+    free(url);
+    return request;
+}
+
 /* The fast path.  FALSE: leave this request to WinHTTP (nothing was written). */
 static BOOL get_part_plain(struct transfer_session *session, const struct transfer_request *transfer,
                            const struct url_parts *parts, const WCHAR *range, const WCHAR *if_range,
@@ -1235,49 +1293,31 @@ static BOOL get_part_plain(struct transfer_session *session, const struct transf
 {
     const struct transfer_options *options = transfer->options;
     struct plain_body body = { session->connection, transfer };
+    struct plain_ahead ahead = { transfer, parts };
     struct response response = { 0 };
-    char *path, *host, *headers = NULL, *request;
+    char *headers = NULL, *range_utf8 = NULL, *if_range_utf8 = NULL, *request = NULL;
     const char *head;
-    size_t size;
     UINT64 total, body_start;
-    DWORD error;
+    DWORD error, size;
     BOOL done = TRUE;
 
-    path = to_utf8(parts->path);
-    host = to_utf8(parts->host);
     if (options->custom_headers && *options->custom_headers) headers = to_utf8(options->custom_headers);
-    size = (path ? strlen(path) : 0) + (host ? strlen(host) : 0) + (headers ? strlen(headers) : 0) + 512;
-    if (range) size += wcslen(range);
-    if (if_range) size += wcslen(if_range) * 3;
-    if (!path || !host || (options->custom_headers && *options->custom_headers && !headers) || !(request = malloc(size)))
+    if (range) range_utf8 = to_utf8(range);
+    if (if_range) if_range_utf8 = to_utf8(if_range);
+    if ((!options->custom_headers || !*options->custom_headers || headers) && (!range || range_utf8) &&
+        (!if_range || if_range_utf8))
+        request = plain_request("GET", parts, range_utf8, if_range_utf8, headers, &size);
+    free(range_utf8);
+    free(if_range_utf8);
+    if (!request)
     {
-        free(path);
-        free(host);
         free(headers);
         return FALSE;
     }
-    snprintf(request, size, "GET %s HTTP/1.1\r\nHost: %s:%u\r\nUser-Agent: Microsoft BITS/7.8\r\nAccept: */*\r\n",
-             path, host, parts->url.nPort);
-    if (range) snprintf(request + strlen(request), size - strlen(request), "%ls\r\n", range);
-    if (if_range)
-    {
-        char *value = to_utf8(if_range);
-        if (value) snprintf(request + strlen(request), size - strlen(request), "%s\r\n", value);
-        free(value);
-    }
-    if (headers)
-    {
-        strcat(request, headers);
-        /* Each custom header is CR/LF terminated; make sure the last one is. */
-        if (strlen(headers) < 2 || strcmp(headers + strlen(headers) - 2, "\r\n")) strcat(request, "\r\n");
-    }
-    strcat(request, "\r\n");
-
-    error = http_connection_request(session->connection, parts->host, parts->url.nPort, request, strlen(request), &head,
-                                    transfer->keep_going, transfer->context);
+    ahead.headers = headers;
+    error = http_connection_request(session->connection, parts->host, parts->url.nPort, request, size,
+                                    next_plain_request, &ahead, &head, transfer->keep_going, transfer->context);
     free(request);
-    free(path);
-    free(host);
     free(headers);
     if (error == ERROR_CANCELLED) result->aborted = TRUE;
     else if (error) set_winhttp_failure(result, error);
@@ -1290,6 +1330,8 @@ static BOOL get_part_plain(struct transfer_session *session, const struct transf
     }
     TRACE("%s: status %lu, offset %s (plain).\n", debugstr_w(transfer->remote_name), response.status,
           wine_dbgstr_longlong(offset));
+    /* Requests sent ahead on a connection the server ends are lost. */
+    if (!response.keep_alive) http_connection_no_pipelining(session->connection);
     if ((response.status >= 300 && response.status < 400 &&
          (options->security_flags & BG_HTTP_REDIRECT_POLICY_MASK) != BG_HTTP_REDIRECT_POLICY_DISALLOW) ||
         response.status == HTTP_STATUS_DENIED || response.status == HTTP_STATUS_PROXY_AUTH_REQ || response.chunked)
@@ -1540,33 +1582,24 @@ static char *head_requests(struct url_parts *parts, const DWORD *index, DWORD co
                            DWORD *size)
 {
     char *headers = options->custom_headers && *options->custom_headers ? to_utf8(options->custom_headers) : NULL;
-    char *requests = NULL, *path, *host = to_utf8(parts[index[0]].host);
-    size_t capacity = 0, used = 0, need;
-    DWORD i;
+    char *requests = NULL, *request, *grown;
+    DWORD i, used = 0, request_size;
 
     /* Without the job's headers the server could answer otherwise than to its GETs. */
     if (options->custom_headers && *options->custom_headers && !headers) count = 0;
-    for (i = 0; host && i < count; i++)
+    for (i = 0; i < count; i++)
     {
-        if (!(path = to_utf8(parts[index[i]].path))) break;
-        need = strlen(path) + strlen(host) + (headers ? strlen(headers) : 0) + 128;
-        if (used + need > capacity)
+        if (!(request = plain_request("HEAD", &parts[index[i]], NULL, NULL, headers, &request_size))) break;
+        if (!(grown = realloc(requests, used + request_size)))
         {
-            char *grown = realloc(requests, capacity = max(capacity * 2, used + need));
-            if (!grown)
-            {
-                free(path);
-                break;
-            }
-            requests = grown;
+            free(request);
+            break;
         }
-        used += snprintf(requests + used, capacity - used,
-                         "HEAD %s HTTP/1.1\r\nHost: %s:%u\r\nUser-Agent: Microsoft BITS/7.8\r\nAccept: */*\r\n%s%s\r\n",
-                         path, host, parts[index[i]].url.nPort, headers ? headers : "",
-                         headers && (strlen(headers) < 2 || strcmp(headers + strlen(headers) - 2, "\r\n")) ? "\r\n" : "");
-        free(path);
+        requests = grown;
+        memcpy(requests + used, request, request_size);
+        used += request_size;
+        free(request);
     }
-    free(host);
     free(headers);
     if (!count || i < count)
     {

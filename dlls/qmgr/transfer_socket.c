@@ -19,10 +19,18 @@
 
 WINE_DEFAULT_DEBUG_CHANNEL(qmgr);
 
-#define HEAD_MAX        (64 * 1024)
+#define BUFFER_SIZE     (64 * 1024)  /* a response head must fit; small bodies are read through it */
 #define IO_TIMEOUT_MS   60000
 #define SLICE_MS        250    /* how often a waiting transfer asks whether to go on */
 #define HEADS_TIMEOUT_MS 5000  /* pipelined HEADs: how long a silent server is waited for */
+/* GETs sent ahead of their turn (pipelined): at most this many, and this many
+ * bytes, so that the server never waits for us to read while we wait for it
+ * to take our requests. */
+#define PIPELINE_DEPTH  16
+#define PIPELINE_BYTES  16384
+/* An answer to a request sent ahead that does not begin within this time: the
+ * server is taken not to answer pipelined requests, and is asked again plainly. */
+#define PIPELINE_WAIT_MS 5000
 
 struct http_connection
 {
@@ -31,10 +39,14 @@ struct http_connection
     void *context;
     WCHAR host[256];
     INTERNET_PORT port;
-    char head[HEAD_MAX + 1];  /* response head, then body bytes that came with it */
-    DWORD head_used;          /* bytes in head[] */
-    DWORD body_start;         /* where the body begins in head[] */
-    DWORD body_pos;           /* body bytes of head[] already handed out */
+    BOOL no_pipelining;       /* this server does not keep pipelined requests, or ends connections */
+    char *ahead[PIPELINE_DEPTH];  /* requests sent before their turn, oldest first */
+    DWORD ahead_size[PIPELINE_DEPTH];
+    DWORD ahead_count, ahead_bytes;
+    /* What came from the server and was not handed out yet: buffer[start, end).
+     * A response head, then its body's first bytes, maybe responses after it. */
+    DWORD start, end;
+    char buffer[BUFFER_SIZE + 1];
 };
 
 static BOOL winsock_ready(void)
@@ -57,10 +69,14 @@ struct http_connection *http_connection_create(void)
     return connection;
 }
 
+/* Drops the connection, and with it what was sent ahead and what came unread. */
 static void disconnect(struct http_connection *connection)
 {
     if (connection->socket != INVALID_SOCKET) closesocket(connection->socket);
     connection->socket = INVALID_SOCKET;
+    while (connection->ahead_count) free(connection->ahead[--connection->ahead_count]);
+    connection->ahead_bytes = 0;
+    connection->start = connection->end = 0;
 }
 
 void http_connection_destroy(struct http_connection *connection)
@@ -132,6 +148,8 @@ static DWORD connect_to(struct http_connection *connection, const WCHAR *host, I
             /* The socket stays non-blocking: reads wait in slices only when nothing has come. */
             setsockopt(s, IPPROTO_TCP, TCP_NODELAY, (char *)&nodelay, sizeof(nodelay));
             connection->socket = s;
+            /* Another server: what was learnt of the last one does not hold. */
+            if (connection->port != port || wcsicmp(connection->host, host)) connection->no_pipelining = FALSE;
             wcscpy(connection->host, host);
             connection->port = port;
             error = 0;
@@ -186,54 +204,139 @@ static BOOL send_all(struct http_connection *connection, const char *data, DWORD
     return TRUE;
 }
 
-/* Reads until the end of the response head; 0 or a Win32 error. */
-static DWORD read_head(struct http_connection *connection)
+/* Reads until the end of a response head, which then begins the buffer; 0 or
+ * a Win32 error.  *head_end is where the body begins. */
+static DWORD read_head(struct http_connection *connection, DWORD timeout, DWORD *head_end)
 {
-    DWORD error;
-    char *end;
+    DWORD error, searched = 0;
+    char *found;
     int got;
 
-    connection->head_used = connection->body_start = connection->body_pos = 0;
+    /* What is left of earlier responses was handed out: what remains is this one's. */
+    memmove(connection->buffer, connection->buffer + connection->start, connection->end - connection->start);
+    connection->end -= connection->start;
+    connection->start = 0;
     for (;;)
     {
-        if (connection->head_used == HEAD_MAX) return ERROR_WINHTTP_INVALID_SERVER_RESPONSE;
-        got = receive(connection, connection->head + connection->head_used, HEAD_MAX - connection->head_used, &error);
-        if (got <= 0) return got ? error : ERROR_WINHTTP_CONNECTION_ERROR;
-        connection->head_used += got;
-        connection->head[connection->head_used] = 0;
-        if ((end = strstr(connection->head, "\r\n\r\n")))
+        connection->buffer[connection->end] = 0;
+        if ((found = strstr(connection->buffer + searched, "\r\n\r\n")))
         {
-            connection->body_start = end + 4 - connection->head;
+            *head_end = found + 4 - connection->buffer;
             return 0;
         }
+        /* The end of the head may straddle what came and what comes next. */
+        searched = connection->end > 3 ? connection->end - 3 : 0;
+        if (connection->end == BUFFER_SIZE) return ERROR_WINHTTP_INVALID_SERVER_RESPONSE;
+        got = receive_within(connection, connection->buffer + connection->end, BUFFER_SIZE - connection->end,
+                             timeout, &error);
+        if (got <= 0) return got ? error : ERROR_WINHTTP_CONNECTION_ERROR;
+        connection->end += got;
     }
 }
 
-/* Sends a request (its bytes, ready to go) and reads the response head into
- * *head.  A kept-alive connection the server has dropped meanwhile is opened
- * again once.  Returns 0 or a Win32 error. */
-DWORD http_connection_request(struct http_connection *connection, const WCHAR *host, INTERNET_PORT port,
-                              const char *request, DWORD size, const char **head,
-                              transfer_continue_callback keep_going, void *context)
+/* Connected to host:port, on the connection there is or a new one; 0 or a Win32 error. */
+static DWORD connect_for(struct http_connection *connection, const WCHAR *host, INTERNET_PORT port, BOOL *reused)
 {
-    DWORD error;
-    BOOL reused;
+    if (connection->socket != INVALID_SOCKET && (connection->port != port || wcsicmp(connection->host, host)))
+        disconnect(connection);
+    *reused = connection->socket != INVALID_SOCKET;
+    return *reused ? 0 : connect_to(connection, host, port);
+}
+
+/* Appends to *out the requests that follow this one and are not sent yet, as
+ * far as the pipeline's limits allow; they join the requests sent ahead. */
+static void add_requests_ahead(struct http_connection *connection, http_next_request next, void *next_context,
+                               char **out, DWORD *out_size)
+{
+    char *request, *grown;
+    DWORD size;
+
+    /* Topped up in batches, so that one send carries several. */
+    if (!next || connection->no_pipelining || connection->ahead_count > PIPELINE_DEPTH / 2) return;
+    while (connection->ahead_count < PIPELINE_DEPTH)
+    {
+        if (!(request = next(next_context, connection->ahead_count, &size))) break;
+        if (connection->ahead_bytes + size > PIPELINE_BYTES || !(grown = realloc(*out, *out_size + size)))
+        {
+            free(request);
+            break;
+        }
+        memcpy(grown + *out_size, request, size);
+        *out = grown;
+        *out_size += size;
+        connection->ahead[connection->ahead_count] = request;
+        connection->ahead_size[connection->ahead_count++] = size;
+        connection->ahead_bytes += size;
+    }
+}
+
+/* Sends the request unless it went ahead already, with the ones after it that
+ * may go ahead, and reads its response head.  0 or a Win32 error. */
+static DWORD send_and_read_head(struct http_connection *connection, const char *request, DWORD size, BOOL sent,
+                                http_next_request next, void *next_context, DWORD *head_end)
+{
+    char *out = NULL;
+    DWORD out_size = 0, error = 0;
+
+    if (!sent && (out = malloc(size)))
+    {
+        memcpy(out, request, size);
+        out_size = size;
+    }
+    if (!sent && !out) return ERROR_OUTOFMEMORY;
+    add_requests_ahead(connection, next, next_context, &out, &out_size);
+    if (out_size && !send_all(connection, out, out_size)) error = ERROR_WINHTTP_CONNECTION_ERROR;
+    free(out);
+    return error ? error : read_head(connection, sent ? PIPELINE_WAIT_MS : IO_TIMEOUT_MS, head_end);
+}
+
+/* Sends a request (its bytes, ready to go) and reads the response head into
+ * *head.  Requests that next(n) says come after it may be sent ahead
+ * (pipelined); a request that went ahead is not sent again, only answered.  A
+ * kept-alive connection the server has dropped meanwhile is opened again once.
+ * Returns 0 or a Win32 error. */
+DWORD http_connection_request(struct http_connection *connection, const WCHAR *host, INTERNET_PORT port,
+                              const char *request, DWORD size, http_next_request next, void *next_context,
+                              const char **head, transfer_continue_callback keep_going, void *context)
+{
+    DWORD error, head_end;
+    BOOL reused, sent = FALSE;
 
     connection->keep_going = keep_going;
     connection->context = context;
 
-    if (connection->socket != INVALID_SOCKET && (connection->port != port || wcsicmp(connection->host, host)))
-        disconnect(connection);
-    reused = connection->socket != INVALID_SOCKET;
-    if (!reused && (error = connect_to(connection, host, port))) return error;
+    if ((error = connect_for(connection, host, port, &reused))) return error;
+    if (connection->ahead_count)
+    {
+        /* Only the oldest request sent ahead can be answered next. */
+        if (connection->ahead_size[0] == size && !memcmp(connection->ahead[0], request, size))
+        {
+            free(connection->ahead[0]);
+            connection->ahead_bytes -= size;
+            memmove(connection->ahead, connection->ahead + 1, --connection->ahead_count * sizeof(*connection->ahead));
+            memmove(connection->ahead_size, connection->ahead_size + 1, connection->ahead_count * sizeof(DWORD));
+            sent = TRUE;
+        }
+        else
+        {
+            disconnect(connection);
+            if ((error = connect_for(connection, host, port, &reused))) return error;
+        }
+    }
 
-    error = send_all(connection, request, size) ? read_head(connection) : ERROR_WINHTTP_CONNECTION_ERROR;
+    error = send_and_read_head(connection, request, size, sent, next, next_context, &head_end);
     if (error && error != ERROR_CANCELLED && reused)
     {
+        /* A request sent ahead that met silence: this server does not answer those. */
+        if (sent && error == WSAETIMEDOUT)
+        {
+            WARN("%s:%u did not answer a pipelined request: asking one at a time.\n", debugstr_w(host), port);
+            connection->no_pipelining = TRUE;
+        }
         /* A kept-alive connection the server had closed: once more on a new one. */
         disconnect(connection);
         if ((error = connect_to(connection, host, port))) return error;
-        error = send_all(connection, request, size) ? read_head(connection) : ERROR_WINHTTP_CONNECTION_ERROR;
+        error = send_and_read_head(connection, request, size, FALSE, next, next_context, &head_end);
     }
     if (error)
     {
@@ -241,7 +344,8 @@ DWORD http_connection_request(struct http_connection *connection, const WCHAR *h
         disconnect(connection);
         return error == WSAETIMEDOUT ? ERROR_WINHTTP_TIMEOUT : error;
     }
-    *head = connection->head;
+    *head = connection->buffer;
+    connection->start = head_end;
     return 0;
 }
 
@@ -254,44 +358,34 @@ DWORD http_connection_heads(struct http_connection *connection, const WCHAR *hos
                             void (*on_head)(void *context, DWORD index, const char *head), void *context,
                             transfer_continue_callback keep_going, void *keep_context)
 {
-    DWORD done = 0, error;
+    DWORD done = 0, head_end, error = 0;
     BOOL reused;
-    char *end, saved;
-    int got;
+    char saved;
 
     connection->keep_going = keep_going;
     connection->context = keep_context;
-    if (connection->socket != INVALID_SOCKET && (connection->port != port || wcsicmp(connection->host, host)))
-        disconnect(connection);
-    reused = connection->socket != INVALID_SOCKET;
-    if (!reused && connect_to(connection, host, port)) return 0;
-    connection->head_used = 0;
-    if (!send_all(connection, requests, size)) goto out;
-    while (done < count)
+    /* Answers still due to other requests would be taken for these. */
+    if (connection->ahead_count || connection->end > connection->start) disconnect(connection);
+    if (connect_for(connection, host, port, &reused)) return 0;
+    if (send_all(connection, requests, size))
     {
-        connection->head[connection->head_used] = 0;
-        if ((end = strstr(connection->head, "\r\n\r\n")))
+        while (done < count && !(error = read_head(connection, HEADS_TIMEOUT_MS, &head_end)))
         {
-            end += 4;
-            saved = *end;
-            *end = 0;
-            on_head(context, done++, connection->head);
-            *end = saved;
-            connection->head_used -= end - connection->head;
-            memmove(connection->head, end, connection->head_used);
-            continue;
+            saved = connection->buffer[head_end];
+            connection->buffer[head_end] = 0;
+            on_head(context, done++, connection->buffer);
+            connection->buffer[head_end] = saved;
+            connection->start = head_end;
         }
-        if (connection->head_used == HEAD_MAX) break;
-        got = receive_within(connection, connection->head + connection->head_used, HEAD_MAX - connection->head_used,
-                             HEADS_TIMEOUT_MS, &error);
-        if (got <= 0) break;
-        connection->head_used += got;
     }
-
-out:
+    /* Answers that stop coming: this server does not answer requests sent ahead. */
+    if (done && done < count && error == WSAETIMEDOUT)
+    {
+        WARN("%s:%u did not answer pipelined HEADs: asking one at a time.\n", debugstr_w(host), port);
+        connection->no_pipelining = TRUE;
+    }
     /* Anything else that comes belongs to a request not answered yet. */
-    if (done < count || connection->head_used) disconnect(connection);
-    connection->head_used = connection->body_start = connection->body_pos = 0;
+    if (done < count || connection->end > connection->start) disconnect(connection);
     if (!done && reused)
     {
         /* A kept-alive connection the server had closed: once more on a new one. */
@@ -301,35 +395,48 @@ out:
     return done;
 }
 
-/* Body bytes: first those that came with the head, then straight from the socket.
- * *read == 0 means the server closed the connection.  Returns 0 or a Win32 error. */
+/* Body bytes, never more than size, which the caller keeps within the body:
+ * first those that came with the head, then from the socket.  A small read
+ * fills the buffer, which may take in the responses after this one.  *read ==
+ * 0 means the server closed the connection.  Returns 0 or a Win32 error. */
 DWORD http_connection_read(struct http_connection *connection, BYTE *buffer, DWORD size, DWORD *read,
                            transfer_continue_callback keep_going, void *context)
 {
-    DWORD buffered = connection->head_used - connection->body_start - connection->body_pos, error;
+    DWORD error;
     int got;
 
     connection->keep_going = keep_going;
     connection->context = context;
-    if (buffered)
+    *read = 0;
+    if (connection->start == connection->end && size < BUFFER_SIZE / 4)
     {
-        *read = min(buffered, size);
-        memcpy(buffer, connection->head + connection->body_start + connection->body_pos, *read);
-        connection->body_pos += *read;
+        connection->start = connection->end = 0;
+        if ((got = receive(connection, connection->buffer, BUFFER_SIZE, &error)) < 0) return error;
+        if (!got) return 0;
+        connection->end = got;
+    }
+    if (connection->start < connection->end)
+    {
+        *read = min(connection->end - connection->start, size);
+        memcpy(buffer, connection->buffer + connection->start, *read);
+        connection->start += *read;
         return 0;
     }
-    got = receive(connection, (char *)buffer, size, &error);
-    if (got < 0)
-    {
-        *read = 0;
-        return error;
-    }
+    if ((got = receive(connection, (char *)buffer, size, &error)) < 0) return error;
     *read = got;
     return 0;
 }
 
-/* After a response: keep the connection for the next request, or drop it. */
+/* After a response: keep the connection for the next request, or drop it.
+ * Bytes beyond the response that no request sent ahead explains mean the
+ * server is out of step: the connection is dropped then too. */
 void http_connection_finish(struct http_connection *connection, BOOL reusable)
 {
-    if (!reusable) disconnect(connection);
+    if (!reusable || (!connection->ahead_count && connection->end > connection->start)) disconnect(connection);
+}
+
+/* The server ends connections after a response: requests sent ahead on one would be lost. */
+void http_connection_no_pipelining(struct http_connection *connection)
+{
+    connection->no_pipelining = TRUE;
 }

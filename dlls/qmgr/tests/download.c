@@ -364,6 +364,223 @@ done:
     finish_job(job);
 }
 
+/* Many files of one server, fetched one after the other.  The service may
+ * send a file's request before its turn (HTTP pipelining); whatever the
+ * server does with that, each file gets its own bytes.  `ignore_pipelined`
+ * and `drop` give a server that drops such requests, and one that ends the
+ * connection after every response. */
+#define SERIES_MAX 24
+
+struct series
+{
+    WCHAR dir[MAX_PATH];
+    WCHAR local[SERIES_MAX][MAX_PATH];
+    char path[SERIES_MAX][64];
+    ULONGLONG size[SERIES_MAX];
+    unsigned int count;
+};
+
+static ULONGLONG series_size(unsigned int i)
+{
+    return 1 + i * 1537;  /* from one byte to beyond a socket's first read */
+}
+
+static BOOL add_series(struct series *series, struct httpd *server, IBackgroundCopyJob *job, const char *tag,
+                       unsigned int count, const struct httpd_resource_options *options)
+{
+    WCHAR url[256];
+    unsigned int i;
+
+    series->count = count;
+    for (i = 0; i < count; i++)
+    {
+        sprintf(series->path[i], "/download/%s/%u.bin", tag, i);
+        series->size[i] = series_size(i);
+        ok(httpd_add_pattern_resource(server, series->path[i], series->size[i], 700 + i, options),
+           "cannot add resource.\n");
+        httpd_url(server, series->path[i], url, ARRAY_SIZE(url));
+        swprintf(series->local[i], ARRAY_SIZE(series->local[i]), L"%ls%u.bin", series->dir, i);
+        if (!add_file(job, url, series->local[i])) return FALSE;
+    }
+    return TRUE;
+}
+
+/* Completes the job and checks every file's bytes. */
+static void complete_series(IBackgroundCopyJob *job, const struct series *series)
+{
+    ULONGLONG total = 0;
+    unsigned int i;
+    HRESULT hr;
+
+    for (i = 0; i < series->count; i++) total += series->size[i];
+    check_job_progress(job, total, total, series->count, series->count);
+    hr = IBackgroundCopyJob_Complete(job);
+    ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
+    for (i = 0; i < series->count; i++) check_pattern_file(series->local[i], 700 + i, series->size[i]);
+    check_dir_count(series->dir, series->count);
+}
+
+static unsigned int count_requests(const char *method, const char *path)
+{
+    struct httpd_log_entry entry;
+    unsigned int count = 0;
+    int index = -1;
+
+    while ((index = httpd_log_find(httpd, method, path, index + 1, &entry)) >= 0) count++;
+    return count;
+}
+
+static void test_files_of_one_server(void)
+{
+    struct series series;
+    IBackgroundCopyJob *job;
+    unsigned int i;
+
+    if (!make_dir(L"series", series.dir, ARRAY_SIZE(series.dir))) return;
+    if (!(job = create_job(L"series"))) return;
+    httpd_log_clear(httpd);
+    if (!add_series(&series, httpd, job, "series", SERIES_MAX, NULL) || !resume(job)) goto done;
+    if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, FALSE) != BG_JOB_STATE_TRANSFERRED)
+        goto done;
+    complete_series(job, &series);
+    /* Nothing was fetched twice. */
+    for (i = 0; i < series.count; i++)
+        ok(count_requests("GET", series.path[i]) == 1, "file %u: %u GETs.\n", i,
+           count_requests("GET", series.path[i]));
+done:
+    finish_job(job);
+}
+
+/* A file in the middle fails: those after it have no bytes yet, and once the
+ * server has it, Resume brings every file with its own bytes. */
+static void test_failed_file_in_series(void)
+{
+    IBackgroundCopyFile *file = NULL, *failed = NULL;
+    IBackgroundCopyError *error = NULL;
+    BG_FILE_PROGRESS progress;
+    BG_ERROR_CONTEXT context;
+    struct series series;
+    IBackgroundCopyJob *job;
+    WCHAR *name = NULL;
+    HRESULT hr, code;
+
+    if (!make_dir(L"series-404", series.dir, ARRAY_SIZE(series.dir))) return;
+    if (!(job = create_job(L"series-404"))) return;
+    if (!add_series(&series, httpd, job, "series-404", 8, NULL)) goto done;
+    httpd_remove_resource(httpd, series.path[3]);
+    if (!resume(job)) goto done;
+    if (wait_state(job, STATE_BIT(BG_JOB_STATE_ERROR), FAILURE_TIMEOUT, FALSE) != BG_JOB_STATE_ERROR) goto done;
+
+    hr = IBackgroundCopyJob_GetError(job, &error);
+    ok(hr == S_OK, "GetError failed: %#lx.\n", hr);
+    if (SUCCEEDED(hr))
+    {
+        hr = IBackgroundCopyError_GetError(error, &context, &code);
+        ok(hr == S_OK && code == BG_E_HTTP_ERROR_404, "got %#lx, code %#lx.\n", hr, code);
+        hr = IBackgroundCopyError_GetFile(error, &failed);
+        ok(hr == S_OK, "GetFile failed: %#lx.\n", hr);
+        if (SUCCEEDED(hr))
+        {
+            hr = IBackgroundCopyFile_GetLocalName(failed, &name);
+            ok(hr == S_OK && name && !wcscmp(name, series.local[3]), "failed file %s.\n", wine_dbgstr_w(name));
+            CoTaskMemFree(name);
+            IBackgroundCopyFile_Release(failed);
+        }
+        IBackgroundCopyError_Release(error);
+    }
+    if ((file = get_file(job, 2)))
+    {
+        check_file_progress(file, series.size[2], series.size[2], FALSE);
+        IBackgroundCopyFile_Release(file);
+    }
+    if ((file = get_file(job, 4)))
+    {
+        hr = IBackgroundCopyFile_GetProgress(file, &progress);
+        ok(hr == S_OK, "GetProgress failed: %#lx.\n", hr);
+        ok(!progress.BytesTransferred && !progress.Completed, "the file after the failed one has %I64u bytes.\n",
+           progress.BytesTransferred);
+        IBackgroundCopyFile_Release(file);
+    }
+
+    ok(httpd_add_pattern_resource(httpd, series.path[3], series.size[3], 703, NULL), "cannot add resource.\n");
+    if (!resume(job)) goto done;
+    if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, FALSE) != BG_JOB_STATE_TRANSFERRED)
+        goto done;
+    complete_series(job, &series);
+done:
+    finish_job(job);
+}
+
+/* A server that ends the connection after each response. */
+static void test_series_server_closes(void)
+{
+    struct httpd_resource_options options = { 0 };
+    struct series series;
+    IBackgroundCopyJob *job;
+
+    if (!make_dir(L"series-close", series.dir, ARRAY_SIZE(series.dir))) return;
+    if (!(job = create_job(L"series-close"))) return;
+    /* Every response whole, then the connection is closed. */
+    options.drop_count = -1;
+    options.drop_after = series_size(SERIES_MAX);
+    if (!add_series(&series, httpd, job, "series-close", 8, &options) || !resume(job)) goto done;
+    if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, FALSE) != BG_JOB_STATE_TRANSFERRED)
+        goto done;
+    complete_series(job, &series);
+done:
+    finish_job(job);
+}
+
+/* A server that silently drops the requests that come before their turn, as
+ * a server without pipelining may: the files still come, each with its own
+ * bytes.  With dynamic content the job asks for no sizes first; without, it
+ * does.  Each case has a server of its own, as the service may remember
+ * what a server does. */
+static void series_without_pipelining(const WCHAR *tag, BOOL dynamic)
+{
+    struct httpd_resource_options options = { 0 };
+    BITS_JOB_PROPERTY_VALUE value;
+    IBackgroundCopyJob5 *job5;
+    struct series series;
+    IBackgroundCopyJob *job;
+    struct httpd *server;
+    char tag_a[32];
+    HRESULT hr;
+
+    if (!make_dir(tag, series.dir, ARRAY_SIZE(series.dir))) return;
+    if (!(server = httpd_start()))
+    {
+        ok(0, "cannot start a server.\n");
+        return;
+    }
+    if (!(job = create_job(tag))) goto done;
+    if (dynamic)
+    {
+        if (!(job5 = query_optional(job, &IID_IBackgroundCopyJob5, "IBackgroundCopyJob5"))) goto done;
+        memset(&value, 0, sizeof(value));
+        value.Enable = TRUE;
+        hr = IBackgroundCopyJob5_SetProperty(job5, BITS_JOB_PROPERTY_DYNAMIC_CONTENT, value);
+        ok(hr == S_OK, "SetProperty failed: %#lx.\n", hr);
+        IBackgroundCopyJob5_Release(job5);
+    }
+    options.ignore_pipelined = TRUE;
+    WideCharToMultiByte(CP_ACP, 0, tag, -1, tag_a, sizeof(tag_a), NULL, NULL);
+    if (!add_series(&series, server, job, tag_a, 6, &options) || !resume(job)) goto done;
+    /* Each silence the service meets may cost it a bounded wait. */
+    if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), 2 * TRANSFER_TIMEOUT, FALSE) != BG_JOB_STATE_TRANSFERRED)
+        goto done;
+    complete_series(job, &series);
+done:
+    finish_job(job);
+    httpd_stop(server);
+}
+
+static void test_series_server_ignores_pipelining(void)
+{
+    series_without_pipelining(L"series-nopipe", FALSE);
+    series_without_pipelining(L"series-nopipe-dyn", TRUE);
+}
+
 /* Complete replaces what is at the destination, also a file whose name
  * differs only in case (file names are case-insensitive), and the final files
  * are not hidden as the temporary ones were. */
@@ -1646,6 +1863,10 @@ START_TEST(download)
     if (!begin_transfer_tests(L"download")) return;
     test_single_http();
     test_multiple_http();
+    test_files_of_one_server();
+    test_failed_file_in_series();
+    test_series_server_closes();
+    test_series_server_ignores_pipelining();
     test_complete_replaces();
     test_sizes_before_transfer();
     test_http_404();

@@ -63,21 +63,6 @@ static void make_name(WCHAR *buf, size_t len, const WCHAR *tag)
              GetTickCount(), InterlockedIncrement(&counter));
 }
 
-static void *query_optional(void *iface, const IID *iid, const char *name)
-{
-    void *obj = NULL;
-    HRESULT hr;
-
-    hr = IUnknown_QueryInterface((IUnknown *)iface, iid, &obj);
-    if (hr == E_NOINTERFACE)
-    {
-        win_skip("%s is not supported.\n", name);
-        return NULL;
-    }
-    ok(hr == S_OK, "QueryInterface(%s) failed: %#lx.\n", name, hr);
-    return SUCCEEDED(hr) ? obj : NULL;
-}
-
 static BG_JOB_STATE get_state(IBackgroundCopyJob *job)
 {
     BG_JOB_STATE state = 0xdead;

@@ -153,6 +153,7 @@ struct httpd_request
     ULONGLONG body_sent;
     BOOL dropped;
     BOOL aborted;
+    BOOL forget_following;       /* drop the requests that came with this one (ignore_pipelined) */
     /* log */
     BOOL logged;
     unsigned int log_index, log_generation;
@@ -1762,6 +1763,7 @@ static void serve_resource( struct httpd_request *req )
         return;
     }
     o = &res->opts;
+    if (o->ignore_pipelined) req->forget_following = TRUE;
 
     if (o->header_delay_ms && WaitForSingleObject( httpd->stop_event, o->header_delay_ms ) != WAIT_TIMEOUT)
     {
@@ -1904,6 +1906,7 @@ static DWORD WINAPI conn_thread( void *arg )
         }
         handle_request( &req );
         if (!req.close && !req.aborted) discard_request_body( &req );
+        if (req.forget_following) conn->in_pos = conn->in_len = 0;
         log_update( &req, TRUE );
         close = req.close || req.aborted || !req.keep_alive || httpd->stopping;
         free_request( &req );

@@ -121,6 +121,9 @@ struct httpd_resource_options
     DWORD header_delay_ms;       /* pause before sending the response headers */
     const char *basic_auth;      /* "user:password": other requests get 401 with
                                     WWW-Authenticate: Basic realm="qmgr-test" */
+    BOOL ignore_pipelined;       /* after the response, drop unanswered whatever else the client
+                                    had sent on the connection, and keep it open (a server that
+                                    does not do HTTP pipelining) */
 };
 
 #define HTTPD_DEFAULT_LAST_MODIFIED "Mon, 01 Jan 2024 00:00:00 GMT"

@@ -77,6 +77,23 @@ static inline IBackgroundCopyJob *create_job(const WCHAR *tag)
 }
 
 /* Cancels the job unless it is already final (ACKNOWLEDGED / CANCELLED), releases it. */
+/* QueryInterface for an optional interface; NULL (and a skip) if this
+ * Windows version predates it. */
+static inline void *query_optional(void *iface, const IID *iid, const char *name)
+{
+    void *obj = NULL;
+    HRESULT hr;
+
+    hr = IUnknown_QueryInterface((IUnknown *)iface, iid, &obj);
+    if (hr == E_NOINTERFACE)
+    {
+        win_skip("%s is not supported.\n", name);
+        return NULL;
+    }
+    ok(hr == S_OK, "QueryInterface(%s) failed: %#lx.\n", name, hr);
+    return SUCCEEDED(hr) ? obj : NULL;
+}
+
 static inline void finish_job(IBackgroundCopyJob *job)
 {
     BG_JOB_STATE state = BG_JOB_STATE_QUEUED;
