@@ -36,13 +36,12 @@ static size_t dir_length(const WCHAR *path)
     return slash ? slash - path + 1 : 0;
 }
 
-/* The same file under \\?\unix; NULL outside Wine or when its directory has
- * no Unix name. */
-static WCHAR *exact_form(const WCHAR *path)
+/* The directory of path (its first dir_len characters) under \\?\unix, with
+ * its separator, malloc'd; NULL outside Wine or when it has no Unix name
+ * that can be written so. */
+static WCHAR *unix_dir_form(const WCHAR *path, size_t dir_len)
 {
     static get_unix_name_fn get_unix_name;
-    size_t dir_len = dir_length(path);
-    const WCHAR *name = path + dir_len;
     WCHAR *dir, *result = NULL, *p;
     char *unix_dir;
     int len;
@@ -50,11 +49,7 @@ static WCHAR *exact_form(const WCHAR *path)
     if (!get_unix_name && !(get_unix_name = (get_unix_name_fn)GetProcAddress(GetModuleHandleW(L"kernel32.dll"),
                                                                              "wine_get_unix_file_name")))
         return NULL;
-    if (!dir_len || !*name) return NULL;
-    /* What the ordinary lookup would change or match otherwise: trailing dots
-     * and spaces, which it drops, and short (8.3) names. */
-    if (name[wcslen(name) - 1] == '.' || name[wcslen(name) - 1] == ' ' || wcschr(name, '~')) return NULL;
-    if (!(dir = malloc((dir_len + 1) * sizeof(WCHAR)))) return NULL;
+    if (!dir_len || !(dir = malloc((dir_len + 1) * sizeof(WCHAR)))) return NULL;
     memcpy(dir, path, dir_len * sizeof(WCHAR));
     dir[dir_len] = 0;
     unix_dir = get_unix_name(dir);
@@ -62,26 +57,82 @@ static WCHAR *exact_form(const WCHAR *path)
     if (!unix_dir) return NULL;
     /* A backslash is a separator under \\?\unix: such a Unix name cannot be written. */
     if (!strchr(unix_dir, '\\') && (len = MultiByteToWideChar(CP_UTF8, 0, unix_dir, -1, NULL, 0)) &&
-        (result = malloc((8 + len + 1 + wcslen(name) + 1) * sizeof(WCHAR))))
+        (result = malloc((8 + len + 2) * sizeof(WCHAR))))
     {
         wcscpy(result, L"\\\\?\\unix");
         MultiByteToWideChar(CP_UTF8, 0, unix_dir, -1, result + 8, len);
         for (p = result + 8; *p; p++) if (*p == '/') *p = '\\';
-        if (p[-1] != '\\') *p++ = '\\';
-        wcscpy(p, name);
+        if (p[-1] != '\\') wcscpy(p, L"\\");
     }
     HeapFree(GetProcessHeap(), 0, unix_dir);
     return result;
 }
 
-static BOOL to_nt_name(const WCHAR *path, BOOL exact, UNICODE_STRING *nt_name)
+/* Whether the ordinary lookup takes name as it is: it drops trailing dots and
+ * spaces, and matches short (8.3) names. */
+static BOOL name_is_plain(const WCHAR *name)
 {
-    WCHAR *unix_form = exact ? exact_form(path) : NULL;
+    size_t len = wcslen(name);
+    return len && name[len - 1] != '.' && name[len - 1] != ' ' && !wcschr(name, '~');
+}
+
+/* The file name in the directory whose \\?\unix form is unix_dir, malloc'd; NULL if it cannot be. */
+static WCHAR *in_unix_dir(const WCHAR *unix_dir, const WCHAR *name)
+{
+    WCHAR *result;
+
+    if (!unix_dir || !name_is_plain(name) ||
+        !(result = malloc((wcslen(unix_dir) + wcslen(name) + 1) * sizeof(WCHAR))))
+        return NULL;
+    wcscpy(result, unix_dir);
+    wcscat(result, name);
+    return result;
+}
+
+static BOOL to_nt_name(const WCHAR *path, const WCHAR *unix_form, UNICODE_STRING *nt_name)
+{
     BOOL ok = RtlDosPathNameToNtPathName_U(unix_form ? unix_form : path, nt_name, NULL, NULL);
 
-    free(unix_form);
     if (!ok) SetLastError(ERROR_PATH_NOT_FOUND);
     return ok;
+}
+
+/* The \\?\unix form of the directory temporary files were last made in: a job
+ * makes all of its files in one or a few directories, and looking the form up
+ * costs a walk of the path. */
+static SRWLOCK temp_dir_lock = SRWLOCK_INIT;
+static WCHAR *temp_dir;             /* as the path gave it, with its separator */
+static WCHAR *temp_dir_unix_form;
+
+/* The \\?\unix form of path's directory, malloc'd, from the cache unless fresh; *cached says whether it was. */
+static WCHAR *temp_dir_form(const WCHAR *path, size_t dir_len, BOOL fresh, BOOL *cached)
+{
+    WCHAR *form = NULL, *dir;
+
+    *cached = FALSE;
+    AcquireSRWLockExclusive(&temp_dir_lock);
+    if (!fresh && temp_dir && wcslen(temp_dir) == dir_len && !wcsncmp(temp_dir, path, dir_len))
+    {
+        *cached = TRUE;
+        form = wcsdup(temp_dir_unix_form);
+    }
+    ReleaseSRWLockExclusive(&temp_dir_lock);
+    if (*cached) return form;
+
+    if (!(form = unix_dir_form(path, dir_len)) || !(dir = malloc((dir_len + 1) * sizeof(WCHAR)))) return form;
+    memcpy(dir, path, dir_len * sizeof(WCHAR));
+    dir[dir_len] = 0;
+    AcquireSRWLockExclusive(&temp_dir_lock);
+    free(temp_dir);
+    free(temp_dir_unix_form);
+    temp_dir = dir;
+    if (!(temp_dir_unix_form = wcsdup(form)))
+    {
+        free(temp_dir);
+        temp_dir = NULL;
+    }
+    ReleaseSRWLockExclusive(&temp_dir_lock);
+    return form;
 }
 
 /* CreateFileW(path, access, share, NULL, CREATE_NEW, attributes, NULL) for a
@@ -89,18 +140,34 @@ static BOOL to_nt_name(const WCHAR *path, BOOL exact, UNICODE_STRING *nt_name)
  * failure, ERROR_FILE_EXISTS when the name is taken. */
 HANDLE local_file_create_new(const WCHAR *path, DWORD access, DWORD share, DWORD attributes)
 {
+    size_t dir_len = dir_length(path);
+    WCHAR *unix_dir = NULL, *unix_form;
     UNICODE_STRING nt_name;
     OBJECT_ATTRIBUTES attr;
     IO_STATUS_BLOCK io;
     NTSTATUS status;
     HANDLE handle;
+    BOOL cached = FALSE, ok;
 
-    if (!to_nt_name(path, TRUE, &nt_name)) return INVALID_HANDLE_VALUE;
-    InitializeObjectAttributes(&attr, &nt_name, OBJ_CASE_INSENSITIVE, NULL, NULL);
-    status = NtCreateFile(&handle, access | SYNCHRONIZE | FILE_READ_ATTRIBUTES, &attr, &io, NULL,
-                          attributes & FILE_ATTRIBUTE_VALID_FLAGS, share, FILE_CREATE,
-                          FILE_NON_DIRECTORY_FILE | FILE_SYNCHRONOUS_IO_NONALERT, NULL, 0);
-    RtlFreeUnicodeString(&nt_name);
+    if (dir_len && name_is_plain(path + dir_len)) unix_dir = temp_dir_form(path, dir_len, FALSE, &cached);
+    for (;;)
+    {
+        unix_form = in_unix_dir(unix_dir, path + dir_len);
+        ok = to_nt_name(path, unix_form, &nt_name);
+        free(unix_form);
+        if (!ok) break;
+        InitializeObjectAttributes(&attr, &nt_name, OBJ_CASE_INSENSITIVE, NULL, NULL);
+        status = NtCreateFile(&handle, access | SYNCHRONIZE | FILE_READ_ATTRIBUTES, &attr, &io, NULL,
+                              attributes & FILE_ATTRIBUTE_VALID_FLAGS, share, FILE_CREATE,
+                              FILE_NON_DIRECTORY_FILE | FILE_SYNCHRONOUS_IO_NONALERT, NULL, 0);
+        RtlFreeUnicodeString(&nt_name);
+        if (status != STATUS_OBJECT_PATH_NOT_FOUND || !cached) break;
+        /* The directory is not where it was: look it up again. */
+        free(unix_dir);
+        unix_dir = temp_dir_form(path, dir_len, TRUE, &cached);
+    }
+    free(unix_dir);
+    if (!ok) return INVALID_HANDLE_VALUE;
     if (status)
     {
         SetLastError(status == STATUS_OBJECT_NAME_COLLISION ? ERROR_FILE_EXISTS : RtlNtStatusToDosError(status));
@@ -118,6 +185,7 @@ void local_dir_listing_free(struct local_dir_listing *listing)
     for (i = 0; i < listing->count; i++) free(listing->names[i]);
     free(listing->names);
     free(listing->dir);
+    free(listing->unix_dir);
     memset(listing, 0, sizeof(*listing));
 }
 
@@ -189,10 +257,17 @@ static BOOL other_case_only(const struct local_dir_listing *listing, const WCHAR
  * another case. */
 static void add_name(struct local_dir_listing *listing, const WCHAR *name)
 {
+    DWORD i, low = 0, high = listing->count;
     WCHAR **names, *copy;
-    DWORD i;
 
-    for (i = 0; i < listing->count && wcsicmp(listing->names[i], name) < 0; i++);
+    /* The first name not below this one, by halves: a job publishes its files one by one. */
+    while (low < high)
+    {
+        i = low + (high - low) / 2;
+        if (wcsicmp(listing->names[i], name) < 0) low = i + 1;
+        else high = i;
+    }
+    i = low;
     if (i < listing->count && !wcsicmp(listing->names[i], name)) return;
     if (!(copy = wcsdup(name))) return;
     if (!(names = realloc(listing->names, (listing->count + 1) * sizeof(*names))))
@@ -219,14 +294,23 @@ BOOL local_file_publish(struct local_dir_listing *listing, const WCHAR *temp, co
     IO_STATUS_BLOCK io;
     NTSTATUS status;
     HANDLE handle;
-    BOOL exact;
+    WCHAR *unix_form;
+    BOOL exact, ok;
     ULONG size;
 
     exact = list_dir_of(listing, final) && !other_case_only(listing, final + dir_length(final));
     handle = CreateFileW(temp, DELETE | FILE_WRITE_ATTRIBUTES, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
                          NULL, OPEN_EXISTING, 0, NULL);
     if (handle == INVALID_HANDLE_VALUE) return FALSE;
-    if (!to_nt_name(final, exact, &nt_name))
+    if (exact && !listing->unix_dir_known)
+    {
+        listing->unix_dir = unix_dir_form(final, dir_length(final));
+        listing->unix_dir_known = TRUE;
+    }
+    unix_form = exact ? in_unix_dir(listing->unix_dir, final + dir_length(final)) : NULL;
+    ok = to_nt_name(final, unix_form, &nt_name);
+    free(unix_form);
+    if (!ok)
     {
         CloseHandle(handle);
         return FALSE;

@@ -53,6 +53,8 @@ struct local_dir_listing
     WCHAR *dir;     /* the directory listed, with its separator */
     WCHAR **names;  /* sorted case-insensitively */
     DWORD count;
+    WCHAR *unix_dir;        /* the directory under \\?\unix, or NULL if it has no such form */
+    BOOL unix_dir_known;    /* unix_dir was looked up */
 };
 HANDLE local_file_create_new(const WCHAR *path, DWORD access, DWORD share, DWORD attributes);
 BOOL local_file_publish(struct local_dir_listing *listing, const WCHAR *temp, const WCHAR *final);

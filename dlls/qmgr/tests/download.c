@@ -581,6 +581,42 @@ static void test_series_server_ignores_pipelining(void)
     series_without_pipelining(L"series-nopipe-dyn", TRUE);
 }
 
+/* The destination directory is removed and made again, its name now in
+ * another case, between two jobs: the second job's file still goes into it
+ * (the service may remember where the first job's temporary file went). */
+static void test_directory_made_again(void)
+{
+    static const char path[] = "/download/again.bin";
+    WCHAR dir[MAX_PATH], again[MAX_PATH], local[MAX_PATH], url[256];
+    IBackgroundCopyJob *job;
+    unsigned int round;
+    HRESULT hr;
+
+    ok(httpd_add_pattern_resource(httpd, path, 5000, 77, NULL), "cannot add resource.\n");
+    httpd_url(httpd, path, url, ARRAY_SIZE(url));
+    if (!make_dir(L"again", dir, ARRAY_SIZE(dir))) return;
+    swprintf(local, ARRAY_SIZE(local), L"%lsagain.bin", dir);
+    for (round = 0; round < 2; round++)
+    {
+        if (round)
+        {
+            ok(DeleteFileW(local), "DeleteFile failed: %lu.\n", GetLastError());
+            ok(RemoveDirectoryW(dir), "RemoveDirectory failed: %lu.\n", GetLastError());
+            swprintf(again, ARRAY_SIZE(again), L"%lsAGAIN\\", base_dir);
+            ok(CreateDirectoryW(again, NULL), "CreateDirectory failed: %lu.\n", GetLastError());
+        }
+        if (!(job = create_job(L"again"))) return;
+        if (add_file(job, url, local) && resume(job) &&
+            wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, FALSE) == BG_JOB_STATE_TRANSFERRED)
+        {
+            hr = IBackgroundCopyJob_Complete(job);
+            ok(hr == S_OK, "round %u: Complete failed: %#lx.\n", round, hr);
+            check_pattern_file(local, 77, 5000);
+        }
+        finish_job(job);
+    }
+}
+
 /* Complete replaces what is at the destination, also a file whose name
  * differs only in case (file names are case-insensitive), and the final files
  * are not hidden as the temporary ones were. */
@@ -1867,6 +1903,7 @@ START_TEST(download)
     test_failed_file_in_series();
     test_series_server_closes();
     test_series_server_ignores_pipelining();
+    test_directory_made_again();
     test_complete_replaces();
     test_sizes_before_transfer();
     test_http_404();
