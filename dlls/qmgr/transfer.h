@@ -191,6 +191,14 @@ BOOL sspi_handshake_matches(const struct sspi_handshake *handshake, const WCHAR 
  * NULL when nothing more can be sent (refused, or no credentials). */
 WCHAR *sspi_handshake_step(struct sspi_handshake *handshake, const WCHAR *challenge);
 
+/* transfer_digest.c: the Authorization (Proxy-Authorization) value, "Digest
+ * ...", answering a challenge header for method and uri with these
+ * credentials; malloc'd, NULL when the header is no Digest challenge or asks
+ * for what is not supported (qop=auth-int only, another algorithm).  *stale:
+ * the challenge says the last answer's nonce expired, not that it was wrong. */
+WCHAR *digest_answer(const WCHAR *header, const WCHAR *user_name, const WCHAR *password, const WCHAR *method,
+                     const WCHAR *uri, BOOL *stale);
+
 /* transfer_socket.c: a plain HTTP/1.1 connection, the fast path of transfer_http.c. */
 struct http_connection;
 struct http_connection *http_connection_create(void);

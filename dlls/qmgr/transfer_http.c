@@ -444,6 +444,8 @@ struct request_watch
     WCHAR host[256];                /* the server being talked to: redirects move it */
     INTERNET_PORT port;
     HRESULT verdict;                /* S_OK until a certificate is refused */
+    BOOL track_target;              /* keep target (a Digest answer names it) */
+    WCHAR *target;                  /* path and query after a redirect, malloc'd; NULL: as opened */
 };
 
 static void CALLBACK watch_callback(HINTERNET handle, DWORD_PTR context, DWORD status, void *info, DWORD length)
@@ -463,7 +465,23 @@ static void CALLBACK watch_callback(HINTERNET handle, DWORD_PTR context, DWORD s
         }
         url.lpszHostName = watch->host;
         url.dwHostNameLength = ARRAY_SIZE(watch->host);
-        if (WinHttpCrackUrl(info, 0, 0, &url)) watch->port = url.nPort;
+        url.dwUrlPathLength = url.dwExtraInfoLength = 1;
+        if (WinHttpCrackUrl(info, 0, 0, &url))
+        {
+            WCHAR *target;
+
+            watch->port = url.nPort;
+            if (watch->track_target &&
+                (target = malloc((url.dwUrlPathLength + url.dwExtraInfoLength + 2) * sizeof(WCHAR))))
+            {
+                memcpy(target, url.lpszUrlPath, url.dwUrlPathLength * sizeof(WCHAR));
+                memcpy(target + url.dwUrlPathLength, url.lpszExtraInfo, url.dwExtraInfoLength * sizeof(WCHAR));
+                target[url.dwUrlPathLength + url.dwExtraInfoLength] = 0;
+                if (!*target) wcscpy(target, L"/");
+                free(watch->target);
+                watch->target = target;
+            }
+        }
     }
     else if (status == WINHTTP_CALLBACK_STATUS_SENDING_REQUEST && watch->options->check_server_certificate &&
              SUCCEEDED(watch->verdict))
@@ -499,7 +517,7 @@ static void apply_options(HINTERNET request, BOOL secure, const struct transfer_
                           struct request_watch *watch)
 {
     DWORD_PTR context = (DWORD_PTR)watch;
-    DWORD value, watched = 0;
+    DWORD value, watched = 0, i;
 
     value = 0;
     if (options->security_flags & BG_SSL_IGNORE_CERT_CN_INVALID) value |= SECURITY_FLAG_IGNORE_CERT_CN_INVALID;
@@ -538,6 +556,9 @@ static void apply_options(HINTERNET request, BOOL secure, const struct transfer_
 
     watch->report_redirects = (options->security_flags & BG_HTTP_REDIRECT_POLICY_MASK) == BG_HTTP_REDIRECT_POLICY_ALLOW_REPORT;
     if (watch->report_redirects) watched |= WINHTTP_CALLBACK_FLAG_REDIRECT;
+    for (i = 0; i < options->credential_count; i++)
+        if (options->credentials[i].scheme == BG_AUTH_SCHEME_DIGEST) watch->track_target = TRUE;
+    if (watch->track_target) watched |= WINHTTP_CALLBACK_FLAG_REDIRECT;
     /* A redirect may lead from plain HTTP to a TLS server. */
     if (options->check_server_certificate) watched |= WINHTTP_CALLBACK_FLAG_REDIRECT | WINHTTP_CALLBACK_FLAG_SEND_REQUEST;
     if (watched)
@@ -654,11 +675,63 @@ static BOOL answer_implicitly(HINTERNET request, BOOL proxy, const struct transf
     return done;
 }
 
+/* Answers the server's (proxy's) Digest challenge with the job's credentials.
+ * A second answer goes only to a challenge that calls the last one's nonce
+ * stale: any other means the credentials were refused. */
+static BOOL answer_digest(HINTERNET request, BOOL proxy, const struct transfer_credentials *credentials,
+                          const WCHAR *target, unsigned int *answers)
+{
+    DWORD query = proxy ? WINHTTP_QUERY_PROXY_AUTHENTICATE : WINHTTP_QUERY_WWW_AUTHENTICATE;
+    WCHAR method[32], *challenge, *answer = NULL, *header;
+    DWORD index = 0, size = sizeof(method);
+    BOOL stale = FALSE, done = FALSE;
+
+    if (!WinHttpQueryHeaders(request, WINHTTP_QUERY_REQUEST_METHOD, WINHTTP_HEADER_NAME_BY_INDEX, method, &size,
+                             WINHTTP_NO_HEADER_INDEX))
+        return FALSE;
+    while (!answer)
+    {
+        size = 0;
+        WinHttpQueryHeaders(request, query, WINHTTP_HEADER_NAME_BY_INDEX, NULL, &size, &index);
+        if (GetLastError() != ERROR_INSUFFICIENT_BUFFER || !(challenge = malloc(size))) break;
+        if (!WinHttpQueryHeaders(request, query, WINHTTP_HEADER_NAME_BY_INDEX, challenge, &size, &index))
+        {
+            free(challenge);
+            break;
+        }
+        answer = digest_answer(challenge, credentials->user_name, credentials->password, method, target, &stale);
+        free(challenge);
+    }
+    if (!answer) return FALSE;
+    if (!*answers || stale)
+    {
+        size = wcslen(answer) + 32;
+        if ((header = malloc(size * sizeof(WCHAR))))
+        {
+            swprintf(header, size, L"%ls: %ls", proxy ? L"Proxy-Authorization" : L"Authorization", answer);
+            done = WinHttpAddRequestHeaders(request, header, -1, WINHTTP_ADDREQ_FLAG_ADD | WINHTTP_ADDREQ_FLAG_REPLACE);
+            free(header);
+        }
+        if (done) (*answers)++;
+    }
+    SecureZeroMemory(answer, wcslen(answer) * sizeof(WCHAR));
+    free(answer);
+    return done;
+}
+
+/* What answering a request's challenges has led to so far, per target. */
+struct auth_state
+{
+    struct sspi_handshake *handshake[2];    /* server, proxy: implicit NTLM or Negotiate */
+    unsigned int digest_answers[2];
+};
+
 /* Answers a 401 or 407 with the job's credentials for a scheme the server
- * offers, strongest first; FALSE when the job has none that fit. */
+ * offers, strongest first; FALSE when the job has none that fit.
+ * request_target is the request's path and query now, after any redirect. */
 static BOOL set_credentials(const struct transfer_session *session, HINTERNET request, DWORD status,
                             const struct transfer_options *options, const WCHAR *server_host,
-                            struct sspi_handshake **handshakes)
+                            const WCHAR *request_target, struct auth_state *auth)
 {
     static const BG_AUTH_SCHEME preference[] =
     {
@@ -666,27 +739,39 @@ static BOOL set_credentials(const struct transfer_session *session, HINTERNET re
         BG_AUTH_SCHEME_PASSPORT,
     };
     BG_AUTH_TARGET target = status == HTTP_STATUS_PROXY_AUTH_REQ ? BG_AUTH_TARGET_PROXY : BG_AUTH_TARGET_SERVER;
-    struct sspi_handshake **handshake = &handshakes[target == BG_AUTH_TARGET_PROXY];
+    BOOL proxy = target == BG_AUTH_TARGET_PROXY;
+    struct sspi_handshake **handshake = &auth->handshake[proxy];
     DWORD supported, first, auth_target;
     WCHAR host[256];
     unsigned int i, j;
 
-    if (!WinHttpQueryAuthSchemes(request, &supported, &first, &auth_target)) return FALSE;
+    if (!WinHttpQueryAuthSchemes(request, &supported, &first, &auth_target))
+    {
+        /* Digest is looked for in the headers themselves. */
+        supported = WINHTTP_AUTH_SCHEME_DIGEST;
+        auth_target = proxy ? WINHTTP_AUTH_TARGET_PROXY : WINHTTP_AUTH_TARGET_SERVER;
+    }
     for (i = 0; i < ARRAY_SIZE(preference); i++)
     {
         DWORD scheme = winhttp_scheme(preference[i]);
-        if (!(supported & scheme)) continue;
+        if (!(supported & scheme) && preference[i] != BG_AUTH_SCHEME_DIGEST) continue;
         for (j = 0; j < options->credential_count; j++)
         {
             const struct transfer_credentials *credentials = &options->credentials[j];
             if (credentials->target != target || credentials->scheme != preference[i]) continue;
+            if (preference[i] == BG_AUTH_SCHEME_DIGEST)
+            {
+                if (answer_digest(request, proxy, credentials, request_target, &auth->digest_answers[proxy]))
+                    return TRUE;
+                continue;
+            }
             if (!credentials->user_name && !credentials->password)
             {
                 /* A handshake under way goes on in its own scheme. */
                 if (*handshake && !sspi_handshake_is(*handshake, credentials->scheme)) continue;
                 if (target == BG_AUTH_TARGET_PROXY) proxy_host(session, server_host, host, ARRAY_SIZE(host));
                 else lstrcpynW(host, server_host, ARRAY_SIZE(host));
-                return answer_implicitly(request, target == BG_AUTH_TARGET_PROXY, credentials, host, handshake);
+                return answer_implicitly(request, proxy, credentials, host, handshake);
             }
             if (WinHttpSetCredentials(request, auth_target, scheme, credentials->user_name,
                                       credentials->password, NULL))
@@ -973,7 +1058,7 @@ static BOOL exchange_parts(struct transfer_session *session, const struct url_pa
                            const struct transfer_options *options, struct http_exchange *exchange,
                            struct transfer_result *result)
 {
-    struct sspi_handshake *handshakes[2] = { NULL, NULL };  /* server, proxy */
+    struct auth_state auth = { { NULL, NULL } };
     unsigned int round, i;
     BOOL secure = parts->url.nScheme == INTERNET_SCHEME_HTTPS, answered;
     struct request_watch watch;
@@ -1025,7 +1110,7 @@ static BOOL exchange_parts(struct transfer_session *session, const struct url_pa
         if ((exchange->status != HTTP_STATUS_DENIED && exchange->status != HTTP_STATUS_PROXY_AUTH_REQ) ||
             round == MAX_AUTH_ROUNDS ||
             !set_credentials(session, exchange->request, exchange->status, options, parts->host,
-                            handshakes))
+                             watch.target ? watch.target : parts->path, &auth))
         {
             answered = TRUE;
             break;
@@ -1034,8 +1119,9 @@ static BOOL exchange_parts(struct transfer_session *session, const struct url_pa
         transfer_http_drain(exchange);
     }
     if (exchange->request) unwatch(exchange->request);
-    sspi_handshake_free(handshakes[0]);
-    sspi_handshake_free(handshakes[1]);
+    sspi_handshake_free(auth.handshake[0]);
+    sspi_handshake_free(auth.handshake[1]);
+    free(watch.target);
     return answered;
 }
 

@@ -528,13 +528,15 @@ done:
     finish_job(job);
 }
 
-/* Basic authentication with SetCredentials; missing and wrong
- * credentials are fatal 401 errors (spec 11.6). */
-static void test_basic_auth(void)
+/* Basic or Digest authentication with SetCredentials; missing and wrong
+ * credentials are fatal 401 errors (spec 11.6).  Digest credentials are
+ * answered as Digest (Wine's own BITS turned them into NTLM). */
+static void run_server_auth(BG_AUTH_SCHEME scheme)
 {
     static const ULONGLONG size = 70001;
     static const unsigned int seed = 1301;
-    static const char path[] = "/http/auth.bin";
+    BOOL digest = scheme == BG_AUTH_SCHEME_DIGEST;
+    const char *path = digest ? "/http/auth-digest.bin" : "/http/auth.bin";
     static const struct { const WCHAR *password; const char *tag; } cases[] =
     {
         { NULL, "no credentials" },
@@ -554,16 +556,17 @@ static void test_basic_auth(void)
     HRESULT hr;
 
     memset(&options, 0, sizeof(options));
-    options.basic_auth = "user:secret";
+    if (digest) options.digest_auth = "user:secret";
+    else options.basic_auth = "user:secret";
     ok(httpd_add_pattern_resource(httpd, path, size, seed, &options), "cannot add resource.\n");
     httpd_url(httpd, path, url, ARRAY_SIZE(url));
 
     for (i = 0; i < ARRAY_SIZE(cases); i++)
     {
-        winetest_push_context("%s", cases[i].tag);
+        winetest_push_context("%s, %s", digest ? "Digest" : "Basic", cases[i].tag);
         job = NULL;
         job2 = NULL;
-        swprintf(tag, ARRAY_SIZE(tag), L"auth%u", i);
+        swprintf(tag, ARRAY_SIZE(tag), L"auth%u%ls", i, digest ? L"d" : L"");
         if (!make_dir(tag, dir, ARRAY_SIZE(dir))) goto next;
         swprintf(local, ARRAY_SIZE(local), L"%lsauth.bin", dir);
         if (!(job = create_job(L"auth"))) goto next;
@@ -575,7 +578,7 @@ static void test_basic_auth(void)
         {
             memset(&creds, 0, sizeof(creds));
             creds.Target = BG_AUTH_TARGET_SERVER;
-            creds.Scheme = BG_AUTH_SCHEME_BASIC;
+            creds.Scheme = scheme;
             creds.Credentials.Basic.UserName = (WCHAR *)L"user";
             creds.Credentials.Basic.Password = (WCHAR *)cases[i].password;
             hr = IBackgroundCopyJob2_SetCredentials(job2, &creds);
@@ -596,7 +599,10 @@ static void test_basic_auth(void)
                 value[0] = 0;
                 ok(httpd_log_header(&entry, "Authorization", value, sizeof(value)),
                    "%s answered %d without an Authorization header.\n", entry.method, entry.status);
-                ok(!strcmp(value, "Basic dXNlcjpzZWNyZXQ="), "got Authorization %s.\n", debugstr_a(value));
+                if (digest)
+                    ok(!strncmp(value, "Digest ", 7) && strstr(value, "username=\"user\""),
+                       "got Authorization %s.\n", debugstr_a(value));
+                else ok(!strcmp(value, "Basic dXNlcjpzZWNyZXQ="), "got Authorization %s.\n", debugstr_a(value));
                 if (!strcmp(entry.method, "GET")) authorized = TRUE;
             }
             ok(authorized, "no GET succeeded.\n");
@@ -612,9 +618,9 @@ static void test_basic_auth(void)
 
         if (cases[i].password)
         {
-            hr = IBackgroundCopyJob2_RemoveCredentials(job2, BG_AUTH_TARGET_SERVER, BG_AUTH_SCHEME_BASIC);
+            hr = IBackgroundCopyJob2_RemoveCredentials(job2, BG_AUTH_TARGET_SERVER, scheme);
             ok(hr == S_OK, "RemoveCredentials failed: %#lx.\n", hr);
-            hr = IBackgroundCopyJob2_RemoveCredentials(job2, BG_AUTH_TARGET_SERVER, BG_AUTH_SCHEME_BASIC);
+            hr = IBackgroundCopyJob2_RemoveCredentials(job2, BG_AUTH_TARGET_SERVER, scheme);
             ok(hr == S_FALSE, "second RemoveCredentials returned %#lx.\n", hr);
         }
         cancel_and_check_clean(job, dir, local);
@@ -623,6 +629,53 @@ next:
         finish_job(job);
         winetest_pop_context();
     }
+}
+
+/* A Digest answer names the request's target: after a redirect, the new one. */
+static void test_digest_after_redirect(void)
+{
+    static const ULONGLONG size = 30001;
+    static const unsigned int seed = 1311;
+    static const char target_path[] = "/http/digest-target.bin", from_path[] = "/http/digest-from.bin";
+    struct httpd_resource_options options;
+    WCHAR dir[MAX_PATH], local[MAX_PATH], url[256];
+    BG_AUTH_CREDENTIALS creds;
+    IBackgroundCopyJob2 *job2;
+    IBackgroundCopyJob *job;
+    char target_url[256];
+    HRESULT hr;
+
+    memset(&options, 0, sizeof(options));
+    options.digest_auth = "user:secret";
+    ok(httpd_add_pattern_resource(httpd, target_path, size, seed, &options), "cannot add resource.\n");
+    httpd_url_a(httpd, target_path, target_url, sizeof(target_url));
+    ok(httpd_add_redirect(httpd, from_path, 302, target_url), "cannot add redirect.\n");
+    httpd_url(httpd, from_path, url, ARRAY_SIZE(url));
+    if (!make_dir(L"digest-redirect", dir, ARRAY_SIZE(dir))) return;
+    swprintf(local, ARRAY_SIZE(local), L"%lsdigest.bin", dir);
+    if (!(job = create_job(L"digest-redirect"))) return;
+    hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJob2, (void **)&job2);
+    ok(hr == S_OK, "QueryInterface(IBackgroundCopyJob2) failed: %#lx.\n", hr);
+    if (SUCCEEDED(hr))
+    {
+        memset(&creds, 0, sizeof(creds));
+        creds.Target = BG_AUTH_TARGET_SERVER;
+        creds.Scheme = BG_AUTH_SCHEME_DIGEST;
+        creds.Credentials.Basic.UserName = (WCHAR *)L"user";  /* Digest uses the Basic member */
+        creds.Credentials.Basic.Password = (WCHAR *)L"secret";
+        hr = IBackgroundCopyJob2_SetCredentials(job2, &creds);
+        ok(hr == S_OK, "SetCredentials failed: %#lx.\n", hr);
+        IBackgroundCopyJob2_Release(job2);
+        if (add_file(job, url, local) && resume(job)) transfer_and_check(job, local, seed, size);
+    }
+    finish_job(job);
+}
+
+static void test_server_auth(void)
+{
+    run_server_auth(BG_AUTH_SCHEME_BASIC);
+    run_server_auth(BG_AUTH_SCHEME_DIGEST);
+    test_digest_after_redirect();
 }
 
 /* Redirect policies (spec 7.2, 11.3): 302 from /from-N to the target. */
@@ -1692,7 +1745,7 @@ START_TEST(http)
     test_changed_while_suspended();
     test_changed_without_validators();
     test_changed_after_drop();
-    test_basic_auth();
+    test_server_auth();
     test_implicit_ntlm();
     test_redirects();
     test_proxy();

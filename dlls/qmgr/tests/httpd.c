@@ -27,6 +27,7 @@
 #include <ws2tcpip.h>
 #include <windows.h>
 #include <tlhelp32.h>
+#include <bcrypt.h>
 
 #include "wine/test.h"
 #include "httpd.h"
@@ -441,6 +442,7 @@ static void free_options( struct httpd_resource_options *opts )
     free( (char *)opts->etag );
     free( (char *)opts->last_modified );
     free( (char *)opts->basic_auth );
+    free( (char *)opts->digest_auth );
 }
 
 static BOOL copy_options( struct httpd_resource_options *dst, const struct httpd_resource_options *src )
@@ -456,9 +458,11 @@ static BOOL copy_options( struct httpd_resource_options *dst, const struct httpd
     dst->last_modified = src->no_last_modified ? NULL :
             httpd_strdup( src->last_modified ? src->last_modified : HTTPD_DEFAULT_LAST_MODIFIED );
     dst->basic_auth = httpd_strdup( src->basic_auth );
+    dst->digest_auth = httpd_strdup( src->digest_auth );
     if (dst->slow_delay_ms && !dst->slow_chunk) dst->slow_chunk = 4096;
     if ((src->location && !dst->location) || !dst->content_type || (src->headers && !dst->headers)
         || (src->etag && !dst->etag) || (src->basic_auth && !dst->basic_auth)
+        || (src->digest_auth && !dst->digest_auth)
         || (!src->no_last_modified && !dst->last_modified))
     {
         free_options( dst );
@@ -1747,6 +1751,100 @@ static BOOL check_basic_auth( struct httpd_request *req, const char *credentials
     return ret;
 }
 
+#define DIGEST_REALM  "qmgr-test"
+#define DIGEST_NONCE  "6c5a0f9e2d8b4a17b3e2c1d0f9a8b7c6"
+#define DIGEST_OPAQUE "0f1e2d3c4b5a6978"
+
+/* The lowercase hex MD5 of text. */
+static BOOL md5_hex( const char *text, char hex[33] )
+{
+    BCRYPT_ALG_HANDLE alg;
+    UCHAR digest[16];
+    NTSTATUS status;
+    int i;
+
+    if (BCryptOpenAlgorithmProvider( &alg, BCRYPT_MD5_ALGORITHM, NULL, 0 )) return FALSE;
+    status = BCryptHash( alg, NULL, 0, (UCHAR *)text, strlen( text ), digest, sizeof(digest) );
+    BCryptCloseAlgorithmProvider( alg, 0 );
+    if (status) return FALSE;
+    for (i = 0; i < 16; i++) sprintf( hex + i * 2, "%02x", digest[i] );
+    return TRUE;
+}
+
+/* The value of one auth-param of a "Digest ..." header, unquoted, into buf. */
+static BOOL digest_param( const char *value, const char *name, char *buf, size_t size )
+{
+    size_t name_len = strlen( name ), n;
+    const char *p = value + 6;
+
+    for (;;)
+    {
+        while (*p == ' ' || *p == ',') p++;
+        if (!*p) return FALSE;
+        if (!httpd_strnicmp( p, name, name_len ) && p[name_len] == '=')
+        {
+            p += name_len + 1;
+            n = 0;
+            if (*p == '"')
+            {
+                for (p++; *p && *p != '"'; p++)
+                {
+                    if (*p == '\\' && p[1]) p++;
+                    if (n + 1 >= size) return FALSE;
+                    buf[n++] = *p;
+                }
+            }
+            else
+            {
+                for (; *p && *p != ',' && *p != ' '; p++)
+                {
+                    if (n + 1 >= size) return FALSE;
+                    buf[n++] = *p;
+                }
+            }
+            buf[n] = 0;
+            return TRUE;
+        }
+        /* past this param: a quoted value may hold commas */
+        while (*p && *p != '=' && *p != ',') p++;
+        if (*p == '=' && *++p == '"')
+        {
+            for (p++; *p && *p != '"'; p++) if (*p == '\\' && p[1]) p++;
+            if (*p) p++;
+        }
+        while (*p && *p != ',') p++;
+    }
+}
+
+/* An Authorization: Digest answer with the right response for the one account. */
+static BOOL check_digest_auth( struct httpd_request *req, const char *credentials )
+{
+    char user[128], realm[64], nonce[64], uri[1024], response[64], qop[16], nc[16], cnonce[128], opaque[64];
+    char algorithm[16], text[1400], ha1[33], ha2[33], expected[33];
+    const char *value, *colon = strchr( credentials, ':' );
+
+    if (!colon || !(value = request_header( req, "Authorization" )) || httpd_strnicmp( value, "Digest ", 7 ))
+        return FALSE;
+    if (!digest_param( value, "username", user, sizeof(user) ) || !digest_param( value, "realm", realm, sizeof(realm) ) ||
+        !digest_param( value, "nonce", nonce, sizeof(nonce) ) || !digest_param( value, "uri", uri, sizeof(uri) ) ||
+        !digest_param( value, "response", response, sizeof(response) ) || !digest_param( value, "qop", qop, sizeof(qop) ) ||
+        !digest_param( value, "nc", nc, sizeof(nc) ) || !digest_param( value, "cnonce", cnonce, sizeof(cnonce) ) ||
+        !digest_param( value, "opaque", opaque, sizeof(opaque) ))
+        return FALSE;
+    if (digest_param( value, "algorithm", algorithm, sizeof(algorithm) ) && httpd_strnicmp( algorithm, "MD5", 4 ))
+        return FALSE;
+    if ((size_t)(colon - credentials) != strlen( user ) || strncmp( user, credentials, colon - credentials ) ||
+        strcmp( realm, DIGEST_REALM ) || strcmp( nonce, DIGEST_NONCE ) || strcmp( opaque, DIGEST_OPAQUE ) ||
+        strcmp( uri, req->target ) || strcmp( qop, "auth" ))
+        return FALSE;
+    snprintf( text, sizeof(text), "%s:%s:%s", user, realm, colon + 1 );
+    if (!md5_hex( text, ha1 )) return FALSE;
+    snprintf( text, sizeof(text), "%s:%s", req->method, uri );
+    if (!md5_hex( text, ha2 )) return FALSE;
+    snprintf( text, sizeof(text), "%s:%s:%s:%s:%s:%s", ha1, nonce, nc, cnonce, qop, ha2 );
+    return md5_hex( text, expected ) && !strcmp( expected, response );
+}
+
 static void serve_resource( struct httpd_request *req )
 {
     struct httpd *httpd = req->conn->httpd;
@@ -1773,6 +1871,12 @@ static void serve_resource( struct httpd_request *req )
     if (o->basic_auth && !check_basic_auth( req, o->basic_auth ))
     {
         respond_text( req, 401, "WWW-Authenticate: Basic realm=\"qmgr-test\"\r\n", "Authorization required\n" );
+        goto done;
+    }
+    if (o->digest_auth && !check_digest_auth( req, o->digest_auth ))
+    {
+        respond_text( req, 401, "WWW-Authenticate: Digest realm=\"" DIGEST_REALM "\", nonce=\"" DIGEST_NONCE
+                      "\", opaque=\"" DIGEST_OPAQUE "\", qop=\"auth\", algorithm=MD5\r\n", "Authorization required\n" );
         goto done;
     }
     if (o->status)

@@ -121,6 +121,10 @@ struct httpd_resource_options
     DWORD header_delay_ms;       /* pause before sending the response headers */
     const char *basic_auth;      /* "user:password": other requests get 401 with
                                     WWW-Authenticate: Basic realm="qmgr-test" */
+    const char *digest_auth;     /* "user:password": other requests get 401 with WWW-Authenticate:
+                                    Digest realm="qmgr-test", qop="auth", algorithm=MD5 (RFC 7616);
+                                    an answer must name the request's target and the server's
+                                    nonce and opaque */
     BOOL ignore_pipelined;       /* after the response, drop unanswered whatever else the client
                                     had sent on the connection, and keep it open (a server that
                                     does not do HTTP pipelining) */
