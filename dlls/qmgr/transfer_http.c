@@ -637,40 +637,53 @@ static void proxy_host(const struct transfer_session *session, const WCHAR *serv
     }
 }
 
+/* The next challenge header of the server (proxy) from *index on, malloc'd; NULL after the last. */
+static WCHAR *next_challenge(HINTERNET request, BOOL proxy, DWORD *index)
+{
+    DWORD query = proxy ? WINHTTP_QUERY_PROXY_AUTHENTICATE : WINHTTP_QUERY_WWW_AUTHENTICATE, size = 0;
+    WCHAR *challenge;
+
+    WinHttpQueryHeaders(request, query, WINHTTP_HEADER_NAME_BY_INDEX, NULL, &size, index);
+    if (GetLastError() != ERROR_INSUFFICIENT_BUFFER || !(challenge = malloc(size))) return NULL;
+    if (WinHttpQueryHeaders(request, query, WINHTTP_HEADER_NAME_BY_INDEX, challenge, &size, index)) return challenge;
+    free(challenge);
+    return NULL;
+}
+
+/* Sends answer ("Scheme ...") as the request's Authorization (Proxy-Authorization) from now on. */
+static BOOL add_authorization(HINTERNET request, BOOL proxy, const WCHAR *answer)
+{
+    size_t size = wcslen(answer) + 32;
+    WCHAR *header;
+    BOOL done;
+
+    if (!(header = malloc(size * sizeof(WCHAR)))) return FALSE;
+    swprintf(header, size, L"%ls: %ls", proxy ? L"Proxy-Authorization" : L"Authorization", answer);
+    done = WinHttpAddRequestHeaders(request, header, -1, WINHTTP_ADDREQ_FLAG_ADD | WINHTTP_ADDREQ_FLAG_REPLACE);
+    SecureZeroMemory(header, size * sizeof(WCHAR));
+    free(header);
+    return done;
+}
+
 /* The next round of an implicit NTLM or Negotiate handshake, run by BITS
  * itself: finds the server's challenge for the scheme and adds the answer. */
 static BOOL answer_implicitly(HINTERNET request, BOOL proxy, const struct transfer_credentials *credentials,
                               const WCHAR *host, struct sspi_handshake **handshake)
 {
-    DWORD query = proxy ? WINHTTP_QUERY_PROXY_AUTHENTICATE : WINHTTP_QUERY_WWW_AUTHENTICATE;
-    WCHAR *challenge, *answer = NULL, *header;
-    DWORD index = 0, size;
-    BOOL done = FALSE;
+    WCHAR *challenge, *answer = NULL;
+    DWORD index = 0;
+    BOOL done, matches;
 
     if (!*handshake && !(*handshake = sspi_handshake_create(credentials->scheme, host))) return FALSE;
-    while (!done)
+    while ((challenge = next_challenge(request, proxy, &index)))
     {
-        size = 0;
-        WinHttpQueryHeaders(request, query, WINHTTP_HEADER_NAME_BY_INDEX, NULL, &size, &index);
-        if (GetLastError() != ERROR_INSUFFICIENT_BUFFER || !(challenge = malloc(size))) break;
-        if (!WinHttpQueryHeaders(request, query, WINHTTP_HEADER_NAME_BY_INDEX, challenge, &size, &index))
-            done = TRUE;
-        else if (sspi_handshake_matches(*handshake, challenge))
-        {
+        if ((matches = sspi_handshake_matches(*handshake, challenge)))
             answer = sspi_handshake_step(*handshake, challenge);
-            done = TRUE;
-        }
         free(challenge);
+        if (matches) break;
     }
     if (!answer) return FALSE;
-    size = wcslen(answer) + 32;
-    if ((header = malloc(size * sizeof(WCHAR))))
-    {
-        swprintf(header, size, L"%ls: %ls", proxy ? L"Proxy-Authorization" : L"Authorization", answer);
-        done = WinHttpAddRequestHeaders(request, header, -1, WINHTTP_ADDREQ_FLAG_ADD | WINHTTP_ADDREQ_FLAG_REPLACE);
-        free(header);
-    }
-    else done = FALSE;
+    done = add_authorization(request, proxy, answer);
     free(answer);
     return done;
 }
@@ -681,39 +694,20 @@ static BOOL answer_implicitly(HINTERNET request, BOOL proxy, const struct transf
 static BOOL answer_digest(HINTERNET request, BOOL proxy, const struct transfer_credentials *credentials,
                           const WCHAR *target, unsigned int *answers)
 {
-    DWORD query = proxy ? WINHTTP_QUERY_PROXY_AUTHENTICATE : WINHTTP_QUERY_WWW_AUTHENTICATE;
-    WCHAR method[32], *challenge, *answer = NULL, *header;
+    WCHAR method[32], *challenge, *answer = NULL;
     DWORD index = 0, size = sizeof(method);
     BOOL stale = FALSE, done = FALSE;
 
     if (!WinHttpQueryHeaders(request, WINHTTP_QUERY_REQUEST_METHOD, WINHTTP_HEADER_NAME_BY_INDEX, method, &size,
                              WINHTTP_NO_HEADER_INDEX))
         return FALSE;
-    while (!answer)
+    while (!answer && (challenge = next_challenge(request, proxy, &index)))
     {
-        size = 0;
-        WinHttpQueryHeaders(request, query, WINHTTP_HEADER_NAME_BY_INDEX, NULL, &size, &index);
-        if (GetLastError() != ERROR_INSUFFICIENT_BUFFER || !(challenge = malloc(size))) break;
-        if (!WinHttpQueryHeaders(request, query, WINHTTP_HEADER_NAME_BY_INDEX, challenge, &size, &index))
-        {
-            free(challenge);
-            break;
-        }
         answer = digest_answer(challenge, credentials->user_name, credentials->password, method, target, &stale);
         free(challenge);
     }
     if (!answer) return FALSE;
-    if (!*answers || stale)
-    {
-        size = wcslen(answer) + 32;
-        if ((header = malloc(size * sizeof(WCHAR))))
-        {
-            swprintf(header, size, L"%ls: %ls", proxy ? L"Proxy-Authorization" : L"Authorization", answer);
-            done = WinHttpAddRequestHeaders(request, header, -1, WINHTTP_ADDREQ_FLAG_ADD | WINHTTP_ADDREQ_FLAG_REPLACE);
-            free(header);
-        }
-        if (done) (*answers)++;
-    }
+    if ((!*answers || stale) && (done = add_authorization(request, proxy, answer))) (*answers)++;
     SecureZeroMemory(answer, wcslen(answer) * sizeof(WCHAR));
     free(answer);
     return done;
