@@ -9,6 +9,8 @@
  *   bitsbench enum  COUNT                   COUNT suspended jobs, then EnumJobs
  *                                           of all of them; "hold" keeps them
  *                                           until stdin closes (memory probe)
+ *   bitsbench calls URLPREFIX COUNT DIR     COUNT suspended jobs; the time per call
+ *                                           of each method the jobs scenario uses
  *
  * Completion is learnt from JobTransferred callbacks, not by polling.
  *
@@ -27,6 +29,8 @@
 #include "objbase.h"
 #include "initguid.h"
 #include "bits10_3.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 static IBackgroundCopyManager *manager;
 static HANDLE all_done;
@@ -259,6 +263,56 @@ static int bench_enum(int count, BOOL hold)
     return SUCCEEDED(hr) && total >= (ULONG)count ? 0 : 1;
 }
 
+/* Where the jobs scenario's client time goes: each method in turn over all
+ * the jobs, so that a slow call stands out from the cross-process call cost
+ * that every call pays (GetState is the baseline). */
+static int bench_calls(const WCHAR *prefix, int count, const WCHAR *dir)
+{
+    static const char *names[] = { "CreateJob", "SetNotifyInterface", "SetPriority", "AddFile", "GetState", "Cancel" };
+    double spent[ARRAY_SIZE(names)] = { 0 }, start;
+    IBackgroundCopyJob **jobs;
+    WCHAR url[512], local[MAX_PATH];
+    BG_JOB_STATE state;
+    GUID id;
+    int i, step, failed = 0;
+
+    jobs = calloc(count, sizeof(*jobs));
+    for (step = 0; step < ARRAY_SIZE(names); step++)
+    {
+        start = now_ms();
+        for (i = 0; i < count; i++)
+        {
+            HRESULT hr = E_FAIL;
+            switch (step)
+            {
+            case 0: hr = IBackgroundCopyManager_CreateJob(manager, L"bitsbench calls", BG_JOB_TYPE_DOWNLOAD, &id, &jobs[i]); break;
+            case 1: hr = IBackgroundCopyJob_SetNotifyInterface(jobs[i], (IUnknown *)&callback); break;
+            case 2: hr = IBackgroundCopyJob_SetPriority(jobs[i], BG_JOB_PRIORITY_FOREGROUND); break;
+            case 3:
+                swprintf(url, ARRAY_SIZE(url), L"%s%d.bin", prefix, i);
+                swprintf(local, ARRAY_SIZE(local), L"%s\\%d.bin", dir, i);
+                hr = IBackgroundCopyJob_AddFile(jobs[i], url, local);
+                break;
+            case 4: hr = IBackgroundCopyJob_GetState(jobs[i], &state); break;
+            case 5: hr = IBackgroundCopyJob_Cancel(jobs[i]); break;
+            }
+            if (FAILED(hr))
+            {
+                fprintf(stderr, "%s failed: %#lx\n", names[step], hr);
+                failed = 1;
+                if (!step) count = i;
+                break;
+            }
+        }
+        spent[step] = now_ms() - start;
+    }
+    for (step = 0; step < ARRAY_SIZE(names); step++)
+        printf("call %s %.0f us\n", names[step], count ? spent[step] * 1000 / count : 0.0);
+    for (i = 0; i < count; i++) IBackgroundCopyJob_Release(jobs[i]);
+    free(jobs);
+    return failed;
+}
+
 int __cdecl wmain(int argc, WCHAR **argv)
 {
     HRESULT hr;
@@ -287,6 +341,7 @@ int __cdecl wmain(int argc, WCHAR **argv)
     }
     else if (argc == 5 && !wcscmp(argv[1], L"files")) ret = bench_files(argv[2], _wtoi(argv[3]), argv[4], TRUE);
     else if (argc == 5 && !wcscmp(argv[1], L"jobs")) ret = bench_files(argv[2], _wtoi(argv[3]), argv[4], FALSE);
+    else if (argc == 5 && !wcscmp(argv[1], L"calls")) ret = bench_calls(argv[2], _wtoi(argv[3]), argv[4]);
     else if (argc >= 3 && !wcscmp(argv[1], L"enum")) ret = bench_enum(_wtoi(argv[2]), argc > 3 && !wcscmp(argv[3], L"hold"));
     else fprintf(stderr, "usage: see the comment at the top of bitsbench.c\n");
 
