@@ -718,13 +718,125 @@ static HRESULT complete_reply(struct job *job, HANDLE local_token)
     return hr;
 }
 
+/* ---- Complete's renames ---- */
+
+/* Below this many files one thread renames them all. */
+#define SHARED_RENAME_MIN_FILES 32
+/* Not yet taken: a file after one whose rename failed. */
+#define RENAME_NOT_TAKEN E_PENDING
+
+/* The files of a transferred job, renamed by two threads at once: each rename
+ * is several round trips through Wine's server, and one thread mostly waits. */
+struct shared_renames
+{
+    struct job *job;
+    HANDLE local_token;
+    struct local_dir_listing *listing;
+    HRESULT *results;       /* for each file */
+    LONG next;              /* the next file to take */
+    LONG failed;            /* a rename failed: take no more */
+    HANDLE helper_done;
+};
+
+static void take_renames(struct shared_renames *renames)
+{
+    LONG i;
+
+    while (!ReadNoFence(&renames->failed) && (i = InterlockedIncrement(&renames->next) - 1) < (LONG)renames->job->file_count)
+    {
+        renames->results[i] = file_complete(renames->job->files[i], renames->local_token, renames->listing);
+        if (FAILED(renames->results[i])) InterlockedExchange(&renames->failed, 1);
+    }
+}
+
+static void CALLBACK rename_helper(TP_CALLBACK_INSTANCE *instance, void *context)
+{
+    struct shared_renames *renames = context;
+
+    take_renames(renames);
+    SetEventWhenCallbackReturns(instance, renames->helper_done);
+}
+
+/* Whether two files of the job have one final name, in any case: then one
+ * replaces the other, and only the order of the files says which. */
+static int compare_local_names(const void *a, const void *b)
+{
+    return wcsicmp(*(const WCHAR * const *)a, *(const WCHAR * const *)b);
+}
+
+static BOOL final_names_distinct(struct job *job)
+{
+    const WCHAR **names;
+    BOOL distinct = TRUE;
+    ULONG i;
+
+    if (!(names = malloc(job->file_count * sizeof(*names)))) return FALSE;
+    for (i = 0; i < job->file_count; i++) names[i] = file_local_name(job->files[i]);
+    qsort(names, job->file_count, sizeof(*names), compare_local_names);
+    for (i = 1; i < job->file_count && distinct; i++) distinct = !!wcsicmp(names[i - 1], names[i]);
+    free(names);
+    return distinct;
+}
+
+/* Renames the files of a TRANSFERRED job in their order, or by two threads
+ * when there are many.  Either way a failure stops the renames: the files
+ * renamed stay so, Complete may be called again for the others.  Job lock held. */
+static HRESULT complete_files(struct job *job, HANDLE local_token, struct local_dir_listing *listing)
+{
+    struct shared_renames renames = { job, local_token, listing };
+    HRESULT hr = S_OK;
+    ULONG i;
+
+    if (job->state == BG_JOB_STATE_TRANSFERRED && job->file_count >= SHARED_RENAME_MIN_FILES &&
+        final_names_distinct(job) && (renames.results = malloc(job->file_count * sizeof(*renames.results))))
+    {
+        for (i = 0; i < job->file_count; i++) renames.results[i] = RENAME_NOT_TAKEN;
+        if ((renames.helper_done = CreateEventW(NULL, TRUE, FALSE, NULL)) &&
+            !TrySubmitThreadpoolCallback(rename_helper, &renames, NULL))
+        {
+            CloseHandle(renames.helper_done);
+            renames.helper_done = NULL;
+        }
+        take_renames(&renames);
+        /* The helper is in the middle of one rename at most. */
+        if (renames.helper_done)
+        {
+            WaitForSingleObject(renames.helper_done, INFINITE);
+            CloseHandle(renames.helper_done);
+        }
+        for (i = 0; i < job->file_count && renames.results[i] != RENAME_NOT_TAKEN; i++)
+        {
+            if (renames.results[i] == S_FALSE) hr = BG_S_PARTIAL_COMPLETE;
+            else if (FAILED(renames.results[i]))
+            {
+                ERR("Could not rename to %s, hr %#lx.\n", debugstr_w(file_local_name(job->files[i])), renames.results[i]);
+                hr = renames.results[i];
+                break;
+            }
+        }
+        free(renames.results);
+        return hr;
+    }
+
+    for (i = 0; SUCCEEDED(hr) && i < job->file_count; i++)
+    {
+        HRESULT file_hr = file_complete(job->files[i], local_token, listing);
+        if (file_hr == S_FALSE) hr = BG_S_PARTIAL_COMPLETE;
+        else if (FAILED(file_hr))
+        {
+            ERR("Could not rename to %s, hr %#lx.\n", debugstr_w(file_local_name(job->files[i])), file_hr);
+            hr = file_hr;
+        }
+    }
+    return hr;
+}
+
 static HRESULT WINAPI job_Complete(IBackgroundCopyJob5 *iface)
 {
     struct job *job = impl_from_IBackgroundCopyJob5(iface);
     struct local_dir_listing listing = {0};
     HANDLE local_token = NULL;
     HRESULT hr = S_OK;
-    ULONG i;
 
     TRACE("%p.\n", iface);
 
@@ -753,17 +865,10 @@ static HRESULT WINAPI job_Complete(IBackgroundCopyJob5 *iface)
     }
     EnterCriticalSection(&job->cs);
     if (state_is_final(job->state)) hr = BG_E_INVALID_STATE;
-    for (i = 0; SUCCEEDED(hr) && i < job->file_count; i++)
+    else if (FAILED(hr = complete_files(job, local_token, &listing)))
     {
-        HRESULT file_hr = file_complete(job->files[i], local_token, &listing);
-        if (file_hr == S_FALSE) hr = BG_S_PARTIAL_COMPLETE;
-        else if (FAILED(file_hr))
-        {
-            /* A failed rename keeps the job: the renamed files stay available, Complete may be retried. */
-            ERR("Could not rename to %s, hr %#lx.\n", debugstr_w(file_local_name(job->files[i])), file_hr);
-            if (job->state != BG_JOB_STATE_TRANSFERRED) job->state = BG_JOB_STATE_SUSPENDED;
-            hr = file_hr;
-        }
+        /* A failed rename keeps the job: the renamed files stay available, Complete may be retried. */
+        if (job->state != BG_JOB_STATE_TRANSFERRED) job->state = BG_JOB_STATE_SUSPENDED;
     }
     if (SUCCEEDED(hr) && job->type == BG_JOB_TYPE_UPLOAD_REPLY) hr = complete_reply(job, local_token);
     if (SUCCEEDED(hr))

@@ -186,7 +186,10 @@ void local_dir_listing_free(struct local_dir_listing *listing)
     free(listing->names);
     free(listing->dir);
     free(listing->unix_dir);
-    memset(listing, 0, sizeof(*listing));
+    listing->names = NULL;
+    listing->dir = listing->unix_dir = NULL;
+    listing->count = 0;
+    listing->unix_dir_known = FALSE;
 }
 
 static int compare_names(const void *a, const void *b)
@@ -285,7 +288,7 @@ static void add_name(struct local_dir_listing *listing, const WCHAR *name)
  * shows it (the temporary file is hidden).  One open of the file, where
  * MoveFileExW and SetFileAttributesW took two: each is a round trip through
  * Wine's server.  listing: the directory as Complete found it, kept from one
- * file to the next. */
+ * file to the next, and shared by the threads that publish a job's files. */
 BOOL local_file_publish(struct local_dir_listing *listing, const WCHAR *temp, const WCHAR *final)
 {
     FILE_BASIC_INFORMATION basic = {0};
@@ -294,20 +297,22 @@ BOOL local_file_publish(struct local_dir_listing *listing, const WCHAR *temp, co
     IO_STATUS_BLOCK io;
     NTSTATUS status;
     HANDLE handle;
-    WCHAR *unix_form;
+    WCHAR *unix_form = NULL;
     BOOL exact, ok;
     ULONG size;
 
-    exact = list_dir_of(listing, final) && !other_case_only(listing, final + dir_length(final));
     handle = CreateFileW(temp, DELETE | FILE_WRITE_ATTRIBUTES, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
                          NULL, OPEN_EXISTING, 0, NULL);
     if (handle == INVALID_HANDLE_VALUE) return FALSE;
+    AcquireSRWLockExclusive(&listing->lock);
+    exact = list_dir_of(listing, final) && !other_case_only(listing, final + dir_length(final));
     if (exact && !listing->unix_dir_known)
     {
         listing->unix_dir = unix_dir_form(final, dir_length(final));
         listing->unix_dir_known = TRUE;
     }
-    unix_form = exact ? in_unix_dir(listing->unix_dir, final + dir_length(final)) : NULL;
+    if (exact) unix_form = in_unix_dir(listing->unix_dir, final + dir_length(final));
+    ReleaseSRWLockExclusive(&listing->lock);
     ok = to_nt_name(final, unix_form, &nt_name);
     free(unix_form);
     if (!ok)
@@ -347,6 +352,14 @@ BOOL local_file_publish(struct local_dir_listing *listing, const WCHAR *temp, co
     basic.FileAttributes = FILE_ATTRIBUTE_NORMAL;
     NtSetInformationFile(handle, &io, &basic, sizeof(basic), FileBasicInformation);
     CloseHandle(handle);
-    if (exact) add_name(listing, final + dir_length(final));
+    if (exact)
+    {
+        AcquireSRWLockExclusive(&listing->lock);
+        /* Another directory may have been listed meanwhile. */
+        if (listing->dir && wcslen(listing->dir) == dir_length(final) &&
+            !wcsncmp(listing->dir, final, dir_length(final)))
+            add_name(listing, final + dir_length(final));
+        ReleaseSRWLockExclusive(&listing->lock);
+    }
     return TRUE;
 }

@@ -50,6 +50,7 @@ struct http_options;
  * case-insensitive search of the directory. */
 struct local_dir_listing
 {
+    SRWLOCK lock;   /* threads that publish files together share the listing */
     WCHAR *dir;     /* the directory listed, with its separator */
     WCHAR **names;  /* sorted case-insensitively */
     DWORD count;
