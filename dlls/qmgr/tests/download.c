@@ -369,7 +369,7 @@ done:
  * server does with that, each file gets its own bytes.  `ignore_pipelined`
  * and `drop` give a server that drops such requests, and one that ends the
  * connection after every response. */
-#define SERIES_MAX 24
+#define SERIES_MAX 40
 
 struct series
 {
@@ -662,6 +662,56 @@ static void test_complete_replaces(void)
     }
     /* Replaced, not put beside it. */
     check_dir_count(dir, 2);
+done:
+    finish_job(job);
+}
+
+/* Complete of a job of many files, whose final renames the service may do
+ * on more than one thread.  One final name is taken by a directory: Complete
+ * fails, the job stays TRANSFERRED and exactly the files marked Completed
+ * have their final bytes (behavior.md 6.1).  Once the directory is gone,
+ * Complete again renames the rest; a file there in another case is replaced. */
+static void test_complete_many_files(void)
+{
+    static const unsigned int blocked = 20, other_case = 7;
+    WCHAR path[MAX_PATH];
+    IBackgroundCopyFile *file;
+    BG_FILE_PROGRESS progress;
+    struct series series;
+    IBackgroundCopyJob *job;
+    BG_JOB_STATE state;
+    unsigned int i, completed = 0;
+    HRESULT hr;
+
+    if (!make_dir(L"many", series.dir, ARRAY_SIZE(series.dir))) return;
+    if (!(job = create_job(L"many"))) return;
+    if (!add_series(&series, httpd, job, "many", SERIES_MAX, NULL) || !resume(job)) goto done;
+    if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, FALSE) != BG_JOB_STATE_TRANSFERRED)
+        goto done;
+    swprintf(path, ARRAY_SIZE(path), L"%ls%u.BIN", series.dir, other_case);
+    ok(write_pattern_file(path, 9, 100), "cannot write %s.\n", wine_dbgstr_w(path));
+    ok(CreateDirectoryW(series.local[blocked], NULL), "cannot make %s: %lu.\n", wine_dbgstr_w(series.local[blocked]),
+       GetLastError());
+
+    hr = IBackgroundCopyJob_Complete(job);
+    ok(FAILED(hr), "Complete returned %#lx with a directory in the way.\n", hr);
+    hr = IBackgroundCopyJob_GetState(job, &state);
+    ok(hr == S_OK && state == BG_JOB_STATE_TRANSFERRED, "got %#lx, state %d.\n", hr, state);
+    for (i = 0; i < series.count; i++)
+    {
+        if (!(file = get_file(job, i))) continue;
+        hr = IBackgroundCopyFile_GetProgress(file, &progress);
+        ok(hr == S_OK, "GetProgress failed: %#lx.\n", hr);
+        IBackgroundCopyFile_Release(file);
+        if (i == blocked) ok(!progress.Completed, "the blocked file is marked completed.\n");
+        if (!progress.Completed) continue;
+        completed++;
+        check_pattern_file(series.local[i], 700 + i, series.size[i]);
+    }
+    trace("%u of %u files renamed before the failure.\n", completed, series.count);
+
+    ok(RemoveDirectoryW(series.local[blocked]), "cannot remove the directory: %lu.\n", GetLastError());
+    complete_series(job, &series);
 done:
     finish_job(job);
 }
@@ -1905,6 +1955,7 @@ START_TEST(download)
     test_series_server_ignores_pipelining();
     test_directory_made_again();
     test_complete_replaces();
+    test_complete_many_files();
     test_sizes_before_transfer();
     test_http_404();
     test_http_503();
