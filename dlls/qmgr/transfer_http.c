@@ -713,6 +713,27 @@ static BOOL answer_digest(HINTERNET request, BOOL proxy, const struct transfer_c
     return done;
 }
 
+/* The target of the request line as WinHTTP sends it, malloc'd; NULL if it
+ * cannot be read.  Through a proxy it is the absolute URL, which a Digest
+ * answer to the proxy must name (RFC 7616 3.4). */
+static WCHAR *sent_request_target(HINTERNET request)
+{
+    DWORD query = WINHTTP_QUERY_RAW_HEADERS_CRLF | WINHTTP_QUERY_FLAG_REQUEST_HEADERS, size = 0;
+    WCHAR *headers, *start, *end, *target = NULL;
+
+    WinHttpQueryHeaders(request, query, WINHTTP_HEADER_NAME_BY_INDEX, NULL, &size, WINHTTP_NO_HEADER_INDEX);
+    if (GetLastError() != ERROR_INSUFFICIENT_BUFFER || !(headers = malloc(size))) return NULL;
+    if (WinHttpQueryHeaders(request, query, WINHTTP_HEADER_NAME_BY_INDEX, headers, &size, WINHTTP_NO_HEADER_INDEX) &&
+        (start = wcschr(headers, ' ')) && (end = wcschr(++start, ' ')) && end > start &&
+        end < start + wcscspn(start, L"\r\n") && (target = malloc((end - start + 1) * sizeof(WCHAR))))
+    {
+        memcpy(target, start, (end - start) * sizeof(WCHAR));
+        target[end - start] = 0;
+    }
+    free(headers);
+    return target;
+}
+
 /* What answering a request's challenges has led to so far, per target. */
 struct auth_state
 {
@@ -722,7 +743,8 @@ struct auth_state
 
 /* Answers a 401 or 407 with the job's credentials for a scheme the server
  * offers, strongest first; FALSE when the job has none that fit.
- * request_target is the request's path and query now, after any redirect. */
+ * request_target is the request's path and query now, after any redirect:
+ * what a Digest answer to the server names. */
 static BOOL set_credentials(const struct transfer_session *session, HINTERNET request, DWORD status,
                             const struct transfer_options *options, const WCHAR *server_host,
                             const WCHAR *request_target, struct auth_state *auth)
@@ -755,8 +777,12 @@ static BOOL set_credentials(const struct transfer_session *session, HINTERNET re
             if (credentials->target != target || credentials->scheme != preference[i]) continue;
             if (preference[i] == BG_AUTH_SCHEME_DIGEST)
             {
-                if (answer_digest(request, proxy, credentials, request_target, &auth->digest_answers[proxy]))
-                    return TRUE;
+                WCHAR *sent = proxy ? sent_request_target(request) : NULL;
+                BOOL answered = answer_digest(request, proxy, credentials, sent ? sent : request_target,
+                                              &auth->digest_answers[proxy]);
+
+                free(sent);
+                if (answered) return TRUE;
                 continue;
             }
             if (!credentials->user_name && !credentials->password)

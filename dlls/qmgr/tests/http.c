@@ -773,6 +773,7 @@ struct proxy_server
     const BYTE *body;
     ULONGLONG size;
     const char *volatile auth;  /* non-NULL: the Proxy-Authorization value required */
+    const char *volatile digest;  /* non-NULL: "user:password" of a Digest answer required */
 };
 
 static BOOL proxy_handler(struct httpd_request *request, void *context)
@@ -790,6 +791,12 @@ static BOOL proxy_handler(struct httpd_request *request, void *context)
                          || strcmp(range, server->auth)))
     {
         httpd_respond(request, 407, "Content-Type: text/plain\r\nProxy-Authenticate: Basic realm=\"qmgr-proxy\"\r\n",
+                      "Proxy authentication required\n", 30);
+        return TRUE;
+    }
+    if (server->digest && !httpd_check_digest(request, "Proxy-Authorization", server->digest))
+    {
+        httpd_respond(request, 407, "Content-Type: text/plain\r\nProxy-Authenticate: " HTTPD_DIGEST_CHALLENGE "\r\n",
                       "Proxy authentication required\n", 30);
         return TRUE;
     }
@@ -846,7 +853,7 @@ static void test_proxy(void)
     BG_AUTH_CREDENTIALS creds;
     IBackgroundCopyJob2 *job2;
     IBackgroundCopyJob *job;
-    unsigned int i, count;
+    unsigned int i, n, count, start;
     BOOL seen;
     unsigned short port;
     BG_JOB_STATE state;
@@ -911,34 +918,53 @@ static void test_proxy(void)
             finish_job(job);
         }
 
-        /* A proxy that wants Basic credentials: without them a fatal 407,
-         * with SetCredentials for the proxy target the transfer works (spec 11.6). */
-        proxy_server.auth = "Basic cHJveHl1c2VyOnByb3h5c2VjcmV0";  /* proxyuser:proxysecret */
-        for (i = 0; i < 2; i++)
+        /* A proxy that wants Basic, then Digest credentials: without them a
+         * fatal 407, with SetCredentials for the proxy target the transfer
+         * works (spec 11.6).  Digest is answered by the service itself. */
+        for (i = 0; i < 4; i++)
         {
-            winetest_push_context(i ? "proxy credentials" : "no proxy credentials");
+            BOOL digest = i >= 2;
+
+            proxy_server.auth = digest ? NULL : "Basic cHJveHl1c2VyOnByb3h5c2VjcmV0";  /* proxyuser:proxysecret */
+            proxy_server.digest = digest ? "proxyuser:proxysecret" : NULL;
+            winetest_push_context("%s, %s", digest ? "Digest" : "Basic",
+                                  i % 2 ? "proxy credentials" : "no proxy credentials");
             swprintf(local, ARRAY_SIZE(local), L"%lsproxy-auth%u.bin", dir, i);
             job2 = NULL;
             if (!(job = create_job(L"proxy-auth"))) goto next;
             set_retry_delay(job, 60);
             hr = IBackgroundCopyJob_SetProxySettings(job, BG_JOB_PROXY_USAGE_OVERRIDE, list, NULL);
             ok(hr == S_OK, "SetProxySettings(OVERRIDE) failed: %#lx.\n", hr);
-            if (i)
+            if (i % 2)
             {
                 hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJob2, (void **)&job2);
                 ok(hr == S_OK, "QueryInterface(IBackgroundCopyJob2) failed: %#lx.\n", hr);
                 if (FAILED(hr)) goto next;
                 memset(&creds, 0, sizeof(creds));
                 creds.Target = BG_AUTH_TARGET_PROXY;
-                creds.Scheme = BG_AUTH_SCHEME_BASIC;
+                creds.Scheme = digest ? BG_AUTH_SCHEME_DIGEST : BG_AUTH_SCHEME_BASIC;
                 creds.Credentials.Basic.UserName = (WCHAR *)L"proxyuser";
                 creds.Credentials.Basic.Password = (WCHAR *)L"proxysecret";
                 hr = IBackgroundCopyJob2_SetCredentials(job2, &creds);
                 ok(hr == S_OK, "SetCredentials failed: %#lx.\n", hr);
             }
+            start = httpd_log_count(proxy);
             if (!add_file(job, proxied_url, local) || !resume(job)) goto next;
-            if (i)
-                transfer_and_check(job, local, proxied_seed, size);
+            if (i % 2)
+            {
+                char answer[32];
+
+                if (!transfer_and_check(job, local, proxied_seed, size)) goto next;
+                /* The answer the proxy took is of the scheme it asked for. */
+                seen = FALSE;
+                count = httpd_log_count(proxy);
+                for (n = start; n < count; n++)
+                    if (httpd_log_get(proxy, n, &entry) && !strcmp(entry.method, "GET") &&
+                        httpd_log_header(&entry, "Proxy-Authorization", answer, sizeof(answer)) &&
+                        !strncmp(answer, digest ? "Digest " : "Basic ", digest ? 7 : 6))
+                        seen = TRUE;
+                ok(seen, "no GET with a %s Proxy-Authorization.\n", digest ? "Digest" : "Basic");
+            }
             else if (wait_state(job, STATE_BIT(BG_JOB_STATE_ERROR), FAILURE_TIMEOUT, FALSE) == BG_JOB_STATE_ERROR)
             {
                 hr = job_error_code(job);

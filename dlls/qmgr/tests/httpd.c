@@ -1751,9 +1751,9 @@ static BOOL check_basic_auth( struct httpd_request *req, const char *credentials
     return ret;
 }
 
-#define DIGEST_REALM  "qmgr-test"
-#define DIGEST_NONCE  "6c5a0f9e2d8b4a17b3e2c1d0f9a8b7c6"
-#define DIGEST_OPAQUE "0f1e2d3c4b5a6978"
+#define DIGEST_REALM  HTTPD_DIGEST_REALM
+#define DIGEST_NONCE  HTTPD_DIGEST_NONCE
+#define DIGEST_OPAQUE HTTPD_DIGEST_OPAQUE
 
 /* The lowercase hex MD5 of text. */
 static BOOL md5_hex( const char *text, char hex[33] )
@@ -1816,14 +1816,15 @@ static BOOL digest_param( const char *value, const char *name, char *buf, size_t
     }
 }
 
-/* An Authorization: Digest answer with the right response for the one account. */
-static BOOL check_digest_auth( struct httpd_request *req, const char *credentials )
+/* A Digest answer in the header name (Authorization, or Proxy-Authorization
+ * for a proxy) with the right response for the one account. */
+static BOOL check_digest_answer( struct httpd_request *req, const char *name, const char *credentials )
 {
     char user[128], realm[64], nonce[64], uri[1024], response[64], qop[16], nc[16], cnonce[128], opaque[64];
     char algorithm[16], text[1400], ha1[33], ha2[33], expected[33];
     const char *value, *colon = strchr( credentials, ':' );
 
-    if (!colon || !(value = request_header( req, "Authorization" )) || httpd_strnicmp( value, "Digest ", 7 ))
+    if (!colon || !(value = request_header( req, name )) || httpd_strnicmp( value, "Digest ", 7 ))
         return FALSE;
     if (!digest_param( value, "username", user, sizeof(user) ) || !digest_param( value, "realm", realm, sizeof(realm) ) ||
         !digest_param( value, "nonce", nonce, sizeof(nonce) ) || !digest_param( value, "uri", uri, sizeof(uri) ) ||
@@ -1843,6 +1844,16 @@ static BOOL check_digest_auth( struct httpd_request *req, const char *credential
     if (!md5_hex( text, ha2 )) return FALSE;
     snprintf( text, sizeof(text), "%s:%s:%s:%s:%s:%s", ha1, nonce, nc, cnonce, qop, ha2 );
     return md5_hex( text, expected ) && !strcmp( expected, response );
+}
+
+static BOOL check_digest_auth( struct httpd_request *req, const char *credentials )
+{
+    return check_digest_answer( req, "Authorization", credentials );
+}
+
+BOOL httpd_check_digest( struct httpd_request *req, const char *header, const char *credentials )
+{
+    return check_digest_answer( req, header, credentials );
 }
 
 static void serve_resource( struct httpd_request *req )
@@ -1875,8 +1886,7 @@ static void serve_resource( struct httpd_request *req )
     }
     if (o->digest_auth && !check_digest_auth( req, o->digest_auth ))
     {
-        respond_text( req, 401, "WWW-Authenticate: Digest realm=\"" DIGEST_REALM "\", nonce=\"" DIGEST_NONCE
-                      "\", opaque=\"" DIGEST_OPAQUE "\", qop=\"auth\", algorithm=MD5\r\n", "Authorization required\n" );
+        respond_text( req, 401, "WWW-Authenticate: " HTTPD_DIGEST_CHALLENGE "\r\n", "Authorization required\n" );
         goto done;
     }
     if (o->status)

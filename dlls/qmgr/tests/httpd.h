@@ -196,6 +196,16 @@ BOOL httpd_add_handler(struct httpd *httpd, const char *method, const char *path
 const char *httpd_request_method(struct httpd_request *request);
 const char *httpd_request_path(struct httpd_request *request);     /* target as sent */
 BOOL httpd_request_header(struct httpd_request *request, const char *name, char *buf, size_t size);
+/* The Digest challenge of digest_auth, for WWW-Authenticate or Proxy-Authenticate. */
+#define HTTPD_DIGEST_REALM  "qmgr-test"
+#define HTTPD_DIGEST_NONCE  "6c5a0f9e2d8b4a17b3e2c1d0f9a8b7c6"
+#define HTTPD_DIGEST_OPAQUE "0f1e2d3c4b5a6978"
+#define HTTPD_DIGEST_CHALLENGE "Digest realm=\"" HTTPD_DIGEST_REALM "\", nonce=\"" HTTPD_DIGEST_NONCE \
+    "\", opaque=\"" HTTPD_DIGEST_OPAQUE "\", qop=\"auth\", algorithm=MD5"
+
+/* Whether the header (Authorization or Proxy-Authorization) holds a Digest
+ * answer for credentials ("user:password") to HTTPD_DIGEST_CHALLENGE. */
+BOOL httpd_check_digest(struct httpd_request *request, const char *header, const char *credentials);
 /* Request body length: Content-Length, or -1 if chunked, 0 if none. */
 LONGLONG httpd_request_content_length(struct httpd_request *request);
 /* Reads the request body (sends "100 Continue" first if the client expects
