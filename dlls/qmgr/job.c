@@ -722,6 +722,9 @@ static HRESULT complete_reply(struct job *job, HANDLE local_token)
 
 /* Below this many files one thread renames them all. */
 #define SHARED_RENAME_MIN_FILES 32
+/* Below this many files Complete does not list their directories: a listing
+ * costs about 30 of Wine's ordinary lookups of a missing name (local_file.c). */
+#define LISTING_MIN_FILES 32
 /* Not yet taken: a file after one whose rename failed. */
 #define RENAME_NOT_TAKEN E_PENDING
 
@@ -786,6 +789,8 @@ static HRESULT complete_files(struct job *job, HANDLE local_token, struct local_
     struct shared_renames renames = { job, local_token, listing };
     HRESULT hr = S_OK;
     ULONG i;
+
+    listing->wanted = job->file_count >= LISTING_MIN_FILES;
 
     if (job->state == BG_JOB_STATE_TRANSFERRED && job->file_count >= SHARED_RENAME_MIN_FILES &&
         final_names_distinct(job) && (renames.results = malloc(job->file_count * sizeof(*renames.results))))

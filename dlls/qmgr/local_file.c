@@ -8,9 +8,13 @@
  * created and when Complete renamed it.  Under Wine's \\?\unix prefix a name
  * is looked up exactly, so:
  * - a temporary name (BITxxxxxxxx.tmp, ours) is created that way;
- * - Complete lists each directory once and renames that way unless the final
- *   name is there in another case, when the ordinary rename replaces that
- *   file as Windows would.
+ * - Complete of a job with many files lists each directory once and renames
+ *   that way unless the final name is there in another case, when the
+ *   ordinary rename replaces that file as Windows would.  A listing reads the
+ *   attributes of every entry: in a directory of 1000 files it costs as much
+ *   as 30 ordinary lookups of a missing name, so a job with few files (the
+ *   common case, and many such jobs may share a directory) renames the
+ *   ordinary way.
  * Outside Wine nothing of this applies and the ordinary names are used.
  *
  * Copyright 2026 the qmgr-for-wine authors
@@ -305,7 +309,7 @@ BOOL local_file_publish(struct local_dir_listing *listing, const WCHAR *temp, co
                          NULL, OPEN_EXISTING, 0, NULL);
     if (handle == INVALID_HANDLE_VALUE) return FALSE;
     AcquireSRWLockExclusive(&listing->lock);
-    exact = list_dir_of(listing, final) && !other_case_only(listing, final + dir_length(final));
+    exact = listing->wanted && list_dir_of(listing, final) && !other_case_only(listing, final + dir_length(final));
     if (exact && !listing->unix_dir_known)
     {
         listing->unix_dir = unix_dir_form(final, dir_length(final));

@@ -51,6 +51,7 @@ struct http_options;
 struct local_dir_listing
 {
     SRWLOCK lock;   /* threads that publish files together share the listing */
+    BOOL wanted;    /* list the directory; without it every rename is Wine's ordinary one */
     WCHAR *dir;     /* the directory listed, with its separator */
     WCHAR **names;  /* sorted case-insensitively */
     DWORD count;
