@@ -1591,30 +1591,47 @@ done:
     finish_job(job);
 }
 
-/* SetCredentials(NTLM, NULL, NULL): BITS answers the server's (or proxy's)
- * NTLM challenge with the implicit credentials of the identity the transfer
- * runs as, here the helper token's with BG_TOKEN_NETWORK, else the owner's.
- * The identity's credentials for the host come from the Credential Manager
- * (what "cmdkey /add:127.0.0.1" stores); the server recomputes their NTLMv2
- * response, so only the right password passes. */
-static struct proxy_server ntlm_proxy_server;
+/* SetCredentials for NTLM and Negotiate, against a server (or proxy) that
+ * knows one account, QMGRTEST\bitsuser, and recomputes its NTLMv2 response, so
+ * only the right password passes:
+ * - with a name and password, those answer the challenge; the Credential
+ *   Manager holds a wrong password for the host meanwhile, so that nothing
+ *   but the job's credentials can pass;
+ * - with NULL name and password (implicit), the identity the transfer runs
+ *   as answers: the helper token's with BG_TOKEN_NETWORK, else the owner's,
+ *   with its credentials for the host from the Credential Manager (what
+ *   "cmdkey /add:127.0.0.1" stores).
+ * The Negotiate server offers "Negotiate" and takes the same NTLM messages:
+ * Kerberos cannot be used for a server named by its address. */
+static struct proxy_server windows_auth_proxy_server;
 
-struct ntlm_case
+enum windows_auth_credentials
+{
+    CREDENTIALS_NONE,
+    CREDENTIALS_IMPLICIT,   /* SetCredentials(scheme, NULL, NULL) */
+    CREDENTIALS_EXPLICIT,   /* SetCredentials(scheme, QMGRTEST\bitsuser, password) */
+};
+
+struct windows_auth_case
 {
     const WCHAR *tag;
-    BOOL implicit;          /* SetCredentials(NTLM, NULL, NULL) */
+    BG_AUTH_SCHEME scheme;
+    enum windows_auth_credentials credentials;
     BOOL helper;            /* a helper token with BG_TOKEN_NETWORK */
-    const WCHAR *password;  /* stored for 127.0.0.1 */
+    const WCHAR *password;  /* the job's (explicit), else the one stored for 127.0.0.1 */
     BOOL accepted;
 };
 
-static void run_implicit_ntlm(const struct ntlm_case *test, struct httpd *proxy)
+#define WINDOWS_AUTH_PASSWORD L"Qmgr-ntlm-1"
+
+static void run_windows_auth(const struct windows_auth_case *test, struct httpd *proxy)
 {
     static const ULONGLONG size = 80021;  /* the size of proxy_body */
     static const unsigned int seed = 1409;
     static BYTE proxy_body[80021];
     static char proxied_path[64];
     struct httpd *server = proxy ? proxy : httpd;
+    const char *scheme_name = test->scheme == BG_AUTH_SCHEME_NTLM ? "NTLM" : "Negotiate";
     WCHAR dir[MAX_PATH], local[MAX_PATH], url[256], list[64];
     IBitsTokenOptions *options = NULL;
     struct httpd_log_entry entry;
@@ -1623,7 +1640,7 @@ static void run_implicit_ntlm(const struct ntlm_case *test, struct httpd *proxy)
     IBackgroundCopyJob *job;
     CREDENTIALW stored;
     unsigned int start;
-    char path[64], value[16];
+    char path[64], value[16], expect[16];
     const char *field = proxy ? "Proxy-Authorization" : "Authorization";
     int denied = proxy ? 407 : 401;
     HRESULT hr;
@@ -1634,25 +1651,25 @@ static void run_implicit_ntlm(const struct ntlm_case *test, struct httpd *proxy)
     stored.Type = CRED_TYPE_DOMAIN_PASSWORD;
     stored.TargetName = (WCHAR *)L"127.0.0.1";
     stored.UserName = (WCHAR *)L"QMGRTEST\\bitsuser";
-    stored.CredentialBlob = (BYTE *)test->password;
-    stored.CredentialBlobSize = wcslen(test->password) * sizeof(WCHAR);
+    stored.CredentialBlob = (BYTE *)(test->credentials == CREDENTIALS_EXPLICIT ? L"not-the-password" : test->password);
+    stored.CredentialBlobSize = wcslen((const WCHAR *)stored.CredentialBlob) * sizeof(WCHAR);
     stored.Persist = CRED_PERSIST_LOCAL_MACHINE;
     ok(CredWriteW(&stored, 0), "CredWrite failed: %lu.\n", GetLastError());
 
     if (proxy)
     {
         /* Only the proxy knows the host, so only the proxy can have served the file. */
-        sprintf(proxied_path, "/ntlm-proxy/%ls.bin", test->tag);
+        sprintf(proxied_path, "/windows-auth-proxy/%ls.bin", test->tag);
         httpd_pattern_fill(seed, 0, proxy_body, size);
-        ntlm_proxy_server.path = proxied_path;
-        ntlm_proxy_server.body = proxy_body;
-        ntlm_proxy_server.size = size;
+        windows_auth_proxy_server.path = proxied_path;
+        windows_auth_proxy_server.body = proxy_body;
+        windows_auth_proxy_server.size = size;
         swprintf(url, ARRAY_SIZE(url), L"http://" PROXY_HOST_W L"%hs", proxied_path);
         swprintf(list, ARRAY_SIZE(list), L"127.0.0.1:%u", httpd_port(proxy));
     }
     else
     {
-        sprintf(path, "/ntlm/%ls.bin", test->tag);
+        sprintf(path, "/%s/%ls.bin", test->scheme == BG_AUTH_SCHEME_NTLM ? "ntlm" : "negotiate", test->tag);
         ok(httpd_add_pattern_resource(httpd, path, size, seed, NULL), "cannot add resource.\n");
         httpd_url(httpd, path, url, ARRAY_SIZE(url));
     }
@@ -1660,7 +1677,7 @@ static void run_implicit_ntlm(const struct ntlm_case *test, struct httpd *proxy)
 
     swprintf(local, ARRAY_SIZE(local), L"%ls%ls", proxy ? L"proxy-" : L"", test->tag);
     if (!make_dir(local, dir, ARRAY_SIZE(dir))) goto done;
-    swprintf(local, ARRAY_SIZE(local), L"%lsntlm.bin", dir);
+    swprintf(local, ARRAY_SIZE(local), L"%lsauth.bin", dir);
     if (!(job = create_job(test->tag))) goto done;
     set_retry_delay(job, 60);
     if (proxy)
@@ -1671,11 +1688,16 @@ static void run_implicit_ntlm(const struct ntlm_case *test, struct httpd *proxy)
     hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJob2, (void **)&job2);
     ok(hr == S_OK, "QueryInterface(IBackgroundCopyJob2) failed: %#lx.\n", hr);
     if (FAILED(hr)) goto next;
-    if (test->implicit)
+    if (test->credentials != CREDENTIALS_NONE)
     {
         memset(&creds, 0, sizeof(creds));
         creds.Target = proxy ? BG_AUTH_TARGET_PROXY : BG_AUTH_TARGET_SERVER;
-        creds.Scheme = BG_AUTH_SCHEME_NTLM;
+        creds.Scheme = test->scheme;
+        if (test->credentials == CREDENTIALS_EXPLICIT)
+        {
+            creds.Credentials.Basic.UserName = (WCHAR *)L"QMGRTEST\\bitsuser";
+            creds.Credentials.Basic.Password = (WCHAR *)test->password;
+        }
         hr = IBackgroundCopyJob2_SetCredentials(job2, &creds);
         ok(hr == S_OK, "SetCredentials failed: %#lx.\n", hr);
     }
@@ -1702,14 +1724,20 @@ static void run_implicit_ntlm(const struct ntlm_case *test, struct httpd *proxy)
         ok(!wcsicmp(ntlm_server.last_user, L"bitsuser") && !wcsicmp(ntlm_server.last_domain, L"QMGRTEST"),
            "got %ls\\%ls.\n", ntlm_server.last_domain, ntlm_server.last_user);
         LeaveCriticalSection(&ntlm_server.cs);
-        /* The log shows the handshake: an offer, then the answers on one connection. */
-        /* (The proxy gets only these requests, in absolute form.) */
+        /* The log shows the handshake: an offer, then the answers in the
+         * scheme offered, the first of them refused with the challenge.  (The
+         * proxy gets only these requests, in absolute form.) */
+        snprintf(expect, sizeof(expect), "%s ", scheme_name);
         index = httpd_log_find(server, "GET", proxy ? NULL : path, start, &entry);
         ok(index >= 0 && entry.status == denied && !httpd_log_header(&entry, field, value, sizeof(value)),
            "first request: status %d.\n", entry.status);
-        index = httpd_log_find(server, "GET", proxy ? NULL : path, index + 1, &entry);
-        ok(index >= 0 && entry.status == denied && httpd_log_header(&entry, field, value, sizeof(value)) &&
-           !strncmp(value, "NTLM ", 5), "second request: status %d, %s.\n", entry.status, value);
+        /* Wine's WinHTTP asks once more without credentials before it answers
+         * with the job's explicit ones; that costs a round trip, nothing else. */
+        while ((index = httpd_log_find(server, "GET", proxy ? NULL : path, index + 1, &entry)) >= 0 &&
+               !httpd_log_header(&entry, field, value, sizeof(value)))
+            ok(entry.status == denied, "request %d without credentials: status %d.\n", index, entry.status);
+        ok(index >= 0 && entry.status == denied && !strncmp(value, expect, strlen(expect)),
+           "first answer: status %d, %s.\n", entry.status, index >= 0 ? value : "none");
         goto next;
     }
 
@@ -1719,7 +1747,8 @@ static void run_implicit_ntlm(const struct ntlm_case *test, struct httpd *proxy)
     check_no_file(local);
     EnterCriticalSection(&ntlm_server.cs);
     ok(!ntlm_server.accepted, "the server accepted %u answers.\n", ntlm_server.accepted);
-    if (test->implicit) ok(ntlm_server.refused >= 1, "the server refused %u answers.\n", ntlm_server.refused);
+    if (test->credentials != CREDENTIALS_NONE)
+        ok(ntlm_server.refused >= 1, "the server refused %u answers.\n", ntlm_server.refused);
     else ok(!ntlm_server.negotiates, "the server got %u negotiate messages.\n", ntlm_server.negotiates);
     LeaveCriticalSection(&ntlm_server.cs);
     cancel_and_check_clean(job, dir, local);
@@ -1732,34 +1761,48 @@ done:
     winetest_pop_context();
 }
 
-static void test_implicit_ntlm(void)
+static void test_windows_auth(void)
 {
-    static const struct ntlm_case cases[] =
+    static const struct windows_auth_case cases[] =
     {
-        { L"ntlm-helper", TRUE, TRUE, L"Qmgr-ntlm-1", TRUE },
-        { L"ntlm-owner", TRUE, FALSE, L"Qmgr-ntlm-1", TRUE },
-        { L"ntlm-wrong", TRUE, TRUE, L"wrong-password", FALSE },
-        { L"ntlm-none", FALSE, TRUE, L"Qmgr-ntlm-1", FALSE },
+        { L"ntlm-helper", BG_AUTH_SCHEME_NTLM, CREDENTIALS_IMPLICIT, TRUE, WINDOWS_AUTH_PASSWORD, TRUE },
+        { L"ntlm-owner", BG_AUTH_SCHEME_NTLM, CREDENTIALS_IMPLICIT, FALSE, WINDOWS_AUTH_PASSWORD, TRUE },
+        { L"ntlm-wrong", BG_AUTH_SCHEME_NTLM, CREDENTIALS_IMPLICIT, TRUE, L"wrong-password", FALSE },
+        { L"ntlm-none", BG_AUTH_SCHEME_NTLM, CREDENTIALS_NONE, TRUE, WINDOWS_AUTH_PASSWORD, FALSE },
+        { L"ntlm-explicit", BG_AUTH_SCHEME_NTLM, CREDENTIALS_EXPLICIT, FALSE, WINDOWS_AUTH_PASSWORD, TRUE },
+        { L"ntlm-explicit-wrong", BG_AUTH_SCHEME_NTLM, CREDENTIALS_EXPLICIT, FALSE, L"wrong-password", FALSE },
+        { L"negotiate-helper", BG_AUTH_SCHEME_NEGOTIATE, CREDENTIALS_IMPLICIT, TRUE, WINDOWS_AUTH_PASSWORD, TRUE },
+        { L"negotiate-wrong", BG_AUTH_SCHEME_NEGOTIATE, CREDENTIALS_IMPLICIT, FALSE, L"wrong-password", FALSE },
+        { L"negotiate-explicit", BG_AUTH_SCHEME_NEGOTIATE, CREDENTIALS_EXPLICIT, FALSE, WINDOWS_AUTH_PASSWORD, TRUE },
+        { L"negotiate-explicit-wrong", BG_AUTH_SCHEME_NEGOTIATE, CREDENTIALS_EXPLICIT, FALSE, L"wrong-password", FALSE },
     };
+    static const unsigned int proxy_cases[] = { 0, 2, 4, 5, 8 };
     struct httpd *proxy;
     unsigned int i;
 
-    ntlm_server_init(L"QMGRTEST", L"bitsuser", L"Qmgr-ntlm-1");
-    ok(ntlm_server_install(httpd, "/ntlm/", FALSE), "cannot install the NTLM handler.\n");
-    for (i = 0; i < ARRAY_SIZE(cases); i++) run_implicit_ntlm(&cases[i], NULL);
+    ntlm_server_init(L"QMGRTEST", L"bitsuser", WINDOWS_AUTH_PASSWORD);
+    ok(ntlm_server_install(httpd, "/ntlm/", FALSE, "NTLM"), "cannot install the NTLM handler.\n");
+    ok(ntlm_server_install(httpd, "/negotiate/", FALSE, "Negotiate"), "cannot install the Negotiate handler.\n");
+    for (i = 0; i < ARRAY_SIZE(cases); i++) run_windows_auth(&cases[i], NULL);
 
-    /* The same through a proxy that wants NTLM: Proxy-Authorization, 407. */
-    if (!(proxy = httpd_start()))
+    /* The same through proxies that want NTLM or Negotiate: Proxy-Authorization, 407. */
+    for (i = 0; i < ARRAY_SIZE(proxy_cases); i++)
     {
-        ok(0, "cannot start the proxy server.\n");
-        return;
+        const struct windows_auth_case *test = &cases[proxy_cases[i]];
+
+        if (!(proxy = httpd_start()))
+        {
+            ok(0, "cannot start the proxy server.\n");
+            return;
+        }
+        ok(ntlm_server_install(proxy, "http://" PROXY_HOST, TRUE,
+                               test->scheme == BG_AUTH_SCHEME_NTLM ? "NTLM" : "Negotiate"),
+           "cannot install the handler.\n");
+        ok(httpd_add_handler(proxy, NULL, "http://" PROXY_HOST, proxy_handler, &windows_auth_proxy_server),
+           "cannot add handler.\n");
+        run_windows_auth(test, proxy);
+        httpd_stop(proxy);
     }
-    ok(ntlm_server_install(proxy, "http://" PROXY_HOST, TRUE), "cannot install the NTLM handler.\n");
-    ok(httpd_add_handler(proxy, NULL, "http://" PROXY_HOST, proxy_handler, &ntlm_proxy_server),
-       "cannot add handler.\n");
-    run_implicit_ntlm(&cases[0], proxy);
-    run_implicit_ntlm(&cases[2], proxy);
-    httpd_stop(proxy);
 }
 
 START_TEST(http)
@@ -1772,7 +1815,7 @@ START_TEST(http)
     test_changed_without_validators();
     test_changed_after_drop();
     test_server_auth();
-    test_implicit_ntlm();
+    test_windows_auth();
     test_redirects();
     test_proxy();
     test_preconfigured_proxy();

@@ -34,6 +34,13 @@
 
 struct ntlm_server ntlm_server;
 
+/* What one installed handler serves. */
+struct ntlm_handler
+{
+    BOOL proxy;
+    char scheme[16];   /* "NTLM" or "Negotiate" */
+};
+
 #define NTLMSSP_NEGOTIATE_UNICODE                 0x00000001
 #define NTLMSSP_REQUEST_TARGET                    0x00000004
 #define NTLMSSP_NEGOTIATE_NTLM                    0x00000200
@@ -116,16 +123,17 @@ static BOOL check_response(const BYTE *challenge, const BYTE *response, DWORD re
     return ok;
 }
 
-static BOOL respond_offer(struct httpd_request *request, BOOL proxy, const char *data)
+static BOOL respond_offer(struct httpd_request *request, const struct ntlm_handler *handler, const char *data)
 {
     char headers[1024];
 
-    snprintf(headers, sizeof(headers), "%s: NTLM%s%s\r\n", proxy ? "Proxy-Authenticate" : "WWW-Authenticate",
+    snprintf(headers, sizeof(headers), "%s: %s%s%s\r\n",
+             handler->proxy ? "Proxy-Authenticate" : "WWW-Authenticate", handler->scheme,
              data ? " " : "", data ? data : "");
-    return httpd_respond(request, proxy ? 407 : 401, headers, "denied", 6);
+    return httpd_respond(request, handler->proxy ? 407 : 401, headers, "denied", 6);
 }
 
-static BOOL respond_challenge(struct httpd_request *request, BOOL proxy)
+static BOOL respond_challenge(struct httpd_request *request, const struct ntlm_handler *handler)
 {
     static const WCHAR computer[] = L"BITSSERVER";
     BYTE message[256], *p;
@@ -166,7 +174,7 @@ static BOOL respond_challenge(struct httpd_request *request, BOOL proxy)
     if (!CryptBinaryToStringA(message, size, CRYPT_STRING_BASE64 | CRYPT_STRING_NOCRLF, text, &text_size))
         return httpd_respond(request, 500, NULL, NULL, 0);
     ntlm_server.negotiates++;
-    return respond_offer(request, proxy, text);
+    return respond_offer(request, handler, text);
 }
 
 static void copy_name(WCHAR *out, size_t count, const BYTE *name, DWORD size)
@@ -203,8 +211,9 @@ static BOOL authenticate(struct httpd_request *request, const BYTE *message, DWO
 
 static BOOL handle_request(struct httpd_request *request, void *context)
 {
-    BOOL proxy = context != NULL;
+    const struct ntlm_handler *handler = context;
     LONG connection = httpd_request_connection(request);
+    size_t scheme_len = strlen(handler->scheme);
     char value[4096];
     BYTE message[2048];
     DWORD size = sizeof(message);
@@ -218,15 +227,17 @@ static BOOL handle_request(struct httpd_request *request, void *context)
             LeaveCriticalSection(&ntlm_server.cs);
             return FALSE;  /* on to the resource */
         }
-    if (!httpd_request_header(request, proxy ? "Proxy-Authorization" : "Authorization", value, sizeof(value)) || _strnicmp(value, "NTLM ", 5) ||
-        !CryptStringToBinaryA(value + 5, 0, CRYPT_STRING_BASE64, message, &size, NULL, NULL) ||
+    if (!httpd_request_header(request, handler->proxy ? "Proxy-Authorization" : "Authorization", value,
+                              sizeof(value)) ||
+        _strnicmp(value, handler->scheme, scheme_len) || value[scheme_len] != ' ' ||
+        !CryptStringToBinaryA(value + scheme_len + 1, 0, CRYPT_STRING_BASE64, message, &size, NULL, NULL) ||
         size < 12 || memcmp(message, signature, 8))
     {
         ntlm_server.offers++;
-        ret = respond_offer(request, proxy, NULL);
+        ret = respond_offer(request, handler, NULL);
     }
     else if (get32(message + 8) == 1)
-        ret = respond_challenge(request, proxy);
+        ret = respond_challenge(request, handler);
     else if (get32(message + 8) == 3 && authenticate(request, message, size))
     {
         ntlm_server.accepted++;
@@ -236,7 +247,7 @@ static BOOL handle_request(struct httpd_request *request, void *context)
     else
     {
         ntlm_server.refused++;
-        ret = respond_offer(request, proxy, NULL);
+        ret = respond_offer(request, handler, NULL);
     }
     LeaveCriticalSection(&ntlm_server.cs);
     return ret;
@@ -261,7 +272,17 @@ void ntlm_server_init(const WCHAR *domain, const WCHAR *user, const WCHAR *passw
     srand(GetTickCount());
 }
 
-BOOL ntlm_server_install(struct httpd *httpd, const char *path_prefix, BOOL proxy)
+BOOL ntlm_server_install(struct httpd *httpd, const char *path_prefix, BOOL proxy, const char *scheme)
 {
-    return httpd_add_handler(httpd, NULL, path_prefix, handle_request, proxy ? (void *)httpd : NULL);
+    /* Each lives as long as the test: a server may be asked until it stops. */
+    static struct ntlm_handler handlers[8];
+    static LONG used;
+    LONG index = InterlockedIncrement(&used) - 1;
+    struct ntlm_handler *handler;
+
+    if (index >= ARRAY_SIZE(handlers) || strlen(scheme) >= sizeof(handler->scheme)) return FALSE;
+    handler = &handlers[index];
+    handler->proxy = proxy;
+    strcpy(handler->scheme, scheme);
+    return httpd_add_handler(httpd, NULL, path_prefix, handle_request, handler);
 }

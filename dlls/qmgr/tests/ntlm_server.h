@@ -21,7 +21,10 @@
 
 /*
  * Requests under the handler's path prefix need NTLM: a request without it
- * gets "401 WWW-Authenticate: NTLM" (407 and Proxy-Authenticate for a proxy); a NEGOTIATE_MESSAGE gets a CHALLENGE
+ * gets "401 WWW-Authenticate: NTLM" (407 and Proxy-Authenticate for a proxy),
+ * or "Negotiate" for a handler installed for that scheme, whose messages are
+ * the same NTLM messages (what the Negotiate package sends when Kerberos
+ * cannot be used, as for a server named by its address); a NEGOTIATE_MESSAGE gets a CHALLENGE
  * with a fresh server challenge; an AUTHENTICATE_MESSAGE on the same
  * connection is checked against the one account the server knows (its
  * NTLMv2 response is recomputed from the password) and, when right, the
@@ -61,8 +64,9 @@ extern struct ntlm_server ntlm_server;
 void ntlm_server_init(const WCHAR *domain, const WCHAR *user, const WCHAR *password);
 /* Serves NTLM for requests under path_prefix: as a server (401, WWW-Authenticate,
  * Authorization) or as a proxy (407, Proxy-Authenticate, Proxy-Authorization);
- * a proxy's handler goes before the handler that forwards. */
-BOOL ntlm_server_install(struct httpd *httpd, const char *path_prefix, BOOL proxy);
+ * a proxy's handler goes before the handler that forwards.  scheme: the name
+ * offered and answered, "NTLM" or "Negotiate". */
+BOOL ntlm_server_install(struct httpd *httpd, const char *path_prefix, BOOL proxy, const char *scheme);
 /* Forgets counts and connections (the account stays). */
 void ntlm_server_reset(void);
 
