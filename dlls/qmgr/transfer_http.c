@@ -734,6 +734,24 @@ static WCHAR *sent_request_target(HINTERNET request)
     return target;
 }
 
+/* Whether the job's credentials c answer a challenge of target.  Implicit
+ * proxy credentials also answer the server, unless the job has explicit
+ * server credentials (the "Authentication" page of the BITS docs). */
+static BOOL credentials_answer(const struct transfer_options *options, const struct transfer_credentials *c,
+                               BG_AUTH_TARGET target)
+{
+    ULONG i;
+
+    if (c->target == target) return TRUE;
+    if (target != BG_AUTH_TARGET_SERVER || c->user_name || c->password) return FALSE;
+    for (i = 0; i < options->credential_count; i++)
+    {
+        const struct transfer_credentials *other = &options->credentials[i];
+        if (other->target == BG_AUTH_TARGET_SERVER && (other->user_name || other->password)) return FALSE;
+    }
+    return TRUE;
+}
+
 /* What answering a request's challenges has led to so far, per target. */
 struct auth_state
 {
@@ -774,7 +792,7 @@ static BOOL set_credentials(const struct transfer_session *session, HINTERNET re
         for (j = 0; j < options->credential_count; j++)
         {
             const struct transfer_credentials *credentials = &options->credentials[j];
-            if (credentials->target != target || credentials->scheme != preference[i]) continue;
+            if (credentials->scheme != preference[i] || !credentials_answer(options, credentials, target)) continue;
             if (preference[i] == BG_AUTH_SCHEME_DIGEST)
             {
                 WCHAR *sent = proxy ? sent_request_target(request) : NULL;

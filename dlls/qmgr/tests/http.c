@@ -1600,7 +1600,9 @@ done:
  * - with NULL name and password (implicit), the identity the transfer runs
  *   as answers: the helper token's with BG_TOKEN_NETWORK, else the owner's,
  *   with its credentials for the host from the Credential Manager (what
- *   "cmdkey /add:127.0.0.1" stores).
+ *   "cmdkey /add:127.0.0.1" stores); implicit proxy credentials answer the
+ *   server too, unless the job has explicit server credentials (the
+ *   "Authentication" page of the BITS docs).
  * The Negotiate server offers "Negotiate" and takes the same NTLM messages:
  * Kerberos cannot be used for a server named by its address. */
 static struct proxy_server windows_auth_proxy_server;
@@ -1610,6 +1612,11 @@ enum windows_auth_credentials
     CREDENTIALS_NONE,
     CREDENTIALS_IMPLICIT,   /* SetCredentials(scheme, NULL, NULL) */
     CREDENTIALS_EXPLICIT,   /* SetCredentials(scheme, QMGRTEST\bitsuser, password) */
+    /* Implicit credentials for the proxy target only, and no proxy: they answer
+     * the server too, unless the job has explicit server credentials, as with
+     * the second (Basic ones here). */
+    CREDENTIALS_IMPLICIT_PROXY,
+    CREDENTIALS_IMPLICIT_PROXY_BASIC_SERVER,
 };
 
 struct windows_auth_case
@@ -1691,7 +1698,8 @@ static void run_windows_auth(const struct windows_auth_case *test, struct httpd 
     if (test->credentials != CREDENTIALS_NONE)
     {
         memset(&creds, 0, sizeof(creds));
-        creds.Target = proxy ? BG_AUTH_TARGET_PROXY : BG_AUTH_TARGET_SERVER;
+        creds.Target = proxy || test->credentials >= CREDENTIALS_IMPLICIT_PROXY ? BG_AUTH_TARGET_PROXY
+                                                                               : BG_AUTH_TARGET_SERVER;
         creds.Scheme = test->scheme;
         if (test->credentials == CREDENTIALS_EXPLICIT)
         {
@@ -1700,6 +1708,16 @@ static void run_windows_auth(const struct windows_auth_case *test, struct httpd 
         }
         hr = IBackgroundCopyJob2_SetCredentials(job2, &creds);
         ok(hr == S_OK, "SetCredentials failed: %#lx.\n", hr);
+    }
+    if (test->credentials == CREDENTIALS_IMPLICIT_PROXY_BASIC_SERVER)
+    {
+        memset(&creds, 0, sizeof(creds));
+        creds.Target = BG_AUTH_TARGET_SERVER;
+        creds.Scheme = BG_AUTH_SCHEME_BASIC;
+        creds.Credentials.Basic.UserName = (WCHAR *)L"QMGRTEST\\bitsuser";
+        creds.Credentials.Basic.Password = (WCHAR *)test->password;
+        hr = IBackgroundCopyJob2_SetCredentials(job2, &creds);
+        ok(hr == S_OK, "SetCredentials(Basic) failed: %#lx.\n", hr);
     }
     if (test->helper)
     {
@@ -1747,7 +1765,7 @@ static void run_windows_auth(const struct windows_auth_case *test, struct httpd 
     check_no_file(local);
     EnterCriticalSection(&ntlm_server.cs);
     ok(!ntlm_server.accepted, "the server accepted %u answers.\n", ntlm_server.accepted);
-    if (test->credentials != CREDENTIALS_NONE)
+    if (test->credentials != CREDENTIALS_NONE && test->credentials != CREDENTIALS_IMPLICIT_PROXY_BASIC_SERVER)
         ok(ntlm_server.refused >= 1, "the server refused %u answers.\n", ntlm_server.refused);
     else ok(!ntlm_server.negotiates, "the server got %u negotiate messages.\n", ntlm_server.negotiates);
     LeaveCriticalSection(&ntlm_server.cs);
@@ -1775,6 +1793,11 @@ static void test_windows_auth(void)
         { L"negotiate-wrong", BG_AUTH_SCHEME_NEGOTIATE, CREDENTIALS_IMPLICIT, FALSE, L"wrong-password", FALSE },
         { L"negotiate-explicit", BG_AUTH_SCHEME_NEGOTIATE, CREDENTIALS_EXPLICIT, FALSE, WINDOWS_AUTH_PASSWORD, TRUE },
         { L"negotiate-explicit-wrong", BG_AUTH_SCHEME_NEGOTIATE, CREDENTIALS_EXPLICIT, FALSE, L"wrong-password", FALSE },
+        { L"ntlm-proxy-implicit", BG_AUTH_SCHEME_NTLM, CREDENTIALS_IMPLICIT_PROXY, TRUE, WINDOWS_AUTH_PASSWORD, TRUE },
+        { L"negotiate-proxy-implicit", BG_AUTH_SCHEME_NEGOTIATE, CREDENTIALS_IMPLICIT_PROXY, FALSE, WINDOWS_AUTH_PASSWORD,
+          TRUE },
+        { L"ntlm-proxy-implicit-basic", BG_AUTH_SCHEME_NTLM, CREDENTIALS_IMPLICIT_PROXY_BASIC_SERVER, TRUE,
+          WINDOWS_AUTH_PASSWORD, FALSE },
     };
     static const unsigned int proxy_cases[] = { 0, 2, 4, 5, 8 };
     struct httpd *proxy;
