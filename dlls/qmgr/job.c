@@ -2350,6 +2350,28 @@ static void snapshot_options(struct job *job, struct transfer_options *options)
         }
     }
     LeaveCriticalSection(&job->cs);
+    /* Where UseLMCompat says so, NTLM and Negotiate challenges the job has no
+     * credentials for get the implicit ones. */
+    if (policy_implicit_credentials())
+    {
+        static const BG_AUTH_SCHEME implicit_schemes[] = { BG_AUTH_SCHEME_NTLM, BG_AUTH_SCHEME_NEGOTIATE };
+        ULONG set = options->credential_count, i;
+
+        for (target = BG_AUTH_TARGET_SERVER; target <= BG_AUTH_TARGET_PROXY; target++)
+        {
+            for (scheme = 0; scheme < ARRAY_SIZE(implicit_schemes); scheme++)
+            {
+                for (i = 0; i < set; i++)
+                    if (options->credentials[i].target == target &&
+                        options->credentials[i].scheme == implicit_schemes[scheme])
+                        break;
+                if (i < set) continue;
+                options->credentials[options->credential_count].target = target;
+                options->credentials[options->credential_count].scheme = implicit_schemes[scheme];
+                options->credential_count++;
+            }
+        }
+    }
     http_options_snapshot(job->http_options, options);
 }
 

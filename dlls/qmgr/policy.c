@@ -1,8 +1,9 @@
 /*
  * Background Intelligent Transfer Service: the Group Policy limits
- * (behavior.md 15).  Only configured policies appear under the key; the
- * others have Windows' defaults.  A change applies to the next call without
- * a restart.
+ * (behavior.md 15), and when implicit credentials go to a server that did not
+ * get SetCredentials (UseLMCompat, behavior.md 11.6).  Only configured values
+ * appear in the registry; the others have Windows' defaults.  A change
+ * applies to the next call (or job run) without a restart.
  *
  * Copyright 2026 the qmgr-for-wine authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -29,14 +30,22 @@ static const struct
     [POLICY_MAX_DOWNLOAD_SECONDS]  = { L"MaxDownloadTime", DEFAULT_MAX_DOWNLOAD_TIME },
 };
 
-/* The values are read again only when something under the policies key changed
- * (the BITS key itself may not exist yet): no registry trip on every call. */
+/* Where UseLMCompat and LmCompatibilityLevel are (HKLM). */
+static const WCHAR bits_key[] = L"Software\\Microsoft\\Windows\\CurrentVersion\\BITS";
+static const WCHAR lsa_key[] = L"System\\CurrentControlSet\\Control\\Lsa";
+
+/* The keys watched for changes: the BITS policy key itself may not exist yet. */
+static const WCHAR *const watched_keys[] = { L"Software\\Policies", bits_key, lsa_key };
+
+/* The values are read again only when something under a watched key changed:
+ * no registry trip on every call. */
 static struct
 {
-    HKEY watched;
+    HKEY watched[ARRAY_SIZE(watched_keys)];
     HANDLE changed;
     BOOL loaded;
     DWORD values[ARRAY_SIZE(policies)];
+    BOOL implicit_credentials;
 } cache;
 
 static CRITICAL_SECTION cache_cs;
@@ -48,31 +57,56 @@ static CRITICAL_SECTION_DEBUG cache_cs_debug =
 };
 static CRITICAL_SECTION cache_cs = { &cache_cs_debug, -1, 0, 0, 0, 0 };
 
+static DWORD read_dword(const WCHAR *key, const WCHAR *name, DWORD default_value)
+{
+    DWORD value, size = sizeof(value);
+
+    if (RegGetValueW(HKEY_LOCAL_MACHINE, key, name, RRF_RT_REG_DWORD, NULL, &value, &size)) return default_value;
+    TRACE("%s is %lu.\n", debugstr_w(name), value);
+    return value;
+}
+
+/* UseLMCompat: 0, implicit credentials whenever a server (or proxy) asks for
+ * NTLM or Kerberos; 1, only when LmCompatibilityLevel is 2 or more; 2 (the
+ * default), only through SetCredentials.  An absent LmCompatibilityLevel is
+ * Windows' default, 3 (NTLMv2 only). */
+static BOOL read_implicit_credentials(void)
+{
+    switch (read_dword(bits_key, L"UseLMCompat", 2))
+    {
+    case 0: return TRUE;
+    case 1: return read_dword(lsa_key, L"LmCompatibilityLevel", 3) >= 2;
+    default: return FALSE;
+    }
+}
+
 static void load_policies(void)
 {
-    DWORD value, size;
     unsigned int i;
 
     if (!cache.changed) cache.changed = CreateEventW(NULL, FALSE, FALSE, NULL);
-    if (!cache.watched && RegCreateKeyExW(HKEY_LOCAL_MACHINE, L"Software\\Policies", 0, NULL, 0, KEY_NOTIFY, NULL,
-                                          &cache.watched, NULL))
-        cache.watched = NULL;
     /* Armed before reading: a change during the reads is seen next time. */
-    if (!cache.watched || !cache.changed ||
-        RegNotifyChangeKeyValue(cache.watched, TRUE, REG_NOTIFY_CHANGE_NAME | REG_NOTIFY_CHANGE_LAST_SET,
-                                cache.changed, TRUE))
-        cache.loaded = FALSE;  /* cannot watch: read at every use */
-    else cache.loaded = TRUE;
+    cache.loaded = !!cache.changed;
+    for (i = 0; i < ARRAY_SIZE(watched_keys); i++)
+    {
+        if (!cache.watched[i] && RegCreateKeyExW(HKEY_LOCAL_MACHINE, watched_keys[i], 0, NULL, 0, KEY_NOTIFY, NULL,
+                                                 &cache.watched[i], NULL))
+            cache.watched[i] = NULL;
+        if (!cache.watched[i] || !cache.changed ||
+            RegNotifyChangeKeyValue(cache.watched[i], TRUE, REG_NOTIFY_CHANGE_NAME | REG_NOTIFY_CHANGE_LAST_SET,
+                                    cache.changed, TRUE))
+            cache.loaded = FALSE;  /* cannot watch: read at every use */
+    }
 
     for (i = 0; i < ARRAY_SIZE(policies); i++)
-    {
-        size = sizeof(value);
-        if (RegGetValueW(HKEY_LOCAL_MACHINE, L"Software\\Policies\\Microsoft\\Windows\\BITS", policies[i].name,
-                         RRF_RT_REG_DWORD, NULL, &value, &size))
-            value = policies[i].default_value;
-        else TRACE("%s is %lu.\n", debugstr_w(policies[i].name), value);
-        cache.values[i] = value;
-    }
+        cache.values[i] = read_dword(L"Software\\Policies\\Microsoft\\Windows\\BITS", policies[i].name,
+                                     policies[i].default_value);
+    cache.implicit_credentials = read_implicit_credentials();
+}
+
+static void refresh(void)
+{
+    if (!cache.loaded || !WaitForSingleObject(cache.changed, 0)) load_policies();
 }
 
 DWORD policy_get(enum policy policy)
@@ -80,8 +114,19 @@ DWORD policy_get(enum policy policy)
     DWORD value;
 
     EnterCriticalSection(&cache_cs);
-    if (!cache.loaded || !WaitForSingleObject(cache.changed, 0)) load_policies();
+    refresh();
     value = cache.values[policy];
+    LeaveCriticalSection(&cache_cs);
+    return value;
+}
+
+BOOL policy_implicit_credentials(void)
+{
+    BOOL value;
+
+    EnterCriticalSection(&cache_cs);
+    refresh();
+    value = cache.implicit_credentials;
     LeaveCriticalSection(&cache_cs);
     return value;
 }

@@ -94,6 +94,8 @@ enum policy
     POLICY_MAX_DOWNLOAD_SECONDS,
 };
 DWORD policy_get(enum policy policy);
+/* Whether NTLM and Negotiate challenges get implicit credentials without SetCredentials (UseLMCompat). */
+BOOL policy_implicit_credentials(void);
 
 /* identity.c: who is calling, and the SIDs BITS shows (Unix-mapped under Wine). */
 struct caller

@@ -1828,6 +1828,84 @@ static void test_windows_auth(void)
     }
 }
 
+/* A registry DWORD as it was, to put back. */
+struct saved_dword
+{
+    const WCHAR *key, *name;
+    BOOL present;
+    DWORD value;
+};
+
+static void save_dword(struct saved_dword *saved, const WCHAR *key, const WCHAR *name)
+{
+    DWORD size = sizeof(saved->value);
+
+    saved->key = key;
+    saved->name = name;
+    saved->present = !RegGetValueW(HKEY_LOCAL_MACHINE, key, name, RRF_RT_REG_DWORD, NULL, &saved->value, &size);
+}
+
+static BOOL set_dword(const WCHAR *key, const WCHAR *name, DWORD value)
+{
+    return !RegSetKeyValueW(HKEY_LOCAL_MACHINE, key, name, REG_DWORD, &value, sizeof(value));
+}
+
+static void restore_dword(const struct saved_dword *saved)
+{
+    LSTATUS status;
+
+    if (saved->present) ok(set_dword(saved->key, saved->name, saved->value), "cannot restore %ls.\n", saved->name);
+    else
+    {
+        status = RegDeleteKeyValueW(HKEY_LOCAL_MACHINE, saved->key, saved->name);
+        ok(!status || status == ERROR_FILE_NOT_FOUND, "cannot delete %ls: %ld.\n", saved->name, status);
+    }
+}
+
+/* Without SetCredentials, implicit credentials answer NTLM and Negotiate as
+ * UseLMCompat (HKLM\...\CurrentVersion\BITS) says: 0, always; 1, when
+ * LmCompatibilityLevel is 2 or more; 2 (the default, ntlm-none above), never
+ * (the "Authentication" page of the BITS docs).  The service sees a change at
+ * once; both values are put back. */
+static void test_implicit_credentials_policy(void)
+{
+    static const WCHAR bits_key[] = L"Software\\Microsoft\\Windows\\CurrentVersion\\BITS";
+    static const WCHAR lsa_key[] = L"System\\CurrentControlSet\\Control\\Lsa";
+    static const struct
+    {
+        struct windows_auth_case test;
+        DWORD use_lm_compat, lm_compatibility_level;
+    }
+    cases[] =
+    {
+        { { L"ntlm-lmcompat-0", BG_AUTH_SCHEME_NTLM, CREDENTIALS_NONE, FALSE, WINDOWS_AUTH_PASSWORD, TRUE }, 0, 1 },
+        { { L"ntlm-lmcompat-1-level-1", BG_AUTH_SCHEME_NTLM, CREDENTIALS_NONE, FALSE, WINDOWS_AUTH_PASSWORD, FALSE },
+          1, 1 },
+        { { L"negotiate-lmcompat-1-level-3", BG_AUTH_SCHEME_NEGOTIATE, CREDENTIALS_NONE, FALSE, WINDOWS_AUTH_PASSWORD,
+            TRUE }, 1, 3 },
+        { { L"ntlm-lmcompat-2", BG_AUTH_SCHEME_NTLM, CREDENTIALS_NONE, FALSE, WINDOWS_AUTH_PASSWORD, FALSE }, 2, 3 },
+    };
+    struct saved_dword use_lm_compat, lm_compatibility_level;
+    unsigned int i;
+
+    save_dword(&use_lm_compat, bits_key, L"UseLMCompat");
+    save_dword(&lm_compatibility_level, lsa_key, L"LmCompatibilityLevel");
+    if (!set_dword(bits_key, L"UseLMCompat", 2))
+    {
+        skip("cannot write UseLMCompat (not an administrator).\n");
+        return;
+    }
+    for (i = 0; i < ARRAY_SIZE(cases); i++)
+    {
+        ok(set_dword(bits_key, L"UseLMCompat", cases[i].use_lm_compat), "cannot set UseLMCompat.\n");
+        ok(set_dword(lsa_key, L"LmCompatibilityLevel", cases[i].lm_compatibility_level),
+           "cannot set LmCompatibilityLevel.\n");
+        run_windows_auth(&cases[i].test, NULL);
+    }
+    restore_dword(&use_lm_compat);
+    restore_dword(&lm_compatibility_level);
+}
+
 START_TEST(http)
 {
     DWORD start = GetTickCount();
@@ -1839,6 +1917,7 @@ START_TEST(http)
     test_changed_after_drop();
     test_server_auth();
     test_windows_auth();
+    test_implicit_credentials_policy();
     test_redirects();
     test_proxy();
     test_preconfigured_proxy();
