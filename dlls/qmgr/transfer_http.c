@@ -861,6 +861,19 @@ static void free_response(struct response *response)
 /* Reads body bytes; *read 0 at the end.  FALSE with the result set on failure. */
 typedef BOOL (*body_reader)(void *context, BYTE *buffer, DWORD size, DWORD *read, struct transfer_result *result);
 
+/* Whether a response's bytes are of another version of the file than the
+ * bytes on disk, whose validator (take_validator's: a strong ETag, else the
+ * date) is known: a server that ignores If-Range, or a range fetched without
+ * one, sends the bytes of whatever version it has now.  A response without
+ * that kind of validator cannot tell. */
+static BOOL other_version(const WCHAR *validator, const struct response *response)
+{
+    if (!validator) return FALSE;
+    if (validator[0] == '"')
+        return response->etag && wcsncmp(response->etag, L"W/", 2) && wcscmp(response->etag, validator);
+    return response->last_modified && wcscmp(response->last_modified, validator);
+}
+
 /* What identifies the bytes of an accepted response for a later If-Range: a
  * strong ETag, else the date; and the remote file's last-write time. */
 static void take_validator(const struct response *response, struct transfer_result *result)
@@ -900,10 +913,10 @@ static BOOL accept_response(const struct transfer_request *transfer, const struc
             transfer_set_failure(result, BG_E_INVALID_SERVER_RESPONSE, BG_ERROR_CONTEXT_REMOTE_FILE, TRUE);
             return FALSE;
         }
-        if (whole_file && transfer->remote_size != BG_SIZE_UNKNOWN && *total != BG_SIZE_UNKNOWN &&
-            *total != transfer->remote_size)
+        if ((whole_file && transfer->remote_size != BG_SIZE_UNKNOWN && *total != BG_SIZE_UNKNOWN &&
+             *total != transfer->remote_size) || other_version(transfer->validator, response))
         {
-            /* Another size than the bytes we have came from: the file changed (7.7). */
+            /* Another size, or another version, than the bytes we have came from: the file changed (7.7). */
             transfer_set_failure(result, BG_E_REMOTE_FILE_CHANGED, BG_ERROR_CONTEXT_REMOTE_FILE, TRUE);
             return FALSE;
         }
@@ -919,6 +932,13 @@ static BOOL accept_response(const struct transfer_request *transfer, const struc
     else if (status == 416 && !whole_file)
     {
         transfer_set_failure(result, BG_E_INVALID_RANGE, BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
+        return FALSE;
+    }
+    else if (status == 416 && *offset)
+    {
+        /* Nothing at the resume offset: the file shrank, a change If-Range could not
+         * show (the server gives no validator). */
+        transfer_set_failure(result, BG_E_REMOTE_FILE_CHANGED, BG_ERROR_CONTEXT_REMOTE_FILE, TRUE);
         return FALSE;
     }
     else if (status == 200)
@@ -1566,8 +1586,11 @@ static void get_part(struct transfer_session *session, const struct transfer_req
             swprintf(range, ARRAY_SIZE(range), L"Range: bytes=%I64u-%I64u", first_wanted + offset, first_wanted + length - 1);
         else
             swprintf(range, ARRAY_SIZE(range), L"Range: bytes=%I64u-", first_wanted + offset);
-        /* If the file changed since the bytes we have, the server sends all of it again. */
-        if (offset && transfer->validator && (if_range = malloc((wcslen(transfer->validator) + 16) * sizeof(WCHAR))))
+        /* If the file changed since the bytes we have, the server sends all of it
+         * again.  Not for a range: a whole file is no answer to it; its bytes'
+         * version is checked against the validator instead (accept_response). */
+        if (whole_file && offset && transfer->validator &&
+            (if_range = malloc((wcslen(transfer->validator) + 16) * sizeof(WCHAR))))
             swprintf(if_range, wcslen(transfer->validator) + 16, L"If-Range: %s", transfer->validator);
     }
 
@@ -1577,7 +1600,7 @@ static void get_part(struct transfer_session *session, const struct transfer_req
         get_part_winhttp(session, transfer, &parts, range[0] ? range : NULL, if_range, first_wanted, length, offset,
                          relay, remote_size, result);
 
-    if (result->code == BG_E_REMOTE_FILE_CHANGED && offset && restart_file(transfer->file))
+    if (result->code == BG_E_REMOTE_FILE_CHANGED && whole_file && offset && restart_file(transfer->file))
     {
         /* The bytes on disk are of an older version: the whole file again, at once. */
         TRACE("%s changed on the server, restarting from 0.\n", debugstr_w(transfer->remote_name));
@@ -1596,6 +1619,8 @@ static void download_ranges(struct transfer_session *session, const struct trans
     /* A resumed ranged file knows the remote size from before: a to-end range may come first. */
     UINT64 done = transfer->offset, base = 0, remote_size = transfer->remote_size, length;
     struct transfer_request request = *transfer;
+    BOOL restarted = FALSE;
+    WCHAR *known;   /* the validator of the bytes on disk, which every range must match */
     DWORD i;
 
     for (i = 0; i < transfer->range_count; i++)
@@ -1604,6 +1629,7 @@ static void download_ranges(struct transfer_session *session, const struct trans
         relay.total += transfer->ranges[i].Length;
     }
 
+    known = done ? strdupW(transfer->validator) : NULL;
     for (i = 0; i < transfer->range_count && SUCCEEDED(result->code) && !result->aborted; i++)
     {
         length = transfer->ranges[i].Length;
@@ -1623,12 +1649,30 @@ static void download_ranges(struct transfer_session *session, const struct trans
         }
         relay.base = base;
         request.offset = done - base;
+        request.validator = known;
         get_part(session, &request, transfer->ranges[i].InitialOffset, length, &relay, &remote_size, result);
+        if (result->code == BG_E_REMOTE_FILE_CHANGED && done && !restarted && restart_file(transfer->file))
+        {
+            /* The ranges on disk are of an older version: all of them again, once (7.7). */
+            TRACE("%s changed on the server, fetching its ranges again.\n", debugstr_w(transfer->remote_name));
+            memset(result, 0, offsetof(struct transfer_result, validator));
+            relay.base = 0;
+            report(&relay, 0, relay.total);
+            restarted = TRUE;
+            free(known);
+            known = NULL;
+            remote_size = BG_SIZE_UNKNOWN;
+            done = base = 0;
+            i = -1;
+            continue;
+        }
         if (FAILED(result->code) || result->aborted) break;
+        if (!known && result->validator) known = strdupW(result->validator);
         base += result->total;
         done = base;
         if (relay.total == BG_SIZE_UNKNOWN && i + 1 == transfer->range_count) relay.total = base;
     }
+    free(known);
     result->total = SUCCEEDED(result->code) && !result->aborted ? base : relay.total;
     result->remote_size = remote_size;
 }

@@ -1425,69 +1425,87 @@ done:
 }
 
 /* Ranges are concatenated in the order given, so a to-end-of-file range may
- * come first; a job suspended in the next range must resume right (spec 7.5). */
+ * come first; a job suspended in the next range must resume right (spec 7.5).
+ * When the file changed meanwhile (a new date), the ranges on disk are of the
+ * old version: every range comes again from the new one (7.7). */
 static void test_ranges_resume(void)
 {
-    static const char path[] = "/download/ranges.bin";
-    static const unsigned int seed = 1001;
+    static const unsigned int seeds[2] = { 1001, 1003 };
     static const ULONGLONG size = 300000;
     BG_FILE_RANGE ranges[2] = { { size - 5000, BG_LENGTH_TO_EOF }, { 1000, 120000 } };
     struct httpd_resource_options options;
-    WCHAR dir[MAX_PATH], local[MAX_PATH], url[256];
+    WCHAR dir[MAX_PATH], local[MAX_PATH], url[256], name[32];
     IBackgroundCopyJob3 *job3;
     IBackgroundCopyJob *job;
     BG_JOB_STATE state;
     BYTE *expected = NULL, *got = NULL;
+    unsigned int changed, seed;
+    char path[64];
     HANDLE handle;
     DWORD read = 0;
     HRESULT hr;
 
-    if (!make_dir(L"ranges", dir, ARRAY_SIZE(dir))) return;
-    swprintf(local, ARRAY_SIZE(local), L"%lsranges.bin", dir);
-    memset(&options, 0, sizeof(options));
-    options.slow_delay_ms = SLOW_DELAY_MS;
-    options.slow_chunk = SLOW_CHUNK;
-    ok(httpd_add_pattern_resource(httpd, path, size, seed, &options), "cannot add resource.\n");
-    httpd_url(httpd, path, url, ARRAY_SIZE(url));
-
-    if (!(job = create_job(L"ranges"))) return;
-    hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJob3, (void **)&job3);
-    ok(hr == S_OK, "QueryInterface(IBackgroundCopyJob3) failed: %#lx.\n", hr);
-    if (FAILED(hr)) goto done;
-    hr = IBackgroundCopyJob3_AddFileWithRanges(job3, url, local, 2, ranges);
-    IBackgroundCopyJob3_Release(job3);
-    ok(hr == S_OK, "AddFileWithRanges failed: %#lx.\n", hr);
-    if (FAILED(hr) || !resume(job)) goto done;
-
-    /* Well into the second range, then a pause. */
-    if (!wait_progress(job, 5000 + 3 * SLOW_CHUNK, NULL)) goto done;
-    hr = IBackgroundCopyJob_Suspend(job);
-    ok(hr == S_OK, "Suspend failed: %#lx.\n", hr);
-    if (!resume(job)) goto done;
-    state = wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), 30000, FALSE);
-    ok(state == BG_JOB_STATE_TRANSFERRED, "got state %u.\n", state);
-    if (state != BG_JOB_STATE_TRANSFERRED) goto done;
-    hr = IBackgroundCopyJob_Complete(job);
-    ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
-
-    /* The local file: the last 5000 bytes, then bytes 1000..120999. */
-    expected = malloc(125000);
-    got = calloc(1, 125001);
-    httpd_pattern_fill(seed, size - 5000, expected, 5000);
-    httpd_pattern_fill(seed, 1000, expected + 5000, 120000);
-    handle = CreateFileW(local, GENERIC_READ, FILE_SHARE_READ, NULL, OPEN_EXISTING, 0, NULL);
-    ok(handle != INVALID_HANDLE_VALUE, "cannot open %s: %lu.\n", wine_dbgstr_w(local), GetLastError());
-    if (handle != INVALID_HANDLE_VALUE)
+    for (changed = 0; changed < 2; changed++)
     {
-        ReadFile(handle, got, 125001, &read, NULL);
-        CloseHandle(handle);
-        ok(read == 125000, "the file has %lu bytes.\n", read);
-        ok(!memcmp(expected, got, 125000), "the file is not the ranges in the order given.\n");
-    }
+        winetest_push_context(changed ? "changed" : "same");
+        sprintf(path, "/download/ranges%u.bin", changed);
+        swprintf(name, ARRAY_SIZE(name), L"ranges%u", changed);
+        if (!make_dir(name, dir, ARRAY_SIZE(dir))) goto next;
+        swprintf(local, ARRAY_SIZE(local), L"%lsranges.bin", dir);
+        memset(&options, 0, sizeof(options));
+        options.slow_delay_ms = SLOW_DELAY_MS;
+        options.slow_chunk = SLOW_CHUNK;
+        ok(httpd_add_pattern_resource(httpd, path, size, seeds[0], &options), "cannot add resource.\n");
+        httpd_url(httpd, path, url, ARRAY_SIZE(url));
+
+        if (!(job = create_job(name))) goto next;
+        hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJob3, (void **)&job3);
+        ok(hr == S_OK, "QueryInterface(IBackgroundCopyJob3) failed: %#lx.\n", hr);
+        if (FAILED(hr)) goto done;
+        hr = IBackgroundCopyJob3_AddFileWithRanges(job3, url, local, 2, ranges);
+        IBackgroundCopyJob3_Release(job3);
+        ok(hr == S_OK, "AddFileWithRanges failed: %#lx.\n", hr);
+        if (FAILED(hr) || !resume(job)) goto done;
+
+        /* Well into the second range, then a pause. */
+        if (!wait_progress(job, 5000 + 3 * SLOW_CHUNK, NULL)) goto done;
+        hr = IBackgroundCopyJob_Suspend(job);
+        ok(hr == S_OK, "Suspend failed: %#lx.\n", hr);
+        seed = seeds[changed];
+        if (changed)
+        {
+            options.last_modified = "Tue, 02 Jan 2024 00:00:00 GMT";
+            ok(httpd_add_pattern_resource(httpd, path, size, seed, &options), "cannot replace resource.\n");
+        }
+        if (!resume(job)) goto done;
+        state = wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), 30000, FALSE);
+        ok(state == BG_JOB_STATE_TRANSFERRED, "got state %u.\n", state);
+        if (state != BG_JOB_STATE_TRANSFERRED) goto done;
+        hr = IBackgroundCopyJob_Complete(job);
+        ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
+
+        /* The local file: the last 5000 bytes, then bytes 1000..120999. */
+        expected = malloc(125000);
+        got = calloc(1, 125001);
+        httpd_pattern_fill(seed, size - 5000, expected, 5000);
+        httpd_pattern_fill(seed, 1000, expected + 5000, 120000);
+        handle = CreateFileW(local, GENERIC_READ, FILE_SHARE_READ, NULL, OPEN_EXISTING, 0, NULL);
+        ok(handle != INVALID_HANDLE_VALUE, "cannot open %s: %lu.\n", wine_dbgstr_w(local), GetLastError());
+        if (handle != INVALID_HANDLE_VALUE)
+        {
+            ReadFile(handle, got, 125001, &read, NULL);
+            CloseHandle(handle);
+            ok(read == 125000, "the file has %lu bytes.\n", read);
+            ok(!memcmp(expected, got, 125000), "the file is not the ranges in the order given.\n");
+        }
 done:
-    free(expected);
-    free(got);
-    finish_job(job);
+        free(expected);
+        free(got);
+        expected = got = NULL;
+        finish_job(job);
+next:
+        winetest_pop_context();
+    }
 }
 
 /* A higher priority preempts a lower one (spec 4): a HIGH job queued while a

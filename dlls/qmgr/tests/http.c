@@ -377,53 +377,76 @@ done:
 
 /* The remote file changes (same size, new ETag and Last-Modified) while
  * the job is suspended with part of the old version: progress resets and
- * the job delivers the whole new version (spec 7.7, 8.2). */
+ * the job delivers the whole new version (spec 7.7, 8.2).  A server that
+ * honours If-Range sends all of it; one that ignores If-Range sends the
+ * rest of the new version, which its validator (the ETag, else the date)
+ * shows to be another version, so the job fetches it all again. */
 static void test_changed_while_suspended(void)
 {
     static const SYSTEMTIME new_time = { 2024, 1, 2, 2, 0, 0, 0, 0 };
-    static const char path[] = "/http/changed-suspended.bin";
+    static const struct
+    {
+        const char *tag;
+        enum httpd_precondition_mode precondition;
+        BOOL etag;
+    }
+    cases[] =
+    {
+        { "honoured", HTTPD_PRECONDITION_FULL_BODY, TRUE },
+        { "ignored", HTTPD_PRECONDITION_IGNORE, TRUE },
+        { "ignored-date", HTTPD_PRECONDITION_IGNORE, FALSE },
+    };
     static const unsigned int old_seed = 1101, new_seed = 1102;
     struct httpd_resource_options options;
-    WCHAR dir[MAX_PATH], local[MAX_PATH], url[256];
+    WCHAR dir[MAX_PATH], local[MAX_PATH], url[256], name[64];
     BG_JOB_PROGRESS progress;
     IBackgroundCopyJob *job;
+    char path[64];
+    unsigned int i;
     HRESULT hr;
 
-    if (!make_dir(L"changed-suspended", dir, ARRAY_SIZE(dir))) return;
-    swprintf(local, ARRAY_SIZE(local), L"%lschanged.bin", dir);
-    memset(&options, 0, sizeof(options));
-    options.etag = "\"v1\"";
-    options.last_modified = HTTPD_DEFAULT_LAST_MODIFIED;
-    options.slow_delay_ms = SLOW_DELAY_MS;
-    options.slow_chunk = SLOW_CHUNK;
-    ok(httpd_add_pattern_resource(httpd, path, SLOW_SIZE, old_seed, &options), "cannot add resource.\n");
-    httpd_url(httpd, path, url, ARRAY_SIZE(url));
+    for (i = 0; i < ARRAY_SIZE(cases); i++)
+    {
+        winetest_push_context("%s", cases[i].tag);
+        sprintf(path, "/http/changed-suspended-%s.bin", cases[i].tag);
+        swprintf(name, ARRAY_SIZE(name), L"changed-suspended-%hs", cases[i].tag);
+        if (!make_dir(name, dir, ARRAY_SIZE(dir))) goto next;
+        swprintf(local, ARRAY_SIZE(local), L"%lschanged.bin", dir);
+        memset(&options, 0, sizeof(options));
+        options.etag = cases[i].etag ? "\"v1\"" : NULL;
+        options.last_modified = HTTPD_DEFAULT_LAST_MODIFIED;
+        options.slow_delay_ms = SLOW_DELAY_MS;
+        options.slow_chunk = SLOW_CHUNK;
+        ok(httpd_add_pattern_resource(httpd, path, SLOW_SIZE, old_seed, &options), "cannot add resource.\n");
+        httpd_url(httpd, path, url, ARRAY_SIZE(url));
 
-    if (!(job = create_job(L"changed-suspended"))) return;
-    if (!add_file(job, url, local) || !resume(job)) goto done;
-    if (!wait_progress(job, 2 * SLOW_CHUNK)) goto done;
-    hr = IBackgroundCopyJob_Suspend(job);
-    ok(hr == S_OK, "Suspend failed: %#lx.\n", hr);
-    check_state(job, BG_JOB_STATE_SUSPENDED);
-    memset(&progress, 0, sizeof(progress));
-    hr = IBackgroundCopyJob_GetProgress(job, &progress);
-    ok(hr == S_OK, "GetProgress failed: %#lx.\n", hr);
-    ok(progress.BytesTransferred > 0 && progress.BytesTransferred < SLOW_SIZE,
-       "got BytesTransferred %s.\n", wine_dbgstr_longlong(progress.BytesTransferred));
+        if (!(job = create_job(name))) goto next;
+        if (!add_file(job, url, local) || !resume(job)) goto done;
+        if (!wait_progress(job, 2 * SLOW_CHUNK)) goto done;
+        hr = IBackgroundCopyJob_Suspend(job);
+        ok(hr == S_OK, "Suspend failed: %#lx.\n", hr);
+        check_state(job, BG_JOB_STATE_SUSPENDED);
+        memset(&progress, 0, sizeof(progress));
+        hr = IBackgroundCopyJob_GetProgress(job, &progress);
+        ok(hr == S_OK, "GetProgress failed: %#lx.\n", hr);
+        ok(progress.BytesTransferred > 0 && progress.BytesTransferred < SLOW_SIZE,
+           "got BytesTransferred %s.\n", wine_dbgstr_longlong(progress.BytesTransferred));
 
-    /* A new version at full speed; a conditional request (If-Range,
-     * If-Match, If-Unmodified-Since) with the old validators gets all of it. */
-    memset(&options, 0, sizeof(options));
-    options.etag = "\"v2\"";
-    options.last_modified = "Tue, 02 Jan 2024 00:00:00 GMT";
-    options.precondition = HTTPD_PRECONDITION_FULL_BODY;
-    ok(httpd_add_pattern_resource(httpd, path, SLOW_SIZE, new_seed, &options), "cannot replace resource.\n");
-    if (!resume(job)) goto done;
-    if (!transfer_and_check(job, local, new_seed, SLOW_SIZE)) goto done;
-    check_file_time(local, &new_time);
-    check_dir_count(dir, 1);
+        /* A new version at full speed. */
+        memset(&options, 0, sizeof(options));
+        options.etag = cases[i].etag ? "\"v2\"" : NULL;
+        options.last_modified = "Tue, 02 Jan 2024 00:00:00 GMT";
+        options.precondition = cases[i].precondition;
+        ok(httpd_add_pattern_resource(httpd, path, SLOW_SIZE, new_seed, &options), "cannot replace resource.\n");
+        if (!resume(job)) goto done;
+        if (!transfer_and_check(job, local, new_seed, SLOW_SIZE)) goto done;
+        check_file_time(local, &new_time);
+        check_dir_count(dir, 1);
 done:
-    finish_job(job);
+        finish_job(job);
+next:
+        winetest_pop_context();
+    }
 }
 
 /* A server that sends no validators at all: a new version of another size
@@ -456,6 +479,48 @@ static void test_changed_without_validators(void)
     check_state(job, BG_JOB_STATE_SUSPENDED);
 
     /* A new version of another size, still without validators. */
+    memset(&options, 0, sizeof(options));
+    options.no_last_modified = TRUE;
+    ok(httpd_add_pattern_resource(httpd, path, new_size, new_seed, &options), "cannot replace resource.\n");
+    if (!resume(job)) goto done;
+    if (!transfer_and_check(job, local, new_seed, new_size)) goto done;
+    check_dir_count(dir, 1);
+done:
+    finish_job(job);
+}
+
+/* The same with a new version shorter than the bytes on disk: the server has
+ * nothing at the resume offset (416), so the file changed and starts again. */
+static void test_shrunk_without_validators(void)
+{
+    static const char path[] = "/http/shrunk-novalidator.bin";
+    static const unsigned int old_seed = 1311, new_seed = 1312;
+    static const ULONGLONG new_size = 1000;
+    struct httpd_resource_options options;
+    WCHAR dir[MAX_PATH], local[MAX_PATH], url[256];
+    BG_JOB_PROGRESS progress;
+    IBackgroundCopyJob *job;
+    HRESULT hr;
+
+    if (!make_dir(L"shrunk-novalidator", dir, ARRAY_SIZE(dir))) return;
+    swprintf(local, ARRAY_SIZE(local), L"%lsshrunk.bin", dir);
+    memset(&options, 0, sizeof(options));
+    options.no_last_modified = TRUE;
+    options.slow_delay_ms = SLOW_DELAY_MS;
+    options.slow_chunk = SLOW_CHUNK;
+    ok(httpd_add_pattern_resource(httpd, path, SLOW_SIZE, old_seed, &options), "cannot add resource.\n");
+    httpd_url(httpd, path, url, ARRAY_SIZE(url));
+
+    if (!(job = create_job(L"shrunk-novalidator"))) return;
+    if (!add_file(job, url, local) || !resume(job)) goto done;
+    if (!wait_progress(job, 2 * SLOW_CHUNK)) goto done;
+    hr = IBackgroundCopyJob_Suspend(job);
+    ok(hr == S_OK, "Suspend failed: %#lx.\n", hr);
+    memset(&progress, 0, sizeof(progress));
+    hr = IBackgroundCopyJob_GetProgress(job, &progress);
+    ok(hr == S_OK && progress.BytesTransferred > new_size, "got %#lx, BytesTransferred %s.\n", hr,
+       wine_dbgstr_longlong(progress.BytesTransferred));
+
     memset(&options, 0, sizeof(options));
     options.no_last_modified = TRUE;
     ok(httpd_add_pattern_resource(httpd, path, new_size, new_seed, &options), "cannot replace resource.\n");
@@ -1914,6 +1979,7 @@ START_TEST(http)
     test_custom_headers();
     test_changed_while_suspended();
     test_changed_without_validators();
+    test_shrunk_without_validators();
     test_changed_after_drop();
     test_server_auth();
     test_windows_auth();
