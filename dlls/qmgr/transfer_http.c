@@ -361,7 +361,17 @@ static void set_winhttp_failure(struct transfer_result *result, DWORD error)
     case ERROR_WINHTTP_RESEND_REQUEST:
         transfer_set_failure(result, HRESULT_FROM_WIN32(error), BG_ERROR_CONTEXT_GENERAL_TRANSPORT, TRUE);
         break;
+    /* The server's certificate is refused: asking again gets the same one
+     * (revocation failures are fatal, behavior.md 11.3).  Windows' WinHTTP says
+     * SECURE_FAILURE for all of them, Wine's names the reason. */
     case ERROR_WINHTTP_SECURE_FAILURE:
+    case ERROR_WINHTTP_SECURE_CERT_DATE_INVALID:
+    case ERROR_WINHTTP_SECURE_CERT_CN_INVALID:
+    case ERROR_WINHTTP_SECURE_INVALID_CA:
+    case ERROR_WINHTTP_SECURE_CERT_REV_FAILED:
+    case ERROR_WINHTTP_SECURE_INVALID_CERT:
+    case ERROR_WINHTTP_SECURE_CERT_REVOKED:
+    case ERROR_WINHTTP_SECURE_CERT_WRONG_USAGE:
     case ERROR_WINHTTP_REDIRECT_FAILED:
         transfer_set_failure(result, HRESULT_FROM_WIN32(error), BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
         break;
@@ -427,10 +437,53 @@ static BOOL restart_file(HANDLE file)
 
 struct url_parts
 {
+    const WCHAR *text;  /* the URL cracked, the caller's */
     URL_COMPONENTS url;
     WCHAR host[256];
     WCHAR *path;  /* path and query, as given */
 };
+
+static BOOL is_http_url(const WCHAR *url)
+{
+    return !_wcsnicmp(url, L"http://", 7) || !_wcsnicmp(url, L"https://", 8);
+}
+
+/* A Location header (RFC 9110 10.2.2: any URI reference) made absolute
+ * against base, the absolute URL that answered with it; malloc'd.  Nothing is
+ * escaped or unescaped: BITS does no escape processing (behavior.md 7.2). */
+static WCHAR *resolve_location(const WCHAR *base, const WCHAR *location)
+{
+    const WCHAR *authority, *path_start, *path_end, *keep_end, *slash;
+    WCHAR *absolute;
+    size_t keep;
+
+    if (!base || !location) return NULL;
+    /* An absolute URL, of whatever scheme: the caller decides what it may be. */
+    for (slash = location; iswalnum(*slash) || *slash == '+' || *slash == '-' || *slash == '.'; slash++) ;
+    if (slash > location && *slash == ':') return strdupW(location);
+    if (!(authority = wcsstr(base, L"://"))) return NULL;
+    authority += 3;
+    path_start = authority + wcscspn(authority, L"/?#");
+    path_end = path_start + wcscspn(path_start, L"?#");
+    if (location[0] == '/' && location[1] == '/') keep_end = authority - 2;     /* the scheme and its colon */
+    else if (location[0] == '/') keep_end = path_start;                         /* scheme and authority */
+    else if (location[0] == '?') keep_end = path_end;                           /* all of the path */
+    else if (location[0] == '#') keep_end = path_start + wcscspn(path_start, L"#");
+    else
+    {
+        /* The directory of the path: up to its last slash, which the query cannot hold. */
+        for (keep_end = path_start, slash = path_start; slash < path_end; slash++)
+            if (*slash == '/') keep_end = slash + 1;
+    }
+    keep = keep_end - base;
+    if (!(absolute = malloc((keep + wcslen(location) + 2) * sizeof(WCHAR)))) return NULL;
+    memcpy(absolute, base, keep * sizeof(WCHAR));
+    absolute[keep] = 0;
+    /* A relative path against a URL without one: the root's. */
+    if (location[0] != '/' && location[0] != '?' && location[0] != '#' && keep_end == path_start) wcscat(absolute, L"/");
+    wcscat(absolute, location);
+    return absolute;
+}
 
 /* What the status callback of one request sees to: where a followed redirect
  * went, for BG_HTTP_REDIRECT_POLICY_ALLOW_REPORT (Wine's WinHTTP has no
@@ -443,7 +496,9 @@ struct request_watch
     BOOL report_redirects;
     WCHAR host[256];                /* the server being talked to: redirects move it */
     INTERNET_PORT port;
+    WCHAR *url;                     /* the URL being asked now, malloc'd: a relative Location is relative to it */
     HRESULT verdict;                /* S_OK until a certificate is refused */
+    DWORD secure_failure;           /* WINHTTP_CALLBACK_STATUS_FLAG_*: why the system refused a certificate */
     BOOL track_target;              /* keep target (a Digest answer names it) */
     WCHAR *target;                  /* path and query after a redirect, malloc'd; NULL: as opened */
 };
@@ -458,15 +513,21 @@ static void CALLBACK watch_callback(HINTERNET handle, DWORD_PTR context, DWORD s
     if (!watch) return;
     if (status == WINHTTP_CALLBACK_STATUS_REDIRECT && info)
     {
-        if (watch->report_redirects)
+        WCHAR *absolute = resolve_location(watch->url, info);
+
+        if (!absolute) return;
+        free(watch->url);
+        watch->url = absolute;
+        /* ALLOW_REPORT: where the bytes come from, which only HTTP can be (7.2). */
+        if (watch->report_redirects && is_http_url(absolute))
         {
             free(watch->result->final_url);
-            watch->result->final_url = strdupW(info);
+            watch->result->final_url = strdupW(absolute);
         }
         url.lpszHostName = watch->host;
         url.dwHostNameLength = ARRAY_SIZE(watch->host);
         url.dwUrlPathLength = url.dwExtraInfoLength = 1;
-        if (WinHttpCrackUrl(info, 0, 0, &url))
+        if (WinHttpCrackUrl(absolute, 0, 0, &url))
         {
             WCHAR *target;
 
@@ -483,6 +544,8 @@ static void CALLBACK watch_callback(HINTERNET handle, DWORD_PTR context, DWORD s
             }
         }
     }
+    else if (status == WINHTTP_CALLBACK_STATUS_SECURE_FAILURE && info && length >= sizeof(DWORD))
+        watch->secure_failure |= *(DWORD *)info;
     else if (status == WINHTTP_CALLBACK_STATUS_SENDING_REQUEST && watch->options->check_server_certificate &&
              SUCCEEDED(watch->verdict))
     {
@@ -502,6 +565,13 @@ static void watch_init(struct request_watch *watch, const struct url_parts *part
     watch->options = options;
     lstrcpynW(watch->host, parts->host, ARRAY_SIZE(watch->host));
     watch->port = parts->url.nPort;
+    watch->url = strdupW(parts->text);
+}
+
+static void watch_free(struct request_watch *watch)
+{
+    free(watch->target);
+    free(watch->url);
 }
 
 /* A refused certificate fails the exchange: worth trying again, as the app may change its mind. */
@@ -561,6 +631,8 @@ static void apply_options(HINTERNET request, BOOL secure, const struct transfer_
     if (watch->track_target) watched |= WINHTTP_CALLBACK_FLAG_REDIRECT;
     /* A redirect may lead from plain HTTP to a TLS server. */
     if (options->check_server_certificate) watched |= WINHTTP_CALLBACK_FLAG_REDIRECT | WINHTTP_CALLBACK_FLAG_SEND_REQUEST;
+    /* Why a TLS server's certificate is refused (a redirect may lead to one). */
+    watched |= WINHTTP_CALLBACK_FLAG_SECURE_FAILURE;
     if (watched)
     {
         WinHttpSetOption(request, WINHTTP_OPTION_CONTEXT_VALUE, &context, sizeof(context));
@@ -574,30 +646,6 @@ static void unwatch(HINTERNET request)
     DWORD_PTR none = 0;
 
     WinHttpSetOption(request, WINHTTP_OPTION_CONTEXT_VALUE, &none, sizeof(none));
-}
-
-/* A Location header made absolute against the URL that answered with it. */
-static WCHAR *absolute_location(const WCHAR *location, const URL_COMPONENTS *url, const WCHAR *path)
-{
-    WCHAR *absolute, *slash;
-    size_t size;
-
-    if (!location) return NULL;
-    if (!_wcsnicmp(location, L"http://", 7) || !_wcsnicmp(location, L"https://", 8)) return strdupW(location);
-    size = wcslen(location) + wcslen(url->lpszHostName) + wcslen(path) + 32;
-    if ((absolute = malloc(size * sizeof(WCHAR))))
-    {
-        swprintf(absolute, size, L"%s://%s:%u", url->nScheme == INTERNET_SCHEME_HTTPS ? L"https" : L"http",
-                 url->lpszHostName, url->nPort);
-        if (location[0] != '/')
-        {
-            /* Relative to the directory of the request's path. */
-            wcscat(absolute, path);
-            if ((slash = wcsrchr(absolute + wcslen(absolute) - wcslen(path), '/'))) slash[1] = 0;
-        }
-        wcscat(absolute, location);
-    }
-    return absolute;
 }
 
 static DWORD winhttp_scheme(BG_AUTH_SCHEME scheme)
@@ -967,7 +1015,7 @@ static BOOL accept_response(const struct transfer_request *transfer, const struc
         /* A redirect the policy refused (behavior.md 17.5); the job records where it pointed (11.3). */
         transfer_set_failure(result, HRESULT_FROM_WIN32(status), BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
         free(result->final_url);
-        result->final_url = absolute_location(response->location, &parts->url, parts->path);
+        result->final_url = resolve_location(parts->text, response->location);
         return FALSE;
     }
     else
@@ -1103,6 +1151,7 @@ static BOOL probe_certificate(struct transfer_session *session, const struct url
         transfer_http_drain(&probe);
     unwatch(probe.request);
     refused = watch_refused(&watch, result);
+    watch_free(&watch);
     transfer_http_end(&probe);
     return !refused;
 }
@@ -1160,7 +1209,14 @@ static BOOL exchange_parts(struct transfer_session *session, const struct url_pa
             !WinHttpQueryHeaders(exchange->request, WINHTTP_QUERY_STATUS_CODE | WINHTTP_QUERY_FLAG_NUMBER,
                                  WINHTTP_HEADER_NAME_BY_INDEX, &exchange->status, &size, WINHTTP_NO_HEADER_INDEX))
         {
-            if (!watch_refused(&watch, result)) set_winhttp_failure(result, GetLastError());
+            DWORD error = GetLastError();
+
+            if (!watch_refused(&watch, result))
+            {
+                set_winhttp_failure(result, error);
+                /* The system refused the server's certificate, which comes again on every try. */
+                if (watch.secure_failure) result->transient = FALSE;
+            }
             transfer_http_end(exchange);
             answered = FALSE;
             break;
@@ -1179,7 +1235,7 @@ static BOOL exchange_parts(struct transfer_session *session, const struct url_pa
     if (exchange->request) unwatch(exchange->request);
     sspi_handshake_free(auth.handshake[0]);
     sspi_handshake_free(auth.handshake[1]);
-    free(watch.target);
+    watch_free(&watch);
     return answered;
 }
 
@@ -1230,7 +1286,7 @@ BOOL transfer_http_exchange(struct transfer_session *session, const WCHAR *url, 
                             const struct transfer_options *options, struct http_exchange *exchange,
                             struct transfer_result *result)
 {
-    struct url_parts parts = { { sizeof(parts.url) } };
+    struct url_parts parts = { url, { sizeof(parts.url) } };
 
     memset(exchange, 0, sizeof(*exchange));
     parts.url.lpszHostName = parts.host;
@@ -1521,6 +1577,7 @@ static BOOL plain_path_serves(const struct transfer_session *session, const stru
 static BOOL crack_url(const WCHAR *url, struct url_parts *parts, struct transfer_result *result)
 {
     memset(parts, 0, sizeof(*parts));
+    parts->text = url;
     parts->url.dwStructSize = sizeof(parts->url);
     parts->url.lpszHostName = parts->host;
     parts->url.dwHostNameLength = ARRAY_SIZE(parts->host);
