@@ -381,6 +381,13 @@ static void set_winhttp_failure(struct transfer_result *result, DWORD error)
     }
 }
 
+/* The statuses DISALLOW refuses as redirects (behavior.md 11.3, and 308). */
+static BOOL is_redirect(DWORD status)
+{
+    return status == HTTP_STATUS_AMBIGUOUS || status == HTTP_STATUS_MOVED || status == HTTP_STATUS_REDIRECT ||
+           status == HTTP_STATUS_REDIRECT_METHOD || status == HTTP_STATUS_REDIRECT_KEEP_VERB || status == 308;
+}
+
 /* The documented classification of HTTP statuses (behavior.md 5.2). */
 static BOOL status_is_transient(DWORD status)
 {
@@ -957,8 +964,14 @@ static BOOL accept_response(const struct transfer_request *transfer, const struc
             (length == BG_LENGTH_TO_EOF ? *total != BG_SIZE_UNKNOWN && last + 1 != *total
                                         : last + 1 != first_wanted + length))
         {
-            /* Other bytes than the ones asked for. */
-            transfer_set_failure(result, BG_E_INVALID_SERVER_RESPONSE, BG_ERROR_CONTEXT_REMOTE_FILE, TRUE);
+            /* Other bytes than the ones asked for, or no Content-Range to say which.
+             * A whole file is fetched again without Range (a changed file's way);
+             * a range needs a server that answers ranges (7.5, 11.1), and asking
+             * again would get the same answer. */
+            if (whole_file) transfer_set_failure(result, BG_E_REMOTE_FILE_CHANGED, BG_ERROR_CONTEXT_REMOTE_FILE, TRUE);
+            else if (!response->content_range)
+                transfer_set_failure(result, BG_E_INSUFFICIENT_RANGE_SUPPORT, BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
+            else transfer_set_failure(result, BG_E_INVALID_SERVER_RESPONSE, BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
             return FALSE;
         }
         if ((whole_file && transfer->remote_size != BG_SIZE_UNKNOWN && *total != BG_SIZE_UNKNOWN &&
@@ -992,7 +1005,8 @@ static BOOL accept_response(const struct transfer_request *transfer, const struc
     else if (status == 200)
     {
         *total = response->has_length ? response->length : BG_SIZE_UNKNOWN;
-        if (*total == BG_SIZE_UNKNOWN && !transfer->options->dynamic_content)
+        /* Dynamic content and custom verbs need no length (behavior.md 11.1). */
+        if (*total == BG_SIZE_UNKNOWN && !transfer->options->dynamic_content && !custom_method)
         {
             transfer_set_failure(result, BG_E_MISSING_FILE_SIZE, BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
             return FALSE;
@@ -1010,9 +1024,11 @@ static BOOL accept_response(const struct transfer_request *transfer, const struc
         }
         *remote_size = *total;
     }
-    else if (status >= 300 && status < 400)
+    else if (is_redirect(status) &&
+             (transfer->options->security_flags & BG_HTTP_REDIRECT_POLICY_MASK) == BG_HTTP_REDIRECT_POLICY_DISALLOW)
     {
-        /* A redirect the policy refused (behavior.md 17.5); the job records where it pointed (11.3). */
+        /* A redirect the policy refused (behavior.md 17.5); the job records where it pointed (11.3).
+         * Other 3xx answers (304, or a redirect WinHTTP could not follow) are HTTP errors. */
         transfer_set_failure(result, HRESULT_FROM_WIN32(status), BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
         free(result->final_url);
         result->final_url = resolve_location(parts->text, response->location);
@@ -1256,7 +1272,11 @@ static void get_part_winhttp(struct transfer_session *session, const struct tran
 
     if (!exchange_parts(session, parts, custom_method ? options->method : L"GET", headers, ARRAY_SIZE(headers),
                         NULL, 0, options, &exchange, result))
+    {
+        /* A custom verb's errors are all fatal (behavior.md 11.7). */
+        if (custom_method) result->transient = FALSE;
         return;
+    }
     request = exchange.request;
     status = exchange.status;
     TRACE("%s: status %lu, offset %s.\n", debugstr_w(transfer->remote_name), status, wine_dbgstr_longlong(offset));

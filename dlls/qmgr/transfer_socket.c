@@ -8,6 +8,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+#include <ctype.h>
 #include <stdlib.h>
 
 #include "winsock2.h"
@@ -206,9 +207,20 @@ static BOOL send_all(struct http_connection *connection, const char *data, DWORD
 
 /* Reads until the end of a response head, which then begins the buffer; 0 or
  * a Win32 error.  *head_end is where the body begins. */
+/* At most this many interim answers before a request's real one. */
+#define MAX_INTERIM_HEADS 16
+
+/* Whether the head is an interim answer (1xx, but 101 which changes the
+ * protocol), which comes before the request's real one (RFC 9110 15.2). */
+static BOOL is_interim(const char *head)
+{
+    return !strncmp(head, "HTTP/1.", 7) && head[8] == ' ' && head[9] == '1' && isdigit(head[10]) &&
+           isdigit(head[11]) && (head[10] != '0' || head[11] != '1');
+}
+
 static DWORD read_head(struct http_connection *connection, DWORD timeout, DWORD *head_end)
 {
-    DWORD error, searched = 0;
+    DWORD error, searched = 0, interim = 0;
     char *found;
     int got;
 
@@ -222,7 +234,13 @@ static DWORD read_head(struct http_connection *connection, DWORD timeout, DWORD 
         if ((found = strstr(connection->buffer + searched, "\r\n\r\n")))
         {
             *head_end = found + 4 - connection->buffer;
-            return 0;
+            if (!is_interim(connection->buffer)) return 0;
+            /* Skipped: the real answer follows. */
+            if (++interim > MAX_INTERIM_HEADS) return ERROR_WINHTTP_INVALID_SERVER_RESPONSE;
+            memmove(connection->buffer, connection->buffer + *head_end, connection->end - *head_end);
+            connection->end -= *head_end;
+            searched = 0;
+            continue;
         }
         /* The end of the head may straddle what came and what comes next. */
         searched = connection->end > 3 ? connection->end - 3 : 0;

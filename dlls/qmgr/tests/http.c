@@ -1417,17 +1417,23 @@ done:
 }
 
 /* A server that answers a range request with other bytes than asked
- * for (the range one byte off, Content-Range saying so). */
+ * for (the range one byte off, Content-Range saying so).  Resuming a whole
+ * file, BITS fetches all of it again without Range, which the server does
+ * answer right; a range of AddFileWithRanges needs a server that answers
+ * ranges: ERROR with BG_E_INVALID_SERVER_RESPONSE (spec 7.5). */
 static void test_wrong_content_range(void)
 {
     static const ULONGLONG size = 300007;
     static const unsigned int seed = 1801;
     static const char path[] = "/http/garbage/wrong-range.bin";
+    BG_FILE_RANGE range = { 1000, 5000 };
     struct httpd_resource_options options;
     struct httpd_log_entry entry;
     WCHAR dir[MAX_PATH], local[MAX_PATH], url[256];
+    IBackgroundCopyJob3 *job3;
     IBackgroundCopyJob *job;
     BG_JOB_STATE state;
+    HRESULT hr;
     int index;
 
     if (!make_dir(L"wrong-range", dir, ARRAY_SIZE(dir))) return;
@@ -1446,14 +1452,176 @@ static void test_wrong_content_range(void)
     index = -1;
     while ((index = httpd_log_find(httpd, "GET", path, index + 1, &entry)) >= 0)
     {
-        char range[128] = "";
-        httpd_log_header(&entry, "Range", range, sizeof(range));
-        trace("GET: Range %s, status %d, %s body bytes, dropped %d.\n", debugstr_a(range), entry.status,
+        char range_header[128] = "";
+        httpd_log_header(&entry, "Range", range_header, sizeof(range_header));
+        trace("GET: Range %s, status %d, %s body bytes, dropped %d.\n", debugstr_a(range_header), entry.status,
               wine_dbgstr_longlong(entry.body_bytes), entry.dropped);
     }
+    ok(state == BG_JOB_STATE_TRANSFERRED, "got state %s.\n", state_name(state));
     check_garbage_outcome(job, state, dir, local, seed, size);
+    finish_job(job);
+
+    if (!make_dir(L"wrong-ranges", dir, ARRAY_SIZE(dir))) return;
+    swprintf(local, ARRAY_SIZE(local), L"%lswrong-ranges.bin", dir);
+    if (!(job = create_job(L"wrong-ranges"))) return;
+    set_retry_delay(job, 60);
+    hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJob3, (void **)&job3);
+    ok(hr == S_OK, "QueryInterface(IBackgroundCopyJob3) failed: %#lx.\n", hr);
+    if (FAILED(hr)) goto done;
+    hr = IBackgroundCopyJob3_AddFileWithRanges(job3, url, local, 1, &range);
+    IBackgroundCopyJob3_Release(job3);
+    ok(hr == S_OK, "AddFileWithRanges failed: %#lx.\n", hr);
+    if (FAILED(hr) || !resume(job)) goto done;
+    if (wait_state(job, STATE_BIT(BG_JOB_STATE_ERROR), FAILURE_TIMEOUT, FALSE) != BG_JOB_STATE_ERROR) goto done;
+    hr = job_error_code(job);
+    ok(hr == BG_E_INVALID_SERVER_RESPONSE, "got code %#lx.\n", hr);
+    check_no_file(local);
+    cancel_and_check_clean(job, dir, local);
 done:
     finish_job(job);
+}
+
+/* Answers a Range request with the bytes asked for, as 206, but without the
+ * Content-Range that says which they are. */
+static BOOL no_content_range_handler(struct httpd_request *request, void *context)
+{
+    unsigned int seed = (unsigned int)(ULONG_PTR)context;
+    unsigned long first, last;
+    char range[128];
+    BYTE *body;
+    BOOL ret;
+
+    if (strcmp(httpd_request_method(request), "GET") ||
+        !httpd_request_header(request, "Range", range, sizeof(range)) ||
+        sscanf(range, "bytes=%lu-%lu", &first, &last) != 2 || last < first || last - first > 1000000)
+        return FALSE;
+    if (!(body = malloc(last - first + 1))) return FALSE;
+    httpd_pattern_fill(seed, first, body, last - first + 1);
+    ret = httpd_respond(request, 206, "Content-Type: application/octet-stream\r\n", body, last - first + 1);
+    free(body);
+    return ret;
+}
+
+/* A range answered without Content-Range: the server does not support
+ * ranges as BITS needs (spec 11.1), ERROR with BG_E_INSUFFICIENT_RANGE_SUPPORT. */
+static void test_missing_content_range(void)
+{
+    static const unsigned int seed = 1811;
+    static const char path[] = "/http/garbage/no-content-range.bin";
+    BG_FILE_RANGE range = { 1000, 5000 };
+    WCHAR dir[MAX_PATH], local[MAX_PATH], url[256];
+    IBackgroundCopyJob3 *job3;
+    IBackgroundCopyJob *job;
+    HRESULT hr;
+
+    if (!make_dir(L"no-content-range", dir, ARRAY_SIZE(dir))) return;
+    swprintf(local, ARRAY_SIZE(local), L"%lsranges.bin", dir);
+    ok(httpd_add_pattern_resource(httpd, path, 300000, seed, NULL), "cannot add resource.\n");
+    ok(httpd_add_handler(httpd, "GET", path, no_content_range_handler, (void *)(ULONG_PTR)seed),
+       "cannot add handler.\n");
+    httpd_url(httpd, path, url, ARRAY_SIZE(url));
+
+    if (!(job = create_job(L"no-content-range"))) return;
+    set_retry_delay(job, 60);
+    hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJob3, (void **)&job3);
+    ok(hr == S_OK, "QueryInterface(IBackgroundCopyJob3) failed: %#lx.\n", hr);
+    if (FAILED(hr)) goto done;
+    hr = IBackgroundCopyJob3_AddFileWithRanges(job3, url, local, 1, &range);
+    IBackgroundCopyJob3_Release(job3);
+    ok(hr == S_OK, "AddFileWithRanges failed: %#lx.\n", hr);
+    if (FAILED(hr) || !resume(job)) goto done;
+    if (wait_state(job, STATE_BIT(BG_JOB_STATE_ERROR), FAILURE_TIMEOUT, FALSE) != BG_JOB_STATE_ERROR) goto done;
+    hr = job_error_code(job);
+    ok(hr == BG_E_INSUFFICIENT_RANGE_SUPPORT, "got code %#lx.\n", hr);
+    cancel_and_check_clean(job, dir, local);
+done:
+    finish_job(job);
+}
+
+/* An interim answer (1xx, here 103 Early Hints) before the real one is no
+ * answer yet (RFC 9110 15.2): the file comes with the 200 after it. */
+struct canned_body
+{
+    const BYTE *body;
+    size_t size;
+};
+
+static BOOL interim_handler(struct httpd_request *request, void *context)
+{
+    const struct canned_body *server = context;
+
+    if (strcmp(httpd_request_method(request), "GET")) return FALSE;
+    httpd_send_interim(request, 103);
+    return httpd_respond(request, 200, "Content-Type: application/octet-stream\r\n"
+                         "Last-Modified: " HTTPD_DEFAULT_LAST_MODIFIED "\r\n", server->body, server->size);
+}
+
+static void test_interim_response(void)
+{
+    static const unsigned int seed = 1821;
+    static const char path[] = "/http/interim.bin";
+    static struct canned_body server;
+    static BYTE body[30011];
+    WCHAR dir[MAX_PATH], local[MAX_PATH], url[256];
+    IBackgroundCopyJob *job;
+
+    if (!make_dir(L"interim", dir, ARRAY_SIZE(dir))) return;
+    swprintf(local, ARRAY_SIZE(local), L"%lsinterim.bin", dir);
+    httpd_pattern_fill(seed, 0, body, sizeof(body));
+    server.body = body;
+    server.size = sizeof(body);
+    ok(httpd_add_handler(httpd, "GET", path, interim_handler, &server), "cannot add handler.\n");
+    httpd_url(httpd, path, url, ARRAY_SIZE(url));
+    if (!(job = create_job(L"interim"))) return;
+    set_retry_delay(job, 60);
+    if (add_file(job, url, local) && resume(job)) transfer_and_check(job, local, seed, sizeof(body));
+    finish_job(job);
+}
+
+/* 3xx answers that are no redirect to follow are HTTP errors like others
+ * (spec 17.3), here 304 and 300 (with a Location, which WinHTTP does not
+ * follow): fatal (5.2), and the remote name stays as it was (ALLOW_SILENT).
+ * (A 302 without Location is the same on Windows; Wine 8's WinHTTP fails
+ * it with HEADER_NOT_FOUND, looking for the Location.) */
+static void test_unfollowed_3xx(void)
+{
+    static const struct { int status; HRESULT code; } cases[] =
+    {
+        { 304, BG_E_HTTP_ERROR_304 },
+        { 300, BG_E_HTTP_ERROR_300 },
+    };
+    struct httpd_resource_options options;
+    WCHAR dir[MAX_PATH], local[MAX_PATH], url[256], tag[32];
+    IBackgroundCopyJob *job;
+    char path[64];
+    unsigned int i;
+    HRESULT hr;
+
+    for (i = 0; i < ARRAY_SIZE(cases); i++)
+    {
+        winetest_push_context("%d", cases[i].status);
+        swprintf(tag, ARRAY_SIZE(tag), L"status-%d", cases[i].status);
+        sprintf(path, "/http/status-%d.bin", cases[i].status);
+        memset(&options, 0, sizeof(options));
+        options.status = cases[i].status;
+        options.location = "/http/elsewhere.bin";
+        ok(httpd_add_pattern_resource(httpd, path, 1000, 1831, &options), "cannot add resource.\n");
+        httpd_url(httpd, path, url, ARRAY_SIZE(url));
+        if (make_dir(tag, dir, ARRAY_SIZE(dir)) && (job = create_job(tag)))
+        {
+            swprintf(local, ARRAY_SIZE(local), L"%lsstatus.bin", dir);
+            set_retry_delay(job, 60);
+            if (add_file(job, url, local) && resume(job) &&
+                wait_state(job, STATE_BIT(BG_JOB_STATE_ERROR), FAILURE_TIMEOUT, FALSE) == BG_JOB_STATE_ERROR)
+            {
+                hr = job_error_code(job);
+                ok(hr == cases[i].code, "got code %#lx.\n", hr);
+                check_remote_name(job, url);
+            }
+            finish_job(job);
+        }
+        winetest_pop_context();
+    }
 }
 
 /* No Content-Length (body up to the end of the connection, or chunked):
@@ -1543,6 +1711,7 @@ static void test_missing_length(void)
 struct method_server
 {
     volatile LONG status;
+    volatile LONG unsized;  /* the body without Content-Length, to the end of the connection */
     const BYTE *body;
     size_t size;
 };
@@ -1552,11 +1721,39 @@ static BOOL method_handler(struct httpd_request *request, void *context)
     struct method_server *server = context;
     LONG status = server->status;
 
-    if (status == 200)
+    if (status == 200 && server->unsized)
+        httpd_respond_until_close(request, 200, "Content-Type: application/octet-stream\r\n", server->body,
+                                  server->size);
+    else if (status == 200)
         httpd_respond(request, 200, "Content-Type: application/octet-stream\r\n", server->body, server->size);
     else
         httpd_respond(request, status, "Content-Type: text/plain\r\n", "busy\n", 5);
     return TRUE;
+}
+
+/* A job of one file fetched with the custom verb QMGRGET; NULL on failure. */
+static IBackgroundCopyJob *method_job(const WCHAR *tag, const WCHAR *url, const WCHAR *local)
+{
+    IBackgroundCopyJobHttpOptions2 *options2;
+    IBackgroundCopyJob *job;
+    HRESULT hr;
+
+    if (!(job = create_job(tag))) return NULL;
+    set_retry_delay(job, 60);
+    hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJobHttpOptions2, (void **)&options2);
+    ok(hr == S_OK, "QueryInterface(IBackgroundCopyJobHttpOptions2) failed: %#lx.\n", hr);
+    if (SUCCEEDED(hr))
+    {
+        hr = IBackgroundCopyJobHttpOptions2_SetHttpMethod(options2, L"QMGRGET");
+        ok(hr == S_OK, "SetHttpMethod(QMGRGET) failed: %#lx.\n", hr);
+        IBackgroundCopyJobHttpOptions2_Release(options2);
+    }
+    if (FAILED(hr) || !add_file(job, url, local))
+    {
+        finish_job(job);
+        return NULL;
+    }
+    return job;
 }
 
 /* SetHttpMethod (spec 11.7, interfaces 5.2). */
@@ -1661,6 +1858,24 @@ static void test_http_method(void)
     while ((index = httpd_log_find(httpd, "QMGRGET", path, index + 1, &entry)) >= 0) count++;
     ok(count >= 2, "the server got %u requests with the custom verb.\n", count);
     ok(httpd_log_find(httpd, "GET", path, start, &entry) < 0, "the server got a GET.\n");
+    finish_job(job);
+
+    /* The answer to a custom verb needs no Content-Length (11.1). */
+    InterlockedExchange(&server.unsized, 1);
+    swprintf(local, ARRAY_SIZE(local), L"%lsunsized.bin", dir);
+    if (!(job = method_job(L"method-unsized", url, local))) return;
+    if (resume(job)) transfer_and_check(job, local, seed, size);
+    finish_job(job);
+
+    /* A server that cannot be reached: normally transient, with a custom verb an ERROR. */
+    swprintf(local, ARRAY_SIZE(local), L"%lsunreachable.bin", dir);
+    if (!(job = method_job(L"method-unreachable", L"http://127.0.0.1:1/unreachable.bin", local))) return;
+    if (resume(job))
+    {
+        ok(wait_state(job, STATE_BIT(BG_JOB_STATE_ERROR), FAILURE_TIMEOUT, FALSE) == BG_JOB_STATE_ERROR,
+           "the job is not in ERROR.\n");
+        check_no_file(local);
+    }
 done:
     finish_job(job);
 }
@@ -1999,6 +2214,9 @@ START_TEST(http)
     test_response_headers();
     test_fake_length();
     test_wrong_content_range();
+    test_missing_content_range();
+    test_interim_response();
+    test_unfollowed_3xx();
     test_missing_length();
     test_http_method();
     end_transfer_tests("http", start);

@@ -1408,6 +1408,38 @@ BOOL httpd_respond( struct httpd_request *req, int status, const char *headers, 
     return respond_simple( req, status, headers, body, size );
 }
 
+BOOL httpd_respond_until_close( struct httpd_request *req, int status, const char *headers, const void *body,
+                                size_t size )
+{
+    struct strbuf sb = { 0 };
+    BOOL ret;
+
+    if (req->responded) return FALSE;
+    req->responded = TRUE;
+    req->close = TRUE;
+    begin_headers( req, &sb, status );
+    end_headers( req, &sb, headers );
+    ret = send_strbuf( req, &sb );
+    if (ret && !req->is_head && size)
+    {
+        ret = conn_send( req, body, size );
+        if (ret) req->body_sent = size;
+    }
+    log_update( req, FALSE );
+    return ret;
+}
+
+BOOL httpd_send_interim( struct httpd_request *req, int status )
+{
+    char line[64];
+    int len;
+
+    if (status < 100 || status > 199 || req->responded) return FALSE;
+    len = snprintf( line, sizeof(line), "HTTP/1.1 %d %s\r\n\r\n", status,
+                    status == 100 ? "Continue" : status == 103 ? "Early Hints" : "Informational" );
+    return conn_send( req, line, len );
+}
+
 void httpd_request_close_connection( struct httpd_request *req )
 {
     req->close = TRUE;

@@ -214,6 +214,11 @@ int httpd_request_read_body(struct httpd_request *request, void *buf, int size);
 /* Sends a complete response: status line, "Content-Length: size", the extra
  * header lines (each ending with "\r\n", may be NULL) and the body (not for HEAD). */
 BOOL httpd_respond(struct httpd_request *request, int status, const char *headers, const void *body, size_t size);
+/* The same without Content-Length: the body ends when the connection closes. */
+BOOL httpd_respond_until_close(struct httpd_request *request, int status, const char *headers, const void *body,
+                               size_t size);
+/* Sends an interim (1xx) response, before the request's final one. */
+BOOL httpd_send_interim(struct httpd_request *request, int status);
 /* Close the connection after this response. */
 void httpd_request_close_connection(struct httpd_request *request);
 /* The request's connection number, as in the log (connection-bound authentication). */
