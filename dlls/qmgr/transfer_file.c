@@ -22,25 +22,25 @@ BOOL transfer_is_file_name(const WCHAR *remote_name)
     return _wcsnicmp(remote_name, L"http://", 7) && _wcsnicmp(remote_name, L"https://", 8);
 }
 
-/* file:///C:/dir/name -> C:\dir\name, file://server/share/name -> \\server\share\name. */
+/* file:///C:/dir/name -> C:\dir\name, file://server/share/name -> \\server\share\name.
+ * Only a URL has escapes: a local path or UNC name is the file's name as it
+ * is, "%41" included (behavior.md 7.2). */
 static WCHAR *path_from_remote_name(const WCHAR *name)
 {
-    const WCHAR *src = name;
+    const WCHAR *src;
     WCHAR *path, *dst;
 
+    if (_wcsnicmp(name, L"file://", 7)) return strdupW(name);
     if (!(path = malloc((wcslen(name) + 3) * sizeof(WCHAR)))) return NULL;
     dst = path;
-    if (!_wcsnicmp(name, L"file://", 7))
+    src = name + 7;
+    if (src[0] == '/' && iswalpha(src[1]) && (src[2] == ':' || src[2] == '|')) src++;
+    else if (!iswalpha(src[0]) || src[1] != ':')
     {
-        src = name + 7;
-        if (src[0] == '/' && iswalpha(src[1]) && (src[2] == ':' || src[2] == '|')) src++;
-        else if (!iswalpha(src[0]) || src[1] != ':')
-        {
-            /* A host part: a UNC name. */
-            *dst++ = '\\';
-            *dst++ = '\\';
-            while (*src == '/') src++;
-        }
+        /* A host part: a UNC name. */
+        *dst++ = '\\';
+        *dst++ = '\\';
+        while (*src == '/') src++;
     }
     for (; *src; src++)
     {

@@ -1148,6 +1148,37 @@ static void test_local_sources(void)
     check_pattern_file(source, seed, size);
 }
 
+/* A local path is a name, not a URL: BITS does no escape processing
+ * (behavior.md 7.2), so "%41" in it is three characters of the file name. */
+static void test_local_source_literal_name(void)
+{
+    static const ULONGLONG size = 70001;
+    static const unsigned int seed = 503, decoy_seed = 504;
+    WCHAR src_dir[MAX_PATH], dir[MAX_PATH], source[MAX_PATH], decoy[MAX_PATH], local[MAX_PATH];
+    IBackgroundCopyJob *job;
+    HRESULT hr;
+
+    if (!make_dir(L"literal_src", src_dir, ARRAY_SIZE(src_dir))) return;
+    if (!make_dir(L"literal_dst", dir, ARRAY_SIZE(dir))) return;
+    swprintf(source, ARRAY_SIZE(source), L"%lsname%%41.bin", src_dir);
+    ok(write_pattern_file(source, seed, size), "cannot write %s.\n", wine_dbgstr_w(source));
+    /* What the name would be with its escape decoded: it must not be read. */
+    swprintf(decoy, ARRAY_SIZE(decoy), L"%lsnameA.bin", src_dir);
+    ok(write_pattern_file(decoy, decoy_seed, size), "cannot write %s.\n", wine_dbgstr_w(decoy));
+    swprintf(local, ARRAY_SIZE(local), L"%lscopy.bin", dir);
+
+    if (!(job = create_job(L"literal-name"))) return;
+    if (!add_file(job, source, local) || !resume(job)) goto done;
+    if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, FALSE) != BG_JOB_STATE_TRANSFERRED)
+        goto done;
+    check_job_progress(job, size, size, 1, 1);
+    hr = IBackgroundCopyJob_Complete(job);
+    ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
+    check_pattern_file(local, seed, size);
+done:
+    finish_job(job);
+}
+
 /* A local source that does not exist. */
 static void test_missing_local_source(void)
 {
@@ -1980,6 +2011,7 @@ START_TEST(download)
     test_connection_refused();
     test_resume_after_drop();
     test_local_sources();
+    test_local_source_literal_name();
     test_missing_local_source();
     test_cancel_during_transfer();
     test_cancel_stalled();
