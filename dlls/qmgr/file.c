@@ -841,7 +841,9 @@ static void download_sequential(struct file *file, const struct download_control
     /* A new file has no bytes to cut: one call to the server less per file. */
     if ((UINT64)size.QuadPart != offset) SetEndOfFile(handle);
 
-    if (offset && offset == remote_size && !file->range_count)
+    /* A local or UNC source is opened all the same: it costs little, and it
+     * may have been replaced by another version since (behavior.md 7.7). */
+    if (offset && offset == remote_size && !file->range_count && !transfer_is_file_name(remote_name))
     {
         /* Every byte is on disk already (a run stopped at its very end): nothing to ask for. */
         CloseHandle(handle);

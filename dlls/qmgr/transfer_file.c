@@ -58,13 +58,27 @@ static WCHAR *path_from_remote_name(const WCHAR *name)
     return path;
 }
 
+/* What identifies a version of a source file (behavior.md 7.7: its size and
+ * time stamp), malloc'd.  Shaped as a strong entity tag: should SetRemoteName
+ * make the file HTTP, a server given it in If-Range sees another version and
+ * sends the whole file. */
+static WCHAR *file_validator(UINT64 size, const FILETIME *modified)
+{
+    WCHAR *validator;
+
+    if (!(validator = malloc(48 * sizeof(WCHAR)))) return NULL;
+    swprintf(validator, 48, L"\"smb-%I64x-%08lx%08lx\"", size, modified->dwHighDateTime, modified->dwLowDateTime);
+    return validator;
+}
+
 void transfer_file_download(const struct transfer_request *transfer, struct transfer_result *result)
 {
-    LARGE_INTEGER size, position;
-    UINT64 transferred;
+    BY_HANDLE_FILE_INFORMATION info;
+    LARGE_INTEGER position;
+    UINT64 size, transferred;
     DWORD read, written;
     HANDLE source;
-    WCHAR *path;
+    WCHAR *path, *validator;
     BYTE *buffer;
 
     memset(result, 0, sizeof(*result));
@@ -91,14 +105,27 @@ void transfer_file_download(const struct transfer_request *transfer, struct tran
                             error != ERROR_ACCESS_DENIED && error != ERROR_INVALID_NAME;
         return;
     }
+    if (!GetFileInformationByHandle(source, &info))
+    {
+        transfer_set_failure(result, HRESULT_FROM_WIN32(GetLastError()), BG_ERROR_CONTEXT_REMOTE_FILE, TRUE);
+        CloseHandle(source);
+        return;
+    }
 
-    if (!GetFileSizeEx(source, &size)) size.QuadPart = 0;
-    result->remote_size = size.QuadPart;
+    size = ((UINT64)info.nFileSizeHigh << 32) | info.nFileSizeLow;
+    result->remote_size = size;
     /* SMB copies keep the source's time stamps. */
-    GetFileTime(source, NULL, NULL, &result->modified);
-    result->total = size.QuadPart;
+    result->modified = info.ftLastWriteTime;
+    result->total = size;
+    validator = file_validator(size, &info.ftLastWriteTime);
     transferred = transfer->offset;
-    if (transferred > (UINT64)size.QuadPart) transferred = 0;  /* the source shrank: start again */
+    /* The bytes there are of another version of the source, or of one not
+     * known: appending this one's would splice the two (behavior.md 7.7). */
+    if (transferred && (!transfer->validator || !validator || wcscmp(transfer->validator, validator)))
+    {
+        TRACE("%s changed, restarting from 0.\n", debugstr_w(transfer->remote_name));
+        transferred = 0;
+    }
     position.QuadPart = transferred;
     if (!SetFilePointerEx(source, position, NULL, FILE_BEGIN) ||
         !SetFilePointerEx(transfer->file, position, NULL, FILE_BEGIN) || !SetEndOfFile(transfer->file))
@@ -106,6 +133,7 @@ void transfer_file_download(const struct transfer_request *transfer, struct tran
         result->code = HRESULT_FROM_WIN32(GetLastError());
         result->context = BG_ERROR_CONTEXT_LOCAL_FILE;
         result->transient = TRUE;
+        free(validator);
         CloseHandle(source);
         return;
     }
@@ -115,11 +143,15 @@ void transfer_file_download(const struct transfer_request *transfer, struct tran
         result->code = E_OUTOFMEMORY;
         result->context = BG_ERROR_CONTEXT_GENERAL_QUEUE_MANAGER;
         result->transient = TRUE;
+        free(validator);
         CloseHandle(source);
         return;
     }
+    /* From the first progress on, the bytes in the file are this version's. */
+    result->validator = validator;
+    result->validated = TRUE;
     if (!transfer->progress(transfer->context, transferred, result->total)) result->aborted = TRUE;
-    while (!result->aborted && transferred < (UINT64)size.QuadPart)
+    while (!result->aborted && transferred < size)
     {
         if (!ReadFile(source, buffer, COPY_BUFFER_SIZE, &read, NULL))
         {
@@ -140,7 +172,7 @@ void transfer_file_download(const struct transfer_request *transfer, struct tran
         transferred += read;
         if (!transfer->progress(transfer->context, transferred, result->total)) result->aborted = TRUE;
     }
-    if (SUCCEEDED(result->code) && !result->aborted && transferred != (UINT64)size.QuadPart)
+    if (SUCCEEDED(result->code) && !result->aborted && transferred != size)
     {
         /* The source changed under us. */
         result->code = BG_E_CONNECTION_CLOSED;

@@ -1179,6 +1179,166 @@ done:
     finish_job(job);
 }
 
+/* A large source that is mostly a hole: head_size bytes of the pattern seed,
+ * then zeros up to size, with this last-write time if given.  Cheap to make
+ * (the zeros take no room) and to read. */
+static BOOL write_sparse_source(const WCHAR *path, unsigned int seed, DWORD head_size, ULONGLONG size,
+                                const FILETIME *modified)
+{
+    LARGE_INTEGER end;
+    DWORD written;
+    HANDLE file;
+    BYTE *buf;
+    BOOL ret;
+
+    if (!(buf = malloc(head_size))) return FALSE;
+    httpd_pattern_fill(seed, 0, buf, head_size);
+    file = CreateFileW(path, GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
+    ret = file != INVALID_HANDLE_VALUE;
+    if (ret)
+    {
+        end.QuadPart = size;
+        ret = WriteFile(file, buf, head_size, &written, NULL) && written == head_size &&
+              SetFilePointerEx(file, end, NULL, FILE_BEGIN) && SetEndOfFile(file) &&
+              (!modified || SetFileTime(file, NULL, NULL, modified));
+        CloseHandle(file);
+    }
+    free(buf);
+    return ret;
+}
+
+/* Whether path holds what write_sparse_source() wrote; the first bad offset is traced. */
+static BOOL check_sparse_file(const WCHAR *path, unsigned int seed, DWORD head_size, ULONGLONG size)
+{
+    const DWORD chunk = 1024 * 1024;
+    ULONGLONG offset = 0;
+    BYTE *buf, *expected;
+    BOOL ret = TRUE;
+    DWORD read, i;
+    HANDLE file;
+
+    file = CreateFileW(path, GENERIC_READ, FILE_SHARE_READ, NULL, OPEN_EXISTING, FILE_FLAG_SEQUENTIAL_SCAN, NULL);
+    if (file == INVALID_HANDLE_VALUE) return FALSE;
+    buf = malloc(chunk);
+    expected = malloc(chunk);
+    while (ret && buf && expected && offset < size)
+    {
+        DWORD want = (DWORD)min(size - offset, (ULONGLONG)chunk);
+
+        memset(expected, 0, want);
+        if (offset < head_size) httpd_pattern_fill(seed, offset, expected, min(want, head_size - (DWORD)offset));
+        ret = ReadFile(file, buf, want, &read, NULL) && read == want;
+        for (i = 0; ret && i < want; i++)
+        {
+            if (buf[i] == expected[i]) continue;
+            trace("%s differs first at %s.\n", wine_dbgstr_w(path), wine_dbgstr_longlong(offset + i));
+            ret = FALSE;
+        }
+        offset += want;
+    }
+    ret = ret && buf && expected && ReadFile(file, buf, 1, &read, NULL) && !read;
+    free(buf);
+    free(expected);
+    CloseHandle(file);
+    return ret;
+}
+
+/* A local source replaced by another version of the same size, with another
+ * last-write time, while the job was suspended in the middle of it: the file
+ * starts again (behavior.md 7.7: a consistent version per file, by size and
+ * time stamp).  Continuing would splice the old version's head onto the new
+ * one's tail.  The source is large enough that a Suspend at the first
+ * progress finds it partly copied. */
+static void test_local_source_replaced(void)
+{
+    static const ULONGLONG size = (ULONGLONG)512 * 1024 * 1024;
+    static const DWORD head_size = 1024 * 1024;
+    static const unsigned int old_seed = 505, new_seed = 506;
+    WCHAR src_dir[MAX_PATH], dir[MAX_PATH], source[MAX_PATH], next[MAX_PATH], local[MAX_PATH];
+    WIN32_FILE_ATTRIBUTE_DATA data;
+    BG_JOB_PROGRESS progress;
+    BG_JOB_STATE state = BG_JOB_STATE_QUEUED;
+    ULARGE_INTEGER later;
+    FILETIME modified;
+    IBackgroundCopyJob *job;
+    DWORD start;
+    BOOL moved;
+    HRESULT hr;
+
+    if (!make_dir(L"replaced_src", src_dir, ARRAY_SIZE(src_dir))) return;
+    if (!make_dir(L"replaced_dst", dir, ARRAY_SIZE(dir))) return;
+    swprintf(source, ARRAY_SIZE(source), L"%lssource.bin", src_dir);
+    swprintf(next, ARRAY_SIZE(next), L"%lsnext.bin", src_dir);
+    swprintf(local, ARRAY_SIZE(local), L"%lscopy.bin", dir);
+    if (!write_sparse_source(source, old_seed, head_size, size, NULL))
+    {
+        skip("cannot write a source of %s bytes: %lu.\n", wine_dbgstr_longlong(size), GetLastError());
+        DeleteFileW(source);
+        return;
+    }
+
+    if (!(job = create_job(L"source-replaced"))) return;
+    if (!add_file(job, source, local) || !resume(job)) goto done;
+    /* Suspended as soon as the first bytes are there. */
+    start = GetTickCount();
+    for (;;)
+    {
+        memset(&progress, 0, sizeof(progress));
+        hr = IBackgroundCopyJob_GetProgress(job, &progress);
+        ok(hr == S_OK, "GetProgress failed: %#lx.\n", hr);
+        if (FAILED(hr)) goto done;
+        if (progress.BytesTransferred && progress.BytesTransferred != BG_SIZE_UNKNOWN) break;
+        hr = IBackgroundCopyJob_GetState(job, &state);
+        ok(hr == S_OK, "GetState failed: %#lx.\n", hr);
+        if (state != BG_JOB_STATE_QUEUED && state != BG_JOB_STATE_CONNECTING && state != BG_JOB_STATE_TRANSFERRING)
+            break;
+        if (GetTickCount() - start >= wait_limit(TRANSFER_TIMEOUT)) break;
+        Sleep(1);
+    }
+    hr = IBackgroundCopyJob_Suspend(job);
+    ok(hr == S_OK, "Suspend failed: %#lx (state %s).\n", hr, state_name(state));
+    memset(&progress, 0, sizeof(progress));
+    hr = IBackgroundCopyJob_GetProgress(job, &progress);
+    ok(hr == S_OK, "GetProgress failed: %#lx.\n", hr);
+    trace("suspended after %s of %s bytes.\n", wine_dbgstr_longlong(progress.BytesTransferred),
+          wine_dbgstr_longlong(size));
+    if (!progress.BytesTransferred || progress.BytesTransferred >= size)
+    {
+        skip("the copy was not caught in the middle (%s bytes).\n", wine_dbgstr_longlong(progress.BytesTransferred));
+        goto done;
+    }
+
+    /* The new version: same size, another head, a later last-write time. */
+    ok(GetFileAttributesExW(source, GetFileExInfoStandard, &data), "GetFileAttributesEx failed: %lu.\n",
+       GetLastError());
+    later.LowPart = data.ftLastWriteTime.dwLowDateTime;
+    later.HighPart = data.ftLastWriteTime.dwHighDateTime;
+    later.QuadPart += (ULONGLONG)3600 * 10000000;
+    modified.dwLowDateTime = later.LowPart;
+    modified.dwHighDateTime = later.HighPart;
+    ok(write_sparse_source(next, new_seed, head_size, size, &modified), "cannot write %s.\n", wine_dbgstr_w(next));
+    /* The service may take a moment to close the old version. */
+    start = GetTickCount();
+    while (!(moved = MoveFileExW(next, source, MOVEFILE_REPLACE_EXISTING)) && GetTickCount() - start < CLEANUP_TIMEOUT)
+        Sleep(25);
+    ok(moved, "cannot replace %s: %lu.\n", wine_dbgstr_w(source), GetLastError());
+    if (!moved) goto done;
+
+    if (!resume(job)) goto done;
+    if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, FALSE) != BG_JOB_STATE_TRANSFERRED)
+        goto done;
+    check_job_progress(job, size, size, 1, 1);
+    hr = IBackgroundCopyJob_Complete(job);
+    ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
+    ok(check_sparse_file(local, new_seed, head_size, size), "%s is not the new version of the source.\n",
+       wine_dbgstr_w(local));
+done:
+    finish_job(job);
+    DeleteFileW(local);
+    DeleteFileW(source);
+    DeleteFileW(next);
+}
+
 /* A local source that does not exist. */
 static void test_missing_local_source(void)
 {
@@ -2012,6 +2172,7 @@ START_TEST(download)
     test_resume_after_drop();
     test_local_sources();
     test_local_source_literal_name();
+    test_local_source_replaced();
     test_missing_local_source();
     test_cancel_during_transfer();
     test_cancel_stalled();
