@@ -36,6 +36,7 @@ struct file
     BOOL temp_created;          /* the temporary file is ours: created with CREATE_NEW */
     WCHAR *validator;           /* ETag or Last-Modified of the bytes there, for If-Range */
     UINT64 remote_size;         /* of the remote file, once a response told it */
+    DWORD attributes;           /* the source's, for the final file (SMB); 0: none */
     WCHAR *response_headers;    /* of the server's last response, for File5 */
     BG_FILE_RANGE *ranges;
     DWORD range_count;
@@ -873,9 +874,11 @@ static void download_sequential(struct file *file, const struct download_control
     if (transfer_is_file_name(remote_name)) transfer_file_download(&request, result);
     else transfer_http_download(control->session, &request, result);
     network_identity_end(control);
-    /* The file takes the remote last-write time; its creation time is the same (behavior.md 7.4). */
+    /* The file takes the remote last-write time; its creation time is the
+     * source's over SMB, the same as the last-write time over HTTP (behavior.md 7.4). */
     if (SUCCEEDED(result->code) && !result->aborted && (result->modified.dwLowDateTime || result->modified.dwHighDateTime))
-        SetFileTime(handle, &result->modified, NULL, &result->modified);
+        SetFileTime(handle, result->created.dwLowDateTime || result->created.dwHighDateTime ? &result->created
+                    : &result->modified, NULL, &result->modified);
     CloseHandle(handle);
     free(remote_name);
     free(validator);
@@ -902,6 +905,8 @@ static void download_sequential(struct file *file, const struct download_control
         file->progress.BytesTotal = result->total;
         file->progress.BytesTransferred = result->total;
         file->transferred = TRUE;
+        /* Given to the file at Complete: until then the temporary file stays hidden. */
+        file->attributes = result->attributes;
     }
     LeaveCriticalSection(&file->cs);
     transfer_result_free(result);
@@ -1503,13 +1508,19 @@ HRESULT file_complete(struct file *file, HANDLE local_token, struct local_dir_li
         file->temp_created = FALSE;
         hr = S_FALSE;
     }
-    else if (file->direct) file->progress.Completed = TRUE;
+    else if (file->direct)
+    {
+        /* Not before: a read-only file could not be written again. */
+        if (file->attributes) SetFileAttributesW(file->local_name, file->attributes);
+        file->progress.Completed = TRUE;
+    }
     else
     {
         if (local_token && !SetThreadToken(NULL, local_token)) hr = HRESULT_FROM_WIN32(GetLastError());
         else
         {
-            if (!local_file_publish(listing, file->temp_name, file->local_name)) hr = HRESULT_FROM_WIN32(GetLastError());
+            if (!local_file_publish(listing, file->temp_name, file->local_name, file->attributes))
+                hr = HRESULT_FROM_WIN32(GetLastError());
             else file->progress.Completed = TRUE;
             if (local_token) RevertToSelf();
         }
@@ -1546,6 +1557,7 @@ enum file_tag
     TAG_WANTED,
     TAG_POSITION,
     TAG_NO_RANDOM_ACCESS,
+    TAG_ATTRIBUTES,
 };
 
 void file_save(struct file *file, struct store_writer *writer)
@@ -1583,6 +1595,7 @@ void file_save(struct file *file, struct store_writer *writer)
         store_put_blob(writer, TAG_WANTED, file->wanted.items, file->wanted.count * sizeof(*file->wanted.items));
     if (file->position) store_put_u64(writer, TAG_POSITION, file->position);
     if (file->no_random_access) store_put_u32(writer, TAG_NO_RANDOM_ACCESS, TRUE);
+    if (file->attributes) store_put_u32(writer, TAG_ATTRIBUTES, file->attributes);
     LeaveCriticalSection(&file->cs);
 }
 
@@ -1683,6 +1696,7 @@ HRESULT file_load(struct job *job, struct store_reader *reader, BOOL resumable, 
         case TAG_WANTED: ok = range_set_load(&file->wanted, field.data, field.size); break;
         case TAG_POSITION: ok = store_get_u64(&field, &file->position); break;
         case TAG_NO_RANDOM_ACCESS: if ((ok = store_get_u32(&field, &value))) file->no_random_access = !!value; break;
+        case TAG_ATTRIBUTES: ok = store_get_u32(&field, &file->attributes); break;
         }
     }
     /* The names are what a file is; without them the record is not ours. */

@@ -289,11 +289,12 @@ static void add_name(struct local_dir_listing *listing, const WCHAR *name)
 }
 
 /* Gives a finished temporary file its final name, replacing what has it, and
- * shows it (the temporary file is hidden).  One open of the file, where
- * MoveFileExW and SetFileAttributesW took two: each is a round trip through
- * Wine's server.  listing: the directory as Complete found it, kept from one
- * file to the next, and shared by the threads that publish a job's files. */
-BOOL local_file_publish(struct local_dir_listing *listing, const WCHAR *temp, const WCHAR *final)
+ * shows it (the temporary file is hidden), or gives it an SMB source's
+ * attributes.  One open of the file, where MoveFileExW and SetFileAttributesW
+ * took two: each is a round trip through Wine's server.  listing: the
+ * directory as Complete found it, kept from one file to the next, and shared
+ * by the threads that publish a job's files. */
+BOOL local_file_publish(struct local_dir_listing *listing, const WCHAR *temp, const WCHAR *final, DWORD attributes)
 {
     FILE_BASIC_INFORMATION basic = {0};
     FILE_RENAME_INFORMATION *rename;
@@ -305,6 +306,7 @@ BOOL local_file_publish(struct local_dir_listing *listing, const WCHAR *temp, co
     BOOL exact, ok;
     ULONG size;
 
+    if (!attributes) attributes = FILE_ATTRIBUTE_NORMAL;
     handle = CreateFileW(temp, DELETE | FILE_WRITE_ATTRIBUTES, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
                          NULL, OPEN_EXISTING, 0, NULL);
     if (handle == INVALID_HANDLE_VALUE) return FALSE;
@@ -343,7 +345,7 @@ BOOL local_file_publish(struct local_dir_listing *listing, const WCHAR *temp, co
         /* Another volume: MoveFileExW copies. */
         CloseHandle(handle);
         if (!MoveFileExW(temp, final, MOVEFILE_REPLACE_EXISTING | MOVEFILE_COPY_ALLOWED)) return FALSE;
-        SetFileAttributesW(final, FILE_ATTRIBUTE_NORMAL);
+        SetFileAttributesW(final, attributes);
         return TRUE;
     }
     if (status)
@@ -353,7 +355,7 @@ BOOL local_file_publish(struct local_dir_listing *listing, const WCHAR *temp, co
         return FALSE;
     }
     /* Zero times leave them as they are. */
-    basic.FileAttributes = FILE_ATTRIBUTE_NORMAL;
+    basic.FileAttributes = attributes;
     NtSetInformationFile(handle, &io, &basic, sizeof(basic), FileBasicInformation);
     CloseHandle(handle);
     if (exact)

@@ -83,6 +83,8 @@ struct transfer_result
     UINT64 total;                   /* bytes the local file gets, or BG_SIZE_UNKNOWN */
     UINT64 remote_size;             /* the remote file's size if a response told, else BG_SIZE_UNKNOWN */
     FILETIME modified;              /* the remote file's last-write time; zero if unknown */
+    FILETIME created;               /* its creation time (SMB); zero if unknown: the last-write time */
+    DWORD attributes;               /* its attributes for the local file (SMB); 0 if it has none */
     /* Allocated with malloc for the caller, or NULL: */
     WCHAR *validator;               /* the response's ETag or Last-Modified */
     BOOL validated;                 /* a response was accepted: validator is its (maybe NULL) validator */

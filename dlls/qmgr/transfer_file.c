@@ -17,6 +17,11 @@ WINE_DEFAULT_DEBUG_CHANNEL(qmgr);
 
 #define COPY_BUFFER_SIZE (1024 * 1024)
 
+/* What an SMB copy gives the local file of the source's attributes
+ * (behavior.md 7.4); the others describe how a file is stored, not what it is. */
+#define COPIED_ATTRIBUTES (FILE_ATTRIBUTE_READONLY | FILE_ATTRIBUTE_HIDDEN | FILE_ATTRIBUTE_SYSTEM | \
+                           FILE_ATTRIBUTE_ARCHIVE | FILE_ATTRIBUTE_NOT_CONTENT_INDEXED)
+
 BOOL transfer_is_file_name(const WCHAR *remote_name)
 {
     return _wcsnicmp(remote_name, L"http://", 7) && _wcsnicmp(remote_name, L"https://", 8);
@@ -114,8 +119,10 @@ void transfer_file_download(const struct transfer_request *transfer, struct tran
 
     size = ((UINT64)info.nFileSizeHigh << 32) | info.nFileSizeLow;
     result->remote_size = size;
-    /* SMB copies keep the source's time stamps. */
+    /* SMB copies keep the source's time stamps and attributes (behavior.md 7.4). */
     result->modified = info.ftLastWriteTime;
+    result->created = info.ftCreationTime;
+    if (!(result->attributes = info.dwFileAttributes & COPIED_ATTRIBUTES)) result->attributes = FILE_ATTRIBUTE_NORMAL;
     result->total = size;
     validator = file_validator(size, &info.ftLastWriteTime);
     transferred = transfer->offset;

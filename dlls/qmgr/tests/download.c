@@ -1339,6 +1339,91 @@ done:
     DeleteFileW(next);
 }
 
+/* Sets the creation and last-write times of path; FALSE on failure. */
+static BOOL set_file_times(const WCHAR *path, const SYSTEMTIME *created, const SYSTEMTIME *modified)
+{
+    FILETIME created_ft, modified_ft;
+    HANDLE file;
+    BOOL ret;
+
+    if (!SystemTimeToFileTime(created, &created_ft) || !SystemTimeToFileTime(modified, &modified_ft)) return FALSE;
+    file = CreateFileW(path, FILE_WRITE_ATTRIBUTES, 0, NULL, OPEN_EXISTING, 0, NULL);
+    if (file == INVALID_HANDLE_VALUE) return FALSE;
+    ret = SetFileTime(file, &created_ft, NULL, &modified_ft);
+    CloseHandle(file);
+    return ret;
+}
+
+/* SMB downloads propagate the source's time stamps and attributes
+ * (behavior.md 7.4): creation and last-write times, read-only, hidden,
+ * archive.  The temporary file stays hidden until Complete. */
+static void test_local_source_attributes(void)
+{
+    static const SYSTEMTIME created = { 2001, 2, 5, 3, 4, 5, 6, 0 }, modified = { 2005, 6, 2, 7, 8, 9, 10, 0 };
+    static const DWORD attributes = FILE_ATTRIBUTE_READONLY | FILE_ATTRIBUTE_HIDDEN | FILE_ATTRIBUTE_ARCHIVE;
+    static const DWORD compared = attributes | FILE_ATTRIBUTE_SYSTEM;
+    static const ULONGLONG size = 30001;
+    static const unsigned int seed = 507;
+    WCHAR src_dir[MAX_PATH], dir[MAX_PATH], source[MAX_PATH], local[MAX_PATH];
+    WIN32_FILE_ATTRIBUTE_DATA source_data, data;
+    IBackgroundCopyFile *file;
+    IBackgroundCopyJob *job;
+    WCHAR *temp = NULL;
+    DWORD temp_attributes;
+    HRESULT hr;
+
+    if (!make_dir(L"attributes_src", src_dir, ARRAY_SIZE(src_dir))) return;
+    if (!make_dir(L"attributes_dst", dir, ARRAY_SIZE(dir))) return;
+    swprintf(source, ARRAY_SIZE(source), L"%lssource.bin", src_dir);
+    swprintf(local, ARRAY_SIZE(local), L"%lscopy.bin", dir);
+    ok(write_pattern_file(source, seed, size), "cannot write %s.\n", wine_dbgstr_w(source));
+    ok(set_file_times(source, &created, &modified), "cannot set the times of %s: %lu.\n", wine_dbgstr_w(source),
+       GetLastError());
+    ok(SetFileAttributesW(source, attributes), "SetFileAttributes failed: %lu.\n", GetLastError());
+    /* What the file system kept of them is what the copy must have. */
+    ok(GetFileAttributesExW(source, GetFileExInfoStandard, &source_data), "GetFileAttributesEx failed: %lu.\n",
+       GetLastError());
+    if ((source_data.dwFileAttributes & compared) != attributes)
+        trace("the file system kept attributes %#lx of %#lx.\n", source_data.dwFileAttributes, attributes);
+
+    if (!(job = create_job(L"attributes"))) goto done;
+    if (!add_file(job, source, local) || !resume(job)) goto done;
+    if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, FALSE) != BG_JOB_STATE_TRANSFERRED)
+        goto done;
+    if ((file = get_file(job, 0)))
+    {
+        temp = get_temp_name(file);
+        IBackgroundCopyFile_Release(file);
+    }
+    if (temp)
+    {
+        temp_attributes = GetFileAttributesW(temp);
+        ok(temp_attributes != INVALID_FILE_ATTRIBUTES && (temp_attributes & FILE_ATTRIBUTE_HIDDEN),
+           "the temporary file has attributes %#lx.\n", temp_attributes);
+    }
+    check_no_file(local);
+    hr = IBackgroundCopyJob_Complete(job);
+    ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
+    check_pattern_file(local, seed, size);
+    ok(GetFileAttributesExW(local, GetFileExInfoStandard, &data), "GetFileAttributesEx failed: %lu.\n",
+       GetLastError());
+    ok((data.dwFileAttributes & compared) == (source_data.dwFileAttributes & compared),
+       "the file has attributes %#lx, the source %#lx.\n", data.dwFileAttributes, source_data.dwFileAttributes);
+    ok(!CompareFileTime(&data.ftLastWriteTime, &source_data.ftLastWriteTime),
+       "last-write time %#lx:%08lx, the source's %#lx:%08lx.\n",
+       data.ftLastWriteTime.dwHighDateTime, data.ftLastWriteTime.dwLowDateTime,
+       source_data.ftLastWriteTime.dwHighDateTime, source_data.ftLastWriteTime.dwLowDateTime);
+    ok(!CompareFileTime(&data.ftCreationTime, &source_data.ftCreationTime),
+       "creation time %#lx:%08lx, the source's %#lx:%08lx.\n",
+       data.ftCreationTime.dwHighDateTime, data.ftCreationTime.dwLowDateTime,
+       source_data.ftCreationTime.dwHighDateTime, source_data.ftCreationTime.dwLowDateTime);
+done:
+    CoTaskMemFree(temp);
+    finish_job(job);
+    SetFileAttributesW(local, FILE_ATTRIBUTE_NORMAL);
+    SetFileAttributesW(source, FILE_ATTRIBUTE_NORMAL);
+}
+
 /* A local source that does not exist. */
 static void test_missing_local_source(void)
 {
@@ -2173,6 +2258,7 @@ START_TEST(download)
     test_local_sources();
     test_local_source_literal_name();
     test_local_source_replaced();
+    test_local_source_attributes();
     test_missing_local_source();
     test_cancel_during_transfer();
     test_cancel_stalled();

@@ -592,6 +592,57 @@ done:
     DeleteFileW(local);
 }
 
+/* A file copied from a local source keeps the source's attributes
+ * (behavior.md 7.4) when the service restarts between the transfer and
+ * Complete: the temporary file, hidden, does not carry them. */
+static void test_local_source_attributes(void)
+{
+    static const DWORD attributes = FILE_ATTRIBUTE_READONLY | FILE_ATTRIBUTE_HIDDEN | FILE_ATTRIBUTE_ARCHIVE;
+    static const DWORD compared = attributes | FILE_ATTRIBUTE_SYSTEM;
+    WCHAR source[MAX_PATH], local[MAX_PATH], dir[MAX_PATH];
+    IBackgroundCopyJob *job;
+    DWORD got, expected;
+    HANDLE file;
+    char data[4000];
+    GUID id;
+    HRESULT hr;
+
+    if (!make_dir(L"attributes", dir, ARRAY_SIZE(dir))) return;
+    swprintf(source, ARRAY_SIZE(source), L"%lssource.bin", dir);
+    swprintf(local, ARRAY_SIZE(local), L"%lscopy.bin", dir);
+    memset(data, 'a', sizeof(data));
+    file = CreateFileW(source, GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, attributes, NULL);
+    ok(file != INVALID_HANDLE_VALUE, "cannot create %s: %lu.\n", wine_dbgstr_w(source), GetLastError());
+    if (file == INVALID_HANDLE_VALUE) return;
+    WriteFile(file, data, sizeof(data), &got, NULL);
+    CloseHandle(file);
+    /* What the file system kept of them is what the copy must have. */
+    expected = GetFileAttributesW(source) & compared;
+    if (expected != attributes) trace("the file system kept attributes %#lx of %#lx.\n", expected, attributes);
+
+    if (!(job = create_job(L"attributes"))) goto done;
+    id = job_id(job);
+    add_file(job, source, local);
+    resume(job);
+    wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, FALSE);
+    IBackgroundCopyJob_Release(job);
+    job = NULL;
+
+    if (!restart_service() || !(job = get_job(&id))) goto done;
+    check_state(job, BG_JOB_STATE_TRANSFERRED);
+    hr = IBackgroundCopyJob_Complete(job);
+    ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
+    got = GetFileAttributesW(local);
+    ok(got != INVALID_FILE_ATTRIBUTES && (got & compared) == expected, "the file has attributes %#lx, expected %#lx.\n",
+       got, expected);
+done:
+    finish_job(job);
+    SetFileAttributesW(local, FILE_ATTRIBUTE_NORMAL);
+    SetFileAttributesW(source, FILE_ATTRIBUTE_NORMAL);
+    DeleteFileW(local);
+    DeleteFileW(source);
+}
+
 /* The helper token lives only as long as the service; its flags are kept
  * (behavior.md 10), so the job asks for a token again (token-options.md). */
 static void test_helper_token_not_kept(void)
@@ -855,6 +906,7 @@ START_TEST(persist)
     if (manager) test_upload_after_restart();
     if (manager) test_pieces_after_restart();
     if (manager) test_states();
+    if (manager) test_local_source_attributes();
     if (manager) test_helper_token_not_kept();
     if (manager) test_damaged_store();
     if (manager) test_inactive_job_cancelled();
