@@ -1,13 +1,15 @@
 /*
  * Background Intelligent Transfer Service: the scheduler.
  *
- * Worker threads take QUEUED jobs, highest priority first and in order of
- * arrival within a priority.  Foreground jobs run side by side; background
- * jobs one at a time, as on Windows, taking turns by time slices within a
- * priority.  Jobs in TRANSIENT_ERROR wait on a retry
- * timer.  Notifications to applications are delivered by the same workers,
- * never inside a client's call.  Workers sleep on a condition variable:
- * nothing polls.
+ * Transfer threads take QUEUED jobs, highest priority first and in order of
+ * arrival within a priority.  Foreground jobs run side by side (more transfer
+ * threads start while every one is busy, up to a limit, and the extra ones
+ * end when idle); background jobs one at a time, as on Windows, taking turns
+ * by time slices within a priority.  Notification threads of their own
+ * deliver notifications to applications, never inside a client's call, and
+ * fire the timers (retries of jobs in TRANSIENT_ERROR, notifications held
+ * back): transfers never keep them waiting.  Threads sleep on condition
+ * variables: nothing polls.
  *
  * Copyright 2026 the qmgr-for-wine authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -22,7 +24,12 @@
 
 WINE_DEFAULT_DEBUG_CHANNEL(qmgr);
 
-#define WORKER_COUNT 4
+/* Transfer threads always there, and at most; an extra one ends after this long idle. */
+#define TRANSFER_THREADS 4
+#define MAX_TRANSFER_THREADS 16
+#define EXTRA_THREAD_IDLE_MS 30000
+/* At most 4 notifications at once (behavior.md 9.2). */
+#define NOTIFY_THREADS 4
 #define MAX_BACKGROUND_JOBS 1
 /* How long a background job keeps the network while others of its priority
  * wait.  Windows does not document its slice; a yielding job resumes with a
@@ -45,7 +52,8 @@ struct timer
 static struct
 {
     CRITICAL_SECTION cs;
-    CONDITION_VARIABLE wake;
+    CONDITION_VARIABLE wake;            /* transfer threads: a job to run */
+    CONDITION_VARIABLE notice;          /* notification threads: a notification or a timer */
     struct job **queue;  /* jobs to run; each entry holds a reference */
     ULONG queue_count, queue_capacity;
     struct job **notify_queue;  /* jobs with notifications to deliver; likewise */
@@ -54,7 +62,10 @@ static struct
     ULONG timer_count, timer_capacity;
     ULONG background_running;
     BOOL stopping;
-    HANDLE workers[WORKER_COUNT];
+    HANDLE transfer_threads[MAX_TRANSFER_THREADS];  /* NULL: a free slot */
+    ULONG transfer_thread_count;        /* running */
+    ULONG idle_transfer_threads;        /* waiting for a job */
+    HANDLE notify_threads[NOTIFY_THREADS];
 } scheduler;
 
 static BOOL grow(void **array, ULONG *capacity, ULONG count, size_t size)
@@ -111,8 +122,35 @@ static BOOL add_timer(struct job *job, ULONGLONG ms, enum timer_kind kind)
     scheduler.timers[scheduler.timer_count].due = GetTickCount64() + ms;
     scheduler.timers[scheduler.timer_count].kind = kind;
     scheduler.timer_count++;
-    WakeAllConditionVariable(&scheduler.wake);
+    WakeAllConditionVariable(&scheduler.notice);
     return TRUE;
+}
+
+static DWORD WINAPI transfer_thread_main(void *arg);
+
+/* Another transfer thread when the queue has a job that could run now and no
+ * thread is free for it.  Scheduler lock held. */
+static void add_transfer_thread_if_needed(struct job *job)
+{
+    ULONG i, slot = MAX_TRANSFER_THREADS;
+
+    if (scheduler.idle_transfer_threads || scheduler.transfer_thread_count >= MAX_TRANSFER_THREADS) return;
+    if (job_priority(job) != BG_JOB_PRIORITY_FOREGROUND && scheduler.background_running >= MAX_BACKGROUND_JOBS)
+        return;
+    for (i = 0; i < MAX_TRANSFER_THREADS; i++)
+    {
+        /* The slots of threads that ended are free again. */
+        if (scheduler.transfer_threads[i] && !WaitForSingleObject(scheduler.transfer_threads[i], 0))
+        {
+            CloseHandle(scheduler.transfer_threads[i]);
+            scheduler.transfer_threads[i] = NULL;
+        }
+        if (!scheduler.transfer_threads[i] && slot == MAX_TRANSFER_THREADS) slot = i;
+    }
+    if (slot == MAX_TRANSFER_THREADS) return;
+    if ((scheduler.transfer_threads[slot] = CreateThread(NULL, 0, transfer_thread_main, NULL, 0, NULL)))
+        scheduler.transfer_thread_count++;
+    else WARN("Cannot start a transfer thread, error %lu.\n", GetLastError());
 }
 
 void scheduler_enqueue(struct job *job)
@@ -128,6 +166,7 @@ void scheduler_enqueue(struct job *job)
     {
         scheduler.queue[scheduler.queue_count++] = job;
         queued = TRUE;
+        add_transfer_thread_if_needed(job);
         WakeAllConditionVariable(&scheduler.wake);
     }
     LeaveCriticalSection(&scheduler.cs);
@@ -165,7 +204,7 @@ void scheduler_notify(struct job *job)
     {
         scheduler.notify_queue[scheduler.notify_count++] = job;
         queued = TRUE;
-        WakeAllConditionVariable(&scheduler.wake);
+        WakeAllConditionVariable(&scheduler.notice);
     }
     LeaveCriticalSection(&scheduler.cs);
 
@@ -282,12 +321,50 @@ static struct job *pick_timer(enum timer_kind *kind, DWORD *wait)
     return NULL;
 }
 
-static DWORD WINAPI worker_main(void *arg)
+static DWORD WINAPI transfer_thread_main(void *arg)
 {
     struct transfer_session *session = transfer_http_open_session();
+    BOOL background, timed_out = FALSE;
+    struct job *job;
+
+    CoInitializeEx(NULL, COINIT_MULTITHREADED);
+    EnterCriticalSection(&scheduler.cs);
+    while (!scheduler.stopping)
+    {
+        if ((job = pick_job(&background)))
+        {
+            timed_out = FALSE;
+            if (background) scheduler.background_running++;
+            LeaveCriticalSection(&scheduler.cs);
+            job_run(job, session);
+            job_release(job);
+            EnterCriticalSection(&scheduler.cs);
+            if (background)
+            {
+                scheduler.background_running--;
+                WakeAllConditionVariable(&scheduler.wake);
+            }
+            continue;
+        }
+        /* An extra thread that found nothing to do for a while ends. */
+        if (timed_out && scheduler.transfer_thread_count > TRANSFER_THREADS) break;
+        scheduler.idle_transfer_threads++;
+        timed_out = !SleepConditionVariableCS(&scheduler.wake, &scheduler.cs,
+                                              scheduler.transfer_thread_count > TRANSFER_THREADS ? EXTRA_THREAD_IDLE_MS
+                                                                                                : INFINITE);
+        scheduler.idle_transfer_threads--;
+    }
+    scheduler.transfer_thread_count--;
+    LeaveCriticalSection(&scheduler.cs);
+    transfer_http_close_session(session);
+    CoUninitialize();
+    return 0;
+}
+
+static DWORD WINAPI notify_thread_main(void *arg)
+{
     DWORD wait = INFINITE;
     enum timer_kind kind;
-    BOOL background;
     struct job *job;
 
     CoInitializeEx(NULL, COINIT_MULTITHREADED);
@@ -304,20 +381,6 @@ static DWORD WINAPI worker_main(void *arg)
             EnterCriticalSection(&scheduler.cs);
             continue;
         }
-        if ((job = pick_job(&background)))
-        {
-            if (background) scheduler.background_running++;
-            LeaveCriticalSection(&scheduler.cs);
-            job_run(job, session);
-            job_release(job);
-            EnterCriticalSection(&scheduler.cs);
-            if (background)
-            {
-                scheduler.background_running--;
-                WakeAllConditionVariable(&scheduler.wake);
-            }
-            continue;
-        }
         if ((job = pick_timer(&kind, &wait)))
         {
             LeaveCriticalSection(&scheduler.cs);
@@ -327,10 +390,9 @@ static DWORD WINAPI worker_main(void *arg)
             EnterCriticalSection(&scheduler.cs);
             continue;
         }
-        SleepConditionVariableCS(&scheduler.wake, &scheduler.cs, wait);
+        SleepConditionVariableCS(&scheduler.notice, &scheduler.cs, wait);
     }
     LeaveCriticalSection(&scheduler.cs);
-    transfer_http_close_session(session);
     CoUninitialize();
     return 0;
 }
@@ -346,9 +408,26 @@ void scheduler_init(void)
 
     InitializeCriticalSection(&scheduler.cs);
     InitializeConditionVariable(&scheduler.wake);
-    for (i = 0; i < WORKER_COUNT; i++)
-        if (!(scheduler.workers[i] = CreateThread(NULL, 0, worker_main, NULL, 0, NULL)))
-            ERR("Failed to start worker %u, error %lu.\n", i, GetLastError());
+    InitializeConditionVariable(&scheduler.notice);
+    EnterCriticalSection(&scheduler.cs);
+    for (i = 0; i < TRANSFER_THREADS; i++)
+    {
+        if ((scheduler.transfer_threads[i] = CreateThread(NULL, 0, transfer_thread_main, NULL, 0, NULL)))
+            scheduler.transfer_thread_count++;
+        else ERR("Failed to start transfer thread %u, error %lu.\n", i, GetLastError());
+    }
+    LeaveCriticalSection(&scheduler.cs);
+    for (i = 0; i < NOTIFY_THREADS; i++)
+        if (!(scheduler.notify_threads[i] = CreateThread(NULL, 0, notify_thread_main, NULL, 0, NULL)))
+            ERR("Failed to start notification thread %u, error %lu.\n", i, GetLastError());
+}
+
+static void join_thread(HANDLE *thread, const char *what, ULONG index)
+{
+    if (!*thread) return;
+    if (WaitForSingleObject(*thread, 10000)) ERR("%s thread %lu did not stop.\n", what, index);
+    CloseHandle(*thread);
+    *thread = NULL;
 }
 
 void scheduler_shutdown(void)
@@ -360,16 +439,13 @@ void scheduler_shutdown(void)
     EnterCriticalSection(&scheduler.cs);
     scheduler.stopping = TRUE;
     WakeAllConditionVariable(&scheduler.wake);
+    WakeAllConditionVariable(&scheduler.notice);
     LeaveCriticalSection(&scheduler.cs);
 
-    /* Running transfers see the flag at their next block of data. */
-    for (i = 0; i < WORKER_COUNT; i++)
-    {
-        if (!scheduler.workers[i]) continue;
-        if (WaitForSingleObject(scheduler.workers[i], 10000)) ERR("Worker %lu did not stop.\n", i);
-        CloseHandle(scheduler.workers[i]);
-        scheduler.workers[i] = NULL;
-    }
+    /* Running transfers see the flag at their next block of data.  No thread
+     * starts once stopping is set. */
+    for (i = 0; i < MAX_TRANSFER_THREADS; i++) join_thread(&scheduler.transfer_threads[i], "Transfer", i);
+    for (i = 0; i < NOTIFY_THREADS; i++) join_thread(&scheduler.notify_threads[i], "Notification", i);
 
     EnterCriticalSection(&scheduler.cs);
     queue = scheduler.queue;

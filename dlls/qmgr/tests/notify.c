@@ -665,6 +665,73 @@ static void remove_work_dir(void)
     RemoveDirectoryW(work_dir);
 }
 
+/* Foreground jobs run side by side (behavior.md 4), however many: six slow
+ * ones all make progress at once.  Meanwhile a small job's JobTransferred
+ * comes at once: notifications do not wait for transfers to end. */
+static void test_busy_transfers(void)
+{
+    static const ULONGLONG slow_size = 2 * 1024 * 1024;
+    struct httpd_resource_options options;
+    IBackgroundCopyJob *slow[6] = { NULL }, *job;
+    struct test_callback callback;
+    BG_JOB_PROGRESS progress;
+    WCHAR url[256], local[MAX_PATH];
+    unsigned int i, moving;
+    DWORD start;
+    HRESULT hr;
+
+    memset(&options, 0, sizeof(options));
+    options.slow_delay_ms = 50;
+    options.slow_chunk = 4096;   /* 80 KiB a second: the six take half a minute */
+    ok(httpd_add_pattern_resource(server, "/notify/busy-slow.bin", slow_size, 9, &options), "add resource failed.\n");
+    httpd_url(server, "/notify/busy-slow.bin", url, ARRAY_SIZE(url));
+    for (i = 0; i < ARRAY_SIZE(slow); i++)
+    {
+        if (!(slow[i] = create_job())) goto done;
+        hr = IBackgroundCopyJob_SetPriority(slow[i], BG_JOB_PRIORITY_FOREGROUND);
+        ok(hr == S_OK, "SetPriority failed: %#lx.\n", hr);
+        swprintf(local, ARRAY_SIZE(local), L"%s\busy-slow-%u.bin", work_dir, i);
+        hr = IBackgroundCopyJob_AddFile(slow[i], url, local);
+        ok(hr == S_OK, "AddFile failed: %#lx.\n", hr);
+        hr = IBackgroundCopyJob_Resume(slow[i]);
+        ok(hr == S_OK, "Resume failed: %#lx.\n", hr);
+    }
+    start = GetTickCount();
+    do
+    {
+        Sleep(100);
+        for (i = moving = 0; i < ARRAY_SIZE(slow); i++)
+        {
+            memset(&progress, 0, sizeof(progress));
+            if (SUCCEEDED(IBackgroundCopyJob_GetProgress(slow[i], &progress)) &&
+                progress.BytesTransferred && progress.BytesTransferred != BG_SIZE_UNKNOWN)
+                moving++;
+        }
+    } while (moving < ARRAY_SIZE(slow) && GetTickCount() - start < 15000);
+    ok(moving == ARRAY_SIZE(slow), "%u of %u foreground jobs made progress.\n", moving, (unsigned int)ARRAY_SIZE(slow));
+
+    init_callback(&callback);
+    if ((job = create_job()))
+    {
+        add_http_file(job, "busy-small.bin", 2000);
+        hr = IBackgroundCopyJob_SetNotifyInterface(job, (IUnknown *)&callback.IBackgroundCopyCallback2_iface);
+        ok(hr == S_OK, "SetNotifyInterface failed: %#lx.\n", hr);
+        hr = IBackgroundCopyJob_Resume(job);
+        ok(hr == S_OK, "Resume failed: %#lx.\n", hr);
+        ok(!WaitForSingleObject(callback.transferred, 10000), "JobTransferred did not come while others transfer.\n");
+        IBackgroundCopyJob_Cancel(job);
+        IBackgroundCopyJob_Release(job);
+    }
+    free_callback(&callback);
+done:
+    for (i = 0; i < ARRAY_SIZE(slow); i++)
+    {
+        if (!slow[i]) continue;
+        IBackgroundCopyJob_Cancel(slow[i]);
+        IBackgroundCopyJob_Release(slow[i]);
+    }
+}
+
 START_TEST(notify)
 {
     WCHAR temp[MAX_PATH];
@@ -692,6 +759,7 @@ START_TEST(notify)
 
     test_job_transferred();
     test_job_error();
+    test_busy_transfers();
     test_cancel_in_file_callback();
     test_late_registration();
     test_failing_callback();
