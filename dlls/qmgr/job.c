@@ -1986,8 +1986,40 @@ static void record_error(struct job *job, struct file *file, HRESULT code, BG_ER
     job->error_count++;
 }
 
+/* When a job in TRANSIENT_ERROR is due: its retry, or the end of its
+ * no-progress timeout if that comes first (then it goes to ERROR).  Job lock held. */
+static ULONGLONG transient_wait_ms(struct job *job)
+{
+    ULONGLONG wait = job->retry_delay * 1000ull, elapsed, timeout = job->no_progress_timeout * 1000ull;
+
+    if (job->first_transient_error && job->no_progress_timeout)
+    {
+        elapsed = GetTickCount64() - job->first_transient_error;
+        wait = min(wait, elapsed < timeout ? timeout - elapsed : 0);
+    }
+    return wait;
+}
+
+/* Whether a job in TRANSIENT_ERROR has made no progress for longer than its
+ * no-progress timeout.  Job lock held. */
+static BOOL no_progress_expired(struct job *job)
+{
+    return job->first_transient_error && job->no_progress_timeout &&
+           GetTickCount64() - job->first_transient_error >= job->no_progress_timeout * 1000ull;
+}
+
+/* A job in TRANSIENT_ERROR becomes ERROR, its last error what it reports.  Job lock held. */
+static void give_up(struct job *job)
+{
+    job->state = BG_JOB_STATE_ERROR;
+    job->pending_error = TRUE;
+    scheduler_notify(job);
+    touch_quietly(job);
+}
+
 /* A failed transfer: a transient failure waits for a retry unless the job has
- * made no progress for longer than its no-progress timeout. */
+ * made no progress for longer than its no-progress timeout, which may also
+ * end before the retry is due (behavior.md 5.1). */
 static void record_failure(struct job *job, struct file *file, HRESULT code, BG_ERROR_CONTEXT context, BOOL transient)
 {
     ULONGLONG now = GetTickCount64();
@@ -2012,16 +2044,10 @@ static void record_failure(struct job *job, struct file *file, HRESULT code, BG_
     if (transient)
     {
         job->state = BG_JOB_STATE_TRANSIENT_ERROR;
-        scheduler_schedule_retry(job, job->retry_delay);
+        scheduler_schedule_retry(job, transient_wait_ms(job));
+        touch(job);
     }
-    else
-    {
-        job->state = BG_JOB_STATE_ERROR;
-        job->pending_error = TRUE;
-        scheduler_notify(job);
-    }
-    if (transient) touch(job);
-    else touch_quietly(job);
+    else give_up(job);
     LeaveCriticalSection(&job->cs);
 }
 
@@ -2748,9 +2774,13 @@ void job_retry_due(struct job *job)
     EnterCriticalSection(&job->cs);
     if (job->state == BG_JOB_STATE_TRANSIENT_ERROR && !job->completing)
     {
-        job->state = BG_JOB_STATE_QUEUED;
-        touch(job);
-        scheduler_enqueue(job);
+        if (no_progress_expired(job)) give_up(job);
+        else
+        {
+            job->state = BG_JOB_STATE_QUEUED;
+            touch(job);
+            scheduler_enqueue(job);
+        }
     }
     LeaveCriticalSection(&job->cs);
 }
@@ -3275,7 +3305,7 @@ void job_start_after_load(struct job *job)
 {
     EnterCriticalSection(&job->cs);
     if (job->state == BG_JOB_STATE_QUEUED) scheduler_enqueue(job);
-    else if (job->state == BG_JOB_STATE_TRANSIENT_ERROR) scheduler_schedule_retry(job, job->retry_delay);
+    else if (job->state == BG_JOB_STATE_TRANSIENT_ERROR) scheduler_schedule_retry(job, transient_wait_ms(job));
     if (job->pending_transferred || job->pending_error) scheduler_notify(job);
     LeaveCriticalSection(&job->cs);
 }

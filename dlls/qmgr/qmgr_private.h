@@ -230,7 +230,8 @@ void scheduler_init(void);
 void scheduler_shutdown(void);
 BOOL scheduler_stopping(void);
 void scheduler_enqueue(struct job *job);
-void scheduler_schedule_retry(struct job *job, ULONG seconds);
+/* job_retry_due() in ms, on a notification thread. */
+void scheduler_schedule_retry(struct job *job, ULONGLONG ms);
 void scheduler_remove(struct job *job);
 void scheduler_forget(struct job *job);
 BOOL scheduler_should_yield(BG_JOB_PRIORITY priority, ULONGLONG running_since);

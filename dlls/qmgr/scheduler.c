@@ -175,7 +175,7 @@ void scheduler_enqueue(struct job *job)
     while (removed--) job_release(job);
 }
 
-void scheduler_schedule_retry(struct job *job, ULONG seconds)
+void scheduler_schedule_retry(struct job *job, ULONGLONG ms)
 {
     BOOL kept = FALSE;
     ULONG removed;
@@ -183,7 +183,7 @@ void scheduler_schedule_retry(struct job *job, ULONG seconds)
     job_addref(job);  /* the timer's reference */
     EnterCriticalSection(&scheduler.cs);
     removed = unlink_job(job);
-    kept = add_timer(job, (ULONGLONG)seconds * 1000, TIMER_RETRY);
+    kept = add_timer(job, ms, TIMER_RETRY);
     LeaveCriticalSection(&scheduler.cs);
 
     if (!kept) job_release(job);

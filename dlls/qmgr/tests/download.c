@@ -983,6 +983,60 @@ done:
     finish_job(job);
 }
 
+/* NoProgressTimeout (spec 5.1, 2.2): a job that keeps failing without
+ * progress goes from TRANSIENT_ERROR to ERROR when the timeout passes, also
+ * between two retries; with a retry delay longer than the timeout, or a
+ * timeout of 0, the first transient failure is an ERROR at once.  Counted in
+ * requests, not timed: with a retry every 5 s and 7 s of patience, only the
+ * first attempt and the retry at 5 s are made, no third one at 10 s. */
+static void test_no_progress_timeout(void)
+{
+    static const struct { ULONG retry_delay, timeout; unsigned int max_attempts; } cases[] =
+    {
+        { 5, 7, 2 },
+        { 5, 0, 1 },
+        { 10, 7, 1 },
+    };
+    struct httpd_resource_options options;
+    struct httpd_log_entry entry;
+    WCHAR dir[MAX_PATH], local[MAX_PATH], url[256], tag[32];
+    IBackgroundCopyJob *job;
+    unsigned int i, start, attempts;
+    BG_ERROR_CONTEXT context;
+    char path[64];
+    HRESULT hr, code;
+    int index;
+
+    for (i = 0; i < ARRAY_SIZE(cases); i++)
+    {
+        winetest_push_context("retry %lu, timeout %lu", cases[i].retry_delay, cases[i].timeout);
+        swprintf(tag, ARRAY_SIZE(tag), L"no-progress-%u", i);
+        sprintf(path, "/download/no-progress-%u.bin", i);
+        memset(&options, 0, sizeof(options));
+        options.status = 503;
+        ok(httpd_add_pattern_resource(httpd, path, 1000, 311, &options), "cannot add resource.\n");
+        httpd_url(httpd, path, url, ARRAY_SIZE(url));
+        if (!make_dir(tag, dir, ARRAY_SIZE(dir)) || !(job = create_job(tag))) goto next;
+        swprintf(local, ARRAY_SIZE(local), L"%lsbusy.bin", dir);
+        set_retry_delay(job, cases[i].retry_delay);
+        hr = IBackgroundCopyJob_SetNoProgressTimeout(job, cases[i].timeout);
+        ok(hr == S_OK, "SetNoProgressTimeout failed: %#lx.\n", hr);
+        start = httpd_log_count(httpd);
+        if (add_file(job, url, local) && resume(job) &&
+            wait_state(job, STATE_BIT(BG_JOB_STATE_ERROR), 30000, TRUE) == BG_JOB_STATE_ERROR)
+        {
+            ok(get_job_error(job, &context, &code) && code == BG_E_HTTP_ERROR_503, "got code %#lx.\n", code);
+            attempts = 0;
+            index = start - 1;
+            while ((index = httpd_log_find(httpd, "GET", path, index + 1, &entry)) >= 0) attempts++;
+            ok(attempts >= 1 && attempts <= cases[i].max_attempts, "%u attempts.\n", attempts);
+        }
+        finish_job(job);
+next:
+        winetest_pop_context();
+    }
+}
+
 /* Connection refused: transient; the exact code is not documented. */
 static void test_connection_refused(void)
 {
@@ -2253,6 +2307,7 @@ START_TEST(download)
     test_sizes_before_transfer();
     test_http_404();
     test_http_503();
+    test_no_progress_timeout();
     test_connection_refused();
     test_resume_after_drop();
     test_local_sources();
