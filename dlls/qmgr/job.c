@@ -102,6 +102,11 @@ struct job
     BOOL pending_modification;        /* JobModification waits for delivery */
     ULONGLONG last_modification;      /* GetTickCount64() of the last one delivered */
     BOOL pending_ranges;              /* FileRangesTransferred waits for delivery */
+    /* FileTransferred notices not taken yet, oldest first: each waits for the
+     * one before it, and all come before JobTransferred (behavior.md 9.2). */
+    struct file **file_notices;
+    ULONG file_notice_count, file_notice_capacity;
+    BOOL delivering_file_notices;
     ULONGLONG last_ranges_notice;     /* GetTickCount64() of the last one delivered */
     struct
     {
@@ -262,6 +267,7 @@ static void job_destroy(struct job *job)
 
     for (i = 0; i < job->file_count; i++) file_destroy(job->files[i]);
     free(job->files);
+    free(job->file_notices);
     if (job->reply) file_destroy(job->reply);
     if (job->notify_iface) IUnknown_Release(job->notify_iface);
     http_options_destroy(job->http_options);
@@ -2074,23 +2080,96 @@ HRESULT job_validation_failed(struct job *job, struct file *file)
     return S_OK;
 }
 
-/* FileTransferred for a file the worker has just finished (Callback2 only). */
-static void notify_file_done(struct job *job, struct file *file)
+/* The callback FileTransferred goes to, with a reference; NULL when the job
+ * asks for none (flags) or has none.  Job lock held. */
+static IUnknown *file_notice_target(struct job *job)
 {
-    IUnknown *callback = NULL;
-    ULONG flags;
+    IUnknown *callback = job->notify_iface;
+
+    if ((job->notify_flags & BG_NOTIFY_DISABLE) || !(job->notify_flags & BG_NOTIFY_FILE_TRANSFERRED) || !callback)
+        return NULL;
+    IUnknown_AddRef(callback);
+    return callback;
+}
+
+static ULONG renotify_ms(ULONG retry_delay);
+
+/* Delivers the FileTransferred notices in their order; TRUE when none is left
+ * to deliver.  A refused one (a negative answer, or a callback that cannot be
+ * reached) stops the others and is tried again after the retry delay; one
+ * nobody wants any more (flags, callback, final job) is dropped. */
+static BOOL deliver_file_notices(struct job *job)
+{
+    IUnknown *callback;
+    struct file *file;
+    BOOL left;
+    HRESULT hr;
 
     EnterCriticalSection(&job->cs);
-    flags = job->notify_flags;
-    if (!(flags & BG_NOTIFY_DISABLE) && (flags & BG_NOTIFY_FILE_TRANSFERRED) && (callback = job->notify_iface))
-        IUnknown_AddRef(callback);
+    if (job->delivering_file_notices)
+    {
+        /* Another thread is at it: look again soon, the event after them may be due. */
+        LeaveCriticalSection(&job->cs);
+        scheduler_schedule_notify(job, 100);
+        return FALSE;
+    }
+    job->delivering_file_notices = TRUE;
+    while (job->file_notice_count)
+    {
+        file = job->file_notices[0];
+        if (!state_is_final(job->state) && (callback = file_notice_target(job)))
+        {
+            LeaveCriticalSection(&job->cs);
+            hr = notify_file_transferred(callback, job_iface(job), file_iface(file));
+            IUnknown_Release(callback);
+            EnterCriticalSection(&job->cs);
+            if (FAILED(hr) && !state_is_final(job->state))
+            {
+                WARN("FileTransferred of job %s failed: %#lx.\n", debugstr_guid(&job->id), hr);
+                scheduler_schedule_notify(job, renotify_ms(job->retry_delay));
+                break;
+            }
+        }
+        memmove(job->file_notices, job->file_notices + 1, --job->file_notice_count * sizeof(*job->file_notices));
+    }
+    job->delivering_file_notices = FALSE;
+    left = job->file_notice_count != 0;
     LeaveCriticalSection(&job->cs);
-    if (!callback) return;
-    /* The worker holds no file during the call: a callback that cancels or
+    return !left;
+}
+
+/* FileTransferred for a file just finished (Callback2 only): a download's
+ * file, or an upload-reply job's reply, not an uploaded file (9.2).  On the
+ * transfer thread, so that it comes before the next file's. */
+static void notify_file_done(struct job *job, struct file *file)
+{
+    IUnknown *callback;
+    struct file **grown;
+
+    EnterCriticalSection(&job->cs);
+    if (!(callback = file_notice_target(job)))
+    {
+        LeaveCriticalSection(&job->cs);
+        return;
+    }
+    IUnknown_Release(callback);
+    if (job->file_notice_count == job->file_notice_capacity)
+    {
+        ULONG capacity = max(8, job->file_notice_capacity * 2);
+        if (!(grown = realloc(job->file_notices, capacity * sizeof(*grown))))
+        {
+            LeaveCriticalSection(&job->cs);
+            return;
+        }
+        job->file_notices = grown;
+        job->file_notice_capacity = capacity;
+    }
+    job->file_notices[job->file_notice_count++] = file;
+    LeaveCriticalSection(&job->cs);
+    /* The transfer holds no file during the call: a callback that cancels or
      * completes the job must not wait for it. */
     SetEvent(job->idle);
-    notify_file_transferred(callback, job_iface(job), file_iface(file));
-    IUnknown_Release(callback);
+    deliver_file_notices(job);
     EnterCriticalSection(&job->cs);
     if (!job->stop) ResetEvent(job->idle);
     LeaveCriticalSection(&job->cs);
@@ -2282,6 +2361,9 @@ void job_deliver_notifications(struct job *job)
         IUnknown_Release(callback);
         callback = NULL;
     }
+
+    /* FileTransferred comes first (9.2): the job's event waits while one is refused. */
+    if (!deliver_file_notices(job)) return;
 
     EnterCriticalSection(&job->cs);
     if (job->state == BG_JOB_STATE_TRANSFERRED && job->pending_transferred)
@@ -2512,7 +2594,11 @@ static BOOL fetch_reply(struct job *job, const struct download_control *control)
             record_failure(job, NULL, result.code, result.context, result.transient);
             return FALSE;
         }
-        if (file_is_transferred(reply)) file_make_durable(reply);
+        if (file_is_transferred(reply))
+        {
+            file_make_durable(reply);
+            notify_file_done(job, reply);
+        }
     }
     if (!reply || file_is_transferred(reply))
     {
@@ -2720,7 +2806,10 @@ void job_run(struct job *job, void *session)
             record_failure(job, file, result.code, result.context, result.transient);
             failed = TRUE;
         }
-        else if (file_is_transferred(file)) notify_file_done(job, file);
+        else if (file_is_transferred(file))
+        {
+            if (job->type == BG_JOB_TYPE_DOWNLOAD) notify_file_done(job, file);
+        }
         else
         {
             /* On demand: the bytes asked for are in; the rest waits for requests. */

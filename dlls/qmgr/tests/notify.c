@@ -22,6 +22,7 @@
 
 #include "wine/test.h"
 #include "httpd.h"
+#include "bits_server.h"
 
 static IBackgroundCopyManager *manager;
 static struct httpd *server;
@@ -49,6 +50,8 @@ struct test_callback
     HRESULT error_code;          /* what JobError's error object said */
     BG_ERROR_CONTEXT error_context;
     GUID job_id;                 /* the job JobTransferred was called for */
+    LONG file_failures;          /* FileTransferred answers E_FAIL this many times first */
+    WCHAR file_names[8][MAX_PATH];  /* the local name of each FileTransferred call, in order */
 };
 
 static struct test_callback *impl_from_IBackgroundCopyCallback2(IBackgroundCopyCallback2 *iface)
@@ -125,6 +128,8 @@ static HRESULT WINAPI callback_FileTransferred(IBackgroundCopyCallback2 *iface, 
 {
     struct test_callback *callback = impl_from_IBackgroundCopyCallback2(iface);
     BG_FILE_PROGRESS progress;
+    WCHAR *name;
+    LONG index;
     HRESULT hr;
 
     hr = IBackgroundCopyFile_GetProgress(file, &progress);
@@ -132,7 +137,13 @@ static HRESULT WINAPI callback_FileTransferred(IBackgroundCopyCallback2 *iface, 
     ok(progress.BytesTransferred == progress.BytesTotal && progress.BytesTotal != BG_SIZE_UNKNOWN,
        "FileTransferred for a file with %s of %s bytes.\n", wine_dbgstr_longlong(progress.BytesTransferred),
        wine_dbgstr_longlong(progress.BytesTotal));
-    InterlockedIncrement(&callback->file_calls);
+    if ((index = InterlockedIncrement(&callback->file_calls) - 1) < ARRAY_SIZE(callback->file_names) &&
+        SUCCEEDED(IBackgroundCopyFile_GetLocalName(file, &name)))
+    {
+        lstrcpynW(callback->file_names[index], name, MAX_PATH);
+        CoTaskMemFree(name);
+    }
+    if (InterlockedDecrement(&callback->file_failures) >= 0) return E_FAIL;
     if (callback->cancel_in_file_callback)
     {
         DWORD start = GetTickCount();
@@ -732,6 +743,110 @@ done:
     }
 }
 
+/* FileTransferred (spec 9.2): a negative answer makes BITS call it again
+ * later, the next file's waits for it, and JobTransferred comes after all
+ * of them; it is for downloaded files and an upload-reply job's reply, not
+ * for an uploaded file. */
+static void test_file_transferred_rules(void)
+{
+    static const ULONGLONG upload_size = 20000;
+    struct test_callback callback;
+    IBackgroundCopyJob2 *job2;
+    IBackgroundCopyJob *job;
+    WCHAR local[2][MAX_PATH], source[MAX_PATH], reply[MAX_PATH], url[256];
+    BG_JOB_TYPE type;
+    HANDLE file;
+    DWORD written;
+    BYTE buffer[4096];
+    HRESULT hr;
+    GUID id;
+
+    /* Two files; the first call fails. */
+    init_callback(&callback);
+    callback.file_failures = 1;
+    if (!(job = create_job())) return;
+    add_http_file(job, "file-retry-1.bin", 3000);
+    add_http_file(job, "file-retry-2.bin", 4000);
+    swprintf(local[0], MAX_PATH, L"%s\\file-retry-1.bin", work_dir);
+    swprintf(local[1], MAX_PATH, L"%s\\file-retry-2.bin", work_dir);
+    IBackgroundCopyJob_SetMinimumRetryDelay(job, 5);
+    hr = IBackgroundCopyJob_SetNotifyFlags(job, BG_NOTIFY_JOB_TRANSFERRED | BG_NOTIFY_FILE_TRANSFERRED);
+    ok(hr == S_OK, "SetNotifyFlags failed: %#lx.\n", hr);
+    hr = IBackgroundCopyJob_SetNotifyInterface(job, (IUnknown *)&callback.IBackgroundCopyCallback2_iface);
+    ok(hr == S_OK, "SetNotifyInterface failed: %#lx.\n", hr);
+    IBackgroundCopyJob_Resume(job);
+    ok(!WaitForSingleObject(callback.transferred, 30000), "JobTransferred was not called.\n");
+    ok(callback.file_calls_at_transferred == 3, "FileTransferred called %ld times before JobTransferred.\n",
+       callback.file_calls_at_transferred);
+    ok(!wcsicmp(callback.file_names[0], local[0]) && !wcsicmp(callback.file_names[1], local[0]) &&
+       !wcsicmp(callback.file_names[2], local[1]), "FileTransferred for %s, %s, %s.\n",
+       wine_dbgstr_w(callback.file_names[0]), wine_dbgstr_w(callback.file_names[1]),
+       wine_dbgstr_w(callback.file_names[2]));
+    IBackgroundCopyJob_Cancel(job);
+    IBackgroundCopyJob_Release(job);
+    free_callback(&callback);
+
+    /* Upload and upload-reply: only the reply counts. */
+    if (!bits_server_start(server, "/notify-upload/"))
+    {
+        ok(0, "cannot start the BITS upload server.\n");
+        return;
+    }
+    swprintf(source, ARRAY_SIZE(source), L"%s\\upload-source.bin", work_dir);
+    file = CreateFileW(source, GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, 0, NULL);
+    ok(file != INVALID_HANDLE_VALUE, "cannot create %s: %lu.\n", wine_dbgstr_w(source), GetLastError());
+    for (written = 0; written < upload_size; written += sizeof(buffer))
+    {
+        DWORD done;
+        httpd_pattern_fill(17, written, buffer, sizeof(buffer));
+        WriteFile(file, buffer, min(sizeof(buffer), upload_size - written), &done, NULL);
+    }
+    CloseHandle(file);
+    for (type = BG_JOB_TYPE_UPLOAD; type <= BG_JOB_TYPE_UPLOAD_REPLY; type++)
+    {
+        winetest_push_context("type %d", type);
+        bits_server_reset();
+        bits_server.reply = TRUE;
+        init_callback(&callback);
+        hr = IBackgroundCopyManager_CreateJob(manager, L"qmgr notify upload", type, &id, &job);
+        ok(hr == S_OK, "CreateJob failed: %#lx.\n", hr);
+        if (SUCCEEDED(hr))
+        {
+            httpd_url(server, "/notify-upload/up.bin", url, ARRAY_SIZE(url));
+            hr = IBackgroundCopyJob_AddFile(job, url, source);
+            ok(hr == S_OK, "AddFile failed: %#lx.\n", hr);
+            swprintf(reply, ARRAY_SIZE(reply), L"%s\\upload-reply.txt", work_dir);
+            if (type == BG_JOB_TYPE_UPLOAD_REPLY &&
+                SUCCEEDED(IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJob2, (void **)&job2)))
+            {
+                hr = IBackgroundCopyJob2_SetReplyFileName(job2, reply);
+                ok(hr == S_OK, "SetReplyFileName failed: %#lx.\n", hr);
+                IBackgroundCopyJob2_Release(job2);
+            }
+            IBackgroundCopyJob_SetNotifyFlags(job, BG_NOTIFY_JOB_TRANSFERRED | BG_NOTIFY_FILE_TRANSFERRED);
+            IBackgroundCopyJob_SetNotifyInterface(job, (IUnknown *)&callback.IBackgroundCopyCallback2_iface);
+            IBackgroundCopyJob_Resume(job);
+            ok(!WaitForSingleObject(callback.transferred, 30000), "JobTransferred was not called.\n");
+            if (type == BG_JOB_TYPE_UPLOAD)
+                ok(!callback.file_calls_at_transferred, "FileTransferred called %ld times.\n",
+                   callback.file_calls_at_transferred);
+            else
+            {
+                ok(callback.file_calls_at_transferred == 1, "FileTransferred called %ld times.\n",
+                   callback.file_calls_at_transferred);
+                ok(!wcsicmp(callback.file_names[0], reply), "FileTransferred for %s.\n",
+                   wine_dbgstr_w(callback.file_names[0]));
+            }
+            IBackgroundCopyJob_Cancel(job);
+            IBackgroundCopyJob_Release(job);
+        }
+        free_callback(&callback);
+        winetest_pop_context();
+    }
+    bits_server_stop();
+    DeleteFileW(source);
+}
+
 START_TEST(notify)
 {
     WCHAR temp[MAX_PATH];
@@ -760,6 +875,7 @@ START_TEST(notify)
     test_job_transferred();
     test_job_error();
     test_busy_transfers();
+    test_file_transferred_rules();
     test_cancel_in_file_callback();
     test_late_registration();
     test_failing_callback();
