@@ -641,13 +641,26 @@ HRESULT file_create(struct job *job, const WCHAR *remote_name, const WCHAR *loca
     return S_OK;
 }
 
-void file_discard_temporary(struct file *file)
+/* Deletes a temporary file of ours; FALSE when it is there and stays (in use). */
+static BOOL delete_temporary(struct file *file)
 {
+    DWORD error;
+
+    if (!file->temp_created || DeleteFileW(file->temp_name)) return TRUE;
+    error = GetLastError();
+    WARN("Cannot delete %s: %lu.\n", debugstr_w(file->temp_name), error);
+    return error == ERROR_FILE_NOT_FOUND || error == ERROR_PATH_NOT_FOUND;
+}
+
+BOOL file_discard_temporary(struct file *file)
+{
+    BOOL deleted = TRUE;
+
     EnterCriticalSection(&file->cs);
     /* HIGH_PERFORMANCE files are the destination: BITS leaves them as they are. */
     if (!file->progress.Completed && !file->direct)
     {
-        if (file->temp_created) DeleteFileW(file->temp_name);
+        deleted = delete_temporary(file);
         file->temp_created = FALSE;
         file->progress.BytesTransferred = 0;
         file->transferred = FALSE;
@@ -655,6 +668,7 @@ void file_discard_temporary(struct file *file)
         range_set_clear(&file->fresh);
     }
     LeaveCriticalSection(&file->cs);
+    return deleted;
 }
 
 BOOL file_is_transferred(struct file *file)
@@ -1495,7 +1509,8 @@ BOOL file_take_upload_session(struct file *file, BOOL unfinished_only, WCHAR **r
 }
 
 /* Makes a transferred file available under its final name; others are deleted.
- * S_OK when renamed, S_FALSE when the file was not complete. */
+ * S_OK when renamed, S_FALSE when the file was not complete,
+ * BG_S_UNABLE_TO_DELETE_FILES when its temporary file could not be deleted. */
 HRESULT file_complete(struct file *file, HANDLE local_token, struct local_dir_listing *listing)
 {
     HRESULT hr = S_OK;
@@ -1504,9 +1519,8 @@ HRESULT file_complete(struct file *file, HANDLE local_token, struct local_dir_li
     if (file->progress.Completed) hr = S_OK;
     else if (!file->transferred)
     {
-        if (!file->direct && file->temp_created) DeleteFileW(file->temp_name);
+        hr = file->direct || delete_temporary(file) ? S_FALSE : BG_S_UNABLE_TO_DELETE_FILES;
         file->temp_created = FALSE;
-        hr = S_FALSE;
     }
     else if (file->direct)
     {

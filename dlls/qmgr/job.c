@@ -691,8 +691,9 @@ static HRESULT cancel(struct job *job)
     /* The temporary files can go once the transfer has let go of them. */
     if (WaitForSingleObject(job->idle, IDLE_WAIT_MS)) hr = BG_S_UNABLE_TO_DELETE_FILES;
     EnterCriticalSection(&job->cs);
-    for (i = 0; i < job->file_count; i++) file_discard_temporary(job->files[i]);
-    if (job->reply) file_discard_temporary(job->reply);
+    for (i = 0; i < job->file_count; i++)
+        if (!file_discard_temporary(job->files[i])) hr = BG_S_UNABLE_TO_DELETE_FILES;
+    if (job->reply && !file_discard_temporary(job->reply)) hr = BG_S_UNABLE_TO_DELETE_FILES;
     LeaveCriticalSection(&job->cs);
     cancel_upload_sessions(job);
 
@@ -832,7 +833,9 @@ static HRESULT complete_files(struct job *job, HANDLE local_token, struct local_
     for (i = 0; SUCCEEDED(hr) && i < job->file_count; i++)
     {
         HRESULT file_hr = file_complete(job->files[i], local_token, listing);
-        if (file_hr == S_FALSE) hr = BG_S_PARTIAL_COMPLETE;
+        /* Leftovers say more than that some files were not kept. */
+        if (file_hr == BG_S_UNABLE_TO_DELETE_FILES) hr = file_hr;
+        else if (file_hr == S_FALSE && hr != BG_S_UNABLE_TO_DELETE_FILES) hr = BG_S_PARTIAL_COMPLETE;
         else if (FAILED(file_hr))
         {
             ERR("Could not rename to %s, hr %#lx.\n", debugstr_w(file_local_name(job->files[i])), file_hr);

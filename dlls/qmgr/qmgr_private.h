@@ -158,7 +158,8 @@ void file_get_progress(struct file *file, BG_FILE_PROGRESS *progress);
 BOOL file_replace_remote_prefix(struct file *file, const WCHAR *old_prefix, const WCHAR *new_prefix, HRESULT *hr);
 HRESULT file_set_ranges(struct file *file, DWORD count, const BG_FILE_RANGE *ranges);
 BOOL file_has_ranges(struct file *file);
-void file_discard_temporary(struct file *file);
+/* FALSE when the temporary file could not be deleted (BG_S_UNABLE_TO_DELETE_FILES). */
+BOOL file_discard_temporary(struct file *file);
 BOOL file_is_transferred(struct file *file);
 const WCHAR *file_protocol(struct file *file);
 const WCHAR *file_local_name(struct file *file);

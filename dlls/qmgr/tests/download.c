@@ -983,6 +983,66 @@ done:
     finish_job(job);
 }
 
+/* A temporary file that cannot be deleted, because a reader holds it open
+ * without FILE_SHARE_DELETE (spec 7.3 asks readers to close them first):
+ * Cancel and Complete still end the job but return BG_S_UNABLE_TO_DELETE_FILES
+ * (6.1, 6.2), and the file stays. */
+static void test_unable_to_delete(void)
+{
+    static const char slow_path[] = "/download/undeletable-slow.bin", small_path[] = "/download/undeletable-small.bin";
+    struct httpd_resource_options options;
+    WCHAR dir[MAX_PATH], local[2][MAX_PATH], url[256], *temp = NULL;
+    IBackgroundCopyFile *file;
+    IBackgroundCopyJob *job;
+    unsigned int complete;
+    HANDLE reader;
+    HRESULT hr;
+
+    memset(&options, 0, sizeof(options));
+    options.slow_delay_ms = SLOW_DELAY_MS;
+    options.slow_chunk = SLOW_CHUNK;
+    ok(httpd_add_pattern_resource(httpd, slow_path, SLOW_SIZE, 321, &options), "cannot add resource.\n");
+    ok(httpd_add_pattern_resource(httpd, small_path, 3000, 322, NULL), "cannot add resource.\n");
+    for (complete = 0; complete < 2; complete++)
+    {
+        winetest_push_context(complete ? "Complete" : "Cancel");
+        if (!make_dir(complete ? L"undeletable-complete" : L"undeletable-cancel", dir, ARRAY_SIZE(dir))) goto next;
+        swprintf(local[0], MAX_PATH, L"%lssmall.bin", dir);
+        swprintf(local[1], MAX_PATH, L"%lsslow.bin", dir);
+        if (!(job = create_job(L"undeletable"))) goto next;
+        httpd_url(httpd, small_path, url, ARRAY_SIZE(url));
+        if (!add_file(job, url, local[0])) goto done;
+        httpd_url(httpd, slow_path, url, ARRAY_SIZE(url));
+        if (!add_file(job, url, local[1]) || !resume(job)) goto done;
+        /* The small file whole, and part of the slow one. */
+        if (!wait_progress(job, 3000 + 2 * SLOW_CHUNK, NULL) || !(file = get_file(job, 1))) goto done;
+        hr = IBackgroundCopyJob_Suspend(job);
+        ok(hr == S_OK, "Suspend failed: %#lx.\n", hr);
+        temp = get_temp_name(file);
+        IBackgroundCopyFile_Release(file);
+        if (!temp) goto done;
+        reader = CreateFileW(temp, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL, OPEN_EXISTING, 0, NULL);
+        ok(reader != INVALID_HANDLE_VALUE, "cannot open %s: %lu.\n", wine_dbgstr_w(temp), GetLastError());
+
+        hr = complete ? IBackgroundCopyJob_Complete(job) : IBackgroundCopyJob_Cancel(job);
+        ok(hr == BG_S_UNABLE_TO_DELETE_FILES, "got %#lx.\n", hr);
+        check_state(job, complete ? BG_JOB_STATE_ACKNOWLEDGED : BG_JOB_STATE_CANCELLED);
+        ok(file_exists(temp), "the temporary file is gone.\n");
+        /* Complete keeps the file transferred before the call. */
+        if (complete) check_pattern_file(local[0], 322, 3000);
+        else check_no_file(local[0]);
+        check_no_file(local[1]);
+        if (reader != INVALID_HANDLE_VALUE) CloseHandle(reader);
+        ok(DeleteFileW(temp), "cannot delete %s: %lu.\n", wine_dbgstr_w(temp), GetLastError());
+        CoTaskMemFree(temp);
+        temp = NULL;
+done:
+        finish_job(job);
+next:
+        winetest_pop_context();
+    }
+}
+
 /* NoProgressTimeout (spec 5.1, 2.2): a job that keeps failing without
  * progress goes from TRANSIENT_ERROR to ERROR when the timeout passes, also
  * between two retries; with a retry delay longer than the timeout, or a
@@ -2308,6 +2368,7 @@ START_TEST(download)
     test_http_404();
     test_http_503();
     test_no_progress_timeout();
+    test_unable_to_delete();
     test_connection_refused();
     test_resume_after_drop();
     test_local_sources();
