@@ -181,6 +181,21 @@ void transfer_http_upload_end(struct transfer_session *session, const WCHAR *rem
                               const struct upload_session *upload, const struct transfer_options *options, BOOL cancel,
                               struct transfer_result *result);
 
+/* transfer_proxy.c: a proxy list ("[<scheme>=][<scheme>://]<server>[:<port>]"
+ * entries) and its bypass list, read once (behavior.md 11.2). */
+struct proxy_list;
+/* S_OK with *list, BG_E_INVALID_PROXY_INFO if either list cannot be read or
+ * names no proxy, or E_OUTOFMEMORY. */
+HRESULT proxy_list_parse(const WCHAR *proxies, const WCHAR *bypass, struct proxy_list **list);
+void proxy_list_free(struct proxy_list *list);
+/* The proxy ("host:port") of a URL of this scheme, host and port: its
+ * scheme's entry, else the entry without a scheme; NULL: direct, because
+ * there is none or the bypass list names the server. */
+const WCHAR *proxy_list_select(const struct proxy_list *list, INTERNET_SCHEME scheme, const WCHAR *host,
+                               INTERNET_PORT port);
+/* The bypass list in the form WinHTTP reads, or NULL: for the redirects it follows itself. */
+const WCHAR *proxy_list_winhttp_bypass(const struct proxy_list *list);
+
 /* transfer_sspi.c: an NTLM or Negotiate handshake with the implicit credentials
  * of the identity the calling thread runs as (SetCredentials(NULL, NULL)). */
 struct sspi_handshake;
