@@ -108,7 +108,8 @@ struct transfer_session *transfer_http_open_session(void);
 void transfer_http_close_session(struct transfer_session *session);
 /* The session a job with these options uses: the worker's (WinHTTP's default proxy),
  * or (*owned) one of its own for a job that names its proxy or wants none, or whose
- * owner's Internet settings or WPAD name one (Wine takes the proxy per session only). */
+ * owner's Internet settings or WPAD name one (Wine takes the proxy per session only).
+ * NULL if the settings name a way but no session could be made: the transfers fail. */
 struct transfer_session *transfer_http_session_for(struct transfer_session *worker_session,
                                                    const struct transfer_options *options, BOOL *owned);
 void transfer_http_download(struct transfer_session *session, const struct transfer_request *request,

@@ -212,8 +212,11 @@ static BOOL ask_script(struct proxy_router *router, HINTERNET winhttp, const WCH
     return answered;
 }
 
-/* The session that reaches url: the given one, unless its router picks. */
-static struct transfer_session *route(struct transfer_session *session, const WCHAR *url)
+/* The session that reaches url: the given one, unless its router picks.
+ * NULL with the result set if there is none: no session could be made.
+ * Never another way than the settings name. */
+static struct transfer_session *route(struct transfer_session *session, const WCHAR *url,
+                                      struct transfer_result *result)
 {
     struct proxy_router *router = session ? session->router : NULL;
     URL_COMPONENTS parts = { sizeof(parts) };
@@ -222,9 +225,18 @@ static struct transfer_session *route(struct transfer_session *session, const WC
     WCHAR origin[300], *proxy;
     ULONG i;
 
+    if (!session)
+    {
+        transfer_set_failure(result, E_FAIL, BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
+        return NULL;
+    }
     if (!router) return session;
     parts.dwSchemeLength = parts.dwHostNameLength = 1;
-    if (!WinHttpCrackUrl(url, 0, 0, &parts)) return router->fallback;
+    if (!WinHttpCrackUrl(url, 0, 0, &parts))
+    {
+        transfer_set_failure(result, HRESULT_FROM_WIN32(GetLastError()), BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
+        return NULL;
+    }
     swprintf(origin, ARRAY_SIZE(origin), L"%.*ls://%.*ls:%u", (int)parts.dwSchemeLength, parts.lpszScheme,
              (int)parts.dwHostNameLength, parts.lpszHostName, parts.nPort);
     for (i = 0; i < router->route_count; i++)
@@ -234,7 +246,11 @@ static struct transfer_session *route(struct transfer_session *session, const WC
     else if (router->fallback_proxy) target = router_session(router, router->fallback_proxy, router->fallback_bypass);
     else target = router->fallback;
     free(proxy);
-    if (!target) return router->fallback;
+    if (!target)
+    {
+        transfer_set_failure(result, E_OUTOFMEMORY, BG_ERROR_CONTEXT_GENERAL_TRANSPORT, TRUE);
+        return NULL;
+    }
 
     if ((routes = realloc(router->routes, (router->route_count + 1) * sizeof(*routes))))
     {
@@ -276,12 +292,13 @@ static struct transfer_session *open_routing_session(struct transfer_session *fa
  * automatic proxy (which Windows' BITS uses since 1809) takes them: a proxy
  * script if the user has automatic configuration, else the user's proxy list,
  * else WinHTTP's own default (under Wine also $http_proxy), for which this
- * returns NULL. */
-static struct transfer_session *open_preconfigured_session(struct transfer_session *worker_session)
+ * returns NULL.  *failed: the settings name a way, but no session could be made. */
+static struct transfer_session *open_preconfigured_session(struct transfer_session *worker_session, BOOL *failed)
 {
     WINHTTP_CURRENT_USER_IE_PROXY_CONFIG config = { 0 };
     struct transfer_session *session = NULL;
 
+    *failed = FALSE;
     if (!WinHttpGetIEProxyConfigForCurrentUser(&config)) return NULL;
     TRACE("Internet settings: detect %d, script %s, proxy %s, bypass %s.\n", config.fAutoDetect,
           debugstr_w(config.lpszAutoConfigUrl), debugstr_w(config.lpszProxy), debugstr_w(config.lpszProxyBypass));
@@ -294,6 +311,8 @@ static struct transfer_session *open_preconfigured_session(struct transfer_sessi
         session = open_session(WINHTTP_ACCESS_TYPE_NAMED_PROXY, config.lpszProxy,
                                config.lpszProxyBypass && *config.lpszProxyBypass ?
                                config.lpszProxyBypass : WINHTTP_NO_PROXY_BYPASS);
+    *failed = !session && (config.fAutoDetect || (config.lpszAutoConfigUrl && *config.lpszAutoConfigUrl) ||
+                           (config.lpszProxy && *config.lpszProxy));
     GlobalFree(config.lpszAutoConfigUrl);
     GlobalFree(config.lpszProxy);
     GlobalFree(config.lpszProxyBypass);
@@ -304,6 +323,7 @@ struct transfer_session *transfer_http_session_for(struct transfer_session *work
                                                    const struct transfer_options *options, BOOL *owned)
 {
     struct transfer_session *session = NULL;
+    BOOL failed = FALSE;
 
     *owned = FALSE;
     switch (options->proxy_usage)
@@ -312,20 +332,24 @@ struct transfer_session *transfer_http_session_for(struct transfer_session *work
         session = open_session(WINHTTP_ACCESS_TYPE_NAMED_PROXY, options->proxy_list,
                                options->proxy_bypass_list && *options->proxy_bypass_list ?
                                options->proxy_bypass_list : WINHTTP_NO_PROXY_BYPASS);
+        failed = !session;
         break;
     case BG_JOB_PROXY_USAGE_NO_PROXY:
         session = open_session(WINHTTP_ACCESS_TYPE_NO_PROXY, WINHTTP_NO_PROXY_NAME, WINHTTP_NO_PROXY_BYPASS);
+        failed = !session;
         break;
     case BG_JOB_PROXY_USAGE_AUTODETECT:
         /* WPAD for each server; direct where it finds nothing. */
-        if (!(session = open_routing_session(NULL, TRUE, NULL, NULL, NULL))) break;
+        if ((failed = !(session = open_routing_session(NULL, TRUE, NULL, NULL, NULL)))) break;
         if (!(session->router->fallback = router_session(session->router, NULL, NULL)))
             session->router->fallback = worker_session;
         break;
     case BG_JOB_PROXY_USAGE_PRECONFIG:
-        session = open_preconfigured_session(worker_session);
+        session = open_preconfigured_session(worker_session, &failed);
         break;
     }
+    /* Not the worker's session: it goes another way than the settings name. */
+    if (failed) return NULL;
 
     /* A TLS connection that showed the job's client certificate is the job's
      * alone: in the worker's pool it would serve other jobs as that client. */
@@ -1319,7 +1343,8 @@ BOOL transfer_http_exchange(struct transfer_session *session, const WCHAR *url, 
     }
     /* The path runs to the end of the URL: its query too. */
     parts.path = parts.url.lpszUrlPath;
-    return exchange_parts(route(session, url), &parts, verb, &headers, 1, body, body_size, options, exchange, result);
+    if (!(session = route(session, url, result))) return FALSE;
+    return exchange_parts(session, &parts, verb, &headers, 1, body, body_size, options, exchange, result);
 }
 
 WCHAR *transfer_http_header(struct http_exchange *exchange, const WCHAR *name)
@@ -1762,7 +1787,11 @@ void transfer_http_download(struct transfer_session *session, const struct trans
 
     memset(result, 0, sizeof(*result));
     result->remote_size = BG_SIZE_UNKNOWN;
-    session = route(session, transfer->remote_name);
+    if (!(session = route(session, transfer->remote_name, result)))
+    {
+        result->total = BG_SIZE_UNKNOWN;
+        return;
+    }
     if (transfer->range_count) download_ranges(session, transfer, result);
     else
     {
@@ -1881,8 +1910,9 @@ void transfer_http_sizes(struct transfer_session *session, const WCHAR **urls, D
     {
         memset(&result, 0, sizeof(result));
         cracked[i] = crack_url(urls[i], &parts[i], &result);
-        /* The session a GET of it would go through (the proxy its owner's settings name). */
-        if (cracked[i]) routes[i] = route(session, urls[i]);
+        /* The session a GET of it would go through (the proxy its owner's settings name);
+         * where there is none, the GET says why. */
+        if (cracked[i] && !(routes[i] = route(session, urls[i], &result))) cracked[i] = FALSE;
     }
     batch.sizes = sizes;
     batch.index = index;
