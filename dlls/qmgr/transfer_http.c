@@ -89,15 +89,18 @@ struct proxy_route
     struct transfer_session *session;   /* one of the router's, or its fallback */
 };
 
-/* PRECONFIG with automatic configuration, and AUTODETECT: a proxy script (the
- * configured one, or the one WPAD finds) names the proxy of each URL.  Wine's
- * WinHTTP takes a proxy per session only, so each proxy gets a session. */
+/* A proxy script (PRECONFIG with automatic configuration, and AUTODETECT: the
+ * configured one, or the one WPAD finds), or a proxy list and its bypass list
+ * (OVERRIDE, or the user's Internet settings) names the proxy of each URL.
+ * Wine's WinHTTP takes a single "host:port" per session only (it accepts
+ * WINHTTP_OPTION_PROXY on a session or request and ignores it), so each proxy
+ * gets a session, and the servers the bypass list names a direct one. */
 struct proxy_router
 {
     BOOL detect;                        /* look for a script with WPAD */
     WCHAR *script_url;                  /* the configured script, or NULL */
-    WCHAR *fallback_proxy;              /* the user's own proxy list when no script answers, or NULL */
-    WCHAR *fallback_bypass;
+    struct proxy_list *list;            /* the proxy list where no script answers, or NULL */
+    HRESULT list_error;                 /* failed: there is a list, but it cannot be used */
     struct transfer_session *fallback;  /* where no script or list applies; not owned */
     struct transfer_session **sessions; /* owned, one per proxy */
     ULONG session_count;
@@ -117,8 +120,7 @@ static void free_router(struct proxy_router *router)
     free(router->sessions);
     free(router->routes);
     free(router->script_url);
-    free(router->fallback_proxy);
-    free(router->fallback_bypass);
+    proxy_list_free(router->list);
     free(router);
 }
 
@@ -213,8 +215,8 @@ static BOOL ask_script(struct proxy_router *router, HINTERNET winhttp, const WCH
 }
 
 /* The session that reaches url: the given one, unless its router picks.
- * NULL with the result set if there is none: no session could be made.
- * Never another way than the settings name. */
+ * NULL with the result set if there is none: the proxy list cannot be used,
+ * or no session could be made.  Never another way than the settings name. */
 static struct transfer_session *route(struct transfer_session *session, const WCHAR *url,
                                       struct transfer_result *result)
 {
@@ -222,7 +224,7 @@ static struct transfer_session *route(struct transfer_session *session, const WC
     URL_COMPONENTS parts = { sizeof(parts) };
     struct transfer_session *target;
     struct proxy_route *routes;
-    WCHAR origin[300], *proxy;
+    WCHAR origin[300], host[256], *proxy;
     ULONG i;
 
     if (!session)
@@ -231,19 +233,29 @@ static struct transfer_session *route(struct transfer_session *session, const WC
         return NULL;
     }
     if (!router) return session;
-    parts.dwSchemeLength = parts.dwHostNameLength = 1;
+    parts.dwSchemeLength = 1;
+    parts.lpszHostName = host;
+    parts.dwHostNameLength = ARRAY_SIZE(host);
     if (!WinHttpCrackUrl(url, 0, 0, &parts))
     {
         transfer_set_failure(result, HRESULT_FROM_WIN32(GetLastError()), BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
         return NULL;
     }
-    swprintf(origin, ARRAY_SIZE(origin), L"%.*ls://%.*ls:%u", (int)parts.dwSchemeLength, parts.lpszScheme,
-             (int)parts.dwHostNameLength, parts.lpszHostName, parts.nPort);
+    swprintf(origin, ARRAY_SIZE(origin), L"%.*ls://%ls:%u", (int)parts.dwSchemeLength, parts.lpszScheme, host,
+             parts.nPort);
     for (i = 0; i < router->route_count; i++)
         if (!wcsicmp(router->routes[i].origin, origin)) return router->routes[i].session;
 
     if (ask_script(router, session->winhttp, url, &proxy)) target = router_session(router, proxy, NULL);
-    else if (router->fallback_proxy) target = router_session(router, router->fallback_proxy, router->fallback_bypass);
+    else if (FAILED(router->list_error))
+    {
+        /* Bad proxy data is fatal (behavior.md 11.2): no other way is right. */
+        transfer_set_failure(result, router->list_error, BG_ERROR_CONTEXT_GENERAL_TRANSPORT, FALSE);
+        return NULL;
+    }
+    else if (router->list)
+        target = router_session(router, proxy_list_select(router->list, parts.nScheme, host, parts.nPort),
+                                proxy_list_winhttp_bypass(router->list));
     else target = router->fallback;
     free(proxy);
     if (!target)
@@ -261,10 +273,12 @@ static struct transfer_session *route(struct transfer_session *session, const WC
     return target;
 }
 
-/* A session whose router asks a proxy script: the configured one, or WPAD's. */
+/* A session whose router asks a proxy script (the configured one, or WPAD's)
+ * and, where none answers, reads the proxy list proxies (NULL: there is none)
+ * with its bypass list. */
 static struct transfer_session *open_routing_session(struct transfer_session *fallback, BOOL detect,
-                                                     const WCHAR *script_url, const WCHAR *fallback_proxy,
-                                                     const WCHAR *fallback_bypass)
+                                                     const WCHAR *script_url, const WCHAR *proxies,
+                                                     const WCHAR *bypass)
 {
     struct transfer_session *session;
     struct proxy_router *router;
@@ -272,9 +286,8 @@ static struct transfer_session *open_routing_session(struct transfer_session *fa
     if (!(router = calloc(1, sizeof(*router)))) return NULL;
     router->detect = detect;
     router->fallback = fallback;
-    if ((script_url && !(router->script_url = strdupW(script_url))) ||
-        (fallback_proxy && *fallback_proxy && !(router->fallback_proxy = strdupW(fallback_proxy))) ||
-        (fallback_bypass && !(router->fallback_bypass = strdupW(fallback_bypass))) ||
+    if (proxies) router->list_error = proxy_list_parse(proxies, bypass, &router->list);
+    if ((script_url && !(router->script_url = strdupW(script_url))) || router->list_error == E_OUTOFMEMORY ||
         !(session = open_session(WINHTTP_ACCESS_TYPE_NO_PROXY, WINHTTP_NO_PROXY_NAME, WINHTTP_NO_PROXY_BYPASS)))
     {
         free_router(router);
@@ -297,22 +310,21 @@ static struct transfer_session *open_preconfigured_session(struct transfer_sessi
 {
     WINHTTP_CURRENT_USER_IE_PROXY_CONFIG config = { 0 };
     struct transfer_session *session = NULL;
+    const WCHAR *script, *proxies;
 
     *failed = FALSE;
     if (!WinHttpGetIEProxyConfigForCurrentUser(&config)) return NULL;
     TRACE("Internet settings: detect %d, script %s, proxy %s, bypass %s.\n", config.fAutoDetect,
           debugstr_w(config.lpszAutoConfigUrl), debugstr_w(config.lpszProxy), debugstr_w(config.lpszProxyBypass));
-    if (config.fAutoDetect || (config.lpszAutoConfigUrl && *config.lpszAutoConfigUrl))
-        session = open_routing_session(worker_session, config.fAutoDetect,
-                                       config.lpszAutoConfigUrl && *config.lpszAutoConfigUrl ?
-                                       config.lpszAutoConfigUrl : NULL,
-                                       config.lpszProxy, config.lpszProxyBypass);
-    else if (config.lpszProxy && *config.lpszProxy)
-        session = open_session(WINHTTP_ACCESS_TYPE_NAMED_PROXY, config.lpszProxy,
-                               config.lpszProxyBypass && *config.lpszProxyBypass ?
-                               config.lpszProxyBypass : WINHTTP_NO_PROXY_BYPASS);
-    *failed = !session && (config.fAutoDetect || (config.lpszAutoConfigUrl && *config.lpszAutoConfigUrl) ||
-                           (config.lpszProxy && *config.lpszProxy));
+    script = config.lpszAutoConfigUrl && *config.lpszAutoConfigUrl ? config.lpszAutoConfigUrl : NULL;
+    proxies = config.lpszProxy && *config.lpszProxy ? config.lpszProxy : NULL;
+    /* The list may have an entry per protocol ("http=...;https=..."), which
+     * Wine's WinHTTP cannot read: the router reads it. */
+    if (config.fAutoDetect || script)
+        session = open_routing_session(worker_session, config.fAutoDetect, script, proxies, config.lpszProxyBypass);
+    else if (proxies)
+        session = open_routing_session(NULL, FALSE, NULL, proxies, config.lpszProxyBypass);
+    *failed = !session && (config.fAutoDetect || script || proxies);
     GlobalFree(config.lpszAutoConfigUrl);
     GlobalFree(config.lpszProxy);
     GlobalFree(config.lpszProxyBypass);
@@ -329,9 +341,10 @@ struct transfer_session *transfer_http_session_for(struct transfer_session *work
     switch (options->proxy_usage)
     {
     case BG_JOB_PROXY_USAGE_OVERRIDE:
-        session = open_session(WINHTTP_ACCESS_TYPE_NAMED_PROXY, options->proxy_list,
-                               options->proxy_bypass_list && *options->proxy_bypass_list ?
-                               options->proxy_bypass_list : WINHTTP_NO_PROXY_BYPASS);
+        /* The job's list alone: read per request, since it may name a proxy
+         * per scheme; one that cannot be read fails the transfers. */
+        session = open_routing_session(NULL, FALSE, NULL, options->proxy_list ? options->proxy_list : L"",
+                                       options->proxy_bypass_list);
         failed = !session;
         break;
     case BG_JOB_PROXY_USAGE_NO_PROXY:

@@ -843,6 +843,7 @@ next:
  * (requested in absolute form), honouring a single byte range as BITS needs. */
 struct proxy_server
 {
+    const char *origin;    /* "http://host" of the file; NULL: PROXY_HOST's */
     const char *path;      /* the path part of the file's URL */
     const BYTE *body;
     ULONGLONG size;
@@ -874,7 +875,7 @@ static BOOL proxy_handler(struct httpd_request *request, void *context)
                       "Proxy authentication required\n", 30);
         return TRUE;
     }
-    p = httpd_request_path(request) + strlen("http://" PROXY_HOST);
+    p = httpd_request_path(request) + strlen(server->origin ? server->origin : "http://" PROXY_HOST);
     if (!strncmp(p, ":80/", 4)) p += 3;
     if (strcmp(p, server->path))
     {
@@ -1227,7 +1228,7 @@ static void test_preconfigured_proxy(void)
     static const char script_path[] = "/http/preconfig/proxy.pac";
     static const char both_script_path[] = "/http/preconfig/proxy-or-list.pac";
     WCHAR dir[MAX_PATH], local[MAX_PATH], url[256], proxied_url[256];
-    char proxy_list[64], script_url[256], script[512];
+    char proxy_list[64], scheme_list[128], script_url[256], script[512];
     struct httpd_resource_options options;
     struct ie_settings settings = { 0 };
     unsigned int proxy_start;
@@ -1259,6 +1260,16 @@ static void test_preconfigured_proxy(void)
     {
         winetest_push_context("proxy list");
         run_split_job(proxy, L"list", dir, proxied_url, url, NULL);
+        winetest_pop_context();
+    }
+
+    /* The same with a proxy per protocol, as the Internet settings write it
+     * when each has its own: the one for https listens nowhere. */
+    sprintf(scheme_list, "https=127.0.0.1:%u;http=%s", closed_port(), proxy_list);
+    if (set_ie_settings(&settings, IE_FLAG_DIRECT | IE_FLAG_PROXY, scheme_list, "127.0.0.1;<local>", NULL))
+    {
+        winetest_push_context("proxy per protocol");
+        run_split_job(proxy, L"per-protocol", dir, proxied_url, url, NULL);
         winetest_pop_context();
     }
 
@@ -1304,6 +1315,164 @@ static void test_preconfigured_proxy(void)
         if (add_file(job, url, local) && resume(job)) transfer_and_check(job, local, PRECONFIG_DIRECT_SEED, size);
         ok(httpd_log_count(proxy) == proxy_start, "the proxy got a request.\n");
         finish_job(job);
+    }
+    httpd_stop(proxy);
+}
+
+/* A host name without a dot that no resolver knows (RFC 6761): <local> names it. */
+#define LOCAL_HOST        "invalid"
+
+/* Copies template to buf with "{live}" and "{dead}" replaced by the ports. */
+static void expand_ports(const WCHAR *template, WCHAR *buf, size_t len, unsigned short live, unsigned short dead)
+{
+    size_t used = 0;
+
+    while (*template && used + 6 < len)
+    {
+        if (!wcsncmp(template, L"{live}", 6) || !wcsncmp(template, L"{dead}", 6))
+        {
+            used += swprintf(buf + used, len - used, L"%u", template[1] == 'l' ? live : dead);
+            template += 6;
+        }
+        else buf[used++] = *template++;
+    }
+    buf[used] = 0;
+}
+
+/* OVERRIDE lists beyond a single "host:port" (spec 11.2): an entry per
+ * scheme ("http=..."), URL-style entries, the entry without a scheme as the
+ * default of the others, bypass entries with wildcards and <local>, and
+ * lists that cannot be read. */
+static void test_proxy_lists(void)
+{
+    enum outcome
+    {
+        VIA_PROXY,      /* the proxy serves the file */
+        DIRECT,         /* the test server serves it; the proxy gets nothing */
+        UNREACHABLE,    /* direct to a host no resolver knows: no transfer; the proxy gets nothing */
+        INVALID,        /* ERROR, BG_E_INVALID_PROXY_INFO; nobody gets anything */
+    };
+    enum url { PROXIED_URL, LOCAL_URL, DIRECT_URL };
+    static const struct
+    {
+        const WCHAR *list;      /* {live}: the test proxy's port, {dead}: a port nobody listens on */
+        const WCHAR *bypass;
+        enum url url;
+        enum outcome outcome;
+    }
+    tests[] =
+    {
+        { L"http=127.0.0.1:{live}", NULL, PROXIED_URL, VIA_PROXY },
+        { L"http://127.0.0.1:{live}", NULL, PROXIED_URL, VIA_PROXY },
+        { L"http=http://127.0.0.1:{live}", NULL, PROXIED_URL, VIA_PROXY },
+        { L"https=127.0.0.1:{dead} http=127.0.0.1:{live}", NULL, PROXIED_URL, VIA_PROXY },
+        /* The entry without a scheme serves the schemes without their own. */
+        { L"https=127.0.0.1:{dead} 127.0.0.1:{live}", NULL, PROXIED_URL, VIA_PROXY },
+        /* Only https has a proxy: with no entry without a scheme, which alone
+         * serves the schemes without their own, http goes direct. */
+        { L"https=127.0.0.1:{live}", NULL, DIRECT_URL, DIRECT },
+        { L"https=127.0.0.1:{live}", NULL, PROXIED_URL, UNREACHABLE },
+        /* Bypass entries: nothing here names the proxied host, which has a dot. */
+        { L"127.0.0.1:{live}", L"<local> *.example.com qmgr-proxy", PROXIED_URL, VIA_PROXY },
+        { L"127.0.0.1:{live}", L"*.invalid", PROXIED_URL, UNREACHABLE },
+        { L"127.0.0.1:{live}", L"*proxy.invalid", PROXIED_URL, UNREACHABLE },
+        { L"127.0.0.1:{live}", NULL, LOCAL_URL, VIA_PROXY },
+        { L"127.0.0.1:{live}", L"<local>", LOCAL_URL, UNREACHABLE },
+        { L"http=127.0.0.1:{live}", L"localhost 127.0.0.1", DIRECT_URL, DIRECT },
+        /* Lists that cannot be read: the job must not go direct, nor anywhere else. */
+        { L"127.0.0.1:port", NULL, DIRECT_URL, INVALID },
+        { L"=127.0.0.1:{live}", NULL, DIRECT_URL, INVALID },
+        { L"http=127.0.0.1:{live}=", NULL, DIRECT_URL, INVALID },
+        { L"127.0.0.1:{live}", L"127.0.0.1:port", DIRECT_URL, INVALID },
+    };
+    static const ULONGLONG size = 80021;  /* the size of proxy_body */
+    static BYTE proxy_body[80021];
+    static struct proxy_server proxy_server, local_server;
+    static const char direct_path[] = "/http/proxy-list/direct.bin", proxied_path[] = "/http/proxy-list/proxied.bin";
+    static const unsigned int direct_seed = 1521, proxied_seed = 1522;
+    WCHAR dir[MAX_PATH], local[MAX_PATH], direct_url[256], proxied_url[256], local_url[256], list[128];
+    unsigned int i, proxy_start, direct_start;
+    unsigned short dead;
+    IBackgroundCopyJob *job;
+    struct httpd *proxy;
+    const WCHAR *url;
+    BG_JOB_STATE state;
+    HRESULT hr;
+
+    if (!make_dir(L"proxy-list", dir, ARRAY_SIZE(dir))) return;
+    ok(httpd_add_pattern_resource(httpd, direct_path, size, direct_seed, NULL), "cannot add resource.\n");
+    httpd_url(httpd, direct_path, direct_url, ARRAY_SIZE(direct_url));
+    swprintf(proxied_url, ARRAY_SIZE(proxied_url), L"http://" PROXY_HOST_W L"%hs", proxied_path);
+    swprintf(local_url, ARRAY_SIZE(local_url), L"http://" LOCAL_HOST L"%hs", proxied_path);
+    if (!(dead = closed_port())) return;
+    if (!(proxy = httpd_start()))
+    {
+        ok(0, "cannot start the proxy server.\n");
+        return;
+    }
+    httpd_pattern_fill(proxied_seed, 0, proxy_body, size);
+    proxy_server.path = local_server.path = proxied_path;
+    proxy_server.body = local_server.body = proxy_body;
+    proxy_server.size = local_server.size = size;
+    local_server.origin = "http://" LOCAL_HOST;
+    ok(httpd_add_handler(proxy, NULL, "http://" PROXY_HOST, proxy_handler, &proxy_server), "cannot add handler.\n");
+    ok(httpd_add_handler(proxy, NULL, "http://" LOCAL_HOST, proxy_handler, &local_server), "cannot add handler.\n");
+
+    for (i = 0; i < ARRAY_SIZE(tests); i++)
+    {
+        expand_ports(tests[i].list, list, ARRAY_SIZE(list), httpd_port(proxy), dead);
+        winetest_push_context("%s, bypass %s", wine_dbgstr_w(list), wine_dbgstr_w(tests[i].bypass));
+        url = tests[i].url == PROXIED_URL ? proxied_url : tests[i].url == LOCAL_URL ? local_url : direct_url;
+        swprintf(local, ARRAY_SIZE(local), L"%lslist%u.bin", dir, i);
+        if (!(job = create_job(L"proxy-list")))
+        {
+            winetest_pop_context();
+            continue;
+        }
+        set_retry_delay(job, 60);
+        hr = IBackgroundCopyJob_SetProxySettings(job, BG_JOB_PROXY_USAGE_OVERRIDE, list, tests[i].bypass);
+        ok(hr == S_OK, "SetProxySettings(OVERRIDE) failed: %#lx.\n", hr);
+        proxy_start = httpd_log_count(proxy);
+        direct_start = httpd_log_count(httpd);
+        if (SUCCEEDED(hr) && add_file(job, url, local) && resume(job))
+        {
+            switch (tests[i].outcome)
+            {
+            case VIA_PROXY:
+                if (transfer_and_check(job, local, proxied_seed, size))
+                    ok(log_has_get(proxy, tests[i].url == LOCAL_URL ? LOCAL_HOST : PROXY_HOST, proxy_start),
+                       "the proxy got no GET for the file.\n");
+                break;
+            case DIRECT:
+                if (transfer_and_check(job, local, direct_seed, size))
+                    ok(log_has_get(httpd, direct_path, direct_start), "the server got no GET for the file.\n");
+                ok(httpd_log_count(proxy) == proxy_start, "the proxy got a request.\n");
+                break;
+            case UNREACHABLE:
+                state = wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSIENT_ERROR) | STATE_BIT(BG_JOB_STATE_ERROR),
+                                   FAILURE_TIMEOUT, FALSE);
+                if (state == BG_JOB_STATE_TRANSIENT_ERROR || state == BG_JOB_STATE_ERROR)
+                {
+                    hr = job_error_code(job);
+                    ok(FAILED(hr), "got code %#lx.\n", hr);
+                }
+                ok(httpd_log_count(proxy) == proxy_start, "the proxy got a request.\n");
+                check_no_file(local);
+                break;
+            case INVALID:
+                if (wait_state(job, STATE_BIT(BG_JOB_STATE_ERROR), FAILURE_TIMEOUT, FALSE) == BG_JOB_STATE_ERROR)
+                {
+                    hr = job_error_code(job);
+                    ok(hr == BG_E_INVALID_PROXY_INFO, "got code %#lx.\n", hr);
+                }
+                ok(httpd_log_count(proxy) == proxy_start, "the proxy got a request.\n");
+                ok(!log_has_get(httpd, direct_path, direct_start), "the server got a GET for the file.\n");
+                check_no_file(local);
+                break;
+            }
+        }
+        finish_job(job);
+        winetest_pop_context();
     }
     httpd_stop(proxy);
 }
@@ -2211,6 +2380,7 @@ START_TEST(http)
     test_redirects();
     test_proxy();
     test_preconfigured_proxy();
+    test_proxy_lists();
     test_response_headers();
     test_fake_length();
     test_wrong_content_range();
