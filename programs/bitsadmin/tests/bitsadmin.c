@@ -413,9 +413,11 @@ static void test_create_and_properties(void)
     free(output);
 
     machine_certificate(TRUE);
-    expect_success("/setclientcertificatebyname %s 1 MY qmgr-test-subject", guid);
+    /* bitsadmin numbers the store locations from 1 (CURRENT_USER): 2 is the machine's. */
+    expect_success("/setclientcertificatebyname %s 2 MY qmgr-test-subject", guid);
     value = raw_value(0, "/getclientcertificate %s", guid);
-    ok(contains(value, "MY") && contains(value, "qmgr-test-subject"), "/getclientcertificate: %s\n", debugstr_a(value));
+    ok(contains(value, "LOCAL_MACHINE") && contains(value, "MY") && contains(value, "qmgr-test-subject"),
+       "/getclientcertificate: %s\n", debugstr_a(value));
     free(value);
     expect_success("/setclientcertificatebyid %s BG_CERT_STORE_LOCATION_LOCAL_MACHINE MY "
                    TEST_CERTIFICATE_HASH, guid);
