@@ -349,16 +349,21 @@ static ULONG WINAPI job_Release(IBackgroundCopyJob5 *iface)
 
 /* ---- files ---- */
 
+/* A full path of at most MAX_PATH characters: a drive letter and its root,
+ * or a UNC name; no wildcards, no NTFS stream, no \\?\ or \\.\ prefix, so no
+ * device or named pipe either (behavior.md 7.1, 7.2). */
 HRESULT validate_local_name(const WCHAR *name)
 {
     size_t len;
 
     if (!name || !*name) return E_INVALIDARG;
     len = wcslen(name);
-    if (len >= MAX_PATH && wcsncmp(name, L"\\\\?\\", 4)) return E_INVALIDARG;
-    /* A full path: drive letter and root, or a UNC name. */
-    if (len >= 3 && iswalpha(name[0]) && name[1] == ':' && (name[2] == '\\' || name[2] == '/')) return S_OK;
-    if (len >= 3 && name[0] == '\\' && name[1] == '\\' && name[2] && name[2] != '\\') return S_OK;
+    if (len > MAX_PATH || wcspbrk(name, L"*?")) return E_INVALIDARG;
+    if (len >= 3 && iswalpha(name[0]) && name[1] == ':' && (name[2] == '\\' || name[2] == '/'))
+        return wcschr(name + 2, ':') ? E_INVALIDARG : S_OK;
+    if (len >= 3 && name[0] == '\\' && name[1] == '\\' && name[2] && name[2] != '\\' &&
+        !(name[2] == '.' && (name[3] == '\\' || name[3] == '/')))
+        return wcschr(name, ':') ? E_INVALIDARG : S_OK;
     return E_INVALIDARG;
 }
 

@@ -539,9 +539,28 @@ static void test_AddFile(void)
     ok(progress.FilesTransferred == 0, "got FilesTransferred %lu.\n", progress.FilesTransferred);
     ok(progress.BytesTransferred == 0, "got BytesTransferred %s.\n", wine_dbgstr_longlong(progress.BytesTransferred));
 
-    /* The local name must be a full path. */
+    /* The local name must be a full path, without wildcards, NTFS streams or
+     * a \\?\ prefix, and not a device (spec 7.1). */
     hr = IBackgroundCopyJob_AddFile(job, TEST_URL, L"qmgr_relative.bin");
     ok(hr == E_INVALIDARG, "AddFile(relative path) returned %#lx.\n", hr);
+    {
+        static const WCHAR *const suffixes[] = { L"*.bin", L"file?.bin", L"file.bin:stream" };
+        WCHAR bad[MAX_PATH + 16];
+        unsigned int i;
+
+        for (i = 0; i < ARRAY_SIZE(suffixes); i++)
+        {
+            make_local_name(bad, MAX_PATH, L"x");
+            wcscpy(wcsrchr(bad, '\\') + 1, suffixes[i]);
+            hr = IBackgroundCopyJob_AddFile(job, TEST_URL, bad);
+            ok(hr == E_INVALIDARG, "AddFile(%s) returned %#lx.\n", wine_dbgstr_w(bad), hr);
+        }
+        swprintf(bad, ARRAY_SIZE(bad), L"\\\\?\\%ls", local1);
+        hr = IBackgroundCopyJob_AddFile(job, TEST_URL, bad);
+        ok(hr == E_INVALIDARG, "AddFile(%s) returned %#lx.\n", wine_dbgstr_w(bad), hr);
+        hr = IBackgroundCopyJob_AddFile(job, TEST_URL, L"\\\\.\\pipe\\qmgr-test");
+        ok(hr == E_INVALIDARG, "AddFile(named pipe) returned %#lx.\n", hr);
+    }
     ok(file_count(job) == 3, "got %lu files.\n", file_count(job));
 
     /* Remote names: supported protocols only, at most 2200 characters. */
