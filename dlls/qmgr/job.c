@@ -2443,6 +2443,7 @@ static void notify_if_pending(struct job *job)
 /* The job's settings for this run, as private copies. */
 static void snapshot_options(struct job *job, struct transfer_options *options)
 {
+    BG_AUTH_TARGET stored_target;
     unsigned int target, scheme;
 
     memset(options, 0, sizeof(*options));
@@ -2465,15 +2466,20 @@ static void snapshot_options(struct job *job, struct transfer_options *options)
             options->credential_count++;
         }
     }
+    stored_target = job->stored_credentials_target;
     LeaveCriticalSection(&job->cs);
     /* Where UseLMCompat says so, NTLM and Negotiate challenges the job has no
-     * credentials for get the implicit ones. */
-    if (policy_implicit_credentials())
+     * credentials for get the implicit ones; so do the proxy's, with the job's
+     * USE_STORED_CREDENTIALS property (behavior.md 13: the owner's, or the
+     * network helper token's, logon credentials). */
+    if (policy_implicit_credentials() || stored_target == BG_AUTH_TARGET_PROXY)
     {
         static const BG_AUTH_SCHEME implicit_schemes[] = { BG_AUTH_SCHEME_NTLM, BG_AUTH_SCHEME_NEGOTIATE };
         ULONG set = options->credential_count, i;
+        BOOL everywhere = policy_implicit_credentials();
 
-        for (target = BG_AUTH_TARGET_SERVER; target <= BG_AUTH_TARGET_PROXY; target++)
+        for (target = everywhere ? BG_AUTH_TARGET_SERVER : BG_AUTH_TARGET_PROXY; target <= BG_AUTH_TARGET_PROXY;
+             target++)
         {
             for (scheme = 0; scheme < ARRAY_SIZE(implicit_schemes); scheme++)
             {

@@ -2075,6 +2075,9 @@ enum windows_auth_credentials
      * the second (Basic ones here). */
     CREDENTIALS_IMPLICIT_PROXY,
     CREDENTIALS_IMPLICIT_PROXY_BASIC_SERVER,
+    /* No SetCredentials, the Job5 property USE_STORED_CREDENTIALS for the proxy:
+     * the identity's credentials answer the proxy (behavior.md 13). */
+    CREDENTIALS_STORED_PROXY,
 };
 
 struct windows_auth_case
@@ -2153,7 +2156,22 @@ static void run_windows_auth(const struct windows_auth_case *test, struct httpd 
     hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJob2, (void **)&job2);
     ok(hr == S_OK, "QueryInterface(IBackgroundCopyJob2) failed: %#lx.\n", hr);
     if (FAILED(hr)) goto next;
-    if (test->credentials != CREDENTIALS_NONE)
+    if (test->credentials == CREDENTIALS_STORED_PROXY)
+    {
+        IBackgroundCopyJob5 *job5;
+        BITS_JOB_PROPERTY_VALUE property;
+
+        hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJob5, (void **)&job5);
+        ok(hr == S_OK, "QueryInterface(IBackgroundCopyJob5) failed: %#lx.\n", hr);
+        if (SUCCEEDED(hr))
+        {
+            property.Target = BG_AUTH_TARGET_PROXY;
+            hr = IBackgroundCopyJob5_SetProperty(job5, BITS_JOB_PROPERTY_USE_STORED_CREDENTIALS, property);
+            ok(hr == S_OK, "SetProperty(USE_STORED_CREDENTIALS) failed: %#lx.\n", hr);
+            IBackgroundCopyJob5_Release(job5);
+        }
+    }
+    else if (test->credentials != CREDENTIALS_NONE)
     {
         memset(&creds, 0, sizeof(creds));
         creds.Target = proxy || test->credentials >= CREDENTIALS_IMPLICIT_PROXY ? BG_AUTH_TARGET_PROXY
@@ -2256,15 +2274,17 @@ static void test_windows_auth(void)
           TRUE },
         { L"ntlm-proxy-implicit-basic", BG_AUTH_SCHEME_NTLM, CREDENTIALS_IMPLICIT_PROXY_BASIC_SERVER, TRUE,
           WINDOWS_AUTH_PASSWORD, FALSE },
+        /* Proxy only (below): what the property is for. */
+        { L"ntlm-stored", BG_AUTH_SCHEME_NTLM, CREDENTIALS_STORED_PROXY, FALSE, WINDOWS_AUTH_PASSWORD, TRUE },
     };
-    static const unsigned int proxy_cases[] = { 0, 2, 4, 5, 8 };
+    static const unsigned int server_cases = ARRAY_SIZE(cases) - 1, proxy_cases[] = { 0, 2, 4, 5, 8, 13 };
     struct httpd *proxy;
     unsigned int i;
 
     ntlm_server_init(L"QMGRTEST", L"bitsuser", WINDOWS_AUTH_PASSWORD);
     ok(ntlm_server_install(httpd, "/ntlm/", FALSE, "NTLM"), "cannot install the NTLM handler.\n");
     ok(ntlm_server_install(httpd, "/negotiate/", FALSE, "Negotiate"), "cannot install the Negotiate handler.\n");
-    for (i = 0; i < ARRAY_SIZE(cases); i++) run_windows_auth(&cases[i], NULL);
+    for (i = 0; i < server_cases; i++) run_windows_auth(&cases[i], NULL);
 
     /* The same through proxies that want NTLM or Negotiate: Proxy-Authorization, 407. */
     for (i = 0; i < ARRAY_SIZE(proxy_cases); i++)
