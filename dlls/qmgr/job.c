@@ -423,6 +423,8 @@ static HRESULT add_files(struct job *job, ULONG count, const BG_FILE_INFO *infos
 
     EnterCriticalSection(&job->cs);
     if (state_is_final(job->state)) hr = BG_E_INVALID_STATE;
+    /* Dynamic content has no size, so byte ranges cannot apply (behavior.md 13). */
+    else if (ranges && job->dynamic_content) hr = BG_E_UNSUPPORTED_JOB_CONFIGURATION;
     else if (job->type != BG_JOB_TYPE_DOWNLOAD && job->file_count + count > 1) hr = BG_E_TOO_MANY_FILES;
     else if (job->file_count + count > policy_get(POLICY_MAX_FILES_PER_JOB) && !caller_is_admin())
         hr = BG_E_TOO_MANY_FILES_IN_JOB;
@@ -1833,6 +1835,8 @@ static HRESULT set_property(struct job *job, BITS_JOB_PROPERTY_ID id, const BITS
     case BITS_JOB_PROPERTY_DYNAMIC_CONTENT:
         if (job->resumed) return BG_E_READ_ONLY_PROPERTY_AFTER_RESUME;
         if (value->Enable && job->custom_method) return BG_E_NOT_SUPPORTED_WITH_CUSTOM_HTTP_METHOD;
+        /* On demand fetches ranges, which dynamic content has not (10, 14). */
+        if (value->Enable && job->on_demand) return BG_E_UNSUPPORTED_JOB_CONFIGURATION;
         /* Dynamic content has no size, so byte ranges cannot apply. */
         for (i = 0; value->Enable && i < job->file_count; i++)
             if (file_has_ranges(job->files[i])) return BG_E_UNSUPPORTED_JOB_CONFIGURATION;

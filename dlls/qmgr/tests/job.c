@@ -1477,6 +1477,73 @@ static void test_callback_objects(void)
     ok(plain.refcount == 1, "the service still holds %ld references.\n", plain.refcount - 1);
 }
 
+static HRESULT set_enable_property(IBackgroundCopyJob *job, BITS_JOB_PROPERTY_ID id, BOOL enable)
+{
+    BITS_JOB_PROPERTY_VALUE value;
+    IBackgroundCopyJob5 *job5;
+    HRESULT hr;
+
+    if (!(job5 = query_optional(job, &IID_IBackgroundCopyJob5, "IBackgroundCopyJob5"))) return E_NOINTERFACE;
+    memset(&value, 0, sizeof(value));
+    value.Enable = enable;
+    hr = IBackgroundCopyJob5_SetProperty(job5, id, value);
+    IBackgroundCopyJob5_Release(job5);
+    return hr;
+}
+
+static HRESULT add_file_with_range(IBackgroundCopyJob *job)
+{
+    BG_FILE_RANGE range = { 100, 200 };
+    IBackgroundCopyJob3 *job3;
+    WCHAR local[MAX_PATH];
+    HRESULT hr;
+
+    if (FAILED(hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJob3, (void **)&job3))) return hr;
+    make_local_name(local, ARRAY_SIZE(local), L"ranged");
+    hr = IBackgroundCopyJob3_AddFileWithRanges(job3, TEST_URL, local, 1, &range);
+    IBackgroundCopyJob3_Release(job3);
+    return hr;
+}
+
+/* Job5 properties that exclude each other or byte ranges, in either order
+ * (spec 13): dynamic content has no size, so no file ranges and no on-demand
+ * mode.  The docs name no code; the service answers
+ * BG_E_UNSUPPORTED_JOB_CONFIGURATION. */
+static void test_property_conflicts(void)
+{
+    IBackgroundCopyJob *job;
+    HRESULT hr;
+    GUID id;
+
+    if (!(job = create_job(BG_JOB_TYPE_DOWNLOAD, &id))) return;
+    hr = set_enable_property(job, BITS_JOB_PROPERTY_DYNAMIC_CONTENT, TRUE);
+    if (hr == E_NOINTERFACE) goto done;
+    ok(hr == S_OK, "SetProperty(DYNAMIC_CONTENT) failed: %#lx.\n", hr);
+    hr = add_file_with_range(job);
+    ok(hr == BG_E_UNSUPPORTED_JOB_CONFIGURATION, "AddFileWithRanges with dynamic content returned %#lx.\n", hr);
+    hr = set_enable_property(job, BITS_JOB_PROPERTY_ON_DEMAND_MODE, TRUE);
+    ok(hr == BG_E_UNSUPPORTED_JOB_CONFIGURATION, "SetProperty(ON_DEMAND_MODE) with dynamic content returned %#lx.\n", hr);
+    IBackgroundCopyJob_Cancel(job);
+    IBackgroundCopyJob_Release(job);
+
+    if (!(job = create_job(BG_JOB_TYPE_DOWNLOAD, &id))) return;
+    hr = add_file_with_range(job);
+    ok(hr == S_OK, "AddFileWithRanges failed: %#lx.\n", hr);
+    hr = set_enable_property(job, BITS_JOB_PROPERTY_DYNAMIC_CONTENT, TRUE);
+    ok(hr == BG_E_UNSUPPORTED_JOB_CONFIGURATION, "SetProperty(DYNAMIC_CONTENT) with ranges returned %#lx.\n", hr);
+    IBackgroundCopyJob_Cancel(job);
+    IBackgroundCopyJob_Release(job);
+
+    if (!(job = create_job(BG_JOB_TYPE_DOWNLOAD, &id))) return;
+    hr = set_enable_property(job, BITS_JOB_PROPERTY_ON_DEMAND_MODE, TRUE);
+    ok(hr == S_OK, "SetProperty(ON_DEMAND_MODE) failed: %#lx.\n", hr);
+    hr = set_enable_property(job, BITS_JOB_PROPERTY_DYNAMIC_CONTENT, TRUE);
+    ok(hr == BG_E_UNSUPPORTED_JOB_CONFIGURATION, "SetProperty(DYNAMIC_CONTENT) on demand returned %#lx.\n", hr);
+done:
+    IBackgroundCopyJob_Cancel(job);
+    IBackgroundCopyJob_Release(job);
+}
+
 START_TEST(job)
 {
     DWORD len;
@@ -1498,6 +1565,7 @@ START_TEST(job)
 
     test_new_job();
     test_properties();
+    test_property_conflicts();
     test_state_changes();
     test_AddFile();
     test_upload();
