@@ -1552,9 +1552,29 @@ static HRESULT WINAPI job_GetReplyData(IBackgroundCopyJob5 *iface, byte **buffer
     return hr;
 }
 
+/* The reply file name BITS makes when the application sets none: BIT<hex>.tmp
+ * in the directory of the uploaded file, once there is one (interfaces.md
+ * 4.2, slot 40).  Nothing is created yet.  Job lock held. */
+static void make_reply_name(struct job *job)
+{
+    const WCHAR *local, *slash;
+    size_t dir_len;
+    GUID guid;
+
+    if (job->reply_file_name || !job->file_count) return;
+    local = file_local_name(job->files[0]);
+    if (!(slash = wcsrchr(local, '\\'))) return;
+    dir_len = slash + 1 - local;
+    if (!(job->reply_file_name = malloc((dir_len + 16) * sizeof(WCHAR)))) return;
+    memcpy(job->reply_file_name, local, dir_len * sizeof(WCHAR));
+    CoCreateGuid(&guid);
+    swprintf(job->reply_file_name + dir_len, 16, L"BIT%08lX.tmp", guid.Data1);
+}
+
 static HRESULT WINAPI job_SetReplyFileName(IBackgroundCopyJob5 *iface, LPCWSTR filename)
 {
     struct job *job = impl_from_IBackgroundCopyJob5(iface);
+    BOOL started;
 
     TRACE("%p, %s.\n", iface, debugstr_w(filename));
 
@@ -1562,6 +1582,12 @@ static HRESULT WINAPI job_SetReplyFileName(IBackgroundCopyJob5 *iface, LPCWSTR f
 
     if (job->type != BG_JOB_TYPE_UPLOAD_REPLY) return E_NOTIMPL;
     if (filename && *filename && FAILED(validate_local_name(filename))) return E_INVALIDARG;
+    /* The reply goes where its download began, or an empty one's name was made
+     * for it: the reply's size is known (interfaces.md 4.2, slot 39). */
+    EnterCriticalSection(&job->cs);
+    started = job->reply || job->reply_empty;
+    LeaveCriticalSection(&job->cs);
+    if (started) return BG_E_INVALID_STATE;
     return set_string_property(job, &job->reply_file_name, filename && *filename ? filename : NULL);
 }
 
@@ -1578,6 +1604,11 @@ static HRESULT WINAPI job_GetReplyFileName(IBackgroundCopyJob5 *iface, LPWSTR *f
     if (!filename) return E_INVALIDARG;
     *filename = NULL;
     EnterCriticalSection(&job->cs);
+    if (!job->reply_file_name && !state_is_final(job->state))
+    {
+        make_reply_name(job);
+        if (job->reply_file_name) job_save_later(job);
+    }
     if (job->reply_file_name) hr = return_string(job->reply_file_name, filename);
     LeaveCriticalSection(&job->cs);
     return hr;
@@ -2559,7 +2590,7 @@ static BOOL begin_run(struct job *job)
 static BOOL fetch_reply(struct job *job, const struct download_control *control)
 {
     struct transfer_result result;
-    WCHAR *url, *name = NULL, dir[MAX_PATH], *slash;
+    WCHAR *url;
     struct file *reply;
     BOOL invalid;
     HRESULT hr;
@@ -2576,18 +2607,8 @@ static BOOL fetch_reply(struct job *job, const struct download_control *control)
             return FALSE;
         }
         EnterCriticalSection(&job->cs);
-        if (!job->reply_file_name)
-        {
-            /* None set: BITS makes one in the directory of the uploaded file. */
-            lstrcpynW(dir, file_local_name(job->files[0]), ARRAY_SIZE(dir));
-            if ((slash = wcsrchr(dir, '\\'))) slash[1] = 0;
-            if ((name = malloc(MAX_PATH * sizeof(WCHAR))) && GetTempFileNameW(dir, L"BIT", 0, name))
-            {
-                job->reply_file_name = name;
-                name = NULL;
-            }
-            free(name);
-        }
+        /* None set: BITS makes one in the directory of the uploaded file. */
+        make_reply_name(job);
         if (!url) job->reply_empty = TRUE;
         else if (job->reply_file_name && SUCCEEDED(hr = file_create(job, url, job->reply_file_name, FALSE, FALSE, &reply)))
             job->reply = reply;
@@ -2596,8 +2617,7 @@ static BOOL fetch_reply(struct job *job, const struct download_control *control)
         if (url && !reply)
         {
             free(url);
-            record_failure(job, NULL, job->reply_file_name ? E_OUTOFMEMORY : HRESULT_FROM_WIN32(GetLastError()),
-                           BG_ERROR_CONTEXT_LOCAL_FILE, TRUE);
+            record_failure(job, NULL, E_OUTOFMEMORY, BG_ERROR_CONTEXT_LOCAL_FILE, TRUE);
             return FALSE;
         }
         free(url);

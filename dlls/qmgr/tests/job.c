@@ -721,6 +721,28 @@ static void test_upload_reply(void)
     hr = IBackgroundCopyJob2_AddFile(job2, L"http://127.0.0.1:1/upload_reply2.bin", local);
     ok(hr == BG_E_TOO_MANY_FILES, "second AddFile returned %#lx.\n", hr);
 
+    /* Without a name of its own, once there is a file, BITS names the reply: a
+     * name in the uploaded file's directory, the same when asked again
+     * (interfaces 4.2). */
+    hr = IBackgroundCopyJob2_SetReplyFileName(job2, NULL);
+    ok(hr == S_OK, "SetReplyFileName(NULL) failed: %#lx.\n", hr);
+    str = NULL;
+    hr = IBackgroundCopyJob2_GetReplyFileName(job2, &str);
+    ok(hr == S_OK && str, "GetReplyFileName failed: %#lx.\n", hr);
+    if (str)
+    {
+        WCHAR *again = NULL;
+        size_t dir_len = wcsrchr(local, '\\') + 1 - local;
+
+        ok(!wcsnicmp(str, local, dir_len) && !wcschr(str + dir_len, '\\') && wcsicmp(str, local),
+           "got reply file name %s.\n", wine_dbgstr_w(str));
+        hr = IBackgroundCopyJob2_GetReplyFileName(job2, &again);
+        ok(hr == S_OK && again && !wcscmp(again, str), "got reply file name %s, then %s.\n", wine_dbgstr_w(str),
+           wine_dbgstr_w(again));
+        CoTaskMemFree(again);
+        CoTaskMemFree(str);
+    }
+
     hr = IBackgroundCopyJob2_Complete(job2);
     ok(hr == BG_E_INVALID_STATE, "Complete returned %#lx.\n", hr);
     check_state(job, BG_JOB_STATE_SUSPENDED);

@@ -444,6 +444,9 @@ static void test_upload_reply(BOOL with_reply)
         }
         if (with_reply)
             ok(!file_exists(reply_name), "the reply file exists before Complete.\n");
+        /* The reply went where its download began (interfaces 4.2). */
+        hr = IBackgroundCopyJob2_SetReplyFileName(job2, source);
+        ok(hr == BG_E_INVALID_STATE, "SetReplyFileName after the reply returned %#lx.\n", hr);
         hr = IBackgroundCopyJob_Complete(job);
         ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
         if (got_name)
