@@ -345,6 +345,10 @@ BOOL local_file_publish(struct local_dir_listing *listing, const WCHAR *temp, co
         /* Another volume: MoveFileExW copies. */
         CloseHandle(handle);
         if (!MoveFileExW(temp, final, MOVEFILE_REPLACE_EXISTING | MOVEFILE_COPY_ALLOWED)) return FALSE;
+        /* Read-only last, as below. */
+        if (attributes & FILE_ATTRIBUTE_READONLY)
+            SetFileAttributesW(final, (attributes & ~FILE_ATTRIBUTE_READONLY) ? attributes & ~FILE_ATTRIBUTE_READONLY
+                                                                               : FILE_ATTRIBUTE_NORMAL);
         SetFileAttributesW(final, attributes);
         return TRUE;
     }
@@ -354,7 +358,15 @@ BOOL local_file_publish(struct local_dir_listing *listing, const WCHAR *temp, co
         SetLastError(RtlNtStatusToDosError(status));
         return FALSE;
     }
-    /* Zero times leave them as they are. */
+    /* Zero times leave them as they are.  Read-only comes last: Wine keeps the
+     * other attributes in an extended attribute, which a user who is not root
+     * cannot write once the file is read-only. */
+    if (attributes & FILE_ATTRIBUTE_READONLY)
+    {
+        basic.FileAttributes = (attributes & ~FILE_ATTRIBUTE_READONLY) ? attributes & ~FILE_ATTRIBUTE_READONLY
+                                                                      : FILE_ATTRIBUTE_NORMAL;
+        NtSetInformationFile(handle, &io, &basic, sizeof(basic), FileBasicInformation);
+    }
     basic.FileAttributes = attributes;
     NtSetInformationFile(handle, &io, &basic, sizeof(basic), FileBasicInformation);
     CloseHandle(handle);
