@@ -107,6 +107,7 @@ struct job
     struct file **file_notices;
     ULONG file_notice_count, file_notice_capacity;
     BOOL delivering_file_notices;
+    SRWLOCK activation_lock;          /* one object of the notification class at a time */
     ULONGLONG last_ranges_notice;     /* GetTickCount64() of the last one delivered */
     struct
     {
@@ -219,11 +220,33 @@ static void touch_quietly(struct job *job)
 
 /* The job changed: a property, its state, its files or its progress.  Raises
  * JobModification, no more often than the job's minimum interval.  Job lock held. */
+/* Whether the job has somewhere to send notifications: a callback object, or
+ * a class to make one of (behavior.md 9.3).  Job lock held. */
+static BOOL has_notify_target(struct job *job)
+{
+    return job->notify_iface || !IsEqualGUID(&job->notification_clsid, &GUID_NULL);
+}
+
+static IUnknown *activate_callback(struct job *job, IUnknown *unreachable);
+
+/* The callback object to notify, with a reference: the registered one, else
+ * one made of the notification class (kept as the job's from then on); NULL
+ * if neither.  Job lock not held: making an object is a call out. */
+static IUnknown *notify_target(struct job *job)
+{
+    IUnknown *callback;
+
+    EnterCriticalSection(&job->cs);
+    if ((callback = job->notify_iface)) IUnknown_AddRef(callback);
+    LeaveCriticalSection(&job->cs);
+    return callback ? callback : activate_callback(job, NULL);
+}
+
 static void notify_modification(struct job *job)
 {
     ULONGLONG now, due;
 
-    if (!job->notify_iface || !(job->notify_flags & BG_NOTIFY_JOB_MODIFICATION) ||
+    if (!has_notify_target(job) || !(job->notify_flags & BG_NOTIFY_JOB_MODIFICATION) ||
         (job->notify_flags & BG_NOTIFY_DISABLE) || job->pending_modification)
         return;
     job->pending_modification = TRUE;
@@ -2123,16 +2146,11 @@ HRESULT job_validation_failed(struct job *job, struct file *file)
     return S_OK;
 }
 
-/* The callback FileTransferred goes to, with a reference; NULL when the job
- * asks for none (flags) or has none.  Job lock held. */
-static IUnknown *file_notice_target(struct job *job)
+/* Whether FileTransferred is wanted: the flags, and somewhere to send it.  Job lock held. */
+static BOOL file_notices_wanted(struct job *job)
 {
-    IUnknown *callback = job->notify_iface;
-
-    if ((job->notify_flags & BG_NOTIFY_DISABLE) || !(job->notify_flags & BG_NOTIFY_FILE_TRANSFERRED) || !callback)
-        return NULL;
-    IUnknown_AddRef(callback);
-    return callback;
+    return !(job->notify_flags & BG_NOTIFY_DISABLE) && (job->notify_flags & BG_NOTIFY_FILE_TRANSFERRED) &&
+           has_notify_target(job);
 }
 
 static ULONG renotify_ms(ULONG retry_delay);
@@ -2160,11 +2178,15 @@ static BOOL deliver_file_notices(struct job *job)
     while (job->file_notice_count)
     {
         file = job->file_notices[0];
-        if (!state_is_final(job->state) && (callback = file_notice_target(job)))
+        if (!state_is_final(job->state) && file_notices_wanted(job))
         {
             LeaveCriticalSection(&job->cs);
-            hr = notify_file_transferred(callback, job_iface(job), file_iface(file));
-            IUnknown_Release(callback);
+            if ((callback = notify_target(job)))
+            {
+                hr = notify_file_transferred(callback, job_iface(job), file_iface(file));
+                IUnknown_Release(callback);
+            }
+            else hr = S_OK;  /* nobody to tell any more */
             EnterCriticalSection(&job->cs);
             if (FAILED(hr) && !state_is_final(job->state))
             {
@@ -2186,16 +2208,14 @@ static BOOL deliver_file_notices(struct job *job)
  * transfer thread, so that it comes before the next file's. */
 static void notify_file_done(struct job *job, struct file *file)
 {
-    IUnknown *callback;
     struct file **grown;
 
     EnterCriticalSection(&job->cs);
-    if (!(callback = file_notice_target(job)))
+    if (!file_notices_wanted(job))
     {
         LeaveCriticalSection(&job->cs);
         return;
     }
-    IUnknown_Release(callback);
     if (job->file_notice_count == job->file_notice_capacity)
     {
         ULONG capacity = max(8, job->file_notice_capacity * 2);
@@ -2225,7 +2245,7 @@ static void notify_piece_done(struct job *job, struct file *file)
     ULONGLONG now, due;
 
     EnterCriticalSection(&job->cs);
-    if (job->notify_iface && (job->notify_flags & BG_NOTIFY_FILE_RANGES_TRANSFERRED) &&
+    if (has_notify_target(job) && (job->notify_flags & BG_NOTIFY_FILE_RANGES_TRANSFERRED) &&
         !(job->notify_flags & BG_NOTIFY_DISABLE) && !job->pending_ranges)
     {
         job->pending_ranges = TRUE;
@@ -2249,19 +2269,23 @@ static void deliver_ranges(struct job *job)
     DWORD range_count;
 
     EnterCriticalSection(&job->cs);
-    if (job->pending_ranges && job->notify_iface && !state_is_final(job->state) &&
+    if (job->pending_ranges && has_notify_target(job) && !state_is_final(job->state) &&
         (files = malloc(job->file_count * sizeof(*files))))
     {
         memcpy(files, job->files, job->file_count * sizeof(*files));
         count = job->file_count;
-        callback = job->notify_iface;
-        IUnknown_AddRef(callback);
         job_addref(job);  /* the files live as long as the job */
     }
     job->pending_ranges = FALSE;
     job->last_ranges_notice = GetTickCount64();
     LeaveCriticalSection(&job->cs);
-    if (!callback) return;
+    if (!files) return;
+    if (!(callback = notify_target(job)))
+    {
+        job_release(job);
+        free(files);
+        return;
+    }
 
     if (SUCCEEDED(IUnknown_QueryInterface(callback, &IID_IBackgroundCopyCallback3, (void **)&target)))
     {
@@ -2288,24 +2312,35 @@ static IUnknown *activate_callback(struct job *job, IUnknown *unreachable)
     GUID clsid;
     HRESULT hr;
 
+    /* Threads that find no reachable object at once make one between them. */
+    AcquireSRWLockExclusive(&job->activation_lock);
     EnterCriticalSection(&job->cs);
     clsid = job->notification_clsid;
-    LeaveCriticalSection(&job->cs);
-    if (IsEqualGUID(&clsid, &GUID_NULL)) return NULL;
-    if (FAILED(hr = CoCreateInstance(&clsid, NULL, CLSCTX_LOCAL_SERVER, &IID_IUnknown, (void **)&object)))
+    if (job->notify_iface != unreachable)
     {
-        WARN("cannot create the notification class %s: %#lx.\n", debugstr_guid(&clsid), hr);
-        return NULL;
-    }
-    EnterCriticalSection(&job->cs);
-    /* Unless the application registered another object meanwhile. */
-    if (job->notify_iface == unreachable)
-    {
-        if (job->notify_iface) IUnknown_Release(job->notify_iface);
-        job->notify_iface = object;
-        IUnknown_AddRef(object);
+        /* Another thread made one meanwhile, or the application registered one. */
+        if ((object = job->notify_iface)) IUnknown_AddRef(object);
+        clsid = GUID_NULL;
     }
     LeaveCriticalSection(&job->cs);
+    if (!IsEqualGUID(&clsid, &GUID_NULL))
+    {
+        if (FAILED(hr = CoCreateInstance(&clsid, NULL, CLSCTX_LOCAL_SERVER, &IID_IUnknown, (void **)&object)))
+            WARN("cannot create the notification class %s: %#lx.\n", debugstr_guid(&clsid), hr);
+        else
+        {
+            EnterCriticalSection(&job->cs);
+            /* Unless the application registered another object meanwhile. */
+            if (job->notify_iface == unreachable)
+            {
+                if (job->notify_iface) IUnknown_Release(job->notify_iface);
+                job->notify_iface = object;
+                IUnknown_AddRef(object);
+            }
+            LeaveCriticalSection(&job->cs);
+        }
+    }
+    ReleaseSRWLockExclusive(&job->activation_lock);
     return object;
 }
 
@@ -2385,16 +2420,11 @@ void job_deliver_notifications(struct job *job)
     deliver_ranges(job);
     EnterCriticalSection(&job->cs);
     /* A modification notice first: it says what happened before the final event. */
-    modification = job->pending_modification && job->notify_iface && !state_is_final(job->state);
+    modification = job->pending_modification && has_notify_target(job) && !state_is_final(job->state);
     job->pending_modification = FALSE;
-    if (modification)
-    {
-        job->last_modification = GetTickCount64();
-        callback = job->notify_iface;
-        IUnknown_AddRef(callback);
-    }
+    if (modification) job->last_modification = GetTickCount64();
     LeaveCriticalSection(&job->cs);
-    if (modification)
+    if (modification && (callback = notify_target(job)))
     {
         if (SUCCEEDED(IUnknown_QueryInterface(callback, &IID_IBackgroundCopyCallback, (void **)&target)))
         {

@@ -638,12 +638,19 @@ static void test_notification_clsid(void)
     hr = IBackgroundCopyJob5_SetProperty(job5, BITS_JOB_PROPERTY_NOTIFICATION_CLSID, value);
     ok(hr == S_OK, "SetProperty(NOTIFICATION_CLSID) failed: %#lx.\n", hr);
     IBackgroundCopyJob5_Release(job5);
+    /* Every notification goes to an object of the class, not only JobTransferred. */
+    hr = IBackgroundCopyJob_SetNotifyFlags(job, BG_NOTIFY_JOB_TRANSFERRED | BG_NOTIFY_JOB_MODIFICATION |
+                                           BG_NOTIFY_FILE_TRANSFERRED);
+    ok(hr == S_OK, "SetNotifyFlags failed: %#lx.\n", hr);
     hr = IBackgroundCopyJob_Resume(job);
     ok(hr == S_OK, "Resume failed: %#lx.\n", hr);
 
     ok(!WaitForSingleObject(callback.transferred, 30000), "JobTransferred did not reach an object of the class.\n");
     ok(factory_creations == 1, "%ld objects created.\n", factory_creations);
     ok(callback.transferred_calls == 1, "JobTransferred called %ld times.\n", callback.transferred_calls);
+    ok(callback.file_calls_at_transferred == 1, "FileTransferred called %ld times before JobTransferred.\n",
+       callback.file_calls_at_transferred);
+    ok(callback.modification_calls >= 1, "JobModification called %ld times.\n", callback.modification_calls);
     /* BITS keeps the object it made as the job's callback. */
     hr = IBackgroundCopyJob_GetNotifyInterface(job, &registered);
     ok(hr == S_OK && registered, "GetNotifyInterface: %#lx, %p.\n", hr, registered);
