@@ -1585,6 +1585,35 @@ done:
     finish_job(job);
 }
 
+/* A job of bytes 1000..5999 of url (AddFileWithRanges) into dir\\ranges.bin
+ * must end in ERROR with this code, no file left. */
+static void check_ranged_job_fails(const WCHAR *tag, const WCHAR *url, const WCHAR *dir, HRESULT expected)
+{
+    BG_FILE_RANGE range = { 1000, 5000 };
+    WCHAR local[MAX_PATH];
+    IBackgroundCopyJob3 *job3;
+    IBackgroundCopyJob *job;
+    HRESULT hr;
+
+    swprintf(local, ARRAY_SIZE(local), L"%lsranges.bin", dir);
+    if (!(job = create_job(tag))) return;
+    set_retry_delay(job, 60);
+    hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJob3, (void **)&job3);
+    ok(hr == S_OK, "QueryInterface(IBackgroundCopyJob3) failed: %#lx.\n", hr);
+    if (FAILED(hr)) goto done;
+    hr = IBackgroundCopyJob3_AddFileWithRanges(job3, url, local, 1, &range);
+    IBackgroundCopyJob3_Release(job3);
+    ok(hr == S_OK, "AddFileWithRanges failed: %#lx.\n", hr);
+    if (FAILED(hr) || !resume(job)) goto done;
+    if (wait_state(job, STATE_BIT(BG_JOB_STATE_ERROR), FAILURE_TIMEOUT, FALSE) != BG_JOB_STATE_ERROR) goto done;
+    hr = job_error_code(job);
+    ok(hr == expected, "got code %#lx.\n", hr);
+    check_no_file(local);
+    cancel_and_check_clean(job, dir, local);
+done:
+    finish_job(job);
+}
+
 /* A server that answers a range request with other bytes than asked
  * for (the range one byte off, Content-Range saying so).  Resuming a whole
  * file, BITS fetches all of it again without Range, which the server does
@@ -1595,14 +1624,11 @@ static void test_wrong_content_range(void)
     static const ULONGLONG size = 300007;
     static const unsigned int seed = 1801;
     static const char path[] = "/http/garbage/wrong-range.bin";
-    BG_FILE_RANGE range = { 1000, 5000 };
     struct httpd_resource_options options;
     struct httpd_log_entry entry;
     WCHAR dir[MAX_PATH], local[MAX_PATH], url[256];
-    IBackgroundCopyJob3 *job3;
     IBackgroundCopyJob *job;
     BG_JOB_STATE state;
-    HRESULT hr;
     int index;
 
     if (!make_dir(L"wrong-range", dir, ARRAY_SIZE(dir))) return;
@@ -1628,24 +1654,8 @@ static void test_wrong_content_range(void)
     }
     ok(state == BG_JOB_STATE_TRANSFERRED, "got state %s.\n", state_name(state));
     check_garbage_outcome(job, state, dir, local, seed, size);
-    finish_job(job);
-
-    if (!make_dir(L"wrong-ranges", dir, ARRAY_SIZE(dir))) return;
-    swprintf(local, ARRAY_SIZE(local), L"%lswrong-ranges.bin", dir);
-    if (!(job = create_job(L"wrong-ranges"))) return;
-    set_retry_delay(job, 60);
-    hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJob3, (void **)&job3);
-    ok(hr == S_OK, "QueryInterface(IBackgroundCopyJob3) failed: %#lx.\n", hr);
-    if (FAILED(hr)) goto done;
-    hr = IBackgroundCopyJob3_AddFileWithRanges(job3, url, local, 1, &range);
-    IBackgroundCopyJob3_Release(job3);
-    ok(hr == S_OK, "AddFileWithRanges failed: %#lx.\n", hr);
-    if (FAILED(hr) || !resume(job)) goto done;
-    if (wait_state(job, STATE_BIT(BG_JOB_STATE_ERROR), FAILURE_TIMEOUT, FALSE) != BG_JOB_STATE_ERROR) goto done;
-    hr = job_error_code(job);
-    ok(hr == BG_E_INVALID_SERVER_RESPONSE, "got code %#lx.\n", hr);
-    check_no_file(local);
-    cancel_and_check_clean(job, dir, local);
+    if (make_dir(L"wrong-ranges", dir, ARRAY_SIZE(dir)))
+        check_ranged_job_fails(L"wrong-ranges", url, dir, BG_E_INVALID_SERVER_RESPONSE);
 done:
     finish_job(job);
 }
@@ -1677,34 +1687,14 @@ static void test_missing_content_range(void)
 {
     static const unsigned int seed = 1811;
     static const char path[] = "/http/garbage/no-content-range.bin";
-    BG_FILE_RANGE range = { 1000, 5000 };
-    WCHAR dir[MAX_PATH], local[MAX_PATH], url[256];
-    IBackgroundCopyJob3 *job3;
-    IBackgroundCopyJob *job;
-    HRESULT hr;
+    WCHAR dir[MAX_PATH], url[256];
 
     if (!make_dir(L"no-content-range", dir, ARRAY_SIZE(dir))) return;
-    swprintf(local, ARRAY_SIZE(local), L"%lsranges.bin", dir);
     ok(httpd_add_pattern_resource(httpd, path, 300000, seed, NULL), "cannot add resource.\n");
     ok(httpd_add_handler(httpd, "GET", path, no_content_range_handler, (void *)(ULONG_PTR)seed),
        "cannot add handler.\n");
     httpd_url(httpd, path, url, ARRAY_SIZE(url));
-
-    if (!(job = create_job(L"no-content-range"))) return;
-    set_retry_delay(job, 60);
-    hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJob3, (void **)&job3);
-    ok(hr == S_OK, "QueryInterface(IBackgroundCopyJob3) failed: %#lx.\n", hr);
-    if (FAILED(hr)) goto done;
-    hr = IBackgroundCopyJob3_AddFileWithRanges(job3, url, local, 1, &range);
-    IBackgroundCopyJob3_Release(job3);
-    ok(hr == S_OK, "AddFileWithRanges failed: %#lx.\n", hr);
-    if (FAILED(hr) || !resume(job)) goto done;
-    if (wait_state(job, STATE_BIT(BG_JOB_STATE_ERROR), FAILURE_TIMEOUT, FALSE) != BG_JOB_STATE_ERROR) goto done;
-    hr = job_error_code(job);
-    ok(hr == BG_E_INSUFFICIENT_RANGE_SUPPORT, "got code %#lx.\n", hr);
-    cancel_and_check_clean(job, dir, local);
-done:
-    finish_job(job);
+    check_ranged_job_fails(L"no-content-range", url, dir, BG_E_INSUFFICIENT_RANGE_SUPPORT);
 }
 
 /* An interim answer (1xx, here 103 Early Hints) before the real one is no
