@@ -203,7 +203,8 @@ static HRESULT WINAPI file_SetRemoteName(IBackgroundCopyFile6 *iface, LPCWSTR na
 }
 
 /* Case-sensitive prefix replacement for IBackgroundCopyJob3::ReplaceRemotePrefix. */
-BOOL file_replace_remote_prefix(struct file *file, const WCHAR *old_prefix, const WCHAR *new_prefix, HRESULT *hr)
+BOOL file_replace_remote_prefix(struct file *file, const WCHAR *old_prefix, const WCHAR *new_prefix, BOOL apply,
+                                HRESULT *hr)
 {
     size_t old_len = wcslen(old_prefix), new_len = wcslen(new_prefix), len;
     WCHAR *name;
@@ -221,7 +222,7 @@ BOOL file_replace_remote_prefix(struct file *file, const WCHAR *old_prefix, cons
     {
         wcscpy(name, new_prefix);
         wcscat(name, file->remote_name + old_len);
-        if (FAILED(*hr = validate_remote_name(name, BG_JOB_TYPE_DOWNLOAD))) free(name);
+        if (FAILED(*hr = validate_remote_name(name, BG_JOB_TYPE_DOWNLOAD)) || !apply) free(name);
         else
         {
             free(file->remote_name);

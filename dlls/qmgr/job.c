@@ -390,12 +390,29 @@ HRESULT validate_local_name(const WCHAR *name)
     return E_INVALIDARG;
 }
 
+/* An http(s) URL as BG_FILE_INFO asks: a host, no wildcard, no control
+ * character, no segment of the path longer than MAX_PATH (behavior.md 7.2). */
+static HRESULT validate_url(const WCHAR *url)
+{
+    const WCHAR *p = wcsstr(url, L"://") + 3, *segment;
+
+    if (!*p || wcschr(L"/?#:@", *p) || wcschr(url, '*')) return E_INVALIDARG;
+    for (; *p; p++) if (*p < 0x20 || *p == 0x7f) return E_INVALIDARG;
+    for (p = segment = wcsstr(url, L"://") + 3; ; p++)
+    {
+        if (*p && *p != '/' && *p != '?' && *p != '#') continue;
+        if (p - segment > MAX_PATH) return E_INVALIDARG;
+        if (!*p || *p == '?' || *p == '#') break;
+        segment = p + 1;
+    }
+    return S_OK;
+}
+
 HRESULT validate_remote_name(const WCHAR *name, BG_JOB_TYPE type)
 {
     if (!name || !*name) return E_INVALIDARG;
     if (wcslen(name) > MAX_URL_LEN) return E_INVALIDARG;
-    if (!_wcsnicmp(name, L"http://", 7) || !_wcsnicmp(name, L"https://", 8))
-        return name[wcsspn(name, L"htpsHTPS")] == ':' && name[wcscspn(name, L":") + 3] ? S_OK : E_INVALIDARG;
+    if (!_wcsnicmp(name, L"http://", 7) || !_wcsnicmp(name, L"https://", 8)) return validate_url(name);
     /* SMB sources: UNC names, file URLs and full local paths; upload-reply needs HTTP. */
     if (!_wcsnicmp(name, L"file://", 7) || SUCCEEDED(validate_local_name(name)))
         return type == BG_JOB_TYPE_UPLOAD_REPLY ? E_INVALIDARG : S_OK;
@@ -1726,10 +1743,17 @@ static HRESULT WINAPI job_ReplaceRemotePrefix(IBackgroundCopyJob5 *iface, LPCWST
 
     EnterCriticalSection(&job->cs);
     if (state_is_final(job->state)) hr = BG_E_INVALID_STATE;
+    /* Every new name is checked before any is taken: a bad one changes nothing. */
     for (i = 0; hr == S_FALSE && i < job->file_count; i++)
     {
         HRESULT file_hr = S_OK;
-        if (file_replace_remote_prefix(job->files[i], old_prefix, new_prefix, &file_hr)) changed = TRUE;
+        file_replace_remote_prefix(job->files[i], old_prefix, new_prefix, FALSE, &file_hr);
+        if (FAILED(file_hr)) hr = file_hr;
+    }
+    for (i = 0; hr == S_FALSE && i < job->file_count; i++)
+    {
+        HRESULT file_hr = S_OK;
+        if (file_replace_remote_prefix(job->files[i], old_prefix, new_prefix, TRUE, &file_hr)) changed = TRUE;
         if (FAILED(file_hr)) hr = file_hr;
     }
     if (hr == S_FALSE && changed)

@@ -155,7 +155,8 @@ HRESULT file_create(struct job *job, const WCHAR *remote_name, const WCHAR *loca
 void file_destroy(struct file *file);
 IBackgroundCopyFile *file_iface(struct file *file);
 void file_get_progress(struct file *file, BG_FILE_PROGRESS *progress);
-BOOL file_replace_remote_prefix(struct file *file, const WCHAR *old_prefix, const WCHAR *new_prefix, HRESULT *hr);
+BOOL file_replace_remote_prefix(struct file *file, const WCHAR *old_prefix, const WCHAR *new_prefix, BOOL apply,
+                                HRESULT *hr);
 HRESULT file_set_ranges(struct file *file, DWORD count, const BG_FILE_RANGE *ranges);
 BOOL file_has_ranges(struct file *file);
 /* FALSE when the temporary file could not be deleted (BG_S_UNABLE_TO_DELETE_FILES). */

@@ -540,6 +540,56 @@ done:
     IBackgroundCopyJob3_Release(job3);
 }
 
+/* A new prefix that would make one name invalid (a segment longer than
+ * MAX_PATH, spec 7.2) changes none, also not the names before it. */
+static void test_ReplaceRemotePrefix_all_or_none(void)
+{
+    WCHAR long_remote[MAX_PATH + 32], moved[MAX_PATH + 64], local[2][MAX_PATH];
+    IBackgroundCopyFile *file;
+    IBackgroundCopyJob3 *job3;
+    IBackgroundCopyJob *job;
+    HRESULT hr;
+
+    wcscpy(long_remote, L"http://127.0.0.1:1/");
+    while (wcslen(long_remote) < 19 + 250) wcscat(long_remote, L"b");
+    wcscat(long_remote, L".bin");
+    if (!(job = create_job(BG_JOB_TYPE_DOWNLOAD, NULL))) return;
+    make_local_name(local[0], MAX_PATH, L"short");
+    make_local_name(local[1], MAX_PATH, L"long");
+    hr = IBackgroundCopyJob_AddFile(job, remote1, local[0]);
+    ok(hr == S_OK, "AddFile failed: %#lx.\n", hr);
+    hr = IBackgroundCopyJob_AddFile(job, long_remote, local[1]);
+    ok(hr == S_OK, "AddFile(%u chars segment) failed: %#lx.\n", 254, hr);
+    hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJob3, (void **)&job3);
+    ok(hr == S_OK, "QueryInterface(IBackgroundCopyJob3) failed: %#lx.\n", hr);
+    if (SUCCEEDED(hr))
+    {
+        hr = IBackgroundCopyJob3_ReplaceRemotePrefix(job3, L"http://127.0.0.1:1/", L"http://127.0.0.1:1/xxxxxxxx");
+        ok(hr == E_INVALIDARG, "ReplaceRemotePrefix returned %#lx.\n", hr);
+        if ((file = get_file(job, 0)))
+        {
+            check_remote_name(file, remote1);
+            IBackgroundCopyFile_Release(file);
+        }
+        if ((file = get_file(job, 1)))
+        {
+            check_remote_name(file, long_remote);
+            IBackgroundCopyFile_Release(file);
+        }
+        /* A prefix that fits every name changes them all. */
+        hr = IBackgroundCopyJob3_ReplaceRemotePrefix(job3, L"http://127.0.0.1:1/", L"http://127.0.0.1:2/");
+        ok(hr == S_OK, "ReplaceRemotePrefix failed: %#lx.\n", hr);
+        swprintf(moved, ARRAY_SIZE(moved), L"http://127.0.0.1:2/%ls", long_remote + 19);
+        if ((file = get_file(job, 1)))
+        {
+            check_remote_name(file, moved);
+            IBackgroundCopyFile_Release(file);
+        }
+        IBackgroundCopyJob3_Release(job3);
+    }
+    cancel_and_release(job);
+}
+
 static BOOL create_local_file(const WCHAR *path)
 {
     static const char data[] = "upload test data\n";
@@ -701,6 +751,7 @@ START_TEST(file)
         test_ranges();
         test_SetRemoteName();
         test_ReplaceRemotePrefix();
+        test_ReplaceRemotePrefix_all_or_none();
         test_File6();
         cancel_and_release(test_job);
     }

@@ -573,6 +573,16 @@ static void test_AddFile(void)
     while (wcslen(long_url) < 2201) wcscat(long_url, L"b");
     hr = IBackgroundCopyJob_AddFile(job, long_url, local4);
     ok(hr == E_INVALIDARG, "AddFile(2201 chars URL) returned %#lx.\n", hr);
+    /* No host, a wildcard, a segment longer than MAX_PATH. */
+    hr = IBackgroundCopyJob_AddFile(job, L"http:///file.bin", local4);
+    ok(hr == E_INVALIDARG, "AddFile(no host) returned %#lx.\n", hr);
+    hr = IBackgroundCopyJob_AddFile(job, L"http://127.0.0.1:1/*.bin", local4);
+    ok(hr == E_INVALIDARG, "AddFile(wildcard) returned %#lx.\n", hr);
+    wcscpy(long_url, L"http://127.0.0.1:1/dir/");
+    while (wcslen(long_url) < 24 + MAX_PATH) wcscat(long_url, L"a");
+    wcscat(long_url, L"/file.bin");
+    hr = IBackgroundCopyJob_AddFile(job, long_url, local4);
+    ok(hr == E_INVALIDARG, "AddFile(segment of %u chars) returned %#lx.\n", MAX_PATH + 1, hr);
     ok(file_count(job) == 3, "got %lu files.\n", file_count(job));
 
     /* Adding files does not start the job. */
