@@ -2165,7 +2165,7 @@ HRESULT job_validation_failed(struct job *job, struct file *file)
     job->state = BG_JOB_STATE_ERROR;
     job->pending_error = TRUE;
     scheduler_notify(job);
-    touch(job);
+    touch_quietly(job);  /* no JobModification for a move into ERROR (behavior.md 9.2) */
     LeaveCriticalSection(&job->cs);
     return S_OK;
 }

@@ -475,6 +475,60 @@ static void test_job_modification(void)
     free_callback(&callback);
 }
 
+/* A file refused by SetValidationState(FALSE) puts the job in ERROR: that
+ * gives JobError, and no JobModification (behavior.md 9.2: none for moves
+ * into ERROR). */
+static void test_no_modification_into_error(void)
+{
+    struct test_callback callback;
+    IEnumBackgroundCopyFiles *files;
+    IBackgroundCopyFile3 *file3;
+    IBackgroundCopyFile *file;
+    IBackgroundCopyJob *job;
+    BG_JOB_STATE state;
+    LONG calls;
+    HRESULT hr;
+
+    init_callback(&callback);
+    if (!(job = create_job())) return;
+    add_http_file(job, "refused.bin", 5000);
+    hr = IBackgroundCopyJob_SetNotifyFlags(job, BG_NOTIFY_JOB_MODIFICATION | BG_NOTIFY_JOB_ERROR);
+    ok(hr == S_OK, "SetNotifyFlags failed: %#lx.\n", hr);
+    hr = IBackgroundCopyJob_SetNotifyInterface(job, (IUnknown *)&callback.IBackgroundCopyCallback2_iface);
+    ok(hr == S_OK, "SetNotifyInterface failed: %#lx.\n", hr);
+    IBackgroundCopyJob_Resume(job);
+    state = wait_for_state(job, BG_JOB_STATE_TRANSFERRED, 30000);
+    ok(state == BG_JOB_STATE_TRANSFERRED, "state %d.\n", state);
+    /* The transfer's own JobModification calls are over once the interval has passed. */
+    Sleep(1200);
+    calls = callback.modification_calls;
+
+    IBackgroundCopyJob_EnumFiles(job, &files);
+    if (state == BG_JOB_STATE_TRANSFERRED && IEnumBackgroundCopyFiles_Next(files, 1, &file, NULL) == S_OK)
+    {
+        hr = IBackgroundCopyFile_QueryInterface(file, &IID_IBackgroundCopyFile3, (void **)&file3);
+        ok(hr == S_OK, "no IBackgroundCopyFile3: %#lx.\n", hr);
+        if (SUCCEEDED(hr))
+        {
+            hr = IBackgroundCopyFile3_SetValidationState(file3, FALSE);
+            ok(hr == S_OK, "SetValidationState(FALSE) failed: %#lx.\n", hr);
+            ok(!WaitForSingleObject(callback.error, 10000), "JobError was not called.\n");
+            ok(callback.error_code == BG_E_VALIDATION_FAILED, "JobError with code %#lx.\n", callback.error_code);
+            Sleep(1200);
+            ok(callback.modification_calls == calls, "%ld JobModification calls for the move into ERROR.\n",
+               callback.modification_calls - calls);
+            IBackgroundCopyFile3_Release(file3);
+        }
+        IBackgroundCopyFile_Release(file);
+    }
+    IEnumBackgroundCopyFiles_Release(files);
+
+    IBackgroundCopyJob_SetNotifyInterface(job, NULL);
+    IBackgroundCopyJob_Cancel(job);
+    IBackgroundCopyJob_Release(job);
+    free_callback(&callback);
+}
+
 /* The command line runs when the job is transferred and no callback is set. */
 static void test_command_line(void)
 {
@@ -889,6 +943,7 @@ START_TEST(notify)
     test_cancel_releases_callback();
     test_disabled();
     test_job_modification();
+    test_no_modification_into_error();
     test_notification_clsid();
     test_command_line();
     test_command_line_rerun();
