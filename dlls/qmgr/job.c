@@ -2584,6 +2584,10 @@ static void snapshot_options(struct job *job, struct transfer_options *options)
         }
     }
     http_options_snapshot(job->http_options, options);
+    /* Redirect policies are for downloads (behavior.md 3, 11.3): an upload,
+     * and an upload's reply, follow redirects as by default. */
+    if (job->type != BG_JOB_TYPE_DOWNLOAD)
+        options->security_flags &= ~(BG_HTTP_REDIRECT_POLICY_MASK | BG_HTTP_REDIRECT_POLICY_ALLOW_HTTPS_TO_HTTP);
 }
 
 static void free_options(struct transfer_options *options)

@@ -599,6 +599,76 @@ static void test_upload_bad_server(BOOL bad_reply)
     DeleteFileW(source);
 }
 
+/* Sends every BITS_POST under /moved-upload/ to the same name under /upload/. */
+static BOOL moved_upload_handler(struct httpd_request *request, void *context)
+{
+    char headers[300];
+
+    snprintf(headers, sizeof(headers), "Location: /upload/%s\r\n",
+             httpd_request_path(request) + strlen("/moved-upload/"));
+    return httpd_respond(request, 307, headers, NULL, 0);
+}
+
+/* Redirect policies are for downloads (behavior.md 3): an upload follows a
+ * redirect whatever its job's flags say, and keeps its remote name. */
+static void test_upload_redirect_policy(void)
+{
+    static const ULONG policies[] = { BG_HTTP_REDIRECT_POLICY_DISALLOW, BG_HTTP_REDIRECT_POLICY_ALLOW_REPORT };
+    IBackgroundCopyJobHttpOptions *options;
+    IBackgroundCopyFile *file;
+    IEnumBackgroundCopyFiles *files;
+    IBackgroundCopyJob *job;
+    WCHAR source[MAX_PATH], url[256], *remote;
+    unsigned int i;
+    HRESULT hr;
+
+    for (i = 0; i < ARRAY_SIZE(policies); i++)
+    {
+        winetest_push_context("policy %#lx", policies[i]);
+        bits_server_reset();
+        swprintf(source, ARRAY_SIZE(source), L"%lsupload-moved.bin", base_dir);
+        make_source(source, 5000, 37);
+        if (!(job = create_upload_job(L"moved", "/moved-upload/moved.bin", source)))
+        {
+            winetest_pop_context();
+            continue;
+        }
+        hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJobHttpOptions, (void **)&options);
+        ok(hr == S_OK, "no IBackgroundCopyJobHttpOptions: %#lx.\n", hr);
+        if (SUCCEEDED(hr))
+        {
+            hr = IBackgroundCopyJobHttpOptions_SetSecurityFlags(options, policies[i]);
+            ok(hr == S_OK, "SetSecurityFlags failed: %#lx.\n", hr);
+            IBackgroundCopyJobHttpOptions_Release(options);
+        }
+        IBackgroundCopyJob_Resume(job);
+        if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, TRUE) == BG_JOB_STATE_TRANSFERRED)
+        {
+            BG_JOB_PROGRESS progress;
+
+            hr = IBackgroundCopyJob_GetProgress(job, &progress);
+            ok(hr == S_OK && progress.BytesTotal == 5000 && progress.BytesTransferred == 5000,
+               "progress %I64u of %I64u bytes.\n", progress.BytesTransferred, progress.BytesTotal);
+            EnterCriticalSection(&bits_server.cs);
+            if (bits_server.session_count) check_uploaded(&bits_server.sessions[0], 5000, 37, "upload-moved.bin");
+            LeaveCriticalSection(&bits_server.cs);
+            IBackgroundCopyJob_EnumFiles(job, &files);
+            if (IEnumBackgroundCopyFiles_Next(files, 1, &file, NULL) == S_OK)
+            {
+                hr = IBackgroundCopyFile_GetRemoteName(file, &remote);
+                ok(hr == S_OK && !wcscmp(remote, httpd_url(httpd, "/moved-upload/moved.bin", url, ARRAY_SIZE(url))),
+                   "remote name %s.\n", wine_dbgstr_w(remote));
+                if (hr == S_OK) CoTaskMemFree(remote);
+                IBackgroundCopyFile_Release(file);
+            }
+            IEnumBackgroundCopyFiles_Release(files);
+        }
+        finish_job(job);
+        DeleteFileW(source);
+        winetest_pop_context();
+    }
+}
+
 /* A missing local file is an error of the local file. */
 static void test_upload_missing_source(void)
 {
@@ -631,12 +701,14 @@ START_TEST(upload)
 
     if (!begin_transfer_tests(L"upload")) return;
     ok(bits_server_start(httpd, "/upload/"), "cannot add the BITS bits_server.\n");
+    ok(httpd_add_handler(httpd, "BITS_POST", "/moved-upload/", moved_upload_handler, NULL), "cannot add a handler.\n");
     test_upload();
     test_upload_empty_file();
     test_upload_refused();
     test_upload_resume();
     test_upload_session_lost();
     test_upload_missing_source();
+    test_upload_redirect_policy();
     test_upload_bad_server(TRUE);
     test_upload_bad_server(FALSE);
     test_upload_host_id(TRUE);
