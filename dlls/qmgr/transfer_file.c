@@ -190,9 +190,24 @@ void transfer_file_download(const struct transfer_request *transfer, struct tran
     CloseHandle(source);
 }
 
+/* Gives a copy the attributes an SMB transfer carries over.  Read-only comes
+ * last: Wine keeps the others in an extended attribute, which a user who is
+ * not root cannot write once the file is read-only. */
+static void set_copied_attributes(const WCHAR *path, DWORD attributes)
+{
+    DWORD others;
+
+    attributes &= COPIED_ATTRIBUTES;
+    if (!attributes) attributes = FILE_ATTRIBUTE_NORMAL;
+    others = attributes & ~FILE_ATTRIBUTE_READONLY;
+    if (attributes & FILE_ATTRIBUTE_READONLY) SetFileAttributesW(path, others ? others : FILE_ATTRIBUTE_NORMAL);
+    SetFileAttributesW(path, attributes);
+}
+
 /* An SMB upload writes a hidden file next to the destination and renames it
  * at the end, so the destination is never half written.  It starts from the
- * beginning each time: there is no server to say what it has. */
+ * beginning each time: there is no server to say what it has.  The copy
+ * keeps the local file's time stamps and attributes (behavior.md 7.4). */
 void transfer_file_upload(const struct upload_request *request, struct transfer_result *result)
 {
     WCHAR *path, *temp = NULL;
@@ -200,6 +215,8 @@ void transfer_file_upload(const struct upload_request *request, struct transfer_
     HANDLE target;
     DWORD read, written;
     LARGE_INTEGER start;
+    BY_HANDLE_FILE_INFORMATION info;
+    BOOL have_info;
     BYTE *buffer = NULL;
 
     memset(result, 0, sizeof(*result));
@@ -225,6 +242,7 @@ void transfer_file_upload(const struct upload_request *request, struct transfer_
         result->transient = error != ERROR_PATH_NOT_FOUND && error != ERROR_ACCESS_DENIED && error != ERROR_INVALID_NAME;
         goto done;
     }
+    have_info = GetFileInformationByHandle(request->file, &info);
     start.QuadPart = 0;
     SetFilePointerEx(request->file, start, NULL, FILE_BEGIN);
     while (sent < request->size)
@@ -257,6 +275,8 @@ void transfer_file_upload(const struct upload_request *request, struct transfer_
             break;
         }
     }
+    if (SUCCEEDED(result->code) && !result->aborted && have_info)
+        SetFileTime(target, &info.ftCreationTime, NULL, &info.ftLastWriteTime);
     CloseHandle(target);
     if (SUCCEEDED(result->code) && !result->aborted)
     {
@@ -273,7 +293,7 @@ void transfer_file_upload(const struct upload_request *request, struct transfer_
         }
         else
         {
-            SetFileAttributesW(path, FILE_ATTRIBUTE_NORMAL);
+            set_copied_attributes(path, have_info ? info.dwFileAttributes : FILE_ATTRIBUTE_NORMAL);
             *request->acknowledged = sent;
         }
     }

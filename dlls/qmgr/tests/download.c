@@ -1453,21 +1453,6 @@ done:
     DeleteFileW(next);
 }
 
-/* Sets the creation and last-write times of path; FALSE on failure. */
-static BOOL set_file_times(const WCHAR *path, const SYSTEMTIME *created, const SYSTEMTIME *modified)
-{
-    FILETIME created_ft, modified_ft;
-    HANDLE file;
-    BOOL ret;
-
-    if (!SystemTimeToFileTime(created, &created_ft) || !SystemTimeToFileTime(modified, &modified_ft)) return FALSE;
-    file = CreateFileW(path, FILE_WRITE_ATTRIBUTES, 0, NULL, OPEN_EXISTING, 0, NULL);
-    if (file == INVALID_HANDLE_VALUE) return FALSE;
-    ret = SetFileTime(file, &created_ft, NULL, &modified_ft);
-    CloseHandle(file);
-    return ret;
-}
-
 /* SMB downloads propagate the source's time stamps and attributes
  * (behavior.md 7.4): creation and last-write times, read-only, hidden,
  * archive.  The temporary file stays hidden until Complete. */

@@ -328,6 +328,21 @@ static inline void check_job_progress_(int line, IBackgroundCopyJob *job, UINT64
                         progress.FilesTransferred, files_transferred);
 }
 
+/* Sets the creation and last-write times of path; FALSE on failure. */
+static inline BOOL set_file_times(const WCHAR *path, const SYSTEMTIME *created, const SYSTEMTIME *modified)
+{
+    FILETIME created_ft, modified_ft;
+    HANDLE file;
+    BOOL ret;
+
+    if (!SystemTimeToFileTime(created, &created_ft) || !SystemTimeToFileTime(modified, &modified_ft)) return FALSE;
+    file = CreateFileW(path, FILE_WRITE_ATTRIBUTES, 0, NULL, OPEN_EXISTING, 0, NULL);
+    if (file == INVALID_HANDLE_VALUE) return FALSE;
+    ret = SetFileTime(file, &created_ft, NULL, &modified_ft);
+    CloseHandle(file);
+    return ret;
+}
+
 #define check_pattern_file(a, b, c) check_pattern_file_(__LINE__, a, b, c)
 static inline void check_pattern_file_(int line, const WCHAR *path, unsigned int seed, ULONGLONG size)
 {

@@ -466,7 +466,11 @@ static void test_upload_reply(BOOL with_reply)
  * destination appears whole, under its name, when the job is TRANSFERRED. */
 static void test_upload_smb(BOOL file_url)
 {
+    static const SYSTEMTIME created = { 2002, 3, 1, 4, 5, 6, 7, 0 }, modified = { 2006, 7, 3, 8, 9, 10, 11, 0 };
+    static const DWORD attributes = FILE_ATTRIBUTE_READONLY | FILE_ATTRIBUTE_HIDDEN | FILE_ATTRIBUTE_ARCHIVE;
+    static const DWORD compared = attributes | FILE_ATTRIBUTE_SYSTEM;
     static const UINT64 size = 1536 * 1024 + 5;
+    WIN32_FILE_ATTRIBUTE_DATA source_data, data;
     IBackgroundCopyJob *job;
     WCHAR source[MAX_PATH], target[MAX_PATH], remote[MAX_PATH + 16], name[128], *p;
     unsigned int count;
@@ -476,6 +480,13 @@ static void test_upload_smb(BOOL file_url)
     swprintf(source, ARRAY_SIZE(source), L"%lsupload-smb-%d.bin", base_dir, file_url);
     swprintf(target, ARRAY_SIZE(target), L"%lssmb-target-%d.bin", base_dir, file_url);
     make_source(source, size, 39);
+    /* SMB uploads carry the time stamps and attributes over (behavior.md 7.4);
+     * what the file system kept of them is what the copy must have. */
+    ok(set_file_times(source, &created, &modified), "cannot set the times of %s: %lu.\n", wine_dbgstr_w(source),
+       GetLastError());
+    ok(SetFileAttributesW(source, attributes), "SetFileAttributes failed: %lu.\n", GetLastError());
+    ok(GetFileAttributesExW(source, GetFileExInfoStandard, &source_data), "GetFileAttributesEx failed: %lu.\n",
+       GetLastError());
     if (file_url)
     {
         swprintf(remote, ARRAY_SIZE(remote), L"file:///%ls", target);
@@ -492,6 +503,18 @@ static void test_upload_smb(BOOL file_url)
     if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, FALSE) == BG_JOB_STATE_TRANSFERRED)
     {
         check_pattern_file(target, 39, size);
+        ok(GetFileAttributesExW(target, GetFileExInfoStandard, &data), "GetFileAttributesEx failed: %lu.\n",
+           GetLastError());
+        ok((data.dwFileAttributes & compared) == (source_data.dwFileAttributes & compared),
+           "the copy has attributes %#lx, the source %#lx.\n", data.dwFileAttributes, source_data.dwFileAttributes);
+        ok(!CompareFileTime(&data.ftLastWriteTime, &source_data.ftLastWriteTime),
+           "last-write time %#lx:%08lx, the source's %#lx:%08lx.\n",
+           data.ftLastWriteTime.dwHighDateTime, data.ftLastWriteTime.dwLowDateTime,
+           source_data.ftLastWriteTime.dwHighDateTime, source_data.ftLastWriteTime.dwLowDateTime);
+        ok(!CompareFileTime(&data.ftCreationTime, &source_data.ftCreationTime),
+           "creation time %#lx:%08lx, the source's %#lx:%08lx.\n",
+           data.ftCreationTime.dwHighDateTime, data.ftCreationTime.dwLowDateTime,
+           source_data.ftCreationTime.dwHighDateTime, source_data.ftCreationTime.dwLowDateTime);
         count = count_files(base_dir, FALSE);
         ok(count == 2, "%u files in the directory: a temporary file is left.\n", count);
         if (count != 2) count_files(base_dir, TRUE);
@@ -499,6 +522,8 @@ static void test_upload_smb(BOOL file_url)
         ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
     }
     finish_job(job);
+    SetFileAttributesW(source, FILE_ATTRIBUTE_NORMAL);
+    SetFileAttributesW(target, FILE_ATTRIBUTE_NORMAL);
     DeleteFileW(source);
     DeleteFileW(target);
 }
