@@ -740,6 +740,7 @@ static BOOL download_progress(void *context, UINT64 transferred, UINT64 total)
     struct file *file = progress->file;
     ULONGLONG now = GetTickCount64();
     BOOL advanced, flushed = FALSE;
+    UINT64 new_bytes;
 
     if (now - progress->last_flush >= FLUSH_INTERVAL_MS)
     {
@@ -748,6 +749,7 @@ static BOOL download_progress(void *context, UINT64 transferred, UINT64 total)
     }
     EnterCriticalSection(&file->cs);
     advanced = transferred > file->progress.BytesTransferred;
+    new_bytes = advanced ? transferred - file->progress.BytesTransferred : 0;
     file->progress.BytesTransferred = transferred;
     file->progress.BytesTotal = total;
     if (flushed) file->durable = transferred;
@@ -779,13 +781,13 @@ static BOOL download_progress(void *context, UINT64 transferred, UINT64 total)
         job_save_later(file->job);
     }
     if (progress->replanned) return FALSE;
-    return progress->control->on_progress(progress->control->job, advanced);
+    return progress->control->on_progress(progress->control->job, new_bytes);
 }
 
 static BOOL download_keep_going(void *context)
 {
     struct download_progress *progress = context;
-    return progress->control->on_progress(progress->control->job, FALSE);
+    return progress->control->on_progress(progress->control->job, 0);
 }
 
 /* File5's headers are those of the server's last response.  File lock held. */
@@ -932,10 +934,10 @@ static BOOL sparse_progress(void *context, UINT64 transferred, UINT64 total)
 {
     struct download_progress *progress = context;
     struct file *file = progress->file;
-    BOOL advanced;
+    UINT64 new_bytes;
 
     EnterCriticalSection(&file->cs);
-    advanced = transferred > progress->done;
+    new_bytes = transferred > progress->done ? transferred - progress->done : 0;
     progress->done = transferred;
     file->progress.BytesTransferred = progress->before + transferred;
     /* Other bytes are wanted now: this piece ends here, and the plan is made again. */
@@ -943,7 +945,7 @@ static BOOL sparse_progress(void *context, UINT64 transferred, UINT64 total)
     file->replan = FALSE;
     LeaveCriticalSection(&file->cs);
     if (progress->replanned) return FALSE;
-    return progress->control->on_progress(progress->control->job, advanced);
+    return progress->control->on_progress(progress->control->job, new_bytes);
 }
 
 /* The next missing bytes of a random-access file: those asked for first, from
@@ -1245,11 +1247,12 @@ static BOOL upload_progress(void *context, UINT64 acknowledged, UINT64 total)
 {
     struct download_progress *progress = context;
     struct file *file = progress->file;
-    BOOL advanced, first;
+    UINT64 new_bytes;
+    BOOL first;
 
     EnterCriticalSection(&file->cs);
-    advanced = acknowledged > file->progress.BytesTransferred;
-    first = !file->progress.BytesTransferred && advanced;
+    new_bytes = acknowledged > file->progress.BytesTransferred ? acknowledged - file->progress.BytesTransferred : 0;
+    first = !file->progress.BytesTransferred && new_bytes;
     file->progress.BytesTransferred = acknowledged;
     file->progress.BytesTotal = total;
     /* What the store writes from now on resumes in this session. */
@@ -1257,7 +1260,7 @@ static BOOL upload_progress(void *context, UINT64 acknowledged, UINT64 total)
     LeaveCriticalSection(&file->cs);
     /* The session id is worth keeping as soon as the server holds bytes of it. */
     if (first) job_save_later(file->job);
-    return progress->control->on_progress(progress->control->job, advanced);
+    return progress->control->on_progress(progress->control->job, new_bytes);
 }
 
 static HANDLE open_source(const WCHAR *name, HANDLE local_token)

@@ -96,7 +96,9 @@ struct job
     ULONGLONG first_transient_error;  /* when the current run of errors without progress began */
     ULONGLONG active_ms;              /* time spent connecting and transferring since the last Resume */
     ULONGLONG run_start;              /* GetTickCount64() when the current run began */
-    HRESULT limit_error;              /* the run stopped on MaximumDownloadTime or MAX_DOWNLOAD_SIZE */
+    HRESULT limit_error;              /* the run stopped on MaximumDownloadTime or MAX_DOWNLOAD_SIZE,
+                                         or for the bandwidth policy (BG_E_BLOCKED_BY_POLICY) */
+    ULONGLONG blocked_ms;             /* then: how long until the policy's window may change */
     BOOL pending_transferred;         /* JobTransferred not delivered yet */
     BOOL pending_error;               /* JobError not delivered yet */
     BOOL pending_modification;        /* JobModification waits for delivery */
@@ -2044,16 +2046,44 @@ static HRESULT check_limits(struct job *job)
     return S_OK;
 }
 
-static BOOL on_download_progress(struct job *job, BOOL advanced)
+/* Background jobs keep to the bandwidth Group Policy allows: a transfer
+ * that brought bytes too fast waits here, a little at a time so that a
+ * Suspend or Cancel is not held up.  FALSE when the job is to stop. */
+static BOOL keep_to_bandwidth(struct job *job, UINT64 new_bytes)
 {
-    BOOL go;
+    ULONGLONG change_ms;
+    DWORD wait = bandwidth_take(new_bytes, &change_ms), slice;
+    BOOL go = TRUE;
+
+    if (wait == INFINITE)
+    {
+        EnterCriticalSection(&job->cs);
+        job->limit_error = BG_E_BLOCKED_BY_POLICY;
+        job->blocked_ms = change_ms;
+        LeaveCriticalSection(&job->cs);
+        return FALSE;
+    }
+    while (go && wait)
+    {
+        Sleep(slice = min(wait, 250));
+        wait -= slice;
+        EnterCriticalSection(&job->cs);
+        go = !job->stop && !job->completing && !state_is_final(job->state) && !scheduler_stopping();
+        LeaveCriticalSection(&job->cs);
+    }
+    return go;
+}
+
+static BOOL on_download_progress(struct job *job, UINT64 new_bytes)
+{
+    BOOL go, background;
 
     EnterCriticalSection(&job->cs);
     go = !job->stop && !job->completing && !state_is_final(job->state) && !scheduler_stopping();
     if (go && FAILED(job->limit_error = check_limits(job))) go = FALSE;
     /* Another background job takes the place of this one: of higher priority, or its turn. */
     if (go && scheduler_should_yield(job->priority, job->run_start)) go = FALSE;
-    if (go && advanced)
+    if (go && new_bytes)
     {
         ULONGLONG now = GetTickCount64();
 
@@ -2068,7 +2098,9 @@ static BOOL on_download_progress(struct job *job, BOOL advanced)
         }
         notify_modification(job);
     }
+    background = job->priority != BG_JOB_PRIORITY_FOREGROUND;
     LeaveCriticalSection(&job->cs);
+    if (go && new_bytes && background) go = keep_to_bandwidth(job, new_bytes);
     return go;
 }
 
@@ -2144,6 +2176,25 @@ static void record_failure(struct job *job, struct file *file, HRESULT code, BG_
         touch(job);
     }
     else give_up(job);
+    LeaveCriticalSection(&job->cs);
+}
+
+/* Group Policy allows background transfers no bandwidth now: the job waits
+ * in TRANSIENT_ERROR with BG_E_BLOCKED_BY_POLICY, and is queued again when
+ * the policy's window may end, or after its retry delay if that comes first
+ * (the policy may have changed).  Its no-progress timeout does not run: the
+ * job is held back, not failing (behavior.md 15). */
+static void block_by_policy(struct job *job, ULONGLONG change_ms)
+{
+    EnterCriticalSection(&job->cs);
+    if (!job->stop && (job->state == BG_JOB_STATE_CONNECTING || job->state == BG_JOB_STATE_TRANSFERRING))
+    {
+        TRACE("job %s: no bandwidth for background transfers now.\n", debugstr_guid(&job->id));
+        record_error(job, NULL, BG_E_BLOCKED_BY_POLICY, BG_ERROR_CONTEXT_GENERAL_QUEUE_MANAGER);
+        job->state = BG_JOB_STATE_TRANSIENT_ERROR;
+        scheduler_schedule_retry(job, min(change_ms, job->retry_delay * 1000ull));
+        touch(job);
+    }
     LeaveCriticalSection(&job->cs);
 }
 
@@ -2832,6 +2883,16 @@ void job_run(struct job *job, void *session)
         record_failure(job, NULL, BG_E_TOKEN_REQUIRED, BG_ERROR_CONTEXT_GENERAL_QUEUE_MANAGER, FALSE);
         failed = TRUE;
     }
+    if (!failed && job->priority != BG_JOB_PRIORITY_FOREGROUND)
+    {
+        ULONGLONG change_ms;
+
+        if (!policy_background_rate(&change_ms))
+        {
+            block_by_policy(job, change_ms);
+            failed = TRUE;
+        }
+    }
     if (flags & BG_TOKEN_LOCAL_FILE) control.local_token = helper;
     if (flags & BG_TOKEN_NETWORK) control.network_token = helper;
 
@@ -2874,7 +2935,12 @@ void job_run(struct job *job, void *session)
             if (after.BytesTransferred <= before.BytesTransferred) break;
             TRACE("resuming %s at once after %#lx.\n", debugstr_guid(&job->id), result.code);
         }
-        if (result.aborted && FAILED(job->limit_error))
+        if (result.aborted && job->limit_error == BG_E_BLOCKED_BY_POLICY)
+        {
+            block_by_policy(job, job->blocked_ms);
+            failed = TRUE;
+        }
+        else if (result.aborted && FAILED(job->limit_error))
         {
             /* Past a limit: the job cannot go on by itself. */
             record_failure(job, file, job->limit_error, job->limit_error == BG_E_MAXDOWNLOAD_TIMEOUT ?

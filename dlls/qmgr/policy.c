@@ -28,6 +28,12 @@ static const struct
     [POLICY_MAX_RANGES_PER_FILE]   = { L"MaxRangesPerFile", 500 },
     [POLICY_JOB_INACTIVITY_DAYS]   = { L"JobInactivityTimeout", 90 },
     [POLICY_MAX_DOWNLOAD_SECONDS]  = { L"MaxDownloadTime", DEFAULT_MAX_DOWNLOAD_TIME },
+    [POLICY_BANDWIDTH_ENABLED]     = { L"EnableBITSMaxBandwidth", 0 },
+    [POLICY_BANDWIDTH_IN_WINDOW]   = { L"MaxTransferRateOnSchedule", POLICY_NO_LIMIT },
+    [POLICY_BANDWIDTH_WINDOW_FROM] = { L"MaxBandwidthValidFrom", 8 },
+    [POLICY_BANDWIDTH_WINDOW_TO]   = { L"MaxBandwidthValidTo", 17 },
+    [POLICY_BANDWIDTH_UNLIMITED_OUTSIDE] = { L"UseSystemMaximum", 1 },
+    [POLICY_BANDWIDTH_OUTSIDE]     = { L"MaxTransferRateOffSchedule", POLICY_NO_LIMIT },
 };
 
 /* Where UseLMCompat and LmCompatibilityLevel are (HKLM). */
@@ -129,4 +135,43 @@ BOOL policy_implicit_credentials(void)
     value = cache.implicit_credentials;
     LeaveCriticalSection(&cache_cs);
     return value;
+}
+
+/* The window runs from the hour MaxBandwidthValidFrom to the hour
+ * MaxBandwidthValidTo of local time, across midnight when From is the later;
+ * the same hour for both makes it the whole day.  Below 2 kbit/s a limit is
+ * 2 (behavior.md 15); 0 stops background transfers. */
+ULONG policy_background_rate(ULONGLONG *change_ms)
+{
+    DWORD values[POLICY_BANDWIDTH_OUTSIDE - POLICY_BANDWIDTH_ENABLED + 1], from, to, hour;
+    BOOL inside;
+    SYSTEMTIME now;
+    ULONG rate;
+    unsigned int i;
+
+    *change_ms = ~0ull;
+    EnterCriticalSection(&cache_cs);
+    refresh();
+    for (i = 0; i < ARRAY_SIZE(values); i++) values[i] = cache.values[POLICY_BANDWIDTH_ENABLED + i];
+    LeaveCriticalSection(&cache_cs);
+#define VALUE(policy) values[(policy) - POLICY_BANDWIDTH_ENABLED]
+    if (!VALUE(POLICY_BANDWIDTH_ENABLED)) return POLICY_NO_LIMIT;
+    from = VALUE(POLICY_BANDWIDTH_WINDOW_FROM) % 24;
+    to = VALUE(POLICY_BANDWIDTH_WINDOW_TO) % 24;
+    GetLocalTime(&now);
+    hour = now.wHour;
+    if (from == to) inside = TRUE;
+    else if (from < to) inside = hour >= from && hour < to;
+    else inside = hour >= from || hour < to;
+    if (from != to)
+    {
+        /* The next edge of the window: the start of the hour it changes at. */
+        DWORD edge = inside ? to : from, hours = (edge + 24 - hour) % 24;
+        *change_ms = (hours * 3600ull - now.wMinute * 60ull - now.wSecond) * 1000 - now.wMilliseconds;
+    }
+    if (inside) rate = VALUE(POLICY_BANDWIDTH_IN_WINDOW);
+    else rate = VALUE(POLICY_BANDWIDTH_UNLIMITED_OUTSIDE) ? POLICY_NO_LIMIT : VALUE(POLICY_BANDWIDTH_OUTSIDE);
+#undef VALUE
+    if (rate && rate < 2) rate = 2;
+    return rate;
 }

@@ -93,8 +93,26 @@ enum policy
     POLICY_MAX_RANGES_PER_FILE,
     POLICY_JOB_INACTIVITY_DAYS,
     POLICY_MAX_DOWNLOAD_SECONDS,
+    /* MaxInternetBandwidth ("Limit the maximum network bandwidth for BITS background transfers") */
+    POLICY_BANDWIDTH_ENABLED,
+    POLICY_BANDWIDTH_IN_WINDOW,
+    POLICY_BANDWIDTH_WINDOW_FROM,
+    POLICY_BANDWIDTH_WINDOW_TO,
+    POLICY_BANDWIDTH_UNLIMITED_OUTSIDE,
+    POLICY_BANDWIDTH_OUTSIDE,
 };
 DWORD policy_get(enum policy policy);
+#define POLICY_NO_LIMIT (~0u)
+/* The rate in kbit/s that background transfers may use together now
+ * (POLICY_NO_LIMIT: as fast as they can; 0: none may run), and in *change_ms
+ * how long until the policy's time window may change it. */
+ULONG policy_background_rate(ULONGLONG *change_ms);
+
+/* bandwidth.c: how long a background transfer that just moved this many
+ * bytes waits, for all of them together to keep to the policy's rate; 0
+ * when there is no limit, INFINITE when none may run (then *change_ms says
+ * when that may change). */
+DWORD bandwidth_take(UINT64 bytes, ULONGLONG *change_ms);
 /* Whether NTLM and Negotiate challenges get implicit credentials without SetCredentials (UseLMCompat). */
 BOOL policy_implicit_credentials(void);
 
@@ -177,8 +195,8 @@ struct download_control
     /* Helper tokens the accesses run as (BG_TOKEN_LOCAL_FILE, BG_TOKEN_NETWORK); NULL: the service's own. */
     HANDLE local_token;
     HANDLE network_token;
-    /* Called as bytes arrive; advanced when the file grew.  FALSE stops the download. */
-    BOOL (*on_progress)(struct job *job, BOOL advanced);
+    /* Called as bytes arrive, with how many the file grew by.  FALSE stops the transfer. */
+    BOOL (*on_progress)(struct job *job, UINT64 new_bytes);
     /* ON_DEMAND_MODE: only the byte ranges the application asks for are fetched. */
     BOOL on_demand;
     /* A piece of a random-access file is on disk (file_take_fresh_ranges has it). */

@@ -32,6 +32,7 @@
 #include "winerror.h"
 #include "winnls.h"
 #include "objbase.h"
+#include "winreg.h"
 #include "aclapi.h"
 #include "bits10_3.h"
 
@@ -831,6 +832,147 @@ done:
 }
 
 /* 404: a fatal error; the error object describes it. */
+/* ---- the bandwidth policy (behavior.md 15) ---- */
+
+static const WCHAR bits_policy_key[] = L"Software\\Policies\\Microsoft\\Windows\\BITS";
+
+/* MaxInternetBandwidth at kbps in its time window and outside it alike, so
+ * that the hour the test runs at does not matter.  FALSE if the policy
+ * cannot be written (not an administrator on Windows). */
+static BOOL set_bandwidth_policy(DWORD kbps)
+{
+    static const WCHAR *const names[] = { L"EnableBITSMaxBandwidth", L"MaxTransferRateOnSchedule",
+                                          L"MaxTransferRateOffSchedule", L"UseSystemMaximum",
+                                          L"MaxBandwidthValidFrom", L"MaxBandwidthValidTo" };
+    const DWORD values[] = { 1, kbps, kbps, 0, 8, 17 };
+    unsigned int i;
+    LSTATUS ret;
+
+    for (i = 0; i < ARRAY_SIZE(names); i++)
+    {
+        ret = RegSetKeyValueW(HKEY_LOCAL_MACHINE, bits_policy_key, names[i], REG_DWORD, &values[i], sizeof(DWORD));
+        if (ret == ERROR_ACCESS_DENIED)
+        {
+            skip("cannot set the BITS policies.\n");
+            return FALSE;
+        }
+        ok(!ret, "cannot set the policy %s: %ld.\n", wine_dbgstr_w(names[i]), ret);
+    }
+    return TRUE;
+}
+
+static void clear_bandwidth_policy(void)
+{
+    static const WCHAR *const names[] = { L"EnableBITSMaxBandwidth", L"MaxTransferRateOnSchedule",
+                                          L"MaxTransferRateOffSchedule", L"UseSystemMaximum",
+                                          L"MaxBandwidthValidFrom", L"MaxBandwidthValidTo" };
+    unsigned int i;
+
+    for (i = 0; i < ARRAY_SIZE(names); i++) RegDeleteKeyValueW(HKEY_LOCAL_MACHINE, bits_policy_key, names[i]);
+}
+
+static IBackgroundCopyJob *start_policy_job(const WCHAR *tag, const char *path, BG_JOB_PRIORITY priority,
+                                            WCHAR *local, size_t len)
+{
+    IBackgroundCopyJob *job;
+    WCHAR url[256];
+    HRESULT hr;
+
+    if (!(job = create_job(tag))) return NULL;
+    swprintf(local, len, L"%ls%ls.bin", base_dir, tag);
+    hr = IBackgroundCopyJob_SetPriority(job, priority);
+    ok(hr == S_OK, "SetPriority failed: %#lx.\n", hr);
+    set_retry_delay(job, 5);
+    if (!add_file(job, httpd_url(httpd, path, url, ARRAY_SIZE(url)), local) || !resume(job))
+    {
+        finish_job(job);
+        return NULL;
+    }
+    return job;
+}
+
+/* Background jobs together keep to the policy's rate; foreground jobs are
+ * not limited. */
+static void test_bandwidth_policy_rate(void)
+{
+    static const DWORD kbps = 800;             /* 100,000 bytes a second */
+    static const ULONGLONG size = 300000;      /* three seconds' worth */
+    static const ULONGLONG big = 4000000;      /* forty seconds' worth */
+    IBackgroundCopyJob *job;
+    WCHAR local[MAX_PATH];
+    DWORD start, elapsed;
+
+    ok(httpd_add_pattern_resource(httpd, "/policy/rate.bin", size, 61, NULL), "cannot add the resource.\n");
+    ok(httpd_add_pattern_resource(httpd, "/policy/big.bin", big, 62, NULL), "cannot add the resource.\n");
+    if (!set_bandwidth_policy(kbps)) return;
+
+    start = GetTickCount();
+    if ((job = start_policy_job(L"policy-rate", "/policy/rate.bin", BG_JOB_PRIORITY_NORMAL, local, MAX_PATH)))
+    {
+        if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), 60000, FALSE) == BG_JOB_STATE_TRANSFERRED)
+        {
+            elapsed = GetTickCount() - start;
+            /* The rate allows 3 s; a slower machine only takes longer. */
+            ok(elapsed >= 2400, "a background job moved %I64u bytes in %lu ms at %lu kbit/s.\n", size, elapsed, kbps);
+            ok(IBackgroundCopyJob_Complete(job) == S_OK, "Complete failed.\n");
+            check_pattern_file(local, 61, size);
+        }
+        finish_job(job);
+    }
+
+    /* 40 s at the limit; without it, a loopback transfer of a few milliseconds. */
+    start = GetTickCount();
+    if ((job = start_policy_job(L"policy-foreground", "/policy/big.bin", BG_JOB_PRIORITY_FOREGROUND, local,
+                                MAX_PATH)))
+    {
+        if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), 30000, FALSE) == BG_JOB_STATE_TRANSFERRED)
+        {
+            elapsed = GetTickCount() - start;
+            ok(elapsed < 20000, "a foreground job took %lu ms for %I64u bytes.\n", elapsed, big);
+            ok(IBackgroundCopyJob_Complete(job) == S_OK, "Complete failed.\n");
+            check_pattern_file(local, 62, big);
+        }
+        finish_job(job);
+    }
+    clear_bandwidth_policy();
+}
+
+/* A rate of 0 holds background jobs in TRANSIENT_ERROR with
+ * BG_E_BLOCKED_BY_POLICY; they go on once the policy allows them again. */
+static void test_bandwidth_policy_blocked(void)
+{
+    IBackgroundCopyJob *job, *foreground;
+    WCHAR local[MAX_PATH], foreground_local[MAX_PATH];
+    BG_ERROR_CONTEXT context;
+    HRESULT code;
+
+    ok(httpd_add_pattern_resource(httpd, "/policy/blocked.bin", 20000, 63, NULL), "cannot add the resource.\n");
+    if (!set_bandwidth_policy(0)) return;
+    job = start_policy_job(L"policy-blocked", "/policy/blocked.bin", BG_JOB_PRIORITY_NORMAL, local, MAX_PATH);
+    foreground = start_policy_job(L"policy-blocked-fg", "/policy/blocked.bin", BG_JOB_PRIORITY_FOREGROUND,
+                                  foreground_local, MAX_PATH);
+    if (job && wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSIENT_ERROR), 30000, TRUE) == BG_JOB_STATE_TRANSIENT_ERROR &&
+        get_job_error(job, &context, &code))
+        ok(code == BG_E_BLOCKED_BY_POLICY, "error %#lx, context %u.\n", code, context);
+    if (foreground)
+    {
+        ok(wait_state(foreground, STATE_BIT(BG_JOB_STATE_TRANSFERRED), 30000, FALSE) == BG_JOB_STATE_TRANSFERRED,
+           "the foreground job did not transfer.\n");
+        finish_job(foreground);
+    }
+    clear_bandwidth_policy();
+    if (job)
+    {
+        /* The next retry (5 s) finds the policy gone. */
+        if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), 30000, TRUE) == BG_JOB_STATE_TRANSFERRED)
+        {
+            ok(IBackgroundCopyJob_Complete(job) == S_OK, "Complete failed.\n");
+            check_pattern_file(local, 63, 20000);
+        }
+        finish_job(job);
+    }
+}
+
 static void test_http_404(void)
 {
     static const char path[] = "/download/does-not-exist.bin";
@@ -2351,6 +2493,8 @@ START_TEST(download)
     test_complete_many_files();
     test_sizes_before_transfer();
     test_http_404();
+    test_bandwidth_policy_rate();
+    test_bandwidth_policy_blocked();
     test_http_503();
     test_no_progress_timeout();
     test_unable_to_delete();
