@@ -170,6 +170,8 @@ static HRESULT set_certificate(struct http_options *options, BG_CERT_STORE_LOCAT
     if (!store_name) return RPC_X_NULL_REF_POINTER;
     if (wcslen(store_name) + 1 > MAX_CERT_STORE_NAME) return BG_E_STRING_TOO_LONG;
     if (subject && wcslen(subject) + 1 > MAX_CERT_STORE_NAME) return BG_E_STRING_TOO_LONG;
+    /* A final job is read-only whatever the certificate: say so before searching the store. */
+    if (job_is_final(options->job)) return BG_E_INVALID_STATE;
     if (FAILED(hr = find_client_certificate(location, store_name, hash, subject, &cert))) return hr;
     CertFreeCertificateContext(cert);
     if (!(store = strdupW(store_name)) || (subject && !(subject_copy = strdupW(subject))))
@@ -342,6 +344,9 @@ static HRESULT WINAPI http_options_SetSecurityFlags(IBackgroundCopyJobHttpOption
     if (redirect != BG_HTTP_REDIRECT_POLICY_ALLOW_SILENT && redirect != BG_HTTP_REDIRECT_POLICY_ALLOW_REPORT &&
         redirect != BG_HTTP_REDIRECT_POLICY_DISALLOW)
         return E_NOTIMPL;
+    /* The page lists no BG_E_INVALID_STATE, but a cancelled or acknowledged job
+     * is read-only (bitsmsg.h) as for every other setter of these options. */
+    if (job_is_final(options->job)) return BG_E_INVALID_STATE;
     EnterCriticalSection(&options->cs);
     options->security_flags = flags;
     LeaveCriticalSection(&options->cs);
