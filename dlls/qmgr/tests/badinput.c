@@ -1233,6 +1233,78 @@ static void test_final_states(void)
     IBackgroundCopyJob_Release(job);
 }
 
+/* The error object of a job that failed: a local source that does not exist. */
+static void test_error(void)
+{
+    WCHAR local[MAX_PATH], remote[MAX_PATH], *str;
+    IBackgroundCopyError *error;
+    IBackgroundCopyFile *file;
+    IBackgroundCopyJob *job;
+    BG_ERROR_CONTEXT context;
+    BG_JOB_STATE state;
+    unsigned int i;
+    HRESULT hr, code;
+
+    job = create_job(BG_JOB_TYPE_DOWNLOAD);
+    if (!job) return;
+    make_local_name(local, ARRAY_SIZE(local), L"error");
+    make_local_name(remote, ARRAY_SIZE(remote), L"missing_source");
+    hr = IBackgroundCopyJob_AddFile(job, remote, local);
+    ok(hr == S_OK, "AddFile failed: %#lx.\n", hr);
+    hr = IBackgroundCopyJob_Resume(job);
+    ok(hr == S_OK, "Resume failed: %#lx.\n", hr);
+    for (i = 0; i < 300; i++)
+    {
+        state = 0xdead;
+        hr = IBackgroundCopyJob_GetState(job, &state);
+        ok(hr == S_OK, "GetState failed: %#lx.\n", hr);
+        if (FAILED(hr) || state == BG_JOB_STATE_ERROR) break;
+        Sleep(100);
+    }
+    ok(state == BG_JOB_STATE_ERROR, "got state %u.\n", state);
+    if (state != BG_JOB_STATE_ERROR)
+    {
+        cancel_and_release(job);
+        return;
+    }
+
+    hr = IBackgroundCopyJob_GetError(job, &error);
+    ok(hr == S_OK, "GetError failed: %#lx.\n", hr);
+    if (SUCCEEDED(hr))
+    {
+        hr = IBackgroundCopyError_GetError(error, NULL, &code);
+        ok_null_ref(hr, "GetError(context)");
+        hr = IBackgroundCopyError_GetError(error, &context, NULL);
+        ok_null_ref(hr, "GetError(code)");
+        hr = IBackgroundCopyError_GetFile(error, NULL);
+        ok_null_ref(hr, "GetFile");
+        hr = IBackgroundCopyError_GetProtocol(error, NULL);
+        ok_null_ref(hr, "GetProtocol");
+        hr = IBackgroundCopyError_GetErrorDescription(error, LANGIDFROMLCID(GetThreadLocale()), NULL);
+        ok_null_ref(hr, "GetErrorDescription");
+        hr = IBackgroundCopyError_GetErrorContextDescription(error, LANGIDFROMLCID(GetThreadLocale()), NULL);
+        ok_null_ref(hr, "GetErrorContextDescription");
+        /* Language 0 is refused. */
+        str = (WCHAR *)0xdeadbeef;
+        hr = IBackgroundCopyError_GetErrorDescription(error, 0, &str);
+        ok(hr == E_INVALIDARG, "GetErrorDescription(0) returned %#lx.\n", hr);
+        if (SUCCEEDED(hr)) CoTaskMemFree(str);
+        str = (WCHAR *)0xdeadbeef;
+        hr = IBackgroundCopyError_GetErrorContextDescription(error, 0, &str);
+        ok(hr == E_INVALIDARG, "GetErrorContextDescription(0) returned %#lx.\n", hr);
+        if (SUCCEEDED(hr)) CoTaskMemFree(str);
+        /* The error object still answers. */
+        file = NULL;
+        hr = IBackgroundCopyError_GetFile(error, &file);
+        ok(hr == S_OK, "GetFile failed: %#lx.\n", hr);
+        if (file) IBackgroundCopyFile_Release(file);
+        IBackgroundCopyError_Release(error);
+    }
+
+    check_alive(job, BG_JOB_STATE_ERROR);
+    cancel_and_release(job);
+}
+
 START_TEST(badinput)
 {
     HRESULT hr;
@@ -1259,6 +1331,7 @@ START_TEST(badinput)
     test_files();
     test_enumerators();
     test_final_states();
+    test_error();
 
     IBackgroundCopyManager_Release(manager);
     CoUninitialize();
