@@ -31,6 +31,7 @@
 #include "windef.h"
 #include "winbase.h"
 #include "winerror.h"
+#include "winuser.h"
 #include "objbase.h"
 #include "bits10_3.h"
 
@@ -1233,7 +1234,24 @@ static void test_final_states(void)
     IBackgroundCopyJob_Release(job);
 }
 
-/* The error object of a job that failed: a local source that does not exist. */
+/* Waits while serving the calls the service makes into this apartment. */
+static void pump_messages(DWORD ms)
+{
+    DWORD end = GetTickCount() + ms;
+    LONG left;
+    MSG msg;
+
+    while ((left = end - GetTickCount()) > 0)
+    {
+        MsgWaitForMultipleObjects(0, NULL, FALSE, left, QS_ALLINPUT);
+        while (PeekMessageW(&msg, NULL, 0, 0, PM_REMOVE)) DispatchMessageW(&msg);
+    }
+}
+
+/* The error object of a job that failed: a local source that does not exist.
+ * Its notification object is no IBackgroundCopyCallback at all (the docs do
+ * not say the service checks at registration): the service must shrug off
+ * the failed notification. */
 static void test_error(void)
 {
     WCHAR local[MAX_PATH], remote[MAX_PATH], *str;
@@ -1251,6 +1269,10 @@ static void test_error(void)
     make_local_name(remote, ARRAY_SIZE(remote), L"missing_source");
     hr = IBackgroundCopyJob_AddFile(job, remote, local);
     ok(hr == S_OK, "AddFile failed: %#lx.\n", hr);
+    hr = IBackgroundCopyJob_SetNotifyInterface(job, &plain_unknown);
+    ok(hr == S_OK, "SetNotifyInterface(IUnknown only) failed: %#lx.\n", hr);
+    hr = IBackgroundCopyJob_SetNotifyFlags(job, BG_NOTIFY_JOB_ERROR | BG_NOTIFY_JOB_MODIFICATION);
+    ok(hr == S_OK, "SetNotifyFlags failed: %#lx.\n", hr);
     hr = IBackgroundCopyJob_Resume(job);
     ok(hr == S_OK, "Resume failed: %#lx.\n", hr);
     for (i = 0; i < 300; i++)
@@ -1259,7 +1281,7 @@ static void test_error(void)
         hr = IBackgroundCopyJob_GetState(job, &state);
         ok(hr == S_OK, "GetState failed: %#lx.\n", hr);
         if (FAILED(hr) || state == BG_JOB_STATE_ERROR) break;
-        Sleep(100);
+        pump_messages(100);
     }
     ok(state == BG_JOB_STATE_ERROR, "got state %u.\n", state);
     if (state != BG_JOB_STATE_ERROR)
@@ -1301,6 +1323,9 @@ static void test_error(void)
         IBackgroundCopyError_Release(error);
     }
 
+    pump_messages(500);
+    hr = IBackgroundCopyJob_SetNotifyInterface(job, NULL);
+    ok(hr == S_OK, "SetNotifyInterface(NULL) failed: %#lx.\n", hr);
     check_alive(job, BG_JOB_STATE_ERROR);
     cancel_and_release(job);
 }
