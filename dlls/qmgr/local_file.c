@@ -288,6 +288,15 @@ static void add_name(struct local_dir_listing *listing, const WCHAR *name)
     listing->count++;
 }
 
+/* Read-only last, as in local_file_publish. */
+static void set_attributes_by_name(const WCHAR *path, DWORD attributes)
+{
+    if (attributes & FILE_ATTRIBUTE_READONLY)
+        SetFileAttributesW(path, (attributes & ~FILE_ATTRIBUTE_READONLY) ? attributes & ~FILE_ATTRIBUTE_READONLY
+                                                                        : FILE_ATTRIBUTE_NORMAL);
+    SetFileAttributesW(path, attributes);
+}
+
 /* Gives a finished temporary file its final name, replacing what has it, and
  * shows it (the temporary file is hidden), or gives it an SMB source's
  * attributes.  One open of the file, where MoveFileExW and SetFileAttributesW
@@ -296,6 +305,7 @@ static void add_name(struct local_dir_listing *listing, const WCHAR *name)
  * by the threads that publish a job's files. */
 BOOL local_file_publish(struct local_dir_listing *listing, const WCHAR *temp, const WCHAR *final, DWORD attributes)
 {
+    DWORD share = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE;
     FILE_BASIC_INFORMATION basic = {0};
     FILE_RENAME_INFORMATION *rename;
     UNICODE_STRING nt_name;
@@ -303,12 +313,20 @@ BOOL local_file_publish(struct local_dir_listing *listing, const WCHAR *temp, co
     NTSTATUS status;
     HANDLE handle;
     WCHAR *unix_form = NULL;
-    BOOL exact, ok;
+    BOOL exact, ok, by_name = FALSE;
     ULONG size;
 
     if (!attributes) attributes = FILE_ATTRIBUTE_NORMAL;
-    handle = CreateFileW(temp, DELETE | FILE_WRITE_ATTRIBUTES, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
-                         NULL, OPEN_EXISTING, 0, NULL);
+    handle = CreateFileW(temp, DELETE | FILE_WRITE_ATTRIBUTES, share, NULL, OPEN_EXISTING, 0, NULL);
+    /* A DACL taken from an SMB source (SetFileACLFlags) without the user's
+     * write right: Wine keeps it as a file without write bits, which a user
+     * who is not root cannot open for FILE_WRITE_ATTRIBUTES.  Its attributes
+     * are then set by name, as Wine lets the owner do. */
+    if (handle == INVALID_HANDLE_VALUE && GetLastError() == ERROR_ACCESS_DENIED)
+    {
+        handle = CreateFileW(temp, DELETE, share, NULL, OPEN_EXISTING, 0, NULL);
+        by_name = TRUE;
+    }
     if (handle == INVALID_HANDLE_VALUE) return FALSE;
     AcquireSRWLockExclusive(&listing->lock);
     exact = listing->wanted && list_dir_of(listing, final) && !other_case_only(listing, final + dir_length(final));
@@ -345,11 +363,7 @@ BOOL local_file_publish(struct local_dir_listing *listing, const WCHAR *temp, co
         /* Another volume: MoveFileExW copies. */
         CloseHandle(handle);
         if (!MoveFileExW(temp, final, MOVEFILE_REPLACE_EXISTING | MOVEFILE_COPY_ALLOWED)) return FALSE;
-        /* Read-only last, as below. */
-        if (attributes & FILE_ATTRIBUTE_READONLY)
-            SetFileAttributesW(final, (attributes & ~FILE_ATTRIBUTE_READONLY) ? attributes & ~FILE_ATTRIBUTE_READONLY
-                                                                               : FILE_ATTRIBUTE_NORMAL);
-        SetFileAttributesW(final, attributes);
+        set_attributes_by_name(final, attributes);
         return TRUE;
     }
     if (status)
@@ -358,18 +372,26 @@ BOOL local_file_publish(struct local_dir_listing *listing, const WCHAR *temp, co
         SetLastError(RtlNtStatusToDosError(status));
         return FALSE;
     }
-    /* Zero times leave them as they are.  Read-only comes last: Wine keeps the
-     * other attributes in an extended attribute, which a user who is not root
-     * cannot write once the file is read-only. */
-    if (attributes & FILE_ATTRIBUTE_READONLY)
+    if (by_name)
     {
-        basic.FileAttributes = (attributes & ~FILE_ATTRIBUTE_READONLY) ? attributes & ~FILE_ATTRIBUTE_READONLY
-                                                                      : FILE_ATTRIBUTE_NORMAL;
-        NtSetInformationFile(handle, &io, &basic, sizeof(basic), FileBasicInformation);
+        CloseHandle(handle);
+        set_attributes_by_name(final, attributes);
     }
-    basic.FileAttributes = attributes;
-    NtSetInformationFile(handle, &io, &basic, sizeof(basic), FileBasicInformation);
-    CloseHandle(handle);
+    else
+    {
+        /* Zero times leave them as they are.  Read-only comes last: Wine keeps the
+         * other attributes in an extended attribute, which a user who is not root
+         * cannot write once the file is read-only. */
+        if (attributes & FILE_ATTRIBUTE_READONLY)
+        {
+            basic.FileAttributes = (attributes & ~FILE_ATTRIBUTE_READONLY) ? attributes & ~FILE_ATTRIBUTE_READONLY
+                                                                          : FILE_ATTRIBUTE_NORMAL;
+            NtSetInformationFile(handle, &io, &basic, sizeof(basic), FileBasicInformation);
+        }
+        basic.FileAttributes = attributes;
+        NtSetInformationFile(handle, &io, &basic, sizeof(basic), FileBasicInformation);
+        CloseHandle(handle);
+    }
     if (exact)
     {
         AcquireSRWLockExclusive(&listing->lock);
