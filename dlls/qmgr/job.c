@@ -38,6 +38,7 @@ struct job
     WCHAR *owner;
     ULONG owner_integrity;
     BOOL owner_elevated;
+    BOOL owner_admin;
     WCHAR *display_name;
     WCHAR *description;
     BG_JOB_STATE state;
@@ -1444,6 +1445,7 @@ static HRESULT WINAPI job_TakeOwnership(IBackgroundCopyJob5 *iface)
         caller.sid = NULL;
         job->owner_integrity = caller.integrity;
         job->owner_elevated = caller.elevated;
+        job->owner_admin = caller.admin;
         clear_all_credentials(job);
         free(job->notify_program);
         free(job->notify_parameters);
@@ -2607,6 +2609,9 @@ static void snapshot_options(struct job *job, struct transfer_options *options)
         }
     }
     stored_target = job->stored_credentials_target;
+    options->file_acl_flags = job->file_acl_flags;
+    /* SeRestorePrivilege and SeSecurityPrivilege are an elevated administrator's. */
+    options->owner_privileged = job->owner_admin && job->owner_elevated;
     LeaveCriticalSection(&job->cs);
     /* Where UseLMCompat says so, NTLM and Negotiate challenges the job has no
      * credentials for get the implicit ones; so do the proxy's, with the job's
@@ -3152,6 +3157,7 @@ HRESULT job_create(const WCHAR *display_name, BG_JOB_TYPE type, struct job **out
     caller.sid = NULL;
     job->owner_integrity = caller.integrity;
     job->owner_elevated = caller.elevated;
+    job->owner_admin = caller.admin;
     identity_free_caller(&caller);
 
     /* The MaxDownloadTime policy is the default that SetMaximumDownloadTime overrides. */

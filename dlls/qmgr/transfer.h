@@ -52,6 +52,8 @@ struct transfer_options
     HRESULT (*check_server_certificate)(void *context, const WCHAR *host, INTERNET_PORT port,
                                         const CERT_CONTEXT *cert);
     void *check_context;
+    DWORD file_acl_flags;           /* BG_COPY_FILE_*: what of an SMB source's security its copy takes */
+    BOOL owner_privileged;          /* the job's owner holds what OWNER, GROUP and SACL need (behavior.md 7.6) */
 };
 
 struct transfer_request

@@ -63,6 +63,88 @@ static WCHAR *path_from_remote_name(const WCHAR *name)
     return path;
 }
 
+/* The parts of a security descriptor SetFileACLFlags names. */
+static SECURITY_INFORMATION security_parts(DWORD flags)
+{
+    SECURITY_INFORMATION parts = 0;
+
+    if (flags & BG_COPY_FILE_OWNER) parts |= OWNER_SECURITY_INFORMATION;
+    if (flags & BG_COPY_FILE_GROUP) parts |= GROUP_SECURITY_INFORMATION;
+    if (flags & BG_COPY_FILE_DACL) parts |= DACL_SECURITY_INFORMATION;
+    if (flags & BG_COPY_FILE_SACL) parts |= SACL_SECURITY_INFORMATION;
+    return parts;
+}
+
+static void enable_privilege(const WCHAR *name)
+{
+    TOKEN_PRIVILEGES privileges;
+    HANDLE token;
+
+    if (!OpenProcessToken(GetCurrentProcess(), TOKEN_ADJUST_PRIVILEGES, &token)) return;
+    privileges.PrivilegeCount = 1;
+    privileges.Privileges[0].Attributes = SE_PRIVILEGE_ENABLED;
+    if (LookupPrivilegeValueW(NULL, name, &privileges.Privileges[0].Luid))
+        AdjustTokenPrivileges(token, FALSE, &privileges, 0, NULL, NULL);
+    CloseHandle(token);
+}
+
+/* Gives the copy (target, opened for writing) the parts of the source's
+ * security descriptor the job's flags name, as they are, as xcopy /O /X does
+ * (behavior.md 7.6).  Owner, group and SACL need privileges the job's owner
+ * may not have: then nothing is changed and the transfer fails transiently
+ * with E_ACCESSDENIED.  One SetKernelObjectSecurity sets every part, so that a
+ * retry never finds a half-secured file. */
+static void copy_security(HANDLE source, HANDLE target, const struct transfer_options *options,
+                          BG_ERROR_CONTEXT context, struct transfer_result *result)
+{
+    SECURITY_INFORMATION parts = options ? security_parts(options->file_acl_flags) : 0;
+    DWORD share = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, size = 0, error = ERROR_SUCCESS;
+    DWORD read_access = READ_CONTROL, write_access = 0;
+    SECURITY_DESCRIPTOR *descriptor = NULL;
+    HANDLE reader = INVALID_HANDLE_VALUE, writer = INVALID_HANDLE_VALUE;
+
+    if (!parts) return;
+    if ((parts & ~DACL_SECURITY_INFORMATION) && !options->owner_privileged)
+    {
+        transfer_set_failure(result, E_ACCESSDENIED, context, TRUE);
+        return;
+    }
+    if (parts & (OWNER_SECURITY_INFORMATION | GROUP_SECURITY_INFORMATION))
+    {
+        /* An owner other than the service's identity is a restore's. */
+        enable_privilege(L"SeRestorePrivilege");
+        write_access |= WRITE_OWNER;
+    }
+    if (parts & DACL_SECURITY_INFORMATION) write_access |= WRITE_DAC;
+    if (parts & SACL_SECURITY_INFORMATION)
+    {
+        enable_privilege(L"SeSecurityPrivilege");
+        read_access |= ACCESS_SYSTEM_SECURITY;
+        write_access |= ACCESS_SYSTEM_SECURITY;
+    }
+    /* The handles the data went through have no rights over the security. */
+    if ((reader = ReOpenFile(source, read_access, share, 0)) == INVALID_HANDLE_VALUE ||
+        (writer = ReOpenFile(target, write_access, share, 0)) == INVALID_HANDLE_VALUE)
+        error = GetLastError();
+    else if (!GetKernelObjectSecurity(reader, parts, NULL, 0, &size) && GetLastError() != ERROR_INSUFFICIENT_BUFFER)
+        error = GetLastError();
+    else if (!(descriptor = malloc(size)))
+        error = ERROR_OUTOFMEMORY;
+    else if (!GetKernelObjectSecurity(reader, parts, descriptor, size, &size) ||
+             !SetKernelObjectSecurity(writer, parts, descriptor))
+        error = GetLastError();
+    if (error != ERROR_SUCCESS)
+    {
+        WARN("cannot copy the security (%#lx): %lu.\n", parts, error);
+        /* A missing privilege is the owner's (behavior.md 2: TRANSIENT_ERROR, E_ACCESSDENIED). */
+        transfer_set_failure(result, error == ERROR_PRIVILEGE_NOT_HELD || error == ERROR_INVALID_OWNER ?
+                             E_ACCESSDENIED : HRESULT_FROM_WIN32(error), context, TRUE);
+    }
+    free(descriptor);
+    if (reader != INVALID_HANDLE_VALUE) CloseHandle(reader);
+    if (writer != INVALID_HANDLE_VALUE) CloseHandle(writer);
+}
+
 /* What identifies a version of a source file (behavior.md 7.7: its size and
  * time stamp), malloc'd.  Shaped as a strong entity tag: should SetRemoteName
  * make the file HTTP, a server given it in If-Range sees another version and
@@ -186,6 +268,9 @@ void transfer_file_download(const struct transfer_request *transfer, struct tran
         result->context = BG_ERROR_CONTEXT_REMOTE_FILE;
         result->transient = TRUE;
     }
+    /* The file is complete: what it keeps of the source's security comes now, not at creation. */
+    if (SUCCEEDED(result->code) && !result->aborted)
+        copy_security(source, transfer->file, transfer->options, BG_ERROR_CONTEXT_LOCAL_FILE, result);
     free(buffer);
     CloseHandle(source);
 }
@@ -277,6 +362,8 @@ void transfer_file_upload(const struct upload_request *request, struct transfer_
     }
     if (SUCCEEDED(result->code) && !result->aborted && have_info)
         SetFileTime(target, &info.ftCreationTime, NULL, &info.ftLastWriteTime);
+    if (SUCCEEDED(result->code) && !result->aborted && sent == request->size)
+        copy_security(request->file, target, request->options, BG_ERROR_CONTEXT_REMOTE_FILE, result);
     CloseHandle(target);
     if (SUCCEEDED(result->code) && !result->aborted)
     {

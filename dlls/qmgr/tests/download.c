@@ -1665,6 +1665,163 @@ done:
     SetFileAttributesW(source, FILE_ATTRIBUTE_NORMAL);
 }
 
+#define set_file_acl_flags(a, b) set_file_acl_flags_(__LINE__, a, b)
+static BOOL set_file_acl_flags_(int line, IBackgroundCopyJob *job, DWORD flags)
+{
+    IBackgroundCopyJob3 *job3;
+    HRESULT hr;
+
+    if (!(job3 = query_optional(job, &IID_IBackgroundCopyJob3, "IBackgroundCopyJob3"))) return FALSE;
+    hr = IBackgroundCopyJob3_SetFileACLFlags(job3, flags);
+    ok_(__FILE__, line)(hr == S_OK, "SetFileACLFlags(%#lx) failed: %#lx.\n", flags, hr);
+    IBackgroundCopyJob3_Release(job3);
+    return hr == S_OK;
+}
+
+/* BG_COPY_FILE_DACL: an SMB copy takes the source's DACL when its transfer
+ * completes, before Complete, and keeps it (behavior.md 7.6).  The DACL
+ * takes the user's write right: the file stays read-only from then on. */
+static void test_file_acl_dacl(void)
+{
+    static const ULONGLONG size = 20011;
+    static const unsigned int seed = 509;
+    WCHAR src_dir[MAX_PATH], dir[MAX_PATH], source[MAX_PATH], local[MAX_PATH];
+    IBackgroundCopyFile *file;
+    IBackgroundCopyJob *job;
+    WCHAR *temp = NULL;
+    HRESULT hr;
+
+    if (!make_dir(L"acl_dacl_src", src_dir, ARRAY_SIZE(src_dir))) return;
+    if (!make_dir(L"acl_dacl_dst", dir, ARRAY_SIZE(dir))) return;
+    swprintf(source, ARRAY_SIZE(source), L"%lssource.bin", src_dir);
+    swprintf(local, ARRAY_SIZE(local), L"%lscopy.bin", dir);
+    ok(write_pattern_file(source, seed, size), "cannot write %s.\n", wine_dbgstr_w(source));
+    ok(set_read_only_dacl(source), "cannot set the DACL of %s: %lu.\n", wine_dbgstr_w(source), GetLastError());
+
+    if (!(job = create_job(L"acl-dacl"))) goto done;
+    if (!set_file_acl_flags(job, BG_COPY_FILE_DACL)) goto done;
+    if (!add_file(job, source, local) || !resume(job)) goto done;
+    if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, FALSE) != BG_JOB_STATE_TRANSFERRED)
+        goto done;
+    if ((file = get_file(job, 0)))
+    {
+        temp = get_temp_name(file);
+        IBackgroundCopyFile_Release(file);
+    }
+    if (temp) check_same_security(temp, source, DACL_SECURITY_INFORMATION);
+    hr = IBackgroundCopyJob_Complete(job);
+    ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
+    check_pattern_file(local, seed, size);
+    check_same_security(local, source, DACL_SECURITY_INFORMATION);
+    check_dir_count(dir, 1);
+done:
+    CoTaskMemFree(temp);
+    finish_job(job);
+    delete_read_only(local);
+    delete_read_only(source);
+}
+
+/* Owner, group and SACL need privileges of an elevated administrator; a job
+ * whose owner has none stops in TRANSIENT_ERROR with E_ACCESSDENIED
+ * (behavior.md 2, 7.6).  Cancel removes the temporary file either way, also
+ * once the DACL made it read-only. */
+static void test_file_acl_privileged(void)
+{
+    static const DWORD flag_sets[] =
+    {
+        BG_COPY_FILE_OWNER, BG_COPY_FILE_GROUP, BG_COPY_FILE_SACL, BG_COPY_FILE_ALL,
+    };
+    static const ULONGLONG size = 7013;
+    static const unsigned int seed = 510;
+    WCHAR dir[MAX_PATH], source[MAX_PATH], local[MAX_PATH];
+    SECURITY_INFORMATION parts;
+    BOOL admin = expected_caller_admin();
+    BG_ERROR_CONTEXT context;
+    IBackgroundCopyFile *file;
+    IBackgroundCopyJob *job;
+    BG_JOB_STATE state;
+    WCHAR *temp;
+    HRESULT code;
+    unsigned int i;
+
+    if (!make_dir(L"acl_privileged", dir, ARRAY_SIZE(dir))) return;
+    swprintf(source, ARRAY_SIZE(source), L"%lssource.bin", dir);
+    swprintf(local, ARRAY_SIZE(local), L"%lscopy.bin", dir);
+    ok(write_pattern_file(source, seed, size), "cannot write %s.\n", wine_dbgstr_w(source));
+    ok(set_read_only_dacl(source), "cannot set the DACL of %s: %lu.\n", wine_dbgstr_w(source), GetLastError());
+
+    for (i = 0; i < ARRAY_SIZE(flag_sets); i++)
+    {
+        winetest_push_context("flags %#lx", flag_sets[i]);
+        temp = NULL;
+        if (!(job = create_job(L"acl-privileged"))) goto next;
+        set_retry_delay(job, 60);
+        if (!set_file_acl_flags(job, flag_sets[i])) goto next;
+        if (!add_file(job, source, local) || !resume(job)) goto next;
+        if ((file = get_file(job, 0)))
+        {
+            temp = get_temp_name(file);
+            IBackgroundCopyFile_Release(file);
+        }
+        if (admin)
+        {
+            state = wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, FALSE);
+            if (state != BG_JOB_STATE_TRANSFERRED) goto next;
+            /* The SACL is left out: reading it takes SeSecurityPrivilege. */
+            parts = 0;
+            if (flag_sets[i] & BG_COPY_FILE_OWNER) parts |= OWNER_SECURITY_INFORMATION;
+            if (flag_sets[i] & BG_COPY_FILE_GROUP) parts |= GROUP_SECURITY_INFORMATION;
+            if (flag_sets[i] & BG_COPY_FILE_DACL) parts |= DACL_SECURITY_INFORMATION;
+            if (temp && parts) check_same_security(temp, source, parts);
+        }
+        else
+        {
+            state = wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSIENT_ERROR), FAILURE_TIMEOUT, FALSE);
+            if (state != BG_JOB_STATE_TRANSIENT_ERROR) goto next;
+            ok(get_job_error(job, &context, &code), "GetError failed.\n");
+            ok(code == E_ACCESSDENIED, "got code %#lx.\n", code);
+            trace("error context %u.\n", context);
+        }
+        ok(IBackgroundCopyJob_Cancel(job) == S_OK, "Cancel failed.\n");
+        if (temp) ok(wait_file_gone(temp, CLEANUP_TIMEOUT), "the temporary file %s is left.\n", wine_dbgstr_w(temp));
+        check_no_file(local);
+next:
+        if (temp) delete_read_only(temp);
+        CoTaskMemFree(temp);
+        finish_job(job);
+        winetest_pop_context();
+    }
+    delete_read_only(source);
+}
+
+/* The flags are for SMB only: an HTTP file transfers whatever they are and
+ * whoever owns the job (behavior.md 7.6). */
+static void test_file_acl_http(void)
+{
+    static const char path[] = "/download/acl.bin";
+    static const ULONGLONG size = 5003;
+    static const unsigned int seed = 511;
+    WCHAR dir[MAX_PATH], local[MAX_PATH], url[256];
+    IBackgroundCopyJob *job;
+    HRESULT hr;
+
+    if (!make_dir(L"acl_http", dir, ARRAY_SIZE(dir))) return;
+    swprintf(local, ARRAY_SIZE(local), L"%lscopy.bin", dir);
+    ok(httpd_add_pattern_resource(httpd, path, size, seed, NULL), "cannot add resource.\n");
+    httpd_url(httpd, path, url, ARRAY_SIZE(url));
+
+    if (!(job = create_job(L"acl-http"))) return;
+    if (!set_file_acl_flags(job, BG_COPY_FILE_ALL)) goto done;
+    if (!add_file(job, url, local) || !resume(job)) goto done;
+    if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, FALSE) != BG_JOB_STATE_TRANSFERRED)
+        goto done;
+    hr = IBackgroundCopyJob_Complete(job);
+    ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
+    check_pattern_file(local, seed, size);
+done:
+    finish_job(job);
+}
+
 /* A local source that does not exist. */
 static void test_missing_local_source(void)
 {
@@ -2504,6 +2661,9 @@ START_TEST(download)
     test_local_source_literal_name();
     test_local_source_replaced();
     test_local_source_attributes();
+    test_file_acl_dacl();
+    test_file_acl_privileged();
+    test_file_acl_http();
     test_missing_local_source();
     test_cancel_during_transfer();
     test_cancel_stalled();

@@ -7,6 +7,9 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+#include "aclapi.h"
+#include "sddl.h"
+
 #define STATE_BIT(s) (1u << (s))
 
 /* Bounds of the waits.  Transfers are over loopback and take well under a
@@ -341,6 +344,70 @@ static inline BOOL set_file_times(const WCHAR *path, const SYSTEMTIME *created, 
     ret = SetFileTime(file, &created_ft, NULL, &modified_ft);
     CloseHandle(file);
     return ret;
+}
+
+/* The parts of a file's security descriptor as SDDL, as the system reports
+ * them; LocalFree it.  NULL if they cannot be read. */
+static inline char *file_security_string(const WCHAR *path, SECURITY_INFORMATION parts)
+{
+    PSECURITY_DESCRIPTOR descriptor = NULL;
+    char *string = NULL;
+    DWORD error;
+
+    error = GetNamedSecurityInfoW((WCHAR *)path, SE_FILE_OBJECT, parts, NULL, NULL, NULL, NULL, &descriptor);
+    ok(!error, "GetNamedSecurityInfo(%s) failed: %lu.\n", wine_dbgstr_w(path), error);
+    if (error) return NULL;
+    if (!ConvertSecurityDescriptorToStringSecurityDescriptorA(descriptor, SDDL_REVISION_1, parts, &string, NULL))
+        string = NULL;
+    LocalFree(descriptor);
+    return string;
+}
+
+/* The copy reports the same parts of its security as the source.  Compared
+ * with what the system reports for the source, not with the descriptor it
+ * was given: Wine 8 keeps a DACL only as Unix mode bits. */
+#define check_same_security(a, b, c) check_same_security_(__LINE__, a, b, c)
+static inline void check_same_security_(int line, const WCHAR *copy, const WCHAR *source, SECURITY_INFORMATION parts)
+{
+    char *copy_string = file_security_string(copy, parts), *source_string = file_security_string(source, parts);
+
+    ok_(__FILE__, line)(copy_string && source_string && !strcmp(copy_string, source_string),
+                        "%s has security %s, the source %s.\n", wine_dbgstr_w(copy), debugstr_a(copy_string),
+                        debugstr_a(source_string));
+    LocalFree(copy_string);
+    LocalFree(source_string);
+}
+
+/* Gives path a protected DACL unlike any default one: SYSTEM may do all, the
+ * user read, rename, delete, change attributes and the DACL, but not write.
+ * Wine keeps that as a file without write bits, i.e. read-only. */
+static inline BOOL set_read_only_dacl(const WCHAR *path)
+{
+    union { TOKEN_USER user; BYTE buffer[SECURITY_MAX_SID_SIZE + sizeof(TOKEN_USER)]; } info;
+    PSECURITY_DESCRIPTOR descriptor;
+    WCHAR sddl[256], *sid;
+    HANDLE token;
+    DWORD size;
+    BOOL ret;
+
+    if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token)) return FALSE;
+    ret = GetTokenInformation(token, TokenUser, &info, sizeof(info), &size);
+    CloseHandle(token);
+    if (!ret || !ConvertSidToStringSidW(info.user.User.Sid, &sid)) return FALSE;
+    swprintf(sddl, ARRAY_SIZE(sddl), L"D:P(A;;FA;;;SY)(A;;%#x;;;%ls)",
+             FILE_GENERIC_READ | FILE_WRITE_ATTRIBUTES | DELETE | WRITE_DAC, sid);
+    LocalFree(sid);
+    if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl, SDDL_REVISION_1, &descriptor, NULL)) return FALSE;
+    ret = SetFileSecurityW(path, DACL_SECURITY_INFORMATION, descriptor);
+    LocalFree(descriptor);
+    return ret;
+}
+
+/* Deletes a file the tests made read-only. */
+static inline void delete_read_only(const WCHAR *path)
+{
+    SetFileAttributesW(path, FILE_ATTRIBUTE_NORMAL);
+    DeleteFileW(path);
 }
 
 #define check_pattern_file(a, b, c) check_pattern_file_(__LINE__, a, b, c)

@@ -39,6 +39,7 @@
 #include "httpd.h"
 #include "transfer_util.h"
 #include "bits_server.h"
+#include "identity_util.h"
 
 #define ACK_DELAY_MS 300      /* a slow server, to cancel an upload under way */
 #define RETRY_TIMEOUT 20000   /* includes one retry after a transient error (MinimumRetryDelay 5 s) */
@@ -528,6 +529,64 @@ static void test_upload_smb(BOOL file_url)
     DeleteFileW(target);
 }
 
+/* SetFileACLFlags over SMB: the copy on the share takes the local file's
+ * owner, group and DACL (behavior.md 7.6); owner and group need an elevated
+ * administrator's privileges, without which the job stops in TRANSIENT_ERROR
+ * with E_ACCESSDENIED. */
+static void test_upload_smb_acl(void)
+{
+    static const DWORD flags = BG_COPY_FILE_OWNER | BG_COPY_FILE_GROUP | BG_COPY_FILE_DACL;
+    static const UINT64 size = 4099;
+    BOOL admin = expected_caller_admin();
+    WCHAR source[MAX_PATH], target[MAX_PATH], name[128];
+    IBackgroundCopyJob3 *job3 = NULL;
+    IBackgroundCopyJob *job = NULL;
+    BG_ERROR_CONTEXT context;
+    BG_JOB_STATE state;
+    HRESULT hr, code;
+    GUID id;
+
+    swprintf(source, ARRAY_SIZE(source), L"%lsupload-acl.bin", base_dir);
+    swprintf(target, ARRAY_SIZE(target), L"%lsacl-target.bin", base_dir);
+    make_source(source, size, 41);
+    ok(set_read_only_dacl(source), "cannot set the DACL of %s: %lu.\n", wine_dbgstr_w(source), GetLastError());
+    make_name(name, ARRAY_SIZE(name), L"smb-acl");
+    hr = IBackgroundCopyManager_CreateJob(manager, name, BG_JOB_TYPE_UPLOAD, &id, &job);
+    ok(hr == S_OK, "CreateJob failed: %#lx.\n", hr);
+    if (FAILED(hr)) goto done;
+    set_retry_delay(job, 60);
+    if (!(job3 = query_optional(job, &IID_IBackgroundCopyJob3, "IBackgroundCopyJob3"))) goto done;
+    hr = IBackgroundCopyJob3_SetFileACLFlags(job3, flags);
+    ok(hr == S_OK, "SetFileACLFlags failed: %#lx.\n", hr);
+    hr = IBackgroundCopyJob_AddFile(job, target, source);
+    ok(hr == S_OK, "AddFile failed: %#lx.\n", hr);
+    IBackgroundCopyJob_Resume(job);
+    if (admin)
+    {
+        state = wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, FALSE);
+        if (state != BG_JOB_STATE_TRANSFERRED) goto done;
+        check_pattern_file(target, 41, size);
+        check_same_security(target, source,
+                            OWNER_SECURITY_INFORMATION | GROUP_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION);
+        hr = IBackgroundCopyJob_Complete(job);
+        ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
+    }
+    else
+    {
+        state = wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSIENT_ERROR), FAILURE_TIMEOUT, FALSE);
+        if (state != BG_JOB_STATE_TRANSIENT_ERROR) goto done;
+        ok(get_job_error(job, &context, &code), "GetError failed.\n");
+        ok(code == E_ACCESSDENIED, "got code %#lx.\n", code);
+        trace("error context %u.\n", context);
+        check_no_file(target);
+    }
+done:
+    if (job3) IBackgroundCopyJob3_Release(job3);
+    finish_job(job);
+    delete_read_only(source);
+    delete_read_only(target);
+}
+
 /* BITS-Host-Id: the packets after Create-Session go to the host the server
  * named; when it stays unreachable past the fallback timeout, the upload
  * starts again on the original server. */
@@ -740,6 +799,7 @@ START_TEST(upload)
     test_upload_host_id(FALSE);
     test_upload_smb(FALSE);
     test_upload_smb(TRUE);
+    test_upload_smb_acl();
     test_upload_reply(TRUE);
     test_upload_reply(FALSE);
     test_upload_cancel(FALSE);
