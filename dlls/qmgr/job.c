@@ -3224,6 +3224,7 @@ enum job_tag
     TAG_NO_PROGRESS_MS,     /* how long the job has failed without progress */
     TAG_REPLY,              /* upload-reply: a group for the reply, once there is one */
     TAG_REPLY_EMPTY,        /* upload-reply: the server sent no reply */
+    TAG_OWNER_ADMIN,
 };
 
 enum credentials_tag
@@ -3285,6 +3286,7 @@ BOOL job_save(struct job *job, struct store_writer *writer)
     store_put_string(writer, TAG_OWNER, job->owner);
     store_put_u32(writer, TAG_OWNER_INTEGRITY, job->owner_integrity);
     store_put_u32(writer, TAG_OWNER_ELEVATED, job->owner_elevated);
+    store_put_u32(writer, TAG_OWNER_ADMIN, job->owner_admin);
     store_put_string(writer, TAG_DISPLAY_NAME, job->display_name);
     store_put_string(writer, TAG_DESCRIPTION, job->description);
     store_put_u32(writer, TAG_STATE, job->state);
@@ -3475,6 +3477,7 @@ HRESULT job_load(struct store_reader *reader, const GUID *id, struct job **out)
         STR(TAG_OWNER, owner)
         U32(TAG_OWNER_INTEGRITY, owner_integrity)
         U32(TAG_OWNER_ELEVATED, owner_elevated)
+        U32(TAG_OWNER_ADMIN, owner_admin)
         STR(TAG_DISPLAY_NAME, display_name)
         STR(TAG_DESCRIPTION, description)
         U32(TAG_STATE, state)

@@ -643,6 +643,67 @@ done:
     DeleteFileW(source);
 }
 
+/* Whether the job's owner may have SetFileACLFlags copy an owner (behavior.md
+ * 7.6) outlives the service: an elevated administrator's job still may. */
+static void test_file_acl_owner(void)
+{
+    WCHAR source[MAX_PATH], local[MAX_PATH], dir[MAX_PATH];
+    IBackgroundCopyJob3 *job3 = NULL;
+    IBackgroundCopyJob *job;
+    BG_ERROR_CONTEXT context;
+    HRESULT hr, code;
+    HANDLE file;
+    char data[3000];
+    DWORD got;
+    GUID id;
+
+    if (!make_dir(L"acl_owner", dir, ARRAY_SIZE(dir))) return;
+    swprintf(source, ARRAY_SIZE(source), L"%lssource.bin", dir);
+    swprintf(local, ARRAY_SIZE(local), L"%lscopy.bin", dir);
+    memset(data, 'b', sizeof(data));
+    file = CreateFileW(source, GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, 0, NULL);
+    ok(file != INVALID_HANDLE_VALUE, "cannot create %s: %lu.\n", wine_dbgstr_w(source), GetLastError());
+    if (file == INVALID_HANDLE_VALUE) return;
+    WriteFile(file, data, sizeof(data), &got, NULL);
+    CloseHandle(file);
+
+    if (!(job = create_job(L"acl-owner"))) goto done;
+    id = job_id(job);
+    if (!(job3 = query_optional(job, &IID_IBackgroundCopyJob3, "IBackgroundCopyJob3"))) goto done;
+    hr = IBackgroundCopyJob3_SetFileACLFlags(job3, BG_COPY_FILE_OWNER);
+    ok(hr == S_OK, "SetFileACLFlags failed: %#lx.\n", hr);
+    IBackgroundCopyJob3_Release(job3);
+    job3 = NULL;
+    add_file(job, source, local);
+    IBackgroundCopyJob_Release(job);
+    job = NULL;
+
+    if (!restart_service() || !(job = get_job(&id))) goto done;
+    IBackgroundCopyJob_SetMinimumRetryDelay(job, 60);
+    resume(job);
+    if (expected_caller_admin())
+    {
+        if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, FALSE) != BG_JOB_STATE_TRANSFERRED)
+            goto done;
+        hr = IBackgroundCopyJob_Complete(job);
+        ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
+        ok(GetFileAttributesW(local) != INVALID_FILE_ATTRIBUTES, "no file.\n");
+    }
+    else
+    {
+        if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSIENT_ERROR), FAILURE_TIMEOUT, FALSE) !=
+            BG_JOB_STATE_TRANSIENT_ERROR)
+            goto done;
+        ok(get_job_error(job, &context, &code), "GetError failed.\n");
+        ok(code == E_ACCESSDENIED, "got code %#lx.\n", code);
+    }
+done:
+    if (job3) IBackgroundCopyJob3_Release(job3);
+    finish_job(job);
+    DeleteFileW(local);
+    DeleteFileW(source);
+}
+
 /* The helper token lives only as long as the service; its flags are kept
  * (behavior.md 10), so the job asks for a token again (token-options.md). */
 static void test_helper_token_not_kept(void)
@@ -907,6 +968,7 @@ START_TEST(persist)
     if (manager) test_pieces_after_restart();
     if (manager) test_states();
     if (manager) test_local_source_attributes();
+    if (manager) test_file_acl_owner();
     if (manager) test_helper_token_not_kept();
     if (manager) test_damaged_store();
     if (manager) test_inactive_job_cancelled();
