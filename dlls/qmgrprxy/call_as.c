@@ -1,6 +1,9 @@
 /*
  * The local halves of the [call_as] methods of our IDL.
  *
+ * The methods with counted arrays (see the end of this file) check their
+ * pointers before Wine's rpcrt4 can trip on them.
+ *
  * IBackgroundCopyFile5::SetProperty and GetProperty take a union whose only
  * arm is a string; Wine 8's NDR engine cannot marshal that union as a
  * parameter, so the wire carries the string alone (see bits5_0.idl).  The
@@ -54,4 +57,64 @@ HRESULT __RPC_STUB IBackgroundCopyFile5_GetProperty_Stub(IBackgroundCopyFile5 *T
     hr = IBackgroundCopyFile5_GetProperty(This, id, &value);
     *string = SUCCEEDED(hr) && id == BITS_FILE_PROPERTY_ID_HTTP_RESPONSE_HEADERS ? value.String : NULL;
     return hr;
+}
+
+/* The counted arrays (bits2_0.idl, bits10_1.idl): Wine 8's rpcrt4 reads a
+ * NULL array while marshalling it, and hangs unmarshalling an array whose
+ * count pointer is NULL.  A NULL reference is refused here, as Windows'
+ * proxies refuse one; the wire format is the generated one. */
+#define NULL_REFERENCE HRESULT_FROM_WIN32(RPC_X_NULL_REF_POINTER)
+
+HRESULT CALLBACK IBackgroundCopyJob3_AddFileWithRanges_Proxy(IBackgroundCopyJob3 *This, LPCWSTR remote,
+                                                             LPCWSTR local, DWORD count, BG_FILE_RANGE *ranges)
+{
+    if (count && !ranges) return NULL_REFERENCE;
+    return IBackgroundCopyJob3_RemoteAddFileWithRanges_Proxy(This, remote, local, count, ranges);
+}
+
+HRESULT __RPC_STUB IBackgroundCopyJob3_AddFileWithRanges_Stub(IBackgroundCopyJob3 *This, LPCWSTR remote,
+                                                              LPCWSTR local, DWORD count, BG_FILE_RANGE *ranges)
+{
+    return IBackgroundCopyJob3_AddFileWithRanges(This, remote, local, count, ranges);
+}
+
+HRESULT CALLBACK IBackgroundCopyFile2_GetFileRanges_Proxy(IBackgroundCopyFile2 *This, DWORD *count,
+                                                          BG_FILE_RANGE **ranges)
+{
+    if (!ranges) return NULL_REFERENCE;
+    /* The count is [unique] on the wire, but without it there is nothing to answer with. */
+    if (!count) return E_INVALIDARG;
+    return IBackgroundCopyFile2_RemoteGetFileRanges_Proxy(This, count, ranges);
+}
+
+HRESULT __RPC_STUB IBackgroundCopyFile2_GetFileRanges_Stub(IBackgroundCopyFile2 *This, DWORD *count,
+                                                           BG_FILE_RANGE **ranges)
+{
+    return IBackgroundCopyFile2_GetFileRanges(This, count, ranges);
+}
+
+HRESULT CALLBACK IBackgroundCopyFile6_RequestFileRanges_Proxy(IBackgroundCopyFile6 *This, DWORD count,
+                                                              const BG_FILE_RANGE *ranges)
+{
+    if (count && !ranges) return NULL_REFERENCE;
+    return IBackgroundCopyFile6_RemoteRequestFileRanges_Proxy(This, count, ranges);
+}
+
+HRESULT __RPC_STUB IBackgroundCopyFile6_RequestFileRanges_Stub(IBackgroundCopyFile6 *This, DWORD count,
+                                                               const BG_FILE_RANGE *ranges)
+{
+    return IBackgroundCopyFile6_RequestFileRanges(This, count, ranges);
+}
+
+HRESULT CALLBACK IBackgroundCopyFile6_GetFilledFileRanges_Proxy(IBackgroundCopyFile6 *This, DWORD *count,
+                                                                BG_FILE_RANGE **ranges)
+{
+    if (!count || !ranges) return NULL_REFERENCE;
+    return IBackgroundCopyFile6_RemoteGetFilledFileRanges_Proxy(This, count, ranges);
+}
+
+HRESULT __RPC_STUB IBackgroundCopyFile6_GetFilledFileRanges_Stub(IBackgroundCopyFile6 *This, DWORD *count,
+                                                                 BG_FILE_RANGE **ranges)
+{
+    return IBackgroundCopyFile6_GetFilledFileRanges(This, count, ranges);
 }

@@ -431,10 +431,8 @@ static void test_add_files(void)
         range.Length = 10;
         hr = IBackgroundCopyJob3_AddFileWithRanges(job3, TEST_URL, local, 0, &range);
         ok(hr == E_INVALIDARG, "AddFileWithRanges(0 ranges) returned %#lx.\n", hr);
-        /* Wine's rpcrt4 reads the NULL array while marshalling it and the
-         * proxy returns the access violation; the service is not reached. */
         hr = IBackgroundCopyJob3_AddFileWithRanges(job3, TEST_URL, local, 1, NULL);
-        todo_wine_if(hr == STATUS_ACCESS_VIOLATION) ok_null_ref(hr, "AddFileWithRanges(ranges)");
+        ok_null_ref(hr, "AddFileWithRanges(ranges)");
         hr = IBackgroundCopyJob3_AddFileWithRanges(job3, NULL, local, 1, &range);
         ok_null_ref(hr, "AddFileWithRanges(remote)");
         range.InitialOffset = BG_LENGTH_TO_EOF;
@@ -889,9 +887,11 @@ static void test_files(void)
     ok(hr == S_OK, "QueryInterface(IBackgroundCopyFile6) failed: %#lx.\n", hr);
     if (SUCCEEDED(hr))
     {
-        /* GetFileRanges(NULL, &ranges) is not tried: RangeCount is [unique]
-         * but sizes the returned array, and under Wine the marshalling of
-         * the answer never completes (the call hangs in rpcrt4). */
+        /* RangeCount is [unique] but sizes the returned array. */
+        ranges = NULL;
+        hr = IBackgroundCopyFile6_GetFileRanges(file6, NULL, &ranges);
+        ok_null_ref(hr, "GetFileRanges(count)");
+        ok(!ranges, "GetFileRanges(count) returned ranges.\n");
         hr = IBackgroundCopyFile6_GetFileRanges(file6, &count, NULL);
         ok_null_ref(hr, "GetFileRanges(ranges)");
 
@@ -950,8 +950,12 @@ static void test_files(void)
            "SetProperty(0x7fff) returned %#lx.\n", hr);
 
         /* Random access on a job not in on-demand mode. */
-        /* GetFilledFileRanges(NULL, &ranges) is not tried either: the count
-         * sizes the array, and under Wine the call never returns. */
+        ranges = NULL;
+        hr = IBackgroundCopyFile6_GetFilledFileRanges(file6, NULL, &ranges);
+        ok_null_ref(hr, "GetFilledFileRanges(count)");
+        ok(!ranges, "GetFilledFileRanges(count) returned ranges.\n");
+        hr = IBackgroundCopyFile6_GetFilledFileRanges(file6, &count, NULL);
+        ok_null_ref(hr, "GetFilledFileRanges(ranges)");
         ranges = NULL;
         count = 0xdead;
         hr = IBackgroundCopyFile6_GetFilledFileRanges(file6, &count, &ranges);
@@ -959,9 +963,7 @@ static void test_files(void)
         CoTaskMemFree(ranges);
         range.InitialOffset = 0;
         range.Length = 10;
-        /* As for AddFileWithRanges, Wine's rpcrt4 reads the NULL array. */
         hr = IBackgroundCopyFile6_RequestFileRanges(file6, 1, NULL);
-        todo_wine_if(hr == STATUS_ACCESS_VIOLATION)
         ok(hr == HRESULT_FROM_WIN32(RPC_X_NULL_REF_POINTER) || hr == E_INVALIDARG
            || hr == BG_E_RANDOM_ACCESS_NOT_SUPPORTED, "RequestFileRanges(NULL) returned %#lx.\n", hr);
         hr = IBackgroundCopyFile6_RequestFileRanges(file6, 0, &range);
