@@ -53,6 +53,7 @@ struct file
     struct range_set fresh;     /* filled since the last FileRangesTransferred */
     UINT64 position;            /* UpdateDownloadPosition: missing bytes from here on first */
     BOOL replan;                /* requests changed under a running transfer */
+    BOOL restart;               /* starts again from nothing at its next run (CRL checking turned on) */
     BOOL no_random_access;      /* the server answered a range with the whole file */
     BOOL size_asked;            /* a HEAD asked its size before its turn (once per service run) */
 };
@@ -1224,9 +1225,31 @@ static void make_sequential(struct file *file)
     range_set_clear(&file->filled);
 }
 
+/* SetSecurityFlags turned CRL checking on: an HTTPS download that has bytes
+ * but not all of them starts again at its next run, so that its server's
+ * certificate is checked before any of its bytes count (the SetSecurityFlags
+ * page).  TRUE if it will. */
+BOOL file_restart_for_crl(struct file *file)
+{
+    BOOL restart;
+
+    EnterCriticalSection(&file->cs);
+    restart = !file->upload && !file->transferred && !file->progress.Completed &&
+              (file->progress.BytesTransferred || file->filled.count) && !_wcsnicmp(file->remote_name, L"https://", 8);
+    if (restart) file->restart = TRUE;
+    LeaveCriticalSection(&file->cs);
+    return restart;
+}
+
 void file_download(struct file *file, const struct download_control *control, struct transfer_result *result)
 {
-    BOOL sparse, replanned = FALSE;
+    BOOL sparse, replanned = FALSE, restart;
+
+    EnterCriticalSection(&file->cs);
+    restart = file->restart;
+    file->restart = FALSE;
+    LeaveCriticalSection(&file->cs);
+    if (restart) file_discard_temporary(file);
 
     EnterCriticalSection(&file->cs);
     if (control->on_demand && random_access_possible(file)) make_sparse(file);
@@ -1587,6 +1610,7 @@ enum file_tag
     TAG_POSITION,
     TAG_NO_RANDOM_ACCESS,
     TAG_ATTRIBUTES,
+    TAG_RESTART,
 };
 
 void file_save(struct file *file, struct store_writer *writer)
@@ -1625,6 +1649,7 @@ void file_save(struct file *file, struct store_writer *writer)
     if (file->position) store_put_u64(writer, TAG_POSITION, file->position);
     if (file->no_random_access) store_put_u32(writer, TAG_NO_RANDOM_ACCESS, TRUE);
     if (file->attributes) store_put_u32(writer, TAG_ATTRIBUTES, file->attributes);
+    if (file->restart) store_put_u32(writer, TAG_RESTART, 1);
     LeaveCriticalSection(&file->cs);
 }
 
@@ -1726,6 +1751,7 @@ HRESULT file_load(struct job *job, struct store_reader *reader, BOOL resumable, 
         case TAG_POSITION: ok = store_get_u64(&field, &file->position); break;
         case TAG_NO_RANDOM_ACCESS: if ((ok = store_get_u32(&field, &value))) file->no_random_access = !!value; break;
         case TAG_ATTRIBUTES: ok = store_get_u32(&field, &file->attributes); break;
+        case TAG_RESTART: if ((ok = store_get_u32(&field, &value))) file->restart = !!value; break;
         }
     }
     /* The names are what a file is; without them the record is not ours. */

@@ -335,6 +335,7 @@ static HRESULT WINAPI http_options_SetSecurityFlags(IBackgroundCopyJobHttpOption
 {
     struct http_options *options = impl_from_IBackgroundCopyJobHttpOptions3(iface);
     ULONG redirect = flags & BG_HTTP_REDIRECT_POLICY_MASK;
+    BOOL crl_turned_on;
 
     TRACE("%p, %#lx.\n", iface, flags);
 
@@ -348,9 +349,11 @@ static HRESULT WINAPI http_options_SetSecurityFlags(IBackgroundCopyJobHttpOption
      * is read-only (bitsmsg.h) as for every other setter of these options. */
     if (job_is_final(options->job)) return BG_E_INVALID_STATE;
     EnterCriticalSection(&options->cs);
+    crl_turned_on = (flags & BG_SSL_ENABLE_CRL_CHECK) && !(options->security_flags & BG_SSL_ENABLE_CRL_CHECK);
     options->security_flags = flags;
     LeaveCriticalSection(&options->cs);
     job_save_later(options->job);
+    if (crl_turned_on) job_crl_check_enabled(options->job);
     return S_OK;
 }
 

@@ -100,6 +100,7 @@ struct job
     HRESULT limit_error;              /* the run stopped on MaximumDownloadTime or MAX_DOWNLOAD_SIZE,
                                          or for the bandwidth policy (BG_E_BLOCKED_BY_POLICY) */
     ULONGLONG blocked_ms;             /* then: how long until the policy's window may change */
+    BOOL reschedule;                  /* the run under way ends and the job queues again */
     BOOL pending_transferred;         /* JobTransferred not delivered yet */
     BOOL pending_error;               /* JobError not delivered yet */
     BOOL pending_modification;        /* JobModification waits for delivery */
@@ -2085,6 +2086,7 @@ static BOOL on_download_progress(struct job *job, UINT64 new_bytes)
     if (go && FAILED(job->limit_error = check_limits(job))) go = FALSE;
     /* Another background job takes the place of this one: of higher priority, or its turn. */
     if (go && scheduler_should_yield(job->priority, job->run_start)) go = FALSE;
+    if (go && job->reschedule) go = FALSE;
     if (go && new_bytes)
     {
         ULONGLONG now = GetTickCount64();
@@ -2198,6 +2200,25 @@ static void block_by_policy(struct job *job, ULONGLONG change_ms)
         touch(job);
     }
     LeaveCriticalSection(&job->cs);
+}
+
+/* CRL checking was turned on (http_options.c): HTTPS files begun but not
+ * finished start again, and a run under way ends and queues again so that
+ * they do; transferred files are kept (the SetSecurityFlags page). */
+void job_crl_check_enabled(struct job *job)
+{
+    BOOL restart = FALSE;
+    ULONG i;
+
+    EnterCriticalSection(&job->cs);
+    if (job->type == BG_JOB_TYPE_DOWNLOAD && !state_is_final(job->state))
+    {
+        for (i = 0; i < job->file_count; i++)
+            if (file_restart_for_crl(job->files[i])) restart = TRUE;
+        if (restart && job->active) job->reschedule = TRUE;
+    }
+    LeaveCriticalSection(&job->cs);
+    if (restart) job_save_later(job);
 }
 
 /* SetValidationState(FALSE) on a downloaded file: its content is refused, the
@@ -2686,6 +2707,7 @@ static BOOL begin_run(struct job *job)
     job->active = TRUE;
     job->stop = FALSE;
     job->limit_error = S_OK;
+    job->reschedule = FALSE;
     job->run_start = GetTickCount64();
     job->error.present = FALSE;
     ResetEvent(job->idle);

@@ -179,6 +179,7 @@ HRESULT file_set_ranges(struct file *file, DWORD count, const BG_FILE_RANGE *ran
 BOOL file_has_ranges(struct file *file);
 /* FALSE when the temporary file could not be deleted (BG_S_UNABLE_TO_DELETE_FILES). */
 BOOL file_discard_temporary(struct file *file);
+BOOL file_restart_for_crl(struct file *file);
 BOOL file_is_transferred(struct file *file);
 const WCHAR *file_protocol(struct file *file);
 const WCHAR *file_local_name(struct file *file);
@@ -232,6 +233,7 @@ void file_take_size(struct file *file, UINT64 size);
 WCHAR *file_whole_fetch_name(struct file *file);
 /* SetValidationState(FALSE) of a downloaded file: ERROR, BG_E_VALIDATION_FAILED. */
 HRESULT job_validation_failed(struct job *job, struct file *file);
+void job_crl_check_enabled(struct job *job);
 
 /* Name validation shared by AddFile, AddFileSet, AddFileWithRanges and SetRemoteName. */
 HRESULT validate_remote_name(const WCHAR *name, BG_JOB_TYPE type);
