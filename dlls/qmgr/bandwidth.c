@@ -19,7 +19,14 @@ DWORD bandwidth_take(UINT64 bytes, ULONGLONG *change_ms)
     ULONG rate = policy_background_rate(change_ms);
     ULONGLONG now_us, wait_ms;
 
-    if (rate == POLICY_NO_LIMIT) return 0;
+    if (rate == POLICY_NO_LIMIT)
+    {
+        /* What was owed under a limit that is gone is forgiven. */
+        AcquireSRWLockExclusive(&lock);
+        paid_until_us = 0;
+        ReleaseSRWLockExclusive(&lock);
+        return 0;
+    }
     if (!rate) return INFINITE;
     now_us = GetTickCount64() * 1000;
     AcquireSRWLockExclusive(&lock);

@@ -2073,6 +2073,8 @@ static BOOL keep_to_bandwidth(struct job *job, UINT64 new_bytes)
         EnterCriticalSection(&job->cs);
         go = !job->stop && !job->completing && !state_is_final(job->state) && !scheduler_stopping();
         LeaveCriticalSection(&job->cs);
+        /* The policy may have been lifted meanwhile. */
+        if (go && wait && policy_background_rate(&change_ms) == POLICY_NO_LIMIT) break;
     }
     return go;
 }

@@ -937,6 +937,44 @@ static void test_bandwidth_policy_rate(void)
     clear_bandwidth_policy();
 }
 
+/* A background job held back by a low rate goes on at full speed once the
+ * policy is lifted: it does not serve out what it owed. */
+static void test_bandwidth_policy_lifted(void)
+{
+    /* Hours at 8 kbit/s; a read takes at most 1 MiB, so some bytes come at once. */
+    static const ULONGLONG size = 16 * 1024 * 1024;
+    IBackgroundCopyJob *job;
+    WCHAR local[MAX_PATH];
+    BG_JOB_PROGRESS progress;
+    DWORD start;
+
+    ok(httpd_add_pattern_resource(httpd, "/policy/lifted.bin", size, 64, NULL), "cannot add the resource.\n");
+    if (!set_bandwidth_policy(8)) return;
+    if ((job = start_policy_job(L"policy-lifted", "/policy/lifted.bin", BG_JOB_PRIORITY_NORMAL, local, MAX_PATH)))
+    {
+        /* Some bytes came, and the rate holds the rest back. */
+        start = GetTickCount();
+        memset(&progress, 0, sizeof(progress));
+        while (GetTickCount() - start < 10000 && SUCCEEDED(IBackgroundCopyJob_GetProgress(job, &progress)) &&
+               !progress.BytesTransferred)
+            Sleep(50);
+        Sleep(500);
+        IBackgroundCopyJob_GetProgress(job, &progress);
+        ok(progress.BytesTransferred < size, "the job transferred all %I64u bytes at 8 kbit/s.\n", size);
+        clear_bandwidth_policy();
+        start = GetTickCount();
+        if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), 60000, FALSE) == BG_JOB_STATE_TRANSFERRED)
+        {
+            /* Owing what it read first, it would wait for a quarter of an hour or more. */
+            ok(GetTickCount() - start < 30000, "the job took %lu ms after the policy went.\n", GetTickCount() - start);
+            ok(IBackgroundCopyJob_Complete(job) == S_OK, "Complete failed.\n");
+            check_pattern_file(local, 64, size);
+        }
+        finish_job(job);
+    }
+    clear_bandwidth_policy();
+}
+
 /* A rate of 0 holds background jobs in TRANSIENT_ERROR with
  * BG_E_BLOCKED_BY_POLICY; they go on once the policy allows them again. */
 static void test_bandwidth_policy_blocked(void)
@@ -2651,6 +2689,7 @@ START_TEST(download)
     test_sizes_before_transfer();
     test_http_404();
     test_bandwidth_policy_rate();
+    test_bandwidth_policy_lifted();
     test_bandwidth_policy_blocked();
     test_http_503();
     test_no_progress_timeout();
