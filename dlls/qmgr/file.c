@@ -895,6 +895,7 @@ static void download_sequential(struct file *file, const struct download_control
     request.remote_size = remote_size;
     request.progress = download_progress;
     request.keep_going = download_keep_going;
+    request.max_read = control->max_read;
     request.context = &progress;
     request.upcoming = control->upcoming;
     request.upcoming_context = control->upcoming_context;
@@ -1068,6 +1069,7 @@ static void download_sparse(struct file *file, const struct download_control *co
     request.options = control->options;
     request.progress = sparse_progress;
     request.keep_going = download_keep_going;
+    request.max_read = control->max_read;
     request.context = &progress;
     network_identity_begin(control);
 

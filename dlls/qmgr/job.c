@@ -2071,7 +2071,10 @@ static BOOL keep_to_bandwidth(struct job *job, UINT64 new_bytes)
         Sleep(slice = min(wait, 250));
         wait -= slice;
         EnterCriticalSection(&job->cs);
-        go = !job->stop && !job->completing && !state_is_final(job->state) && !scheduler_stopping();
+        go = !job->stop && !job->completing && !state_is_final(job->state) && !scheduler_stopping() &&
+             !job->reschedule && !scheduler_should_yield(job->priority, job->run_start);
+        /* Made a foreground job meanwhile: no limit applies any more. */
+        if (job->priority == BG_JOB_PRIORITY_FOREGROUND) wait = 0;
         LeaveCriticalSection(&job->cs);
         /* The policy may have been lifted meanwhile. */
         if (go && wait && policy_background_rate(&change_ms) == POLICY_NO_LIMIT) break;
@@ -2196,7 +2199,11 @@ static void block_by_policy(struct job *job, ULONGLONG change_ms)
     if (!job->stop && (job->state == BG_JOB_STATE_CONNECTING || job->state == BG_JOB_STATE_TRANSFERRING))
     {
         TRACE("job %s: no bandwidth for background transfers now.\n", debugstr_guid(&job->id));
+        /* Held back, not failing: the error count stays (behavior.md 5.4), and
+         * an earlier transient error's no-progress timeout stops running. */
         record_error(job, NULL, BG_E_BLOCKED_BY_POLICY, BG_ERROR_CONTEXT_GENERAL_QUEUE_MANAGER);
+        job->error_count--;
+        job->first_transient_error = 0;
         job->state = BG_JOB_STATE_TRANSIENT_ERROR;
         scheduler_schedule_retry(job, min(change_ms, job->retry_delay * 1000ull));
         touch(job);
@@ -2915,12 +2922,16 @@ void job_run(struct job *job, void *session)
     if (!failed && job->priority != BG_JOB_PRIORITY_FOREGROUND)
     {
         ULONGLONG change_ms;
+        ULONG rate = policy_background_rate(&change_ms);
 
-        if (!policy_background_rate(&change_ms))
+        if (!rate)
         {
             block_by_policy(job, change_ms);
             failed = TRUE;
         }
+        /* A quarter of a second's worth per read: the wait after each stays
+         * short, and the server sees its connection read all along. */
+        else if (rate != POLICY_NO_LIMIT) control.max_read = max(rate * 1000 / 8 / 4, 1024);
     }
     if (flags & BG_TOKEN_LOCAL_FILE) control.local_token = helper;
     if (flags & BG_TOKEN_NETWORK) control.network_token = helper;

@@ -205,6 +205,8 @@ struct download_control
     /* The files after the one under way (transfer_request.upcoming); NULL: none. */
     WCHAR *(*upcoming)(void *context, DWORD n);
     void *upcoming_context;
+    /* transfer_request.max_read: set while the bandwidth policy limits the job. */
+    DWORD max_read;
 };
 void network_identity_begin(const struct download_control *control);
 void network_identity_end(const struct download_control *control);

@@ -74,6 +74,9 @@ struct transfer_request
      * ahead of its turn (pipelined).  May be NULL. */
     WCHAR *(*upcoming)(void *context, DWORD n);
     void *upcoming_context;
+    /* Bytes one read takes at most, so that a transfer the bandwidth policy
+     * holds back keeps reading its connection; 0: as many as come. */
+    DWORD max_read;
 };
 
 struct transfer_result

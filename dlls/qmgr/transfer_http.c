@@ -1092,6 +1092,7 @@ static void receive_body(body_reader read_body, void *context, const struct tran
 
     /* A small file needs no large buffer, which costs a mapping of its own. */
     if (total != BG_SIZE_UNKNOWN && total - offset < buffer_size) buffer_size = max(1, (DWORD)(total - offset));
+    if (transfer->max_read && transfer->max_read < buffer_size) buffer_size = transfer->max_read;
     if (!(buffer = malloc(buffer_size)))
     {
         transfer_set_failure(result, E_OUTOFMEMORY, BG_ERROR_CONTEXT_GENERAL_QUEUE_MANAGER, TRUE);

@@ -982,7 +982,8 @@ static void test_bandwidth_policy_blocked(void)
     IBackgroundCopyJob *job, *foreground;
     WCHAR local[MAX_PATH], foreground_local[MAX_PATH];
     BG_ERROR_CONTEXT context;
-    HRESULT code;
+    ULONG errors = ~0u;
+    HRESULT code, hr;
 
     ok(httpd_add_pattern_resource(httpd, "/policy/blocked.bin", 20000, 63, NULL), "cannot add the resource.\n");
     if (!set_bandwidth_policy(0)) return;
@@ -991,7 +992,12 @@ static void test_bandwidth_policy_blocked(void)
                                   foreground_local, MAX_PATH);
     if (job && wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSIENT_ERROR), 30000, TRUE) == BG_JOB_STATE_TRANSIENT_ERROR &&
         get_job_error(job, &context, &code))
+    {
         ok(code == BG_E_BLOCKED_BY_POLICY, "error %#lx, context %u.\n", code, context);
+        /* Held back by the policy is no error of the job's (behavior.md 5.4). */
+        hr = IBackgroundCopyJob_GetErrorCount(job, &errors);
+        ok(hr == S_OK && !errors, "GetErrorCount returned %#lx, count %lu.\n", hr, errors);
+    }
     if (foreground)
     {
         ok(wait_state(foreground, STATE_BIT(BG_JOB_STATE_TRANSFERRED), 30000, FALSE) == BG_JOB_STATE_TRANSFERRED,
