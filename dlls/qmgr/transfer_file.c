@@ -275,6 +275,15 @@ void transfer_file_download(const struct transfer_request *transfer, struct tran
     CloseHandle(source);
 }
 
+/* Deletes a file of ours that its copied security or attributes may have
+ * made read-only. */
+static void delete_own_file(const WCHAR *path)
+{
+    if (DeleteFileW(path) || GetLastError() != ERROR_ACCESS_DENIED) return;
+    SetFileAttributesW(path, FILE_ATTRIBUTE_NORMAL);
+    DeleteFileW(path);
+}
+
 /* Gives a copy the attributes an SMB transfer carries over.  Read-only comes
  * last: Wine keeps the others in an extended attribute, which a user who is
  * not root cannot write once the file is read-only. */
@@ -318,6 +327,8 @@ void transfer_file_upload(const struct upload_request *request, struct transfer_
     }
     wcscpy(temp, path);
     wcscat(temp, L".bitsupload");
+    /* One a failed attempt left, read-only or not. */
+    delete_own_file(temp);
     target = CreateFileW(temp, GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, FILE_ATTRIBUTE_HIDDEN, NULL);
     if (target == INVALID_HANDLE_VALUE)
     {
@@ -374,9 +385,13 @@ void transfer_file_upload(const struct upload_request *request, struct transfer_
         }
         else if (!MoveFileExW(temp, path, MOVEFILE_REPLACE_EXISTING))
         {
-            result->code = HRESULT_FROM_WIN32(GetLastError());
+            DWORD error = GetLastError();
+
+            result->code = HRESULT_FROM_WIN32(error);
             result->context = BG_ERROR_CONTEXT_REMOTE_FILE;
-            result->transient = TRUE;
+            /* A read-only destination (or one we may not replace) stays so:
+             * sending the whole file again would meet it again. */
+            result->transient = error != ERROR_ACCESS_DENIED;
         }
         else
         {
@@ -384,7 +399,7 @@ void transfer_file_upload(const struct upload_request *request, struct transfer_
             *request->acknowledged = sent;
         }
     }
-    if (FAILED(result->code) || result->aborted) DeleteFileW(temp);
+    if (FAILED(result->code) || result->aborted) delete_own_file(temp);
 done:
     free(buffer);
     free(temp);
