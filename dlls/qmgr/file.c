@@ -676,6 +676,7 @@ BOOL file_discard_temporary(struct file *file)
         deleted = delete_temporary(file);
         file->temp_created = FALSE;
         file->progress.BytesTransferred = 0;
+        file->durable = 0;
         file->transferred = FALSE;
         range_set_clear(&file->filled);
         range_set_clear(&file->fresh);
@@ -930,6 +931,9 @@ static void download_sequential(struct file *file, const struct download_control
         file->remote_name = result->final_url;
         result->final_url = NULL;
     }
+    /* CRL checking was turned on while the last bytes came: they do not count,
+     * the run ends and the file starts again at the next. */
+    if (SUCCEEDED(result->code) && !result->aborted && file->restart) result->aborted = TRUE;
     if (SUCCEEDED(result->code) && !result->aborted)
     {
         file->progress.BytesTotal = result->total;
@@ -1250,6 +1254,14 @@ void file_download(struct file *file, const struct download_control *control, st
     EnterCriticalSection(&file->cs);
     restart = file->restart;
     file->restart = FALSE;
+    if (restart && file->direct)
+    {
+        /* HIGH_PERFORMANCE: the destination is the file; it is written again from its start. */
+        file->progress.BytesTransferred = 0;
+        file->durable = 0;
+        range_set_clear(&file->filled);
+        restart = FALSE;
+    }
     LeaveCriticalSection(&file->cs);
     if (restart) file_discard_temporary(file);
 
