@@ -3060,6 +3060,19 @@ void job_run(struct job *job, void *session)
     if (helper) CloseHandle(helper);
 }
 
+/* The Group Policy changed: a job the bandwidth policy held back looks
+ * again now, not at its next retry. */
+void job_policy_changed(struct job *job)
+{
+    BOOL blocked;
+
+    EnterCriticalSection(&job->cs);
+    blocked = job->state == BG_JOB_STATE_TRANSIENT_ERROR && job->error.present &&
+              job->error.code == BG_E_BLOCKED_BY_POLICY;
+    LeaveCriticalSection(&job->cs);
+    if (blocked) job_retry_due(job);
+}
+
 void job_retry_due(struct job *job)
 {
     EnterCriticalSection(&job->cs);

@@ -37,6 +37,7 @@ void manager_shutdown(void)
     struct job **jobs;
     ULONG i, count;
 
+    policy_unwatch();
     if (scavenge_timer)
     {
         SetThreadpoolTimer(scavenge_timer, NULL, 0, 0);
@@ -194,6 +195,26 @@ static void add_loaded_job(struct job *job)
     job_start_after_load(job);
 }
 
+/* The Group Policy changed: each job looks at it again (policy_watch). */
+static void policy_changed(void)
+{
+    struct job **jobs;
+    ULONG i, count;
+
+    EnterCriticalSection(&table.cs);
+    count = table.count;
+    if ((jobs = malloc(max(count, 1) * sizeof(*jobs))))
+        for (i = 0; i < count; i++) job_addref(jobs[i] = table.jobs[i]);
+    LeaveCriticalSection(&table.cs);
+    if (!jobs) return;
+    for (i = 0; i < count; i++)
+    {
+        job_policy_changed(jobs[i]);
+        job_release(jobs[i]);
+    }
+    free(jobs);
+}
+
 void manager_load_jobs(void)
 {
     /* Inactivity is counted in days: a look at start and one an hour are enough. */
@@ -202,6 +223,7 @@ void manager_load_jobs(void)
     store_load(add_loaded_job);
     TRACE("%lu jobs loaded.\n", table.count);
     scavenge_inactive_jobs();
+    policy_watch(policy_changed);
     if ((scavenge_timer = CreateThreadpoolTimer(scavenge_timer_callback, NULL, NULL)))
         SetThreadpoolTimer(scavenge_timer, (FILETIME *)&due, 3600 * 1000, 60 * 1000);
 }

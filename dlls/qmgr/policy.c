@@ -110,9 +110,15 @@ static void load_policies(void)
     cache.implicit_credentials = read_implicit_credentials();
 }
 
+static void CALLBACK tell_watcher(TP_CALLBACK_INSTANCE *instance, void *context);
+static void (*watch_callback)(void);  /* policy_watch() */
+
 static void refresh(void)
 {
-    if (!cache.loaded || !WaitForSingleObject(cache.changed, 0)) load_policies();
+    if (cache.loaded && WaitForSingleObject(cache.changed, 0)) return;
+    /* A change this call met first is the watcher's news too (policy_watch). */
+    if (cache.loaded && watch_callback) TrySubmitThreadpoolCallback(tell_watcher, NULL, NULL);
+    load_policies();
 }
 
 DWORD policy_get(enum policy policy)
@@ -174,4 +180,40 @@ ULONG policy_background_rate(ULONGLONG *change_ms)
 #undef VALUE
     if (rate && rate < 2) rate = 2;
     return rate;
+}
+
+/* Who hears of changes (policy_watch): whoever meets the cache's event
+ * first, a call reading the values or the wait below, reloads them and
+ * tells it, on a thread pool thread. */
+static HANDLE watch_wait;
+
+static void CALLBACK tell_watcher(TP_CALLBACK_INSTANCE *instance, void *context)
+{
+    if (watch_callback) watch_callback();
+}
+
+static void CALLBACK policy_changed(void *context, BOOLEAN timed_out)
+{
+    EnterCriticalSection(&cache_cs);
+    load_policies();
+    LeaveCriticalSection(&cache_cs);
+    if (watch_callback) watch_callback();
+}
+
+void policy_watch(void (*callback)(void))
+{
+    EnterCriticalSection(&cache_cs);
+    refresh();
+    watch_callback = callback;
+    LeaveCriticalSection(&cache_cs);
+    if (!cache.changed ||
+        !RegisterWaitForSingleObject(&watch_wait, cache.changed, policy_changed, NULL, INFINITE, WT_EXECUTEDEFAULT))
+        WARN("cannot watch the policies: jobs the bandwidth policy holds back wait for their retry.\n");
+}
+
+void policy_unwatch(void)
+{
+    if (watch_wait) UnregisterWaitEx(watch_wait, INVALID_HANDLE_VALUE);
+    watch_wait = NULL;
+    watch_callback = NULL;
 }

@@ -107,6 +107,10 @@ DWORD policy_get(enum policy policy);
  * (POLICY_NO_LIMIT: as fast as they can; 0: none may run), and in *change_ms
  * how long until the policy's time window may change it. */
 ULONG policy_background_rate(ULONGLONG *change_ms);
+/* Calls callback (on a thread pool thread) after each change under
+ * HKLM\\Software\\Policies, until policy_unwatch(). */
+void policy_watch(void (*callback)(void));
+void policy_unwatch(void);
 
 /* bandwidth.c: how long a background transfer that just moved this many
  * bytes waits, for all of them together to keep to the policy's rate; 0
@@ -245,6 +249,7 @@ HRESULT validate_local_name(const WCHAR *name);
 BG_JOB_PRIORITY job_priority(struct job *job);
 void job_run(struct job *job, void *session);
 void job_retry_due(struct job *job);
+void job_policy_changed(struct job *job);
 /* Cancel-Session for a server's upload session, sent in the background and again
  * while the server fails to take it (behavior.md 6.2). */
 void job_cancel_upload_session(struct job *job, const WCHAR *remote_name, const struct upload_session *session);

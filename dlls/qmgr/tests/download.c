@@ -872,7 +872,7 @@ static void clear_bandwidth_policy(void)
 }
 
 static IBackgroundCopyJob *start_policy_job(const WCHAR *tag, const char *path, BG_JOB_PRIORITY priority,
-                                            WCHAR *local, size_t len)
+                                            ULONG retry_delay, WCHAR *local, size_t len)
 {
     IBackgroundCopyJob *job;
     WCHAR url[256];
@@ -882,7 +882,7 @@ static IBackgroundCopyJob *start_policy_job(const WCHAR *tag, const char *path, 
     swprintf(local, len, L"%ls%ls.bin", base_dir, tag);
     hr = IBackgroundCopyJob_SetPriority(job, priority);
     ok(hr == S_OK, "SetPriority failed: %#lx.\n", hr);
-    set_retry_delay(job, 5);
+    set_retry_delay(job, retry_delay);
     if (!add_file(job, httpd_url(httpd, path, url, ARRAY_SIZE(url)), local) || !resume(job))
     {
         finish_job(job);
@@ -907,7 +907,7 @@ static void test_bandwidth_policy_rate(void)
     if (!set_bandwidth_policy(kbps)) return;
 
     start = GetTickCount();
-    if ((job = start_policy_job(L"policy-rate", "/policy/rate.bin", BG_JOB_PRIORITY_NORMAL, local, MAX_PATH)))
+    if ((job = start_policy_job(L"policy-rate", "/policy/rate.bin", BG_JOB_PRIORITY_NORMAL, 5, local, MAX_PATH)))
     {
         if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), 60000, FALSE) == BG_JOB_STATE_TRANSFERRED)
         {
@@ -922,8 +922,8 @@ static void test_bandwidth_policy_rate(void)
 
     /* 40 s at the limit; without it, a loopback transfer of a few milliseconds. */
     start = GetTickCount();
-    if ((job = start_policy_job(L"policy-foreground", "/policy/big.bin", BG_JOB_PRIORITY_FOREGROUND, local,
-                                MAX_PATH)))
+    if ((job = start_policy_job(L"policy-foreground", "/policy/big.bin", BG_JOB_PRIORITY_FOREGROUND, 5,
+                                local, MAX_PATH)))
     {
         if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), 30000, FALSE) == BG_JOB_STATE_TRANSFERRED)
         {
@@ -950,7 +950,7 @@ static void test_bandwidth_policy_lifted(void)
 
     ok(httpd_add_pattern_resource(httpd, "/policy/lifted.bin", size, 64, NULL), "cannot add the resource.\n");
     if (!set_bandwidth_policy(8)) return;
-    if ((job = start_policy_job(L"policy-lifted", "/policy/lifted.bin", BG_JOB_PRIORITY_NORMAL, local, MAX_PATH)))
+    if ((job = start_policy_job(L"policy-lifted", "/policy/lifted.bin", BG_JOB_PRIORITY_NORMAL, 5, local, MAX_PATH)))
     {
         /* Some bytes came, and the rate holds the rest back. */
         start = GetTickCount();
@@ -987,8 +987,9 @@ static void test_bandwidth_policy_blocked(void)
 
     ok(httpd_add_pattern_resource(httpd, "/policy/blocked.bin", 20000, 63, NULL), "cannot add the resource.\n");
     if (!set_bandwidth_policy(0)) return;
-    job = start_policy_job(L"policy-blocked", "/policy/blocked.bin", BG_JOB_PRIORITY_NORMAL, local, MAX_PATH);
-    foreground = start_policy_job(L"policy-blocked-fg", "/policy/blocked.bin", BG_JOB_PRIORITY_FOREGROUND,
+    /* Its retry is far: only the change of the policy can wake it in time. */
+    job = start_policy_job(L"policy-blocked", "/policy/blocked.bin", BG_JOB_PRIORITY_NORMAL, 120, local, MAX_PATH);
+    foreground = start_policy_job(L"policy-blocked-fg", "/policy/blocked.bin", BG_JOB_PRIORITY_FOREGROUND, 5,
                                   foreground_local, MAX_PATH);
     if (job && wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSIENT_ERROR), 30000, TRUE) == BG_JOB_STATE_TRANSIENT_ERROR &&
         get_job_error(job, &context, &code))
@@ -1007,7 +1008,7 @@ static void test_bandwidth_policy_blocked(void)
     clear_bandwidth_policy();
     if (job)
     {
-        /* The next retry (5 s) finds the policy gone. */
+        /* The policy's change wakes it, long before its retry. */
         if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), 30000, TRUE) == BG_JOB_STATE_TRANSFERRED)
         {
             ok(IBackgroundCopyJob_Complete(job) == S_OK, "Complete failed.\n");
