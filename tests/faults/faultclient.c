@@ -17,6 +17,9 @@
  *   faultclient wait JOBS SECONDS
  *        waits until all JOBS fault jobs are TRANSFERRED, then completes them;
  *        exits 0 only when JOBS jobs existed and every one was completed
+ *   faultclient cancel
+ *        cancels every fault job left, so that one failed test leaves
+ *        nothing behind for the next
  *
  * A call the service's death interrupts (an RPC failure) is retried with a
  * new connection, within a bounded time.
@@ -57,8 +60,12 @@ static BOOL is_connection_error(HRESULT hr)
         || hr == HRESULT_FROM_WIN32(RPC_S_SERVER_TOO_BUSY);
 }
 
+/* The call that gave the last failure, for the message. */
+static const char *failed_call = "?";
+
 static HRESULT connect_manager(IBackgroundCopyManager **manager)
 {
+    failed_call = "CoCreateInstance";
     return CoCreateInstance(&CLSID_BackgroundCopyManager10_3, NULL, CLSCTX_LOCAL_SERVER,
                             &IID_IBackgroundCopyManager, (void **)manager);
 }
@@ -74,8 +81,10 @@ static HRESULT create_jobs(IBackgroundCopyManager *manager, int argc, WCHAR **ar
     for (j = 0; j < jobs; j++)
     {
         swprintf(name, ARRAY_SIZE(name), JOB_PREFIX L"%d", j);
+        failed_call = "CreateJob";
         if (FAILED(hr = IBackgroundCopyManager_CreateJob(manager, name, BG_JOB_TYPE_DOWNLOAD, &id, &job)))
             return hr;
+        failed_call = "AddFile, SetMinimumRetryDelay or Resume";
         for (f = 0; f < files && SUCCEEDED(hr); f++)
         {
             swprintf(url, ARRAY_SIZE(url), L"%s%d-%d.bin", argv[2], j, f);
@@ -96,8 +105,15 @@ struct totals
     UINT64 done, total;
 };
 
-/* Looks at every fault job; with complete, completes the TRANSFERRED ones. */
-static HRESULT survey(IBackgroundCopyManager *manager, BOOL print, BOOL complete, struct totals *totals)
+enum action
+{
+    LOOK,
+    COMPLETE,  /* the TRANSFERRED jobs */
+    CANCEL,    /* every job */
+};
+
+/* Looks at every fault job, and acts on it. */
+static HRESULT survey(IBackgroundCopyManager *manager, BOOL print, enum action action, struct totals *totals)
 {
     IEnumBackgroundCopyJobs *jobs;
     IBackgroundCopyJob *job;
@@ -110,9 +126,11 @@ static HRESULT survey(IBackgroundCopyManager *manager, BOOL print, BOOL complete
     HRESULT hr;
 
     memset(totals, 0, sizeof(*totals));
+    failed_call = "EnumJobs";
     if (FAILED(hr = IBackgroundCopyManager_EnumJobs(manager, 0, &jobs))) return hr;
     while (IEnumBackgroundCopyJobs_Next(jobs, 1, &job, NULL) == S_OK)
     {
+        failed_call = "GetDisplayName";
         if (FAILED(hr = IBackgroundCopyJob_GetDisplayName(job, &name))) break;
         if (wcsncmp(name, JOB_PREFIX, wcslen(JOB_PREFIX)))
         {
@@ -120,6 +138,7 @@ static HRESULT survey(IBackgroundCopyManager *manager, BOOL print, BOOL complete
             IBackgroundCopyJob_Release(job);
             continue;
         }
+        failed_call = "GetState or GetProgress";
         if (SUCCEEDED(hr = IBackgroundCopyJob_GetState(job, &state)))
             hr = IBackgroundCopyJob_GetProgress(job, &progress);
         if (SUCCEEDED(hr))
@@ -131,8 +150,12 @@ static HRESULT survey(IBackgroundCopyManager *manager, BOOL print, BOOL complete
             if (state == BG_JOB_STATE_TRANSFERRED)
             {
                 totals->transferred++;
-                if (complete) hr = IBackgroundCopyJob_Complete(job);
+                failed_call = "Complete";
+                if (action == COMPLETE) hr = IBackgroundCopyJob_Complete(job);
             }
+            failed_call = "Cancel";
+            /* One that went final meanwhile is gone as well. */
+            if (action == CANCEL && (hr = IBackgroundCopyJob_Cancel(job)) == BG_E_INVALID_STATE) hr = S_OK;
             if (print)
             {
                 code = S_OK;
@@ -170,6 +193,7 @@ int __cdecl wmain(int argc, WCHAR **argv)
 
     if ((argc == 6 || argc == 7) && !wcscmp(argv[1], L"create")) ;
     else if (argc == 2 && !wcscmp(argv[1], L"status")) ;
+    else if (argc == 2 && !wcscmp(argv[1], L"cancel")) ;
     else if (argc == 3 && !wcscmp(argv[1], L"hold")) ;
     else if (argc == 4 && !wcscmp(argv[1], L"wait"))
     {
@@ -208,17 +232,19 @@ int __cdecl wmain(int argc, WCHAR **argv)
         }
         else if (!wcscmp(argv[1], L"status"))
         {
-            if (SUCCEEDED(hr = survey(manager, TRUE, FALSE, &totals)))
+            if (SUCCEEDED(hr = survey(manager, TRUE, LOOK, &totals)))
             {
                 print_totals(&totals);
                 done = TRUE;
             }
         }
-        else if (SUCCEEDED(hr = survey(manager, FALSE, FALSE, &totals)))
+        else if (!wcscmp(argv[1], L"cancel"))
+            done = SUCCEEDED(hr = survey(manager, FALSE, CANCEL, &totals));
+        else if (SUCCEEDED(hr = survey(manager, FALSE, LOOK, &totals)))
         {
             /* A lost job or an error ends the wait at once; all transferred, they are completed. */
             if (totals.error || totals.jobs != expected) done = TRUE;
-            else if (totals.transferred == expected) done = SUCCEEDED(hr = survey(manager, FALSE, TRUE, &totals));
+            else if (totals.transferred == expected) done = SUCCEEDED(hr = survey(manager, FALSE, COMPLETE, &totals));
             else Sleep(200);
         }
         if (FAILED(hr))
@@ -234,7 +260,7 @@ int __cdecl wmain(int argc, WCHAR **argv)
 
     if (FAILED(hr))
     {
-        fprintf(stderr, "faultclient %ls: %#lx\n", argv[1], hr);
+        fprintf(stderr, "faultclient %ls: %s: %#lx\n", argv[1], failed_call, hr);
         return 1;
     }
     if (!done)

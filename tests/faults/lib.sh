@@ -65,6 +65,8 @@ CONF
 }
 
 stop_server() {
+    # Jobs a failure left would count in the next fault test.
+    timeout 60 "$WINE" "$client" cancel >/dev/null 2>&1
     [ -f "$data/nginx.pid" ] && kill "$(cat "$data/nginx.pid")" 2>/dev/null
     rm -rf "$data"
 }
