@@ -1651,7 +1651,7 @@ static void test_local_source_attributes(void)
     static const ULONGLONG size = 30001;
     static const unsigned int seed = 507;
     WCHAR src_dir[MAX_PATH], dir[MAX_PATH], source[MAX_PATH], local[MAX_PATH];
-    WIN32_FILE_ATTRIBUTE_DATA source_data, data;
+    WIN32_FILE_ATTRIBUTE_DATA source_data;
     IBackgroundCopyFile *file;
     IBackgroundCopyJob *job;
     WCHAR *temp = NULL;
@@ -1691,18 +1691,7 @@ static void test_local_source_attributes(void)
     hr = IBackgroundCopyJob_Complete(job);
     ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
     check_pattern_file(local, seed, size);
-    ok(GetFileAttributesExW(local, GetFileExInfoStandard, &data), "GetFileAttributesEx failed: %lu.\n",
-       GetLastError());
-    ok((data.dwFileAttributes & compared) == (source_data.dwFileAttributes & compared),
-       "the file has attributes %#lx, the source %#lx.\n", data.dwFileAttributes, source_data.dwFileAttributes);
-    ok(!CompareFileTime(&data.ftLastWriteTime, &source_data.ftLastWriteTime),
-       "last-write time %#lx:%08lx, the source's %#lx:%08lx.\n",
-       data.ftLastWriteTime.dwHighDateTime, data.ftLastWriteTime.dwLowDateTime,
-       source_data.ftLastWriteTime.dwHighDateTime, source_data.ftLastWriteTime.dwLowDateTime);
-    ok(!CompareFileTime(&data.ftCreationTime, &source_data.ftCreationTime),
-       "creation time %#lx:%08lx, the source's %#lx:%08lx.\n",
-       data.ftCreationTime.dwHighDateTime, data.ftCreationTime.dwLowDateTime,
-       source_data.ftCreationTime.dwHighDateTime, source_data.ftCreationTime.dwLowDateTime);
+    check_copied_metadata(local, &source_data);
 done:
     CoTaskMemFree(temp);
     finish_job(job);

@@ -346,6 +346,34 @@ static inline BOOL set_file_times(const WCHAR *path, const SYSTEMTIME *created, 
     return ret;
 }
 
+/* A copy BITS made of a local file (an SMB download or upload) carries the
+ * source's attributes and its creation and last-write times over, as the file
+ * system reported them for the source (behavior.md 7.4). */
+#define check_copied_metadata(a, b) check_copied_metadata_(__LINE__, a, b)
+static inline void check_copied_metadata_(unsigned int line, const WCHAR *copy, const WIN32_FILE_ATTRIBUTE_DATA *source)
+{
+    static const DWORD compared = FILE_ATTRIBUTE_READONLY | FILE_ATTRIBUTE_HIDDEN | FILE_ATTRIBUTE_SYSTEM |
+                                  FILE_ATTRIBUTE_ARCHIVE;
+    WIN32_FILE_ATTRIBUTE_DATA data;
+
+    if (!GetFileAttributesExW(copy, GetFileExInfoStandard, &data))
+    {
+        ok_(__FILE__, line)(0, "GetFileAttributesEx(%s) failed: %lu.\n", wine_dbgstr_w(copy), GetLastError());
+        return;
+    }
+    ok_(__FILE__, line)((data.dwFileAttributes & compared) == (source->dwFileAttributes & compared),
+                        "the copy has attributes %#lx, the source %#lx.\n", data.dwFileAttributes,
+                        source->dwFileAttributes);
+    ok_(__FILE__, line)(!CompareFileTime(&data.ftLastWriteTime, &source->ftLastWriteTime),
+                        "last-write time %#lx:%08lx, the source's %#lx:%08lx.\n",
+                        data.ftLastWriteTime.dwHighDateTime, data.ftLastWriteTime.dwLowDateTime,
+                        source->ftLastWriteTime.dwHighDateTime, source->ftLastWriteTime.dwLowDateTime);
+    ok_(__FILE__, line)(!CompareFileTime(&data.ftCreationTime, &source->ftCreationTime),
+                        "creation time %#lx:%08lx, the source's %#lx:%08lx.\n",
+                        data.ftCreationTime.dwHighDateTime, data.ftCreationTime.dwLowDateTime,
+                        source->ftCreationTime.dwHighDateTime, source->ftCreationTime.dwLowDateTime);
+}
+
 /* The parts of a file's security descriptor as SDDL, as the system reports
  * them; LocalFree it.  NULL if they cannot be read. */
 static inline char *file_security_string(const WCHAR *path, SECURITY_INFORMATION parts)

@@ -469,9 +469,8 @@ static void test_upload_smb(BOOL file_url)
 {
     static const SYSTEMTIME created = { 2002, 3, 1, 4, 5, 6, 7, 0 }, modified = { 2006, 7, 3, 8, 9, 10, 11, 0 };
     static const DWORD attributes = FILE_ATTRIBUTE_READONLY | FILE_ATTRIBUTE_HIDDEN | FILE_ATTRIBUTE_ARCHIVE;
-    static const DWORD compared = attributes | FILE_ATTRIBUTE_SYSTEM;
     static const UINT64 size = 1536 * 1024 + 5;
-    WIN32_FILE_ATTRIBUTE_DATA source_data, data;
+    WIN32_FILE_ATTRIBUTE_DATA source_data;
     IBackgroundCopyJob *job;
     WCHAR source[MAX_PATH], target[MAX_PATH], remote[MAX_PATH + 16], name[128], *p;
     unsigned int count;
@@ -504,18 +503,7 @@ static void test_upload_smb(BOOL file_url)
     if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, FALSE) == BG_JOB_STATE_TRANSFERRED)
     {
         check_pattern_file(target, 39, size);
-        ok(GetFileAttributesExW(target, GetFileExInfoStandard, &data), "GetFileAttributesEx failed: %lu.\n",
-           GetLastError());
-        ok((data.dwFileAttributes & compared) == (source_data.dwFileAttributes & compared),
-           "the copy has attributes %#lx, the source %#lx.\n", data.dwFileAttributes, source_data.dwFileAttributes);
-        ok(!CompareFileTime(&data.ftLastWriteTime, &source_data.ftLastWriteTime),
-           "last-write time %#lx:%08lx, the source's %#lx:%08lx.\n",
-           data.ftLastWriteTime.dwHighDateTime, data.ftLastWriteTime.dwLowDateTime,
-           source_data.ftLastWriteTime.dwHighDateTime, source_data.ftLastWriteTime.dwLowDateTime);
-        ok(!CompareFileTime(&data.ftCreationTime, &source_data.ftCreationTime),
-           "creation time %#lx:%08lx, the source's %#lx:%08lx.\n",
-           data.ftCreationTime.dwHighDateTime, data.ftCreationTime.dwLowDateTime,
-           source_data.ftCreationTime.dwHighDateTime, source_data.ftCreationTime.dwLowDateTime);
+        check_copied_metadata(target, &source_data);
         count = count_files(base_dir, FALSE);
         ok(count == 2, "%u files in the directory: a temporary file is left.\n", count);
         if (count != 2) count_files(base_dir, TRUE);
