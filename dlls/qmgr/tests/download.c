@@ -839,36 +839,39 @@ static const WCHAR bits_policy_key[] = L"Software\\Policies\\Microsoft\\Windows\
 /* MaxInternetBandwidth at kbps in its time window and outside it alike, so
  * that the hour the test runs at does not matter.  FALSE if the policy
  * cannot be written (not an administrator on Windows). */
+/* The bandwidth policy's values, in the order set_bandwidth_policy() sets them. */
+static const WCHAR *const bandwidth_policy_names[] =
+{
+    L"EnableBITSMaxBandwidth", L"MaxTransferRateOnSchedule", L"MaxTransferRateOffSchedule", L"UseSystemMaximum",
+    L"MaxBandwidthValidFrom", L"MaxBandwidthValidTo",
+};
+
 static BOOL set_bandwidth_policy(DWORD kbps)
 {
-    static const WCHAR *const names[] = { L"EnableBITSMaxBandwidth", L"MaxTransferRateOnSchedule",
-                                          L"MaxTransferRateOffSchedule", L"UseSystemMaximum",
-                                          L"MaxBandwidthValidFrom", L"MaxBandwidthValidTo" };
-    const DWORD values[] = { 1, kbps, kbps, 0, 8, 17 };
+    const DWORD values[ARRAY_SIZE(bandwidth_policy_names)] = { 1, kbps, kbps, 0, 8, 17 };
     unsigned int i;
     LSTATUS ret;
 
-    for (i = 0; i < ARRAY_SIZE(names); i++)
+    for (i = 0; i < ARRAY_SIZE(bandwidth_policy_names); i++)
     {
-        ret = RegSetKeyValueW(HKEY_LOCAL_MACHINE, bits_policy_key, names[i], REG_DWORD, &values[i], sizeof(DWORD));
+        ret = RegSetKeyValueW(HKEY_LOCAL_MACHINE, bits_policy_key, bandwidth_policy_names[i], REG_DWORD, &values[i],
+                              sizeof(DWORD));
         if (ret == ERROR_ACCESS_DENIED)
         {
             skip("cannot set the BITS policies.\n");
             return FALSE;
         }
-        ok(!ret, "cannot set the policy %s: %ld.\n", wine_dbgstr_w(names[i]), ret);
+        ok(!ret, "cannot set the policy %s: %ld.\n", wine_dbgstr_w(bandwidth_policy_names[i]), ret);
     }
     return TRUE;
 }
 
 static void clear_bandwidth_policy(void)
 {
-    static const WCHAR *const names[] = { L"EnableBITSMaxBandwidth", L"MaxTransferRateOnSchedule",
-                                          L"MaxTransferRateOffSchedule", L"UseSystemMaximum",
-                                          L"MaxBandwidthValidFrom", L"MaxBandwidthValidTo" };
     unsigned int i;
 
-    for (i = 0; i < ARRAY_SIZE(names); i++) RegDeleteKeyValueW(HKEY_LOCAL_MACHINE, bits_policy_key, names[i]);
+    for (i = 0; i < ARRAY_SIZE(bandwidth_policy_names); i++)
+        RegDeleteKeyValueW(HKEY_LOCAL_MACHINE, bits_policy_key, bandwidth_policy_names[i]);
 }
 
 static IBackgroundCopyJob *start_policy_job(const WCHAR *tag, const char *path, BG_JOB_PRIORITY priority,
