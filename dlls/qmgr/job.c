@@ -2049,6 +2049,20 @@ static HRESULT check_limits(struct job *job)
     return S_OK;
 }
 
+/* Whether a run under way must end, asked with job->cs held: the job was
+ * stopped, is being completed or went final, or the service stops. */
+static BOOL run_stopped(struct job *job)
+{
+    return job->stop || job->completing || state_is_final(job->state) || scheduler_stopping();
+}
+
+/* Whether a run under way gives its place (job->cs held): to a job of higher
+ * priority or whose turn it is, or to a queueing again that was asked for. */
+static BOOL run_gives_way(struct job *job)
+{
+    return job->reschedule || scheduler_should_yield(job->priority, job->run_start);
+}
+
 /* Background jobs keep to the bandwidth Group Policy allows: a transfer
  * that brought bytes too fast waits here, a little at a time so that a
  * Suspend or Cancel is not held up.  FALSE when the job is to stop. */
@@ -2071,8 +2085,7 @@ static BOOL keep_to_bandwidth(struct job *job, UINT64 new_bytes)
         Sleep(slice = min(wait, 250));
         wait -= slice;
         EnterCriticalSection(&job->cs);
-        go = !job->stop && !job->completing && !state_is_final(job->state) && !scheduler_stopping() &&
-             !job->reschedule && !scheduler_should_yield(job->priority, job->run_start);
+        go = !run_stopped(job) && !run_gives_way(job);
         /* Made a foreground job meanwhile: no limit applies any more. */
         if (job->priority == BG_JOB_PRIORITY_FOREGROUND) wait = 0;
         LeaveCriticalSection(&job->cs);
@@ -2087,11 +2100,9 @@ static BOOL on_download_progress(struct job *job, UINT64 new_bytes)
     BOOL go, background;
 
     EnterCriticalSection(&job->cs);
-    go = !job->stop && !job->completing && !state_is_final(job->state) && !scheduler_stopping();
+    go = !run_stopped(job);
     if (go && FAILED(job->limit_error = check_limits(job))) go = FALSE;
-    /* Another background job takes the place of this one: of higher priority, or its turn. */
-    if (go && scheduler_should_yield(job->priority, job->run_start)) go = FALSE;
-    if (go && job->reschedule) go = FALSE;
+    if (go && run_gives_way(job)) go = FALSE;
     if (go && new_bytes)
     {
         ULONGLONG now = GetTickCount64();
