@@ -646,21 +646,10 @@ HRESULT file_create(struct job *job, const WCHAR *remote_name, const WCHAR *loca
 /* Deletes a temporary file of ours; FALSE when it is there and stays (in use). */
 static BOOL delete_temporary(struct file *file)
 {
-    DWORD error, attributes;
+    DWORD error;
 
-    if (!file->temp_created || DeleteFileW(file->temp_name)) return TRUE;
+    if (!file->temp_created || local_file_delete(file->temp_name)) return TRUE;
     error = GetLastError();
-    /* A DACL the file took from its SMB source (SetFileACLFlags) may have made
-     * it read-only: Wine keeps a DACL as Unix mode bits only. */
-    if (error == ERROR_ACCESS_DENIED && (attributes = GetFileAttributesW(file->temp_name)) != INVALID_FILE_ATTRIBUTES &&
-        (attributes & FILE_ATTRIBUTE_READONLY))
-    {
-        attributes &= ~FILE_ATTRIBUTE_READONLY;
-        if (SetFileAttributesW(file->temp_name, attributes ? attributes : FILE_ATTRIBUTE_NORMAL) &&
-            DeleteFileW(file->temp_name))
-            return TRUE;
-        error = GetLastError();
-    }
     WARN("Cannot delete %s: %lu.\n", debugstr_w(file->temp_name), error);
     return error == ERROR_FILE_NOT_FOUND || error == ERROR_PATH_NOT_FOUND;
 }

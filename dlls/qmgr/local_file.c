@@ -288,13 +288,31 @@ static void add_name(struct local_dir_listing *listing, const WCHAR *name)
     listing->count++;
 }
 
-/* Read-only last, as in local_file_publish. */
-static void set_attributes_by_name(const WCHAR *path, DWORD attributes)
+void local_file_set_attributes(const WCHAR *path, DWORD attributes)
 {
-    if (attributes & FILE_ATTRIBUTE_READONLY)
-        SetFileAttributesW(path, (attributes & ~FILE_ATTRIBUTE_READONLY) ? attributes & ~FILE_ATTRIBUTE_READONLY
-                                                                        : FILE_ATTRIBUTE_NORMAL);
+    DWORD others = attributes & ~FILE_ATTRIBUTE_READONLY;
+
+    if (!attributes) attributes = FILE_ATTRIBUTE_NORMAL;
+    if (attributes & FILE_ATTRIBUTE_READONLY) SetFileAttributesW(path, others ? others : FILE_ATTRIBUTE_NORMAL);
     SetFileAttributesW(path, attributes);
+}
+
+BOOL local_file_delete(const WCHAR *path)
+{
+    DWORD error, attributes;
+
+    if (DeleteFileW(path)) return TRUE;
+    error = GetLastError();
+    if (error == ERROR_ACCESS_DENIED && (attributes = GetFileAttributesW(path)) != INVALID_FILE_ATTRIBUTES &&
+        (attributes & FILE_ATTRIBUTE_READONLY))
+    {
+        attributes &= ~FILE_ATTRIBUTE_READONLY;
+        if (SetFileAttributesW(path, attributes ? attributes : FILE_ATTRIBUTE_NORMAL) && DeleteFileW(path))
+            return TRUE;
+        error = GetLastError();
+    }
+    SetLastError(error);
+    return FALSE;
 }
 
 /* Gives a finished temporary file its final name, replacing what has it, and
@@ -363,7 +381,7 @@ BOOL local_file_publish(struct local_dir_listing *listing, const WCHAR *temp, co
         /* Another volume: MoveFileExW copies. */
         CloseHandle(handle);
         if (!MoveFileExW(temp, final, MOVEFILE_REPLACE_EXISTING | MOVEFILE_COPY_ALLOWED)) return FALSE;
-        set_attributes_by_name(final, attributes);
+        local_file_set_attributes(final, attributes);
         return TRUE;
     }
     if (status)
@@ -375,7 +393,7 @@ BOOL local_file_publish(struct local_dir_listing *listing, const WCHAR *temp, co
     if (by_name)
     {
         CloseHandle(handle);
-        set_attributes_by_name(final, attributes);
+        local_file_set_attributes(final, attributes);
     }
     else
     {

@@ -62,6 +62,14 @@ HANDLE local_file_create_new(const WCHAR *path, DWORD access, DWORD share, DWORD
 /* attributes: the final file's; 0 for FILE_ATTRIBUTE_NORMAL. */
 BOOL local_file_publish(struct local_dir_listing *listing, const WCHAR *temp, const WCHAR *final, DWORD attributes);
 void local_dir_listing_free(struct local_dir_listing *listing);
+/* Sets a file's attributes by name (0: FILE_ATTRIBUTE_NORMAL), read-only
+ * last: Wine keeps the others in an extended attribute, which a user who is
+ * not root cannot write once the file is read-only. */
+void local_file_set_attributes(const WCHAR *path, DWORD attributes);
+/* Deletes a file of ours, also one that a DACL taken from an SMB source
+ * (SetFileACLFlags) made read-only: Wine keeps a DACL as Unix mode bits only.
+ * FALSE with the last error set when it stays. */
+BOOL local_file_delete(const WCHAR *path);
 
 /* range_set.c: sorted, disjoint byte ranges [start, end), merged as they are added. */
 struct byte_range

@@ -275,29 +275,6 @@ void transfer_file_download(const struct transfer_request *transfer, struct tran
     CloseHandle(source);
 }
 
-/* Deletes a file of ours that its copied security or attributes may have
- * made read-only. */
-static void delete_own_file(const WCHAR *path)
-{
-    if (DeleteFileW(path) || GetLastError() != ERROR_ACCESS_DENIED) return;
-    SetFileAttributesW(path, FILE_ATTRIBUTE_NORMAL);
-    DeleteFileW(path);
-}
-
-/* Gives a copy the attributes an SMB transfer carries over.  Read-only comes
- * last: Wine keeps the others in an extended attribute, which a user who is
- * not root cannot write once the file is read-only. */
-static void set_copied_attributes(const WCHAR *path, DWORD attributes)
-{
-    DWORD others;
-
-    attributes &= COPIED_ATTRIBUTES;
-    if (!attributes) attributes = FILE_ATTRIBUTE_NORMAL;
-    others = attributes & ~FILE_ATTRIBUTE_READONLY;
-    if (attributes & FILE_ATTRIBUTE_READONLY) SetFileAttributesW(path, others ? others : FILE_ATTRIBUTE_NORMAL);
-    SetFileAttributesW(path, attributes);
-}
-
 /* An SMB upload writes a hidden file next to the destination and renames it
  * at the end, so the destination is never half written.  It starts from the
  * beginning each time: there is no server to say what it has.  The copy
@@ -328,7 +305,7 @@ void transfer_file_upload(const struct upload_request *request, struct transfer_
     wcscpy(temp, path);
     wcscat(temp, L".bitsupload");
     /* One a failed attempt left, read-only or not. */
-    delete_own_file(temp);
+    local_file_delete(temp);
     target = CreateFileW(temp, GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, FILE_ATTRIBUTE_HIDDEN, NULL);
     if (target == INVALID_HANDLE_VALUE)
     {
@@ -395,11 +372,11 @@ void transfer_file_upload(const struct upload_request *request, struct transfer_
         }
         else
         {
-            set_copied_attributes(path, have_info ? info.dwFileAttributes : FILE_ATTRIBUTE_NORMAL);
+            local_file_set_attributes(path, have_info ? info.dwFileAttributes & COPIED_ATTRIBUTES : 0);
             *request->acknowledged = sent;
         }
     }
-    if (FAILED(result->code) || result->aborted) delete_own_file(temp);
+    if (FAILED(result->code) || result->aborted) local_file_delete(temp);
 done:
     free(buffer);
     free(temp);
