@@ -205,8 +205,6 @@ static BOOL send_all(struct http_connection *connection, const char *data, DWORD
     return TRUE;
 }
 
-/* Reads until the end of a response head, which then begins the buffer; 0 or
- * a Win32 error.  *head_end is where the body begins. */
 /* At most this many interim answers before a request's real one. */
 #define MAX_INTERIM_HEADS 16
 
@@ -218,6 +216,8 @@ static BOOL is_interim(const char *head)
            isdigit(head[11]) && (head[10] != '0' || head[11] != '1');
 }
 
+/* Reads until the end of a response head, which then begins the buffer; 0 or
+ * a Win32 error.  *head_end is where the body begins. */
 static DWORD read_head(struct http_connection *connection, DWORD timeout, DWORD *head_end)
 {
     DWORD error, searched = 0, interim = 0;
