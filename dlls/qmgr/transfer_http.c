@@ -1583,8 +1583,9 @@ static BOOL get_part_plain(struct transfer_session *session, const struct transf
     if (error) return TRUE;
     if (!parse_head(head, &response))
     {
+        /* Not HTTP: the code and context WinHTTP's path reports. */
         http_connection_finish(session->connection, FALSE);
-        transfer_set_failure(result, BG_E_INVALID_SERVER_RESPONSE, BG_ERROR_CONTEXT_REMOTE_FILE, TRUE);
+        set_winhttp_failure(result, ERROR_WINHTTP_INVALID_SERVER_RESPONSE);
         goto done;
     }
     TRACE("%s: status %lu, offset %s (plain).\n", debugstr_w(transfer->remote_name), response.status,

@@ -247,7 +247,8 @@ static DWORD read_head(struct http_connection *connection, DWORD timeout, DWORD 
         if (connection->end == BUFFER_SIZE) return ERROR_WINHTTP_INVALID_SERVER_RESPONSE;
         got = receive_within(connection, connection->buffer + connection->end, BUFFER_SIZE - connection->end,
                              timeout, &error);
-        if (got <= 0) return got ? error : ERROR_WINHTTP_CONNECTION_ERROR;
+        /* Closed before a whole head came: what WinHTTP says of it too. */
+        if (got <= 0) return got ? error : ERROR_WINHTTP_INVALID_SERVER_RESPONSE;
         connection->end += got;
     }
 }

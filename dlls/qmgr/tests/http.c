@@ -1585,6 +1585,96 @@ done:
     finish_job(job);
 }
 
+/* What a server that is not one sends back: a status line that is not
+ * HTTP's, with or without the blank line that ends a head, and nothing. */
+static const struct
+{
+    const char *data;
+    size_t size;
+}
+garbage_responses[] =
+{
+#define GARBAGE(s) { s, sizeof(s) - 1 }
+    GARBAGE("SSH-2.0-OpenSSH_9.2p1\r\n\r\n"),
+    GARBAGE("220 mail.example.test ESMTP ready\r\n"),
+    GARBAGE("\x15\x03\x01\x00\x02\x02\x28"),  /* a TLS alert */
+    GARBAGE(""),
+#undef GARBAGE
+};
+
+static BOOL garbage_status_handler(struct httpd_request *request, void *context)
+{
+    const char *path = httpd_request_path(request);
+    unsigned int index = path[strlen(path) - 1] - '0';
+
+    if (index >= ARRAY_SIZE(garbage_responses)) return FALSE;
+    return httpd_respond_raw(request, garbage_responses[index].data, garbage_responses[index].size);
+}
+
+/* A server that does not speak HTTP: the job goes to TRANSIENT_ERROR with
+ * ERROR_WINHTTP_INVALID_SERVER_RESPONSE as the code, and leaves no file.  The
+ * same through WinHTTP (credentials take the job there) and without. */
+static void test_garbage_status_line(void)
+{
+    WCHAR dir[MAX_PATH], local[MAX_PATH], url[256], tag[64];
+    BG_AUTH_CREDENTIALS creds;
+    IBackgroundCopyJob2 *job2;
+    IBackgroundCopyJob *job;
+    BG_ERROR_CONTEXT context;
+    unsigned int i, winhttp;
+    char path[64];
+    HRESULT hr, code;
+
+    if (!make_dir(L"garbage-status", dir, ARRAY_SIZE(dir))) return;
+    ok(httpd_add_handler(httpd, NULL, "/http/garbage/status/", garbage_status_handler, NULL),
+       "cannot add the handler.\n");
+    for (winhttp = 0; winhttp < 2; winhttp++)
+    {
+        for (i = 0; i < ARRAY_SIZE(garbage_responses); i++)
+        {
+            winetest_push_context("%s, response %u", winhttp ? "WinHTTP" : "plain", i);
+            snprintf(path, sizeof(path), "/http/garbage/status/%u", i);
+            httpd_url(httpd, path, url, ARRAY_SIZE(url));
+            swprintf(tag, ARRAY_SIZE(tag), L"garbage-status-%u-%u", winhttp, i);
+            swprintf(local, ARRAY_SIZE(local), L"%ls%ls.bin", dir, tag);
+            if (!(job = create_job(tag)))
+            {
+                winetest_pop_context();
+                continue;
+            }
+            set_retry_delay(job, 60);
+            if (winhttp)
+            {
+                hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJob2, (void **)&job2);
+                ok(hr == S_OK, "QueryInterface(IBackgroundCopyJob2) failed: %#lx.\n", hr);
+                if (SUCCEEDED(hr))
+                {
+                    memset(&creds, 0, sizeof(creds));
+                    creds.Target = BG_AUTH_TARGET_SERVER;
+                    creds.Scheme = BG_AUTH_SCHEME_BASIC;
+                    creds.Credentials.Basic.UserName = (WCHAR *)L"user";
+                    creds.Credentials.Basic.Password = (WCHAR *)L"secret";
+                    hr = IBackgroundCopyJob2_SetCredentials(job2, &creds);
+                    ok(hr == S_OK, "SetCredentials failed: %#lx.\n", hr);
+                    IBackgroundCopyJob2_Release(job2);
+                }
+            }
+            if (add_file(job, url, local) && resume(job) &&
+                wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSIENT_ERROR), FAILURE_TIMEOUT, TRUE) ==
+                    BG_JOB_STATE_TRANSIENT_ERROR)
+            {
+                ok(get_job_error(job, &context, &code), "GetError failed.\n");
+                trace("context %u, code %#lx.\n", context, code);
+                ok(code == HRESULT_FROM_WIN32(ERROR_WINHTTP_INVALID_SERVER_RESPONSE), "got code %#lx.\n", code);
+                check_no_file(local);
+                cancel_and_check_clean(job, dir, local);
+            }
+            finish_job(job);
+            winetest_pop_context();
+        }
+    }
+}
+
 /* A job of bytes 1000..5999 of url (AddFileWithRanges) into dir\\ranges.bin
  * must end in ERROR with this code, no file left. */
 static void check_ranged_job_fails(const WCHAR *tag, const WCHAR *url, const WCHAR *dir, HRESULT expected)
@@ -2393,6 +2483,7 @@ START_TEST(http)
     test_proxy_lists();
     test_response_headers();
     test_fake_length();
+    test_garbage_status_line();
     test_wrong_content_range();
     test_missing_content_range();
     test_interim_response();

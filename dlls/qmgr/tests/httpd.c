@@ -1429,6 +1429,18 @@ BOOL httpd_respond_until_close( struct httpd_request *req, int status, const cha
     return ret;
 }
 
+BOOL httpd_respond_raw( struct httpd_request *req, const void *data, size_t size )
+{
+    BOOL ret;
+
+    if (req->responded) return FALSE;
+    req->responded = TRUE;
+    req->close = TRUE;
+    ret = conn_send( req, data, size );
+    log_update( req, FALSE );
+    return ret;
+}
+
 BOOL httpd_send_interim( struct httpd_request *req, int status )
 {
     char line[64];

@@ -217,6 +217,9 @@ BOOL httpd_respond(struct httpd_request *request, int status, const char *header
 /* The same without Content-Length: the body ends when the connection closes. */
 BOOL httpd_respond_until_close(struct httpd_request *request, int status, const char *headers, const void *body,
                                size_t size);
+/* Sends these bytes as they are, as the whole response (a broken server's),
+ * and closes the connection. */
+BOOL httpd_respond_raw(struct httpd_request *request, const void *data, size_t size);
 /* Sends an interim (1xx) response, before the request's final one. */
 BOOL httpd_send_interim(struct httpd_request *request, int status);
 /* Close the connection after this response. */
