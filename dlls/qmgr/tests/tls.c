@@ -793,8 +793,16 @@ static unsigned int server_last_line(const char *request, char *line, size_t siz
  * checked before any of its bytes count.  The test CA publishes no
  * revocation list, so the check may fail; either way the bytes that came
  * before do not stay. */
-static void test_crl_check_restarts_file(BOOL suspend_first)
+enum crl_change
 {
+    CRL_WHILE_SUSPENDED,
+    CRL_WHILE_RUNNING,
+    CRL_ACROSS_RESTART,  /* while suspended, then the service restarts: the mark is stored */
+};
+
+static void test_crl_check_restarts_file(enum crl_change when)
+{
+    BOOL suspend_first = when != CRL_WHILE_RUNNING;
     static const DWORD size = 600000;  /* 6 s at the server's 100 KB/s */
     IBackgroundCopyJobHttpOptions *options;
     WCHAR url[200], local[MAX_PATH], dir[MAX_PATH];
@@ -806,12 +814,13 @@ static void test_crl_check_restarts_file(BOOL suspend_first)
     unsigned int count;
     DWORD start;
     HRESULT hr;
+    GUID id;
 
     swprintf(dir, ARRAY_SIZE(dir), L"%ls\\www\\slow", tls_dir);
     CreateDirectoryW(dir, NULL);
-    swprintf(name, ARRAY_SIZE(name), L"slow\\crl-%d.bin", suspend_first);
-    swprintf(path, ARRAY_SIZE(path), L"slow/crl-%d.bin", suspend_first);
-    sprintf(request, "GET /slow/crl-%d.bin", suspend_first);
+    swprintf(name, ARRAY_SIZE(name), L"slow\\crl-%d.bin", when);
+    swprintf(path, ARRAY_SIZE(path), L"slow/crl-%d.bin", when);
+    sprintf(request, "GET /slow/crl-%d.bin", when);
     if (!serve_file(name, 31, size)) return;
     make_url(url, ARRAY_SIZE(url), tls_port, path);
     if (!(job = tls_job(L"crl", url, local, ARRAY_SIZE(local)))) goto done;
@@ -840,6 +849,20 @@ static void test_crl_check_restarts_file(BOOL suspend_first)
     ok(hr == S_OK, "SetSecurityFlags failed: %#lx.\n", hr);
     IBackgroundCopyJobHttpOptions_Release(options);
 
+    if (when == CRL_ACROSS_RESTART)
+    {
+        IBackgroundCopyJob_GetId(job, &id);
+        IBackgroundCopyJob_Release(job);
+        job = NULL;
+        if (!restart_service())
+        {
+            skip("cannot restart the service.\n");
+            goto done;
+        }
+        hr = IBackgroundCopyManager_GetJob(manager, &id, &job);
+        ok(hr == S_OK, "GetJob after the restart failed: %#lx.\n", hr);
+        if (!job) goto done;
+    }
     if (suspend_first && !resume(job)) goto done;
     state = wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED) | STATE_BIT(BG_JOB_STATE_ERROR) |
                        STATE_BIT(BG_JOB_STATE_TRANSIENT_ERROR), 60000, TRUE);
@@ -895,8 +918,9 @@ START_TEST(tls)
     test_client_certificate();
     test_untrusted_certificate();
     test_validation_callback();
-    test_crl_check_restarts_file(TRUE);
-    test_crl_check_restarts_file(FALSE);
+    test_crl_check_restarts_file(CRL_WHILE_SUSPENDED);
+    test_crl_check_restarts_file(CRL_WHILE_RUNNING);
+    test_crl_check_restarts_file(CRL_ACROSS_RESTART);
     test_callback_after_restart();  /* last: it restarts the service */
 
     remove_tree(base_dir, 0);
