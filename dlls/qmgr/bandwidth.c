@@ -10,30 +10,53 @@
 #include "qmgr_private.h"
 
 static SRWLOCK lock = SRWLOCK_INIT;
-/* Until when (GetTickCount64, in microseconds) the bytes taken so far use the
- * allowed rate: a transfer that brings more waits that much longer. */
-static ULONGLONG paid_until_us;
+/* Background bytes since the service started: taken by transfers, and
+ * cleared at the allowed rate as time passes.  A transfer waits until the
+ * bytes it took are cleared.  Counted in bytes rather than time, what is
+ * still owed is paid at whatever rate applies now: a raised limit shortens
+ * the waits at once. */
+static UINT64 taken, cleared;
+static ULONGLONG cleared_at_us;  /* GetTickCount64 in microseconds, when cleared was last brought forward */
 
-DWORD bandwidth_take(UINT64 bytes, ULONGLONG *change_ms)
+/* Brings cleared forward to now at this rate (kbit/s: rate / 8000 bytes a
+ * microsecond); lock held. */
+static void clear_until_now(ULONG rate)
+{
+    ULONGLONG now_us = GetTickCount64() * 1000, elapsed_us = now_us - cleared_at_us;
+    UINT64 owed = taken - cleared;
+
+    cleared_at_us = now_us;
+    /* No limit forgives what was owed under one; time without transfers
+     * leaves no credit for a burst afterwards; a rate of 0 clears nothing. */
+    if (rate == POLICY_NO_LIMIT || (rate && elapsed_us >= owed * 8000 / rate)) cleared = taken;
+    else if (rate) cleared += elapsed_us * rate / 8000;
+}
+
+UINT64 bandwidth_take(UINT64 bytes)
+{
+    ULONGLONG change_ms;
+    ULONG rate = policy_background_rate(&change_ms);
+    UINT64 mark;
+
+    AcquireSRWLockExclusive(&lock);
+    clear_until_now(rate);
+    mark = taken += bytes;
+    if (rate == POLICY_NO_LIMIT) cleared = taken;
+    ReleaseSRWLockExclusive(&lock);
+    return mark;
+}
+
+DWORD bandwidth_wait(UINT64 mark, ULONGLONG *change_ms)
 {
     ULONG rate = policy_background_rate(change_ms);
-    ULONGLONG now_us, wait_ms;
+    UINT64 owed;
 
-    if (rate == POLICY_NO_LIMIT)
-    {
-        /* What was owed under a limit that is gone is forgiven. */
-        AcquireSRWLockExclusive(&lock);
-        paid_until_us = 0;
-        ReleaseSRWLockExclusive(&lock);
-        return 0;
-    }
-    if (!rate) return INFINITE;
-    now_us = GetTickCount64() * 1000;
     AcquireSRWLockExclusive(&lock);
-    /* Time without transfers leaves no credit for a burst afterwards. */
-    if (paid_until_us < now_us) paid_until_us = now_us;
-    paid_until_us += bytes * 8000 / rate;
-    wait_ms = (paid_until_us - now_us) / 1000;
+    clear_until_now(rate);
+    owed = mark > cleared ? mark - cleared : 0;
     ReleaseSRWLockExclusive(&lock);
-    return wait_ms < INFINITE ? wait_ms : INFINITE - 1;
+    if (!owed) return 0;
+    if (!rate) return INFINITE;
+    /* Rounded up: a wait of 0 would mean done. */
+    return min((owed * 8 + rate - 1) / rate, INFINITE - 1);
 }

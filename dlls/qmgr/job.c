@@ -2068,29 +2068,28 @@ static BOOL run_gives_way(struct job *job)
  * Suspend or Cancel is not held up.  FALSE when the job is to stop. */
 static BOOL keep_to_bandwidth(struct job *job, UINT64 new_bytes)
 {
+    UINT64 mark = bandwidth_take(new_bytes);
+    BOOL go = TRUE, foreground = FALSE;
     ULONGLONG change_ms;
-    DWORD wait = bandwidth_take(new_bytes, &change_ms), slice;
-    BOOL go = TRUE;
+    DWORD wait;
 
-    if (wait == INFINITE)
+    /* Asked again after each slice: the policy may have changed meanwhile. */
+    while (go && !foreground && (wait = bandwidth_wait(mark, &change_ms)))
     {
-        EnterCriticalSection(&job->cs);
-        job->limit_error = BG_E_BLOCKED_BY_POLICY;
-        job->blocked_ms = change_ms;
-        LeaveCriticalSection(&job->cs);
-        return FALSE;
-    }
-    while (go && wait)
-    {
-        Sleep(slice = min(wait, 250));
-        wait -= slice;
+        if (wait == INFINITE)
+        {
+            EnterCriticalSection(&job->cs);
+            job->limit_error = BG_E_BLOCKED_BY_POLICY;
+            job->blocked_ms = change_ms;
+            LeaveCriticalSection(&job->cs);
+            return FALSE;
+        }
+        Sleep(min(wait, 250));
         EnterCriticalSection(&job->cs);
         go = !run_stopped(job) && !run_gives_way(job);
         /* Made a foreground job meanwhile: no limit applies any more. */
-        if (job->priority == BG_JOB_PRIORITY_FOREGROUND) wait = 0;
+        foreground = job->priority == BG_JOB_PRIORITY_FOREGROUND;
         LeaveCriticalSection(&job->cs);
-        /* The policy may have been lifted meanwhile. */
-        if (go && wait && policy_background_rate(&change_ms) == POLICY_NO_LIMIT) break;
     }
     return go;
 }

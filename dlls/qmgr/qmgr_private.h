@@ -120,11 +120,14 @@ ULONG policy_background_rate(ULONGLONG *change_ms);
 void policy_watch(void (*callback)(void));
 void policy_unwatch(void);
 
-/* bandwidth.c: how long a background transfer that just moved this many
- * bytes waits, for all of them together to keep to the policy's rate; 0
- * when there is no limit, INFINITE when none may run (then *change_ms says
+/* bandwidth.c: background transfers, all of them together, keep to the
+ * policy's rate.  A transfer that just moved this many bytes takes them, and
+ * the mark returned is what it then waits for: bandwidth_wait says how long
+ * at the rate that applies now, 0 when they are paid for (or there is no
+ * limit), INFINITE when no background transfer may run (then *change_ms says
  * when that may change). */
-DWORD bandwidth_take(UINT64 bytes, ULONGLONG *change_ms);
+UINT64 bandwidth_take(UINT64 bytes);
+DWORD bandwidth_wait(UINT64 mark, ULONGLONG *change_ms);
 /* Whether NTLM and Negotiate challenges get implicit credentials without SetCredentials (UseLMCompat). */
 BOOL policy_implicit_credentials(void);
 

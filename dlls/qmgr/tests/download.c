@@ -940,6 +940,17 @@ static void test_bandwidth_policy_rate(void)
     clear_bandwidth_policy();
 }
 
+/* Waits until the job has some bytes, then at most 10 s; its progress then. */
+static void wait_first_bytes(IBackgroundCopyJob *job, BG_JOB_PROGRESS *progress)
+{
+    DWORD start = GetTickCount();
+
+    memset(progress, 0, sizeof(*progress));
+    while (GetTickCount() - start < 10000 && SUCCEEDED(IBackgroundCopyJob_GetProgress(job, progress)) &&
+           !progress->BytesTransferred)
+        Sleep(50);
+}
+
 /* A background job held back by a low rate goes on at full speed once the
  * policy is lifted: it does not serve out what it owed. */
 static void test_bandwidth_policy_lifted(void)
@@ -956,11 +967,7 @@ static void test_bandwidth_policy_lifted(void)
     if ((job = start_policy_job(L"policy-lifted", "/policy/lifted.bin", BG_JOB_PRIORITY_NORMAL, 5, local, MAX_PATH)))
     {
         /* Some bytes came, and the rate holds the rest back. */
-        start = GetTickCount();
-        memset(&progress, 0, sizeof(progress));
-        while (GetTickCount() - start < 10000 && SUCCEEDED(IBackgroundCopyJob_GetProgress(job, &progress)) &&
-               !progress.BytesTransferred)
-            Sleep(50);
+        wait_first_bytes(job, &progress);
         Sleep(500);
         IBackgroundCopyJob_GetProgress(job, &progress);
         ok(progress.BytesTransferred < size, "the job transferred all %I64u bytes at 8 kbit/s.\n", size);
@@ -972,6 +979,41 @@ static void test_bandwidth_policy_lifted(void)
             ok(GetTickCount() - start < 30000, "the job took %lu ms after the policy went.\n", GetTickCount() - start);
             ok(IBackgroundCopyJob_Complete(job) == S_OK, "Complete failed.\n");
             check_pattern_file(local, 64, size);
+        }
+        finish_job(job);
+    }
+    clear_bandwidth_policy();
+}
+
+/* What a job owes is paid at the rate that applies now.  It starts at
+ * 80 Mbit/s, so its reads are large; the limit then drops to 8 kbit/s,
+ * where one such read is owed for a quarter of an hour; raised to 1 Gbit/s,
+ * the job goes on at once. */
+static void test_bandwidth_policy_raised(void)
+{
+    static const ULONGLONG size = 64 * 1024 * 1024;  /* 6.7 s at 80 Mbit/s */
+    IBackgroundCopyJob *job;
+    WCHAR local[MAX_PATH];
+    BG_JOB_PROGRESS progress;
+    DWORD start;
+
+    ok(httpd_add_pattern_resource(httpd, "/policy/raised.bin", size, 65, NULL), "cannot add the resource.\n");
+    if (!set_bandwidth_policy(80000)) return;
+    if ((job = start_policy_job(L"policy-raised", "/policy/raised.bin", BG_JOB_PRIORITY_NORMAL, 5, local, MAX_PATH)))
+    {
+        wait_first_bytes(job, &progress);
+        set_bandwidth_policy(8);
+        Sleep(1000);
+        IBackgroundCopyJob_GetProgress(job, &progress);
+        ok(progress.BytesTransferred < size, "the job transferred all %I64u bytes.\n", size);
+        set_bandwidth_policy(1000000);
+        start = GetTickCount();
+        if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), 60000, FALSE) == BG_JOB_STATE_TRANSFERRED)
+        {
+            ok(GetTickCount() - start < 30000, "the job took %lu ms after the limit was raised.\n",
+               GetTickCount() - start);
+            ok(IBackgroundCopyJob_Complete(job) == S_OK, "Complete failed.\n");
+            check_pattern_file(local, 65, size);
         }
         finish_job(job);
     }
@@ -2689,6 +2731,7 @@ START_TEST(download)
     test_http_404();
     test_bandwidth_policy_rate();
     test_bandwidth_policy_lifted();
+    test_bandwidth_policy_raised();
     test_bandwidth_policy_blocked();
     test_http_503();
     test_no_progress_timeout();
