@@ -2215,7 +2215,11 @@ static void block_by_policy(struct job *job, ULONGLONG change_ms)
         job->error_count--;
         job->first_transient_error = 0;
         job->state = BG_JOB_STATE_TRANSIENT_ERROR;
-        scheduler_schedule_retry(job, min(change_ms, job->retry_delay * 1000ull));
+        /* Not retried on the retry delay (behavior.md 2): it waits for the
+         * window's next edge, or for the policy to change, which the watch
+         * reports.  Without the watch the retry delay has to do. */
+        if (!policy_watching()) change_ms = min(change_ms, job->retry_delay * 1000ull);
+        if (change_ms != ~0ull) scheduler_schedule_retry(job, change_ms);
         touch(job);
     }
     LeaveCriticalSection(&job->cs);

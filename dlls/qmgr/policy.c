@@ -211,6 +211,11 @@ void policy_watch(void (*callback)(void))
         WARN("cannot watch the policies: jobs the bandwidth policy holds back wait for their retry.\n");
 }
 
+BOOL policy_watching(void)
+{
+    return watch_wait != NULL;
+}
+
 void policy_unwatch(void)
 {
     if (watch_wait) UnregisterWaitEx(watch_wait, INVALID_HANDLE_VALUE);

@@ -119,6 +119,8 @@ ULONG policy_background_rate(ULONGLONG *change_ms);
  * HKLM\\Software\\Policies, until policy_unwatch(). */
 void policy_watch(void (*callback)(void));
 void policy_unwatch(void);
+/* Whether policy_watch's callback is called: FALSE before, and when it failed. */
+BOOL policy_watching(void);
 
 /* bandwidth.c: background transfers, all of them together, keep to the
  * policy's rate.  A transfer that just moved this many bytes takes them, and

@@ -1024,16 +1024,22 @@ static void test_bandwidth_policy_raised(void)
  * BG_E_BLOCKED_BY_POLICY; they go on once the policy allows them again. */
 static void test_bandwidth_policy_blocked(void)
 {
-    IBackgroundCopyJob *job, *foreground;
-    WCHAR local[MAX_PATH], foreground_local[MAX_PATH];
+    IBackgroundCopyJob *job, *short_retry, *foreground;
+    WCHAR local[MAX_PATH], short_local[MAX_PATH], foreground_local[MAX_PATH];
+    BG_JOB_TIMES times, later;
     BG_ERROR_CONTEXT context;
     ULONG errors = ~0u;
     HRESULT code, hr;
+    DWORD start;
 
     ok(httpd_add_pattern_resource(httpd, "/policy/blocked.bin", 20000, 63, NULL), "cannot add the resource.\n");
     if (!set_bandwidth_policy(0)) return;
     /* Its retry is far: only the change of the policy can wake it in time. */
     job = start_policy_job(L"policy-blocked", "/policy/blocked.bin", BG_JOB_PRIORITY_NORMAL, 120, local, MAX_PATH);
+    /* Its retry is near, but a job held back by the policy is not retried
+     * (behavior.md 2): it waits for the policy to change. */
+    short_retry = start_policy_job(L"policy-blocked-short", "/policy/blocked.bin", BG_JOB_PRIORITY_NORMAL, 5,
+                                   short_local, MAX_PATH);
     foreground = start_policy_job(L"policy-blocked-fg", "/policy/blocked.bin", BG_JOB_PRIORITY_FOREGROUND, 5,
                                   foreground_local, MAX_PATH);
     if (job && wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSIENT_ERROR), 30000, TRUE) == BG_JOB_STATE_TRANSIENT_ERROR &&
@@ -1044,11 +1050,31 @@ static void test_bandwidth_policy_blocked(void)
         hr = IBackgroundCopyJob_GetErrorCount(job, &errors);
         ok(hr == S_OK && !errors, "GetErrorCount returned %#lx, count %lu.\n", hr, errors);
     }
+    start = GetTickCount();
+    if (short_retry &&
+        wait_state(short_retry, STATE_BIT(BG_JOB_STATE_TRANSIENT_ERROR), 30000, TRUE) == BG_JOB_STATE_TRANSIENT_ERROR)
+    {
+        hr = IBackgroundCopyJob_GetTimes(short_retry, &times);
+        ok(hr == S_OK, "GetTimes failed: %#lx.\n", hr);
+    }
     if (foreground)
     {
         ok(wait_state(foreground, STATE_BIT(BG_JOB_STATE_TRANSFERRED), 30000, FALSE) == BG_JOB_STATE_TRANSFERRED,
            "the foreground job did not transfer.\n");
         finish_job(foreground);
+    }
+    if (short_retry)
+    {
+        /* Past its retry delay (5 s, the least there is): a retry would have
+         * run the job and changed it. */
+        if (GetTickCount() - start < 6500) Sleep(6500 - (GetTickCount() - start));
+        check_state(short_retry, BG_JOB_STATE_TRANSIENT_ERROR);
+        hr = IBackgroundCopyJob_GetTimes(short_retry, &later);
+        ok(hr == S_OK, "GetTimes failed: %#lx.\n", hr);
+        ok(!CompareFileTime(&later.ModificationTime, &times.ModificationTime),
+           "the held-back job was retried: modified %#lx:%08lx, then %#lx:%08lx.\n",
+           times.ModificationTime.dwHighDateTime, times.ModificationTime.dwLowDateTime,
+           later.ModificationTime.dwHighDateTime, later.ModificationTime.dwLowDateTime);
     }
     clear_bandwidth_policy();
     if (job)
@@ -1060,6 +1086,15 @@ static void test_bandwidth_policy_blocked(void)
             check_pattern_file(local, 63, 20000);
         }
         finish_job(job);
+    }
+    if (short_retry)
+    {
+        if (wait_state(short_retry, STATE_BIT(BG_JOB_STATE_TRANSFERRED), 30000, TRUE) == BG_JOB_STATE_TRANSFERRED)
+        {
+            ok(IBackgroundCopyJob_Complete(short_retry) == S_OK, "Complete failed.\n");
+            check_pattern_file(short_local, 63, 20000);
+        }
+        finish_job(short_retry);
     }
 }
 
