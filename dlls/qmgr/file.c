@@ -249,23 +249,27 @@ HRESULT file_set_ranges(struct file *file, DWORD count, const BG_FILE_RANGE *ran
     if (!count) return E_INVALIDARG;
     for (i = 0; i < count; i++)
     {
-        if (ranges[i].InitialOffset == BG_LENGTH_TO_EOF || !ranges[i].Length) return BG_E_INVALID_RANGE;
+        if (ranges[i].InitialOffset == BG_LENGTH_TO_EOF) return BG_E_INVALID_RANGE;
         if (ranges[i].Length != BG_LENGTH_TO_EOF && ranges[i].InitialOffset + ranges[i].Length < ranges[i].InitialOffset)
             return BG_E_INVALID_RANGE;
     }
     if (!(sorted = malloc(count * sizeof(*sorted)))) return E_OUTOFMEMORY;
     memcpy(sorted, ranges, count * sizeof(*sorted));
     qsort(sorted, count, sizeof(*sorted), compare_ranges);
+    /* Two ranges at one offset overlap whatever their lengths: (100, 5) and
+     * (100, 0) is the documented example of BG_E_OVERLAPPING_RANGES. */
     for (i = 1; i < count; i++)
     {
         const BG_FILE_RANGE *prev = &sorted[i - 1];
-        if (prev->Length == BG_LENGTH_TO_EOF || prev->InitialOffset + prev->Length > sorted[i].InitialOffset)
+        if (prev->Length == BG_LENGTH_TO_EOF || prev->InitialOffset == sorted[i].InitialOffset ||
+            prev->InitialOffset + prev->Length > sorted[i].InitialOffset)
         {
             free(sorted);
             return BG_E_OVERLAPPING_RANGES;
         }
     }
     free(sorted);
+    for (i = 0; i < count; i++) if (!ranges[i].Length) return BG_E_INVALID_RANGE;
 
     if (!(sorted = malloc(count * sizeof(*sorted)))) return E_OUTOFMEMORY;
     memcpy(sorted, ranges, count * sizeof(*sorted));

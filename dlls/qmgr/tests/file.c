@@ -410,6 +410,25 @@ static void test_ranges(void)
     hr = IBackgroundCopyJob3_AddFileWithRanges(job3, remote1, local, 2, bad);
     ok(hr == BG_E_OVERLAPPING_RANGES, "AddFileWithRanges(overlapping) returned %#lx.\n", hr);
 
+    /* Two ranges at one offset, the second of length 0: the documented
+     * example of overlapping ranges, in either order. */
+    bad[0].InitialOffset = 100;
+    bad[0].Length = 5;
+    bad[1].InitialOffset = 100;
+    bad[1].Length = 0;
+    hr = IBackgroundCopyJob3_AddFileWithRanges(job3, remote1, local, 2, bad);
+    ok(hr == BG_E_OVERLAPPING_RANGES, "AddFileWithRanges((100, 5), (100, 0)) returned %#lx.\n", hr);
+    bad[0].Length = 0;
+    bad[1].Length = 5;
+    hr = IBackgroundCopyJob3_AddFileWithRanges(job3, remote1, local, 2, bad);
+    ok(hr == BG_E_OVERLAPPING_RANGES, "AddFileWithRanges((100, 0), (100, 5)) returned %#lx.\n", hr);
+
+    /* A range of length 0 on its own. */
+    bad[0].InitialOffset = 100;
+    bad[0].Length = 0;
+    hr = IBackgroundCopyJob3_AddFileWithRanges(job3, remote1, local, 1, bad);
+    ok(hr == BG_E_INVALID_RANGE, "AddFileWithRanges(length 0) returned %#lx.\n", hr);
+
     /* An offset of BG_LENGTH_TO_EOF. */
     bad[0].InitialOffset = BG_LENGTH_TO_EOF;
     bad[0].Length = 10;
