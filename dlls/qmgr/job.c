@@ -556,6 +556,8 @@ static HRESULT WINAPI job_Suspend(IBackgroundCopyJob5 *iface)
         scheduler_remove(job);
         touch(job);
     }
+    /* Suspended already: the call still counts as a modification (behavior.md 8.4). */
+    else touch_quietly(job);
     LeaveCriticalSection(&job->cs);
     return hr;
 }
@@ -606,9 +608,11 @@ static HRESULT WINAPI job_Resume(IBackgroundCopyJob5 *iface)
     case BG_JOB_STATE_TRANSFERRED:
         /* Files added after the transfer are fetched on Resume. */
         if (!all_files_transferred(job)) queue_job(job);
+        else touch_quietly(job);
         break;
     default:
-        /* Already active. */
+        /* Already active: the call still counts as a modification (behavior.md 8.4). */
+        touch_quietly(job);
         break;
     }
     LeaveCriticalSection(&job->cs);
@@ -1270,6 +1274,7 @@ static HRESULT WINAPI job_SetNotifyInterface(IBackgroundCopyJob5 *iface, IUnknow
             IUnknown_AddRef(callback);
             notify_if_pending(job);
         }
+        touch_quietly(job);
     }
     LeaveCriticalSection(&job->cs);
     /* Releasing may call out of the process: never under the job lock. */

@@ -422,6 +422,36 @@ static void test_properties(void)
     cancel_and_release(job);
 }
 
+/* The modification time moves with calls that change nothing too
+ * (behavior.md 8.4): Suspend of a suspended job, SetNotifyInterface. */
+static void test_modification_time_calls(void)
+{
+    BG_JOB_TIMES before, after;
+    IBackgroundCopyJob *job;
+    HRESULT hr;
+
+    if (!(job = create_job(BG_JOB_TYPE_DOWNLOAD, NULL))) return;
+    hr = IBackgroundCopyJob_GetTimes(job, &before);
+    ok(hr == S_OK, "GetTimes failed: %#lx.\n", hr);
+    Sleep(20);
+    hr = IBackgroundCopyJob_Suspend(job);
+    ok(hr == S_OK, "Suspend failed: %#lx.\n", hr);
+    hr = IBackgroundCopyJob_GetTimes(job, &after);
+    ok(hr == S_OK, "GetTimes failed: %#lx.\n", hr);
+    ok(filetime_value(&after.ModificationTime) > filetime_value(&before.ModificationTime),
+       "Suspend of a suspended job left the modification time.\n");
+
+    before = after;
+    Sleep(20);
+    hr = IBackgroundCopyJob_SetNotifyInterface(job, NULL);
+    ok(hr == S_OK, "SetNotifyInterface failed: %#lx.\n", hr);
+    hr = IBackgroundCopyJob_GetTimes(job, &after);
+    ok(hr == S_OK, "GetTimes failed: %#lx.\n", hr);
+    ok(filetime_value(&after.ModificationTime) > filetime_value(&before.ModificationTime),
+       "SetNotifyInterface left the modification time.\n");
+    cancel_and_release(job);
+}
+
 /* Every setter of a job in a final state fails with BG_E_INVALID_STATE. */
 static void check_final_state_setters(IBackgroundCopyJob *job)
 {
@@ -1599,6 +1629,7 @@ START_TEST(job)
     test_properties();
     test_property_conflicts();
     test_state_changes();
+    test_modification_time_calls();
     test_AddFile();
     test_upload();
     test_upload_reply();
