@@ -1567,8 +1567,14 @@ static HRESULT read_reply(struct file *reply, byte **buffer, UINT64 *length)
                          NULL, OPEN_EXISTING, 0, NULL);
     if (handle == INVALID_HANDLE_VALUE) return HRESULT_FROM_WIN32(GetLastError());
     if (!GetFileSizeEx(handle, &size)) hr = HRESULT_FROM_WIN32(GetLastError());
-    else if (size.QuadPart > MAX_REPLY_DATA) hr = BG_E_TOO_LARGE;
-    else if (!(*buffer = CoTaskMemAlloc(size.QuadPart ? size.QuadPart : 1))) hr = E_OUTOFMEMORY;
+    else if (size.QuadPart > MAX_REPLY_DATA)
+    {
+        /* Too large for a buffer: the caller learns the size (interfaces.md 4.2). */
+        hr = BG_E_TOO_LARGE;
+        if (length) *length = size.QuadPart;
+    }
+    else if (!size.QuadPart) ;  /* an empty reply is no data: *buffer stays NULL */
+    else if (!(*buffer = CoTaskMemAlloc(size.QuadPart))) hr = E_OUTOFMEMORY;
     else if (!ReadFile(handle, *buffer, size.QuadPart, &got, NULL) || got != size.QuadPart)
     {
         hr = GetLastError() ? HRESULT_FROM_WIN32(GetLastError()) : HRESULT_FROM_WIN32(ERROR_HANDLE_EOF);
@@ -1596,8 +1602,8 @@ static HRESULT WINAPI job_GetReplyData(IBackgroundCopyJob5 *iface, byte **buffer
     EnterCriticalSection(&job->cs);
     if (job->state != BG_JOB_STATE_TRANSFERRED && job->state != BG_JOB_STATE_ACKNOWLEDGED)
         hr = BG_E_INVALID_STATE;
+    /* No reply from the server: no buffer. */
     else if (job->reply) hr = read_reply(job->reply, buffer, length);
-    else if (!(*buffer = CoTaskMemAlloc(1))) hr = E_OUTOFMEMORY;
     LeaveCriticalSection(&job->cs);
     return hr;
 }

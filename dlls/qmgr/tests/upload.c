@@ -429,6 +429,8 @@ static void test_upload_reply(BOOL with_reply)
         ok(hr == S_OK, "GetReplyData failed: %#lx.\n", hr);
         ok(length == (with_reply ? strlen(expected) : 0) && (!length || !memcmp(data, expected, length)),
            "reply data %s.\n", wine_dbgstr_an((char *)data, (int)length));
+        /* No reply, no buffer (interfaces.md 4.2). */
+        if (!with_reply) ok(!data, "got a buffer for no reply.\n");
         CoTaskMemFree(data);
         EnterCriticalSection(&bits_server.cs);
         ok(bits_server.closes == 1 && bits_server.session_count == 1 && bits_server.sessions[0].closed,
@@ -631,6 +633,55 @@ static void test_upload_host_id(BOOL reachable)
     DeleteFileW(source);
 }
 
+/* A reply of more than 1 MB is not handed out by GetReplyData: BG_E_TOO_LARGE,
+ * no buffer, and the reply's size as the length (interfaces.md 4.2).  The
+ * reply file has all of it after Complete. */
+static void test_upload_reply_too_large(void)
+{
+    static const UINT64 reply_size = 1024 * 1024 + 1;
+    IBackgroundCopyJob2 *job2;
+    IBackgroundCopyJob *job;
+    WCHAR source[MAX_PATH], reply_name[MAX_PATH], name[128], url[256];
+    BYTE *data = (BYTE *)0xdeadbeef;
+    UINT64 length = 0;
+    HRESULT hr;
+    GUID id;
+
+    bits_server_reset();
+    bits_server.reply = TRUE;
+    strcpy(bits_server.reply_url, "/reply-too-large.bin");
+    ok(httpd_add_pattern_resource(httpd, "/reply-too-large.bin", reply_size, 43, NULL), "cannot add the reply.\n");
+    swprintf(source, ARRAY_SIZE(source), L"%lsupload-large-reply.bin", base_dir);
+    swprintf(reply_name, ARRAY_SIZE(reply_name), L"%lslarge-reply.bin", base_dir);
+    make_source(source, 1000, 44);
+    make_name(name, ARRAY_SIZE(name), L"large reply");
+    hr = IBackgroundCopyManager_CreateJob(manager, name, BG_JOB_TYPE_UPLOAD_REPLY, &id, &job);
+    ok(hr == S_OK, "CreateJob failed: %#lx.\n", hr);
+    if (FAILED(hr)) return;
+    IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJob2, (void **)&job2);
+    IBackgroundCopyJob_SetMinimumRetryDelay(job, 5);
+    hr = IBackgroundCopyJob_AddFile(job, httpd_url(httpd, "/upload/large-reply.bin", url, ARRAY_SIZE(url)), source);
+    ok(hr == S_OK, "AddFile failed: %#lx.\n", hr);
+    hr = IBackgroundCopyJob2_SetReplyFileName(job2, reply_name);
+    ok(hr == S_OK, "SetReplyFileName failed: %#lx.\n", hr);
+    IBackgroundCopyJob_Resume(job);
+    if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, FALSE) == BG_JOB_STATE_TRANSFERRED)
+    {
+        hr = IBackgroundCopyJob2_GetReplyData(job2, &data, &length);
+        ok(hr == BG_E_TOO_LARGE, "GetReplyData returned %#lx.\n", hr);
+        ok(!data, "got a buffer %p.\n", data);
+        ok(length == reply_size, "got length %I64u.\n", length);
+        if (SUCCEEDED(hr)) CoTaskMemFree(data);
+        hr = IBackgroundCopyJob_Complete(job);
+        ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
+        check_pattern_file(reply_name, 43, reply_size);
+        DeleteFileW(reply_name);
+    }
+    IBackgroundCopyJob2_Release(job2);
+    finish_job(job);
+    DeleteFileW(source);
+}
+
 /* What a server says must not harm the client: a reply "URL" naming a local
  * file is refused, and a failed Ack stays a failure whatever its error code. */
 static void test_upload_bad_server(BOOL bad_reply)
@@ -781,6 +832,7 @@ START_TEST(upload)
     test_upload_session_lost();
     test_upload_missing_source();
     test_upload_redirect_policy();
+    test_upload_reply_too_large();
     test_upload_bad_server(TRUE);
     test_upload_bad_server(FALSE);
     test_upload_host_id(TRUE);
