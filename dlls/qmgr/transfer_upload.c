@@ -289,7 +289,7 @@ void transfer_http_upload_end(struct transfer_session *session, const WCHAR *rem
                               const struct upload_session *upload, const struct transfer_options *options, BOOL cancel,
                               struct transfer_result *result)
 {
-    WCHAR headers[UPLOAD_SESSION_ID_MAX + 96], *url, *code;
+    WCHAR headers[UPLOAD_SESSION_ID_MAX + 96], *url;
     struct http_exchange exchange;
 
     memset(result, 0, sizeof(*result));
@@ -308,12 +308,11 @@ void transfer_http_upload_end(struct transfer_session *session, const WCHAR *rem
               exchange.status);
         if (exchange.status != HTTP_STATUS_OK && exchange.status != HTTP_STATUS_CREATED)
         {
-            /* Sent again only after the server's own failure (5xx) that names no
-             * BITS error: with one, or with 1xx-4xx, the server has decided. */
-            code = transfer_http_header(&exchange, L"BITS-Error-Code");
+            /* Sent again after the server's own failure (5xx), unless it says it
+             * has no such session (behavior.md 16.3); 1xx-4xx are its decision. */
             set_ack_failure(&exchange, result);
-            result->transient = !code && exchange.status >= 500 && exchange.status < 600;
-            free(code);
+            result->transient = exchange.status >= 500 && exchange.status < 600 &&
+                                result->code != BG_E_SESSION_NOT_FOUND;
         }
         transfer_http_drain(&exchange);
     }

@@ -46,7 +46,7 @@ void bits_server_reset(void)
     bits_server.reply_url[0] = 0;
     bits_server.create_error_status = 0;
     bits_server.end_failures = 0;
-    bits_server.end_error_code = FALSE;
+    bits_server.end_error_code = 0;
     bits_server.creates = bits_server.fragments = bits_server.closes = bits_server.cancels = 0;
     bits_server.body_bytes = 0;
     LeaveCriticalSection(&bits_server.cs);
@@ -205,8 +205,11 @@ static BOOL handle_packet(struct httpd_request *request, void *context)
         if (bits_server.end_failures > 0)
         {
             bits_server.end_failures--;
-            ret = ack(request, 503, bits_server.end_error_code ?
-                      "BITS-Error-Code: 0x80070005\r\nBITS-Error-Context: 0x5\r\n" : NULL);
+            char error[96];
+
+            snprintf(error, sizeof(error), "BITS-Error-Code: %#lx\r\nBITS-Error-Context: 0x5\r\n",
+                     bits_server.end_error_code);
+            ret = ack(request, 503, bits_server.end_error_code ? error : NULL);
         }
         else if ((session = find_session(request)))
         {

@@ -61,7 +61,7 @@ struct bits_server
     char reply_url[128];         /* upload-reply: a BITS-Reply-URL of this value instead of the real one */
     int create_error_status;     /* non-zero: Create-Session fails with this and a BITS-Error-Code of 0 */
     int end_failures;            /* the next n Close-Session and Cancel-Session packets fail with 503 ... */
-    BOOL end_error_code;         /* ... carrying a BITS-Error-Code (E_ACCESSDENIED) if set */
+    HRESULT end_error_code;      /* ... carrying this BITS-Error-Code if not 0 */
     /* What happened: */
     unsigned int creates, fragments, closes, cancels;
     UINT64 body_bytes;           /* fragment bytes received in all */

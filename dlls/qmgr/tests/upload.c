@@ -301,8 +301,8 @@ static void test_upload_cancel(BOOL suspend_first)
 }
 
 /* Close-Session and Cancel-Session are sent again while the server fails
- * them with a 5xx that names no BITS error, and not when it names one
- * (spec 16.3); a close that did not get through holds the job back. */
+ * them with a 5xx, whatever BITS error it names but BG_E_SESSION_NOT_FOUND
+ * (behavior.md 16.3); a close that did not get through holds the job back. */
 static void test_upload_end_retry(void)
 {
     static const UINT64 size = 100000;
@@ -333,11 +333,27 @@ static void test_upload_end_retry(void)
         finish_job(job);
     }
 
-    /* A failure with BITS-Error-Code is the server's last word: one close. */
+    /* A 5xx that names another BITS error is sent again too. */
     bits_server_reset();
     bits_server.end_failures = 1;
-    bits_server.end_error_code = TRUE;
-    if ((job = create_upload_job(L"close-refused", "/upload/close-refused.bin", source)))
+    bits_server.end_error_code = E_ACCESSDENIED;
+    if ((job = create_upload_job(L"close-denied", "/upload/close-denied.bin", source)))
+    {
+        IBackgroundCopyJob_Resume(job);
+        state = wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), RETRY_TIMEOUT, TRUE);
+        ok(state == BG_JOB_STATE_TRANSFERRED, "job in state %u.\n", state);
+        EnterCriticalSection(&bits_server.cs);
+        ok(bits_server.closes == 2, "%u Close-Session packets.\n", bits_server.closes);
+        ok(bits_server.session_count == 1 && bits_server.sessions[0].closed, "the session was not closed.\n");
+        LeaveCriticalSection(&bits_server.cs);
+        finish_job(job);
+    }
+
+    /* The server has no such session: it is the server's last word, one close. */
+    bits_server_reset();
+    bits_server.end_failures = 1;
+    bits_server.end_error_code = BG_E_SESSION_NOT_FOUND;
+    if ((job = create_upload_job(L"close-unknown", "/upload/close-unknown.bin", source)))
     {
         IBackgroundCopyJob_Resume(job);
         state = wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, FALSE);
