@@ -997,7 +997,9 @@ static BOOL accept_response(const struct transfer_request *transfer, const struc
 
     if (status == 206 && (*offset || !whole_file))
     {
-        if (!parse_content_range(response->content_range, &first, &last, total) || first != first_wanted + *offset ||
+        BOOL parsed = parse_content_range(response->content_range, &first, &last, total);
+
+        if (!parsed || first != first_wanted + *offset ||
             (length == BG_LENGTH_TO_EOF ? *total != BG_SIZE_UNKNOWN && last + 1 != *total
                                         : last + 1 != first_wanted + length))
         {
@@ -1008,6 +1010,11 @@ static BOOL accept_response(const struct transfer_request *transfer, const struc
             if (whole_file) transfer_set_failure(result, BG_E_REMOTE_FILE_CHANGED, BG_ERROR_CONTEXT_REMOTE_FILE, TRUE);
             else if (!response->content_range)
                 transfer_set_failure(result, BG_E_INSUFFICIENT_RANGE_SUPPORT, BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
+            /* The range runs past the end of the file, where the server cut it:
+             * the range is outside the remote file (7.5), not the server wrong. */
+            else if (parsed && first == first_wanted + *offset && length != BG_LENGTH_TO_EOF &&
+                     *total != BG_SIZE_UNKNOWN && last + 1 == *total && first_wanted + length > *total)
+                transfer_set_failure(result, BG_E_INVALID_RANGE, BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
             else transfer_set_failure(result, BG_E_INVALID_SERVER_RESPONSE, BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
             return FALSE;
         }

@@ -1787,6 +1787,24 @@ static void test_missing_content_range(void)
     check_ranged_job_fails(L"no-content-range", url, dir, BG_E_INSUFFICIENT_RANGE_SUPPORT);
 }
 
+/* A range (bytes 1000..5999, check_ranged_job_fails) outside the remote file:
+ * ERROR with BG_E_INVALID_RANGE (behavior.md 7.5), both for one that runs
+ * past the end (the server sends what there is, 206 for bytes 1000..2999)
+ * and for one that starts past it (416). */
+static void test_range_outside_file(void)
+{
+    static const char past_end[] = "/http/ranges/past-end.bin", after_end[] = "/http/ranges/after-end.bin";
+    WCHAR dir[MAX_PATH], url[256];
+
+    if (!make_dir(L"range-outside", dir, ARRAY_SIZE(dir))) return;
+    ok(httpd_add_pattern_resource(httpd, past_end, 3000, 1812, NULL), "cannot add resource.\n");
+    ok(httpd_add_pattern_resource(httpd, after_end, 500, 1813, NULL), "cannot add resource.\n");
+    check_ranged_job_fails(L"range-past-end", httpd_url(httpd, past_end, url, ARRAY_SIZE(url)), dir,
+                           BG_E_INVALID_RANGE);
+    check_ranged_job_fails(L"range-after-end", httpd_url(httpd, after_end, url, ARRAY_SIZE(url)), dir,
+                           BG_E_INVALID_RANGE);
+}
+
 /* An interim answer (1xx, here 103 Early Hints) before the real one is no
  * answer yet (RFC 9110 15.2): the file comes with the 200 after it. */
 struct canned_body
@@ -2486,6 +2504,7 @@ START_TEST(http)
     test_garbage_status_line();
     test_wrong_content_range();
     test_missing_content_range();
+    test_range_outside_file();
     test_interim_response();
     test_unfollowed_3xx();
     test_missing_length();
