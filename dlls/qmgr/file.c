@@ -43,6 +43,7 @@ struct file
     BOOL validation_state;
     UINT64 durable;             /* bytes of the temporary file flushed to disk */
     struct upload_session upload_session;  /* the server's, while an upload is under way */
+    UINT64 upload_version;      /* last-write time of the local file the session began with; 0 unknown */
     WCHAR *reply_url;           /* upload-reply: where the server's reply is, once the upload is done */
     BOOL upload;                /* sent to the server, not fetched (the reply of an upload-reply is fetched) */
     /* Random access (File6, on-demand jobs): once sparse, the temporary file
@@ -1326,8 +1327,9 @@ void file_upload(struct file *file, const struct download_control *control, stru
     struct upload_session session;
     WCHAR *remote_name, *local_name;
     const WCHAR *slash;
-    UINT64 acknowledged, known_size;
+    UINT64 acknowledged, known_size, known_version, version = 0;
     LARGE_INTEGER size;
+    FILETIME written;
     HANDLE handle;
 
     memset(result, 0, sizeof(*result));
@@ -1338,6 +1340,7 @@ void file_upload(struct file *file, const struct download_control *control, stru
     session = file->upload_session;
     acknowledged = file->progress.BytesTransferred;
     known_size = file->progress.BytesTotal;
+    known_version = file->upload_version;
     LeaveCriticalSection(&file->cs);
 
     if (!remote_name || !local_name)
@@ -1358,8 +1361,13 @@ void file_upload(struct file *file, const struct download_control *control, stru
         if (handle != INVALID_HANDLE_VALUE) CloseHandle(handle);
         goto done;
     }
-    /* A file that changed under a started upload cannot be finished (behavior.md 2). */
-    if (session.id[0] && known_size != BG_SIZE_UNKNOWN && known_size != (UINT64)size.QuadPart)
+    if (GetFileTime(handle, NULL, NULL, &written))
+        version = ((UINT64)written.dwHighDateTime << 32) | written.dwLowDateTime;
+    /* A file that changed under a started upload cannot be finished (behavior.md
+     * 2): the server would splice the old bytes and the new.  Its size tells,
+     * and so does its last-write time, as for an SMB source (7.7). */
+    if (session.id[0] && ((known_size != BG_SIZE_UNKNOWN && known_size != (UINT64)size.QuadPart) ||
+                          (known_version && version && known_version != version)))
     {
         CloseHandle(handle);
         result->code = BG_E_LOCAL_FILE_CHANGED;
@@ -1368,6 +1376,8 @@ void file_upload(struct file *file, const struct download_control *control, stru
     }
     EnterCriticalSection(&file->cs);
     file->progress.BytesTotal = size.QuadPart;
+    /* The version a new session carries; the file cannot change while it is open. */
+    if (!session.id[0]) file->upload_version = version;
     LeaveCriticalSection(&file->cs);
 
     slash = wcsrchr(local_name, '\\');
@@ -1618,6 +1628,7 @@ enum file_tag
     TAG_NO_RANDOM_ACCESS,
     TAG_ATTRIBUTES,
     TAG_RESTART,
+    TAG_UPLOAD_VERSION,
 };
 
 void file_save(struct file *file, struct store_writer *writer)
@@ -1643,6 +1654,7 @@ void file_save(struct file *file, struct store_writer *writer)
         store_put_string(writer, TAG_UPLOAD_SESSION, file->upload_session.id);
         if (file->upload_session.host[0]) store_put_string(writer, TAG_UPLOAD_HOST, file->upload_session.host);
         store_put_u32(writer, TAG_UPLOAD_HOST_FALLBACK, file->upload_session.host_fallback_s);
+        if (file->upload_version) store_put_u64(writer, TAG_UPLOAD_VERSION, file->upload_version);
     }
     /* After a restart an upload-reply fetches its reply again from here. */
     if (file->reply_url) store_put_string(writer, TAG_REPLY_URL, file->reply_url);
@@ -1759,6 +1771,7 @@ HRESULT file_load(struct job *job, struct store_reader *reader, BOOL resumable, 
         case TAG_NO_RANDOM_ACCESS: if ((ok = store_get_u32(&field, &value))) file->no_random_access = !!value; break;
         case TAG_ATTRIBUTES: ok = store_get_u32(&field, &file->attributes); break;
         case TAG_RESTART: if ((ok = store_get_u32(&field, &value))) file->restart = !!value; break;
+        case TAG_UPLOAD_VERSION: ok = store_get_u64(&field, &file->upload_version); break;
         }
     }
     /* The names are what a file is; without them the record is not ours. */

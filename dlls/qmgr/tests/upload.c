@@ -225,6 +225,65 @@ static void test_upload_resume(void)
     DeleteFileW(source);
 }
 
+/* A local file that changed after its upload began cannot be finished in
+ * that session (behavior.md 2): the job goes to ERROR with
+ * BG_E_LOCAL_FILE_CHANGED, whether the size changed or only the content and
+ * last-write time.  The change comes while the job is suspended, part of the
+ * file with the server. */
+static void test_upload_local_file_changed(BOOL same_size)
+{
+    static const SYSTEMTIME created = { 2003, 4, 2, 5, 6, 7, 8, 0 }, modified = { 2004, 5, 3, 6, 7, 8, 9, 0 };
+    static const UINT64 size = 4 * 1024 * 1024 + 3;
+    BG_JOB_PROGRESS progress;
+    IBackgroundCopyJob *job;
+    BG_ERROR_CONTEXT context;
+    WCHAR source[MAX_PATH];
+    HRESULT hr, code;
+    HANDLE handle;
+    DWORD start;
+
+    bits_server_reset();
+    bits_server.ack_delay_ms = ACK_DELAY_MS;
+    swprintf(source, ARRAY_SIZE(source), L"%lsupload-changed-%d.bin", base_dir, same_size);
+    make_source(source, size, 45);
+    if (!(job = create_upload_job(same_size ? L"changed content" : L"changed size", "/upload/changed.bin", source)))
+        return;
+    IBackgroundCopyJob_Resume(job);
+    for (start = GetTickCount(); GetTickCount() - start < TRANSFER_TIMEOUT; Sleep(20))
+        if (FAILED(IBackgroundCopyJob_GetProgress(job, &progress)) || progress.BytesTransferred) break;
+    hr = IBackgroundCopyJob_Suspend(job);
+    ok(hr == S_OK, "Suspend failed: %#lx.\n", hr);
+    /* The upload lets go of the file when its run has ended. */
+    for (start = GetTickCount(); GetTickCount() - start < TRANSFER_TIMEOUT; Sleep(20))
+    {
+        handle = CreateFileW(source, GENERIC_WRITE, 0, NULL, OPEN_EXISTING, 0, NULL);
+        if (handle != INVALID_HANDLE_VALUE)
+        {
+            CloseHandle(handle);
+            break;
+        }
+    }
+    make_source(source, same_size ? size : size + 1, 46);
+    ok(set_file_times(source, &created, &modified), "cannot set the times: %lu.\n", GetLastError());
+    EnterCriticalSection(&bits_server.cs);
+    bits_server.ack_delay_ms = 0;
+    LeaveCriticalSection(&bits_server.cs);
+    hr = IBackgroundCopyJob_Resume(job);
+    ok(hr == S_OK, "Resume failed: %#lx.\n", hr);
+    if (wait_state(job, STATE_BIT(BG_JOB_STATE_ERROR), TRANSFER_TIMEOUT, FALSE) == BG_JOB_STATE_ERROR &&
+        get_job_error(job, &context, &code))
+    {
+        ok(code == BG_E_LOCAL_FILE_CHANGED, "error %#lx.\n", code);
+        ok(context == BG_ERROR_CONTEXT_LOCAL_FILE, "context %u.\n", context);
+    }
+    EnterCriticalSection(&bits_server.cs);
+    ok(bits_server.session_count == 1 && bits_server.sessions[0].received < size,
+       "the server has the file although it changed.\n");
+    LeaveCriticalSection(&bits_server.cs);
+    finish_job(job);
+    DeleteFileW(source);
+}
+
 /* The server lost the session (BG_E_SESSION_NOT_FOUND): a new one, from the start. */
 static void test_upload_session_lost(void)
 {
@@ -846,6 +905,8 @@ START_TEST(upload)
     test_upload_refused();
     test_upload_resume();
     test_upload_session_lost();
+    test_upload_local_file_changed(FALSE);
+    test_upload_local_file_changed(TRUE);
     test_upload_missing_source();
     test_upload_redirect_policy();
     test_upload_reply_too_large();
