@@ -2293,7 +2293,7 @@ static ULONG renotify_ms(ULONG retry_delay);
  * nobody wants any more (flags, callback, final job) is dropped. */
 static BOOL deliver_file_notices(struct job *job)
 {
-    IUnknown *callback;
+    IUnknown *callback, *fresh;
     struct file *file;
     BOOL left;
     HRESULT hr;
@@ -2316,6 +2316,12 @@ static BOOL deliver_file_notices(struct job *job)
             if ((callback = notify_target(job)))
             {
                 hr = notify_file_transferred(callback, job_iface(job), file_iface(file));
+                /* Its process is gone: an object of the notification class, if any, hears it. */
+                if (notify_is_disconnected(hr) && (fresh = activate_callback(job, callback)))
+                {
+                    hr = notify_file_transferred(fresh, job_iface(job), file_iface(file));
+                    IUnknown_Release(fresh);
+                }
                 IUnknown_Release(callback);
             }
             else hr = S_OK;  /* nobody to tell any more */
@@ -2634,7 +2640,7 @@ void job_deliver_notifications(struct job *job)
 /* A registration after the event still delivers it; the caller holds the job lock. */
 static void notify_if_pending(struct job *job)
 {
-    if (job->pending_transferred || job->pending_error) scheduler_notify(job);
+    if (job->pending_transferred || job->pending_error || job->file_notice_count) scheduler_notify(job);
 }
 
 /* The job's settings for this run, as private copies. */

@@ -17,7 +17,7 @@ WINE_DEFAULT_DEBUG_CHANNEL(qmgr);
 /* A call to an application's object failed because its process is gone. */
 BOOL notify_is_disconnected(HRESULT hr)
 {
-    return hr == RPC_E_DISCONNECTED || hr == CO_E_OBJNOTCONNECTED || hr == RPC_E_SERVER_DIED ||
+    return hr == RPC_E_DISCONNECTED || hr == CO_E_OBJNOTCONNECTED || hr == RPC_E_INVALID_OBJECT || hr == RPC_E_SERVER_DIED ||
            hr == RPC_E_SERVER_DIED_DNE || hr == HRESULT_FROM_WIN32(RPC_S_SERVER_UNAVAILABLE) ||
            hr == HRESULT_FROM_WIN32(RPC_S_CALL_FAILED);
 }
@@ -47,7 +47,21 @@ HRESULT notify_file_transferred(IUnknown *callback, IBackgroundCopyJob *job, IBa
     HRESULT hr;
 
     if (!callback) return S_OK;
-    if (FAILED(IUnknown_QueryInterface(callback, &IID_IBackgroundCopyCallback2, (void **)&target))) return S_OK;
+    /* An object without Callback2 has nothing to hear; one that cannot be
+     * asked (its process is gone) hears it later, or its successor does
+     * (behavior.md 9.2). */
+    if (FAILED(hr = IUnknown_QueryInterface(callback, &IID_IBackgroundCopyCallback2, (void **)&target)))
+    {
+        IBackgroundCopyCallback *plain;
+
+        if (hr != E_NOINTERFACE) return hr;
+        /* Wine's proxies say E_NOINTERFACE for an object that is gone too: one
+         * that still answers as a callback really lacks Callback2. */
+        if (FAILED(IUnknown_QueryInterface(callback, &IID_IBackgroundCopyCallback, (void **)&plain)))
+            return RPC_E_DISCONNECTED;
+        IBackgroundCopyCallback_Release(plain);
+        return S_OK;
+    }
     hr = IBackgroundCopyCallback2_FileTransferred(target, job, file);
     IBackgroundCopyCallback2_Release(target);
     TRACE("FileTransferred returned %#lx.\n", hr);

@@ -354,6 +354,49 @@ static void test_late_registration(void)
     free_callback(&callback);
 }
 
+/* A callback object whose application let it go (here CoDisconnectObject)
+ * misses nothing: the object registered next hears FileTransferred, then
+ * JobTransferred (behavior.md 9.2, 9.3). */
+static void test_disconnected_callback(void)
+{
+    struct test_callback gone, next;
+    IBackgroundCopyJob *job;
+    BG_JOB_STATE state;
+    HRESULT hr;
+
+    init_callback(&gone);
+    init_callback(&next);
+    if (!(job = create_job())) return;
+    add_http_file(job, "disconnected.bin", 5000);
+    hr = IBackgroundCopyJob_SetNotifyFlags(job, BG_NOTIFY_JOB_TRANSFERRED | BG_NOTIFY_FILE_TRANSFERRED);
+    ok(hr == S_OK, "SetNotifyFlags failed: %#lx.\n", hr);
+    /* Offered again only after this long: the registration must bring them. */
+    hr = IBackgroundCopyJob_SetMinimumRetryDelay(job, 600);
+    ok(hr == S_OK, "SetMinimumRetryDelay failed: %#lx.\n", hr);
+    hr = IBackgroundCopyJob_SetNotifyInterface(job, (IUnknown *)&gone.IBackgroundCopyCallback2_iface);
+    ok(hr == S_OK, "SetNotifyInterface failed: %#lx.\n", hr);
+    hr = CoDisconnectObject((IUnknown *)&gone.IBackgroundCopyCallback2_iface, 0);
+    ok(hr == S_OK, "CoDisconnectObject failed: %#lx.\n", hr);
+    hr = IBackgroundCopyJob_Resume(job);
+    ok(hr == S_OK, "Resume failed: %#lx.\n", hr);
+    state = wait_for_state(job, BG_JOB_STATE_TRANSFERRED, 30000);
+    ok(state == BG_JOB_STATE_TRANSFERRED, "state %d.\n", state);
+    Sleep(500);
+    ok(!gone.file_calls && !gone.transferred_calls, "the disconnected object was called.\n");
+
+    hr = IBackgroundCopyJob_SetNotifyInterface(job, (IUnknown *)&next.IBackgroundCopyCallback2_iface);
+    ok(hr == S_OK, "SetNotifyInterface failed: %#lx.\n", hr);
+    ok(!WaitForSingleObject(next.transferred, 15000), "JobTransferred did not come to the new object.\n");
+    ok(next.file_calls == 1 && next.file_calls_at_transferred == 1,
+       "%ld FileTransferred calls, %ld of them before JobTransferred.\n", next.file_calls,
+       next.file_calls_at_transferred);
+
+    IBackgroundCopyJob_Cancel(job);
+    IBackgroundCopyJob_Release(job);
+    free_callback(&gone);
+    free_callback(&next);
+}
+
 /* A cancelled job lets go of the application's callback at once, even with a
  * failed notification waiting to be retried. */
 static void test_cancel_releases_callback(void)
@@ -939,6 +982,7 @@ START_TEST(notify)
     test_file_transferred_rules();
     test_cancel_in_file_callback();
     test_late_registration();
+    test_disconnected_callback();
     test_failing_callback();
     test_cancel_releases_callback();
     test_disabled();
