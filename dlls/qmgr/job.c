@@ -1546,7 +1546,9 @@ static HRESULT WINAPI job_GetReplyProgress(IBackgroundCopyJob5 *iface, BG_JOB_RE
         BG_FILE_PROGRESS reply;
 
         file_get_progress(job->reply, &reply);
-        progress->BytesTotal = reply.BytesTotal;
+        /* Begun, its size not known yet: BG_SIZE_UNKNOWN would say it has not
+         * begun, and so blame a REMOTE_FILE error on the upload (behavior.md 5.3). */
+        progress->BytesTotal = reply.BytesTotal == BG_SIZE_UNKNOWN ? 0 : reply.BytesTotal;
         progress->BytesTransferred = reply.BytesTransferred;
     }
     LeaveCriticalSection(&job->cs);

@@ -757,6 +757,59 @@ static void test_upload_reply_too_large(void)
     DeleteFileW(source);
 }
 
+/* A reply that cannot be fetched (404) fails the job, and the error is the
+ * reply's by the documented rule (behavior.md 5.3): context REMOTE_FILE with
+ * the reply's BytesTotal known, where BG_SIZE_UNKNOWN would blame the upload.
+ * The error names no file of the job. */
+static void test_upload_reply_missing(void)
+{
+    BG_JOB_REPLY_PROGRESS reply_progress;
+    IBackgroundCopyError *error;
+    IBackgroundCopyFile *file;
+    IBackgroundCopyJob2 *job2;
+    IBackgroundCopyJob *job;
+    BG_ERROR_CONTEXT context;
+    WCHAR source[MAX_PATH], name[128], url[256];
+    HRESULT hr, code;
+    GUID id;
+
+    bits_server_reset();
+    bits_server.reply = TRUE;
+    strcpy(bits_server.reply_url, "/no-such-reply.bin");
+    swprintf(source, ARRAY_SIZE(source), L"%lsupload-missing-reply.bin", base_dir);
+    make_source(source, 1000, 47);
+    make_name(name, ARRAY_SIZE(name), L"missing reply");
+    hr = IBackgroundCopyManager_CreateJob(manager, name, BG_JOB_TYPE_UPLOAD_REPLY, &id, &job);
+    ok(hr == S_OK, "CreateJob failed: %#lx.\n", hr);
+    if (FAILED(hr)) return;
+    IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJob2, (void **)&job2);
+    IBackgroundCopyJob_SetMinimumRetryDelay(job, 60);
+    hr = IBackgroundCopyJob_AddFile(job, httpd_url(httpd, "/upload/missing-reply.bin", url, ARRAY_SIZE(url)), source);
+    ok(hr == S_OK, "AddFile failed: %#lx.\n", hr);
+    IBackgroundCopyJob_Resume(job);
+    if (wait_state(job, STATE_BIT(BG_JOB_STATE_ERROR), TRANSFER_TIMEOUT, FALSE) == BG_JOB_STATE_ERROR &&
+        get_job_error(job, &context, &code))
+    {
+        ok(code == BG_E_HTTP_ERROR_404, "error %#lx.\n", code);
+        ok(context == BG_ERROR_CONTEXT_REMOTE_FILE, "context %u.\n", context);
+        hr = IBackgroundCopyJob2_GetReplyProgress(job2, &reply_progress);
+        ok(hr == S_OK, "GetReplyProgress failed: %#lx.\n", hr);
+        ok(reply_progress.BytesTotal != BG_SIZE_UNKNOWN, "the reply looks not begun: the upload is blamed.\n");
+        hr = IBackgroundCopyJob_GetError(job, &error);
+        ok(hr == S_OK, "GetError failed: %#lx.\n", hr);
+        if (SUCCEEDED(hr))
+        {
+            file = (IBackgroundCopyFile *)0xdeadbeef;
+            hr = IBackgroundCopyError_GetFile(error, &file);
+            ok(hr == BG_E_FILE_NOT_AVAILABLE && !file, "GetFile returned %#lx, %p.\n", hr, file);
+            IBackgroundCopyError_Release(error);
+        }
+    }
+    IBackgroundCopyJob2_Release(job2);
+    finish_job(job);
+    DeleteFileW(source);
+}
+
 /* What a server says must not harm the client: a reply "URL" naming a local
  * file is refused, and a failed Ack stays a failure whatever its error code. */
 static void test_upload_bad_server(BOOL bad_reply)
@@ -910,6 +963,7 @@ START_TEST(upload)
     test_upload_missing_source();
     test_upload_redirect_policy();
     test_upload_reply_too_large();
+    test_upload_reply_missing();
     test_upload_bad_server(TRUE);
     test_upload_bad_server(FALSE);
     test_upload_host_id(TRUE);
