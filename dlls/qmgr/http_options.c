@@ -314,7 +314,8 @@ static HRESULT WINAPI http_options_GetCustomHeaders(IBackgroundCopyJobHttpOption
 
     TRACE("%p, %p.\n", iface, headers);
 
-    if (!job_caller_may_access(options->job)) return E_ACCESSDENIED;
+    /* The owner's alone, as is setting them: they may carry secrets (behavior.md 11.5). */
+    if (!job_caller_is_owner(options->job)) return E_ACCESSDENIED;
 
     if (!headers) return RPC_X_NULL_REF_POINTER;
     *headers = NULL;

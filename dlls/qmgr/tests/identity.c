@@ -199,7 +199,7 @@ static void test_mapping_switch(void)
     IBackgroundCopyJob *mapped_job, *token_job, *found_job;
     IBackgroundCopyJobHttpOptions *http_options;
     IBackgroundCopyJob2 *job2;
-    WCHAR *owner, *expected;
+    WCHAR *owner, *expected, *headers;
     HANDLE restricted;
     GUID mapped_id, token_id;
     BOOL found;
@@ -221,6 +221,14 @@ static void test_mapping_switch(void)
     owner = get_owner(mapped_job);
     ok(owner && !wcsncmp(owner, L"S-1-22-1-", 9), "got owner %s.\n", wine_dbgstr_w(owner));
     CoTaskMemFree(owner);
+    /* Headers its owner sets, which may carry secrets. */
+    if (SUCCEEDED(IBackgroundCopyJob_QueryInterface(mapped_job, &IID_IBackgroundCopyJobHttpOptions,
+                                                    (void **)&http_options)))
+    {
+        hr = IBackgroundCopyJobHttpOptions_SetCustomHeaders(http_options, L"X-Secret: 1\r\n");
+        ok(hr == S_OK, "the owner's SetCustomHeaders failed: %#lx.\n", hr);
+        IBackgroundCopyJobHttpOptions_Release(http_options);
+    }
 
     set_mapping_mode(L"token");
     token_job = create_job(L"identity unmapped", &token_id);
@@ -281,6 +289,10 @@ static void test_mapping_switch(void)
     {
         hr = IBackgroundCopyJobHttpOptions_SetCustomHeaders(http_options, L"X-Test: 1\r\n");
         ok(hr == E_ACCESSDENIED, "an administrator set another user's custom headers: %#lx.\n", hr);
+        headers = (WCHAR *)0xdeadbeef;
+        hr = IBackgroundCopyJobHttpOptions_GetCustomHeaders(http_options, &headers);
+        ok(hr == E_ACCESSDENIED, "an administrator read another user's custom headers: %#lx.\n", hr);
+        if (SUCCEEDED(hr)) CoTaskMemFree(headers);
         hr = IBackgroundCopyJobHttpOptions_SetSecurityFlags(http_options, 0);
         ok(hr == S_OK, "an administrator's SetSecurityFlags failed: %#lx.\n", hr);
         IBackgroundCopyJobHttpOptions_Release(http_options);
@@ -290,6 +302,11 @@ static void test_mapping_switch(void)
     {
         hr = IBackgroundCopyJobHttpOptions_SetCustomHeaders(http_options, L"X-Test: 1\r\n");
         ok(hr == S_OK, "the owner's SetCustomHeaders failed: %#lx.\n", hr);
+        headers = NULL;
+        hr = IBackgroundCopyJobHttpOptions_GetCustomHeaders(http_options, &headers);
+        ok(hr == S_OK && headers && !wcscmp(headers, L"X-Test: 1\r\n"), "the owner's GetCustomHeaders: %#lx, %s.\n",
+           hr, wine_dbgstr_w(headers));
+        CoTaskMemFree(headers);
         IBackgroundCopyJobHttpOptions_Release(http_options);
     }
     found = enum_contains(BG_JOB_ENUM_ALL_USERS, &mapped_id, &hr);
