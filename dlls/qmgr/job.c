@@ -1479,7 +1479,8 @@ static HRESULT WINAPI job_SetNotifyCmdLine(IBackgroundCopyJob5 *iface, LPCWSTR p
 
     /* Parameters without a program cannot be run; the docs give no code. */
     if (!program && parameters) return E_INVALIDARG;
-    if (program && wcslen(program) >= MAX_PATH) return BG_E_STRING_TOO_LONG;
+    /* MAX_PATH characters, the terminating null not counted. */
+    if (program && wcslen(program) > MAX_PATH) return BG_E_STRING_TOO_LONG;
     if (parameters && wcslen(parameters) > MAX_CMDLINE_PARAMS_LEN) return BG_E_STRING_TOO_LONG;
     if ((program && !(prog = strdupW(program))) || (parameters && !(params = strdupW(parameters))))
     {

@@ -523,6 +523,15 @@ static void test_job_setters(void)
         program[i] = 0;
         hr = IBackgroundCopyJob2_SetNotifyCmdLine(job2, program, NULL);
         ok(hr == BG_E_STRING_TOO_LONG, "SetNotifyCmdLine(long program) returned %#lx.\n", hr);
+        /* MAX_PATH characters, the null not counted, is the longest accepted. */
+        program[MAX_PATH + 1] = 0;
+        hr = IBackgroundCopyJob2_SetNotifyCmdLine(job2, program, NULL);
+        ok(hr == BG_E_STRING_TOO_LONG, "SetNotifyCmdLine(MAX_PATH + 1 characters) returned %#lx.\n", hr);
+        program[MAX_PATH] = 0;
+        hr = IBackgroundCopyJob2_SetNotifyCmdLine(job2, program, NULL);
+        ok(hr == S_OK, "SetNotifyCmdLine(MAX_PATH characters) returned %#lx.\n", hr);
+        hr = IBackgroundCopyJob2_SetNotifyCmdLine(job2, NULL, NULL);
+        ok(hr == S_OK, "SetNotifyCmdLine(NULL, NULL) returned %#lx.\n", hr);
         swprintf(params, ARRAY_SIZE(params), L"C:\\windows\\system32\\cmd.exe ");
         for (i = wcslen(params); i < 4050; i++) params[i] = 'a';
         params[i] = 0;
