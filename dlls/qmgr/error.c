@@ -117,10 +117,16 @@ static const WCHAR *context_texts[] =
     L"The error occurred in the server certificate validation callback of the application.\r\n",
 };
 
-/* Only English texts exist; other languages get them too rather than nothing. */
+/* The texts exist in English only.  The languages of this system get them too
+ * rather than nothing; any other language has no text (behavior.md 5.3:
+ * ERROR_RESOURCE_LANG_NOT_FOUND), as on a Windows without its language pack. */
 static BOOL language_supported(DWORD langid)
 {
-    return TRUE;
+    WORD primary = PRIMARYLANGID(langid);
+
+    if (langid > 0xffff) return FALSE;
+    return primary == LANG_NEUTRAL || primary == LANG_ENGLISH || primary == PRIMARYLANGID(GetUserDefaultUILanguage()) ||
+           primary == PRIMARYLANGID(GetSystemDefaultUILanguage()) || primary == PRIMARYLANGID(GetUserDefaultLangID());
 }
 
 HRESULT error_description(HRESULT code, DWORD langid, WCHAR **out)

@@ -488,6 +488,12 @@ static void test_GetErrorDescription(void)
     ok(hr == S_OK, "GetErrorDescription failed: %#lx.\n", hr);
     ok(desc && desc[0], "got description %s.\n", wine_dbgstr_w(desc));
     CoTaskMemFree(desc);
+
+    /* A language with no text: a primary language of the user-defined range. */
+    desc = (WCHAR *)0xdeadbeef;
+    hr = IBackgroundCopyManager_GetErrorDescription(manager, BG_E_EMPTY, MAKELANGID(0x3ff, SUBLANG_DEFAULT), &desc);
+    ok(hr == HRESULT_FROM_WIN32(ERROR_RESOURCE_LANG_NOT_FOUND), "GetErrorDescription returned %#lx.\n", hr);
+    if (SUCCEEDED(hr)) CoTaskMemFree(desc);
 }
 
 START_TEST(qmgr)
