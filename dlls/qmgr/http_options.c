@@ -248,6 +248,12 @@ static HRESULT WINAPI http_options_GetClientCertificate(IBackgroundCopyJobHttpOp
         BG_CERT_STORE_LOCATION *location, LPWSTR *store_name, BYTE **hash, LPWSTR *subject)
 {
     struct http_options *options = impl_from_IBackgroundCopyJobHttpOptions3(iface);
+    WCHAR *store = NULL, *search = NULL, name[256] = L"";
+    const CERT_CONTEXT *cert = NULL;
+    BYTE cert_hash[CERT_HASH_SIZE] = {0};
+    BG_CERT_STORE_LOCATION where = 0;
+    DWORD size = sizeof(cert_hash);
+    BOOL has_hash = FALSE;
     HRESULT hr = S_OK;
 
     TRACE("%p, %p, %p, %p, %p.\n", iface, location, store_name, hash, subject);
@@ -263,23 +269,41 @@ static HRESULT WINAPI http_options_GetClientCertificate(IBackgroundCopyJobHttpOp
     if (!options->has_certificate) hr = RPC_X_BAD_STUB_DATA;
     else
     {
-        *location = options->store_location;
-        if (SUCCEEDED(hr = return_string(options->store_name, store_name)) &&
-            SUCCEEDED(hr = return_string(options->subject_name ? options->subject_name : L"", subject)))
-        {
-            if (!(*hash = CoTaskMemAlloc(CERT_HASH_SIZE))) hr = E_OUTOFMEMORY;
-            else if (options->has_cert_hash) memcpy(*hash, options->cert_hash, CERT_HASH_SIZE);
-            else memset(*hash, 0, CERT_HASH_SIZE);
-        }
+        where = options->store_location;
+        if ((has_hash = options->has_cert_hash)) memcpy(cert_hash, options->cert_hash, CERT_HASH_SIZE);
+        if (!(store = strdupW(options->store_name)) || (options->subject_name && !(search = strdupW(options->subject_name))))
+            hr = E_OUTOFMEMORY;
     }
     LeaveCriticalSection(&options->cs);
 
+    /* The certificate's own hash and simple subject name, whichever way it
+     * was named (the GetClientCertificate page); if it left the store, what
+     * the job was given. */
+    if (hr == S_OK && SUCCEEDED(find_client_certificate(where, store, has_hash ? cert_hash : NULL, search, &cert)))
+    {
+        if (CertGetCertificateContextProperty(cert, CERT_HASH_PROP_ID, cert_hash, &size) && size == CERT_HASH_SIZE)
+            has_hash = TRUE;
+        CertGetNameStringW(cert, CERT_NAME_SIMPLE_DISPLAY_TYPE, 0, NULL, name, ARRAY_SIZE(name));
+        CertFreeCertificateContext(cert);
+    }
+    if (hr == S_OK)
+    {
+        *location = where;
+        if (SUCCEEDED(hr = return_string(store, store_name)) &&
+            SUCCEEDED(hr = return_string(name[0] || !search ? name : search, subject)))
+        {
+            if (!(*hash = CoTaskMemAlloc(CERT_HASH_SIZE))) hr = E_OUTOFMEMORY;
+            else memcpy(*hash, cert_hash, CERT_HASH_SIZE);
+        }
+    }
     if (FAILED(hr))
     {
         CoTaskMemFree(*store_name);
         CoTaskMemFree(*subject);
         *store_name = *subject = NULL;
     }
+    free(store);
+    free(search);
     return hr;
 }
 

@@ -294,6 +294,8 @@ static void test_client_certificate(void)
             ok(location == BG_CERT_STORE_LOCATION_CURRENT_USER, "location %d.\n", location);
             ok(!wcscmp(store, L"MY"), "store %s.\n", wine_dbgstr_w(store));
             ok(!memcmp(got_hash, hash, sizeof(hash)), "another hash came back.\n");
+            /* The certificate's simple subject name, though the job named it by hash. */
+            ok(subject && !wcscmp(subject, L"qmgr test client"), "subject %s.\n", wine_dbgstr_w(subject));
             CoTaskMemFree(store);
             CoTaskMemFree(got_hash);
             CoTaskMemFree(subject);
@@ -317,6 +319,8 @@ static void test_client_certificate(void)
         if (hr == S_OK)
         {
             ok(!wcscmp(subject, L"qmgr test client"), "subject %s.\n", wine_dbgstr_w(subject));
+            /* The certificate's hash, though the job named it by subject. */
+            ok(got_hash && !memcmp(got_hash, hash, sizeof(hash)), "another hash came back.\n");
             CoTaskMemFree(store);
             CoTaskMemFree(got_hash);
             CoTaskMemFree(subject);
