@@ -32,7 +32,7 @@ static void clear_until_now(ULONG rate)
     else if (rate) cleared += elapsed_us * rate / 8000;
 }
 
-UINT64 bandwidth_take(UINT64 bytes)
+UINT64 bandwidth_take(UINT64 bytes, BOOL *limited)
 {
     ULONGLONG change_ms;
     ULONG rate = policy_background_rate(&change_ms);
@@ -43,6 +43,7 @@ UINT64 bandwidth_take(UINT64 bytes)
     mark = taken += bytes;
     if (rate == POLICY_NO_LIMIT) cleared = taken;
     ReleaseSRWLockExclusive(&lock);
+    *limited = rate != POLICY_NO_LIMIT;
     return mark;
 }
 

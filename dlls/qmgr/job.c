@@ -2082,13 +2082,13 @@ static BOOL run_gives_way(struct job *job)
  * Suspend or Cancel is not held up.  FALSE when the job is to stop. */
 static BOOL keep_to_bandwidth(struct job *job, UINT64 new_bytes)
 {
-    UINT64 mark = bandwidth_take(new_bytes);
-    BOOL go = TRUE, foreground = FALSE;
+    BOOL go = TRUE, foreground = FALSE, limited;
+    UINT64 mark = bandwidth_take(new_bytes, &limited);
     ULONGLONG change_ms;
     DWORD wait;
 
     /* Asked again after each slice: the policy may have changed meanwhile. */
-    while (go && !foreground && (wait = bandwidth_wait(mark, &change_ms)))
+    while (limited && go && !foreground && (wait = bandwidth_wait(mark, &change_ms)))
     {
         if (wait == INFINITE)
         {

@@ -123,12 +123,13 @@ void policy_unwatch(void);
 BOOL policy_watching(void);
 
 /* bandwidth.c: background transfers, all of them together, keep to the
- * policy's rate.  A transfer that just moved this many bytes takes them, and
- * the mark returned is what it then waits for: bandwidth_wait says how long
- * at the rate that applies now, 0 when they are paid for (or there is no
- * limit), INFINITE when no background transfer may run (then *change_ms says
- * when that may change). */
-UINT64 bandwidth_take(UINT64 bytes);
+ * policy's rate.  A transfer that just moved this many bytes takes them; if
+ * *limited says a limit applies, it then waits for the mark returned:
+ * bandwidth_wait says how long at the rate that applies now, 0 when they are
+ * paid for (or the limit is gone), INFINITE when no background transfer may
+ * run (then *change_ms says when that may change).  Without a limit there is
+ * nothing to wait for, and no need to look at the policy again. */
+UINT64 bandwidth_take(UINT64 bytes, BOOL *limited);
 DWORD bandwidth_wait(UINT64 mark, ULONGLONG *change_ms);
 /* Whether NTLM and Negotiate challenges get implicit credentials without SetCredentials (UseLMCompat). */
 BOOL policy_implicit_credentials(void);
