@@ -176,13 +176,20 @@ BOOL job_owned_by(struct job *job, const WCHAR *sid)
 /* Credentials, client certificates and custom headers are the owner's alone:
  * an administrator who is not the owner may not set them (behavior of
  * SetCredentials and the HTTP options, token-options.md 6.3). */
+/* A job created (or taken over) with an elevated token is reached only with
+ * an elevated one (token-options.md 6.3, UAC). */
+static BOOL elevation_allows(struct job *job, const struct caller *caller)
+{
+    return !job->owner_elevated || caller->elevated;
+}
+
 BOOL job_caller_is_owner(struct job *job)
 {
     struct caller caller;
     BOOL ret;
 
     if (FAILED(identity_get_caller(&caller))) return FALSE;
-    ret = job_owned_by(job, caller.sid);
+    ret = job_owned_by(job, caller.sid) && elevation_allows(job, &caller);
     identity_free_caller(&caller);
     return ret;
 }
@@ -195,7 +202,7 @@ BOOL job_caller_may_access(struct job *job)
     BOOL ret;
 
     if (FAILED(identity_get_caller(&caller))) return FALSE;
-    ret = caller.admin || job_owned_by(job, caller.sid);
+    ret = (caller.admin || job_owned_by(job, caller.sid)) && elevation_allows(job, &caller);
     identity_free_caller(&caller);
     return ret;
 }

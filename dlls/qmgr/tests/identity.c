@@ -319,6 +319,62 @@ static void test_mapping_switch(void)
     cancel_and_release(mapped_job);
 }
 
+/* A job created with an elevated token answers only elevated tokens, even of
+ * its own owner (token-options.md 6.3): the same user's limited token (the
+ * linked token of UAC) is refused. */
+static void test_elevated_job(void)
+{
+    TOKEN_LINKED_TOKEN linked = { 0 };
+    IBackgroundCopyJob4 *job4;
+    IBackgroundCopyJob *job;
+    HANDLE process, limited = NULL;
+    BOOL elevated = FALSE;
+    WCHAR *owner = NULL;
+    DWORD size;
+    HRESULT hr;
+    GUID id;
+
+    if (!(job = create_job(L"identity elevated", &id))) return;
+    if (SUCCEEDED(IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJob4, (void **)&job4)))
+    {
+        IBackgroundCopyJob4_GetOwnerElevationState(job4, &elevated);
+        IBackgroundCopyJob4_Release(job4);
+    }
+    if (OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &process))
+    {
+        if (GetTokenInformation(process, TokenLinkedToken, &linked, sizeof(linked), &size) && linked.LinkedToken)
+        {
+            DuplicateTokenEx(linked.LinkedToken, TOKEN_ALL_ACCESS, NULL, SecurityImpersonation, TokenImpersonation,
+                             &limited);
+            CloseHandle(linked.LinkedToken);
+        }
+        CloseHandle(process);
+    }
+    if (!elevated || !limited || expected_admin_of_token(limited))
+    {
+        skip("no elevated job with a limited token to try it (elevated %d, limited %p).\n", elevated, limited);
+        if (limited) CloseHandle(limited);
+        cancel_and_release(job);
+        return;
+    }
+    if (impersonate(limited))
+    {
+        hr = IBackgroundCopyJob_SetDisplayName(job, L"changed without elevation");
+        ok(hr == E_ACCESSDENIED, "SetDisplayName with the limited token returned %#lx.\n", hr);
+        hr = IBackgroundCopyJob_GetOwner(job, &owner);
+        ok(hr == E_ACCESSDENIED, "GetOwner with the limited token returned %#lx.\n", hr);
+        if (SUCCEEDED(hr)) CoTaskMemFree(owner);
+        hr = IBackgroundCopyJob_Cancel(job);
+        ok(hr == E_ACCESSDENIED, "Cancel with the limited token returned %#lx.\n", hr);
+        RevertToSelf();
+    }
+    CloseHandle(limited);
+    /* Elevated again: the job is the owner's as before. */
+    hr = IBackgroundCopyJob_SetDisplayName(job, L"changed with elevation");
+    ok(hr == S_OK, "SetDisplayName with the elevated token returned %#lx.\n", hr);
+    cancel_and_release(job);
+}
+
 /* Under Wine the Unix groups that make administrators can be configured. */
 static void test_admin_groups(void)
 {
@@ -648,6 +704,7 @@ START_TEST(identity)
 
     test_owner();
     test_restricted_caller();
+    test_elevated_job();
     test_mapping_switch();
     test_admin_groups();
     test_helper_token();
