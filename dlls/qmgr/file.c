@@ -1704,7 +1704,15 @@ static void check_temporary_file(struct file *file, BOOL resumable)
         return;
     }
     usable = store_same_boot() ? size : min(size, file->durable);
-    /* HIGH_PERFORMANCE keeps no checkpoints: its files start again (behavior.md 10). */
+    /* A finished file is kept, whatever its job: only an interrupted one starts again. */
+    if (file->transferred && usable == file->progress.BytesTransferred &&
+        (file->progress.BytesTotal == BG_SIZE_UNKNOWN || usable == file->progress.BytesTotal))
+    {
+        file->durable = min(file->durable, usable);
+        return;
+    }
+    /* HIGH_PERFORMANCE keeps no checkpoints, dynamic content cannot resume: such
+     * files start again (behavior.md 10). */
     if (!resumable || file->direct) usable = 0;
     if (file->progress.BytesTotal != BG_SIZE_UNKNOWN && usable > file->progress.BytesTotal) usable = 0;
     if (file->transferred && usable != file->progress.BytesTotal) file->transferred = FALSE;

@@ -592,6 +592,70 @@ done:
     DeleteFileW(local);
 }
 
+/* Files of DYNAMIC_CONTENT and HIGH_PERFORMANCE jobs start again after an
+ * interruption (behavior.md 10), but a job already TRANSFERRED keeps them
+ * through a restart of the service: nothing is fetched again, and Complete
+ * gives the files. */
+static void test_finished_kinds_after_restart(void)
+{
+    static const BITS_JOB_PROPERTY_ID kinds[] = { BITS_JOB_PROPERTY_DYNAMIC_CONTENT, BITS_JOB_PROPERTY_HIGH_PERFORMANCE };
+    static const char *const paths[] = { "/persist/finished-dynamic.bin", "/persist/finished-direct.bin" };
+    IBackgroundCopyJob *jobs[ARRAY_SIZE(kinds)] = { 0 };
+    WCHAR remote[256], local[ARRAY_SIZE(kinds)][MAX_PATH], dir[MAX_PATH];
+    BITS_JOB_PROPERTY_VALUE value;
+    IBackgroundCopyJob5 *job5;
+    struct httpd_log_entry entry;
+    GUID ids[ARRAY_SIZE(kinds)];
+    unsigned int i, start;
+    HRESULT hr;
+
+    if (!make_dir(L"finished-kinds", dir, ARRAY_SIZE(dir))) return;
+    for (i = 0; i < ARRAY_SIZE(kinds); i++)
+    {
+        httpd_add_pattern_resource(httpd, paths[i], 6000, 74 + i, NULL);
+        swprintf(local[i], MAX_PATH, L"%lsfinished-%u.bin", dir, i);
+        if (!(jobs[i] = create_job(i ? L"finished direct" : L"finished dynamic"))) continue;
+        ids[i] = job_id(jobs[i]);
+        if (SUCCEEDED(IBackgroundCopyJob_QueryInterface(jobs[i], &IID_IBackgroundCopyJob5, (void **)&job5)))
+        {
+            memset(&value, 0, sizeof(value));
+            value.Enable = TRUE;
+            hr = IBackgroundCopyJob5_SetProperty(job5, kinds[i], value);
+            ok(hr == S_OK, "SetProperty(%u) failed: %#lx.\n", kinds[i], hr);
+            IBackgroundCopyJob5_Release(job5);
+        }
+        add_file(jobs[i], httpd_url(httpd, paths[i], remote, ARRAY_SIZE(remote)), local[i]);
+        resume(jobs[i]);
+    }
+    for (i = 0; i < ARRAY_SIZE(kinds); i++)
+    {
+        if (jobs[i]) wait_state(jobs[i], STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, FALSE);
+        if (jobs[i]) IBackgroundCopyJob_Release(jobs[i]);
+        jobs[i] = NULL;
+    }
+
+    /* Counted from before the restart: the service loads its jobs, and would
+     * fetch a file again, before the first call returns. */
+    start = httpd_log_count(httpd);
+    if (!restart_service()) return;
+    for (i = 0; i < ARRAY_SIZE(kinds); i++)
+    {
+        winetest_push_context("%s", i ? "HIGH_PERFORMANCE" : "DYNAMIC_CONTENT");
+        if ((jobs[i] = get_job(&ids[i])))
+        {
+            check_state(jobs[i], BG_JOB_STATE_TRANSFERRED);
+            check_job_progress(jobs[i], 6000, 6000, 1, 1);
+            hr = IBackgroundCopyJob_Complete(jobs[i]);
+            ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
+            check_pattern_file(local[i], 74 + i, 6000);
+            ok(httpd_log_find(httpd, NULL, paths[i], start, &entry) < 0, "the file was fetched again.\n");
+        }
+        finish_job(jobs[i]);
+        DeleteFileW(local[i]);
+        winetest_pop_context();
+    }
+}
+
 /* A file copied from a local source keeps the source's attributes
  * (behavior.md 7.4) when the service restarts between the transfer and
  * Complete: the temporary file, hidden, does not carry them. */
@@ -967,6 +1031,7 @@ START_TEST(persist)
     if (manager) test_upload_after_restart();
     if (manager) test_pieces_after_restart();
     if (manager) test_states();
+    if (manager) test_finished_kinds_after_restart();
     if (manager) test_local_source_attributes();
     if (manager) test_file_acl_owner();
     if (manager) test_helper_token_not_kept();
