@@ -608,8 +608,13 @@ static HRESULT WINAPI job_Resume(IBackgroundCopyJob5 *iface)
     {
     case BG_JOB_STATE_SUSPENDED:
     case BG_JOB_STATE_ERROR:
+        /* Out of its retries (or stopped): the no-progress timeout counts
+         * afresh from its next error, as for a new job. */
+        job->first_transient_error = 0;
+        queue_job(job);
+        break;
     case BG_JOB_STATE_TRANSIENT_ERROR:
-        /* Resume retries at once. */
+        /* Resume retries at once, within the same no-progress timeout. */
         queue_job(job);
         break;
     case BG_JOB_STATE_TRANSFERRED:

@@ -1330,6 +1330,7 @@ static void test_no_progress_timeout(void)
     IBackgroundCopyJob *job;
     unsigned int i, start, attempts;
     BG_ERROR_CONTEXT context;
+    BG_JOB_STATE state;
     char path[64];
     HRESULT hr, code;
     int index;
@@ -1357,6 +1358,16 @@ static void test_no_progress_timeout(void)
             index = start - 1;
             while ((index = httpd_log_find(httpd, "GET", path, index + 1, &entry)) >= 0) attempts++;
             ok(attempts >= 1 && attempts <= cases[i].max_attempts, "%u attempts.\n", attempts);
+            if (cases[i].timeout > cases[i].retry_delay)
+            {
+                /* Resumed out of ERROR it has its whole timeout again: its
+                 * next failure is transient, not an ERROR at once. */
+                hr = IBackgroundCopyJob_Resume(job);
+                ok(hr == S_OK, "Resume failed: %#lx.\n", hr);
+                state = wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSIENT_ERROR) | STATE_BIT(BG_JOB_STATE_ERROR),
+                                   30000, TRUE);
+                ok(state == BG_JOB_STATE_TRANSIENT_ERROR, "after Resume the job went to state %u.\n", state);
+            }
         }
         finish_job(job);
 next:
