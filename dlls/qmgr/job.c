@@ -1206,6 +1206,7 @@ static HRESULT get_ulong_property(struct job *job, const ULONG *field, ULONG *re
 static HRESULT WINAPI job_SetPriority(IBackgroundCopyJob5 *iface, BG_JOB_PRIORITY priority)
 {
     struct job *job = impl_from_IBackgroundCopyJob5(iface);
+    BG_JOB_PRIORITY old;
     HRESULT hr;
 
     TRACE("%p, %d.\n", iface, priority);
@@ -1219,7 +1220,17 @@ static HRESULT WINAPI job_SetPriority(IBackgroundCopyJob5 *iface, BG_JOB_PRIORIT
     hr = job->custom_method && priority != BG_JOB_PRIORITY_FOREGROUND ? BG_E_NOT_SUPPORTED_WITH_CUSTOM_HTTP_METHOD : S_OK;
     LeaveCriticalSection(&job->cs);
     if (FAILED(hr)) return hr;
-    return set_ulong_property(job, (ULONG *)&job->priority, priority);
+    old = job_priority(job);
+    if (SUCCEEDED(hr = set_ulong_property(job, (ULONG *)&job->priority, priority)) &&
+        (old == BG_JOB_PRIORITY_FOREGROUND) != (priority == BG_JOB_PRIORITY_FOREGROUND))
+    {
+        /* A run under way holds a foreground or a background place: it ends
+         * and the job queues again, to take the place of its new priority. */
+        EnterCriticalSection(&job->cs);
+        if (job->active) job->reschedule = TRUE;
+        LeaveCriticalSection(&job->cs);
+    }
+    return hr;
 }
 
 static HRESULT WINAPI job_GetPriority(IBackgroundCopyJob5 *iface, BG_JOB_PRIORITY *priority)

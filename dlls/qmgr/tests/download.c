@@ -2361,6 +2361,58 @@ done:
     finish_job(slow);
 }
 
+/* A running background job made FOREGROUND gives up the background slot
+ * (spec 4: foreground jobs run alongside one background job): a small NORMAL
+ * job queued after the change runs at once, not after the slow one. */
+static void test_priority_raised_while_running(void)
+{
+    static const char slow_path[] = "/download/raised-slow.bin", small_path[] = "/download/raised-brief.bin";
+    static const unsigned int small_seed = 1122;
+    static const ULONGLONG small_size = 40000;
+    struct httpd_resource_options options;
+    WCHAR dir[MAX_PATH], slow_local[MAX_PATH], small_local[MAX_PATH], url[256];
+    IBackgroundCopyJob *slow = NULL, *brief = NULL;
+    BG_JOB_PROGRESS progress;
+    BG_JOB_STATE state;
+    HRESULT hr;
+
+    if (!make_dir(L"raised", dir, ARRAY_SIZE(dir))) return;
+    swprintf(slow_local, ARRAY_SIZE(slow_local), L"%lsslow.bin", dir);
+    swprintf(small_local, ARRAY_SIZE(small_local), L"%lssmall.bin", dir);
+    memset(&options, 0, sizeof(options));
+    options.slow_delay_ms = SLOW_DELAY_MS;
+    options.slow_chunk = SLOW_CHUNK;
+    ok(httpd_add_pattern_resource(httpd, slow_path, SLOW_SIZE, 1121, &options), "cannot add resource.\n");
+    ok(httpd_add_pattern_resource(httpd, small_path, small_size, small_seed, NULL), "cannot add resource.\n");
+
+    if (!(slow = create_job(L"raised-slow"))) return;
+    httpd_url(httpd, slow_path, url, ARRAY_SIZE(url));
+    if (!add_file(slow, url, slow_local) || !resume(slow)) goto done;
+    if (!wait_progress(slow, 1, NULL)) goto done;
+    hr = IBackgroundCopyJob_SetPriority(slow, BG_JOB_PRIORITY_FOREGROUND);
+    ok(hr == S_OK, "SetPriority failed: %#lx.\n", hr);
+
+    if (!(brief = create_job(L"raised-brief"))) goto done;
+    httpd_url(httpd, small_path, url, ARRAY_SIZE(url));
+    if (!add_file(brief, url, small_local) || !resume(brief)) goto done;
+    /* The slow job needs about 13 s more, and as FOREGROUND takes no turns. */
+    state = wait_state(brief, STATE_BIT(BG_JOB_STATE_TRANSFERRED), 8000, FALSE);
+    ok(state == BG_JOB_STATE_TRANSFERRED, "the NORMAL job is in state %u.\n", state);
+    memset(&progress, 0, sizeof(progress));
+    hr = IBackgroundCopyJob_GetProgress(slow, &progress);
+    ok(hr == S_OK, "GetProgress failed: %#lx.\n", hr);
+    ok(progress.BytesTransferred < SLOW_SIZE, "the slow job finished first.\n");
+    if (state == BG_JOB_STATE_TRANSFERRED)
+    {
+        hr = IBackgroundCopyJob_Complete(brief);
+        ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
+        check_pattern_file(small_local, small_seed, small_size);
+    }
+done:
+    if (brief) finish_job(brief);
+    finish_job(slow);
+}
+
 /* Jobs of one background priority take turns (spec 4, round robin): a small
  * NORMAL job queued behind a slow NORMAL one is done before it, after at most
  * a time slice, and the slow one resumes where it stopped.  Windows does not
@@ -2799,6 +2851,7 @@ START_TEST(download)
     test_partial_complete();
     test_two_jobs();
     test_priority_preemption();
+    test_priority_raised_while_running();
     test_round_robin();
     test_max_download_time();
     test_max_download_size();
