@@ -3045,10 +3045,12 @@ void job_run(struct job *job, void *session)
             failed = TRUE;
         }
         if (result.aborted) break;
-        if (SUCCEEDED(result.code))
+        if (SUCCEEDED(result.code) || result.transient)
         {
             /* The last block may have arrived with the progress report that found
-             * the job past its limits: the limit still wins. */
+             * the job past its limits: the limit still wins.  So it does over a
+             * failure worth retrying: time spent connecting counts too (behavior.md
+             * 5.1), and a retry would only be past it further. */
             EnterCriticalSection(&job->cs);
             limit = check_limits(job);
             LeaveCriticalSection(&job->cs);

@@ -2537,6 +2537,60 @@ done:
     finish_job(job);
 }
 
+/* The time spent connecting counts towards MaximumDownloadTime too (spec
+ * 5.1), also when every attempt fails before a byte comes: here a server
+ * that answers 503 after 1.5 s, to a job through WinHTTP (credentials take
+ * it there) with 2 s of time.  The second attempt ends it in ERROR. */
+static void test_max_download_time_failing(void)
+{
+    static const char path[] = "/download/busy-maxtime.bin";
+    struct httpd_resource_options options;
+    WCHAR dir[MAX_PATH], local[MAX_PATH], url[256];
+    BG_AUTH_CREDENTIALS creds;
+    IBackgroundCopyJob4 *job4;
+    IBackgroundCopyJob2 *job2;
+    IBackgroundCopyJob *job;
+    BG_ERROR_CONTEXT context;
+    BG_JOB_STATE state;
+    HRESULT hr, code;
+
+    if (!make_dir(L"maxtime-busy", dir, ARRAY_SIZE(dir))) return;
+    swprintf(local, ARRAY_SIZE(local), L"%lsbusy.bin", dir);
+    memset(&options, 0, sizeof(options));
+    options.status = 503;
+    options.header_delay_ms = 1500;
+    ok(httpd_add_pattern_resource(httpd, path, 1000, 804, &options), "cannot add resource.\n");
+    httpd_url(httpd, path, url, ARRAY_SIZE(url));
+
+    if (!(job = create_job(L"maxtime-busy"))) return;
+    set_retry_delay(job, 5);
+    hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJob4, (void **)&job4);
+    ok(hr == S_OK, "QueryInterface(IBackgroundCopyJob4) failed: %#lx.\n", hr);
+    if (FAILED(hr)) goto done;
+    hr = IBackgroundCopyJob4_SetMaximumDownloadTime(job4, 2);
+    ok(hr == S_OK, "SetMaximumDownloadTime failed: %#lx.\n", hr);
+    IBackgroundCopyJob4_Release(job4);
+    hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJob2, (void **)&job2);
+    ok(hr == S_OK, "QueryInterface(IBackgroundCopyJob2) failed: %#lx.\n", hr);
+    if (FAILED(hr)) goto done;
+    memset(&creds, 0, sizeof(creds));
+    creds.Target = BG_AUTH_TARGET_SERVER;
+    creds.Scheme = BG_AUTH_SCHEME_BASIC;
+    creds.Credentials.Basic.UserName = (WCHAR *)L"user";
+    creds.Credentials.Basic.Password = (WCHAR *)L"secret";
+    hr = IBackgroundCopyJob2_SetCredentials(job2, &creds);
+    ok(hr == S_OK, "SetCredentials failed: %#lx.\n", hr);
+    IBackgroundCopyJob2_Release(job2);
+    if (!add_file(job, url, local) || !resume(job)) goto done;
+
+    state = wait_state(job, STATE_BIT(BG_JOB_STATE_ERROR), 20000, TRUE);
+    ok(state == BG_JOB_STATE_ERROR, "got state %u.\n", state);
+    if (get_job_error(job, &context, &code))
+        ok(code == BG_E_MAXDOWNLOAD_TIMEOUT, "got error %#lx (context %d).\n", code, context);
+done:
+    finish_job(job);
+}
+
 /* BITS_JOB_PROPERTY_MAX_DOWNLOAD_SIZE caps the bytes a job may fetch. */
 static void test_max_download_size(void)
 {
@@ -2854,6 +2908,7 @@ START_TEST(download)
     test_priority_raised_while_running();
     test_round_robin();
     test_max_download_time();
+    test_max_download_time_failing();
     test_max_download_size();
     test_high_performance();
     test_helper_token_required();
