@@ -2307,57 +2307,84 @@ next:
     }
 }
 
-/* A higher priority preempts a lower one (spec 4): a HIGH job queued while a
- * slow NORMAL job transfers is done long before the NORMAL one. */
-static void test_priority_preemption(void)
+/* A NORMAL job of one slow file (about 13 s to go), already transferring;
+ * NULL if it did not start. */
+static IBackgroundCopyJob *start_slow_job(const WCHAR *tag, const char *path, unsigned int seed, const WCHAR *local)
 {
-    static const char slow_path[] = "/download/preempt-slow.bin", fast_path[] = "/download/preempt-fast.bin";
-    static const unsigned int fast_seed = 1102;
-    static const ULONGLONG fast_size = 50000;
     struct httpd_resource_options options;
-    WCHAR dir[MAX_PATH], slow_local[MAX_PATH], fast_local[MAX_PATH], url[256];
-    IBackgroundCopyJob *slow = NULL, *fast = NULL;
+    IBackgroundCopyJob *job;
+    WCHAR url[256];
+
+    memset(&options, 0, sizeof(options));
+    options.slow_delay_ms = SLOW_DELAY_MS;
+    options.slow_chunk = SLOW_CHUNK;
+    ok(httpd_add_pattern_resource(httpd, path, SLOW_SIZE, seed, &options), "cannot add resource.\n");
+    if (!(job = create_job(tag))) return NULL;
+    httpd_url(httpd, path, url, ARRAY_SIZE(url));
+    if (add_file(job, url, local) && resume(job) && wait_progress(job, 1, NULL)) return job;
+    finish_job(job);
+    return NULL;
+}
+
+/* A job of one quick file of @size bytes at @priority, resumed. */
+static IBackgroundCopyJob *start_quick_job(const WCHAR *tag, BG_JOB_PRIORITY priority, const char *path,
+                                           unsigned int seed, ULONGLONG size, const WCHAR *local)
+{
+    IBackgroundCopyJob *job;
+    WCHAR url[256];
+    HRESULT hr;
+
+    ok(httpd_add_pattern_resource(httpd, path, size, seed, NULL), "cannot add resource.\n");
+    if (!(job = create_job(tag))) return NULL;
+    hr = IBackgroundCopyJob_SetPriority(job, priority);
+    ok(hr == S_OK, "SetPriority failed: %#lx.\n", hr);
+    httpd_url(httpd, path, url, ARRAY_SIZE(url));
+    if (add_file(job, url, local) && resume(job)) return job;
+    finish_job(job);
+    return NULL;
+}
+
+/* The quick job, queued behind the running slow one, is transferred within
+ * @timeout ms while the slow one still has bytes to go; it completes whole. */
+#define check_done_first(a, b, c, d, e, f) check_done_first_(__LINE__, a, b, c, d, e, f)
+static void check_done_first_(int line, IBackgroundCopyJob *quick, IBackgroundCopyJob *slow, DWORD timeout,
+                              const WCHAR *local, unsigned int seed, ULONGLONG size)
+{
     BG_JOB_PROGRESS progress;
     BG_JOB_STATE state;
     HRESULT hr;
 
+    state = wait_state_(line, quick, STATE_BIT(BG_JOB_STATE_TRANSFERRED), timeout, FALSE);
+    ok_(__FILE__, line)(state == BG_JOB_STATE_TRANSFERRED, "the quick job is in state %u.\n", state);
+    memset(&progress, 0, sizeof(progress));
+    hr = IBackgroundCopyJob_GetProgress(slow, &progress);
+    ok_(__FILE__, line)(hr == S_OK, "GetProgress failed: %#lx.\n", hr);
+    ok_(__FILE__, line)(progress.BytesTransferred < SLOW_SIZE, "the slow job finished first.\n");
+    if (state != BG_JOB_STATE_TRANSFERRED) return;
+    hr = IBackgroundCopyJob_Complete(quick);
+    ok_(__FILE__, line)(hr == S_OK, "Complete failed: %#lx.\n", hr);
+    check_pattern_file_(line, local, seed, size);
+}
+
+/* A higher priority preempts a lower one (spec 4): a HIGH job queued while a
+ * slow NORMAL job transfers is done long before the NORMAL one. */
+static void test_priority_preemption(void)
+{
+    WCHAR dir[MAX_PATH], slow_local[MAX_PATH], fast_local[MAX_PATH];
+    IBackgroundCopyJob *slow, *fast;
+
     if (!make_dir(L"preempt", dir, ARRAY_SIZE(dir))) return;
     swprintf(slow_local, ARRAY_SIZE(slow_local), L"%lsslow.bin", dir);
     swprintf(fast_local, ARRAY_SIZE(fast_local), L"%lsfast.bin", dir);
-    memset(&options, 0, sizeof(options));
-    options.slow_delay_ms = SLOW_DELAY_MS;
-    options.slow_chunk = SLOW_CHUNK;
-    ok(httpd_add_pattern_resource(httpd, slow_path, SLOW_SIZE, 1101, &options), "cannot add resource.\n");
-    ok(httpd_add_pattern_resource(httpd, fast_path, fast_size, fast_seed, NULL), "cannot add resource.\n");
 
-    if (!(slow = create_job(L"preempt-slow"))) return;
-    hr = IBackgroundCopyJob_SetPriority(slow, BG_JOB_PRIORITY_NORMAL);
-    ok(hr == S_OK, "SetPriority failed: %#lx.\n", hr);
-    httpd_url(httpd, slow_path, url, ARRAY_SIZE(url));
-    if (!add_file(slow, url, slow_local) || !resume(slow)) goto done;
-    if (!wait_progress(slow, 1, NULL)) goto done;
-
-    if (!(fast = create_job(L"preempt-fast"))) goto done;
-    hr = IBackgroundCopyJob_SetPriority(fast, BG_JOB_PRIORITY_HIGH);
-    ok(hr == S_OK, "SetPriority failed: %#lx.\n", hr);
-    httpd_url(httpd, fast_path, url, ARRAY_SIZE(url));
-    if (!add_file(fast, url, fast_local) || !resume(fast)) goto done;
-
-    /* The NORMAL job needs about 13 s more; the HIGH one must not wait for it. */
-    state = wait_state(fast, STATE_BIT(BG_JOB_STATE_TRANSFERRED), 8000, FALSE);
-    ok(state == BG_JOB_STATE_TRANSFERRED, "the HIGH job is in state %u.\n", state);
-    memset(&progress, 0, sizeof(progress));
-    hr = IBackgroundCopyJob_GetProgress(slow, &progress);
-    ok(hr == S_OK, "GetProgress failed: %#lx.\n", hr);
-    ok(progress.BytesTransferred < SLOW_SIZE, "the NORMAL job finished first.\n");
-    if (state == BG_JOB_STATE_TRANSFERRED)
+    if (!(slow = start_slow_job(L"preempt-slow", "/download/preempt-slow.bin", 1101, slow_local))) return;
+    if ((fast = start_quick_job(L"preempt-fast", BG_JOB_PRIORITY_HIGH, "/download/preempt-fast.bin", 1102, 50000,
+                                fast_local)))
     {
-        hr = IBackgroundCopyJob_Complete(fast);
-        ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
-        check_pattern_file(fast_local, fast_seed, fast_size);
+        /* The NORMAL job needs about 13 s more; the HIGH one must not wait for it. */
+        check_done_first(fast, slow, 8000, fast_local, 1102, 50000);
+        finish_job(fast);
     }
-done:
-    if (fast) finish_job(fast);
     finish_job(slow);
 }
 
@@ -2366,50 +2393,24 @@ done:
  * job queued after the change runs at once, not after the slow one. */
 static void test_priority_raised_while_running(void)
 {
-    static const char slow_path[] = "/download/raised-slow.bin", small_path[] = "/download/raised-brief.bin";
-    static const unsigned int small_seed = 1122;
-    static const ULONGLONG small_size = 40000;
-    struct httpd_resource_options options;
-    WCHAR dir[MAX_PATH], slow_local[MAX_PATH], small_local[MAX_PATH], url[256];
-    IBackgroundCopyJob *slow = NULL, *brief = NULL;
-    BG_JOB_PROGRESS progress;
-    BG_JOB_STATE state;
+    WCHAR dir[MAX_PATH], slow_local[MAX_PATH], small_local[MAX_PATH];
+    IBackgroundCopyJob *slow, *brief;
     HRESULT hr;
 
     if (!make_dir(L"raised", dir, ARRAY_SIZE(dir))) return;
     swprintf(slow_local, ARRAY_SIZE(slow_local), L"%lsslow.bin", dir);
     swprintf(small_local, ARRAY_SIZE(small_local), L"%lssmall.bin", dir);
-    memset(&options, 0, sizeof(options));
-    options.slow_delay_ms = SLOW_DELAY_MS;
-    options.slow_chunk = SLOW_CHUNK;
-    ok(httpd_add_pattern_resource(httpd, slow_path, SLOW_SIZE, 1121, &options), "cannot add resource.\n");
-    ok(httpd_add_pattern_resource(httpd, small_path, small_size, small_seed, NULL), "cannot add resource.\n");
 
-    if (!(slow = create_job(L"raised-slow"))) return;
-    httpd_url(httpd, slow_path, url, ARRAY_SIZE(url));
-    if (!add_file(slow, url, slow_local) || !resume(slow)) goto done;
-    if (!wait_progress(slow, 1, NULL)) goto done;
+    if (!(slow = start_slow_job(L"raised-slow", "/download/raised-slow.bin", 1121, slow_local))) return;
     hr = IBackgroundCopyJob_SetPriority(slow, BG_JOB_PRIORITY_FOREGROUND);
     ok(hr == S_OK, "SetPriority failed: %#lx.\n", hr);
-
-    if (!(brief = create_job(L"raised-brief"))) goto done;
-    httpd_url(httpd, small_path, url, ARRAY_SIZE(url));
-    if (!add_file(brief, url, small_local) || !resume(brief)) goto done;
-    /* The slow job needs about 13 s more, and as FOREGROUND takes no turns. */
-    state = wait_state(brief, STATE_BIT(BG_JOB_STATE_TRANSFERRED), 8000, FALSE);
-    ok(state == BG_JOB_STATE_TRANSFERRED, "the NORMAL job is in state %u.\n", state);
-    memset(&progress, 0, sizeof(progress));
-    hr = IBackgroundCopyJob_GetProgress(slow, &progress);
-    ok(hr == S_OK, "GetProgress failed: %#lx.\n", hr);
-    ok(progress.BytesTransferred < SLOW_SIZE, "the slow job finished first.\n");
-    if (state == BG_JOB_STATE_TRANSFERRED)
+    if ((brief = start_quick_job(L"raised-brief", BG_JOB_PRIORITY_NORMAL, "/download/raised-brief.bin", 1122, 40000,
+                                 small_local)))
     {
-        hr = IBackgroundCopyJob_Complete(brief);
-        ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
-        check_pattern_file(small_local, small_seed, small_size);
+        /* The slow job needs about 13 s more, and as FOREGROUND takes no turns. */
+        check_done_first(brief, slow, 8000, small_local, 1122, 40000);
+        finish_job(brief);
     }
-done:
-    if (brief) finish_job(brief);
     finish_job(slow);
 }
 
@@ -2419,14 +2420,11 @@ done:
  * document its slice; ours is 5 s. */
 static void test_round_robin(void)
 {
-    static const char slow_path[] = "/download/turns-slow.bin", small_path[] = "/download/turns-brief.bin";
-    static const unsigned int slow_seed = 1111, small_seed = 1112;
-    static const ULONGLONG small_size = 30000;
-    struct httpd_resource_options options;
-    WCHAR dir[MAX_PATH], slow_local[MAX_PATH], small_local[MAX_PATH], url[256];
-    IBackgroundCopyJob *slow = NULL, *brief = NULL;
+    static const char slow_path[] = "/download/turns-slow.bin";
+    static const unsigned int slow_seed = 1111;
+    WCHAR dir[MAX_PATH], slow_local[MAX_PATH], small_local[MAX_PATH];
+    IBackgroundCopyJob *slow, *brief;
     struct httpd_log_entry entry;
-    BG_JOB_PROGRESS progress;
     char range[64];
     BG_JOB_STATE state;
     int index;
@@ -2435,35 +2433,15 @@ static void test_round_robin(void)
     if (!make_dir(L"turns", dir, ARRAY_SIZE(dir))) return;
     swprintf(slow_local, ARRAY_SIZE(slow_local), L"%lsslow.bin", dir);
     swprintf(small_local, ARRAY_SIZE(small_local), L"%lssmall.bin", dir);
-    memset(&options, 0, sizeof(options));
-    options.slow_delay_ms = SLOW_DELAY_MS;
-    options.slow_chunk = SLOW_CHUNK;
-    ok(httpd_add_pattern_resource(httpd, slow_path, SLOW_SIZE, slow_seed, &options), "cannot add resource.\n");
-    ok(httpd_add_pattern_resource(httpd, small_path, small_size, small_seed, NULL), "cannot add resource.\n");
     httpd_log_clear(httpd);
 
-    if (!(slow = create_job(L"turns-slow"))) return;
-    httpd_url(httpd, slow_path, url, ARRAY_SIZE(url));
-    if (!add_file(slow, url, slow_local) || !resume(slow)) goto done;
-    if (!wait_progress(slow, 1, NULL)) goto done;
-
-    if (!(brief = create_job(L"turns-brief"))) goto done;
-    httpd_url(httpd, small_path, url, ARRAY_SIZE(url));
-    if (!add_file(brief, url, small_local) || !resume(brief)) goto done;
-
+    if (!(slow = start_slow_job(L"turns-slow", slow_path, slow_seed, slow_local))) return;
+    if (!(brief = start_quick_job(L"turns-brief", BG_JOB_PRIORITY_NORMAL, "/download/turns-brief.bin", 1112, 30000,
+                                  small_local)))
+        goto done;
     /* The slow job needs about 13 s; the brief one waits at most for the slice. */
-    state = wait_state(brief, STATE_BIT(BG_JOB_STATE_TRANSFERRED), 10000, FALSE);
-    ok(state == BG_JOB_STATE_TRANSFERRED, "the small job is in state %u.\n", state);
-    memset(&progress, 0, sizeof(progress));
-    hr = IBackgroundCopyJob_GetProgress(slow, &progress);
-    ok(hr == S_OK, "GetProgress failed: %#lx.\n", hr);
-    ok(progress.BytesTransferred < SLOW_SIZE, "the slow job finished first.\n");
-    if (state == BG_JOB_STATE_TRANSFERRED)
-    {
-        hr = IBackgroundCopyJob_Complete(brief);
-        ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
-        check_pattern_file(small_local, small_seed, small_size);
-    }
+    check_done_first(brief, slow, 10000, small_local, 1112, 30000);
+    finish_job(brief);
 
     /* The slow job gets the network back and goes on from its bytes on disk. */
     state = wait_state(slow, STATE_BIT(BG_JOB_STATE_TRANSFERRED), 25000, FALSE);
@@ -2484,7 +2462,6 @@ static void test_round_robin(void)
         check_pattern_file(slow_local, slow_seed, SLOW_SIZE);
     }
 done:
-    if (brief) finish_job(brief);
     finish_job(slow);
 }
 
@@ -2546,9 +2523,7 @@ static void test_max_download_time_failing(void)
     static const char path[] = "/download/busy-maxtime.bin";
     struct httpd_resource_options options;
     WCHAR dir[MAX_PATH], local[MAX_PATH], url[256];
-    BG_AUTH_CREDENTIALS creds;
     IBackgroundCopyJob4 *job4;
-    IBackgroundCopyJob2 *job2;
     IBackgroundCopyJob *job;
     BG_ERROR_CONTEXT context;
     BG_JOB_STATE state;
@@ -2570,17 +2545,7 @@ static void test_max_download_time_failing(void)
     hr = IBackgroundCopyJob4_SetMaximumDownloadTime(job4, 2);
     ok(hr == S_OK, "SetMaximumDownloadTime failed: %#lx.\n", hr);
     IBackgroundCopyJob4_Release(job4);
-    hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJob2, (void **)&job2);
-    ok(hr == S_OK, "QueryInterface(IBackgroundCopyJob2) failed: %#lx.\n", hr);
-    if (FAILED(hr)) goto done;
-    memset(&creds, 0, sizeof(creds));
-    creds.Target = BG_AUTH_TARGET_SERVER;
-    creds.Scheme = BG_AUTH_SCHEME_BASIC;
-    creds.Credentials.Basic.UserName = (WCHAR *)L"user";
-    creds.Credentials.Basic.Password = (WCHAR *)L"secret";
-    hr = IBackgroundCopyJob2_SetCredentials(job2, &creds);
-    ok(hr == S_OK, "SetCredentials failed: %#lx.\n", hr);
-    IBackgroundCopyJob2_Release(job2);
+    if (!set_basic_credentials(job, L"user", L"secret")) goto done;
     if (!add_file(job, url, local) || !resume(job)) goto done;
 
     state = wait_state(job, STATE_BIT(BG_JOB_STATE_ERROR), 20000, TRUE);

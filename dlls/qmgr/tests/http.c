@@ -1617,13 +1617,11 @@ static BOOL garbage_status_handler(struct httpd_request *request, void *context)
 static void test_garbage_status_line(void)
 {
     WCHAR dir[MAX_PATH], local[MAX_PATH], url[256], tag[64];
-    BG_AUTH_CREDENTIALS creds;
-    IBackgroundCopyJob2 *job2;
     IBackgroundCopyJob *job;
     BG_ERROR_CONTEXT context;
     unsigned int i, winhttp;
     char path[64];
-    HRESULT hr, code;
+    HRESULT code;
 
     if (!make_dir(L"garbage-status", dir, ARRAY_SIZE(dir))) return;
     ok(httpd_add_handler(httpd, NULL, "/http/garbage/status/", garbage_status_handler, NULL),
@@ -1643,22 +1641,7 @@ static void test_garbage_status_line(void)
                 continue;
             }
             set_retry_delay(job, 60);
-            if (winhttp)
-            {
-                hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJob2, (void **)&job2);
-                ok(hr == S_OK, "QueryInterface(IBackgroundCopyJob2) failed: %#lx.\n", hr);
-                if (SUCCEEDED(hr))
-                {
-                    memset(&creds, 0, sizeof(creds));
-                    creds.Target = BG_AUTH_TARGET_SERVER;
-                    creds.Scheme = BG_AUTH_SCHEME_BASIC;
-                    creds.Credentials.Basic.UserName = (WCHAR *)L"user";
-                    creds.Credentials.Basic.Password = (WCHAR *)L"secret";
-                    hr = IBackgroundCopyJob2_SetCredentials(job2, &creds);
-                    ok(hr == S_OK, "SetCredentials failed: %#lx.\n", hr);
-                    IBackgroundCopyJob2_Release(job2);
-                }
-            }
+            if (winhttp) set_basic_credentials(job, L"user", L"secret");
             if (add_file(job, url, local) && resume(job) &&
                 wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSIENT_ERROR), FAILURE_TIMEOUT, TRUE) ==
                     BG_JOB_STATE_TRANSIENT_ERROR)

@@ -93,12 +93,10 @@ static void test_properties(void)
     WCHAR name[128];
     ULONG ulong_value;
     DWORD count;
-    GUID id;
     HRESULT hr;
 
     if (!make_dir(L"properties", dir, ARRAY_SIZE(dir))) return;
     if (!(job = create_job(L"properties"))) return;
-    id = job_id(job);
     hr = IBackgroundCopyJob_GetDisplayName(job, &string);
     ok(hr == S_OK, "GetDisplayName failed: %#lx.\n", hr);
     wcscpy(name, string);
@@ -162,10 +160,7 @@ static void test_properties(void)
     job5 = NULL;
     http_options = NULL;
     token_options = NULL;
-    IBackgroundCopyJob_Release(job);
-    job = NULL;
-
-    if (!restart_service() || !(job = get_job(&id))) goto done;
+    if (!(job = restart_with_job(job))) goto done;
 
     hr = IBackgroundCopyJob_GetDisplayName(job, &string);
     check_string(hr, string, name);
@@ -290,15 +285,12 @@ static ULONGLONG bytes_sent(const char *path, unsigned int *requests, ULONGLONG 
 static void test_resume_after_restart(void)
 {
     struct httpd_resource_options options = { 0 };
-    BG_AUTH_CREDENTIALS credentials;
-    IBackgroundCopyJob2 *job2;
     IBackgroundCopyJob *job;
     BG_JOB_PROGRESS progress;
     WCHAR remote[256], local[MAX_PATH], dir[MAX_PATH];
     ULONGLONG sent, offset;
     unsigned int requests;
     DWORD start;
-    GUID id;
     HRESULT hr;
 
     if (!make_dir(L"resume", dir, ARRAY_SIZE(dir))) return;
@@ -311,17 +303,8 @@ static void test_resume_after_restart(void)
     swprintf(local, ARRAY_SIZE(local), L"%lsslow.bin", dir);
 
     if (!(job = create_job(L"resume"))) return;
-    id = job_id(job);
     add_file(job, remote, local);
-    job2 = query(job, &IID_IBackgroundCopyJob2);
-    if (!job2) goto done;
-    credentials.Target = BG_AUTH_TARGET_SERVER;
-    credentials.Scheme = BG_AUTH_SCHEME_BASIC;
-    credentials.Credentials.Basic.UserName = (WCHAR *)L"saved";
-    credentials.Credentials.Basic.Password = (WCHAR *)L"secret";
-    hr = IBackgroundCopyJob2_SetCredentials(job2, &credentials);
-    ok(hr == S_OK, "SetCredentials failed: %#lx.\n", hr);
-    IBackgroundCopyJob2_Release(job2);
+    if (!set_basic_credentials(job, L"saved", L"secret")) goto done;
     set_retry_delay(job, 5);
     resume(job);
 
@@ -334,10 +317,7 @@ static void test_resume_after_restart(void)
     } while (hr == S_OK && progress.BytesTransferred < 64 * 1024 && GetTickCount() - start < TRANSFER_TIMEOUT);
     ok(progress.BytesTransferred >= 64 * 1024 && progress.BytesTransferred < SLOW_SIZE,
        "transferred %s bytes before the stop.\n", wine_dbgstr_longlong(progress.BytesTransferred));
-    IBackgroundCopyJob_Release(job);
-    job = NULL;
-
-    if (!restart_service() || !(job = get_job(&id))) goto done;
+    if (!(job = restart_with_job(job))) goto done;
     /* The rest at full speed. */
     options.slow_delay_ms = 0;
     httpd_set_resource_options(httpd, "/persist/slow.bin", &options);
@@ -383,7 +363,6 @@ static void test_pieces_after_restart(void)
     BG_JOB_STATE state;
     DWORD count = 0;
     HRESULT hr;
-    GUID id;
 
     if (!make_dir(L"pieces", dir, ARRAY_SIZE(dir))) return;
     httpd_add_pattern_resource(httpd, "/persist/pieces.bin", size, 72, NULL);
@@ -391,7 +370,6 @@ static void test_pieces_after_restart(void)
     swprintf(local, ARRAY_SIZE(local), L"%lspieces.bin", dir);
 
     if (!(job = create_job(L"pieces"))) return;
-    id = job_id(job);
     add_file(job, remote, local);
     if (!(job5 = query(job, &IID_IBackgroundCopyJob5))) goto done;
     value.Enable = TRUE;
@@ -411,10 +389,7 @@ static void test_pieces_after_restart(void)
     ok(hr == S_OK, "RequestFileRanges failed: %#lx.\n", hr);
     IBackgroundCopyFile6_Release(file6);
     file6 = NULL;
-    IBackgroundCopyJob_Release(job);
-    job = NULL;
-
-    if (!restart_service() || !(job = get_job(&id))) goto done;
+    if (!(job = restart_with_job(job))) goto done;
     check_state(job, BG_JOB_STATE_SUSPENDED);
     check_job_progress(job, size, 5000, 1, 0);
     if (!(file = get_file(job, 0))) goto done;
@@ -497,10 +472,7 @@ static void test_upload_after_restart(void)
        wine_dbgstr_longlong(progress.BytesTransferred));
     if (job2) IBackgroundCopyJob2_Release(job2);
     job2 = NULL;
-    IBackgroundCopyJob_Release(job);
-    job = NULL;
-
-    if (!restart_service() || !(job = get_job(&id))) goto done;
+    if (!(job = restart_with_job(job))) goto done;
     bits_server.ack_delay_ms = 0;
     if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, TRUE) == BG_JOB_STATE_TRANSFERRED)
     {
@@ -513,9 +485,7 @@ static void test_upload_after_restart(void)
         LeaveCriticalSection(&bits_server.cs);
 
         /* The reply outlives a restart too. */
-        IBackgroundCopyJob_Release(job);
-        job = NULL;
-        if (!restart_service() || !(job = get_job(&id))) goto done;
+        if (!(job = restart_with_job(job))) goto done;
         check_state(job, BG_JOB_STATE_TRANSFERRED);
         if ((job2 = query(job, &IID_IBackgroundCopyJob2)))
         {
@@ -668,7 +638,6 @@ static void test_local_source_attributes(void)
     DWORD got, expected;
     HANDLE file;
     char data[4000];
-    GUID id;
     HRESULT hr;
 
     if (!make_dir(L"attributes", dir, ARRAY_SIZE(dir))) return;
@@ -685,14 +654,10 @@ static void test_local_source_attributes(void)
     if (expected != attributes) trace("the file system kept attributes %#lx of %#lx.\n", expected, attributes);
 
     if (!(job = create_job(L"attributes"))) goto done;
-    id = job_id(job);
     add_file(job, source, local);
     resume(job);
     wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, FALSE);
-    IBackgroundCopyJob_Release(job);
-    job = NULL;
-
-    if (!restart_service() || !(job = get_job(&id))) goto done;
+    if (!(job = restart_with_job(job))) goto done;
     check_state(job, BG_JOB_STATE_TRANSFERRED);
     hr = IBackgroundCopyJob_Complete(job);
     ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
@@ -719,7 +684,6 @@ static void test_file_acl_owner(void)
     HANDLE file;
     char data[3000];
     DWORD got;
-    GUID id;
 
     if (!make_dir(L"acl_owner", dir, ARRAY_SIZE(dir))) return;
     swprintf(source, ARRAY_SIZE(source), L"%lssource.bin", dir);
@@ -732,17 +696,13 @@ static void test_file_acl_owner(void)
     CloseHandle(file);
 
     if (!(job = create_job(L"acl-owner"))) goto done;
-    id = job_id(job);
     if (!(job3 = query_optional(job, &IID_IBackgroundCopyJob3, "IBackgroundCopyJob3"))) goto done;
     hr = IBackgroundCopyJob3_SetFileACLFlags(job3, BG_COPY_FILE_OWNER);
     ok(hr == S_OK, "SetFileACLFlags failed: %#lx.\n", hr);
     IBackgroundCopyJob3_Release(job3);
     job3 = NULL;
     add_file(job, source, local);
-    IBackgroundCopyJob_Release(job);
-    job = NULL;
-
-    if (!restart_service() || !(job = get_job(&id))) goto done;
+    if (!(job = restart_with_job(job))) goto done;
     IBackgroundCopyJob_SetMinimumRetryDelay(job, 60);
     resume(job);
     if (expected_caller_admin())
@@ -778,13 +738,11 @@ static void test_helper_token_not_kept(void)
     BG_ERROR_CONTEXT context;
     DWORD flags;
     HRESULT code, hr;
-    GUID id;
 
     if (!make_dir(L"token", dir, ARRAY_SIZE(dir))) return;
     httpd_add_pattern_resource(httpd, "/persist/token.bin", 3000, 73, NULL);
     swprintf(local, ARRAY_SIZE(local), L"%lstoken.bin", dir);
     if (!(job = create_job(L"token"))) return;
-    id = job_id(job);
     add_file(job, httpd_url(httpd, "/persist/token.bin", remote, ARRAY_SIZE(remote)), local);
     if (!(token_options = query(job, &IID_IBitsTokenOptions))) goto done;
     hr = IBitsTokenOptions_SetHelperTokenFlags(token_options, BG_TOKEN_NETWORK);
@@ -793,10 +751,7 @@ static void test_helper_token_not_kept(void)
     ok(hr == S_OK, "SetHelperToken failed: %#lx.\n", hr);
     IBitsTokenOptions_Release(token_options);
     token_options = NULL;
-    IBackgroundCopyJob_Release(job);
-    job = NULL;
-
-    if (!restart_service() || !(job = get_job(&id))) goto done;
+    if (!(job = restart_with_job(job))) goto done;
     if (!(token_options = query(job, &IID_IBitsTokenOptions))) goto done;
     hr = IBitsTokenOptions_GetHelperTokenFlags(token_options, &flags);
     ok(hr == S_OK && flags == BG_TOKEN_NETWORK, "GetHelperTokenFlags: %#lx, %#lx.\n", hr, flags);

@@ -52,7 +52,32 @@ static BOOL start_service(void)
     return hr == S_OK;
 }
 
+/* Starts the service again even when it could not be stopped, so that the
+ * tests after it still have a manager. */
 static BOOL restart_service(void)
 {
-    return stop_service() && start_service();
+    BOOL stopped = stop_service();
+
+    return start_service() && stopped;
+}
+
+/* Lets go of @job, restarts the service and gets the job back by its ID, for
+ * what a job must keep across a restart.  NULL if either fails. */
+static IBackgroundCopyJob *restart_with_job(IBackgroundCopyJob *job)
+{
+    GUID id = GUID_NULL;
+    HRESULT hr;
+
+    hr = IBackgroundCopyJob_GetId(job, &id);
+    ok(hr == S_OK, "GetId failed: %#lx.\n", hr);
+    IBackgroundCopyJob_Release(job);
+    if (!restart_service())
+    {
+        skip("cannot restart the service.\n");
+        return NULL;
+    }
+    job = NULL;
+    hr = IBackgroundCopyManager_GetJob(manager, &id, &job);
+    ok(hr == S_OK, "GetJob(%s) after the restart failed: %#lx.\n", wine_dbgstr_guid(&id), hr);
+    return hr == S_OK ? job : NULL;
 }

@@ -675,26 +675,14 @@ static void test_callback_after_restart(void)
     BG_ERROR_CONTEXT context;
     WCHAR url[200], local[MAX_PATH];
     HRESULT hr, code;
-    GUID id;
 
     validator_init(&accept, S_OK);
     if (!serve_file(L"restart.bin", 41, 12345)) return;
     make_url(url, ARRAY_SIZE(url), tls_port, L"restart.bin");
     if (!(job = tls_job(L"restart", url, local, ARRAY_SIZE(local)))) goto done;
-    IBackgroundCopyJob_GetId(job, &id);
     hr = set_validator(job, &accept);
     ok(hr == S_OK, "SetServerCertificateValidationInterface failed: %#lx.\n", hr);
-    IBackgroundCopyJob_Release(job);
-    job = NULL;
-
-    if (!restart_service())
-    {
-        skip("cannot restart the service.\n");
-        goto done;
-    }
-    hr = IBackgroundCopyManager_GetJob(manager, &id, &job);
-    ok(hr == S_OK, "GetJob after the restart failed: %#lx.\n", hr);
-    if (!job) goto done;
+    if (!(job = restart_with_job(job))) goto done;
     if (resume(job) && wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSIENT_ERROR), 30000, TRUE) == BG_JOB_STATE_TRANSIENT_ERROR)
     {
         ok(get_job_error(job, &context, &code), "no error.\n");
@@ -818,7 +806,6 @@ static void test_crl_check_restarts_file(enum crl_change when)
     unsigned int count;
     DWORD start;
     HRESULT hr;
-    GUID id;
 
     swprintf(dir, ARRAY_SIZE(dir), L"%ls\\www\\slow", tls_dir);
     CreateDirectoryW(dir, NULL);
@@ -855,17 +842,7 @@ static void test_crl_check_restarts_file(enum crl_change when)
 
     if (when == CRL_ACROSS_RESTART)
     {
-        IBackgroundCopyJob_GetId(job, &id);
-        IBackgroundCopyJob_Release(job);
-        job = NULL;
-        if (!restart_service())
-        {
-            skip("cannot restart the service.\n");
-            goto done;
-        }
-        hr = IBackgroundCopyManager_GetJob(manager, &id, &job);
-        ok(hr == S_OK, "GetJob after the restart failed: %#lx.\n", hr);
-        if (!job) goto done;
+        if (!(job = restart_with_job(job))) goto done;
     }
     if (suspend_first && !resume(job)) goto done;
     state = wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED) | STATE_BIT(BG_JOB_STATE_ERROR) |

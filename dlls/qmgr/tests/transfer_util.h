@@ -79,7 +79,6 @@ static inline IBackgroundCopyJob *create_job(const WCHAR *tag)
     return SUCCEEDED(hr) ? job : NULL;
 }
 
-/* Cancels the job unless it is already final (ACKNOWLEDGED / CANCELLED), releases it. */
 /* QueryInterface for an optional interface; NULL (and a skip) if this
  * Windows version predates it. */
 static inline void *query_optional(void *iface, const IID *iid, const char *name)
@@ -97,6 +96,30 @@ static inline void *query_optional(void *iface, const IID *iid, const char *name
     return SUCCEEDED(hr) ? obj : NULL;
 }
 
+/* Basic credentials for the server.  Tests that do not check
+ * authentication use them to send a job through WinHTTP, which our
+ * service's plain HTTP client leaves to it when a job has credentials. */
+static inline BOOL set_basic_credentials(IBackgroundCopyJob *job, const WCHAR *user, const WCHAR *password)
+{
+    BG_AUTH_CREDENTIALS creds;
+    IBackgroundCopyJob2 *job2;
+    HRESULT hr;
+
+    hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJob2, (void **)&job2);
+    ok(hr == S_OK, "QueryInterface(IBackgroundCopyJob2) failed: %#lx.\n", hr);
+    if (FAILED(hr)) return FALSE;
+    memset(&creds, 0, sizeof(creds));
+    creds.Target = BG_AUTH_TARGET_SERVER;
+    creds.Scheme = BG_AUTH_SCHEME_BASIC;
+    creds.Credentials.Basic.UserName = (WCHAR *)user;
+    creds.Credentials.Basic.Password = (WCHAR *)password;
+    hr = IBackgroundCopyJob2_SetCredentials(job2, &creds);
+    ok(hr == S_OK, "SetCredentials failed: %#lx.\n", hr);
+    IBackgroundCopyJob2_Release(job2);
+    return SUCCEEDED(hr);
+}
+
+/* Cancels the job unless it is already final (ACKNOWLEDGED / CANCELLED), releases it. */
 static inline void finish_job(IBackgroundCopyJob *job)
 {
     BG_JOB_STATE state = BG_JOB_STATE_QUEUED;
