@@ -360,12 +360,30 @@ static void test_File4(void)
 static void test_ranges(void)
 {
     static const BG_FILE_RANGE ranges[2] = { { 0, 100 }, { 200, 50 } };
-    BG_FILE_RANGE bad[2], *got;
+    static const struct
+    {
+        const char *what;
+        DWORD count;
+        BG_FILE_RANGE ranges[2];
+        HRESULT expected;
+    }
+    bad_ranges[] =
+    {
+        { "overlapping", 2, { { 0, 100 }, { 50, 100 } }, BG_E_OVERLAPPING_RANGES },
+        /* The documented example of overlapping ranges, in either order. */
+        { "(100, 5), (100, 0)", 2, { { 100, 5 }, { 100, 0 } }, BG_E_OVERLAPPING_RANGES },
+        { "(100, 0), (100, 5)", 2, { { 100, 0 }, { 100, 5 } }, BG_E_OVERLAPPING_RANGES },
+        { "length 0 on its own", 1, { { 100, 0 } }, BG_E_INVALID_RANGE },
+        { "offset BG_LENGTH_TO_EOF", 1, { { BG_LENGTH_TO_EOF, 10 } }, BG_E_INVALID_RANGE },
+        { "no range", 0, { { 0, 10 } }, E_INVALIDARG },
+    };
+    BG_FILE_RANGE *got;
     IBackgroundCopyFile2 *file2;
     IBackgroundCopyFile *file;
     IBackgroundCopyJob3 *job3;
     IBackgroundCopyJob *job;
     WCHAR local[MAX_PATH];
+    unsigned int i;
     DWORD count;
     HRESULT hr;
 
@@ -402,44 +420,12 @@ static void test_ranges(void)
     hr = IBackgroundCopyJob3_AddFileWithRanges(job3, remote1, local, 2, (BG_FILE_RANGE *)ranges);
     ok(hr == S_OK, "AddFileWithRanges failed: %#lx.\n", hr);
 
-    /* Overlapping ranges. */
-    bad[0].InitialOffset = 0;
-    bad[0].Length = 100;
-    bad[1].InitialOffset = 50;
-    bad[1].Length = 100;
-    hr = IBackgroundCopyJob3_AddFileWithRanges(job3, remote1, local, 2, bad);
-    ok(hr == BG_E_OVERLAPPING_RANGES, "AddFileWithRanges(overlapping) returned %#lx.\n", hr);
-
-    /* Two ranges at one offset, the second of length 0: the documented
-     * example of overlapping ranges, in either order. */
-    bad[0].InitialOffset = 100;
-    bad[0].Length = 5;
-    bad[1].InitialOffset = 100;
-    bad[1].Length = 0;
-    hr = IBackgroundCopyJob3_AddFileWithRanges(job3, remote1, local, 2, bad);
-    ok(hr == BG_E_OVERLAPPING_RANGES, "AddFileWithRanges((100, 5), (100, 0)) returned %#lx.\n", hr);
-    bad[0].Length = 0;
-    bad[1].Length = 5;
-    hr = IBackgroundCopyJob3_AddFileWithRanges(job3, remote1, local, 2, bad);
-    ok(hr == BG_E_OVERLAPPING_RANGES, "AddFileWithRanges((100, 0), (100, 5)) returned %#lx.\n", hr);
-
-    /* A range of length 0 on its own. */
-    bad[0].InitialOffset = 100;
-    bad[0].Length = 0;
-    hr = IBackgroundCopyJob3_AddFileWithRanges(job3, remote1, local, 1, bad);
-    ok(hr == BG_E_INVALID_RANGE, "AddFileWithRanges(length 0) returned %#lx.\n", hr);
-
-    /* An offset of BG_LENGTH_TO_EOF. */
-    bad[0].InitialOffset = BG_LENGTH_TO_EOF;
-    bad[0].Length = 10;
-    hr = IBackgroundCopyJob3_AddFileWithRanges(job3, remote1, local, 1, bad);
-    ok(hr == BG_E_INVALID_RANGE, "AddFileWithRanges(offset BG_LENGTH_TO_EOF) returned %#lx.\n", hr);
-
-    /* No range at all. */
-    bad[0].InitialOffset = 0;
-    bad[0].Length = 10;
-    hr = IBackgroundCopyJob3_AddFileWithRanges(job3, remote1, local, 0, bad);
-    ok(hr == E_INVALIDARG, "AddFileWithRanges(0 ranges) returned %#lx.\n", hr);
+    for (i = 0; i < ARRAY_SIZE(bad_ranges); i++)
+    {
+        hr = IBackgroundCopyJob3_AddFileWithRanges(job3, remote1, local, bad_ranges[i].count,
+                                                   (BG_FILE_RANGE *)bad_ranges[i].ranges);
+        ok(hr == bad_ranges[i].expected, "AddFileWithRanges(%s) returned %#lx.\n", bad_ranges[i].what, hr);
+    }
 
     /* Only the first call added a file; it keeps its ranges. */
     file = get_file(job, 0);
