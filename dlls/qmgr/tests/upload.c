@@ -457,6 +457,34 @@ static void test_upload_end_retry(void)
     DeleteFileW(source);
 }
 
+/* An upload-reply job of @source to @path on the test server, with its
+ * IBackgroundCopyJob2; NULL if it could not be made. */
+static IBackgroundCopyJob *create_reply_job(const WCHAR *tag, const char *path, const WCHAR *source, ULONG retry_delay,
+                                            IBackgroundCopyJob2 **job2)
+{
+    IBackgroundCopyJob *job;
+    WCHAR name[128], url[256];
+    HRESULT hr;
+    GUID id;
+
+    make_name(name, ARRAY_SIZE(name), tag);
+    hr = IBackgroundCopyManager_CreateJob(manager, name, BG_JOB_TYPE_UPLOAD_REPLY, &id, &job);
+    ok(hr == S_OK, "CreateJob failed: %#lx.\n", hr);
+    if (FAILED(hr)) return NULL;
+    hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJob2, (void **)job2);
+    ok(hr == S_OK, "QueryInterface(IBackgroundCopyJob2) failed: %#lx.\n", hr);
+    if (FAILED(hr))
+    {
+        finish_job(job);
+        return NULL;
+    }
+    hr = IBackgroundCopyJob_SetMinimumRetryDelay(job, retry_delay);
+    ok(hr == S_OK, "SetMinimumRetryDelay failed: %#lx.\n", hr);
+    hr = IBackgroundCopyJob_AddFile(job, httpd_url(httpd, path, url, ARRAY_SIZE(url)), source);
+    ok(hr == S_OK, "AddFile failed: %#lx.\n", hr);
+    return job;
+}
+
 /* Upload-reply: the reply is downloaded from the URL of the last Ack, readable
  * with GetReplyData, and its file appears at Complete; the session closes
  * after the reply came. */
@@ -466,25 +494,21 @@ static void test_upload_reply(BOOL with_reply)
     IBackgroundCopyJob2 *job2;
     BG_JOB_REPLY_PROGRESS reply_progress;
     IBackgroundCopyJob *job;
-    WCHAR source[MAX_PATH], reply_name[MAX_PATH], name[128], url[256], *got_name = NULL;
+    WCHAR source[MAX_PATH], reply_name[MAX_PATH], *got_name = NULL;
     char expected[128];
     BYTE *data = NULL;
     UINT64 length = 0;
     HRESULT hr;
-    GUID id;
 
     bits_server_reset();
     bits_server.reply = with_reply;
     swprintf(source, ARRAY_SIZE(source), L"%lsupload-reply-%d.bin", base_dir, with_reply);
     make_source(source, size, 38);
-    make_name(name, ARRAY_SIZE(name), L"reply");
-    hr = IBackgroundCopyManager_CreateJob(manager, name, BG_JOB_TYPE_UPLOAD_REPLY, &id, &job);
-    ok(hr == S_OK, "CreateJob failed: %#lx.\n", hr);
-    if (FAILED(hr)) return;
-    IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJob2, (void **)&job2);
-    IBackgroundCopyJob_SetMinimumRetryDelay(job, 5);
-    hr = IBackgroundCopyJob_AddFile(job, httpd_url(httpd, "/upload/reply.bin", url, ARRAY_SIZE(url)), source);
-    ok(hr == S_OK, "AddFile failed: %#lx.\n", hr);
+    if (!(job = create_reply_job(L"reply", "/upload/reply.bin", source, 5, &job2)))
+    {
+        DeleteFileW(source);
+        return;
+    }
     swprintf(reply_name, ARRAY_SIZE(reply_name), L"%lsreply-%d.txt", base_dir, with_reply);
     if (with_reply)
     {
@@ -716,11 +740,10 @@ static void test_upload_reply_too_large(void)
     static const UINT64 reply_size = 1024 * 1024 + 1;
     IBackgroundCopyJob2 *job2;
     IBackgroundCopyJob *job;
-    WCHAR source[MAX_PATH], reply_name[MAX_PATH], name[128], url[256];
+    WCHAR source[MAX_PATH], reply_name[MAX_PATH];
     BYTE *data = (BYTE *)0xdeadbeef;
     UINT64 length = 0;
     HRESULT hr;
-    GUID id;
 
     bits_server_reset();
     bits_server.reply = TRUE;
@@ -729,14 +752,11 @@ static void test_upload_reply_too_large(void)
     swprintf(source, ARRAY_SIZE(source), L"%lsupload-large-reply.bin", base_dir);
     swprintf(reply_name, ARRAY_SIZE(reply_name), L"%lslarge-reply.bin", base_dir);
     make_source(source, 1000, 44);
-    make_name(name, ARRAY_SIZE(name), L"large reply");
-    hr = IBackgroundCopyManager_CreateJob(manager, name, BG_JOB_TYPE_UPLOAD_REPLY, &id, &job);
-    ok(hr == S_OK, "CreateJob failed: %#lx.\n", hr);
-    if (FAILED(hr)) return;
-    IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJob2, (void **)&job2);
-    IBackgroundCopyJob_SetMinimumRetryDelay(job, 5);
-    hr = IBackgroundCopyJob_AddFile(job, httpd_url(httpd, "/upload/large-reply.bin", url, ARRAY_SIZE(url)), source);
-    ok(hr == S_OK, "AddFile failed: %#lx.\n", hr);
+    if (!(job = create_reply_job(L"large reply", "/upload/large-reply.bin", source, 5, &job2)))
+    {
+        DeleteFileW(source);
+        return;
+    }
     hr = IBackgroundCopyJob2_SetReplyFileName(job2, reply_name);
     ok(hr == S_OK, "SetReplyFileName failed: %#lx.\n", hr);
     IBackgroundCopyJob_Resume(job);
@@ -769,23 +789,19 @@ static void test_upload_reply_missing(void)
     IBackgroundCopyJob2 *job2;
     IBackgroundCopyJob *job;
     BG_ERROR_CONTEXT context;
-    WCHAR source[MAX_PATH], name[128], url[256];
+    WCHAR source[MAX_PATH];
     HRESULT hr, code;
-    GUID id;
 
     bits_server_reset();
     bits_server.reply = TRUE;
     strcpy(bits_server.reply_url, "/no-such-reply.bin");
     swprintf(source, ARRAY_SIZE(source), L"%lsupload-missing-reply.bin", base_dir);
     make_source(source, 1000, 47);
-    make_name(name, ARRAY_SIZE(name), L"missing reply");
-    hr = IBackgroundCopyManager_CreateJob(manager, name, BG_JOB_TYPE_UPLOAD_REPLY, &id, &job);
-    ok(hr == S_OK, "CreateJob failed: %#lx.\n", hr);
-    if (FAILED(hr)) return;
-    IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJob2, (void **)&job2);
-    IBackgroundCopyJob_SetMinimumRetryDelay(job, 60);
-    hr = IBackgroundCopyJob_AddFile(job, httpd_url(httpd, "/upload/missing-reply.bin", url, ARRAY_SIZE(url)), source);
-    ok(hr == S_OK, "AddFile failed: %#lx.\n", hr);
+    if (!(job = create_reply_job(L"missing reply", "/upload/missing-reply.bin", source, 60, &job2)))
+    {
+        DeleteFileW(source);
+        return;
+    }
     IBackgroundCopyJob_Resume(job);
     if (wait_state(job, STATE_BIT(BG_JOB_STATE_ERROR), TRANSFER_TIMEOUT, FALSE) == BG_JOB_STATE_ERROR &&
         get_job_error(job, &context, &code))
