@@ -48,6 +48,7 @@ struct job
 
     ULONG notify_flags;
     IUnknown *notify_iface;
+    BOOL notify_iface_plain;          /* it answers as a callback but has no Callback2 */
     WCHAR *notify_program;
     WCHAR *notify_parameters;
 
@@ -1292,6 +1293,7 @@ static HRESULT WINAPI job_SetNotifyInterface(IBackgroundCopyJob5 *iface, IUnknow
     else
     {
         old = job->notify_iface;
+        job->notify_iface_plain = FALSE;
         if ((job->notify_iface = callback))
         {
             IUnknown_AddRef(callback);
@@ -2321,7 +2323,7 @@ static BOOL deliver_file_notices(struct job *job)
 {
     IUnknown *callback, *fresh;
     struct file *file;
-    BOOL left;
+    BOOL left, plain;
     HRESULT hr;
 
     EnterCriticalSection(&job->cs);
@@ -2338,16 +2340,24 @@ static BOOL deliver_file_notices(struct job *job)
         file = job->file_notices[0];
         if (!state_is_final(job->state) && file_notices_wanted(job))
         {
+            plain = job->notify_iface && job->notify_iface_plain;
             LeaveCriticalSection(&job->cs);
-            if ((callback = notify_target(job)))
+            if (plain) hr = S_OK;  /* the registered object has no FileTransferred */
+            else if ((callback = notify_target(job)))
             {
-                hr = notify_file_transferred(callback, job_iface(job), file_iface(file));
+                hr = notify_file_transferred(callback, job_iface(job), file_iface(file), &plain);
                 /* Its process is gone: an object of the notification class, if any, hears it. */
                 if (notify_is_disconnected(hr) && (fresh = activate_callback(job, callback)))
                 {
-                    hr = notify_file_transferred(fresh, job_iface(job), file_iface(file));
-                    IUnknown_Release(fresh);
+                    IUnknown_Release(callback);
+                    callback = fresh;
+                    hr = notify_file_transferred(callback, job_iface(job), file_iface(file), &plain);
                 }
+                /* Remembered while it stays registered: asking again costs a
+                 * round trip per file, since COM keeps no record of refusals. */
+                EnterCriticalSection(&job->cs);
+                if (plain && job->notify_iface == callback) job->notify_iface_plain = TRUE;
+                LeaveCriticalSection(&job->cs);
                 IUnknown_Release(callback);
             }
             else hr = S_OK;  /* nobody to tell any more */
@@ -2499,6 +2509,7 @@ static IUnknown *activate_callback(struct job *job, IUnknown *unreachable)
             {
                 if (job->notify_iface) IUnknown_Release(job->notify_iface);
                 job->notify_iface = object;
+                job->notify_iface_plain = FALSE;
                 IUnknown_AddRef(object);
             }
             LeaveCriticalSection(&job->cs);

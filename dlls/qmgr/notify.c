@@ -40,26 +40,29 @@ HRESULT notify_callback(IUnknown *callback, enum notify_event event, IBackground
     return hr == S_OK ? S_OK : (FAILED(hr) ? hr : E_FAIL);
 }
 
-/* IBackgroundCopyCallback2::FileTransferred, when the object has it. */
-HRESULT notify_file_transferred(IUnknown *callback, IBackgroundCopyJob *job, IBackgroundCopyFile *file)
+/* IBackgroundCopyCallback2::FileTransferred, when the object has it;
+ * *plain says that it answers as a callback without it. */
+HRESULT notify_file_transferred(IUnknown *callback, IBackgroundCopyJob *job, IBackgroundCopyFile *file, BOOL *plain)
 {
     IBackgroundCopyCallback2 *target;
     HRESULT hr;
 
+    *plain = FALSE;
     if (!callback) return S_OK;
     /* An object without Callback2 has nothing to hear; one that cannot be
      * asked (its process is gone) hears it later, or its successor does
      * (behavior.md 9.2). */
     if (FAILED(hr = IUnknown_QueryInterface(callback, &IID_IBackgroundCopyCallback2, (void **)&target)))
     {
-        IBackgroundCopyCallback *plain;
+        IBackgroundCopyCallback *callback1;
 
         if (hr != E_NOINTERFACE) return hr;
         /* Wine's proxies say E_NOINTERFACE for an object that is gone too: one
          * that still answers as a callback really lacks Callback2. */
-        if (FAILED(IUnknown_QueryInterface(callback, &IID_IBackgroundCopyCallback, (void **)&plain)))
+        if (FAILED(IUnknown_QueryInterface(callback, &IID_IBackgroundCopyCallback, (void **)&callback1)))
             return RPC_E_DISCONNECTED;
-        IBackgroundCopyCallback_Release(plain);
+        IBackgroundCopyCallback_Release(callback1);
+        *plain = TRUE;
         return S_OK;
     }
     hr = IBackgroundCopyCallback2_FileTransferred(target, job, file);

@@ -292,7 +292,7 @@ enum notify_event
 };
 HRESULT notify_callback(IUnknown *callback, enum notify_event event, IBackgroundCopyJob *job,
                         IBackgroundCopyError *error);
-HRESULT notify_file_transferred(IUnknown *callback, IBackgroundCopyJob *job, IBackgroundCopyFile *file);
+HRESULT notify_file_transferred(IUnknown *callback, IBackgroundCopyJob *job, IBackgroundCopyFile *file, BOOL *plain);
 HRESULT notify_command_line(const WCHAR *program, const WCHAR *parameters, HANDLE *process);
 BOOL notify_is_disconnected(HRESULT hr);
 void job_deliver_notifications(struct job *job);

@@ -52,6 +52,8 @@ struct test_callback
     GUID job_id;                 /* the job JobTransferred was called for */
     LONG file_failures;          /* FileTransferred answers E_FAIL this many times first */
     WCHAR file_names[8][MAX_PATH];  /* the local name of each FileTransferred call, in order */
+    BOOL version1;               /* answers as IBackgroundCopyCallback only */
+    LONG callback2_queries;
 };
 
 static struct test_callback *impl_from_IBackgroundCopyCallback2(IBackgroundCopyCallback2 *iface)
@@ -61,8 +63,11 @@ static struct test_callback *impl_from_IBackgroundCopyCallback2(IBackgroundCopyC
 
 static HRESULT WINAPI callback_QueryInterface(IBackgroundCopyCallback2 *iface, REFIID riid, void **obj)
 {
+    struct test_callback *callback = impl_from_IBackgroundCopyCallback2(iface);
+
+    if (IsEqualGUID(riid, &IID_IBackgroundCopyCallback2)) InterlockedIncrement(&callback->callback2_queries);
     if (IsEqualGUID(riid, &IID_IUnknown) || IsEqualGUID(riid, &IID_IBackgroundCopyCallback) ||
-        IsEqualGUID(riid, &IID_IBackgroundCopyCallback2))
+        (IsEqualGUID(riid, &IID_IBackgroundCopyCallback2) && !callback->version1))
     {
         *obj = iface;
         IBackgroundCopyCallback2_AddRef(iface);
@@ -263,6 +268,39 @@ static void test_job_transferred(void)
     ok(httpd_pattern_check_file(local, 7, 100000), "one.bin is wrong.\n");
     ok(callback.error_calls == 0, "JobError called %ld times.\n", callback.error_calls);
 
+    IBackgroundCopyJob_Release(job);
+    free_callback(&callback);
+}
+
+/* A callback of BITS 1.x, without FileTransferred, still hears
+ * JobTransferred when the flags ask for file notices too. */
+static void test_version1_callback(void)
+{
+    struct test_callback callback;
+    IBackgroundCopyJob *job;
+    HRESULT hr;
+
+    init_callback(&callback);
+    callback.version1 = TRUE;
+    if (!(job = create_job())) return;
+    add_http_file(job, "v1-one.bin", 2000);
+    add_http_file(job, "v1-two.bin", 3000);
+    add_http_file(job, "v1-three.bin", 4000);
+    hr = IBackgroundCopyJob_SetNotifyFlags(job, BG_NOTIFY_JOB_TRANSFERRED | BG_NOTIFY_FILE_TRANSFERRED);
+    ok(hr == S_OK, "SetNotifyFlags failed: %#lx.\n", hr);
+    hr = IBackgroundCopyJob_SetNotifyInterface(job, (IUnknown *)&callback.IBackgroundCopyCallback2_iface);
+    ok(hr == S_OK, "SetNotifyInterface failed: %#lx.\n", hr);
+    hr = IBackgroundCopyJob_Resume(job);
+    ok(hr == S_OK, "Resume failed: %#lx.\n", hr);
+
+    ok(!WaitForSingleObject(callback.transferred, 30000), "JobTransferred was not called.\n");
+    ok(callback.transferred_calls == 1, "JobTransferred called %ld times.\n", callback.transferred_calls);
+    ok(!callback.file_calls, "FileTransferred called %ld times.\n", callback.file_calls);
+    /* BITS asked whether it has FileTransferred; ours asks once per registration. */
+    ok(callback.callback2_queries >= 1, "IBackgroundCopyCallback2 was never asked for.\n");
+    trace("%ld queries for IBackgroundCopyCallback2.\n", callback.callback2_queries);
+    hr = IBackgroundCopyJob_Complete(job);
+    ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
     IBackgroundCopyJob_Release(job);
     free_callback(&callback);
 }
@@ -977,6 +1015,7 @@ START_TEST(notify)
     CreateDirectoryW(work_dir, NULL);
 
     test_job_transferred();
+    test_version1_callback();
     test_job_error();
     test_busy_transfers();
     test_file_transferred_rules();
