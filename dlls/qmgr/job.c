@@ -174,9 +174,6 @@ BOOL job_owned_by(struct job *job, const WCHAR *sid)
     return ret;
 }
 
-/* Credentials, client certificates and custom headers are the owner's alone:
- * an administrator who is not the owner may not set them (behavior of
- * SetCredentials and the HTTP options, token-options.md 6.3). */
 /* A job created (or taken over) with an elevated token is reached only with
  * an elevated one (token-options.md 6.3, UAC). */
 static BOOL elevation_allows(struct job *job, const struct caller *caller)
@@ -184,6 +181,9 @@ static BOOL elevation_allows(struct job *job, const struct caller *caller)
     return !job->owner_elevated || caller->elevated;
 }
 
+/* Credentials, client certificates and custom headers are the owner's alone:
+ * an administrator who is not the owner may not set them (behavior of
+ * SetCredentials and the HTTP options, token-options.md 6.3). */
 BOOL job_caller_is_owner(struct job *job)
 {
     struct caller caller;
@@ -230,8 +230,6 @@ static void touch_quietly(struct job *job)
     job_save_later(job);
 }
 
-/* The job changed: a property, its state, its files or its progress.  Raises
- * JobModification, no more often than the job's minimum interval.  Job lock held. */
 /* Whether the job has somewhere to send notifications: a callback object, or
  * a class to make one of (behavior.md 9.3).  Job lock held. */
 static BOOL has_notify_target(struct job *job)
@@ -254,6 +252,8 @@ static IUnknown *notify_target(struct job *job)
     return callback ? callback : activate_callback(job, NULL);
 }
 
+/* The job changed: a property, its state, its files or its progress.  Raises
+ * JobModification, no more often than the job's minimum interval.  Job lock held. */
 static void notify_modification(struct job *job)
 {
     ULONGLONG now, due;
