@@ -44,6 +44,7 @@ struct job
     BG_JOB_STATE state;
     BG_JOB_PRIORITY priority;
     BG_JOB_TIMES times;
+    FILETIME activity_time;           /* last progress or change by a client (JobInactivityTimeout) */
     ULONG error_count;
 
     ULONG notify_flags;
@@ -222,11 +223,14 @@ BOOL job_is_final(struct job *job)
     return ret;
 }
 
-/* The job changed without a modification notice: transitions into ERROR and
- * TRANSFERRED have notifications of their own.  Job lock held. */
+/* A client changed the job, or it made progress: ModificationTime moves,
+ * and it counts as activity for JobInactivityTimeout.  No modification
+ * notice: transitions into ERROR and TRANSFERRED have notifications of their
+ * own.  Job lock held. */
 static void touch_quietly(struct job *job)
 {
     GetSystemTimeAsFileTime(&job->times.ModificationTime);
+    job->activity_time = job->times.ModificationTime;
     job_save_later(job);
 }
 
@@ -272,6 +276,17 @@ static void touch(struct job *job)
 {
     touch_quietly(job);
     notify_modification(job);
+}
+
+/* The service moved the job on its own (a run begins or ends, a retry, a
+ * failure): ModificationTime moves (behavior.md 8.4), but a job that only
+ * keeps failing is not active, and JobInactivityTimeout still cancels it
+ * (behavior.md 5).  Job lock held. */
+static void touch_by_service(struct job *job, BOOL notify)
+{
+    GetSystemTimeAsFileTime(&job->times.ModificationTime);
+    job_save_later(job);
+    if (notify) notify_modification(job);
 }
 
 static void clear_credentials(struct credentials *credentials)
@@ -2148,6 +2163,7 @@ static BOOL on_download_progress(struct job *job, UINT64 new_bytes)
         if (job->state == BG_JOB_STATE_CONNECTING) job->state = BG_JOB_STATE_TRANSFERRING;
         job->first_transient_error = 0;
         GetSystemTimeAsFileTime(&job->times.ModificationTime);
+        job->activity_time = job->times.ModificationTime;
         /* Progress reaches the store now and then, not with every block. */
         if (now - job->last_checkpoint >= CHECKPOINT_MS)
         {
@@ -2200,7 +2216,7 @@ static void give_up(struct job *job)
     job->state = BG_JOB_STATE_ERROR;
     job->pending_error = TRUE;
     scheduler_notify(job);
-    touch_quietly(job);
+    touch_by_service(job, FALSE);
 }
 
 /* A failed transfer: a transient failure waits for a retry unless the job has
@@ -2231,7 +2247,7 @@ static void record_failure(struct job *job, struct file *file, HRESULT code, BG_
     {
         job->state = BG_JOB_STATE_TRANSIENT_ERROR;
         scheduler_schedule_retry(job, transient_wait_ms(job));
-        touch(job);
+        touch_by_service(job, TRUE);
     }
     else give_up(job);
     LeaveCriticalSection(&job->cs);
@@ -2259,7 +2275,7 @@ static void block_by_policy(struct job *job, ULONGLONG change_ms)
          * reports.  Without the watch the retry delay has to do. */
         if (!policy_watching()) change_ms = min(change_ms, job->retry_delay * 1000ull);
         if (change_ms != ~0ull) scheduler_schedule_retry(job, change_ms);
-        touch(job);
+        touch_by_service(job, TRUE);
     }
     LeaveCriticalSection(&job->cs);
 }
@@ -2788,7 +2804,7 @@ static BOOL begin_run(struct job *job)
     job->run_start = GetTickCount64();
     job->error.present = FALSE;
     ResetEvent(job->idle);
-    touch(job);
+    touch_by_service(job, TRUE);
     LeaveCriticalSection(&job->cs);
     return TRUE;
 }
@@ -3109,13 +3125,13 @@ void job_run(struct job *job, void *session)
         {
             /* Every range asked for is there, the file is not (File6::RequestFileRanges). */
             job->state = BG_JOB_STATE_SUSPENDED;
-            touch(job);
+            touch_by_service(job, TRUE);
         }
         else
         {
             /* Preempted, stopping service, or files added meanwhile: back to the queue. */
             job->state = BG_JOB_STATE_QUEUED;
-            touch(job);
+            touch_by_service(job, TRUE);
             if (!scheduler_stopping()) scheduler_enqueue(job);
         }
     }
@@ -3152,7 +3168,7 @@ void job_retry_due(struct job *job)
         else
         {
             job->state = BG_JOB_STATE_QUEUED;
-            touch(job);
+            touch_by_service(job, TRUE);
             scheduler_enqueue(job);
         }
     }
@@ -3248,7 +3264,7 @@ static HRESULT job_alloc(BG_JOB_TYPE type, struct job **out)
     job->max_download_size = ~(UINT64)0;
     job->min_notification_interval = DEFAULT_NOTIFICATION_INTERVAL;
     GetSystemTimeAsFileTime(&job->times.CreationTime);
-    job->times.ModificationTime = job->times.CreationTime;
+    job->times.ModificationTime = job->activity_time = job->times.CreationTime;
 
     if (!(job->http_options = http_options_create((IUnknown *)&job->IBackgroundCopyJob5_iface, job)) ||
         !(job->token_options = token_options_create((IUnknown *)&job->IBackgroundCopyJob5_iface, job)))
@@ -3343,6 +3359,7 @@ enum job_tag
     TAG_REPLY,              /* upload-reply: a group for the reply, once there is one */
     TAG_REPLY_EMPTY,        /* upload-reply: the server sent no reply */
     TAG_OWNER_ADMIN,
+    TAG_ACTIVITY_TIME,
 };
 
 enum credentials_tag
@@ -3411,6 +3428,7 @@ BOOL job_save(struct job *job, struct store_writer *writer)
     store_put_u32(writer, TAG_PRIORITY, job->priority);
     store_put_u64(writer, TAG_CREATION_TIME, filetime_value(&job->times.CreationTime));
     store_put_u64(writer, TAG_MODIFICATION_TIME, filetime_value(&job->times.ModificationTime));
+    store_put_u64(writer, TAG_ACTIVITY_TIME, filetime_value(&job->activity_time));
     store_put_u64(writer, TAG_COMPLETION_TIME, filetime_value(&job->times.TransferCompletionTime));
     store_put_u32(writer, TAG_ERROR_COUNT, job->error_count);
     store_put_u32(writer, TAG_NOTIFY_FLAGS, job->notify_flags);
@@ -3630,6 +3648,9 @@ HRESULT job_load(struct store_reader *reader, const GUID *id, struct job **out)
 #undef U64
 #undef STR
 #undef TIME
+        case TAG_ACTIVITY_TIME:
+            if ((ok = store_get_u64(&field, &value64))) set_filetime(&job->activity_time, value64);
+            break;
         case TAG_NO_PROGRESS_MS:
             if ((ok = store_get_u64(&field, &value64)))
                 job->first_transient_error = GetTickCount64() - min(value64, GetTickCount64() - 1);
@@ -3663,6 +3684,9 @@ HRESULT job_load(struct store_reader *reader, const GUID *id, struct job **out)
     }
 
     if (job->error.present && error_file < job->file_count) job->error.file = job->files[error_file];
+    /* A record from before activity was kept apart. */
+    if (!job->activity_time.dwLowDateTime && !job->activity_time.dwHighDateTime)
+        job->activity_time = job->times.ModificationTime;
     job->pending_transferred = !!(pending & PENDING_TRANSFERRED);
     job->pending_error = !!(pending & PENDING_ERROR);
     /* The run that was under way when the service stopped starts again. */
@@ -3693,7 +3717,7 @@ BOOL job_scavenge_if_inactive(struct job *job, const FILETIME *cutoff)
     BOOL inactive;
 
     EnterCriticalSection(&job->cs);
-    inactive = !state_is_final(job->state) && CompareFileTime(&job->times.ModificationTime, cutoff) < 0;
+    inactive = !state_is_final(job->state) && CompareFileTime(&job->activity_time, cutoff) < 0;
     LeaveCriticalSection(&job->cs);
     /* Cancel deletes the temporary files, as Windows does (behavior.md 5.1). */
     return inactive && SUCCEEDED(cancel(job));

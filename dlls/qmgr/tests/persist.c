@@ -890,42 +890,77 @@ done:
     for (i = 0; i < ARRAY_SIZE(jobs); i++) finish_job(jobs[i]);
 }
 
-/* Makes the record say the job was last touched days ago; the checksum follows. */
-static BOOL age_record(const WCHAR *path, unsigned int days)
+/* Record tags of the times, as the service's store writes them. */
+#define RECORD_MODIFICATION_TIME 10
+#define RECORD_ACTIVITY_TIME     44
+
+/* Reads a record, or writes it back with its checksum made right: a 24-byte
+ * header, then fields of tag, reserved, size and bytes. */
+static BOOL record_io(const WCHAR *path, BYTE *data, DWORD *size, BOOL write)
 {
     DWORD (WINAPI *pRtlComputeCrc32)(DWORD, const BYTE *, INT);
-    BYTE data[65536];
-    DWORD size, done, pos, field_size, crc;
-    ULARGE_INTEGER when;
     HANDLE handle;
-    WORD tag;
-    BOOL found = FALSE;
+    DWORD crc, done;
+    BOOL ret;
 
     pRtlComputeCrc32 = (void *)GetProcAddress(GetModuleHandleA("ntdll.dll"), "RtlComputeCrc32");
     handle = CreateFileW(path, GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING, 0, NULL);
     ok(handle != INVALID_HANDLE_VALUE, "cannot open %s: %lu.\n", wine_dbgstr_w(path), GetLastError());
     if (handle == INVALID_HANDLE_VALUE || !pRtlComputeCrc32) return FALSE;
-    ReadFile(handle, data, sizeof(data), &size, NULL);
-    GetSystemTimeAsFileTime((FILETIME *)&when);
-    when.QuadPart -= days * 24 * 3600 * 10000000ull;
-    /* A 24-byte header, then fields: tag, reserved, size, bytes; 10 is the modification time. */
+    if (write)
+    {
+        crc = pRtlComputeCrc32(0, data + 24, *size - 24);
+        memcpy(data + 16, &crc, sizeof(crc));
+        ret = WriteFile(handle, data, *size, &done, NULL) && done == *size;
+    }
+    else ret = ReadFile(handle, data, *size, size, NULL) && *size > 24;
+    CloseHandle(handle);
+    return ret;
+}
+
+/* The 8-byte field of @tag in a record read with record_io, or NULL. */
+static BYTE *record_field(BYTE *data, DWORD size, WORD tag)
+{
+    DWORD pos, field_size;
+    WORD got;
+
     for (pos = 24; pos + 8 <= size; pos += 8 + field_size)
     {
-        memcpy(&tag, data + pos, sizeof(tag));
+        memcpy(&got, data + pos, sizeof(got));
         memcpy(&field_size, data + pos + 4, sizeof(field_size));
-        if (tag == 10 && field_size == 8)
-        {
-            memcpy(data + pos + 8, &when, 8);
-            found = TRUE;
-        }
+        if (got == tag && field_size == 8 && pos + 16 <= size) return data + pos + 8;
     }
-    ok(found, "no modification time in the record.\n");
-    crc = pRtlComputeCrc32(0, data + 24, size - 24);
-    memcpy(data + 16, &crc, sizeof(crc));
-    SetFilePointer(handle, 0, NULL, FILE_BEGIN);
-    WriteFile(handle, data, size, &done, NULL);
-    CloseHandle(handle);
-    return found;
+    return NULL;
+}
+
+/* Makes the record say that @tag's time was @days ago. */
+static BOOL age_record(const WCHAR *path, WORD tag, unsigned int days)
+{
+    static BYTE data[65536];
+    DWORD size = sizeof(data);
+    ULARGE_INTEGER when;
+    BYTE *field;
+
+    if (!record_io(path, data, &size, FALSE)) return FALSE;
+    field = record_field(data, size, tag);
+    ok(field != NULL, "no time %u in the record.\n", tag);
+    if (!field) return FALSE;
+    GetSystemTimeAsFileTime((FILETIME *)&when);
+    when.QuadPart -= days * 24 * 3600 * 10000000ull;
+    memcpy(field, &when, 8);
+    return record_io(path, data, &size, TRUE);
+}
+
+/* The time of @tag in the record, 0 if it has none. */
+static ULONGLONG record_time(const WCHAR *path, WORD tag)
+{
+    static BYTE data[65536];
+    DWORD size = sizeof(data);
+    ULONGLONG value = 0;
+    BYTE *field;
+
+    if (record_io(path, data, &size, FALSE) && (field = record_field(data, size, tag))) memcpy(&value, field, 8);
+    return value;
 }
 
 /* JobInactivityTimeout (in days): a job nobody touched for longer is cancelled
@@ -959,7 +994,8 @@ static void test_inactive_job_cancelled(void)
                         REG_DWORD, &days, sizeof(days)), "cannot set the policy.\n");
     if (!stop_service()) goto done;
     store_path(&old_id, L".job", path);
-    age_record(path, 2);
+    age_record(path, RECORD_MODIFICATION_TIME, 2);
+    age_record(path, RECORD_ACTIVITY_TIME, 2);
 
     if (!start_service()) goto done;
     hr = IBackgroundCopyManager_GetJob(manager, &old_id, &job);
@@ -973,6 +1009,68 @@ done:
     RegDeleteKeyValueW(HKEY_LOCAL_MACHINE, L"Software\\Policies\\Microsoft\\Windows\\BITS", L"JobInactivityTimeout");
     finish_job(old_job);
     finish_job(new_job);
+}
+
+/* Retries are not activity (behavior.md 5: the job is cancelled once the
+ * policy's period passes even while it retries): a job that keeps failing
+ * has a fresh ModificationTime, and is cancelled for inactivity all the same. */
+static void test_retrying_job_inactive(void)
+{
+    IBackgroundCopyJob *job = NULL;
+    WCHAR path[MAX_PATH], local[MAX_PATH], dir[MAX_PATH];
+    ULONGLONG modified, active;
+    BG_JOB_TIMES first, times;
+    DWORD days = 1, start;
+    HRESULT hr;
+    GUID id;
+
+    if (!under_wine())
+    {
+        skip("The job store's format is this implementation's own.\n");
+        return;
+    }
+    if (!make_dir(L"retrying", dir, ARRAY_SIZE(dir))) return;
+    if (!(job = create_job(L"retrying"))) return;
+    id = job_id(job);
+    swprintf(local, ARRAY_SIZE(local), L"%lsretrying.bin", dir);
+    /* Nobody listens on port 1: every attempt fails at once. */
+    add_file(job, L"http://127.0.0.1:1/retrying.bin", local);
+    set_retry_delay(job, 5);
+    resume(job);
+    if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSIENT_ERROR), FAILURE_TIMEOUT, TRUE) != BG_JOB_STATE_TRANSIENT_ERROR)
+        goto done;
+    hr = IBackgroundCopyJob_GetTimes(job, &first);
+    ok(hr == S_OK, "GetTimes failed: %#lx.\n", hr);
+    /* The retry after 5 s moves ModificationTime. */
+    start = GetTickCount();
+    do
+    {
+        Sleep(100);
+        hr = IBackgroundCopyJob_GetTimes(job, &times);
+    } while (hr == S_OK && !CompareFileTime(&times.ModificationTime, &first.ModificationTime) &&
+             GetTickCount() - start < 15000);
+    ok(CompareFileTime(&times.ModificationTime, &first.ModificationTime) > 0, "no retry in 15 s.\n");
+    IBackgroundCopyJob_Release(job);
+    job = NULL;
+
+    ok(!RegSetKeyValueW(HKEY_LOCAL_MACHINE, L"Software\\Policies\\Microsoft\\Windows\\BITS", L"JobInactivityTimeout",
+                        REG_DWORD, &days, sizeof(days)), "cannot set the policy.\n");
+    if (!stop_service()) goto done;
+    store_path(&id, L".job", path);
+    modified = record_time(path, RECORD_MODIFICATION_TIME);
+    active = record_time(path, RECORD_ACTIVITY_TIME);
+    ok(active && active < modified, "activity at %I64u, modified at %I64u: the retries were taken for activity.\n",
+       active, modified);
+    /* Last touched by its owner two days ago, retried since. */
+    age_record(path, RECORD_ACTIVITY_TIME, 2);
+
+    if (!start_service()) goto done;
+    hr = IBackgroundCopyManager_GetJob(manager, &id, &job);
+    ok(hr == BG_E_NOT_FOUND, "GetJob of the retrying inactive job returned %#lx.\n", hr);
+done:
+    RegDeleteKeyValueW(HKEY_LOCAL_MACHINE, L"Software\\Policies\\Microsoft\\Windows\\BITS", L"JobInactivityTimeout");
+    if (!manager) start_service();
+    finish_job(job);
 }
 
 START_TEST(persist)
@@ -992,6 +1090,7 @@ START_TEST(persist)
     if (manager) test_helper_token_not_kept();
     if (manager) test_damaged_store();
     if (manager) test_inactive_job_cancelled();
+    if (manager) test_retrying_job_inactive();
     if (!manager) start_service();
     end_transfer_tests("persist", start);
     bits_server_stop();
