@@ -806,6 +806,16 @@ static void take_response_headers(struct file *file, struct transfer_result *res
     result->response_headers = NULL;
 }
 
+/* The remote name a redirect policy gives the file: ALLOW_REPORT, where the
+ * data came from; DISALLOW, where the refused redirect pointed.  File lock held. */
+static void take_final_url(struct file *file, struct transfer_result *result)
+{
+    if (!result->final_url) return;
+    free(file->remote_name);
+    file->remote_name = result->final_url;
+    result->final_url = NULL;
+}
+
 static void set_open_failure(struct transfer_result *result)
 {
     DWORD error = GetLastError();
@@ -918,13 +928,7 @@ static void download_sequential(struct file *file, const struct download_control
         file->validator = result->validator;
         result->validator = NULL;
     }
-    if (result->final_url)
-    {
-        /* ALLOW_REPORT: where the data came from; DISALLOW: where the refused redirect pointed. */
-        free(file->remote_name);
-        file->remote_name = result->final_url;
-        result->final_url = NULL;
-    }
+    take_final_url(file, result);
     /* CRL checking was turned on while the last bytes came: they do not count,
      * the run ends and the file starts again at the next. */
     if (SUCCEEDED(result->code) && !result->aborted && file->restart) result->aborted = TRUE;
@@ -1076,6 +1080,7 @@ static void download_sparse(struct file *file, const struct download_control *co
         transfer_http_head(control->session, &request, result);
         EnterCriticalSection(&file->cs);
         take_response_headers(file, result);
+        take_final_url(file, result);
         if (SUCCEEDED(result->code)) take_remote_version(file, result, &size);
         LeaveCriticalSection(&file->cs);
         modified = result->modified;
@@ -1109,6 +1114,7 @@ static void download_sparse(struct file *file, const struct download_control *co
 
         EnterCriticalSection(&file->cs);
         take_response_headers(file, result);
+        take_final_url(file, result);
         if (SUCCEEDED(result->code) && !result->aborted && result->validated)
         {
             take_remote_version(file, result, &size);

@@ -425,6 +425,24 @@ static BOOL is_redirect(DWORD status)
            status == HTTP_STATUS_REDIRECT_METHOD || status == HTTP_STATUS_REDIRECT_KEEP_VERB || status == 308;
 }
 
+/* Whether the job's policy refuses this answer as a redirect. */
+static BOOL redirect_refused(const struct transfer_options *options, DWORD status)
+{
+    return is_redirect(status) &&
+           (options->security_flags & BG_HTTP_REDIRECT_POLICY_MASK) == BG_HTTP_REDIRECT_POLICY_DISALLOW;
+}
+
+static WCHAR *resolve_location(const WCHAR *base, const WCHAR *location);
+
+/* A redirect the policy refused is a fatal error with its status as a Win32
+ * code (behavior.md 17.5), and the job records where it pointed (11.3). */
+static void refuse_redirect(struct transfer_result *result, DWORD status, const WCHAR *url, const WCHAR *location)
+{
+    transfer_set_failure(result, HRESULT_FROM_WIN32(status), BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
+    free(result->final_url);
+    result->final_url = resolve_location(url, location);
+}
+
 /* The documented classification of HTTP statuses (behavior.md 5.2). */
 static BOOL status_is_transient(DWORD status)
 {
@@ -1068,14 +1086,10 @@ static BOOL accept_response(const struct transfer_request *transfer, const struc
         }
         *remote_size = *total;
     }
-    else if (is_redirect(status) &&
-             (transfer->options->security_flags & BG_HTTP_REDIRECT_POLICY_MASK) == BG_HTTP_REDIRECT_POLICY_DISALLOW)
+    else if (redirect_refused(transfer->options, status))
     {
-        /* A redirect the policy refused (behavior.md 17.5); the job records where it pointed (11.3).
-         * Other 3xx answers (304, or a redirect WinHTTP could not follow) are HTTP errors. */
-        transfer_set_failure(result, HRESULT_FROM_WIN32(status), BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
-        free(result->final_url);
-        result->final_url = resolve_location(parts->text, response->location);
+        /* Other 3xx answers (304, or a redirect WinHTTP could not follow) are HTTP errors. */
+        refuse_redirect(result, status, parts->text, response->location);
         return FALSE;
     }
     else
@@ -1846,6 +1860,8 @@ void transfer_http_head(struct transfer_session *session, const struct transfer_
     }
     else if (response.status == 200)
         transfer_set_failure(result, BG_E_MISSING_FILE_SIZE, BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
+    else if (redirect_refused(transfer->options, response.status))
+        refuse_redirect(result, response.status, transfer->remote_name, response.location);
     else
         transfer_set_failure(result, MAKE_HRESULT(SEVERITY_ERROR, FACILITY_HTTP, response.status),
                              BG_ERROR_CONTEXT_REMOTE_FILE, status_is_transient(response.status));

@@ -19,6 +19,7 @@
 #include "winbase.h"
 #include "winerror.h"
 #include "objbase.h"
+#include "winhttp.h"
 #include "bits10_3.h"
 
 #include "wine/test.h"
@@ -639,6 +640,84 @@ static void test_no_range_support(void)
     DeleteFileW(local);
 }
 
+/* Redirect policies hold for on-demand files too (behavior.md 11.3):
+ * DISALLOW fails the job with the redirect's status as a Win32 code and names
+ * its target; ALLOW_REPORT names the URL the bytes came from. */
+static void test_on_demand_redirects(void)
+{
+    static const char target_path[] = "/random/redirect-target.bin";
+    static const ULONG policies[] = { BG_HTTP_REDIRECT_POLICY_DISALLOW, BG_HTTP_REDIRECT_POLICY_ALLOW_REPORT };
+    static const unsigned int seed = 4343;
+    static const ULONGLONG size = 30000;
+    BG_FILE_RANGE rest = { 0, BG_LENGTH_TO_EOF };
+    IBackgroundCopyJobHttpOptions *options;
+    WCHAR dir[MAX_PATH], local[MAX_PATH], url[256], target_url[256], *name;
+    char from_path[64], target_url_a[256];
+    IBackgroundCopyFile6 *file6;
+    IBackgroundCopyJob *job;
+    BG_ERROR_CONTEXT context;
+    unsigned int i, start;
+    BG_JOB_STATE state;
+    HRESULT hr, code;
+
+    if (!make_dir(L"on_demand_redirect", dir, ARRAY_SIZE(dir))) return;
+    ok(httpd_add_pattern_resource(httpd, target_path, size, seed, NULL), "cannot add resource.\n");
+    httpd_url(httpd, target_path, target_url, ARRAY_SIZE(target_url));
+    httpd_url_a(httpd, target_path, target_url_a, sizeof(target_url_a));
+    for (i = 0; i < ARRAY_SIZE(policies); i++)
+    {
+        winetest_push_context("policy %#lx", policies[i]);
+        file6 = NULL;
+        sprintf(from_path, "/random/redirect-from-%u.bin", i);
+        ok(httpd_add_redirect(httpd, from_path, 302, target_url_a), "cannot add redirect.\n");
+        httpd_url(httpd, from_path, url, ARRAY_SIZE(url));
+        swprintf(local, ARRAY_SIZE(local), L"%lsredirect-%u.bin", dir, i);
+        if (!(job = create_job(L"on demand redirect"))) goto next;
+        set_retry_delay(job, 60);
+        hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJobHttpOptions, (void **)&options);
+        ok(hr == S_OK, "QueryInterface(IBackgroundCopyJobHttpOptions) failed: %#lx.\n", hr);
+        if (FAILED(hr)) goto next;
+        hr = IBackgroundCopyJobHttpOptions_SetSecurityFlags(options, policies[i]);
+        ok(hr == S_OK, "SetSecurityFlags failed: %#lx.\n", hr);
+        IBackgroundCopyJobHttpOptions_Release(options);
+        if (!set_on_demand(job, TRUE) || !add_file(job, url, local) || !(file6 = get_file6(job))) goto next;
+        hr = IBackgroundCopyFile6_RequestFileRanges(file6, 1, &rest);
+        ok(hr == S_OK, "RequestFileRanges failed: %#lx.\n", hr);
+        start = httpd_log_count(httpd);
+        if (!resume(job)) goto next;
+
+        if (policies[i] == BG_HTTP_REDIRECT_POLICY_DISALLOW)
+        {
+            state = wait_state(job, STATE_BIT(BG_JOB_STATE_ERROR), FAILURE_TIMEOUT, FALSE);
+            ok(state == BG_JOB_STATE_ERROR, "got state %s.\n", state_name(state));
+            if (get_job_error(job, &context, &code))
+                ok(code == HRESULT_FROM_WIN32(HTTP_STATUS_REDIRECT), "got code %#lx.\n", code);
+            ok(httpd_log_find(httpd, NULL, target_path, start, NULL) < 0, "the redirect was followed.\n");
+        }
+        else
+        {
+            state = wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, FALSE);
+            ok(state == BG_JOB_STATE_TRANSFERRED, "got state %s.\n", state_name(state));
+        }
+        /* Either way the file now names the target. */
+        name = NULL;
+        hr = IBackgroundCopyFile6_GetRemoteName(file6, &name);
+        ok(hr == S_OK, "GetRemoteName failed: %#lx.\n", hr);
+        ok(name && !wcscmp(name, target_url), "remote name %s.\n", wine_dbgstr_w(name));
+        CoTaskMemFree(name);
+        if (state == BG_JOB_STATE_TRANSFERRED)
+        {
+            hr = IBackgroundCopyJob_Complete(job);
+            ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
+            check_pattern_file(local, seed, size);
+        }
+next:
+        if (file6) IBackgroundCopyFile6_Release(file6);
+        finish_job(job);
+        winetest_pop_context();
+    }
+}
+
 START_TEST(random_access)
 {
     DWORD start = GetTickCount();
@@ -650,5 +729,6 @@ START_TEST(random_access)
     test_on_demand();
     test_requested_first();
     test_no_range_support();
+    test_on_demand_redirects();
     end_transfer_tests("random_access", start);
 }
