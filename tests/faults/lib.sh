@@ -66,10 +66,12 @@ CONF
 }
 
 stop_server() {
-    # Jobs a failure left would count in the next fault test.
-    timeout 60 "$WINE" "$client" cancel >/dev/null 2>&1
+    # The server first: on tests/run's timeout this trap has 10 s before
+    # SIGKILL, and the cancel below may wait up to 60 s for a busy service.
     [ -f "$data/nginx.pid" ] && kill "$(cat "$data/nginx.pid")" 2>/dev/null
     rm -rf "$data"
+    # Jobs a failure left would count in the next fault test.
+    timeout 60 "$WINE" "$client" cancel >/dev/null 2>&1
 }
 
 create_jobs() {
