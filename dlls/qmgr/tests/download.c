@@ -2388,6 +2388,34 @@ static void test_priority_preemption(void)
     finish_job(slow);
 }
 
+/* FOREGROUND jobs run alongside the one background job (spec 4): the slow
+ * NORMAL job goes on with its request while a FOREGROUND job comes and goes. */
+static void test_foreground_alongside(void)
+{
+    static const char slow_path[] = "/download/alongside-slow.bin";
+    WCHAR dir[MAX_PATH], slow_local[MAX_PATH], fast_local[MAX_PATH];
+    IBackgroundCopyJob *slow, *fast;
+    struct httpd_log_entry entry;
+    int start;
+
+    if (!make_dir(L"alongside", dir, ARRAY_SIZE(dir))) return;
+    swprintf(slow_local, ARRAY_SIZE(slow_local), L"%lsslow.bin", dir);
+    swprintf(fast_local, ARRAY_SIZE(fast_local), L"%lsfast.bin", dir);
+
+    if (!(slow = start_slow_job(L"alongside-slow", slow_path, 1131, slow_local))) return;
+    start = httpd_log_count(httpd);
+    if ((fast = start_quick_job(L"alongside-fast", BG_JOB_PRIORITY_FOREGROUND, "/download/alongside-fast.bin", 1132,
+                                60000, fast_local)))
+    {
+        check_done_first(fast, slow, 8000, fast_local, 1132, 60000);
+        finish_job(fast);
+    }
+    /* Half a second for a yield to show. */
+    Sleep(500);
+    ok(httpd_log_find(httpd, "GET", slow_path, start, &entry) < 0, "the NORMAL job stopped and asked again.\n");
+    finish_job(slow);
+}
+
 /* A running background job made FOREGROUND gives up the background slot
  * (spec 4: foreground jobs run alongside one background job): a small NORMAL
  * job queued after the change runs at once, not after the slow one. */
@@ -2871,6 +2899,7 @@ START_TEST(download)
     test_two_jobs();
     test_priority_preemption();
     test_priority_raised_while_running();
+    test_foreground_alongside();
     test_round_robin();
     test_max_download_time();
     test_max_download_time_failing();
