@@ -486,6 +486,9 @@ static HRESULT add_files(struct job *job, ULONG count, const BG_FILE_INFO *infos
         if (FAILED(hr = validate_remote_name(infos[i].RemoteName, job->type))) return hr;
         if (FAILED(hr = validate_local_name(infos[i].LocalName))) return hr;
     }
+    /* The owner must be able to write where a download goes (behavior.md 7.1). */
+    for (i = 0; job->type == BG_JOB_TYPE_DOWNLOAD && i < count; i++)
+        if (!local_dir_writable(infos[i].LocalName)) return E_ACCESSDENIED;
     if (!(created = calloc(count, sizeof(*created)))) return E_OUTOFMEMORY;
 
     EnterCriticalSection(&job->cs);
@@ -1681,6 +1684,7 @@ static HRESULT WINAPI job_SetReplyFileName(IBackgroundCopyJob5 *iface, LPCWSTR f
 
     if (job->type != BG_JOB_TYPE_UPLOAD_REPLY) return E_NOTIMPL;
     if (filename && *filename && FAILED(validate_local_name(filename))) return E_INVALIDARG;
+    if (filename && *filename && !local_dir_writable(filename)) return E_ACCESSDENIED;
     /* The reply goes where its download began, or an empty one's name was made
      * for it: the reply's size is known (interfaces.md 4.2, slot 39). */
     EnterCriticalSection(&job->cs);

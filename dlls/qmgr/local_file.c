@@ -23,6 +23,7 @@
 
 #include <stddef.h>
 #include <stdlib.h>
+#include <stdio.h>
 
 #include "ntstatus.h"
 #define WIN32_NO_STATUS
@@ -139,10 +140,7 @@ static WCHAR *temp_dir_form(const WCHAR *path, size_t dir_len, BOOL fresh, BOOL 
     return form;
 }
 
-/* CreateFileW(path, access, share, NULL, CREATE_NEW, attributes, NULL) for a
- * name the service chose.  INVALID_HANDLE_VALUE with the last error set on
- * failure, ERROR_FILE_EXISTS when the name is taken. */
-HANDLE local_file_create_new(const WCHAR *path, DWORD access, DWORD share, DWORD attributes)
+static HANDLE create_new(const WCHAR *path, DWORD access, DWORD share, DWORD attributes, ULONG options)
 {
     size_t dir_len = dir_length(path);
     WCHAR *unix_dir = NULL, *unix_form;
@@ -163,7 +161,7 @@ HANDLE local_file_create_new(const WCHAR *path, DWORD access, DWORD share, DWORD
         InitializeObjectAttributes(&attr, &nt_name, OBJ_CASE_INSENSITIVE, NULL, NULL);
         status = NtCreateFile(&handle, access | SYNCHRONIZE | FILE_READ_ATTRIBUTES, &attr, &io, NULL,
                               attributes & FILE_ATTRIBUTE_VALID_FLAGS, share, FILE_CREATE,
-                              FILE_NON_DIRECTORY_FILE | FILE_SYNCHRONOUS_IO_NONALERT, NULL, 0);
+                              FILE_NON_DIRECTORY_FILE | FILE_SYNCHRONOUS_IO_NONALERT | options, NULL, 0);
         RtlFreeUnicodeString(&nt_name);
         if (status != STATUS_OBJECT_PATH_NOT_FOUND || !cached) break;
         /* The directory is not where it was: look it up again. */
@@ -178,6 +176,63 @@ HANDLE local_file_create_new(const WCHAR *path, DWORD access, DWORD share, DWORD
         return INVALID_HANDLE_VALUE;
     }
     return handle;
+}
+
+/* CreateFileW(path, access, share, NULL, CREATE_NEW, attributes, NULL) for a
+ * name the service chose.  INVALID_HANDLE_VALUE with the last error set on
+ * failure, ERROR_FILE_EXISTS when the name is taken. */
+HANDLE local_file_create_new(const WCHAR *path, DWORD access, DWORD share, DWORD attributes)
+{
+    return create_new(path, access, share, attributes, 0);
+}
+
+/* The directory last found writable, and when: jobs of many one-file jobs
+ * add their files to one directory, one call after another. */
+static SRWLOCK writable_dir_lock = SRWLOCK_INIT;
+static WCHAR *writable_dir;
+static ULONGLONG writable_dir_time;
+#define WRITABLE_DIR_KEEP_MS 2000
+
+/* Whether this process may make files in the directory of path (behavior.md
+ * 7.1).  Only a refusal counts: a missing directory or another failure is
+ * left for the transfer to report.  Wine makes a directory's security from
+ * its mode bits alone, without the groups, so a file is made and deleted at
+ * once, which asks the system itself. */
+BOOL local_dir_writable(const WCHAR *path)
+{
+    size_t dir_len = dir_length(path);
+    WCHAR *probe;
+    HANDLE handle;
+    BOOL known;
+
+    if (!dir_len) return TRUE;
+    AcquireSRWLockShared(&writable_dir_lock);
+    known = writable_dir && wcslen(writable_dir) == dir_len && !wcsnicmp(writable_dir, path, dir_len) &&
+            GetTickCount64() - writable_dir_time < WRITABLE_DIR_KEEP_MS;
+    ReleaseSRWLockShared(&writable_dir_lock);
+    if (known) return TRUE;
+
+    if (!(probe = malloc((dir_len + 32) * sizeof(WCHAR)))) return TRUE;
+    memcpy(probe, path, dir_len * sizeof(WCHAR));
+    swprintf(probe + dir_len, 32, L"BIT%08lx%04lx.tmp", GetTickCount(), GetCurrentThreadId() & 0xffff);
+    handle = create_new(probe, GENERIC_WRITE | DELETE, 0, FILE_ATTRIBUTE_HIDDEN, FILE_DELETE_ON_CLOSE);
+    if (handle != INVALID_HANDLE_VALUE) CloseHandle(handle);
+    else if (GetLastError() == ERROR_ACCESS_DENIED)
+    {
+        free(probe);
+        return FALSE;
+    }
+    if (handle != INVALID_HANDLE_VALUE)
+    {
+        probe[dir_len] = 0;
+        AcquireSRWLockExclusive(&writable_dir_lock);
+        free(writable_dir);
+        writable_dir = probe;
+        writable_dir_time = GetTickCount64();
+        ReleaseSRWLockExclusive(&writable_dir_lock);
+    }
+    else free(probe);
+    return TRUE;
 }
 
 /* ---- the names of a directory ---- */

@@ -59,6 +59,7 @@ struct local_dir_listing
     BOOL unix_dir_known;    /* unix_dir was looked up */
 };
 HANDLE local_file_create_new(const WCHAR *path, DWORD access, DWORD share, DWORD attributes);
+BOOL local_dir_writable(const WCHAR *path);
 /* attributes: the final file's; 0 for FILE_ATTRIBUTE_NORMAL. */
 BOOL local_file_publish(struct local_dir_listing *listing, const WCHAR *temp, const WCHAR *final, DWORD attributes);
 void local_dir_listing_free(struct local_dir_listing *listing);

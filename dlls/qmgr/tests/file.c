@@ -727,6 +727,81 @@ static void test_file_outlives_job(void)
     IBackgroundCopyFile_Release(file);
 }
 
+/* The owner must be able to write the directory of a download (behavior.md
+ * 7.1): AddFile and AddFileSet refuse one it cannot with E_ACCESSDENIED and
+ * add nothing.  Which directories this account cannot write differs, so the
+ * test asks the system first for each candidate. */
+static void test_unwritable_directory(void)
+{
+    WCHAR dirs[3][MAX_PATH], probe[MAX_PATH], local[MAX_PATH], other[MAX_PATH];
+    unsigned int i, count = 0, refused = 0;
+    BG_FILE_INFO infos[2];
+    BG_JOB_PROGRESS progress;
+    IBackgroundCopyJob2 *job2;
+    IBackgroundCopyJob *job;
+    BOOL writable;
+    HANDLE handle;
+    HRESULT hr;
+
+    GetWindowsDirectoryW(dirs[count++], MAX_PATH);
+    GetSystemDirectoryW(dirs[count++], MAX_PATH);
+    /* Under Wine, the Unix root: only root may write there. */
+    if (GetFileAttributesW(L"Z:\\usr") != INVALID_FILE_ATTRIBUTES) wcscpy(dirs[count++], L"Z:\\usr");
+
+    for (i = 0; i < count; i++)
+    {
+        winetest_push_context("%s", wine_dbgstr_w(dirs[i]));
+        swprintf(probe, ARRAY_SIZE(probe), L"%ls\\qmgr_probe_%lu.tmp", dirs[i], GetCurrentProcessId());
+        handle = CreateFileW(probe, GENERIC_WRITE, 0, NULL, CREATE_NEW, FILE_FLAG_DELETE_ON_CLOSE, NULL);
+        writable = handle != INVALID_HANDLE_VALUE;
+        if (writable) CloseHandle(handle);
+        else if (GetLastError() != ERROR_ACCESS_DENIED)
+        {
+            skip("cannot tell whether it can be written: error %lu.\n", GetLastError());
+            winetest_pop_context();
+            continue;
+        }
+        if (!writable) refused++;
+        swprintf(local, ARRAY_SIZE(local), L"%ls\\qmgr_file_unwritable_%lu.bin", dirs[i], GetCurrentProcessId());
+        make_local_name(other, ARRAY_SIZE(other), L"writable");
+        if (!(job = create_job(BG_JOB_TYPE_DOWNLOAD, NULL)))
+        {
+            winetest_pop_context();
+            continue;
+        }
+        hr = IBackgroundCopyJob_AddFile(job, remote1, local);
+        ok(hr == (writable ? S_OK : E_ACCESSDENIED), "AddFile returned %#lx.\n", hr);
+        /* All or nothing: the writable name goes only with the other. */
+        infos[0].RemoteName = (WCHAR *)remote1;
+        infos[0].LocalName = other;
+        infos[1].RemoteName = (WCHAR *)remote2;
+        infos[1].LocalName = local;
+        hr = IBackgroundCopyJob_AddFileSet(job, 2, infos);
+        ok(hr == (writable ? S_OK : E_ACCESSDENIED), "AddFileSet returned %#lx.\n", hr);
+        memset(&progress, 0xcc, sizeof(progress));
+        hr = IBackgroundCopyJob_GetProgress(job, &progress);
+        ok(hr == S_OK, "GetProgress failed: %#lx.\n", hr);
+        ok(progress.FilesTotal == (writable ? 3 : 0), "the job has %lu files.\n", progress.FilesTotal);
+        cancel_and_release(job);
+
+        /* The reply file of an upload-reply job too. */
+        if ((job = create_job(BG_JOB_TYPE_UPLOAD_REPLY, NULL)))
+        {
+            hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJob2, (void **)&job2);
+            ok(hr == S_OK, "QueryInterface(IBackgroundCopyJob2) failed: %#lx.\n", hr);
+            if (SUCCEEDED(hr))
+            {
+                hr = IBackgroundCopyJob2_SetReplyFileName(job2, local);
+                ok(hr == (writable ? S_OK : E_ACCESSDENIED), "SetReplyFileName returned %#lx.\n", hr);
+                IBackgroundCopyJob2_Release(job2);
+            }
+            cancel_and_release(job);
+        }
+        winetest_pop_context();
+    }
+    trace("%u of %u directories cannot be written here.\n", refused, count);
+}
+
 START_TEST(file)
 {
     DWORD len;
@@ -762,6 +837,7 @@ START_TEST(file)
     }
     test_upload_file();
     test_file_outlives_job();
+    test_unwritable_directory();
 
     IBackgroundCopyManager_Release(manager);
     CoUninitialize();
