@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "qmgr_private.h"
+#include "winhttp.h"
 
 #include "wine/debug.h"
 
@@ -117,6 +118,100 @@ static const WCHAR *context_texts[] =
     L"The error occurred in the server certificate validation callback of the application.\r\n",
 };
 
+/* BITS's message ids for the error contexts (bitsmsg.h), in context order. */
+static const HRESULT context_codes[] =
+{
+    BG_S_ERROR_CONTEXT_NONE, BG_E_ERROR_CONTEXT_UNKNOWN, BG_E_ERROR_CONTEXT_GENERAL_QUEUE_MANAGER,
+    BG_E_ERROR_CONTEXT_QUEUE_MANAGER_NOTIFICATION, BG_E_ERROR_CONTEXT_LOCAL_FILE, BG_E_ERROR_CONTEXT_REMOTE_FILE,
+    BG_E_ERROR_CONTEXT_GENERAL_TRANSPORT, BG_E_ERROR_CONTEXT_REMOTE_APPLICATION,
+    BG_E_ERROR_CONTEXT_SERVER_CERTIFICATE_CALLBACK,
+};
+
+/* The event-log message ids of bitsmsg.h (BITS_MC_*): they share FACILITY_HTTP
+ * with the HTTP statuses, above any status. */
+static const WCHAR *event_texts[] =
+{
+    L"An administrator cancelled a job of another user.\r\n",               /* 0x80194000 */
+    L"Temporary files of a cancelled job could not be deleted.\r\n",
+    L"Temporary files of a cancelled job could not be deleted, and more besides.\r\n",
+    L"An administrator changed a property of a job of another user.\r\n",
+    L"An administrator took over a job of another user.\r\n",
+    L"A job was cancelled because nobody used it for the time the policy allows.\r\n",
+    L"The application of a job could not be notified; BITS tries again later.\r\n",
+    L"The list of jobs could not be read and was cleared.\r\n",
+    L"The Background Intelligent Transfer Service could not start.\r\n",
+    L"The Internet gateway reported an error; bandwidth is no longer measured there.\r\n",
+    L"The port for peer caching could not be opened.\r\n",
+    L"The port for peer discovery could not be opened.\r\n",                 /* 0x8019400B */
+};
+
+/* The WinHTTP errors a transfer reports.  Windows finds their texts in
+ * winhttp.dll; Wine's has none. */
+static const struct
+{
+    DWORD error;
+    const WCHAR *text;
+}
+winhttp_texts[] =
+{
+    { ERROR_WINHTTP_OUT_OF_HANDLES, L"No more handles could be made for the connection.\r\n" },
+    { ERROR_WINHTTP_TIMEOUT, L"The server did not answer in time.\r\n" },
+    { ERROR_WINHTTP_INTERNAL_ERROR, L"An internal error occurred in the HTTP stack.\r\n" },
+    { ERROR_WINHTTP_INVALID_URL, L"The URL is not valid.\r\n" },
+    { ERROR_WINHTTP_UNRECOGNIZED_SCHEME, L"The URL uses a scheme other than http or https.\r\n" },
+    { ERROR_WINHTTP_NAME_NOT_RESOLVED, L"The server's name could not be resolved.\r\n" },
+    { ERROR_WINHTTP_SHUTDOWN, L"The HTTP stack is shutting down.\r\n" },
+    { ERROR_WINHTTP_LOGIN_FAILURE, L"The server or proxy refused the credentials.\r\n" },
+    { ERROR_WINHTTP_OPERATION_CANCELLED, L"The request was cancelled.\r\n" },
+    { ERROR_WINHTTP_CANNOT_CONNECT, L"No connection to the server could be made.\r\n" },
+    { ERROR_WINHTTP_CONNECTION_ERROR, L"The connection to the server was reset or ended.\r\n" },
+    { ERROR_WINHTTP_RESEND_REQUEST, L"The request has to be sent again.\r\n" },
+    { ERROR_WINHTTP_SECURE_CERT_DATE_INVALID, L"The server's certificate has expired or is not valid yet.\r\n" },
+    { ERROR_WINHTTP_SECURE_CERT_CN_INVALID, L"The server's certificate is for another name.\r\n" },
+    { ERROR_WINHTTP_CLIENT_AUTH_CERT_NEEDED, L"The server asks for a client certificate.\r\n" },
+    { ERROR_WINHTTP_SECURE_INVALID_CA, L"The server's certificate comes from an authority that is not trusted.\r\n" },
+    { ERROR_WINHTTP_SECURE_CERT_REV_FAILED, L"Whether the server's certificate was revoked could not be checked.\r\n" },
+    { ERROR_WINHTTP_HEADER_NOT_FOUND, L"The header asked for is not in the response.\r\n" },
+    { ERROR_WINHTTP_INVALID_SERVER_RESPONSE, L"The server's response could not be understood as HTTP.\r\n" },
+    { ERROR_WINHTTP_INVALID_HEADER, L"A header is not valid.\r\n" },
+    { ERROR_WINHTTP_REDIRECT_FAILED, L"A redirect could not be followed.\r\n" },
+    { ERROR_WINHTTP_SECURE_CHANNEL_ERROR, L"The secure channel to the server failed.\r\n" },
+    { ERROR_WINHTTP_BAD_AUTO_PROXY_SCRIPT, L"The proxy auto-configuration script has an error.\r\n" },
+    { ERROR_WINHTTP_UNABLE_TO_DOWNLOAD_SCRIPT, L"The proxy auto-configuration script could not be fetched.\r\n" },
+    { ERROR_WINHTTP_SECURE_INVALID_CERT, L"The server's certificate is not valid.\r\n" },
+    { ERROR_WINHTTP_SECURE_CERT_REVOKED, L"The server's certificate has been revoked.\r\n" },
+    { ERROR_WINHTTP_SECURE_FAILURE, L"The server's certificate or the secure connection failed a check.\r\n" },
+    { ERROR_WINHTTP_AUTO_PROXY_SERVICE_ERROR, L"No proxy could be found for the URL.\r\n" },
+    { ERROR_WINHTTP_SECURE_CERT_WRONG_USAGE, L"The server's certificate is not for server authentication.\r\n" },
+    { ERROR_WINHTTP_AUTODETECTION_FAILED, L"The proxy could not be detected.\r\n" },
+    { ERROR_WINHTTP_HEADER_COUNT_EXCEEDED, L"The response has too many headers.\r\n" },
+    { ERROR_WINHTTP_HEADER_SIZE_OVERFLOW, L"The response's headers are too large.\r\n" },
+    { ERROR_WINHTTP_RESPONSE_DRAIN_OVERFLOW, L"The response's body is too large to skip.\r\n" },
+    { ERROR_WINHTTP_CLIENT_CERT_NO_PRIVATE_KEY, L"The client certificate has no private key.\r\n" },
+    { ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY, L"The client certificate's private key cannot be used.\r\n" },
+};
+
+/* A text for a WinHTTP error: the system's, else ours, else a general one. */
+static HRESULT winhttp_description(DWORD error, DWORD langid, WCHAR **out)
+{
+    WCHAR buffer[128], *system = NULL;
+    HMODULE winhttp = GetModuleHandleW(L"winhttp.dll");
+    unsigned int i;
+    HRESULT hr;
+
+    if (winhttp && FormatMessageW(FORMAT_MESSAGE_FROM_HMODULE | FORMAT_MESSAGE_ALLOCATE_BUFFER |
+                                  FORMAT_MESSAGE_IGNORE_INSERTS, winhttp, error, langid, (WCHAR *)&system, 0, NULL))
+    {
+        hr = return_string(system, out);
+        LocalFree(system);
+        return hr;
+    }
+    for (i = 0; i < ARRAY_SIZE(winhttp_texts); i++)
+        if (winhttp_texts[i].error == error) return return_string(winhttp_texts[i].text, out);
+    swprintf(buffer, ARRAY_SIZE(buffer), L"The HTTP stack reported error %lu.\r\n", error);
+    return return_string(buffer, out);
+}
+
 /* The texts exist in English only.  The languages of this system get them too
  * rather than nothing; any other language has no text (behavior.md 5.3:
  * ERROR_RESOURCE_LANG_NOT_FOUND), as on a Windows without its language pack. */
@@ -139,6 +234,19 @@ HRESULT error_description(HRESULT code, DWORD langid, WCHAR **out)
 
     for (i = 0; i < ARRAY_SIZE(descriptions); i++)
         if (descriptions[i].code == code) return return_string(descriptions[i].text, out);
+    for (i = 0; i < ARRAY_SIZE(context_codes); i++)
+        if (context_codes[i] == code) return return_string(context_texts[i], out);
+
+    if ((code & 0xffff0000) == 0x80190000 && HRESULT_CODE(code) >= 0x4000)
+    {
+        if (HRESULT_CODE(code) - 0x4000 < ARRAY_SIZE(event_texts))
+            return return_string(event_texts[HRESULT_CODE(code) - 0x4000], out);
+        return HRESULT_FROM_WIN32(ERROR_MR_MID_NOT_FOUND);
+    }
+    /* WinHTTP's errors are 12001-12199 (winhttp.h). */
+    if (HRESULT_FACILITY(code) == FACILITY_WIN32 && HRESULT_CODE(code) > WINHTTP_ERROR_BASE &&
+        HRESULT_CODE(code) < WINHTTP_ERROR_BASE + 200)
+        return winhttp_description(HRESULT_CODE(code), langid, out);
 
     if (HRESULT_FACILITY(code) == FACILITY_HTTP)
     {

@@ -471,6 +471,24 @@ static void test_managers_share_jobs(void)
 
 static void test_GetErrorDescription(void)
 {
+    static const HRESULT codes[] =
+    {
+        0x80070002, /* ERROR_FILE_NOT_FOUND */
+        0x80070005, /* ERROR_ACCESS_DENIED */
+        0x80070070, /* ERROR_DISK_FULL */
+        0x80072efd, /* ERROR_WINHTTP_CANNOT_CONNECT */
+        0x80072ee7, /* ERROR_WINHTTP_NAME_NOT_RESOLVED */
+        0x80072ee2, /* ERROR_WINHTTP_TIMEOUT */
+        0x80072f0c, /* ERROR_WINHTTP_CLIENT_AUTH_CERT_NEEDED */
+        0x80072f78, /* ERROR_WINHTTP_INVALID_SERVER_RESPONSE */
+        0x80072f8f, /* ERROR_WINHTTP_SECURE_FAILURE */
+        0x80190194, /* HTTP 404 */
+        BG_S_ERROR_CONTEXT_NONE, BG_E_ERROR_CONTEXT_UNKNOWN, BG_E_ERROR_CONTEXT_REMOTE_FILE,
+        BG_E_ERROR_CONTEXT_REMOTE_APPLICATION, BG_E_ERROR_CONTEXT_SERVER_CERTIFICATE_CALLBACK,
+        0x80194000, /* BITS_MC_JOB_CANCELLED */
+        0x80194005, /* BITS_MC_JOB_SCAVENGED */
+    };
+    unsigned int i;
     WCHAR *desc;
     HRESULT hr;
 
@@ -488,6 +506,21 @@ static void test_GetErrorDescription(void)
     ok(hr == S_OK, "GetErrorDescription failed: %#lx.\n", hr);
     ok(desc && desc[0], "got description %s.\n", wine_dbgstr_w(desc));
     CoTaskMemFree(desc);
+
+    /* Codes from outside BITS that jobs report, and BITS's own message ids:
+     * each has a text (interfaces.md 3: converted Win32 and HTTP codes work). */
+    for (i = 0; i < ARRAY_SIZE(codes); i++)
+    {
+        desc = NULL;
+        hr = IBackgroundCopyManager_GetErrorDescription(manager, codes[i], MAKELANGID(LANG_ENGLISH, SUBLANG_DEFAULT),
+                                                        &desc);
+        ok(hr == S_OK, "GetErrorDescription(%#lx) failed: %#lx.\n", codes[i], hr);
+        ok(desc && desc[0], "%#lx: got description %s.\n", codes[i], wine_dbgstr_w(desc));
+        /* The event-log ids share the facility of HTTP statuses; they are none. */
+        if (desc && (codes[i] & 0xffff) >= 1000)
+            ok(!wcsstr(desc, L"HTTP status"), "%#lx: got description %s.\n", codes[i], wine_dbgstr_w(desc));
+        CoTaskMemFree(desc);
+    }
 
     /* A language with no text: a primary language of the user-defined range. */
     desc = (WCHAR *)0xdeadbeef;
