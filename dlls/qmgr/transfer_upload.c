@@ -43,7 +43,10 @@ static void set_ack_failure(struct http_exchange *exchange, struct transfer_resu
 
     /* Only a failure code counts: anything else in the header is the server's confusion. */
     if (code && FAILED((HRESULT)wcstoul(code, NULL, 16))) hr = wcstoul(code, NULL, 16);
-    if (context) where = wcstoul(context, NULL, 16);
+    /* The protocol's two contexts (behavior.md 16.3); any other value would
+     * leave the job with a context no description exists for. */
+    if (context && wcstoul(context, NULL, 16) == BG_ERROR_CONTEXT_REMOTE_APPLICATION)
+        where = BG_ERROR_CONTEXT_REMOTE_APPLICATION;
     transfer_set_failure(result, hr, where, transfer_http_status_is_transient(exchange->status) || hr == BG_E_SESSION_NOT_FOUND);
     TRACE("status %lu, error %#lx, context %u.\n", exchange->status, hr, where);
     free(code);

@@ -45,6 +45,7 @@ void bits_server_reset(void)
     bits_server.host_fallback_s = 0;
     bits_server.reply_url[0] = 0;
     bits_server.create_error_status = 0;
+    bits_server.create_error_headers = NULL;
     bits_server.end_failures = 0;
     bits_server.end_error_code = 0;
     bits_server.creates = bits_server.fragments = bits_server.closes = bits_server.cancels = 0;
@@ -156,7 +157,8 @@ static BOOL handle_packet(struct httpd_request *request, void *context)
         if (bits_server.create_error_status)
         {
             /* A confused server: a failure whose error code says success. */
-            ret = ack(request, bits_server.create_error_status, "BITS-Error-Code: 0\r\nBITS-Error-Context: 0x5\r\n");
+            ret = ack(request, bits_server.create_error_status, bits_server.create_error_headers ?
+                      bits_server.create_error_headers : "BITS-Error-Code: 0\r\nBITS-Error-Context: 0x5\r\n");
             bits_server.create_error_status = 0;
         }
         else if (bits_server.create_status)

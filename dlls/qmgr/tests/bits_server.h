@@ -60,6 +60,7 @@ struct bits_server
     int host_fallback_s;         /* and this BITS-Host-Id-Fallback-Timeout (0: none) */
     char reply_url[128];         /* upload-reply: a BITS-Reply-URL of this value instead of the real one */
     int create_error_status;     /* non-zero: Create-Session fails with this and a BITS-Error-Code of 0 */
+    const char *create_error_headers; /* ... or with these BITS-Error-* headers if not NULL */
     int end_failures;            /* the next n Close-Session and Cancel-Session packets fail with 503 ... */
     HRESULT end_error_code;      /* ... carrying this BITS-Error-Code if not 0 */
     /* What happened: */

@@ -866,6 +866,64 @@ static void test_upload_bad_server(BOOL bad_reply)
     DeleteFileW(source);
 }
 
+/* A failed Ack's BITS-Error-Code is the job's error, and its
+ * BITS-Error-Context one of the protocol's two (behavior.md 16.3): any other
+ * value leaves REMOTE_FILE, so that the context has a description. */
+static void test_upload_error_context(void)
+{
+    static const struct { const char *headers; BG_ERROR_CONTEXT context; } cases[] =
+    {
+        { "BITS-Error-Code: 0x80070005\r\nBITS-Error-Context: 0x7\r\n", BG_ERROR_CONTEXT_REMOTE_APPLICATION },
+        { "BITS-Error-Code: 0x80070005\r\nBITS-Error-Context: 0x1234\r\n", BG_ERROR_CONTEXT_REMOTE_FILE },
+    };
+    IBackgroundCopyError *error;
+    IBackgroundCopyJob *job;
+    BG_ERROR_CONTEXT context;
+    WCHAR source[MAX_PATH], url[256], name[128], *text;
+    unsigned int i;
+    HRESULT hr, code;
+    GUID id;
+
+    swprintf(source, ARRAY_SIZE(source), L"%lsupload-context.bin", base_dir);
+    make_source(source, 1000, 49);
+    for (i = 0; i < ARRAY_SIZE(cases); i++)
+    {
+        winetest_push_context("case %u", i);
+        bits_server_reset();
+        bits_server.create_error_status = 500;
+        bits_server.create_error_headers = cases[i].headers;
+        make_name(name, ARRAY_SIZE(name), L"error context");
+        hr = IBackgroundCopyManager_CreateJob(manager, name, BG_JOB_TYPE_UPLOAD, &id, &job);
+        ok(hr == S_OK, "CreateJob failed: %#lx.\n", hr);
+        if (FAILED(hr))
+        {
+            winetest_pop_context();
+            continue;
+        }
+        IBackgroundCopyJob_SetMinimumRetryDelay(job, 60);
+        hr = IBackgroundCopyJob_AddFile(job, httpd_url(httpd, "/upload/context.bin", url, ARRAY_SIZE(url)), source);
+        ok(hr == S_OK, "AddFile failed: %#lx.\n", hr);
+        IBackgroundCopyJob_Resume(job);
+        if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSIENT_ERROR), FAILURE_TIMEOUT, FALSE) ==
+            BG_JOB_STATE_TRANSIENT_ERROR && SUCCEEDED(IBackgroundCopyJob_GetError(job, &error)))
+        {
+            hr = IBackgroundCopyError_GetError(error, &context, &code);
+            ok(hr == S_OK, "GetError failed: %#lx.\n", hr);
+            ok(code == E_ACCESSDENIED, "error %#lx.\n", code);
+            ok(context == cases[i].context, "context %u.\n", context);
+            text = NULL;
+            hr = IBackgroundCopyError_GetErrorContextDescription(error, MAKELANGID(LANG_ENGLISH, SUBLANG_DEFAULT), &text);
+            ok(hr == S_OK && text && text[0], "GetErrorContextDescription returned %#lx, %s.\n", hr,
+               wine_dbgstr_w(text));
+            CoTaskMemFree(text);
+            IBackgroundCopyError_Release(error);
+        }
+        finish_job(job);
+        winetest_pop_context();
+    }
+    DeleteFileW(source);
+}
+
 /* Sends every BITS_POST under /moved-upload/ to the same name under /upload/. */
 static BOOL moved_upload_handler(struct httpd_request *request, void *context)
 {
@@ -982,6 +1040,7 @@ START_TEST(upload)
     test_upload_reply_missing();
     test_upload_bad_server(TRUE);
     test_upload_bad_server(FALSE);
+    test_upload_error_context();
     test_upload_host_id(TRUE);
     test_upload_host_id(FALSE);
     test_upload_smb(FALSE);
