@@ -198,6 +198,9 @@ static HRESULT WINAPI file_SetRemoteName(IBackgroundCopyFile6 *iface, LPCWSTR na
 
     TRACE("%p, %s.\n", iface, debugstr_w(name));
 
+    /* As the job's own methods: its owner and the administrators only. */
+    if (!job_caller_may_access(file->job)) return E_ACCESSDENIED;
+
     if (job_type(file->job) != BG_JOB_TYPE_DOWNLOAD) return E_NOTIMPL;
     if (FAILED(hr = validate_remote_name(name, BG_JOB_TYPE_DOWNLOAD))) return hr;
     if (job_is_final(file->job)) return BG_E_INVALID_STATE;
@@ -313,6 +316,9 @@ static HRESULT WINAPI file_SetValidationState(IBackgroundCopyFile6 *iface, BOOL 
     BOOL refused;
 
     TRACE("%p, %d.\n", iface, state);
+
+    /* As the job's own methods: its owner and the administrators only. */
+    if (!job_caller_may_access(file->job)) return E_ACCESSDENIED;
 
     EnterCriticalSection(&file->cs);
     /* Valid once the bytes are all there, before Complete too (that is what
@@ -451,6 +457,9 @@ static HRESULT WINAPI file_UpdateDownloadPosition(IBackgroundCopyFile6 *iface, U
 
     TRACE("%p, %s.\n", iface, wine_dbgstr_longlong(offset));
 
+    /* As the job's own methods: its owner and the administrators only. */
+    if (!job_caller_may_access(file->job)) return E_ACCESSDENIED;
+
     if (FAILED(hr = check_random_access(file))) return hr;
     if (job_is_final(file->job)) return BG_E_INVALID_STATE;
     EnterCriticalSection(&file->cs);
@@ -473,6 +482,9 @@ static HRESULT WINAPI file_RequestFileRanges(IBackgroundCopyFile6 *iface, DWORD 
     DWORD i;
 
     TRACE("%p, %lu, %p.\n", iface, count, ranges);
+
+    /* As the job's own methods: its owner and the administrators only. */
+    if (!job_caller_may_access(file->job)) return E_ACCESSDENIED;
 
     if (!count || !ranges) return E_INVALIDARG;
     if (FAILED(hr = check_random_access(file))) return hr;

@@ -191,12 +191,37 @@ static void test_restricted_caller(void)
     CloseHandle(restricted);
 }
 
+/* A file added to the job, as IBackgroundCopyFile3; NULL if that failed. */
+static IBackgroundCopyFile3 *get_first_file(IBackgroundCopyJob *job)
+{
+    IEnumBackgroundCopyFiles *files;
+    IBackgroundCopyFile3 *file3 = NULL;
+    IBackgroundCopyFile *file = NULL;
+    WCHAR local[MAX_PATH];
+    HRESULT hr;
+
+    GetTempPathW(ARRAY_SIZE(local), local);
+    swprintf(local + wcslen(local), ARRAY_SIZE(local) - wcslen(local), L"qmgr_identity_%lu.bin", GetCurrentProcessId());
+    hr = IBackgroundCopyJob_AddFile(job, L"http://127.0.0.1:1/identity.bin", local);
+    ok(hr == S_OK, "AddFile failed: %#lx.\n", hr);
+    if (FAILED(hr) || FAILED(IBackgroundCopyJob_EnumFiles(job, &files))) return NULL;
+    hr = IEnumBackgroundCopyFiles_Next(files, 1, &file, NULL);
+    ok(hr == S_OK, "Next failed: %#lx.\n", hr);
+    IEnumBackgroundCopyFiles_Release(files);
+    if (hr != S_OK) return NULL;
+    hr = IBackgroundCopyFile_QueryInterface(file, &IID_IBackgroundCopyFile3, (void **)&file3);
+    ok(hr == S_OK, "QueryInterface(IBackgroundCopyFile3) failed: %#lx.\n", hr);
+    IBackgroundCopyFile_Release(file);
+    return file3;
+}
+
 /* Under Wine the mapping can be switched off: the same token then shows its
  * placeholder SID, a different user from the mapped owner of earlier jobs,
  * which shows owner isolation with the only user SID Wine 8 can make. */
 static void test_mapping_switch(void)
 {
     IBackgroundCopyJob *mapped_job, *token_job, *found_job;
+    IBackgroundCopyFile3 *file;
     IBackgroundCopyJobHttpOptions *http_options;
     IBackgroundCopyJob2 *job2;
     WCHAR *owner, *expected, *headers;
@@ -218,6 +243,7 @@ static void test_mapping_switch(void)
 
     mapped_job = create_job(L"identity mapped", &mapped_id);
     if (!mapped_job) return;
+    file = get_first_file(mapped_job);
     owner = get_owner(mapped_job);
     ok(owner && !wcsncmp(owner, L"S-1-22-1-", 9), "got owner %s.\n", wine_dbgstr_w(owner));
     CoTaskMemFree(owner);
@@ -265,6 +291,14 @@ static void test_mapping_switch(void)
         hr = IBackgroundCopyJob_GetOwner(mapped_job, &owner);
         ok(hr == E_ACCESSDENIED, "GetOwner of another user's job returned %#lx.\n", hr);
         CoTaskMemFree(owner);
+        /* Its files too, through a pointer taken before. */
+        if (file)
+        {
+            hr = IBackgroundCopyFile3_SetRemoteName(file, L"http://127.0.0.1:1/other.bin");
+            ok(hr == E_ACCESSDENIED, "SetRemoteName on another user's file returned %#lx.\n", hr);
+            hr = IBackgroundCopyFile3_SetValidationState(file, TRUE);
+            ok(hr == E_ACCESSDENIED, "SetValidationState on another user's file returned %#lx.\n", hr);
+        }
         RevertToSelf();
     }
     if (restricted) CloseHandle(restricted);
@@ -316,6 +350,7 @@ static void test_mapping_switch(void)
      * non-administrator could not cancel it afterwards, and it would stay. */
     cancel_and_release(token_job);
     set_mapping_mode(NULL);
+    if (file) IBackgroundCopyFile3_Release(file);
     cancel_and_release(mapped_job);
 }
 
