@@ -178,17 +178,39 @@ static HRESULT WINAPI file_GetFileRanges(IBackgroundCopyFile6 *iface, DWORD *cou
     return hr;
 }
 
+/* Byte ranges need HTTP: SMB is not for ranges (behavior.md 7.2), which
+ * AddFileWithRanges checks too.  File lock held. */
+static BOOL name_fits_ranges(struct file *file, const WCHAR *remote_name)
+{
+    return !file->range_count || !transfer_is_file_name(remote_name);
+}
+
+/* Another name may be another server: its size and its range support are
+ * asked again.  File lock held. */
+static void take_remote_name(struct file *file, WCHAR *remote_name)
+{
+    free(file->remote_name);
+    file->remote_name = remote_name;
+    file->size_asked = FALSE;
+    file->no_random_access = FALSE;
+}
+
 static HRESULT set_remote_name(struct file *file, const WCHAR *remote_name)
 {
+    HRESULT hr = S_OK;
     WCHAR *copy;
 
     if (!(copy = strdupW(remote_name))) return E_OUTOFMEMORY;
     EnterCriticalSection(&file->cs);
-    free(file->remote_name);
-    file->remote_name = copy;
-    file->size_asked = FALSE;  /* another server may answer */
+    if (!name_fits_ranges(file, copy)) hr = E_INVALIDARG;
+    else
+    {
+        take_remote_name(file, copy);
+        copy = NULL;
+    }
     LeaveCriticalSection(&file->cs);
-    return S_OK;
+    free(copy);
+    return hr;
 }
 
 static HRESULT WINAPI file_SetRemoteName(IBackgroundCopyFile6 *iface, LPCWSTR name)
@@ -227,13 +249,10 @@ BOOL file_replace_remote_prefix(struct file *file, const WCHAR *old_prefix, cons
     {
         wcscpy(name, new_prefix);
         wcscat(name, file->remote_name + old_len);
-        if (FAILED(*hr = validate_remote_name(name, BG_JOB_TYPE_DOWNLOAD)) || !apply) free(name);
-        else
-        {
-            free(file->remote_name);
-            file->remote_name = name;
-            file->size_asked = FALSE;
-        }
+        if (SUCCEEDED(*hr = validate_remote_name(name, BG_JOB_TYPE_DOWNLOAD)) && !name_fits_ranges(file, name))
+            *hr = E_INVALIDARG;
+        if (FAILED(*hr) || !apply) free(name);
+        else take_remote_name(file, name);
     }
     LeaveCriticalSection(&file->cs);
     return SUCCEEDED(*hr);

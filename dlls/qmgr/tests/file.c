@@ -427,6 +427,22 @@ static void test_ranges(void)
         ok(hr == bad_ranges[i].expected, "AddFileWithRanges(%s) returned %#lx.\n", bad_ranges[i].what, hr);
     }
 
+    /* Ranges need HTTP: the file's name cannot become an SMB one. */
+    if ((file = get_file(job, 0)))
+    {
+        hr = IBackgroundCopyFile_QueryInterface(file, &IID_IBackgroundCopyFile2, (void **)&file2);
+        ok(hr == S_OK, "QueryInterface(IBackgroundCopyFile2) failed: %#lx.\n", hr);
+        if (SUCCEEDED(hr))
+        {
+            hr = IBackgroundCopyFile2_SetRemoteName(file2, L"\\\\127.0.0.1\\share\\file1.bin");
+            ok(hr == E_INVALIDARG, "SetRemoteName(UNC) of a file with ranges returned %#lx.\n", hr);
+            IBackgroundCopyFile2_Release(file2);
+        }
+        IBackgroundCopyFile_Release(file);
+    }
+    hr = IBackgroundCopyJob3_ReplaceRemotePrefix(job3, L"http://127.0.0.1:1/", L"\\\\127.0.0.1\\share\\");
+    ok(hr == E_INVALIDARG, "ReplaceRemotePrefix(UNC) of a file with ranges returned %#lx.\n", hr);
+
     /* Only the first call added a file; it keeps its ranges. */
     file = get_file(job, 0);
     if (file)

@@ -612,6 +612,22 @@ static void test_no_range_support(void)
                 ok(hr == BG_E_RANDOM_ACCESS_NOT_SUPPORTED, "RequestFileRanges returned %#lx.\n", hr);
                 hr = IBackgroundCopyFile6_GetFilledFileRanges(file6, &count, &ranges);
                 ok(hr == BG_E_RANDOM_ACCESS_NOT_SUPPORTED, "GetFilledFileRanges returned %#lx.\n", hr);
+
+                /* That was the server's doing: another one is asked again. */
+                ok(httpd_add_pattern_resource(httpd, "/random/with_ranges.bin", size, seed, NULL),
+                   "cannot add resource.\n");
+                hr = IBackgroundCopyFile6_SetRemoteName(file6, httpd_url(httpd, "/random/with_ranges.bin", url,
+                                                                        ARRAY_SIZE(url)));
+                ok(hr == S_OK, "SetRemoteName failed: %#lx.\n", hr);
+                hr = IBackgroundCopyFile6_RequestFileRanges(file6, 1, &range);
+                ok(hr == S_OK, "RequestFileRanges after SetRemoteName returned %#lx.\n", hr);
+                if (hr == S_OK && resume(job))
+                {
+                    state = wait_state(job, STATE_BIT(BG_JOB_STATE_SUSPENDED), TRANSFER_TIMEOUT, FALSE);
+                    ok(state == BG_JOB_STATE_SUSPENDED, "got state %s.\n", state_name(state));
+                    check_filled(file6, &range, 1);
+                }
+                httpd_url(httpd, path, url, ARRAY_SIZE(url));
             }
             IBackgroundCopyFile6_Release(file6);
         }
