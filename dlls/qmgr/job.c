@@ -773,6 +773,9 @@ static HRESULT cancel(struct job *job)
     }
     LeaveCriticalSection(&job->cs);
     if (hr != S_OK) return hr;
+    /* Out of GetJob, EnumJobs and the job limits at once: it is CANCELLED,
+     * whatever the wait below takes (the caller holds a reference). */
+    manager_forget_job(job);
 
     /* The temporary files can go once the transfer has let go of them. */
     if (WaitForSingleObject(job->idle, IDLE_WAIT_MS)) hr = BG_S_UNABLE_TO_DELETE_FILES;
@@ -782,8 +785,6 @@ static HRESULT cancel(struct job *job)
     if (job->reply && !file_discard_temporary(job->reply)) hr = BG_S_UNABLE_TO_DELETE_FILES;
     LeaveCriticalSection(&job->cs);
     cancel_upload_sessions(job);
-
-    manager_forget_job(job);
     return hr;
 }
 
