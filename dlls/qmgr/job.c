@@ -121,6 +121,7 @@ struct job
         HRESULT code;
         BG_ERROR_CONTEXT context;
         struct file *file;
+        BOOL reply;                   /* an upload-reply's reply or session: HTTP, though no file of the job */
     } error;
 };
 
@@ -1084,7 +1085,7 @@ static HRESULT get_error(struct job *job, IBackgroundCopyError **error)
     {
         file = job->error.file;
         hr = error_create(job->error.context, job->error.code, file ? file_iface(file) : NULL,
-                          file ? file_protocol(file) : NULL, error);
+                          file ? file_protocol(file) : job->error.reply ? L"http" : NULL, error);
     }
     LeaveCriticalSection(&job->cs);
     return hr;
@@ -2190,6 +2191,7 @@ static void record_error(struct job *job, struct file *file, HRESULT code, BG_ER
     job->error.code = code;
     job->error.context = context;
     job->error.file = file;
+    job->error.reply = FALSE;
     job->error_count++;
 }
 
@@ -2227,7 +2229,8 @@ static void give_up(struct job *job)
 /* A failed transfer: a transient failure waits for a retry unless the job has
  * made no progress for longer than its no-progress timeout, which may also
  * end before the retry is due (behavior.md 5.1). */
-static void record_failure(struct job *job, struct file *file, HRESULT code, BG_ERROR_CONTEXT context, BOOL transient)
+static void record_failure_of(struct job *job, struct file *file, BOOL reply, HRESULT code, BG_ERROR_CONTEXT context,
+                              BOOL transient)
 {
     ULONGLONG now = GetTickCount64();
 
@@ -2240,6 +2243,7 @@ static void record_failure(struct job *job, struct file *file, HRESULT code, BG_
     TRACE("job %s: %s error %#lx, context %d.\n", debugstr_guid(&job->id), transient ? "transient" : "fatal",
           code, context);
     record_error(job, file, code, context);
+    job->error.reply = reply;
 
     if (transient && job->no_progress_timeout && job->retry_delay <= job->no_progress_timeout)
     {
@@ -2256,6 +2260,18 @@ static void record_failure(struct job *job, struct file *file, HRESULT code, BG_
     }
     else give_up(job);
     LeaveCriticalSection(&job->cs);
+}
+
+static void record_failure(struct job *job, struct file *file, HRESULT code, BG_ERROR_CONTEXT context, BOOL transient)
+{
+    record_failure_of(job, file, FALSE, code, context, transient);
+}
+
+/* A failure of an upload-reply's reply or of its session's end: it names no
+ * file of the job (GetFile), but its protocol is HTTP (GetProtocol). */
+static void record_reply_failure(struct job *job, HRESULT code, BG_ERROR_CONTEXT context, BOOL transient)
+{
+    record_failure_of(job, NULL, TRUE, code, context, transient);
 }
 
 /* Group Policy allows background transfers no bandwidth now: the job waits
@@ -2837,7 +2853,7 @@ static BOOL fetch_reply(struct job *job, const struct download_control *control)
         url = file_reply_url(job->files[0], &invalid);
         if (invalid)
         {
-            record_failure(job, NULL, BG_E_INVALID_SERVER_RESPONSE, BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
+            record_reply_failure(job, BG_E_INVALID_SERVER_RESPONSE, BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
             return FALSE;
         }
         EnterCriticalSection(&job->cs);
@@ -2863,7 +2879,7 @@ static BOOL fetch_reply(struct job *job, const struct download_control *control)
         if (result.aborted) return TRUE;
         if (FAILED(result.code))
         {
-            record_failure(job, NULL, result.code, result.context, result.transient);
+            record_reply_failure(job, result.code, result.context, result.transient);
             return FALSE;
         }
         if (file_is_transferred(reply))
@@ -2877,7 +2893,7 @@ static BOOL fetch_reply(struct job *job, const struct download_control *control)
         file_close_upload_session(job->files[0], control, &result);
         if (FAILED(result.code))
         {
-            record_failure(job, NULL, result.code, result.context, result.transient);
+            record_reply_failure(job, result.code, result.context, result.transient);
             transfer_result_free(&result);
             return FALSE;
         }
@@ -3380,6 +3396,7 @@ enum error_tag
     TAG_ERROR_CODE = 1,
     TAG_ERROR_CONTEXT,
     TAG_ERROR_FILE,         /* index of the file, if the error has one */
+    TAG_ERROR_REPLY,        /* the error is the reply's (upload-reply) */
 };
 
 #define PENDING_TRANSFERRED 1
@@ -3482,6 +3499,7 @@ BOOL job_save(struct job *job, struct store_writer *writer)
         store_put_u32(writer, TAG_ERROR_CONTEXT, job->error.context);
         for (i = 0; i < job->file_count; i++)
             if (job->files[i] == job->error.file) store_put_u32(writer, TAG_ERROR_FILE, i);
+        if (job->error.reply) store_put_u32(writer, TAG_ERROR_REPLY, TRUE);
         store_end_group(writer, group);
     }
     if (job->pending_transferred) pending |= PENDING_TRANSFERRED;
@@ -3584,6 +3602,7 @@ static HRESULT load_error(struct job *job, const struct store_field *group, DWOR
         case TAG_ERROR_CODE: if ((ok = store_get_u32(&field, &value))) job->error.code = value; break;
         case TAG_ERROR_CONTEXT: if ((ok = store_get_u32(&field, &value))) job->error.context = value; break;
         case TAG_ERROR_FILE: ok = store_get_u32(&field, file_index); break;
+        case TAG_ERROR_REPLY: if ((ok = store_get_u32(&field, &value))) job->error.reply = !!value; break;
         }
     }
     if (!ok || broken) return E_FAIL;

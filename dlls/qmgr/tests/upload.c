@@ -784,6 +784,7 @@ static void test_upload_reply_too_large(void)
 static void test_upload_reply_missing(void)
 {
     BG_JOB_REPLY_PROGRESS reply_progress;
+    WCHAR *protocol;
     IBackgroundCopyError *error;
     IBackgroundCopyFile *file;
     IBackgroundCopyJob2 *job2;
@@ -818,6 +819,12 @@ static void test_upload_reply_missing(void)
             file = (IBackgroundCopyFile *)0xdeadbeef;
             hr = IBackgroundCopyError_GetFile(error, &file);
             ok(hr == BG_E_FILE_NOT_AVAILABLE && !file, "GetFile returned %#lx, %p.\n", hr, file);
+            /* No file, but a protocol: the reply came over HTTP (interfaces.md 6). */
+            protocol = NULL;
+            hr = IBackgroundCopyError_GetProtocol(error, &protocol);
+            ok(hr == S_OK && protocol && !wcscmp(protocol, L"http"), "GetProtocol returned %#lx, %s.\n", hr,
+               wine_dbgstr_w(protocol));
+            CoTaskMemFree(protocol);
             IBackgroundCopyError_Release(error);
         }
     }
