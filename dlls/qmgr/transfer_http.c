@@ -410,6 +410,11 @@ static void set_winhttp_failure(struct transfer_result *result, DWORD error)
     case ERROR_WINHTTP_SECURE_CERT_REVOKED:
     case ERROR_WINHTTP_SECURE_CERT_WRONG_USAGE:
     case ERROR_WINHTTP_REDIRECT_FAILED:
+    /* Nor does asking again give the job a client certificate, or access to its
+     * key (behavior.md 11.5); the owner sets one and resumes. */
+    case ERROR_WINHTTP_CLIENT_AUTH_CERT_NEEDED:
+    case ERROR_WINHTTP_CLIENT_CERT_NO_PRIVATE_KEY:
+    case ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY:
         transfer_set_failure(result, HRESULT_FROM_WIN32(error), BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
         break;
     default:
