@@ -111,6 +111,11 @@ static HRESULT WINAPI manager_QueryInterface(IBackgroundCopyManager *iface, REFI
         *obj = iface;
         return S_OK;
     }
+    if (IsEqualGUID(riid, &IID_IBitsPeerCacheAdministration))
+    {
+        *obj = peer_cache_get((IUnknown *)iface);
+        return S_OK;
+    }
     WARN("Unsupported interface %s.\n", debugstr_guid(riid));
     *obj = NULL;
     return E_NOINTERFACE;

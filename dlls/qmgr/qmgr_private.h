@@ -293,6 +293,8 @@ enum notify_event
 };
 HRESULT notify_callback(IUnknown *callback, enum notify_event event, IBackgroundCopyJob *job,
                         IBackgroundCopyError *error);
+IBitsPeerCacheAdministration *peer_cache_get(IUnknown *outer);
+
 HRESULT notify_file_transferred(IUnknown *callback, IBackgroundCopyJob *job, IBackgroundCopyFile *file, BOOL *plain);
 HRESULT notify_command_line(const WCHAR *program, const WCHAR *parameters, HANDLE *process);
 BOOL notify_is_disconnected(HRESULT hr);

@@ -529,6 +529,57 @@ static void test_GetErrorDescription(void)
     if (SUCCEEDED(hr)) CoTaskMemFree(desc);
 }
 
+/* Peer caching is gone since BITS 4.0: its administration interface is
+ * still the manager's, and every method answers S_FALSE (interfaces.md 11). */
+static void test_peer_cache(void)
+{
+    IBitsPeerCacheAdministration *admin;
+    IEnumBitsPeerCacheRecords *records;
+    IUnknown *unk1, *unk2;
+    IEnumBitsPeers *peers;
+    DWORD value;
+    HRESULT hr;
+
+    hr = IBackgroundCopyManager_QueryInterface(manager, &IID_IBitsPeerCacheAdministration, (void **)&admin);
+    if (hr == E_NOINTERFACE)
+    {
+        win_skip("IBitsPeerCacheAdministration is not supported.\n");
+        return;
+    }
+    ok(hr == S_OK, "QueryInterface(IBitsPeerCacheAdministration) failed: %#lx.\n", hr);
+    if (FAILED(hr)) return;
+
+    /* One object with the manager. */
+    IBackgroundCopyManager_QueryInterface(manager, &IID_IUnknown, (void **)&unk1);
+    IBitsPeerCacheAdministration_QueryInterface(admin, &IID_IUnknown, (void **)&unk2);
+    ok(unk1 == unk2, "the interface is another object's.\n");
+    IUnknown_Release(unk1);
+    IUnknown_Release(unk2);
+
+    value = 0xdead;
+    hr = IBitsPeerCacheAdministration_GetMaximumCacheSize(admin, &value);
+    ok(hr == S_FALSE, "GetMaximumCacheSize returned %#lx.\n", hr);
+    hr = IBitsPeerCacheAdministration_SetMaximumContentAge(admin, 86400);
+    ok(hr == S_FALSE, "SetMaximumContentAge returned %#lx.\n", hr);
+    hr = IBitsPeerCacheAdministration_GetConfigurationFlags(admin, &value);
+    ok(hr == S_FALSE, "GetConfigurationFlags returned %#lx.\n", hr);
+    records = (IEnumBitsPeerCacheRecords *)0xdeadbeef;
+    hr = IBitsPeerCacheAdministration_EnumRecords(admin, &records);
+    ok(hr == S_FALSE, "EnumRecords returned %#lx.\n", hr);
+    if (hr == S_OK && records) IEnumBitsPeerCacheRecords_Release(records);
+    peers = (IEnumBitsPeers *)0xdeadbeef;
+    hr = IBitsPeerCacheAdministration_EnumPeers(admin, &peers);
+    ok(hr == S_FALSE, "EnumPeers returned %#lx.\n", hr);
+    if (hr == S_OK && peers) IEnumBitsPeers_Release(peers);
+    hr = IBitsPeerCacheAdministration_ClearRecords(admin);
+    ok(hr == S_FALSE, "ClearRecords returned %#lx.\n", hr);
+    hr = IBitsPeerCacheAdministration_DeleteUrl(admin, L"http://127.0.0.1:1/x.bin");
+    ok(hr == S_FALSE, "DeleteUrl returned %#lx.\n", hr);
+    hr = IBitsPeerCacheAdministration_DiscoverPeers(admin);
+    ok(hr == S_FALSE, "DiscoverPeers returned %#lx.\n", hr);
+    IBitsPeerCacheAdministration_Release(admin);
+}
+
 START_TEST(qmgr)
 {
     HRESULT hr;
@@ -550,6 +601,7 @@ START_TEST(qmgr)
     test_EnumJobs();
     test_managers_share_jobs();
     test_GetErrorDescription();
+    test_peer_cache();
 
     IBackgroundCopyManager_Release(manager);
     CoUninitialize();
