@@ -364,8 +364,9 @@ static int cmd_util(const struct command *command, int argc, WCHAR **argv)
 }
 
 /* /cache and /peers administer the peer cache of BITS 3.0, which BITS no
- * longer serves: the manager has no IBitsPeerCacheAdministration, and the
- * switches say so as Windows does. */
+ * longer serves: the manager's IBitsPeerCacheAdministration answers S_FALSE
+ * to everything since BITS 4.0, so the switches fail with
+ * ERROR_NOT_SUPPORTED (without the interface, with E_NOINTERFACE). */
 static int cmd_peer_cache(const struct command *command, int argc, WCHAR **argv)
 {
     IBitsPeerCacheAdministration *cache;
