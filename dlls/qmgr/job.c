@@ -1237,8 +1237,10 @@ static HRESULT WINAPI job_SetPriority(IBackgroundCopyJob5 *iface, BG_JOB_PRIORIT
     /* The documented answer to a value outside the enumeration. */
     if (priority < BG_JOB_PRIORITY_FOREGROUND || priority > BG_JOB_PRIORITY_LOW) return E_NOTIMPL;
     EnterCriticalSection(&job->cs);
-    /* A custom HTTP verb locks the job to FOREGROUND. */
-    hr = job->custom_method && priority != BG_JOB_PRIORITY_FOREGROUND ? BG_E_NOT_SUPPORTED_WITH_CUSTOM_HTTP_METHOD : S_OK;
+    /* A final job refuses first; a custom HTTP verb locks the job to FOREGROUND. */
+    if (state_is_final(job->state)) hr = BG_E_INVALID_STATE;
+    else if (job->custom_method && priority != BG_JOB_PRIORITY_FOREGROUND) hr = BG_E_NOT_SUPPORTED_WITH_CUSTOM_HTTP_METHOD;
+    else hr = S_OK;
     LeaveCriticalSection(&job->cs);
     if (FAILED(hr)) return hr;
     old = job_priority(job);

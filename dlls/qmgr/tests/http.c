@@ -2125,6 +2125,11 @@ static void test_http_method(void)
         ok(wait_state(job, STATE_BIT(BG_JOB_STATE_ERROR), FAILURE_TIMEOUT, FALSE) == BG_JOB_STATE_ERROR,
            "the job is not in ERROR.\n");
         check_no_file(local);
+        /* Cancelled, the job answers as any final job does, before the verb's lock. */
+        hr = IBackgroundCopyJob_Cancel(job);
+        ok(hr == S_OK, "Cancel failed: %#lx.\n", hr);
+        hr = IBackgroundCopyJob_SetPriority(job, BG_JOB_PRIORITY_NORMAL);
+        ok(hr == BG_E_INVALID_STATE, "SetPriority of a cancelled job returned %#lx.\n", hr);
     }
 done:
     finish_job(job);
