@@ -33,7 +33,8 @@ struct file
     BG_FILE_PROGRESS progress;  /* Completed: renamed by Complete, available to the user */
     BOOL transferred;           /* every byte is in the temporary file */
     BOOL direct;                /* HIGH_PERFORMANCE: written straight into the destination */
-    BOOL temp_created;          /* the temporary file is ours: created with CREATE_NEW */
+    BOOL temp_created;          /* the temporary file is ours: created with CREATE_NEW
+                                   (HIGH_PERFORMANCE: the destination was opened to be written) */
     WCHAR *validator;           /* ETag or Last-Modified of the bytes there, for If-Range */
     UINT64 remote_size;         /* of the remote file, once a response told it */
     DWORD attributes;           /* the source's, for the final file (SMB); 0: none */
@@ -607,7 +608,14 @@ static HANDLE open_target_as_service(struct file *file)
     int tries;
 
     if (file->direct)
-        return CreateFileW(file->temp_name, GENERIC_WRITE, share, NULL, OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
+    {
+        handle = CreateFileW(file->temp_name, GENERIC_WRITE, share, NULL, OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
+        /* Written by the job from now on: a Complete before its end deletes it. */
+        EnterCriticalSection(&file->cs);
+        if (handle != INVALID_HANDLE_VALUE) file->temp_created = TRUE;
+        LeaveCriticalSection(&file->cs);
+        return handle;
+    }
     EnterCriticalSection(&file->cs);
     if (file->temp_created)
     {
@@ -1611,7 +1619,8 @@ HRESULT file_complete(struct file *file, HANDLE local_token, struct local_dir_li
     if (file->progress.Completed) hr = S_OK;
     else if (!file->transferred)
     {
-        hr = file->direct || delete_temporary(file) ? S_FALSE : BG_S_UNABLE_TO_DELETE_FILES;
+        /* A HIGH_PERFORMANCE file's part is in its destination: that goes too. */
+        hr = delete_temporary(file) ? S_FALSE : BG_S_UNABLE_TO_DELETE_FILES;
         file->temp_created = FALSE;
     }
     else if (file->direct)

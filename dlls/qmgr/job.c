@@ -971,6 +971,7 @@ static HRESULT WINAPI job_Complete(IBackgroundCopyJob5 *iface)
     {
         /* A failed rename keeps the job: the renamed files stay available, Complete may be retried. */
         if (job->state != BG_JOB_STATE_TRANSFERRED) job->state = BG_JOB_STATE_SUSPENDED;
+        touch(job);  /* Complete was called (behavior.md 8.4) */
     }
     if (SUCCEEDED(hr) && job->type == BG_JOB_TYPE_UPLOAD_REPLY) hr = complete_reply(job, local_token);
     if (SUCCEEDED(hr))

@@ -675,6 +675,7 @@ done:
 static void test_complete_many_files(void)
 {
     static const unsigned int blocked = 20, other_case = 7;
+    BG_JOB_TIMES before, after;
     WCHAR path[MAX_PATH];
     IBackgroundCopyFile *file;
     BG_FILE_PROGRESS progress;
@@ -694,8 +695,16 @@ static void test_complete_many_files(void)
     ok(CreateDirectoryW(series.local[blocked], NULL), "cannot make %s: %lu.\n", wine_dbgstr_w(series.local[blocked]),
        GetLastError());
 
+    hr = IBackgroundCopyJob_GetTimes(job, &before);
+    ok(hr == S_OK, "GetTimes failed: %#lx.\n", hr);
+    Sleep(20);
     hr = IBackgroundCopyJob_Complete(job);
     ok(FAILED(hr), "Complete returned %#lx with a directory in the way.\n", hr);
+    /* Complete was called: the time moves though it failed (behavior.md 8.4). */
+    hr = IBackgroundCopyJob_GetTimes(job, &after);
+    ok(hr == S_OK, "GetTimes failed: %#lx.\n", hr);
+    ok(CompareFileTime(&after.ModificationTime, &before.ModificationTime) > 0,
+       "ModificationTime did not move with the failed Complete.\n");
     hr = IBackgroundCopyJob_GetState(job, &state);
     ok(hr == S_OK && state == BG_JOB_STATE_TRANSFERRED, "got %#lx, state %d.\n", hr, state);
     for (i = 0; i < series.count; i++)
@@ -2072,12 +2081,20 @@ done:
     finish_job(job);
 }
 
-/* Complete with one file transferred and the next one not: partial complete. */
-static void test_partial_complete(void)
+static IBackgroundCopyJob5 *query_job5(IBackgroundCopyJob *job);
+
+/* Complete with one file transferred and the next one not: partial complete.
+ * The part of the second file is deleted (behavior.md 6.1), also where a
+ * HIGH_PERFORMANCE job wrote it straight into the destination: such a job
+ * leaves it only on Cancel and fatal errors (13). */
+static void test_partial_complete(BOOL high_performance)
 {
     static const ULONGLONG size1 = 50001;
-    static const char path1[] = "/download/partial1.bin", path2[] = "/download/partial2-slow.bin";
+    const char *path1 = high_performance ? "/download/partial1-direct.bin" : "/download/partial1.bin";
+    const char *path2 = high_performance ? "/download/partial2-direct-slow.bin" : "/download/partial2-slow.bin";
     struct httpd_resource_options options;
+    BITS_JOB_PROPERTY_VALUE value;
+    IBackgroundCopyJob5 *job5;
     WCHAR dir[MAX_PATH], local1[MAX_PATH], local2[MAX_PATH], url[256];
     IBackgroundCopyFile *file1 = NULL, *file2 = NULL;
     BG_JOB_PROGRESS progress;
@@ -2085,7 +2102,7 @@ static void test_partial_complete(void)
     IBackgroundCopyJob *job;
     HRESULT hr;
 
-    if (!make_dir(L"partial", dir, ARRAY_SIZE(dir))) return;
+    if (!make_dir(high_performance ? L"partial-direct" : L"partial", dir, ARRAY_SIZE(dir))) return;
     swprintf(local1, ARRAY_SIZE(local1), L"%lsfirst.bin", dir);
     swprintf(local2, ARRAY_SIZE(local2), L"%lssecond.bin", dir);
     ok(httpd_add_pattern_resource(httpd, path1, size1, 801, NULL), "cannot add resource.\n");
@@ -2095,6 +2112,14 @@ static void test_partial_complete(void)
     ok(httpd_add_pattern_resource(httpd, path2, SLOW_SIZE, 802, &options), "cannot add resource.\n");
 
     if (!(job = create_job(L"partial"))) return;
+    if (high_performance)
+    {
+        if (!(job5 = query_job5(job))) goto done;
+        value.Enable = TRUE;
+        hr = IBackgroundCopyJob5_SetProperty(job5, BITS_JOB_PROPERTY_HIGH_PERFORMANCE, value);
+        ok(hr == S_OK, "SetProperty(HIGH_PERFORMANCE) failed: %#lx.\n", hr);
+        IBackgroundCopyJob5_Release(job5);
+    }
     httpd_url(httpd, path1, url, ARRAY_SIZE(url));
     if (!add_file(job, url, local1)) goto done;
     httpd_url(httpd, path2, url, ARRAY_SIZE(url));
@@ -2895,7 +2920,8 @@ START_TEST(download)
     test_cancel_stalled();
     test_ranges_resume();
     test_suspend_during_transfer();
-    test_partial_complete();
+    test_partial_complete(FALSE);
+    test_partial_complete(TRUE);
     test_two_jobs();
     test_priority_preemption();
     test_priority_raised_while_running();
