@@ -1977,6 +1977,8 @@ static HRESULT set_property(struct job *job, BITS_JOB_PROPERTY_ID id, const BITS
         return S_OK;
     case BITS_JOB_PROPERTY_NOTIFICATION_CLSID:
         job->notification_clsid = value->ClsID;
+        /* An event before it still reaches an object of the class (behavior.md 9.2). */
+        if (!IsEqualGUID(&job->notification_clsid, &GUID_NULL)) notify_if_pending(job);
         return S_OK;
     case BITS_JOB_PROPERTY_DYNAMIC_CONTENT:
         if (job->resumed) return BG_E_READ_ONLY_PROPERTY_AFTER_RESUME;
@@ -2346,19 +2348,27 @@ HRESULT job_validation_failed(struct job *job, struct file *file)
     return S_OK;
 }
 
-/* Whether FileTransferred is wanted: the flags, and somewhere to send it.  Job lock held. */
-static BOOL file_notices_wanted(struct job *job)
+/* Whether the flags ask for FileTransferred.  Job lock held. */
+static BOOL file_notices_asked(struct job *job)
 {
-    return !(job->notify_flags & BG_NOTIFY_DISABLE) && (job->notify_flags & BG_NOTIFY_FILE_TRANSFERRED) &&
-           has_notify_target(job);
+    return !(job->notify_flags & BG_NOTIFY_DISABLE) && (job->notify_flags & BG_NOTIFY_FILE_TRANSFERRED);
+}
+
+/* Whether FileTransferred notices are kept for an object registered later
+ * (behavior.md 9.2): asked for, nobody to tell yet, and no command line,
+ * which cannot take them and must not wait behind them.  Job lock held. */
+static BOOL file_notices_wait(struct job *job)
+{
+    return file_notices_asked(job) && !has_notify_target(job) && !job->notify_program;
 }
 
 static ULONG renotify_ms(ULONG retry_delay);
 
 /* Delivers the FileTransferred notices in their order; TRUE when none is left
  * to deliver.  A refused one (a negative answer, or a callback that cannot be
- * reached) stops the others and is tried again after the retry delay; one
- * nobody wants any more (flags, callback, final job) is dropped. */
+ * reached) stops the others and is tried again after the retry delay; with
+ * nobody registered yet they wait (file_notices_wait); one the flags no longer
+ * ask for, or of a final job, is dropped. */
 static BOOL deliver_file_notices(struct job *job)
 {
     IUnknown *callback, *fresh;
@@ -2378,7 +2388,8 @@ static BOOL deliver_file_notices(struct job *job)
     while (job->file_notice_count)
     {
         file = job->file_notices[0];
-        if (!state_is_final(job->state) && file_notices_wanted(job))
+        if (!state_is_final(job->state) && file_notices_wait(job)) break;
+        if (!state_is_final(job->state) && file_notices_asked(job) && has_notify_target(job))
         {
             plain = job->notify_iface && job->notify_iface_plain;
             LeaveCriticalSection(&job->cs);
@@ -2425,7 +2436,7 @@ static void notify_file_done(struct job *job, struct file *file)
     struct file **grown;
 
     EnterCriticalSection(&job->cs);
-    if (!file_notices_wanted(job))
+    if (!file_notices_asked(job))
     {
         LeaveCriticalSection(&job->cs);
         return;

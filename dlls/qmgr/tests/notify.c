@@ -276,7 +276,9 @@ static void test_job_transferred(void)
  * JobTransferred when the flags ask for file notices too. */
 static void test_version1_callback(void)
 {
-    struct test_callback callback;
+    /* Not on the stack: an object at the address of an earlier test's, whose
+     * stub COM may still keep, would be taken for that one, with its Callback2. */
+    static struct test_callback callback;
     IBackgroundCopyJob *job;
     HRESULT hr;
 
@@ -378,6 +380,9 @@ static void test_late_registration(void)
     init_callback(&callback);
     if (!(job = create_job())) return;
     add_http_file(job, "late.bin", 5000);
+    add_http_file(job, "late-two.bin", 3000);
+    hr = IBackgroundCopyJob_SetNotifyFlags(job, BG_NOTIFY_JOB_TRANSFERRED | BG_NOTIFY_FILE_TRANSFERRED);
+    ok(hr == S_OK, "SetNotifyFlags failed: %#lx.\n", hr);
     hr = IBackgroundCopyJob_Resume(job);
     ok(hr == S_OK, "Resume failed: %#lx.\n", hr);
     state = wait_for_state(job, BG_JOB_STATE_TRANSFERRED, 30000);
@@ -386,6 +391,9 @@ static void test_late_registration(void)
     hr = IBackgroundCopyJob_SetNotifyInterface(job, (IUnknown *)&callback.IBackgroundCopyCallback2_iface);
     ok(hr == S_OK, "SetNotifyInterface failed: %#lx.\n", hr);
     ok(!WaitForSingleObject(callback.transferred, 15000), "JobTransferred was not called after a late registration.\n");
+    /* FileTransferred too, for each file, before it. */
+    ok(callback.file_calls_at_transferred == 2, "FileTransferred called %ld times before JobTransferred.\n",
+       callback.file_calls_at_transferred);
 
     IBackgroundCopyJob_Cancel(job);
     IBackgroundCopyJob_Release(job);
@@ -790,6 +798,30 @@ static void test_notification_clsid(void)
     hr = IBackgroundCopyJob_GetNotifyInterface(job, &registered);
     ok(hr == S_OK && registered, "GetNotifyInterface: %#lx, %p.\n", hr, registered);
     if (registered) IUnknown_Release(registered);
+    IBackgroundCopyJob_Cancel(job);
+    IBackgroundCopyJob_Release(job);
+
+    /* Set after the job was transferred, with nobody registered before: the
+     * events still come, FileTransferred first (behavior.md 9.2, 9.3). */
+    free_callback(&callback);
+    init_callback(&callback);
+    factory_creations = 0;
+    if (!(job = create_job())) goto done;
+    add_http_file(job, "clsid-late.bin", 6000);
+    hr = IBackgroundCopyJob_SetNotifyFlags(job, BG_NOTIFY_JOB_TRANSFERRED | BG_NOTIFY_FILE_TRANSFERRED);
+    ok(hr == S_OK, "SetNotifyFlags failed: %#lx.\n", hr);
+    hr = IBackgroundCopyJob_Resume(job);
+    ok(hr == S_OK, "Resume failed: %#lx.\n", hr);
+    ok(wait_for_state(job, BG_JOB_STATE_TRANSFERRED, 30000) == BG_JOB_STATE_TRANSFERRED, "the job did not finish.\n");
+    IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJob5, (void **)&job5);
+    value.ClsID = CLSID_test_callback;
+    hr = IBackgroundCopyJob5_SetProperty(job5, BITS_JOB_PROPERTY_NOTIFICATION_CLSID, value);
+    ok(hr == S_OK, "SetProperty(NOTIFICATION_CLSID) failed: %#lx.\n", hr);
+    IBackgroundCopyJob5_Release(job5);
+    ok(!WaitForSingleObject(callback.transferred, 30000), "JobTransferred did not come after the late CLSID.\n");
+    ok(factory_creations == 1, "%ld objects created.\n", factory_creations);
+    ok(callback.file_calls_at_transferred == 1, "FileTransferred called %ld times before JobTransferred.\n",
+       callback.file_calls_at_transferred);
     IBackgroundCopyJob_Cancel(job);
     IBackgroundCopyJob_Release(job);
 done:
