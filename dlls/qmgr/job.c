@@ -3057,6 +3057,11 @@ void job_run(struct job *job, void *session)
 
 
     snapshot_options(job, &options);
+    /* The certificate's private key is opened as the owner, the connection
+     * as the helper: with BG_TOKEN_NETWORK a job of any owner but LocalSystem
+     * fails where a TLS server would take its certificate (token-options.md 3.2). */
+    if (control.network_token && options.client_certificate && !job_owned_by(job, L"S-1-5-18"))
+        options.client_certificate_error = HRESULT_FROM_WIN32(ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY);
     if (options.validate_server_certificate)
     {
         options.check_server_certificate = check_server_certificate;

@@ -255,7 +255,9 @@ static void test_client_certificate(void)
     static const BYTE unknown_hash[20] = { 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab,
                                            0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab };
     IBackgroundCopyJobHttpOptions3 *options;
+    IBitsTokenOptions *token_options;
     BG_CERT_STORE_LOCATION location;
+    BG_JOB_STATE state;
     WCHAR url[200], local[MAX_PATH], *store = NULL, *subject = NULL;
     const CERT_CONTEXT *cert;
     IBackgroundCopyJob *job;
@@ -343,6 +345,36 @@ static void test_client_certificate(void)
         todo_wine ok(code == HRESULT_FROM_WIN32(ERROR_WINHTTP_CLIENT_AUTH_CERT_NEEDED),
                      "error %#lx, context %u.\n", code, context);
         check_no_file(local);
+    }
+    finish_job(job);
+
+    /* With a network helper token the certificate's key cannot be used: the
+     * key is opened as the owner, the connection as the helper, and a job
+     * whose owner is not LocalSystem fails (token-options.md 3.2). */
+    job = tls_job(L"cert-helper", url, local, ARRAY_SIZE(local));
+    if ((options = http_options3(job)))
+    {
+        hr = IBackgroundCopyJobHttpOptions3_SetClientCertificateByID(options, BG_CERT_STORE_LOCATION_CURRENT_USER,
+                                                                     L"MY", hash);
+        ok(hr == S_OK, "SetClientCertificateByID failed: %#lx.\n", hr);
+        IBackgroundCopyJobHttpOptions3_Release(options);
+    }
+    if (job && SUCCEEDED(IBackgroundCopyJob_QueryInterface(job, &IID_IBitsTokenOptions, (void **)&token_options)))
+    {
+        hr = IBitsTokenOptions_SetHelperToken(token_options);
+        ok(hr == S_OK, "SetHelperToken failed: %#lx.\n", hr);
+        hr = IBitsTokenOptions_SetHelperTokenFlags(token_options, BG_TOKEN_NETWORK);
+        ok(hr == S_OK, "SetHelperTokenFlags failed: %#lx.\n", hr);
+        IBitsTokenOptions_Release(token_options);
+        if (resume(job))
+        {
+            state = wait_state(job, STATE_BIT(BG_JOB_STATE_ERROR) | STATE_BIT(BG_JOB_STATE_TRANSFERRED), 30000, TRUE);
+            ok(state == BG_JOB_STATE_ERROR, "state %u.\n", state);
+            if (get_job_error(job, &context, &code))
+                ok(code == HRESULT_FROM_WIN32(ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY), "error %#lx, context %u.\n",
+                   code, context);
+            check_no_file(local);
+        }
     }
     finish_job(job);
 
