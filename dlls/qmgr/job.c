@@ -183,6 +183,11 @@ static BOOL elevation_allows(struct job *job, const struct caller *caller)
     return !job->owner_elevated || caller->elevated;
 }
 
+BOOL job_elevation_allows(struct job *job, const struct caller *caller)
+{
+    return elevation_allows(job, caller);
+}
+
 /* Credentials, client certificates and custom headers are the owner's alone:
  * an administrator who is not the owner may not set them (behavior of
  * SetCredentials and the HTTP options, token-options.md 6.3). */

@@ -177,6 +177,7 @@ const GUID *job_id(const struct job *job);
 BOOL job_is_final(struct job *job);
 BOOL job_owned_by(struct job *job, const WCHAR *sid);
 BOOL job_caller_may_access(struct job *job);
+BOOL job_elevation_allows(struct job *job, const struct caller *caller);
 BOOL job_caller_is_owner(struct job *job);
 /* The job changed: the store writes it soon. */
 void job_save_later(struct job *job);

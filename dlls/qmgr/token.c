@@ -64,6 +64,8 @@ static HRESULT check_access(struct token_options *options, BOOL use_process, BOO
     sid = use_process ? caller.process_sid : caller.sid;
     *admin = use_process ? caller.process_admin : caller.admin;
     hr = *admin || job_owned_by(options->job, sid) ? S_OK : E_ACCESSDENIED;
+    /* The UAC rule of the job's other methods (token-options.md 6.3). */
+    if (hr == S_OK && !use_process && !job_elevation_allows(options->job, &caller)) hr = E_ACCESSDENIED;
     identity_free_caller(&caller);
     return hr;
 }

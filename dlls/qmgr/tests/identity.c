@@ -360,6 +360,8 @@ static void test_mapping_switch(void)
 static void test_elevated_job(void)
 {
     TOKEN_LINKED_TOKEN linked = { 0 };
+    IBitsTokenOptions *token_options;
+    DWORD flags;
     IBackgroundCopyJob4 *job4;
     IBackgroundCopyJob *job;
     HANDLE process, limited = NULL;
@@ -401,6 +403,14 @@ static void test_elevated_job(void)
         if (SUCCEEDED(hr)) CoTaskMemFree(owner);
         hr = IBackgroundCopyJob_Cancel(job);
         ok(hr == E_ACCESSDENIED, "Cancel with the limited token returned %#lx.\n", hr);
+        if (SUCCEEDED(IBackgroundCopyJob_QueryInterface(job, &IID_IBitsTokenOptions, (void **)&token_options)))
+        {
+            hr = IBitsTokenOptions_GetHelperTokenFlags(token_options, &flags);
+            ok(hr == E_ACCESSDENIED, "GetHelperTokenFlags with the limited token returned %#lx.\n", hr);
+            hr = IBitsTokenOptions_SetHelperTokenFlags(token_options, 0);
+            ok(hr == E_ACCESSDENIED, "SetHelperTokenFlags with the limited token returned %#lx.\n", hr);
+            IBitsTokenOptions_Release(token_options);
+        }
         RevertToSelf();
     }
     CloseHandle(limited);
