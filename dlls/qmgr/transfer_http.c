@@ -1466,10 +1466,14 @@ static void set_header(WCHAR **field, const char *value, int len)
 static BOOL parse_head(const char *head, struct response *response)
 {
     const char *line, *end, *colon, *value;
-    BOOL http11;
+    BOOL http11, seen_length = FALSE;
     int len;
 
     if (strncmp(head, "HTTP/1.", 7) || !(end = strstr(head, "\r\n"))) return FALSE;
+    /* The status is three digits (RFC 9112 4), as WinHTTP requires too. */
+    if (head[8] != ' ' || !isdigit((unsigned char)head[9]) || !isdigit((unsigned char)head[10]) ||
+        !isdigit((unsigned char)head[11]) || (head[12] != ' ' && head[12] != '\r'))
+        return FALSE;
     http11 = head[7] == '1';
     response->status = strtoul(head + 9, NULL, 10);
     response->keep_alive = http11;
@@ -1482,6 +1486,10 @@ static BOOL parse_head(const char *head, struct response *response)
         if (HEADER("Content-Length"))
         {
             char *stop;
+
+            /* The first one counts, as in WinHTTP. */
+            if (seen_length) continue;
+            seen_length = TRUE;
             response->length = _strtoui64(value, &stop, 10);
             response->has_length = stop != value && stop == end;
         }

@@ -1658,6 +1658,139 @@ static void test_garbage_status_line(void)
     }
 }
 
+/* Responses that are HTTP in form but broken inside; built at the start of the test. */
+static struct
+{
+    char *data;
+    size_t size;
+} malformed_responses[12];
+
+static void set_malformed(unsigned int i, const char *data, size_t size)
+{
+    malformed_responses[i].data = malloc(size);
+    memcpy(malformed_responses[i].data, data, size);
+    malformed_responses[i].size = size;
+}
+
+static void make_malformed_responses(void)
+{
+#define SET(i, s) set_malformed(i, s, sizeof(s) - 1)
+    SET(0, "HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999999999\r\n\r\nabc");
+    SET(1, "HTTP/1.1 200 OK\r\nContent-Length: -5\r\n\r\nabc");
+    SET(2, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nZZZ\r\nabc\r\n0\r\n\r\n");
+    SET(3, "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 5-2/10\r\nContent-Length: 3\r\n\r\nabc");
+    SET(4, "HTTP/1.1 99999999999 OK\r\nContent-Length: 3\r\n\r\nabc");
+    SET(5, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\nabcdefg");
+    SET(6, "HTTP/1.1 200 OK\r\nContent-Len\0gth: 3\r\n\r\nabc");
+    SET(7, "HTTP/1.1 200 OK");
+    SET(8, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Range: bytes */*\r\n\r\nabc");
+    SET(9, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffffff\r\nabc\r\n0\r\n\r\n");
+#undef SET
+    {
+        /* A header line of 70000 bytes, then 3000 headers. */
+        static const char head[] = "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nX-Long: ", tail[] = "\r\n\r\nabc";
+        size_t size = sizeof(head) - 1 + 70000 + sizeof(tail) - 1, i;
+        char *data = malloc(size);
+
+        memcpy(data, head, sizeof(head) - 1);
+        memset(data + sizeof(head) - 1, 'x', 70000);
+        memcpy(data + sizeof(head) - 1 + 70000, tail, sizeof(tail) - 1);
+        malformed_responses[10].data = data;
+        malformed_responses[10].size = size;
+
+        data = malloc(3000 * 16 + 64);
+        strcpy(data, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n");
+        for (i = 0; i < 3000; i++) sprintf(data + strlen(data), "X-H%04u: v\r\n", (unsigned int)i);
+        strcat(data, "\r\nabc");
+        malformed_responses[11].data = data;
+        malformed_responses[11].size = strlen(data);
+    }
+}
+
+static BOOL malformed_handler(struct httpd_request *request, void *context)
+{
+    const char *path = httpd_request_path(request);
+    unsigned int index = atoi(strrchr(path, '/') + 1);
+
+    if (index >= ARRAY_SIZE(malformed_responses) || !malformed_responses[index].data) return FALSE;
+    return httpd_respond_raw(request, malformed_responses[index].data, malformed_responses[index].size);
+}
+
+/* Responses broken inside (lengths that overflow or are negative, bad chunk
+ * sizes, impossible Content-Range, a huge status, two lengths, a NUL in a
+ * header, headers cut off, huge and many headers): through either client
+ * the job ends in an error state, or transferred with as many bytes as it
+ * says; the service does not crash or hang, and leaves no stray file. */
+static void test_malformed_responses(void)
+{
+    WCHAR dir[MAX_PATH], local[MAX_PATH], url[256], tag[64];
+    BG_JOB_PROGRESS progress;
+    IBackgroundCopyJob *job;
+    BG_ERROR_CONTEXT context;
+    unsigned int i, winhttp;
+    BG_JOB_STATE state;
+    char path[64];
+    HRESULT hr, code;
+
+    if (!make_dir(L"malformed", dir, ARRAY_SIZE(dir))) return;
+    make_malformed_responses();
+    ok(httpd_add_handler(httpd, NULL, "/http/garbage/malformed/", malformed_handler, NULL),
+       "cannot add the handler.\n");
+    for (winhttp = 0; winhttp < 2; winhttp++)
+    {
+        for (i = 0; i < ARRAY_SIZE(malformed_responses); i++)
+        {
+            winetest_push_context("%s, response %u", winhttp ? "WinHTTP" : "plain", i);
+            snprintf(path, sizeof(path), "/http/garbage/malformed/%u", i);
+            httpd_url(httpd, path, url, ARRAY_SIZE(url));
+            swprintf(tag, ARRAY_SIZE(tag), L"malformed-%u-%u", winhttp, i);
+            swprintf(local, ARRAY_SIZE(local), L"%ls%ls.bin", dir, tag);
+            if (!(job = create_job(tag)))
+            {
+                winetest_pop_context();
+                continue;
+            }
+            set_retry_delay(job, 60);
+            if (winhttp) set_basic_credentials(job, L"user", L"secret");
+            if (add_file(job, url, local) && resume(job))
+            {
+                state = wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSIENT_ERROR) | STATE_BIT(BG_JOB_STATE_ERROR) |
+                                   STATE_BIT(BG_JOB_STATE_TRANSFERRED), FAILURE_TIMEOUT, TRUE);
+                ok(state == BG_JOB_STATE_TRANSIENT_ERROR || state == BG_JOB_STATE_ERROR ||
+                   state == BG_JOB_STATE_TRANSFERRED, "state %s.\n", state_name(state));
+                if (state == BG_JOB_STATE_TRANSFERRED)
+                {
+                    memset(&progress, 0, sizeof(progress));
+                    hr = IBackgroundCopyJob_GetProgress(job, &progress);
+                    ok(hr == S_OK, "GetProgress failed: %#lx.\n", hr);
+                    hr = IBackgroundCopyJob_Complete(job);
+                    ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
+                    ok(file_size(local) == progress.BytesTotal && progress.BytesTotal == progress.BytesTransferred,
+                       "a file of %I64u bytes for %I64u of %I64u.\n", file_size(local), progress.BytesTransferred,
+                       progress.BytesTotal);
+                    trace("transferred, %I64u bytes.\n", progress.BytesTotal);
+                    /* Of two lengths the first counts, through either client. */
+                    if (i == 5) ok(progress.BytesTotal == 5, "%I64u bytes of two lengths.\n", progress.BytesTotal);
+                    DeleteFileW(local);
+                }
+                else if (get_job_error(job, &context, &code))
+                {
+                    trace("%s, context %u, code %#lx.\n", state_name(state), context, code);
+                    /* A code of BITS, an HTTP status that is one, or a Win32 (WinHTTP) error. */
+                    ok(FAILED(code) && (HRESULT_FACILITY(code) == 0x20 || HRESULT_FACILITY(code) == FACILITY_WIN32 ||
+                                        (HRESULT_FACILITY(code) == 0x19 && HRESULT_CODE(code) >= 100 &&
+                                         HRESULT_CODE(code) <= 999)), "got code %#lx.\n", code);
+                    check_no_file(local);
+                    cancel_and_check_clean(job, dir, local);
+                }
+            }
+            finish_job(job);
+            winetest_pop_context();
+        }
+    }
+    for (i = 0; i < ARRAY_SIZE(malformed_responses); i++) free(malformed_responses[i].data);
+}
+
 /* A job of bytes 1000..5999 of url (AddFileWithRanges) into dir\\ranges.bin
  * must end in ERROR with this code, no file left. */
 static void check_ranged_job_fails(const WCHAR *tag, const WCHAR *url, const WCHAR *dir, HRESULT expected)
@@ -2490,6 +2623,7 @@ START_TEST(http)
     test_response_headers();
     test_fake_length();
     test_garbage_status_line();
+    test_malformed_responses();
     test_wrong_content_range();
     test_missing_content_range();
     test_range_outside_file();
