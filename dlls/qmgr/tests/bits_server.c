@@ -46,6 +46,7 @@ void bits_server_reset(void)
     bits_server.reply_url[0] = 0;
     bits_server.create_error_status = 0;
     bits_server.create_error_headers = NULL;
+    bits_server.bad_create_ack = bits_server.bad_fragment_range = NULL;
     bits_server.end_failures = 0;
     bits_server.end_error_code = 0;
     bits_server.creates = bits_server.fragments = bits_server.closes = bits_server.cancels = 0;
@@ -126,6 +127,14 @@ static BOOL fragment(struct httpd_request *request)
         session->received = last + 1;
     }
     free(body);
+    if (bits_server.bad_fragment_range)
+    {
+        snprintf(headers, sizeof(headers), "BITS-Session-Id: %s\r\n", session->id);
+        if (bits_server.bad_fragment_range[0])
+            snprintf(headers + strlen(headers), sizeof(headers) - strlen(headers),
+                     "BITS-Received-Content-Range: %s\r\n", bits_server.bad_fragment_range);
+        return ack(request, 200, headers);
+    }
     snprintf(headers, sizeof(headers), "BITS-Session-Id: %s\r\nBITS-Received-Content-Range: %I64u\r\n",
              session->id, session->received);
     if (bits_server.reply && session->received == session->size)
@@ -154,7 +163,9 @@ static BOOL handle_packet(struct httpd_request *request, void *context)
     else if (!_stricmp(type, "Create-Session"))
     {
         bits_server.creates++;
-        if (bits_server.create_error_status)
+        if (bits_server.bad_create_ack)
+            ret = httpd_respond(request, 200, bits_server.bad_create_ack, NULL, 0);
+        else if (bits_server.create_error_status)
         {
             /* A confused server: a failure whose error code says success. */
             ret = ack(request, bits_server.create_error_status, bits_server.create_error_headers ?

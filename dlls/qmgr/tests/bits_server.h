@@ -61,6 +61,9 @@ struct bits_server
     char reply_url[128];         /* upload-reply: a BITS-Reply-URL of this value instead of the real one */
     int create_error_status;     /* non-zero: Create-Session fails with this and a BITS-Error-Code of 0 */
     const char *create_error_headers; /* ... or with these BITS-Error-* headers if not NULL */
+    const char *bad_create_ack;  /* non-NULL: Create-Session gets 200 with these header lines only */
+    const char *bad_fragment_range; /* non-NULL: each Fragment's Ack says this BITS-Received-Content-Range
+                                       ("": none) whatever came */
     int end_failures;            /* the next n Close-Session and Cancel-Session packets fail with 503 ... */
     HRESULT end_error_code;      /* ... carrying this BITS-Error-Code if not 0 */
     /* What happened: */

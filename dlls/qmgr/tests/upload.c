@@ -931,6 +931,80 @@ static void test_upload_error_context(void)
     DeleteFileW(source);
 }
 
+/* Acks a broken BITS server might send: no session id, an unknown protocol,
+ * an endless id, no packet type; a received range that is negative, huge,
+ * past the file, not a number, missing, or never moving.  The job ends in an
+ * error state with a sane code within the failure timeout (or finishes, for
+ * the harmless ones), and the service neither crashes nor spins. */
+static void test_upload_bad_acks(void)
+{
+    static char long_id[5100];
+    static const struct { const char *create; const char *range; } cases[] =
+    {
+        { "BITS-Packet-Type: Ack\r\nBITS-Protocol: {7df0354d-249b-430f-820d-3d2a9bef4931}\r\n", NULL },
+        { "BITS-Packet-Type: Ack\r\nBITS-Protocol: {00000000-0000-0000-0000-000000000000}\r\n"
+          "BITS-Session-Id: {1}\r\n", NULL },
+        { long_id, NULL },
+        { "BITS-Protocol: {7df0354d-249b-430f-820d-3d2a9bef4931}\r\nBITS-Session-Id: {2}\r\n", NULL },
+        { NULL, "-1" },
+        { NULL, "99999999999999999999999" },
+        { NULL, "999999" },
+        { NULL, "abc" },
+        { NULL, "" },
+        { NULL, "0" },
+    };
+    IBackgroundCopyJob *job;
+    BG_ERROR_CONTEXT context;
+    BG_JOB_STATE state;
+    WCHAR source[MAX_PATH], url[256], name[128];
+    unsigned int i;
+    HRESULT hr, code;
+    GUID id;
+
+    strcpy(long_id, "BITS-Packet-Type: Ack\r\nBITS-Protocol: {7df0354d-249b-430f-820d-3d2a9bef4931}\r\n"
+                    "BITS-Session-Id: ");
+    memset(long_id + strlen(long_id), 'a', 5000);
+    strcpy(long_id + strlen(long_id), "\r\n");
+    swprintf(source, ARRAY_SIZE(source), L"%lsupload-bad-acks.bin", base_dir);
+    make_source(source, 1000, 51);
+    for (i = 0; i < ARRAY_SIZE(cases); i++)
+    {
+        winetest_push_context("case %u", i);
+        bits_server_reset();
+        bits_server.bad_create_ack = cases[i].create;
+        bits_server.bad_fragment_range = cases[i].range;
+        make_name(name, ARRAY_SIZE(name), L"bad acks");
+        hr = IBackgroundCopyManager_CreateJob(manager, name, BG_JOB_TYPE_UPLOAD, &id, &job);
+        ok(hr == S_OK, "CreateJob failed: %#lx.\n", hr);
+        if (FAILED(hr))
+        {
+            winetest_pop_context();
+            continue;
+        }
+        IBackgroundCopyJob_SetMinimumRetryDelay(job, 60);
+        hr = IBackgroundCopyJob_AddFile(job, httpd_url(httpd, "/upload/bad-acks.bin", url, ARRAY_SIZE(url)), source);
+        ok(hr == S_OK, "AddFile failed: %#lx.\n", hr);
+        IBackgroundCopyJob_Resume(job);
+        state = wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSIENT_ERROR) | STATE_BIT(BG_JOB_STATE_ERROR) |
+                           STATE_BIT(BG_JOB_STATE_TRANSFERRED), FAILURE_TIMEOUT, TRUE);
+        ok(state == BG_JOB_STATE_TRANSIENT_ERROR || state == BG_JOB_STATE_ERROR || state == BG_JOB_STATE_TRANSFERRED,
+           "state %s.\n", state_name(state));
+        if ((state == BG_JOB_STATE_TRANSIENT_ERROR || state == BG_JOB_STATE_ERROR) &&
+            get_job_error(job, &context, &code))
+        {
+            trace("%s, context %u, code %#lx.\n", state_name(state), context, code);
+            ok(FAILED(code) && (HRESULT_FACILITY(code) == 0x20 || HRESULT_FACILITY(code) == FACILITY_WIN32 ||
+                                (HRESULT_FACILITY(code) == 0x19 && HRESULT_CODE(code) >= 100 &&
+                                 HRESULT_CODE(code) <= 999)), "got code %#lx.\n", code);
+        }
+        else if (state == BG_JOB_STATE_TRANSFERRED) trace("transferred.\n");
+        finish_job(job);
+        winetest_pop_context();
+    }
+    bits_server_reset();
+    DeleteFileW(source);
+}
+
 /* Sends every BITS_POST under /moved-upload/ to the same name under /upload/. */
 static BOOL moved_upload_handler(struct httpd_request *request, void *context)
 {
@@ -1048,6 +1122,7 @@ START_TEST(upload)
     test_upload_bad_server(TRUE);
     test_upload_bad_server(FALSE);
     test_upload_error_context();
+    test_upload_bad_acks();
     test_upload_host_id(TRUE);
     test_upload_host_id(FALSE);
     test_upload_smb(FALSE);
