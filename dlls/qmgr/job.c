@@ -178,14 +178,9 @@ BOOL job_owned_by(struct job *job, const WCHAR *sid)
 
 /* A job created (or taken over) with an elevated token is reached only with
  * an elevated one (token-options.md 6.3, UAC). */
-static BOOL elevation_allows(struct job *job, const struct caller *caller)
-{
-    return !job->owner_elevated || caller->elevated;
-}
-
 BOOL job_elevation_allows(struct job *job, const struct caller *caller)
 {
-    return elevation_allows(job, caller);
+    return !job->owner_elevated || caller->elevated;
 }
 
 /* Credentials, client certificates and custom headers are the owner's alone:
@@ -197,7 +192,7 @@ BOOL job_caller_is_owner(struct job *job)
     BOOL ret;
 
     if (FAILED(identity_get_caller(&caller))) return FALSE;
-    ret = job_owned_by(job, caller.sid) && elevation_allows(job, &caller);
+    ret = job_owned_by(job, caller.sid) && job_elevation_allows(job, &caller);
     identity_free_caller(&caller);
     return ret;
 }
@@ -210,7 +205,7 @@ BOOL job_caller_may_access(struct job *job)
     BOOL ret;
 
     if (FAILED(identity_get_caller(&caller))) return FALSE;
-    ret = (caller.admin || job_owned_by(job, caller.sid)) && elevation_allows(job, &caller);
+    ret = (caller.admin || job_owned_by(job, caller.sid)) && job_elevation_allows(job, &caller);
     identity_free_caller(&caller);
     return ret;
 }
