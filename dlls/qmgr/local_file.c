@@ -216,22 +216,20 @@ BOOL local_dir_writable(const WCHAR *path)
     memcpy(probe, path, dir_len * sizeof(WCHAR));
     swprintf(probe + dir_len, 32, L"BIT%08lx%04lx.tmp", GetTickCount(), GetCurrentThreadId() & 0xffff);
     handle = create_new(probe, GENERIC_WRITE | DELETE, 0, FILE_ATTRIBUTE_HIDDEN, FILE_DELETE_ON_CLOSE);
-    if (handle != INVALID_HANDLE_VALUE) CloseHandle(handle);
-    else if (GetLastError() == ERROR_ACCESS_DENIED)
+    if (handle == INVALID_HANDLE_VALUE)
     {
+        DWORD error = GetLastError();
+
         free(probe);
-        return FALSE;
+        return error != ERROR_ACCESS_DENIED;
     }
-    if (handle != INVALID_HANDLE_VALUE)
-    {
-        probe[dir_len] = 0;
-        AcquireSRWLockExclusive(&writable_dir_lock);
-        free(writable_dir);
-        writable_dir = probe;
-        writable_dir_time = GetTickCount64();
-        ReleaseSRWLockExclusive(&writable_dir_lock);
-    }
-    else free(probe);
+    CloseHandle(handle);
+    probe[dir_len] = 0;
+    AcquireSRWLockExclusive(&writable_dir_lock);
+    free(writable_dir);
+    writable_dir = probe;
+    writable_dir_time = GetTickCount64();
+    ReleaseSRWLockExclusive(&writable_dir_lock);
     return TRUE;
 }
 
