@@ -1747,6 +1747,8 @@ static HRESULT WINAPI job_SetCredentials(IBackgroundCopyJob5 *iface, BG_AUTH_CRE
     if ((!basic->UserName || !basic->Password) &&
         (credentials->Scheme == BG_AUTH_SCHEME_BASIC || credentials->Scheme == BG_AUTH_SCHEME_DIGEST))
         return E_INVALIDARG;
+    /* A password belongs to a user name (behavior.md 11.6, BG_BASIC_CREDENTIALS). */
+    if (!basic->UserName && basic->Password) return E_INVALIDARG;
     if (basic->UserName && wcslen(basic->UserName) > MAX_USERNAME_LEN) return BG_E_USERNAME_TOO_LARGE;
     if (basic->Password && wcslen(basic->Password) > MAX_PASSWORD_LEN) return BG_E_PASSWORD_TOO_LARGE;
     if ((basic->UserName && !(entry.user_name = strdupW(basic->UserName))) ||
@@ -2784,6 +2786,7 @@ static void snapshot_options(struct job *job, struct transfer_options *options)
                 if (i < set) continue;
                 options->credentials[options->credential_count].target = target;
                 options->credentials[options->credential_count].scheme = implicit_schemes[scheme];
+                options->credentials[options->credential_count].implied = TRUE;
                 options->credential_count++;
             }
         }

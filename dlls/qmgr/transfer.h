@@ -27,6 +27,7 @@ struct transfer_credentials
     BG_AUTH_SCHEME scheme;
     WCHAR *user_name;               /* NULL with the password: the logged-on user's (NTLM, Negotiate) */
     WCHAR *password;
+    BOOL implied;                   /* not the job's SetCredentials but a policy's or property's: its target only */
 };
 
 #define MAX_TRANSFER_CREDENTIALS 10  /* two targets by five schemes */

@@ -850,15 +850,17 @@ static WCHAR *sent_request_target(HINTERNET request)
 }
 
 /* Whether the job's credentials c answer a challenge of target.  Implicit
- * proxy credentials also answer the server, unless the job has explicit
- * server credentials (the "Authentication" page of the BITS docs). */
+ * proxy credentials the job was given also answer the server, unless the job
+ * has explicit server credentials (the "Authentication" page of the BITS
+ * docs); those of the USE_STORED_CREDENTIALS property or of the policy do not
+ * (behavior.md 13). */
 static BOOL credentials_answer(const struct transfer_options *options, const struct transfer_credentials *c,
                                BG_AUTH_TARGET target)
 {
     ULONG i;
 
     if (c->target == target) return TRUE;
-    if (target != BG_AUTH_TARGET_SERVER || c->user_name || c->password) return FALSE;
+    if (target != BG_AUTH_TARGET_SERVER || c->user_name || c->password || c->implied) return FALSE;
     for (i = 0; i < options->credential_count; i++)
     {
         const struct transfer_credentials *other = &options->credentials[i];

@@ -1064,6 +1064,17 @@ static void test_derived_interfaces(void)
         creds.Credentials.Basic.UserName = NULL;
         hr = IBackgroundCopyJob2_SetCredentials(job2, &creds);
         ok(hr == E_INVALIDARG, "SetCredentials(BASIC, NULL user) returned %#lx.\n", hr);
+        /* A password without a user name, for a scheme that may go without both. */
+        creds.Scheme = BG_AUTH_SCHEME_NTLM;
+        hr = IBackgroundCopyJob2_SetCredentials(job2, &creds);
+        ok(hr == E_INVALIDARG, "SetCredentials(NTLM, NULL user, a password) returned %#lx.\n", hr);
+        creds.Credentials.Basic.Password = NULL;
+        hr = IBackgroundCopyJob2_SetCredentials(job2, &creds);
+        ok(hr == S_OK, "SetCredentials(NTLM, NULL, NULL) returned %#lx.\n", hr);
+        hr = IBackgroundCopyJob2_RemoveCredentials(job2, BG_AUTH_TARGET_SERVER, BG_AUTH_SCHEME_NTLM);
+        ok(hr == S_OK, "RemoveCredentials(NTLM) returned %#lx.\n", hr);
+        creds.Scheme = BG_AUTH_SCHEME_BASIC;
+        creds.Credentials.Basic.Password = (WCHAR *)L"password";
         for (i = 0; i < 301; i++) long_user[i] = 'u';
         long_user[301] = 0;
         creds.Credentials.Basic.UserName = long_user;
