@@ -1445,22 +1445,18 @@ void file_upload(struct file *file, const struct download_control *control, stru
     {
         struct transfer_result closed;
 
-        /* The server has the file: the session is done once it is closed.  A
-         * close worth another try keeps the session, and the job retries it. */
+        /* The server has the file (behavior.md 2.2): the upload is done.  A
+         * close worth another try is sent again in the background. */
         transfer_http_upload_end(control->session, remote_name, &session, control->options, FALSE, &closed);
-        if (FAILED(closed.code) && closed.transient)
-            transfer_set_failure(result, closed.code, closed.context, TRUE);
-        else
-        {
-            if (FAILED(closed.code)) WARN("Close-Session of %s failed: %#lx.\n", debugstr_w(session.id), closed.code);
-            memset(&session, 0, sizeof(session));
-        }
+        if (FAILED(closed.code) && closed.transient) job_end_upload_session(file->job, remote_name, &session, FALSE);
+        else if (FAILED(closed.code)) WARN("Close-Session of %s failed: %#lx.\n", debugstr_w(session.id), closed.code);
+        memset(&session, 0, sizeof(session));
         transfer_result_free(&closed);
     }
     else if (result->aborted && session.id[0] && job_is_final(file->job))
     {
         /* Cancelled under way: the server may drop what it has. */
-        job_cancel_upload_session(file->job, remote_name, &session);
+        job_end_upload_session(file->job, remote_name, &session, TRUE);
         memset(&session, 0, sizeof(session));
     }
     network_identity_end(control);
@@ -1489,45 +1485,37 @@ done:
 static BOOL take_upload_session(struct file *file, BOOL unfinished_only, WCHAR **remote_name,
                                 struct upload_session *session);
 
+static BOOL is_http_name(const WCHAR *url)
+{
+    return !_wcsnicmp(url, L"http://", 7) || !_wcsnicmp(url, L"https://", 8);
+}
+
 /* Upload-reply: the reply's URL the server gave with the last fragment, made
  * absolute against the upload URL; NULL when the server has no reply. */
 WCHAR *file_reply_url(struct file *file, BOOL *invalid)
 {
-    WCHAR *url = NULL, *end, *slash;
-    const WCHAR *reply;
-    size_t len, size;
+    WCHAR *url = NULL;
+    const WCHAR *reply, *p;
 
     *invalid = FALSE;
     EnterCriticalSection(&file->cs);
     reply = file->reply_url;
     if (reply && *reply)
     {
+        /* A scheme is letters, digits, '+', '-' and '.' before a ':' that comes
+         * before any '/', '?' or '#' (RFC 3986 3.1); without one it is a
+         * reference relative to the upload's URL. */
+        for (p = reply; iswalnum(*p) || *p == '+' || *p == '-' || *p == '.'; p++) ;
         /* Only HTTP: a server must not make the service read local or UNC files. */
-        if (!_wcsnicmp(reply, L"http://", 7) || !_wcsnicmp(reply, L"https://", 8)) url = strdupW(reply);
-        else if (wcschr(reply, ':') || wcschr(reply, '\\') || (reply[0] == '/' && reply[1] == '/')) *invalid = TRUE;
-        else if ((end = wcschr(file->remote_name, ':')) && end[1] == '/' && end[2] == '/')
+        if ((p > reply && *p == ':' && !is_http_name(reply)) || wcschr(reply, '\\') ||
+            transfer_is_file_name(file->remote_name))
+            *invalid = TRUE;
+        else if (!(url = transfer_resolve_url(file->remote_name, reply)) || !is_http_name(url))
         {
-            /* A path on the upload server, absolute or relative to the upload's directory. */
-            if (!(slash = wcschr(end + 3, '/'))) slash = end + 3 + wcslen(end + 3);
-            len = slash - file->remote_name;
-            if (reply[0] != '/')
-            {
-                const WCHAR *query = wcschr(slash, '?'), *last = slash;
-                const WCHAR *p;
-
-                for (p = slash; *p && (!query || p < query); p++) if (*p == '/') last = p;
-                len = last - file->remote_name + (*last == '/' ? 1 : 0);
-            }
-            size = len + wcslen(reply) + 2;
-            if ((url = malloc(size * sizeof(WCHAR))))
-            {
-                memcpy(url, file->remote_name, len * sizeof(WCHAR));
-                url[len] = 0;
-                if (reply[0] != '/' && (!len || url[len - 1] != '/')) wcscat(url, L"/");
-                wcscat(url, reply);
-            }
+            free(url);
+            url = NULL;
+            *invalid = TRUE;
         }
-        else *invalid = TRUE;
     }
     LeaveCriticalSection(&file->cs);
     return url;
@@ -1550,30 +1538,20 @@ void file_make_durable(struct file *file)
     LeaveCriticalSection(&file->cs);
 }
 
-/* Upload-reply: Close-Session once the reply is in.  A failure worth another
- * try keeps the session for the job's next attempt and is in result. */
-void file_close_upload_session(struct file *file, const struct download_control *control,
-                               struct transfer_result *result)
+/* Upload-reply: Close-Session once the reply is in.  The server has the
+ * upload and the reply: the job is done whatever becomes of the close, which
+ * is sent again in the background if worth it. */
+void file_close_upload_session(struct file *file, const struct download_control *control)
 {
     struct upload_session session;
+    struct transfer_result result;
     WCHAR *remote_name;
 
-    memset(result, 0, sizeof(*result));
     if (!take_upload_session(file, FALSE, &remote_name, &session)) return;
-    transfer_http_upload_end(control->session, remote_name, &session, control->options, FALSE, result);
-    if (FAILED(result->code) && result->transient)
-    {
-        EnterCriticalSection(&file->cs);
-        if (!file->upload_session.id[0]) file->upload_session = session;
-        LeaveCriticalSection(&file->cs);
-    }
-    else if (FAILED(result->code))
-    {
-        /* The server has the upload and the reply: its word on the session ends it. */
-        WARN("Close-Session of %s failed: %#lx.\n", debugstr_w(session.id), result->code);
-        transfer_result_free(result);
-        memset(result, 0, sizeof(*result));
-    }
+    transfer_http_upload_end(control->session, remote_name, &session, control->options, FALSE, &result);
+    if (FAILED(result.code) && result.transient) job_end_upload_session(file->job, remote_name, &session, FALSE);
+    else if (FAILED(result.code)) WARN("Close-Session of %s failed: %#lx.\n", debugstr_w(session.id), result.code);
+    transfer_result_free(&result);
     free(remote_name);
 }
 

@@ -667,37 +667,42 @@ static void snapshot_options(struct job *job, struct transfer_options *options);
 static void free_options(struct transfer_options *options);
 
 /* How long a Cancel-Session is sent again to a server that does not take it
- * (behavior.md 6.2), unless the job's no-progress timeout is shorter. */
-#define CANCEL_RETRY_MS (24 * 60 * 60 * 1000ull)
+ * (behavior.md 6.2), unless the job's no-progress timeout is shorter; a
+ * Close-Session the same. */
+#define SESSION_END_RETRY_MS (24 * 60 * 60 * 1000ull)
 
-/* A Cancel-Session for the server of a cancelled upload, sent in the
- * background so that Cancel never waits for the network. */
-struct session_cancel
+/* A Cancel-Session for the server of a cancelled upload, or a Close-Session
+ * the server did not take at once for a finished one, sent in the background:
+ * Cancel never waits for the network, and an upload the server has is
+ * transferred whatever becomes of its session's end. */
+struct session_end
 {
     WCHAR *remote_name;
     struct upload_session session;
     struct transfer_options options;
+    BOOL cancel;
     ULONGLONG retry_delay_ms;
     ULONGLONG give_up;  /* GetTickCount64() time after which no attempt starts */
 };
 
-static void free_session_cancel(struct session_cancel *request)
+static void free_session_end(struct session_end *request)
 {
     free(request->remote_name);
     free_options(&request->options);
     free(request);
 }
 
-static void CALLBACK send_session_cancel(TP_CALLBACK_INSTANCE *instance, void *context, TP_TIMER *timer)
+static void CALLBACK send_session_end(TP_CALLBACK_INSTANCE *instance, void *context, TP_TIMER *timer)
 {
-    struct session_cancel *request = context;
+    struct session_end *request = context;
     struct transfer_session *session = transfer_http_open_session(), *used;
     struct transfer_result result;
     LARGE_INTEGER due;
     BOOL owned;
 
     used = transfer_http_session_for(session, &request->options, &owned);
-    transfer_http_upload_end(used, request->remote_name, &request->session, &request->options, TRUE, &result);
+    transfer_http_upload_end(used, request->remote_name, &request->session, &request->options, request->cancel,
+                             &result);
     if (owned) transfer_http_close_session(used);
     transfer_http_close_session(session);
     transfer_result_free(&result);
@@ -705,39 +710,43 @@ static void CALLBACK send_session_cancel(TP_CALLBACK_INSTANCE *instance, void *c
     if (FAILED(result.code) && result.transient && !scheduler_stopping() &&
         GetTickCount64() + request->retry_delay_ms < request->give_up)
     {
-        TRACE("Cancel-Session of %s failed (%#lx): again in %I64u ms.\n", debugstr_w(request->session.id),
-              result.code, request->retry_delay_ms);
+        TRACE("%s of %s failed (%#lx): again in %I64u ms.\n", request->cancel ? "Cancel-Session" : "Close-Session",
+              debugstr_w(request->session.id), result.code, request->retry_delay_ms);
         due.QuadPart = -(LONGLONG)request->retry_delay_ms * 10000;
         SetThreadpoolTimer(timer, (FILETIME *)&due, 0, 0);
         return;
     }
     /* Freed once this callback returns. */
     CloseThreadpoolTimer(timer);
-    free_session_cancel(request);
+    free_session_end(request);
 }
 
-void job_cancel_upload_session(struct job *job, const WCHAR *remote_name, const struct upload_session *session)
+/* Sends the session's end in the background: a Cancel-Session at once, a
+ * Close-Session (tried once already) after the retry delay. */
+void job_end_upload_session(struct job *job, const WCHAR *remote_name, const struct upload_session *session,
+                            BOOL cancel)
 {
-    struct session_cancel *request;
+    struct session_end *request;
     LARGE_INTEGER due;
     TP_TIMER *timer;
     ULONGLONG window;
 
     if (!(request = calloc(1, sizeof(*request)))) return;
     request->session = *session;
+    request->cancel = cancel;
     snapshot_options(job, &request->options);
     EnterCriticalSection(&job->cs);
     request->retry_delay_ms = job->retry_delay * 1000ull;
-    window = min(CANCEL_RETRY_MS, job->no_progress_timeout * 1000ull);
+    window = min(SESSION_END_RETRY_MS, job->no_progress_timeout * 1000ull);
     LeaveCriticalSection(&job->cs);
     request->give_up = GetTickCount64() + window;
     if (!(request->remote_name = strdupW(remote_name)) ||
-        !(timer = CreateThreadpoolTimer(send_session_cancel, request, NULL)))
+        !(timer = CreateThreadpoolTimer(send_session_end, request, NULL)))
     {
-        free_session_cancel(request);
+        free_session_end(request);
         return;
     }
-    due.QuadPart = -1;  /* at once */
+    due.QuadPart = cancel ? -1 : -(LONGLONG)request->retry_delay_ms * 10000;
     SetThreadpoolTimer(timer, (FILETIME *)&due, 0, 0);
 }
 
@@ -753,7 +762,7 @@ static void cancel_upload_sessions(struct job *job)
         /* Before the upload is done Cancel ends it; after, an upload-reply's session still holds the reply. */
         if (!file_take_upload_session(job->files[i], job->type != BG_JOB_TYPE_UPLOAD_REPLY, &remote_name, &session))
             continue;
-        job_cancel_upload_session(job, remote_name, &session);
+        job_end_upload_session(job, remote_name, &session, TRUE);
         free(remote_name);
     }
 }
@@ -2274,7 +2283,7 @@ static void record_failure(struct job *job, struct file *file, HRESULT code, BG_
     record_failure_of(job, file, FALSE, code, context, transient);
 }
 
-/* A failure of an upload-reply's reply or of its session's end: it names no
+/* A failure of an upload-reply's reply: it names no
  * file of the job (GetFile), but its protocol is HTTP (GetProtocol). */
 static void record_reply_failure(struct job *job, HRESULT code, BG_ERROR_CONTEXT context, BOOL transient)
 {
@@ -2905,16 +2914,7 @@ static BOOL fetch_reply(struct job *job, const struct download_control *control)
             notify_file_done(job, reply);
         }
     }
-    if (!reply || file_is_transferred(reply))
-    {
-        file_close_upload_session(job->files[0], control, &result);
-        if (FAILED(result.code))
-        {
-            record_reply_failure(job, result.code, result.context, result.transient);
-            transfer_result_free(&result);
-            return FALSE;
-        }
-    }
+    if (!reply || file_is_transferred(reply)) file_close_upload_session(job->files[0], control);
     return TRUE;
 }
 

@@ -238,8 +238,7 @@ BOOL file_take_upload_session(struct file *file, BOOL unfinished_only, WCHAR **r
                               struct upload_session *session);
 /* Upload-reply: the reply's URL, absolute; NULL without one, or (*invalid) when the server's is no HTTP URL. */
 WCHAR *file_reply_url(struct file *file, BOOL *invalid);
-void file_close_upload_session(struct file *file, const struct download_control *control,
-                               struct transfer_result *result);
+void file_close_upload_session(struct file *file, const struct download_control *control);
 void file_make_durable(struct file *file);
 const WCHAR *file_current_name(struct file *file);
 BG_JOB_TYPE job_type(struct job *job);
@@ -268,7 +267,8 @@ void job_retry_due(struct job *job);
 void job_policy_changed(struct job *job);
 /* Cancel-Session for a server's upload session, sent in the background and again
  * while the server fails to take it (behavior.md 6.2). */
-void job_cancel_upload_session(struct job *job, const WCHAR *remote_name, const struct upload_session *session);
+void job_end_upload_session(struct job *job, const WCHAR *remote_name, const struct upload_session *session,
+                            BOOL cancel);
 
 /* scheduler.c */
 void scheduler_init(void);

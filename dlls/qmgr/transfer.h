@@ -181,11 +181,16 @@ struct upload_request
  * (BITS-Reply-URL), if the server gave one. */
 void transfer_http_upload(struct transfer_session *session, const struct upload_request *request,
                           struct transfer_result *result);
+/* A URI reference made absolute against the absolute URL base, malloc'd. */
+WCHAR *transfer_resolve_url(const WCHAR *base, const WCHAR *reference);
+
 /* Close-Session after a finished upload (and its reply), or Cancel-Session.  A
  * failure is result->transient when the packet is worth sending again: no
- * response, or a 5xx without BITS-Error-Code (behavior.md 16.3). */
+ * response, or a 5xx that does not say the session is gone (behavior.md 16.3).
+ * A session's host unreachable past its fallback timeout is given up, in
+ * *upload, for the next try. */
 void transfer_http_upload_end(struct transfer_session *session, const WCHAR *remote_name,
-                              const struct upload_session *upload, const struct transfer_options *options, BOOL cancel,
+                              struct upload_session *upload, const struct transfer_options *options, BOOL cancel,
                               struct transfer_result *result);
 
 /* transfer_proxy.c: a proxy list ("[<scheme>=][<scheme>://]<server>[:<port>]"

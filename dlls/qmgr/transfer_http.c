@@ -437,7 +437,6 @@ static BOOL redirect_refused(const struct transfer_options *options, DWORD statu
            (options->security_flags & BG_HTTP_REDIRECT_POLICY_MASK) == BG_HTTP_REDIRECT_POLICY_DISALLOW;
 }
 
-static WCHAR *resolve_location(const WCHAR *base, const WCHAR *location);
 
 /* A redirect the policy refused is a fatal error with its status as a Win32
  * code (behavior.md 17.5), and the job records where it pointed (11.3). */
@@ -445,7 +444,7 @@ static void refuse_redirect(struct transfer_result *result, DWORD status, const 
 {
     transfer_set_failure(result, HRESULT_FROM_WIN32(status), BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
     free(result->final_url);
-    result->final_url = resolve_location(url, location);
+    result->final_url = transfer_resolve_url(url, location);
 }
 
 /* The documented classification of HTTP statuses (behavior.md 5.2). */
@@ -502,6 +501,9 @@ static BOOL restart_file(HANDLE file)
     return SetFilePointerEx(file, zero, NULL, FILE_BEGIN) && SetEndOfFile(file);
 }
 
+/* How long an upload's Ack may take: the server application's five minutes, and some. */
+#define UPLOAD_ACK_TIMEOUT_MS ((5 * 60 + 30) * 1000)
+
 struct url_parts
 {
     const WCHAR *text;  /* the URL cracked, the caller's */
@@ -515,10 +517,11 @@ static BOOL is_http_url(const WCHAR *url)
     return !_wcsnicmp(url, L"http://", 7) || !_wcsnicmp(url, L"https://", 8);
 }
 
-/* A Location header (RFC 9110 10.2.2: any URI reference) made absolute
- * against base, the absolute URL that answered with it; malloc'd.  Nothing is
- * escaped or unescaped: BITS does no escape processing (behavior.md 7.2). */
-static WCHAR *resolve_location(const WCHAR *base, const WCHAR *location)
+/* A Location header or a BITS-Reply-URL (any URI reference, RFC 3986 4.1)
+ * made absolute against base, the absolute URL that answered with it;
+ * malloc'd.  Nothing is escaped or unescaped: BITS does no escape processing
+ * (behavior.md 7.2). */
+WCHAR *transfer_resolve_url(const WCHAR *base, const WCHAR *location)
 {
     const WCHAR *authority, *path_start, *path_end, *keep_end, *slash;
     WCHAR *absolute;
@@ -580,7 +583,7 @@ static void CALLBACK watch_callback(HINTERNET handle, DWORD_PTR context, DWORD s
     if (!watch) return;
     if (status == WINHTTP_CALLBACK_STATUS_REDIRECT && info)
     {
-        WCHAR *absolute = resolve_location(watch->url, info);
+        WCHAR *absolute = transfer_resolve_url(watch->url, info);
 
         if (!absolute) return;
         free(watch->url);
@@ -1271,6 +1274,15 @@ static BOOL exchange_parts(struct transfer_session *session, const struct url_pa
         set_winhttp_failure(result, GetLastError());
         transfer_http_end(exchange);
         return FALSE;
+    }
+    /* An upload's Ack may wait for the server application, which has five
+     * minutes (behavior.md 5.1, 16.4); WinHTTP's own limit is 30 s. */
+    if (!wcscmp(verb, L"BITS_POST"))
+    {
+        DWORD timeout = UPLOAD_ACK_TIMEOUT_MS;
+
+        WinHttpSetOption(exchange->request, WINHTTP_OPTION_RECEIVE_TIMEOUT, &timeout, sizeof(timeout));
+        WinHttpSetOption(exchange->request, WINHTTP_OPTION_RECEIVE_RESPONSE_TIMEOUT, &timeout, sizeof(timeout));
     }
     watch_init(&watch, parts, options, result);
     apply_options(exchange->request, secure, options, &watch);

@@ -100,16 +100,22 @@ static BOOL create_session(struct transfer_session *session, const struct upload
  * (a host name, keeping the URL's port, or a whole "http[s]://host[:port]"). */
 static WCHAR *packet_url(const WCHAR *remote_name, const struct upload_session *upload)
 {
-    const WCHAR *scheme_end, *host, *host_end, *port, *rest;
+    const WCHAR *scheme_end, *host, *host_end, *at, *rest;
     WCHAR *url;
     size_t size;
 
     if (!upload->host[0] || !(scheme_end = wcsstr(remote_name, L"://"))) return strdupW(remote_name);
     host = scheme_end + 3;
     if (!(rest = wcschr(host, '/'))) rest = host + wcslen(host);
-    host_end = rest;
-    for (port = host; port < rest && *port != ':'; port++) ;
-    if (port < rest) host_end = port;
+    /* A "user:password@" stays; the host comes after it, an IPv6 one in brackets. */
+    for (at = host; at < rest; at++) if (*at == '@') host = at + 1;
+    host_end = host;
+    if (*host == '[')
+    {
+        while (host_end < rest && *host_end != ']') host_end++;
+        if (host_end < rest) host_end++;
+    }
+    while (host_end < rest && *host_end != ':') host_end++;
     size = wcslen(remote_name) + wcslen(upload->host) + 16;
     if (!(url = malloc(size * sizeof(WCHAR)))) return NULL;
     if (!_wcsnicmp(upload->host, L"http://", 7) || !_wcsnicmp(upload->host, L"https://", 8))
@@ -123,8 +129,10 @@ static WCHAR *packet_url(const WCHAR *remote_name, const struct upload_session *
 }
 
 /* A packet reached the session's host, or failed to: after the fallback
- * timeout the session is given up (another server does not know it). */
-static void note_host_reached(struct upload_session *upload, const struct transfer_result *result, UINT64 *acknowledged)
+ * timeout the packets go to the original server again, still in the session
+ * (behavior.md 16.3: one that does not know it answers BG_E_SESSION_NOT_FOUND,
+ * and the upload starts again from zero). */
+static void note_host_reached(struct upload_session *upload, const struct transfer_result *result)
 {
     ULONGLONG now = GetTickCount64();
 
@@ -139,8 +147,9 @@ static void note_host_reached(struct upload_session *upload, const struct transf
     {
         TRACE("host %s unreachable for %lu s: back to the original server.\n", debugstr_w(upload->host),
               upload->host_fallback_s);
-        memset(upload, 0, sizeof(*upload));
-        *acknowledged = 0;
+        upload->host[0] = 0;
+        upload->host_fallback_s = 0;
+        upload->host_failing_since = 0;
     }
 }
 
@@ -195,7 +204,7 @@ static BOOL send_fragment(struct transfer_session *session, const struct upload_
     sent = transfer_http_exchange(session, url, L"BITS_POST", headers, buffer, length, request->options, &exchange,
                                   result);
     free(url);
-    note_host_reached(request->session, result, request->acknowledged);
+    note_host_reached(request->session, result);
     if (!sent) return FALSE;
     value = transfer_http_header(&exchange, L"BITS-Received-Content-Range");
     has_range = !!value;
@@ -232,8 +241,8 @@ static BOOL send_fragment(struct transfer_session *session, const struct upload_
 void transfer_http_upload(struct transfer_session *session, const struct upload_request *request,
                           struct transfer_result *result)
 {
-    unsigned int realignments = 0, new_sessions = 0;
-    BOOL realign, empty_sent = FALSE;
+    unsigned int realignments = 0, new_sessions = 0, fallbacks = 0;
+    BOOL realign, empty_sent = FALSE, had_host;
     BYTE *buffer;
 
     memset(result, 0, sizeof(*result));
@@ -254,10 +263,21 @@ void transfer_http_upload(struct transfer_session *session, const struct upload_
             break;
         }
         if (!request->session->id[0] && !create_session(session, request, result)) break;
+        had_host = !!request->session->host[0];
         if (!send_fragment(session, request, buffer, &realign, result))
         {
-            /* The server forgot the session (a restart, a timeout), or its host has
-             * been unreachable too long: a new session, from zero. */
+            /* The session's host has been unreachable too long: the original
+             * server, at once. */
+            if (had_host && !request->session->host[0] && !fallbacks++)
+            {
+                transfer_result_free(result);
+                memset(result, 0, sizeof(*result));
+                result->remote_size = BG_SIZE_UNKNOWN;
+                result->total = request->size;
+                continue;
+            }
+            /* The server forgot the session (a restart, a timeout, another
+             * server of a farm): a new session, from zero. */
             if (result->code == BG_E_SESSION_NOT_FOUND) memset(request->session, 0, sizeof(*request->session));
             if (!request->session->id[0] && !new_sessions++)
             {
@@ -289,7 +309,7 @@ void transfer_http_upload(struct transfer_session *session, const struct upload_
 }
 
 void transfer_http_upload_end(struct transfer_session *session, const WCHAR *remote_name,
-                              const struct upload_session *upload, const struct transfer_options *options, BOOL cancel,
+                              struct upload_session *upload, const struct transfer_options *options, BOOL cancel,
                               struct transfer_result *result)
 {
     WCHAR headers[UPLOAD_SESSION_ID_MAX + 96], *url;
@@ -321,4 +341,6 @@ void transfer_http_upload_end(struct transfer_session *session, const WCHAR *rem
     }
     transfer_http_end(&exchange);
     free(url);
+    /* The session's host may be given up for these too: the next try goes to the original server. */
+    note_host_reached(upload, result);
 }

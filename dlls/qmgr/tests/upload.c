@@ -359,9 +359,28 @@ static void test_upload_cancel(BOOL suspend_first)
     DeleteFileW(source);
 }
 
+/* The Close-Session packets the server got, once there are @count or
+ * @timeout ms passed. */
+static unsigned int wait_closes(unsigned int count, DWORD timeout)
+{
+    DWORD start = GetTickCount();
+    unsigned int closes;
+
+    for (;;)
+    {
+        EnterCriticalSection(&bits_server.cs);
+        closes = bits_server.closes;
+        LeaveCriticalSection(&bits_server.cs);
+        if (closes >= count || GetTickCount() - start >= timeout) return closes;
+        Sleep(50);
+    }
+}
+
 /* Close-Session and Cancel-Session are sent again while the server fails
  * them with a 5xx, whatever BITS error it names but BG_E_SESSION_NOT_FOUND
- * (behavior.md 16.3); a close that did not get through holds the job back. */
+ * (behavior.md 16.3).  A close that did not get through does not hold the
+ * job back: the server has the file (2.2), the job is TRANSFERRED, and the
+ * close goes again in the background. */
 static void test_upload_end_retry(void)
 {
     static const UINT64 size = 100000;
@@ -376,16 +395,20 @@ static void test_upload_end_retry(void)
     swprintf(source, ARRAY_SIZE(source), L"%lsupload-end-retry.bin", base_dir);
     make_source(source, size, 38);
 
-    /* Two failed closes: the job waits out its retry delay, then closes. */
+    /* Two failed closes: TRANSFERRED at once, and the close goes again
+     * after each retry delay (5 s), through Complete, until it is taken. */
     bits_server_reset();
     bits_server.end_failures = 2;
     if ((job = create_upload_job(L"close-retry", "/upload/close-retry.bin", source)))
     {
         IBackgroundCopyJob_Resume(job);
-        state = wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), RETRY_TIMEOUT, TRUE);
+        state = wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, FALSE);
         ok(state == BG_JOB_STATE_TRANSFERRED, "job in state %u.\n", state);
+        ok(wait_closes(1, 0) == 1, "%u Close-Session packets when transferred.\n", wait_closes(1, 0));
+        hr = IBackgroundCopyJob_Complete(job);
+        ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
+        ok(wait_closes(3, 2 * RETRY_TIMEOUT) == 3, "%u Close-Session packets.\n", wait_closes(3, 0));
         EnterCriticalSection(&bits_server.cs);
-        ok(bits_server.closes == 3, "%u Close-Session packets.\n", bits_server.closes);
         ok(bits_server.creates == 1, "%u Create-Session packets.\n", bits_server.creates);
         ok(bits_server.session_count == 1 && bits_server.sessions[0].closed, "the session was not closed.\n");
         LeaveCriticalSection(&bits_server.cs);
@@ -399,10 +422,10 @@ static void test_upload_end_retry(void)
     if ((job = create_upload_job(L"close-denied", "/upload/close-denied.bin", source)))
     {
         IBackgroundCopyJob_Resume(job);
-        state = wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), RETRY_TIMEOUT, TRUE);
+        state = wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, FALSE);
         ok(state == BG_JOB_STATE_TRANSFERRED, "job in state %u.\n", state);
+        ok(wait_closes(2, RETRY_TIMEOUT) == 2, "%u Close-Session packets.\n", wait_closes(2, 0));
         EnterCriticalSection(&bits_server.cs);
-        ok(bits_server.closes == 2, "%u Close-Session packets.\n", bits_server.closes);
         ok(bits_server.session_count == 1 && bits_server.sessions[0].closed, "the session was not closed.\n");
         LeaveCriticalSection(&bits_server.cs);
         finish_job(job);
@@ -677,16 +700,22 @@ done:
 }
 
 /* BITS-Host-Id: the packets after Create-Session go to the host the server
- * named; when it stays unreachable past the fallback timeout, the upload
- * starts again on the original server. */
-static void test_upload_host_id(BOOL reachable)
+ * named, also from a URL with a user name and password; when it stays
+ * unreachable past the fallback timeout, they go to the original server
+ * again, in the same session (behavior.md 16.3). */
+enum host_id_case { HOST_ID_REACHABLE, HOST_ID_UNREACHABLE, HOST_ID_USERINFO };
+
+static void test_upload_host_id(enum host_id_case which)
 {
     static const UINT64 size = 1024 * 1024 + 3;
+    BOOL reachable = which != HOST_ID_UNREACHABLE;
     struct httpd_log_entry entry;
     IBackgroundCopyJob *job;
-    WCHAR source[MAX_PATH];
+    WCHAR source[MAX_PATH], url[256], name[128];
     char host[64], expected[64];
     unsigned int i, fragments_elsewhere = 0, fragments_here = 0;
+    HRESULT hr;
+    GUID id;
 
     bits_server_reset();
     httpd_log_clear(httpd);
@@ -697,9 +726,20 @@ static void test_upload_host_id(BOOL reachable)
         strcpy(bits_server.host_id, "127.0.0.1:1");
         bits_server.host_fallback_s = 1;
     }
-    swprintf(source, ARRAY_SIZE(source), L"%lsupload-host-%d.bin", base_dir, reachable);
+    swprintf(source, ARRAY_SIZE(source), L"%lsupload-host-%d.bin", base_dir, which);
     make_source(source, size, 40);
-    if (!(job = create_upload_job(L"host id", "/upload/host.bin", source))) return;
+    if (which == HOST_ID_USERINFO)
+    {
+        make_name(name, ARRAY_SIZE(name), L"host id userinfo");
+        hr = IBackgroundCopyManager_CreateJob(manager, name, BG_JOB_TYPE_UPLOAD, &id, &job);
+        ok(hr == S_OK, "CreateJob failed: %#lx.\n", hr);
+        if (FAILED(hr)) return;
+        IBackgroundCopyJob_SetMinimumRetryDelay(job, 5);
+        swprintf(url, ARRAY_SIZE(url), L"http://user:secret@127.0.0.1:%u/upload/host-userinfo.bin", httpd_port(httpd));
+        hr = IBackgroundCopyJob_AddFile(job, url, source);
+        ok(hr == S_OK, "AddFile failed: %#lx.\n", hr);
+    }
+    else if (!(job = create_upload_job(L"host id", "/upload/host.bin", source))) return;
     IBackgroundCopyJob_Resume(job);
     if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), RETRY_TIMEOUT, TRUE) == BG_JOB_STATE_TRANSFERRED)
     {
@@ -721,14 +761,94 @@ static void test_upload_host_id(BOOL reachable)
         }
         else
         {
-            /* Given up: a second session on the original server. */
-            ok(bits_server.creates == 2, "%u Create-Session packets.\n", bits_server.creates);
-            ok(bits_server.session_count == 2 && bits_server.sessions[1].received == size &&
-               bits_server.sessions[1].closed, "the second session did not get the file.\n");
+            /* Given up: the original server, which knows the session. */
+            ok(bits_server.creates == 1, "%u Create-Session packets.\n", bits_server.creates);
+            ok(bits_server.session_count == 1 && bits_server.sessions[0].received == size &&
+               bits_server.sessions[0].closed, "the session did not get the file.\n");
+            ok(fragments_here && !fragments_elsewhere, "%u fragments to the original host.\n", fragments_here);
         }
         LeaveCriticalSection(&bits_server.cs);
     }
     finish_job(job);
+    DeleteFileW(source);
+}
+
+/* BITS-Reply-URL is any URI reference, made absolute against the upload's
+ * URL (behavior.md 16.3): a path with a ':' in its query, a network-path
+ * reference, a query alone.  The reply comes from there. */
+static void test_upload_reply_relative(void)
+{
+    static const struct { const char *reply_url; const char *resource; } cases[] =
+    {
+        { "/reply-colon.bin?t=10:00", "/reply-colon.bin" },
+        { "//127.0.0.1:%u/reply-netpath.bin", "/reply-netpath.bin" },
+        { "?part=reply", "/upload/reply-query.bin" },
+    };
+    IBackgroundCopyJob2 *job2;
+    IBackgroundCopyJob *job;
+    WCHAR source[MAX_PATH];
+    char expected[64];
+    BYTE *data;
+    UINT64 length;
+    unsigned int i;
+    HRESULT hr;
+
+    swprintf(source, ARRAY_SIZE(source), L"%lsupload-reply-relative.bin", base_dir);
+    make_source(source, 1000, 53);
+    for (i = 0; i < ARRAY_SIZE(cases); i++)
+    {
+        winetest_push_context("%s", cases[i].reply_url);
+        bits_server_reset();
+        bits_server.reply = TRUE;
+        snprintf(bits_server.reply_url, sizeof(bits_server.reply_url), cases[i].reply_url, httpd_port(httpd));
+        snprintf(expected, sizeof(expected), "the reply of case %u", i);
+        ok(httpd_add_resource(httpd, cases[i].resource, expected, strlen(expected), NULL), "cannot add the reply.\n");
+        if ((job = create_reply_job(L"relative reply", "/upload/reply-query.bin", source, 60, &job2)))
+        {
+            IBackgroundCopyJob_Resume(job);
+            if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, FALSE) == BG_JOB_STATE_TRANSFERRED)
+            {
+                data = NULL;
+                length = 0;
+                hr = IBackgroundCopyJob2_GetReplyData(job2, &data, &length);
+                ok(hr == S_OK, "GetReplyData failed: %#lx.\n", hr);
+                ok(length == strlen(expected) && data && !memcmp(data, expected, length), "reply %s.\n",
+                   wine_dbgstr_an((char *)data, (int)length));
+                CoTaskMemFree(data);
+            }
+            IBackgroundCopyJob2_Release(job2);
+            finish_job(job);
+        }
+        httpd_remove_resource(httpd, cases[i].resource);
+        winetest_pop_context();
+    }
+    DeleteFileW(source);
+}
+
+/* The server application behind a BITS server may take its time over the
+ * last fragment: BITS waits up to five minutes for the Ack (behavior.md
+ * 5.1, 16.4), longer than WinHTTP's 30 s, and sends the fragment once. */
+static void test_upload_slow_ack(void)
+{
+    IBackgroundCopyJob *job;
+    WCHAR source[MAX_PATH];
+    BG_JOB_STATE state;
+
+    swprintf(source, ARRAY_SIZE(source), L"%lsupload-slow-ack.bin", base_dir);
+    make_source(source, 1000, 55);
+    bits_server_reset();
+    bits_server.ack_delay_ms = 32000;
+    if ((job = create_upload_job(L"slow ack", "/upload/slow-ack.bin", source)))
+    {
+        IBackgroundCopyJob_Resume(job);
+        state = wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), 50000, TRUE);
+        ok(state == BG_JOB_STATE_TRANSFERRED, "job in state %s.\n", state_name(state));
+        EnterCriticalSection(&bits_server.cs);
+        ok(bits_server.fragments == 1, "%u Fragment packets.\n", bits_server.fragments);
+        LeaveCriticalSection(&bits_server.cs);
+        finish_job(job);
+    }
+    bits_server_reset();
     DeleteFileW(source);
 }
 
@@ -1122,9 +1242,12 @@ START_TEST(upload)
     test_upload_bad_server(TRUE);
     test_upload_bad_server(FALSE);
     test_upload_error_context();
+    test_upload_reply_relative();
+    test_upload_slow_ack();
     test_upload_bad_acks();
-    test_upload_host_id(TRUE);
-    test_upload_host_id(FALSE);
+    test_upload_host_id(HOST_ID_REACHABLE);
+    test_upload_host_id(HOST_ID_UNREACHABLE);
+    test_upload_host_id(HOST_ID_USERINFO);
     test_upload_smb(FALSE);
     test_upload_smb(TRUE);
     test_upload_smb_acl();
