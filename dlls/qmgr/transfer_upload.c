@@ -194,7 +194,11 @@ static BOOL send_fragment(struct transfer_session *session, const struct upload_
         swprintf(headers + len, ARRAY_SIZE(headers) - len, L"Content-Range: bytes %I64u-%I64u/%I64u\r\n", offset,
                  offset + length - 1, request->size);
     else
-        swprintf(headers + len, ARRAY_SIZE(headers) - len, L"Content-Range: bytes */0\r\n");
+    {
+        /* An empty file's one Fragment: WinHTTP says no Content-Length for an
+         * empty body of a verb other than POST, and every Fragment has one (16.2). */
+        swprintf(headers + len, ARRAY_SIZE(headers) - len, L"Content-Range: bytes */0\r\nContent-Length: 0\r\n");
+    }
 
     if (!(url = packet_url(request->remote_name, request->session)))
     {

@@ -155,12 +155,18 @@ static void test_upload(void)
     DeleteFileW(source);
 }
 
+/* An empty file: one Fragment with no body, which says so (behavior.md 16.2:
+ * every Fragment has a Content-Length). */
 static void test_upload_empty_file(void)
 {
+    struct httpd_log_entry entry;
     IBackgroundCopyJob *job;
     WCHAR source[MAX_PATH];
+    unsigned int i, fragments = 0;
+    char value[64];
 
     bits_server_reset();
+    httpd_log_clear(httpd);
     swprintf(source, ARRAY_SIZE(source), L"%lsupload-empty.bin", base_dir);
     make_source(source, 0, 32);
     if (!(job = create_upload_job(L"empty", "/upload/empty.bin", source))) return;
@@ -170,6 +176,15 @@ static void test_upload_empty_file(void)
         EnterCriticalSection(&bits_server.cs);
         ok(bits_server.session_count == 1 && bits_server.sessions[0].closed, "%u sessions.\n", bits_server.session_count);
         LeaveCriticalSection(&bits_server.cs);
+        for (i = 0; httpd_log_get(httpd, i, &entry); i++)
+        {
+            if (!httpd_log_header(&entry, "BITS-Packet-Type", value, sizeof(value)) || strcmp(value, "Fragment"))
+                continue;
+            fragments++;
+            ok(httpd_log_header(&entry, "Content-Length", value, sizeof(value)) && !strcmp(value, "0"),
+               "the empty Fragment has no Content-Length of 0.\n");
+        }
+        ok(fragments == 1, "%u Fragment packets.\n", fragments);
     }
     finish_job(job);
     DeleteFileW(source);
