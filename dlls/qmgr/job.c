@@ -113,6 +113,7 @@ struct job
     struct file **file_notices;
     ULONG file_notice_count, file_notice_capacity;
     BOOL delivering_file_notices;
+    BOOL end_sessions_after_run;      /* cancelled during a run: its end cancels the upload sessions */
     SRWLOCK activation_lock;          /* one object of the notification class at a time */
     ULONGLONG last_ranges_notice;     /* GetTickCount64() of the last one delivered */
     struct
@@ -770,6 +771,7 @@ static void cancel_upload_sessions(struct job *job)
 static HRESULT cancel(struct job *job)
 {
     HRESULT hr = S_OK;
+    BOOL running;
     ULONG i;
 
     EnterCriticalSection(&job->cs);
@@ -788,13 +790,20 @@ static HRESULT cancel(struct job *job)
     manager_forget_job(job);
 
     /* The temporary files can go once the transfer has let go of them. */
-    if (WaitForSingleObject(job->idle, IDLE_WAIT_MS)) hr = BG_S_UNABLE_TO_DELETE_FILES;
+    WaitForSingleObject(job->idle, IDLE_WAIT_MS);
     EnterCriticalSection(&job->cs);
+    /* Still running: a download's file may be held yet; an upload's run
+     * cancels its session itself when it ends, one request at a time (16.1). */
+    if ((running = WaitForSingleObject(job->idle, 0) != WAIT_OBJECT_0))
+    {
+        if (job->type == BG_JOB_TYPE_DOWNLOAD) hr = BG_S_UNABLE_TO_DELETE_FILES;
+        else job->end_sessions_after_run = TRUE;
+    }
     for (i = 0; i < job->file_count; i++)
         if (!file_discard_temporary(job->files[i])) hr = BG_S_UNABLE_TO_DELETE_FILES;
     if (job->reply && !file_discard_temporary(job->reply)) hr = BG_S_UNABLE_TO_DELETE_FILES;
     LeaveCriticalSection(&job->cs);
-    cancel_upload_sessions(job);
+    if (!running) cancel_upload_sessions(job);
     return hr;
 }
 
@@ -3025,7 +3034,7 @@ void job_run(struct job *job, void *session)
     struct transfer_result result;
     BG_FILE_PROGRESS before, after;
     struct file *file;
-    BOOL failed = FALSE, own_session, notify = FALSE, waiting = FALSE;
+    BOOL failed = FALSE, own_session, notify = FALSE, waiting = FALSE, end_sessions;
     ULONG index = 0, attempt;
     HANDLE helper;
     HRESULT limit;
@@ -3181,9 +3190,13 @@ void job_run(struct job *job, void *session)
     job->active_ms += GetTickCount64() - job->run_start;
     job->active = FALSE;
     SetEvent(job->idle);
+    end_sessions = job->end_sessions_after_run;
+    job->end_sessions_after_run = FALSE;
     /* Only now: a callback that calls Complete need not wait for this run. */
     if (notify) scheduler_notify(job);
     LeaveCriticalSection(&job->cs);
+    /* Cancelled while this run went on (cancel). */
+    if (end_sessions) cancel_upload_sessions(job);
     if (own_session) transfer_http_close_session(control.session);
     free_options(&options);
     if (helper) CloseHandle(helper);

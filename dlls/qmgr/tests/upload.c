@@ -867,6 +867,47 @@ static void test_upload_slow_ack(void)
     DeleteFileW(source);
 }
 
+/* Cancel while a Fragment waits for its Ack longer than Cancel waits for
+ * the transfer: Cancel answers S_OK (an upload has no temporary file to
+ * leave), and the run cancels the session once its Fragment is answered,
+ * one request at a time (behavior.md 16.1, 6.2). */
+static void test_upload_cancel_during_slow_ack(void)
+{
+    IBackgroundCopyJob *job;
+    WCHAR source[MAX_PATH];
+    unsigned int cancels;
+    DWORD start;
+    HRESULT hr;
+
+    swprintf(source, ARRAY_SIZE(source), L"%lsupload-cancel-slow-ack.bin", base_dir);
+    make_source(source, 1536 * 1024, 57);  /* two Fragments: cancelled after the first */
+    bits_server_reset();
+    bits_server.ack_delay_ms = 13000;
+    if ((job = create_upload_job(L"cancel slow ack", "/upload/cancel-slow-ack.bin", source)))
+    {
+        IBackgroundCopyJob_Resume(job);
+        /* The server counts a Fragment once it answers: by then the Fragment
+         * has waited 1.5 s of its 13 s. */
+        Sleep(1500);
+        hr = IBackgroundCopyJob_Cancel(job);
+        ok(hr == S_OK, "Cancel returned %#lx.\n", hr);
+        for (start = GetTickCount(); GetTickCount() - start < 10000; Sleep(50))
+        {
+            EnterCriticalSection(&bits_server.cs);
+            cancels = bits_server.cancels;
+            LeaveCriticalSection(&bits_server.cs);
+            if (cancels) break;
+        }
+        Sleep(500);
+        EnterCriticalSection(&bits_server.cs);
+        ok(bits_server.cancels == 1, "%u Cancel-Session packets.\n", bits_server.cancels);
+        LeaveCriticalSection(&bits_server.cs);
+        IBackgroundCopyJob_Release(job);
+    }
+    bits_server_reset();
+    DeleteFileW(source);
+}
+
 /* A reply of more than 1 MB is not handed out by GetReplyData: BG_E_TOO_LARGE,
  * no buffer, and the reply's size as the length (interfaces.md 4.2).  The
  * reply file has all of it after Complete. */
@@ -1259,6 +1300,7 @@ START_TEST(upload)
     test_upload_error_context();
     test_upload_reply_relative();
     test_upload_slow_ack();
+    test_upload_cancel_during_slow_ack();
     test_upload_bad_acks();
     test_upload_host_id(HOST_ID_REACHABLE);
     test_upload_host_id(HOST_ID_UNREACHABLE);
