@@ -119,6 +119,14 @@ static inline BOOL set_basic_credentials(IBackgroundCopyJob *job, const WCHAR *u
     return SUCCEEDED(hr);
 }
 
+/* Whether a job's error code is one a client can make sense of: BITS's own,
+ * a Win32 (or WinHTTP) error, or an HTTP status that is one. */
+static inline BOOL code_is_sane(HRESULT code)
+{
+    return FAILED(code) && (HRESULT_FACILITY(code) == 0x20 || HRESULT_FACILITY(code) == FACILITY_WIN32 ||
+                            (HRESULT_FACILITY(code) == 0x19 && HRESULT_CODE(code) >= 100 && HRESULT_CODE(code) <= 999));
+}
+
 /* Cancels the job unless it is already final (ACKNOWLEDGED / CANCELLED), releases it. */
 static inline void finish_job(IBackgroundCopyJob *job)
 {
