@@ -3509,9 +3509,12 @@ BOOL job_save(struct job *job, struct store_writer *writer)
             group = store_begin_group(writer, TAG_CREDENTIALS);
             store_put_u32(writer, TAG_CREDENTIALS_TARGET, target + 1);
             store_put_u32(writer, TAG_CREDENTIALS_SCHEME, scheme + 1);
-            store_put_secret(writer, TAG_CREDENTIALS_USER, credentials->user_name);
-            store_put_secret(writer, TAG_CREDENTIALS_PASSWORD, credentials->password);
-            store_end_group(writer, group);
+            /* Without its name or password an entry would load as the
+             * owner's logon credentials: it is left out instead. */
+            if (store_put_secret(writer, TAG_CREDENTIALS_USER, credentials->user_name) &&
+                store_put_secret(writer, TAG_CREDENTIALS_PASSWORD, credentials->password))
+                store_end_group(writer, group);
+            else store_drop_group(writer, group);
         }
     }
     store_put_u32(writer, TAG_COST_FLAGS, job->cost_flags);
@@ -3565,7 +3568,7 @@ static HRESULT load_credentials(struct job *job, const struct store_field *group
     struct store_field field;
     DWORD target = 0, scheme = 0;
     WCHAR *user = NULL, *password = NULL;
-    BOOL broken = FALSE, ok = TRUE;
+    BOOL broken = FALSE, ok = TRUE, lost = FALSE;
     struct credentials *credentials;
 
     store_group_reader(group, &reader);
@@ -3575,9 +3578,8 @@ static HRESULT load_credentials(struct job *job, const struct store_field *group
         {
         case TAG_CREDENTIALS_TARGET: ok = store_get_u32(&field, &target); break;
         case TAG_CREDENTIALS_SCHEME: ok = store_get_u32(&field, &scheme); break;
-        /* A secret this machine cannot decrypt is dropped: the transfer asks again. */
-        case TAG_CREDENTIALS_USER: store_get_secret(&field, &user); break;
-        case TAG_CREDENTIALS_PASSWORD: store_get_secret(&field, &password); break;
+        case TAG_CREDENTIALS_USER: lost |= !store_get_secret(&field, &user); break;
+        case TAG_CREDENTIALS_PASSWORD: lost |= !store_get_secret(&field, &password); break;
         }
     }
     if (!ok || broken || target < 1 || target > AUTH_TARGET_COUNT || scheme < 1 || scheme > AUTH_SCHEME_COUNT)
@@ -3585,6 +3587,17 @@ static HRESULT load_credentials(struct job *job, const struct store_field *group
         free(user);
         free(password);
         return E_FAIL;
+    }
+    if (lost)
+    {
+        /* A secret this machine cannot decrypt: the entry goes, as if never
+         * set, and the server asks again.  Kept without it, a NULL name would
+         * mean the owner's logon credentials. */
+        WARN("job %s: dropping credentials %lu/%lu that cannot be decrypted.\n", debugstr_guid(&job->id), target,
+             scheme);
+        free(user);
+        free(password);
+        return S_OK;
     }
     credentials = &job->credentials[target - 1][scheme - 1];
     clear_credentials(credentials);

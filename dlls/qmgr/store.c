@@ -118,21 +118,22 @@ void store_put_string(struct store_writer *writer, WORD tag, const WCHAR *string
     if (string) store_put_blob(writer, tag, string, wcslen(string) * sizeof(WCHAR));
 }
 
-void store_put_secret(struct store_writer *writer, WORD tag, const WCHAR *string)
+BOOL store_put_secret(struct store_writer *writer, WORD tag, const WCHAR *string)
 {
     DATA_BLOB in, out;
 
-    if (!string) return;
+    if (!string) return TRUE;
     in.pbData = (BYTE *)string;
     in.cbData = wcslen(string) * sizeof(WCHAR);
     if (!CryptProtectData(&in, NULL, NULL, NULL, NULL, CRYPTPROTECT_UI_FORBIDDEN | CRYPTPROTECT_LOCAL_MACHINE, &out))
     {
         /* Never write a secret in clear: without it the job asks for it again. */
         WARN("cannot encrypt a secret: %lu.\n", GetLastError());
-        return;
+        return FALSE;
     }
     store_put_blob(writer, tag, out.pbData, out.cbData);
     LocalFree(out.pbData);
+    return TRUE;
 }
 
 SIZE_T store_begin_group(struct store_writer *writer, WORD tag)
@@ -149,6 +150,11 @@ void store_end_group(struct store_writer *writer, SIZE_T start)
     if (writer->failed) return;
     header = (struct field_header *)(writer->data + start);
     header->size = writer->size - start - sizeof(*header);
+}
+
+void store_drop_group(struct store_writer *writer, SIZE_T start)
+{
+    if (!writer->failed) writer->size = start;
 }
 
 /* ---- reading fields ---- */

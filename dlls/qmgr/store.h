@@ -26,11 +26,14 @@ void store_put_u64(struct store_writer *writer, WORD tag, UINT64 value);
 void store_put_blob(struct store_writer *writer, WORD tag, const void *data, DWORD size);
 /* NULL strings are left out: a missing field reads back as NULL. */
 void store_put_string(struct store_writer *writer, WORD tag, const WCHAR *string);
-/* Encrypted for this machine before it is written (passwords, custom headers). */
-void store_put_secret(struct store_writer *writer, WORD tag, const WCHAR *string);
+/* Encrypted for this machine before it is written (passwords, custom headers);
+ * FALSE when it could not be, and nothing was written. */
+BOOL store_put_secret(struct store_writer *writer, WORD tag, const WCHAR *string);
 /* A nested record (a file of a job): returns where it starts, for store_end_group. */
 SIZE_T store_begin_group(struct store_writer *writer, WORD tag);
 void store_end_group(struct store_writer *writer, SIZE_T start);
+/* Takes back a group begun at @start, with all that was put in it since. */
+void store_drop_group(struct store_writer *writer, SIZE_T start);
 
 struct store_reader
 {

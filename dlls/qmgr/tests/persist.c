@@ -17,6 +17,7 @@
 #include "winsock2.h"
 #include "winsvc.h"
 #include "winreg.h"
+#include "wincred.h"
 #include "objbase.h"
 #include "bits10_3.h"
 #include "bitsmsg.h"
@@ -24,6 +25,7 @@
 #include "wine/test.h"
 #include "httpd.h"
 #include "bits_server.h"
+#include "ntlm_server.h"
 #include "transfer_util.h"
 #include "identity_util.h"
 #include "service_util.h"
@@ -963,6 +965,108 @@ static ULONGLONG record_time(const WCHAR *path, WORD tag)
     return value;
 }
 
+/* Record tags of a credential's group and its secrets. */
+#define RECORD_CREDENTIALS          25
+#define RECORD_CREDENTIALS_USER     3
+#define RECORD_CREDENTIALS_PASSWORD 4
+
+/* Flips a byte of each secret of the record's credential groups, as if the
+ * record came from another machine; returns how many it changed. */
+static unsigned int spoil_credentials(const WCHAR *path)
+{
+    static BYTE data[65536];
+    DWORD size = sizeof(data), pos, field_size, inner, inner_size;
+    unsigned int spoilt = 0;
+    WORD tag;
+
+    if (!record_io(path, data, &size, FALSE)) return 0;
+    for (pos = 24; pos + 8 <= size; pos += 8 + field_size)
+    {
+        memcpy(&tag, data + pos, sizeof(tag));
+        memcpy(&field_size, data + pos + 4, sizeof(field_size));
+        if (tag != RECORD_CREDENTIALS || field_size > size - pos - 8) continue;
+        for (inner = pos + 8; inner + 8 <= pos + 8 + field_size; inner += 8 + inner_size)
+        {
+            memcpy(&tag, data + inner, sizeof(tag));
+            memcpy(&inner_size, data + inner + 4, sizeof(inner_size));
+            if ((tag == RECORD_CREDENTIALS_USER || tag == RECORD_CREDENTIALS_PASSWORD) && inner_size)
+            {
+                data[inner + 8 + inner_size - 1] ^= 0x5a;
+                spoilt++;
+            }
+        }
+    }
+    if (spoilt && !record_io(path, data, &size, TRUE)) return 0;
+    return spoilt;
+}
+
+/* Credentials whose secrets cannot be decrypted after a restart are dropped,
+ * as if never set: the job asks the server without them and fails with 401.
+ * Kept without name and password they would be the owner's logon credentials,
+ * which the Credential Manager would complete here with the right password. */
+static void test_unreadable_credentials(void)
+{
+    static const ULONGLONG size = 20011;
+    static const unsigned int seed = 83;
+    WCHAR remote[256], local[MAX_PATH], dir[MAX_PATH], path[MAX_PATH];
+    IBackgroundCopyJob *job;
+    CREDENTIALW stored;
+    unsigned int spoilt;
+    GUID id;
+
+    if (!under_wine())
+    {
+        skip("The job store's format is this implementation's own.\n");
+        return;
+    }
+    if (!make_dir(L"spoilt", dir, ARRAY_SIZE(dir))) return;
+    ntlm_server_init(L"QMGRTEST", L"bitsuser", L"Qmgr-ntlm-2");
+    ok(ntlm_server_install(httpd, "/persist/ntlm/", FALSE, "NTLM"), "cannot install the NTLM handler.\n");
+    httpd_add_pattern_resource(httpd, "/persist/ntlm/file.bin", size, seed, NULL);
+    httpd_url(httpd, "/persist/ntlm/file.bin", remote, ARRAY_SIZE(remote));
+    swprintf(local, ARRAY_SIZE(local), L"%lsfile.bin", dir);
+    memset(&stored, 0, sizeof(stored));
+    stored.Type = CRED_TYPE_DOMAIN_PASSWORD;
+    stored.TargetName = (WCHAR *)L"127.0.0.1";
+    stored.UserName = (WCHAR *)L"QMGRTEST\\bitsuser";
+    stored.CredentialBlob = (BYTE *)L"Qmgr-ntlm-2";
+    stored.CredentialBlobSize = wcslen(L"Qmgr-ntlm-2") * sizeof(WCHAR);
+    stored.Persist = CRED_PERSIST_LOCAL_MACHINE;
+    ok(CredWriteW(&stored, 0), "CredWrite failed: %lu.\n", GetLastError());
+
+    if (!(job = create_job(L"spoilt"))) goto done;
+    add_file(job, remote, local);
+    set_retry_delay(job, 60);
+    if (!set_server_credentials(job, BG_AUTH_SCHEME_NTLM, L"QMGRTEST\\bitsuser", L"Qmgr-ntlm-2")) goto done;
+    id = job_id(job);
+    IBackgroundCopyJob_Release(job);
+    job = NULL;
+    if (!stop_service()) goto done;
+    store_path(&id, L".job", path);
+    spoilt = spoil_credentials(path);
+    ok(spoilt == 2, "changed %u secrets.\n", spoilt);
+    start_service();
+    /* The rest of the record is good: the job is there. */
+    if (!(job = get_job(&id))) goto done;
+    ntlm_server_reset();
+    resume(job);
+    if (wait_state(job, STATE_BIT(BG_JOB_STATE_ERROR), FAILURE_TIMEOUT, FALSE) == BG_JOB_STATE_ERROR)
+    {
+        BG_ERROR_CONTEXT context;
+        HRESULT code;
+
+        ok(get_job_error(job, &context, &code) && code == BG_E_HTTP_ERROR_401, "got error %#lx.\n", code);
+    }
+    check_no_file(local);
+    EnterCriticalSection(&ntlm_server.cs);
+    ok(!ntlm_server.negotiates && !ntlm_server.accepted, "the server got %u negotiate messages, accepted %u.\n",
+       ntlm_server.negotiates, ntlm_server.accepted);
+    LeaveCriticalSection(&ntlm_server.cs);
+done:
+    finish_job(job);
+    ok(CredDeleteW(L"127.0.0.1", CRED_TYPE_DOMAIN_PASSWORD, 0), "CredDelete failed: %lu.\n", GetLastError());
+}
+
 /* JobInactivityTimeout (in days): a job nobody touched for longer is cancelled
  * when the service looks, at its start among other times. */
 static void test_inactive_job_cancelled(void)
@@ -1091,6 +1195,7 @@ START_TEST(persist)
     if (manager) test_damaged_store();
     if (manager) test_inactive_job_cancelled();
     if (manager) test_retrying_job_inactive();
+    if (manager) test_unreadable_credentials();
     if (!manager) start_service();
     end_transfer_tests("persist", start);
     bits_server_stop();

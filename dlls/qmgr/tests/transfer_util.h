@@ -96,10 +96,9 @@ static inline void *query_optional(void *iface, const IID *iid, const char *name
     return SUCCEEDED(hr) ? obj : NULL;
 }
 
-/* Basic credentials for the server.  Tests that do not check
- * authentication use them to send a job through WinHTTP, which our
- * service's plain HTTP client leaves to it when a job has credentials. */
-static inline BOOL set_basic_credentials(IBackgroundCopyJob *job, const WCHAR *user, const WCHAR *password)
+/* SetCredentials for the server target. */
+static inline BOOL set_server_credentials(IBackgroundCopyJob *job, BG_AUTH_SCHEME scheme, const WCHAR *user,
+                                          const WCHAR *password)
 {
     BG_AUTH_CREDENTIALS creds;
     IBackgroundCopyJob2 *job2;
@@ -110,13 +109,21 @@ static inline BOOL set_basic_credentials(IBackgroundCopyJob *job, const WCHAR *u
     if (FAILED(hr)) return FALSE;
     memset(&creds, 0, sizeof(creds));
     creds.Target = BG_AUTH_TARGET_SERVER;
-    creds.Scheme = BG_AUTH_SCHEME_BASIC;
+    creds.Scheme = scheme;
     creds.Credentials.Basic.UserName = (WCHAR *)user;
     creds.Credentials.Basic.Password = (WCHAR *)password;
     hr = IBackgroundCopyJob2_SetCredentials(job2, &creds);
     ok(hr == S_OK, "SetCredentials failed: %#lx.\n", hr);
     IBackgroundCopyJob2_Release(job2);
     return SUCCEEDED(hr);
+}
+
+/* Basic credentials for the server.  Tests that do not check
+ * authentication use them to send a job through WinHTTP, which our
+ * service's plain HTTP client leaves to it when a job has credentials. */
+static inline BOOL set_basic_credentials(IBackgroundCopyJob *job, const WCHAR *user, const WCHAR *password)
+{
+    return set_server_credentials(job, BG_AUTH_SCHEME_BASIC, user, password);
 }
 
 /* Whether a job's error code is one a client can make sense of: BITS's own,
