@@ -929,7 +929,10 @@ static BOOL set_credentials(const struct transfer_session *session, HINTERNET re
                 if (*handshake && !sspi_handshake_is(*handshake, credentials->scheme)) continue;
                 if (target == BG_AUTH_TARGET_PROXY) proxy_host(session, server_host, host, ARRAY_SIZE(host));
                 else lstrcpynW(host, server_host, ARRAY_SIZE(host));
-                return answer_implicitly(request, proxy, credentials, host, handshake);
+                if (answer_implicitly(request, proxy, credentials, host, handshake)) return TRUE;
+                /* Refused, or no identity to answer with: the job's other
+                 * credentials may still fit. */
+                continue;
             }
             if (WinHttpSetCredentials(request, auth_target, scheme, credentials->user_name,
                                       credentials->password, NULL))

@@ -2605,6 +2605,51 @@ static void test_implicit_credentials_policy(void)
     restore_dword(&lm_compatibility_level);
 }
 
+/* A server offers NTLM and Basic; the job has implicit NTLM credentials,
+ * which the server refuses (the Credential Manager's password for the host is
+ * wrong), and Basic ones.  The refused handshake does not end the job: the
+ * Basic credentials answer next, and the file comes. */
+static void test_implicit_refused_then_basic(void)
+{
+    static const ULONGLONG size = 30011;
+    static const unsigned int seed = 1423;
+    WCHAR dir[MAX_PATH], local[MAX_PATH], url[256];
+    IBackgroundCopyJob *job = NULL;
+    CREDENTIALW stored;
+
+    memset(&stored, 0, sizeof(stored));
+    stored.Type = CRED_TYPE_DOMAIN_PASSWORD;
+    stored.TargetName = (WCHAR *)L"127.0.0.1";
+    stored.UserName = (WCHAR *)L"QMGRTEST\\bitsuser";
+    stored.CredentialBlob = (BYTE *)L"not-the-password";
+    stored.CredentialBlobSize = wcslen(L"not-the-password") * sizeof(WCHAR);
+    stored.Persist = CRED_PERSIST_LOCAL_MACHINE;
+    ok(CredWriteW(&stored, 0), "CredWrite failed: %lu.\n", GetLastError());
+    ok(ntlm_server_install_with_basic(httpd, "/ntlm-basic/"), "cannot install the handler.\n");
+    ok(httpd_add_pattern_resource(httpd, "/ntlm-basic/file.bin", size, seed, NULL), "cannot add resource.\n");
+    httpd_url(httpd, "/ntlm-basic/file.bin", url, ARRAY_SIZE(url));
+    ntlm_server_reset();
+
+    if (!make_dir(L"ntlm-basic", dir, ARRAY_SIZE(dir))) goto done;
+    swprintf(local, ARRAY_SIZE(local), L"%lsfile.bin", dir);
+    if (!(job = create_job(L"ntlm-basic"))) goto done;
+    set_retry_delay(job, 60);
+    if (!set_server_credentials(job, BG_AUTH_SCHEME_NTLM, NULL, NULL) ||
+        !set_basic_credentials(job, L"bitsuser", WINDOWS_AUTH_PASSWORD) || !add_file(job, url, local) || !resume(job))
+        goto done;
+    if (transfer_and_check(job, local, seed, size))
+    {
+        EnterCriticalSection(&ntlm_server.cs);
+        ok(ntlm_server.refused >= 1 && !ntlm_server.accepted, "NTLM: %u refused, %u accepted.\n",
+           ntlm_server.refused, ntlm_server.accepted);
+        ok(ntlm_server.basic_accepted >= 1, "Basic: %u accepted.\n", ntlm_server.basic_accepted);
+        LeaveCriticalSection(&ntlm_server.cs);
+    }
+done:
+    finish_job(job);
+    ok(CredDeleteW(L"127.0.0.1", CRED_TYPE_DOMAIN_PASSWORD, 0), "CredDelete failed: %lu.\n", GetLastError());
+}
+
 START_TEST(http)
 {
     DWORD start = GetTickCount();
@@ -2618,6 +2663,7 @@ START_TEST(http)
     test_server_auth();
     test_windows_auth();
     test_implicit_credentials_policy();
+    test_implicit_refused_then_basic();
     test_redirects();
     test_proxy();
     test_preconfigured_proxy();

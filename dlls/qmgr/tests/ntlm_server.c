@@ -39,6 +39,7 @@ struct ntlm_handler
 {
     BOOL proxy;
     char scheme[16];   /* "NTLM" or "Negotiate" */
+    BOOL basic;        /* Basic is offered and taken too */
 };
 
 #define NTLMSSP_NEGOTIATE_UNICODE                 0x00000001
@@ -127,9 +128,10 @@ static BOOL respond_offer(struct httpd_request *request, const struct ntlm_handl
 {
     char headers[1024];
 
-    snprintf(headers, sizeof(headers), "%s: %s%s%s\r\n",
+    snprintf(headers, sizeof(headers), "%s: %s%s%s\r\n%s",
              handler->proxy ? "Proxy-Authenticate" : "WWW-Authenticate", handler->scheme,
-             data ? " " : "", data ? data : "");
+             data ? " " : "", data ? data : "",
+             handler->basic && !data ? "WWW-Authenticate: Basic realm=\"qmgr\"\r\n" : "");
     return httpd_respond(request, handler->proxy ? 407 : 401, headers, "denied", 6);
 }
 
@@ -227,6 +229,27 @@ static BOOL handle_request(struct httpd_request *request, void *context)
             LeaveCriticalSection(&ntlm_server.cs);
             return FALSE;  /* on to the resource */
         }
+    if (handler->basic && httpd_request_header(request, "Authorization", value, sizeof(value)) &&
+        !_strnicmp(value, "Basic ", 6))
+    {
+        char expect[256], plain[160];
+        DWORD expect_size = sizeof(expect);
+
+        snprintf(plain, sizeof(plain), "%ls:%ls", ntlm_server.user, ntlm_server.password);
+        if (CryptBinaryToStringA((BYTE *)plain, strlen(plain), CRYPT_STRING_BASE64 | CRYPT_STRING_NOCRLF, expect,
+                                 &expect_size) && !strcmp(value + 6, expect))
+        {
+            ntlm_server.basic_accepted++;
+            ret = FALSE;
+        }
+        else
+        {
+            ntlm_server.refused++;
+            ret = respond_offer(request, handler, NULL);
+        }
+        LeaveCriticalSection(&ntlm_server.cs);
+        return ret;
+    }
     if (!httpd_request_header(request, handler->proxy ? "Proxy-Authorization" : "Authorization", value,
                               sizeof(value)) ||
         _strnicmp(value, handler->scheme, scheme_len) || value[scheme_len] != ' ' ||
@@ -257,6 +280,7 @@ void ntlm_server_reset(void)
 {
     EnterCriticalSection(&ntlm_server.cs);
     ntlm_server.offers = ntlm_server.negotiates = ntlm_server.accepted = ntlm_server.refused = 0;
+    ntlm_server.basic_accepted = 0;
     ntlm_server.last_domain[0] = ntlm_server.last_user[0] = 0;
     memset(ntlm_server.challenged, 0, sizeof(ntlm_server.challenged));
     memset(ntlm_server.authenticated, 0, sizeof(ntlm_server.authenticated));
@@ -272,10 +296,10 @@ void ntlm_server_init(const WCHAR *domain, const WCHAR *user, const WCHAR *passw
     srand(GetTickCount());
 }
 
-BOOL ntlm_server_install(struct httpd *httpd, const char *path_prefix, BOOL proxy, const char *scheme)
+static BOOL install(struct httpd *httpd, const char *path_prefix, BOOL proxy, const char *scheme, BOOL basic)
 {
     /* Each lives as long as the test: a server may be asked until it stops. */
-    static struct ntlm_handler handlers[8];
+    static struct ntlm_handler handlers[12];
     static LONG used;
     LONG index = InterlockedIncrement(&used) - 1;
     struct ntlm_handler *handler;
@@ -283,6 +307,17 @@ BOOL ntlm_server_install(struct httpd *httpd, const char *path_prefix, BOOL prox
     if (index >= ARRAY_SIZE(handlers) || strlen(scheme) >= sizeof(handler->scheme)) return FALSE;
     handler = &handlers[index];
     handler->proxy = proxy;
+    handler->basic = basic;
     strcpy(handler->scheme, scheme);
     return httpd_add_handler(httpd, NULL, path_prefix, handle_request, handler);
+}
+
+BOOL ntlm_server_install(struct httpd *httpd, const char *path_prefix, BOOL proxy, const char *scheme)
+{
+    return install(httpd, path_prefix, proxy, scheme, FALSE);
+}
+
+BOOL ntlm_server_install_with_basic(struct httpd *httpd, const char *path_prefix)
+{
+    return install(httpd, path_prefix, FALSE, "NTLM", TRUE);
 }

@@ -49,7 +49,8 @@ struct ntlm_server
     unsigned int offers;          /* 401s without a challenge */
     unsigned int negotiates;      /* NEGOTIATE_MESSAGEs */
     unsigned int accepted;        /* AUTHENTICATE_MESSAGEs with the right NTLMv2 response */
-    unsigned int refused;         /* other AUTHENTICATE_MESSAGEs */
+    unsigned int refused;         /* other AUTHENTICATE_MESSAGEs, and wrong Basic answers */
+    unsigned int basic_accepted;  /* right Basic answers (user:password, no domain) */
     WCHAR last_domain[64], last_user[64];  /* of the last AUTHENTICATE_MESSAGE */
     /* connection state */
     LONG challenged[NTLM_SERVER_MAX_CONNECTIONS];   /* connection of each challenge */
@@ -67,6 +68,9 @@ void ntlm_server_init(const WCHAR *domain, const WCHAR *user, const WCHAR *passw
  * a proxy's handler goes before the handler that forwards.  scheme: the name
  * offered and answered, "NTLM" or "Negotiate". */
 BOOL ntlm_server_install(struct httpd *httpd, const char *path_prefix, BOOL proxy, const char *scheme);
+/* Serves NTLM as a server, and offers Basic in the same 401s; a Basic answer
+ * of the account's user and password passes too. */
+BOOL ntlm_server_install_with_basic(struct httpd *httpd, const char *path_prefix);
 /* Forgets counts and connections (the account stays). */
 void ntlm_server_reset(void);
 
