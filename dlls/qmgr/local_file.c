@@ -186,12 +186,43 @@ HANDLE local_file_create_new(const WCHAR *path, DWORD access, DWORD share, DWORD
     return create_new(path, access, share, attributes, 0);
 }
 
-/* The directory last found writable, and when: jobs of many one-file jobs
- * add their files to one directory, one call after another. */
-static SRWLOCK writable_dir_lock = SRWLOCK_INIT;
-static WCHAR *writable_dir;
-static ULONGLONG writable_dir_time;
+/* The directories last found writable, and when: one-file jobs add their
+ * files one call after another, to one directory or to a few. */
+static SRWLOCK writable_dirs_lock = SRWLOCK_INIT;
+static struct
+{
+    WCHAR *dir;
+    ULONGLONG time;
+} writable_dirs[8];
 #define WRITABLE_DIR_KEEP_MS 2000
+
+static BOOL known_writable(const WCHAR *path, size_t dir_len)
+{
+    ULONGLONG now = GetTickCount64();
+    BOOL known = FALSE;
+    unsigned int i;
+
+    AcquireSRWLockShared(&writable_dirs_lock);
+    for (i = 0; i < ARRAY_SIZE(writable_dirs) && !known; i++)
+        known = writable_dirs[i].dir && now - writable_dirs[i].time < WRITABLE_DIR_KEEP_MS &&
+                wcslen(writable_dirs[i].dir) == dir_len && !wcsnicmp(writable_dirs[i].dir, path, dir_len);
+    ReleaseSRWLockShared(&writable_dirs_lock);
+    return known;
+}
+
+/* Keeps dir (malloc'd, taken over) in place of the oldest entry. */
+static void remember_writable(WCHAR *dir)
+{
+    unsigned int i, oldest = 0;
+
+    AcquireSRWLockExclusive(&writable_dirs_lock);
+    for (i = 1; i < ARRAY_SIZE(writable_dirs); i++)
+        if (writable_dirs[i].time < writable_dirs[oldest].time) oldest = i;
+    free(writable_dirs[oldest].dir);
+    writable_dirs[oldest].dir = dir;
+    writable_dirs[oldest].time = GetTickCount64();
+    ReleaseSRWLockExclusive(&writable_dirs_lock);
+}
 
 /* Whether this process may make files in the directory of path (behavior.md
  * 7.1).  Only a refusal counts: a missing directory or another failure is
@@ -203,14 +234,8 @@ BOOL local_dir_writable(const WCHAR *path)
     size_t dir_len = dir_length(path);
     WCHAR *probe;
     HANDLE handle;
-    BOOL known;
 
-    if (!dir_len) return TRUE;
-    AcquireSRWLockShared(&writable_dir_lock);
-    known = writable_dir && wcslen(writable_dir) == dir_len && !wcsnicmp(writable_dir, path, dir_len) &&
-            GetTickCount64() - writable_dir_time < WRITABLE_DIR_KEEP_MS;
-    ReleaseSRWLockShared(&writable_dir_lock);
-    if (known) return TRUE;
+    if (!dir_len || known_writable(path, dir_len)) return TRUE;
 
     if (!(probe = malloc((dir_len + 32) * sizeof(WCHAR)))) return TRUE;
     memcpy(probe, path, dir_len * sizeof(WCHAR));
@@ -225,11 +250,7 @@ BOOL local_dir_writable(const WCHAR *path)
     }
     CloseHandle(handle);
     probe[dir_len] = 0;
-    AcquireSRWLockExclusive(&writable_dir_lock);
-    free(writable_dir);
-    writable_dir = probe;
-    writable_dir_time = GetTickCount64();
-    ReleaseSRWLockExclusive(&writable_dir_lock);
+    remember_writable(probe);
     return TRUE;
 }
 
