@@ -1585,14 +1585,67 @@ done:
     finish_job(job);
 }
 
-/* What a server that is not one sends back: a status line that is not
- * HTTP's, with or without the blank line that ends a head, and nothing. */
-static const struct
+/* Responses a handler sends as they are, chosen by the number that ends the path. */
+struct raw_response
 {
     const char *data;
     size_t size;
+};
+
+struct raw_responses
+{
+    const struct raw_response *responses;
+    unsigned int count;
+};
+
+static BOOL raw_response_handler(struct httpd_request *request, void *context)
+{
+    const struct raw_responses *table = context;
+    const char *path = httpd_request_path(request);
+    unsigned int index = atoi(strrchr(path, '/') + 1);
+
+    if (index >= table->count || !table->responses[index].data) return FALSE;
+    return httpd_respond_raw(request, table->responses[index].data, table->responses[index].size);
 }
-garbage_responses[] =
+
+/* A job for each response of table, served under prefix, through our plain
+ * client and through WinHTTP (credentials take the job there); check gets
+ * each job once it is resumed, and what it leaves undone is cancelled. */
+static void run_raw_responses(const char *prefix, const WCHAR *name, struct raw_responses *table,
+                              void (*check)(IBackgroundCopyJob *job, unsigned int index, const WCHAR *dir,
+                                            const WCHAR *local))
+{
+    WCHAR dir[MAX_PATH], local[MAX_PATH], url[256], tag[64];
+    IBackgroundCopyJob *job;
+    unsigned int i, winhttp;
+    char path[64];
+
+    if (!make_dir(name, dir, ARRAY_SIZE(dir))) return;
+    ok(httpd_add_handler(httpd, NULL, prefix, raw_response_handler, table), "cannot add the handler.\n");
+    for (winhttp = 0; winhttp < 2; winhttp++)
+    {
+        for (i = 0; i < table->count; i++)
+        {
+            winetest_push_context("%s, response %u", winhttp ? "WinHTTP" : "plain", i);
+            snprintf(path, sizeof(path), "%s%u", prefix, i);
+            httpd_url(httpd, path, url, ARRAY_SIZE(url));
+            swprintf(tag, ARRAY_SIZE(tag), L"%ls-%u-%u", name, winhttp, i);
+            swprintf(local, ARRAY_SIZE(local), L"%ls%ls.bin", dir, tag);
+            if ((job = create_job(tag)))
+            {
+                set_retry_delay(job, 60);
+                if (winhttp) set_basic_credentials(job, L"user", L"secret");
+                if (add_file(job, url, local) && resume(job)) check(job, i, dir, local);
+                finish_job(job);
+            }
+            winetest_pop_context();
+        }
+    }
+}
+
+/* What a server that is not one sends back: a status line that is not
+ * HTTP's, with or without the blank line that ends a head, and nothing. */
+static const struct raw_response garbage_responses[] =
 {
 #define GARBAGE(s) { s, sizeof(s) - 1 }
     GARBAGE("SSH-2.0-OpenSSH_9.2p1\r\n\r\n"),
@@ -1602,73 +1655,40 @@ garbage_responses[] =
 #undef GARBAGE
 };
 
-static BOOL garbage_status_handler(struct httpd_request *request, void *context)
+static void check_garbage_status(IBackgroundCopyJob *job, unsigned int index, const WCHAR *dir, const WCHAR *local)
 {
-    const char *path = httpd_request_path(request);
-    unsigned int index = path[strlen(path) - 1] - '0';
+    BG_ERROR_CONTEXT context;
+    HRESULT code;
 
-    if (index >= ARRAY_SIZE(garbage_responses)) return FALSE;
-    return httpd_respond_raw(request, garbage_responses[index].data, garbage_responses[index].size);
+    if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSIENT_ERROR), FAILURE_TIMEOUT, TRUE) !=
+        BG_JOB_STATE_TRANSIENT_ERROR)
+        return;
+    ok(get_job_error(job, &context, &code), "GetError failed.\n");
+    trace("context %u, code %#lx.\n", context, code);
+    ok(code == HRESULT_FROM_WIN32(ERROR_WINHTTP_INVALID_SERVER_RESPONSE), "got code %#lx.\n", code);
+    check_no_file(local);
+    cancel_and_check_clean(job, dir, local);
 }
 
 /* A server that does not speak HTTP: the job goes to TRANSIENT_ERROR with
  * ERROR_WINHTTP_INVALID_SERVER_RESPONSE as the code, and leaves no file.  The
- * same through WinHTTP (credentials take the job there) and without. */
+ * same through WinHTTP and without. */
 static void test_garbage_status_line(void)
 {
-    WCHAR dir[MAX_PATH], local[MAX_PATH], url[256], tag[64];
-    IBackgroundCopyJob *job;
-    BG_ERROR_CONTEXT context;
-    unsigned int i, winhttp;
-    char path[64];
-    HRESULT code;
+    static struct raw_responses table = { garbage_responses, ARRAY_SIZE(garbage_responses) };
 
-    if (!make_dir(L"garbage-status", dir, ARRAY_SIZE(dir))) return;
-    ok(httpd_add_handler(httpd, NULL, "/http/garbage/status/", garbage_status_handler, NULL),
-       "cannot add the handler.\n");
-    for (winhttp = 0; winhttp < 2; winhttp++)
-    {
-        for (i = 0; i < ARRAY_SIZE(garbage_responses); i++)
-        {
-            winetest_push_context("%s, response %u", winhttp ? "WinHTTP" : "plain", i);
-            snprintf(path, sizeof(path), "/http/garbage/status/%u", i);
-            httpd_url(httpd, path, url, ARRAY_SIZE(url));
-            swprintf(tag, ARRAY_SIZE(tag), L"garbage-status-%u-%u", winhttp, i);
-            swprintf(local, ARRAY_SIZE(local), L"%ls%ls.bin", dir, tag);
-            if (!(job = create_job(tag)))
-            {
-                winetest_pop_context();
-                continue;
-            }
-            set_retry_delay(job, 60);
-            if (winhttp) set_basic_credentials(job, L"user", L"secret");
-            if (add_file(job, url, local) && resume(job) &&
-                wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSIENT_ERROR), FAILURE_TIMEOUT, TRUE) ==
-                    BG_JOB_STATE_TRANSIENT_ERROR)
-            {
-                ok(get_job_error(job, &context, &code), "GetError failed.\n");
-                trace("context %u, code %#lx.\n", context, code);
-                ok(code == HRESULT_FROM_WIN32(ERROR_WINHTTP_INVALID_SERVER_RESPONSE), "got code %#lx.\n", code);
-                check_no_file(local);
-                cancel_and_check_clean(job, dir, local);
-            }
-            finish_job(job);
-            winetest_pop_context();
-        }
-    }
+    run_raw_responses("/http/garbage/status/", L"garbage-status", &table, check_garbage_status);
 }
 
 /* Responses that are HTTP in form but broken inside; built at the start of the test. */
-static struct
-{
-    char *data;
-    size_t size;
-} malformed_responses[12];
+static struct raw_response malformed_responses[12];
 
 static void set_malformed(unsigned int i, const char *data, size_t size)
 {
-    malformed_responses[i].data = malloc(size);
-    memcpy(malformed_responses[i].data, data, size);
+    char *copy = malloc(size);
+
+    memcpy(copy, data, size);
+    malformed_responses[i].data = copy;
     malformed_responses[i].size = size;
 }
 
@@ -1707,13 +1727,39 @@ static void make_malformed_responses(void)
     }
 }
 
-static BOOL malformed_handler(struct httpd_request *request, void *context)
+static void check_malformed(IBackgroundCopyJob *job, unsigned int index, const WCHAR *dir, const WCHAR *local)
 {
-    const char *path = httpd_request_path(request);
-    unsigned int index = atoi(strrchr(path, '/') + 1);
+    BG_JOB_PROGRESS progress;
+    BG_ERROR_CONTEXT context;
+    BG_JOB_STATE state;
+    HRESULT hr, code;
 
-    if (index >= ARRAY_SIZE(malformed_responses) || !malformed_responses[index].data) return FALSE;
-    return httpd_respond_raw(request, malformed_responses[index].data, malformed_responses[index].size);
+    state = wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSIENT_ERROR) | STATE_BIT(BG_JOB_STATE_ERROR) |
+                       STATE_BIT(BG_JOB_STATE_TRANSFERRED), FAILURE_TIMEOUT, TRUE);
+    ok(state == BG_JOB_STATE_TRANSIENT_ERROR || state == BG_JOB_STATE_ERROR || state == BG_JOB_STATE_TRANSFERRED,
+       "state %s.\n", state_name(state));
+    if (state == BG_JOB_STATE_TRANSFERRED)
+    {
+        memset(&progress, 0, sizeof(progress));
+        hr = IBackgroundCopyJob_GetProgress(job, &progress);
+        ok(hr == S_OK, "GetProgress failed: %#lx.\n", hr);
+        hr = IBackgroundCopyJob_Complete(job);
+        ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
+        ok(file_size(local) == progress.BytesTotal && progress.BytesTotal == progress.BytesTransferred,
+           "a file of %I64u bytes for %I64u of %I64u.\n", file_size(local), progress.BytesTransferred,
+           progress.BytesTotal);
+        trace("transferred, %I64u bytes.\n", progress.BytesTotal);
+        /* Of two lengths the first counts, through either client. */
+        if (index == 5) ok(progress.BytesTotal == 5, "%I64u bytes of two lengths.\n", progress.BytesTotal);
+        DeleteFileW(local);
+    }
+    else if (get_job_error(job, &context, &code))
+    {
+        trace("%s, context %u, code %#lx.\n", state_name(state), context, code);
+        ok(code_is_sane(code), "got code %#lx.\n", code);
+        check_no_file(local);
+        cancel_and_check_clean(job, dir, local);
+    }
 }
 
 /* Responses broken inside (lengths that overflow or are negative, bad chunk
@@ -1723,69 +1769,12 @@ static BOOL malformed_handler(struct httpd_request *request, void *context)
  * says; the service does not crash or hang, and leaves no stray file. */
 static void test_malformed_responses(void)
 {
-    WCHAR dir[MAX_PATH], local[MAX_PATH], url[256], tag[64];
-    BG_JOB_PROGRESS progress;
-    IBackgroundCopyJob *job;
-    BG_ERROR_CONTEXT context;
-    unsigned int i, winhttp;
-    BG_JOB_STATE state;
-    char path[64];
-    HRESULT hr, code;
+    static struct raw_responses table = { malformed_responses, ARRAY_SIZE(malformed_responses) };
+    unsigned int i;
 
-    if (!make_dir(L"malformed", dir, ARRAY_SIZE(dir))) return;
     make_malformed_responses();
-    ok(httpd_add_handler(httpd, NULL, "/http/garbage/malformed/", malformed_handler, NULL),
-       "cannot add the handler.\n");
-    for (winhttp = 0; winhttp < 2; winhttp++)
-    {
-        for (i = 0; i < ARRAY_SIZE(malformed_responses); i++)
-        {
-            winetest_push_context("%s, response %u", winhttp ? "WinHTTP" : "plain", i);
-            snprintf(path, sizeof(path), "/http/garbage/malformed/%u", i);
-            httpd_url(httpd, path, url, ARRAY_SIZE(url));
-            swprintf(tag, ARRAY_SIZE(tag), L"malformed-%u-%u", winhttp, i);
-            swprintf(local, ARRAY_SIZE(local), L"%ls%ls.bin", dir, tag);
-            if (!(job = create_job(tag)))
-            {
-                winetest_pop_context();
-                continue;
-            }
-            set_retry_delay(job, 60);
-            if (winhttp) set_basic_credentials(job, L"user", L"secret");
-            if (add_file(job, url, local) && resume(job))
-            {
-                state = wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSIENT_ERROR) | STATE_BIT(BG_JOB_STATE_ERROR) |
-                                   STATE_BIT(BG_JOB_STATE_TRANSFERRED), FAILURE_TIMEOUT, TRUE);
-                ok(state == BG_JOB_STATE_TRANSIENT_ERROR || state == BG_JOB_STATE_ERROR ||
-                   state == BG_JOB_STATE_TRANSFERRED, "state %s.\n", state_name(state));
-                if (state == BG_JOB_STATE_TRANSFERRED)
-                {
-                    memset(&progress, 0, sizeof(progress));
-                    hr = IBackgroundCopyJob_GetProgress(job, &progress);
-                    ok(hr == S_OK, "GetProgress failed: %#lx.\n", hr);
-                    hr = IBackgroundCopyJob_Complete(job);
-                    ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
-                    ok(file_size(local) == progress.BytesTotal && progress.BytesTotal == progress.BytesTransferred,
-                       "a file of %I64u bytes for %I64u of %I64u.\n", file_size(local), progress.BytesTransferred,
-                       progress.BytesTotal);
-                    trace("transferred, %I64u bytes.\n", progress.BytesTotal);
-                    /* Of two lengths the first counts, through either client. */
-                    if (i == 5) ok(progress.BytesTotal == 5, "%I64u bytes of two lengths.\n", progress.BytesTotal);
-                    DeleteFileW(local);
-                }
-                else if (get_job_error(job, &context, &code))
-                {
-                    trace("%s, context %u, code %#lx.\n", state_name(state), context, code);
-                    ok(code_is_sane(code), "got code %#lx.\n", code);
-                    check_no_file(local);
-                    cancel_and_check_clean(job, dir, local);
-                }
-            }
-            finish_job(job);
-            winetest_pop_context();
-        }
-    }
-    for (i = 0; i < ARRAY_SIZE(malformed_responses); i++) free(malformed_responses[i].data);
+    run_raw_responses("/http/garbage/malformed/", L"malformed", &table, check_malformed);
+    for (i = 0; i < ARRAY_SIZE(malformed_responses); i++) free((char *)malformed_responses[i].data);
 }
 
 /* A job of bytes 1000..5999 of url (AddFileWithRanges) into dir\\ranges.bin
