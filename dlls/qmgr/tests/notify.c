@@ -218,6 +218,24 @@ static void add_http_file(IBackgroundCopyJob *job, const char *name, ULONGLONG s
     ok(hr == S_OK, "AddFile failed: %#lx.\n", hr);
 }
 
+/* Sets the job's notify flags (0 keeps the default) and registers callback (NULL: none). */
+#define set_notify(a, b, c) set_notify_(__LINE__, a, b, c)
+static void set_notify_(int line, IBackgroundCopyJob *job, ULONG flags, struct test_callback *callback)
+{
+    HRESULT hr;
+
+    if (flags)
+    {
+        hr = IBackgroundCopyJob_SetNotifyFlags(job, flags);
+        ok_(__FILE__, line)(hr == S_OK, "SetNotifyFlags failed: %#lx.\n", hr);
+    }
+    if (callback)
+    {
+        hr = IBackgroundCopyJob_SetNotifyInterface(job, (IUnknown *)&callback->IBackgroundCopyCallback2_iface);
+        ok_(__FILE__, line)(hr == S_OK, "SetNotifyInterface failed: %#lx.\n", hr);
+    }
+}
+
 static BG_JOB_STATE wait_for_state(IBackgroundCopyJob *job, BG_JOB_STATE wanted, DWORD timeout)
 {
     DWORD start = GetTickCount();
@@ -247,10 +265,7 @@ static void test_job_transferred(void)
     add_http_file(job, "one.bin", 100000);
     add_http_file(job, "two.bin", 3000);
 
-    hr = IBackgroundCopyJob_SetNotifyFlags(job, BG_NOTIFY_JOB_TRANSFERRED | BG_NOTIFY_JOB_ERROR | BG_NOTIFY_FILE_TRANSFERRED);
-    ok(hr == S_OK, "SetNotifyFlags failed: %#lx.\n", hr);
-    hr = IBackgroundCopyJob_SetNotifyInterface(job, (IUnknown *)&callback.IBackgroundCopyCallback2_iface);
-    ok(hr == S_OK, "SetNotifyInterface failed: %#lx.\n", hr);
+    set_notify(job, BG_NOTIFY_JOB_TRANSFERRED | BG_NOTIFY_JOB_ERROR | BG_NOTIFY_FILE_TRANSFERRED, &callback);
     hr = IBackgroundCopyJob_Resume(job);
     ok(hr == S_OK, "Resume failed: %#lx.\n", hr);
 
@@ -288,10 +303,7 @@ static void test_version1_callback(void)
     add_http_file(job, "v1-one.bin", 2000);
     add_http_file(job, "v1-two.bin", 3000);
     add_http_file(job, "v1-three.bin", 4000);
-    hr = IBackgroundCopyJob_SetNotifyFlags(job, BG_NOTIFY_JOB_TRANSFERRED | BG_NOTIFY_FILE_TRANSFERRED);
-    ok(hr == S_OK, "SetNotifyFlags failed: %#lx.\n", hr);
-    hr = IBackgroundCopyJob_SetNotifyInterface(job, (IUnknown *)&callback.IBackgroundCopyCallback2_iface);
-    ok(hr == S_OK, "SetNotifyInterface failed: %#lx.\n", hr);
+    set_notify(job, BG_NOTIFY_JOB_TRANSFERRED | BG_NOTIFY_FILE_TRANSFERRED, &callback);
     hr = IBackgroundCopyJob_Resume(job);
     ok(hr == S_OK, "Resume failed: %#lx.\n", hr);
 
@@ -316,8 +328,7 @@ static void test_job_error(void)
     init_callback(&callback);
     if (!(job = create_job())) return;
     add_http_file(job, "missing.bin", ~(ULONGLONG)0);
-    hr = IBackgroundCopyJob_SetNotifyInterface(job, (IUnknown *)&callback.IBackgroundCopyCallback2_iface);
-    ok(hr == S_OK, "SetNotifyInterface failed: %#lx.\n", hr);
+    set_notify(job, 0, &callback);
     hr = IBackgroundCopyJob_Resume(job);
     ok(hr == S_OK, "Resume failed: %#lx.\n", hr);
 
@@ -348,10 +359,7 @@ static void test_cancel_in_file_callback(void)
     add_http_file(job, "cancel2.bin", 3000);
     swprintf(first, ARRAY_SIZE(first), L"%s\\cancel1.bin", work_dir);
     swprintf(second, ARRAY_SIZE(second), L"%s\\cancel2.bin", work_dir);
-    hr = IBackgroundCopyJob_SetNotifyFlags(job, BG_NOTIFY_FILE_TRANSFERRED | BG_NOTIFY_JOB_TRANSFERRED);
-    ok(hr == S_OK, "SetNotifyFlags failed: %#lx.\n", hr);
-    hr = IBackgroundCopyJob_SetNotifyInterface(job, (IUnknown *)&callback.IBackgroundCopyCallback2_iface);
-    ok(hr == S_OK, "SetNotifyInterface failed: %#lx.\n", hr);
+    set_notify(job, BG_NOTIFY_FILE_TRANSFERRED | BG_NOTIFY_JOB_TRANSFERRED, &callback);
     hr = IBackgroundCopyJob_Resume(job);
     ok(hr == S_OK, "Resume failed: %#lx.\n", hr);
 
@@ -381,15 +389,13 @@ static void test_late_registration(void)
     if (!(job = create_job())) return;
     add_http_file(job, "late.bin", 5000);
     add_http_file(job, "late-two.bin", 3000);
-    hr = IBackgroundCopyJob_SetNotifyFlags(job, BG_NOTIFY_JOB_TRANSFERRED | BG_NOTIFY_FILE_TRANSFERRED);
-    ok(hr == S_OK, "SetNotifyFlags failed: %#lx.\n", hr);
+    set_notify(job, BG_NOTIFY_JOB_TRANSFERRED | BG_NOTIFY_FILE_TRANSFERRED, NULL);
     hr = IBackgroundCopyJob_Resume(job);
     ok(hr == S_OK, "Resume failed: %#lx.\n", hr);
     state = wait_for_state(job, BG_JOB_STATE_TRANSFERRED, 30000);
     ok(state == BG_JOB_STATE_TRANSFERRED, "state %d.\n", state);
 
-    hr = IBackgroundCopyJob_SetNotifyInterface(job, (IUnknown *)&callback.IBackgroundCopyCallback2_iface);
-    ok(hr == S_OK, "SetNotifyInterface failed: %#lx.\n", hr);
+    set_notify(job, 0, &callback);
     ok(!WaitForSingleObject(callback.transferred, 15000), "JobTransferred was not called after a late registration.\n");
     /* FileTransferred too, for each file, before it. */
     ok(callback.file_calls_at_transferred == 2, "FileTransferred called %ld times before JobTransferred.\n",
@@ -414,13 +420,10 @@ static void test_disconnected_callback(void)
     init_callback(&next);
     if (!(job = create_job())) return;
     add_http_file(job, "disconnected.bin", 5000);
-    hr = IBackgroundCopyJob_SetNotifyFlags(job, BG_NOTIFY_JOB_TRANSFERRED | BG_NOTIFY_FILE_TRANSFERRED);
-    ok(hr == S_OK, "SetNotifyFlags failed: %#lx.\n", hr);
     /* Offered again only after this long: the registration must bring them. */
     hr = IBackgroundCopyJob_SetMinimumRetryDelay(job, 600);
     ok(hr == S_OK, "SetMinimumRetryDelay failed: %#lx.\n", hr);
-    hr = IBackgroundCopyJob_SetNotifyInterface(job, (IUnknown *)&gone.IBackgroundCopyCallback2_iface);
-    ok(hr == S_OK, "SetNotifyInterface failed: %#lx.\n", hr);
+    set_notify(job, BG_NOTIFY_JOB_TRANSFERRED | BG_NOTIFY_FILE_TRANSFERRED, &gone);
     hr = CoDisconnectObject((IUnknown *)&gone.IBackgroundCopyCallback2_iface, 0);
     ok(hr == S_OK, "CoDisconnectObject failed: %#lx.\n", hr);
     hr = IBackgroundCopyJob_Resume(job);
@@ -430,8 +433,7 @@ static void test_disconnected_callback(void)
     Sleep(500);
     ok(!gone.file_calls && !gone.transferred_calls, "the disconnected object was called.\n");
 
-    hr = IBackgroundCopyJob_SetNotifyInterface(job, (IUnknown *)&next.IBackgroundCopyCallback2_iface);
-    ok(hr == S_OK, "SetNotifyInterface failed: %#lx.\n", hr);
+    set_notify(job, 0, &next);
     ok(!WaitForSingleObject(next.transferred, 15000), "JobTransferred did not come to the new object.\n");
     ok(next.file_calls == 1 && next.file_calls_at_transferred == 1,
        "%ld FileTransferred calls, %ld of them before JobTransferred.\n", next.file_calls,
@@ -456,8 +458,7 @@ static void test_cancel_releases_callback(void)
     callback.transferred_result = E_FAIL;
     if (!(job = create_job())) return;
     add_http_file(job, "release.bin", 2000);
-    hr = IBackgroundCopyJob_SetNotifyInterface(job, (IUnknown *)&callback.IBackgroundCopyCallback2_iface);
-    ok(hr == S_OK, "SetNotifyInterface failed: %#lx.\n", hr);
+    set_notify(job, 0, &callback);
     hr = IBackgroundCopyJob_Resume(job);
     ok(hr == S_OK, "Resume failed: %#lx.\n", hr);
     start = GetTickCount();
@@ -486,8 +487,7 @@ static void test_failing_callback(void)
     add_http_file(job, "again.bin", 2000);
     hr = IBackgroundCopyJob_SetMinimumRetryDelay(job, 5);
     ok(hr == S_OK, "SetMinimumRetryDelay failed: %#lx.\n", hr);
-    hr = IBackgroundCopyJob_SetNotifyInterface(job, (IUnknown *)&callback.IBackgroundCopyCallback2_iface);
-    ok(hr == S_OK, "SetNotifyInterface failed: %#lx.\n", hr);
+    set_notify(job, 0, &callback);
     hr = IBackgroundCopyJob_Resume(job);
     ok(hr == S_OK, "Resume failed: %#lx.\n", hr);
 
@@ -512,10 +512,7 @@ static void test_disabled(void)
     init_callback(&callback);
     if (!(job = create_job())) return;
     add_http_file(job, "quiet.bin", 2000);
-    hr = IBackgroundCopyJob_SetNotifyFlags(job, BG_NOTIFY_DISABLE | BG_NOTIFY_JOB_TRANSFERRED);
-    ok(hr == S_OK, "SetNotifyFlags failed: %#lx.\n", hr);
-    hr = IBackgroundCopyJob_SetNotifyInterface(job, (IUnknown *)&callback.IBackgroundCopyCallback2_iface);
-    ok(hr == S_OK, "SetNotifyInterface failed: %#lx.\n", hr);
+    set_notify(job, BG_NOTIFY_DISABLE | BG_NOTIFY_JOB_TRANSFERRED, &callback);
     hr = IBackgroundCopyJob_Resume(job);
     ok(hr == S_OK, "Resume failed: %#lx.\n", hr);
     state = wait_for_state(job, BG_JOB_STATE_TRANSFERRED, 30000);
@@ -540,10 +537,7 @@ static void test_job_modification(void)
 
     init_callback(&callback);
     if (!(job = create_job())) return;
-    hr = IBackgroundCopyJob_SetNotifyFlags(job, BG_NOTIFY_JOB_MODIFICATION);
-    ok(hr == S_OK, "SetNotifyFlags failed: %#lx.\n", hr);
-    hr = IBackgroundCopyJob_SetNotifyInterface(job, (IUnknown *)&callback.IBackgroundCopyCallback2_iface);
-    ok(hr == S_OK, "SetNotifyInterface failed: %#lx.\n", hr);
+    set_notify(job, BG_NOTIFY_JOB_MODIFICATION, &callback);
 
     hr = IBackgroundCopyJob_SetDescription(job, L"changed");
     ok(hr == S_OK, "SetDescription failed: %#lx.\n", hr);
@@ -581,10 +575,7 @@ static void test_no_modification_into_error(void)
     init_callback(&callback);
     if (!(job = create_job())) return;
     add_http_file(job, "refused.bin", 5000);
-    hr = IBackgroundCopyJob_SetNotifyFlags(job, BG_NOTIFY_JOB_MODIFICATION | BG_NOTIFY_JOB_ERROR);
-    ok(hr == S_OK, "SetNotifyFlags failed: %#lx.\n", hr);
-    hr = IBackgroundCopyJob_SetNotifyInterface(job, (IUnknown *)&callback.IBackgroundCopyCallback2_iface);
-    ok(hr == S_OK, "SetNotifyInterface failed: %#lx.\n", hr);
+    set_notify(job, BG_NOTIFY_JOB_MODIFICATION | BG_NOTIFY_JOB_ERROR, &callback);
     IBackgroundCopyJob_Resume(job);
     state = wait_for_state(job, BG_JOB_STATE_TRANSFERRED, 30000);
     ok(state == BG_JOB_STATE_TRANSFERRED, "state %d.\n", state);
@@ -782,9 +773,7 @@ static void test_notification_clsid(void)
     ok(hr == S_OK, "SetProperty(NOTIFICATION_CLSID) failed: %#lx.\n", hr);
     IBackgroundCopyJob5_Release(job5);
     /* Every notification goes to an object of the class, not only JobTransferred. */
-    hr = IBackgroundCopyJob_SetNotifyFlags(job, BG_NOTIFY_JOB_TRANSFERRED | BG_NOTIFY_JOB_MODIFICATION |
-                                           BG_NOTIFY_FILE_TRANSFERRED);
-    ok(hr == S_OK, "SetNotifyFlags failed: %#lx.\n", hr);
+    set_notify(job, BG_NOTIFY_JOB_TRANSFERRED | BG_NOTIFY_JOB_MODIFICATION | BG_NOTIFY_FILE_TRANSFERRED, NULL);
     hr = IBackgroundCopyJob_Resume(job);
     ok(hr == S_OK, "Resume failed: %#lx.\n", hr);
 
@@ -808,8 +797,7 @@ static void test_notification_clsid(void)
     factory_creations = 0;
     if (!(job = create_job())) goto done;
     add_http_file(job, "clsid-late.bin", 6000);
-    hr = IBackgroundCopyJob_SetNotifyFlags(job, BG_NOTIFY_JOB_TRANSFERRED | BG_NOTIFY_FILE_TRANSFERRED);
-    ok(hr == S_OK, "SetNotifyFlags failed: %#lx.\n", hr);
+    set_notify(job, BG_NOTIFY_JOB_TRANSFERRED | BG_NOTIFY_FILE_TRANSFERRED, NULL);
     hr = IBackgroundCopyJob_Resume(job);
     ok(hr == S_OK, "Resume failed: %#lx.\n", hr);
     ok(wait_for_state(job, BG_JOB_STATE_TRANSFERRED, 30000) == BG_JOB_STATE_TRANSFERRED, "the job did not finish.\n");
@@ -899,8 +887,7 @@ static void test_busy_transfers(void)
     if ((job = create_job()))
     {
         add_http_file(job, "busy-small.bin", 2000);
-        hr = IBackgroundCopyJob_SetNotifyInterface(job, (IUnknown *)&callback.IBackgroundCopyCallback2_iface);
-        ok(hr == S_OK, "SetNotifyInterface failed: %#lx.\n", hr);
+        set_notify(job, 0, &callback);
         hr = IBackgroundCopyJob_Resume(job);
         ok(hr == S_OK, "Resume failed: %#lx.\n", hr);
         ok(!WaitForSingleObject(callback.transferred, 10000), "JobTransferred did not come while others transfer.\n");
@@ -944,10 +931,7 @@ static void test_file_transferred_rules(void)
     swprintf(local[0], MAX_PATH, L"%s\\file-retry-1.bin", work_dir);
     swprintf(local[1], MAX_PATH, L"%s\\file-retry-2.bin", work_dir);
     IBackgroundCopyJob_SetMinimumRetryDelay(job, 5);
-    hr = IBackgroundCopyJob_SetNotifyFlags(job, BG_NOTIFY_JOB_TRANSFERRED | BG_NOTIFY_FILE_TRANSFERRED);
-    ok(hr == S_OK, "SetNotifyFlags failed: %#lx.\n", hr);
-    hr = IBackgroundCopyJob_SetNotifyInterface(job, (IUnknown *)&callback.IBackgroundCopyCallback2_iface);
-    ok(hr == S_OK, "SetNotifyInterface failed: %#lx.\n", hr);
+    set_notify(job, BG_NOTIFY_JOB_TRANSFERRED | BG_NOTIFY_FILE_TRANSFERRED, &callback);
     IBackgroundCopyJob_Resume(job);
     ok(!WaitForSingleObject(callback.transferred, 30000), "JobTransferred was not called.\n");
     ok(callback.file_calls_at_transferred == 3, "FileTransferred called %ld times before JobTransferred.\n",
@@ -997,8 +981,7 @@ static void test_file_transferred_rules(void)
                 ok(hr == S_OK, "SetReplyFileName failed: %#lx.\n", hr);
                 IBackgroundCopyJob2_Release(job2);
             }
-            IBackgroundCopyJob_SetNotifyFlags(job, BG_NOTIFY_JOB_TRANSFERRED | BG_NOTIFY_FILE_TRANSFERRED);
-            IBackgroundCopyJob_SetNotifyInterface(job, (IUnknown *)&callback.IBackgroundCopyCallback2_iface);
+            set_notify(job, BG_NOTIFY_JOB_TRANSFERRED | BG_NOTIFY_FILE_TRANSFERRED, &callback);
             IBackgroundCopyJob_Resume(job);
             ok(!WaitForSingleObject(callback.transferred, 30000), "JobTransferred was not called.\n");
             if (type == BG_JOB_TYPE_UPLOAD)
