@@ -666,7 +666,6 @@ static void test_on_demand_redirects(void)
     static const unsigned int seed = 4343;
     static const ULONGLONG size = 30000;
     BG_FILE_RANGE rest = { 0, BG_LENGTH_TO_EOF };
-    IBackgroundCopyJobHttpOptions *options;
     WCHAR dir[MAX_PATH], local[MAX_PATH], url[256], target_url[256], *name;
     char from_path[64], target_url_a[256];
     IBackgroundCopyFile6 *file6;
@@ -690,12 +689,7 @@ static void test_on_demand_redirects(void)
         swprintf(local, ARRAY_SIZE(local), L"%lsredirect-%u.bin", dir, i);
         if (!(job = create_job(L"on demand redirect"))) goto next;
         set_retry_delay(job, 60);
-        hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJobHttpOptions, (void **)&options);
-        ok(hr == S_OK, "QueryInterface(IBackgroundCopyJobHttpOptions) failed: %#lx.\n", hr);
-        if (FAILED(hr)) goto next;
-        hr = IBackgroundCopyJobHttpOptions_SetSecurityFlags(options, policies[i]);
-        ok(hr == S_OK, "SetSecurityFlags failed: %#lx.\n", hr);
-        IBackgroundCopyJobHttpOptions_Release(options);
+        if (!set_security_flags(job, policies[i])) goto next;
         if (!set_on_demand(job, TRUE) || !add_file(job, url, local) || !(file6 = get_file6(job))) goto next;
         hr = IBackgroundCopyFile6_RequestFileRanges(file6, 1, &rest);
         ok(hr == S_OK, "RequestFileRanges failed: %#lx.\n", hr);

@@ -108,15 +108,7 @@ static BOOL server_saw(const char *request)
 /* The test CA is nobody's root: every job here ignores the unknown CA. */
 static void trust_test_ca(IBackgroundCopyJob *job)
 {
-    IBackgroundCopyJobHttpOptions *options;
-    HRESULT hr;
-
-    hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJobHttpOptions, (void **)&options);
-    ok(hr == S_OK, "no IBackgroundCopyJobHttpOptions: %#lx.\n", hr);
-    if (FAILED(hr)) return;
-    hr = IBackgroundCopyJobHttpOptions_SetSecurityFlags(options, BG_SSL_IGNORE_UNKNOWN_CA);
-    ok(hr == S_OK, "SetSecurityFlags failed: %#lx.\n", hr);
-    IBackgroundCopyJobHttpOptions_Release(options);
+    set_security_flags(job, BG_SSL_IGNORE_UNKNOWN_CA);
 }
 
 static IBackgroundCopyJobHttpOptions3 *http_options3(IBackgroundCopyJob *job)
@@ -127,6 +119,19 @@ static IBackgroundCopyJobHttpOptions3 *http_options3(IBackgroundCopyJob *job)
     hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJobHttpOptions3, (void **)&options);
     ok(hr == S_OK, "no IBackgroundCopyJobHttpOptions3: %#lx.\n", hr);
     return options;
+}
+
+/* The current user's certificate of this SHA-1 hash, in MY, for the job's TLS connections. */
+static void set_client_certificate(IBackgroundCopyJob *job, BYTE *hash)
+{
+    IBackgroundCopyJobHttpOptions3 *options;
+    HRESULT hr;
+
+    if (!(options = http_options3(job))) return;
+    hr = IBackgroundCopyJobHttpOptions3_SetClientCertificateByID(options, BG_CERT_STORE_LOCATION_CURRENT_USER, L"MY",
+                                                                 hash);
+    ok(hr == S_OK, "SetClientCertificateByID failed: %#lx.\n", hr);
+    IBackgroundCopyJobHttpOptions3_Release(options);
 }
 
 /* Completes a job that reached TRANSFERRED and checks its file, then removes it. */
@@ -352,13 +357,7 @@ static void test_client_certificate(void)
      * key is opened as the owner, the connection as the helper, and a job
      * whose owner is not LocalSystem fails (token-options.md 3.2). */
     job = tls_job(L"cert-helper", url, local, ARRAY_SIZE(local));
-    if ((options = http_options3(job)))
-    {
-        hr = IBackgroundCopyJobHttpOptions3_SetClientCertificateByID(options, BG_CERT_STORE_LOCATION_CURRENT_USER,
-                                                                     L"MY", hash);
-        ok(hr == S_OK, "SetClientCertificateByID failed: %#lx.\n", hr);
-        IBackgroundCopyJobHttpOptions3_Release(options);
-    }
+    set_client_certificate(job, hash);
     if (job && SUCCEEDED(IBackgroundCopyJob_QueryInterface(job, &IID_IBitsTokenOptions, (void **)&token_options)))
     {
         hr = IBitsTokenOptions_SetHelperToken(token_options);
@@ -380,13 +379,7 @@ static void test_client_certificate(void)
 
     /* The certificate is looked up again when the job runs: gone from its store, the job fails. */
     job = tls_job(L"cert-gone", url, local, ARRAY_SIZE(local));
-    if ((options = http_options3(job)))
-    {
-        hr = IBackgroundCopyJobHttpOptions3_SetClientCertificateByID(options, BG_CERT_STORE_LOCATION_CURRENT_USER,
-                                                                     L"MY", hash);
-        ok(hr == S_OK, "SetClientCertificateByID failed: %#lx.\n", hr);
-        IBackgroundCopyJobHttpOptions3_Release(options);
-    }
+    set_client_certificate(job, hash);
     remove_client_certificate(cert);
     CertFreeCertificateContext(cert);
     cert = NULL;

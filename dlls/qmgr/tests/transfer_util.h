@@ -126,6 +126,20 @@ static inline BOOL set_basic_credentials(IBackgroundCopyJob *job, const WCHAR *u
     return set_server_credentials(job, BG_AUTH_SCHEME_BASIC, user, password);
 }
 
+static inline BOOL set_security_flags(IBackgroundCopyJob *job, ULONG flags)
+{
+    IBackgroundCopyJobHttpOptions *options;
+    HRESULT hr;
+
+    hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJobHttpOptions, (void **)&options);
+    ok(hr == S_OK, "QueryInterface(IBackgroundCopyJobHttpOptions) failed: %#lx.\n", hr);
+    if (FAILED(hr)) return FALSE;
+    hr = IBackgroundCopyJobHttpOptions_SetSecurityFlags(options, flags);
+    ok(hr == S_OK, "SetSecurityFlags(%#lx) failed: %#lx.\n", flags, hr);
+    IBackgroundCopyJobHttpOptions_Release(options);
+    return SUCCEEDED(hr);
+}
+
 /* Whether a job's error code is one a client can make sense of: BITS's own,
  * a Win32 (or WinHTTP) error, or an HTTP status that is one. */
 static inline BOOL code_is_sane(HRESULT code)
