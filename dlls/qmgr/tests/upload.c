@@ -324,6 +324,25 @@ static void test_upload_session_lost(void)
     DeleteFileW(source);
 }
 
+/* A count of the server's (bits_server.closes, .cancels...), once it is
+ * @count or @timeout ms passed. */
+static unsigned int wait_counter(const unsigned int *counter, unsigned int count, DWORD timeout)
+{
+    DWORD start = GetTickCount();
+    unsigned int value;
+
+    for (;;)
+    {
+        EnterCriticalSection(&bits_server.cs);
+        value = *counter;
+        LeaveCriticalSection(&bits_server.cs);
+        if (value >= count || GetTickCount() - start >= timeout) return value;
+        Sleep(50);
+    }
+}
+
+#define wait_closes(count, timeout) wait_counter(&bits_server.closes, count, timeout)
+
 /* Cancel under way, or of a suspended upload: the server hears Cancel-Session for the session. */
 static void test_upload_cancel(BOOL suspend_first)
 {
@@ -358,13 +377,7 @@ static void test_upload_cancel(BOOL suspend_first)
     }
     hr = IBackgroundCopyJob_Cancel(job);
     ok(hr == S_OK || hr == BG_S_UNABLE_TO_DELETE_FILES, "Cancel failed: %#lx.\n", hr);
-    for (start = GetTickCount(); GetTickCount() - start < TRANSFER_TIMEOUT; Sleep(20))
-    {
-        EnterCriticalSection(&bits_server.cs);
-        hr = bits_server.cancels ? S_OK : S_FALSE;
-        LeaveCriticalSection(&bits_server.cs);
-        if (hr == S_OK) break;
-    }
+    wait_counter(&bits_server.cancels, 1, TRANSFER_TIMEOUT);
     EnterCriticalSection(&bits_server.cs);
     ok(bits_server.cancels == 1, "%u Cancel-Session packets.\n", bits_server.cancels);
     ok(bits_server.session_count == 1 && bits_server.sessions[0].cancelled, "the session was not cancelled.\n");
@@ -372,23 +385,6 @@ static void test_upload_cancel(BOOL suspend_first)
     LeaveCriticalSection(&bits_server.cs);
     IBackgroundCopyJob_Release(job);
     DeleteFileW(source);
-}
-
-/* The Close-Session packets the server got, once there are @count or
- * @timeout ms passed. */
-static unsigned int wait_closes(unsigned int count, DWORD timeout)
-{
-    DWORD start = GetTickCount();
-    unsigned int closes;
-
-    for (;;)
-    {
-        EnterCriticalSection(&bits_server.cs);
-        closes = bits_server.closes;
-        LeaveCriticalSection(&bits_server.cs);
-        if (closes >= count || GetTickCount() - start >= timeout) return closes;
-        Sleep(50);
-    }
 }
 
 /* Close-Session and Cancel-Session are sent again while the server fails
@@ -402,7 +398,6 @@ static void test_upload_end_retry(void)
     BG_JOB_PROGRESS progress;
     IBackgroundCopyJob *job;
     WCHAR source[MAX_PATH];
-    unsigned int cancels;
     BG_JOB_STATE state;
     DWORD start;
     HRESULT hr;
@@ -477,13 +472,8 @@ static void test_upload_end_retry(void)
         LeaveCriticalSection(&bits_server.cs);
         hr = IBackgroundCopyJob_Cancel(job);
         ok(hr == S_OK || hr == BG_S_UNABLE_TO_DELETE_FILES, "Cancel failed: %#lx.\n", hr);
-        for (start = GetTickCount(); GetTickCount() - start < RETRY_TIMEOUT; Sleep(50))
-        {
-            EnterCriticalSection(&bits_server.cs);
-            cancels = bits_server.cancels;
-            LeaveCriticalSection(&bits_server.cs);
-            if (cancels >= 2) break;
-        }
+        start = GetTickCount();
+        wait_counter(&bits_server.cancels, 2, RETRY_TIMEOUT);
         ok(GetTickCount() - start >= 3000, "sent again after %lu ms.\n", GetTickCount() - start);
         EnterCriticalSection(&bits_server.cs);
         ok(bits_server.cancels == 2, "%u Cancel-Session packets.\n", bits_server.cancels);
@@ -875,8 +865,6 @@ static void test_upload_cancel_during_slow_ack(void)
 {
     IBackgroundCopyJob *job;
     WCHAR source[MAX_PATH];
-    unsigned int cancels;
-    DWORD start;
     HRESULT hr;
 
     swprintf(source, ARRAY_SIZE(source), L"%lsupload-cancel-slow-ack.bin", base_dir);
@@ -891,13 +879,7 @@ static void test_upload_cancel_during_slow_ack(void)
         Sleep(1500);
         hr = IBackgroundCopyJob_Cancel(job);
         ok(hr == S_OK, "Cancel returned %#lx.\n", hr);
-        for (start = GetTickCount(); GetTickCount() - start < 10000; Sleep(50))
-        {
-            EnterCriticalSection(&bits_server.cs);
-            cancels = bits_server.cancels;
-            LeaveCriticalSection(&bits_server.cs);
-            if (cancels) break;
-        }
+        wait_counter(&bits_server.cancels, 1, 10000);
         Sleep(500);
         EnterCriticalSection(&bits_server.cs);
         ok(bits_server.cancels == 1, "%u Cancel-Session packets.\n", bits_server.cancels);
