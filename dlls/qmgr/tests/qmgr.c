@@ -26,6 +26,7 @@
 #include "windef.h"
 #include "winbase.h"
 #include "winerror.h"
+#include "winver.h"
 #include "objbase.h"
 
 /* This file, and only this one, defines the BITS IIDs and CLSIDs. */
@@ -580,6 +581,35 @@ static void test_peer_cache(void)
     IBitsPeerCacheAdministration_Release(admin);
 }
 
+/* Clients tell the BITS version by qmgr.dll's file version ("Determining the
+ * version of BITS on a computer"): 7.8 for BITS 10.x, which serves the 10.3
+ * manager class. */
+static void test_file_version(void)
+{
+    WCHAR path[MAX_PATH];
+    VS_FIXEDFILEINFO *info;
+    DWORD size, handle;
+    UINT info_size;
+    void *data;
+
+    GetSystemDirectoryW(path, MAX_PATH - 16);
+    wcscat(path, L"\\qmgr.dll");
+    size = GetFileVersionInfoSizeW(path, &handle);
+    ok(size != 0, "no version information in %s: %lu.\n", wine_dbgstr_w(path), GetLastError());
+    if (!size || !(data = malloc(size))) return;
+    ok(GetFileVersionInfoW(path, 0, size, data), "GetFileVersionInfo failed: %lu.\n", GetLastError());
+    if (VerQueryValueW(data, L"\\", (void **)&info, &info_size) && info_size >= sizeof(*info))
+    {
+        trace("qmgr.dll %u.%u.%u.%u\n", HIWORD(info->dwFileVersionMS), LOWORD(info->dwFileVersionMS),
+              HIWORD(info->dwFileVersionLS), LOWORD(info->dwFileVersionLS));
+        ok(info->dwFileVersionMS == MAKELONG(8, 7), "file version %u.%u.\n", HIWORD(info->dwFileVersionMS),
+           LOWORD(info->dwFileVersionMS));
+        ok(info->dwFileType == VFT_DLL, "file type %lu.\n", info->dwFileType);
+    }
+    else ok(0, "no fixed file information.\n");
+    free(data);
+}
+
 START_TEST(qmgr)
 {
     HRESULT hr;
@@ -602,6 +632,7 @@ START_TEST(qmgr)
     test_managers_share_jobs();
     test_GetErrorDescription();
     test_peer_cache();
+    test_file_version();
 
     IBackgroundCopyManager_Release(manager);
     CoUninitialize();
