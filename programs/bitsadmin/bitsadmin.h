@@ -58,6 +58,8 @@ WCHAR *error_text(HRESULT hr);
 /* The syntax of a switch, after a usage error; returns EXIT_FAILED. */
 int report_usage(const WCHAR *syntax);
 
+/* Whether arg is the switch /name (or -name, an older spelling), any case. */
+BOOL is_switch(const WCHAR *arg, const WCHAR *name);
 const WCHAR *state_name(BG_JOB_STATE state);
 const WCHAR *type_name(BG_JOB_TYPE type);
 const WCHAR *priority_name(BG_JOB_PRIORITY priority);

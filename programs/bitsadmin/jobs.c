@@ -33,11 +33,6 @@ HRESULT connect_manager(void)
                             &IID_IBackgroundCopyManager, (void **)&manager);
 }
 
-static BOOL is_switch(const WCHAR *arg, const WCHAR *name)
-{
-    return arg[0] == '/' && !wcsicmp(arg + 1, name);
-}
-
 /* A job named by "{GUID}" is looked up directly; any other name is a display
  * name, which must match exactly one of the caller's jobs. */
 IBackgroundCopyJob *find_job(const WCHAR *name)
@@ -339,6 +334,10 @@ static int cmd_create(const struct command *command, int argc, WCHAR **argv)
     HRESULT hr;
     GUID id;
 
+    /* A type alone is no name: "/create /upload" is a mistake, not a job named "/upload". */
+    if (argc == 1 && (is_switch(argv[0], L"download") || is_switch(argv[0], L"upload") ||
+                      is_switch(argv[0], L"upload-reply")))
+        return report_usage(command->syntax);
     if (argc == 2)
     {
         if (is_switch(argv[0], L"download")) type = BG_JOB_TYPE_DOWNLOAD;
@@ -413,10 +412,14 @@ static WCHAR *read_text_file(const WCHAR *path)
     size = GetFileSize(handle, NULL);
     if (size == INVALID_FILE_SIZE || size > (16u << 20) || !(bytes = malloc(size + 2)))
     {
+        /* 16 MiB of names is about 100,000 files, more than a job may hold. */
+        if (size != INVALID_FILE_SIZE) SetLastError(size > (16u << 20) ? ERROR_FILE_TOO_LARGE : ERROR_OUTOFMEMORY);
         CloseHandle(handle);
         return NULL;
     }
-    if (ReadFile(handle, bytes, size, &got, NULL) && got == size)
+    if (!ReadFile(handle, bytes, size, &got, NULL)) got = ~size;  /* the error is set */
+    else if (got != size) SetLastError(ERROR_READ_FAULT);  /* the file shrank meanwhile */
+    if (got == size)
     {
         bytes[size] = bytes[size + 1] = 0;
         if (size >= 2 && (BYTE)bytes[0] == 0xff && (BYTE)bytes[1] == 0xfe)
@@ -435,6 +438,7 @@ static WCHAR *read_text_file(const WCHAR *path)
             if (len > 0 && (text = malloc(len * sizeof(WCHAR))))
                 MultiByteToWideChar(codepage, 0, start, -1, text, len);
         }
+        if (!text) SetLastError(ERROR_OUTOFMEMORY);
     }
     free(bytes);
     CloseHandle(handle);
@@ -454,8 +458,9 @@ static int cmd_addfileset(const struct command *command, int argc, WCHAR **argv)
     if (!(job = find_job(argv[0]))) return EXIT_FAILED;
     if (!(text = read_text_file(argv[1])))
     {
+        hr = HRESULT_FROM_WIN32(GetLastError());  /* before a COM call sets another */
         IBackgroundCopyJob_Release(job);
-        return report_failure(L"read the file list", HRESULT_FROM_WIN32(GetLastError()));
+        return report_failure(L"read the file list", hr);
     }
     for (line = text; line && *line; line = next)
     {

@@ -70,13 +70,15 @@ int __cdecl wmain(int argc, WCHAR **argv)
 
     for (; i < argc; i++)
     {
-        if (!wcsicmp(argv[i], L"/rawreturn")) raw_return = TRUE;
-        else if (!wcsicmp(argv[i], L"/wrap")) wrap_mode = 1;
-        else if (!wcsicmp(argv[i], L"/nowrap")) wrap_mode = 0;
+        if (is_switch(argv[i], L"rawreturn")) raw_return = TRUE;
+        else if (is_switch(argv[i], L"wrap")) wrap_mode = 1;
+        else if (is_switch(argv[i], L"nowrap")) wrap_mode = 0;
         else break;
     }
+    /* A raw value is for a script to read: no line breaks unless asked for. */
+    if (raw_return && wrap_mode == -1) wrap_mode = 0;
     out_banner();
-    if (i == argc || !wcsicmp(argv[i], L"/help") || !wcsicmp(argv[i], L"/?"))
+    if (i == argc || is_switch(argv[i], L"help") || is_switch(argv[i], L"?"))
     {
         print_help();
         out_flush();

@@ -55,6 +55,11 @@ static void write_text(const WCHAR *text, size_t len)
     free(bytes);
 }
 
+BOOL is_switch(const WCHAR *arg, const WCHAR *name)
+{
+    return (arg[0] == '/' || arg[0] == '-') && !wcsicmp(arg + 1, name);
+}
+
 /* The console's width when /wrap applies, else 0. */
 static int wrap_width(void)
 {

@@ -503,23 +503,44 @@ static int cmd_set(const struct command *command, int argc, WCHAR **argv)
 
 static int cmd_setnotifycmdline(const struct command *command, int argc, WCHAR **argv)
 {
-    const WCHAR *program, *parameters = NULL;
+    const WCHAR *program;
+    WCHAR *parameters = NULL;
     IBackgroundCopyJob2 *job2;
     IBackgroundCopyJob *job;
+    size_t size = 1;
     HRESULT hr;
+    int i;
 
-    if (argc != 2 && argc != 3) return report_usage(command->syntax);
+    if (argc < 2) return report_usage(command->syntax);
     /* "NULL" clears the command line, as on Windows. */
     program = wcsicmp(argv[1], L"NULL") ? argv[1] : NULL;
-    if (argc == 3 && wcsicmp(argv[2], L"NULL")) parameters = argv[2];
-    if (!(job = find_job(argv[0]))) return EXIT_FAILED;
+    /* The parameters may be quoted as one argument or not (Microsoft's
+     * example "notepad.exe notepad c:\eula.txt"): they are joined again. */
+    if (argc > 3 || (argc == 3 && wcsicmp(argv[2], L"NULL")))
+    {
+        for (i = 2; i < argc; i++) size += wcslen(argv[i]) + 1;
+        if (!(parameters = malloc(size * sizeof(WCHAR)))) return report_failure(L"set notification command line", E_OUTOFMEMORY);
+        parameters[0] = 0;
+        for (i = 2; i < argc; i++)
+        {
+            if (i > 2) wcscat(parameters, L" ");
+            wcscat(parameters, argv[i]);
+        }
+    }
+    if (!(job = find_job(argv[0])))
+    {
+        free(parameters);
+        return EXIT_FAILED;
+    }
     job2 = job_interface(job, &IID_IBackgroundCopyJob2, L"set notification command line");
     IBackgroundCopyJob_Release(job);
+    hr = job2 ? IBackgroundCopyJob2_SetNotifyCmdLine(job2, program, parameters) : S_OK;
+    if (job2) IBackgroundCopyJob2_Release(job2);
+    if (job2 && SUCCEEDED(hr))
+        out(L"Notification command line set to '%s' '%s'.\n", program ? program : L"NULL", parameters ? parameters : L"NULL");
+    free(parameters);
     if (!job2) return EXIT_FAILED;
-    hr = IBackgroundCopyJob2_SetNotifyCmdLine(job2, program, parameters);
-    IBackgroundCopyJob2_Release(job2);
     if (FAILED(hr)) return report_failure(L"set notification command line", hr);
-    out(L"Notification command line set to '%s' '%s'.\n", program ? program : L"NULL", parameters ? parameters : L"NULL");
     return EXIT_OK;
 }
 
@@ -536,9 +557,10 @@ static int cmd_setproxysettings(const struct command *command, int argc, WCHAR *
     if (usage > BG_JOB_PROXY_USAGE_AUTODETECT) return report_usage(command->syntax);
     if (usage == BG_JOB_PROXY_USAGE_OVERRIDE)
     {
-        if (argc != 4) return report_usage(command->syntax);
+        /* The bypass list may be left out (Microsoft's example "OVERRIDE proxy1:80"). */
+        if (argc != 3 && argc != 4) return report_usage(command->syntax);
         list = argv[2];
-        bypass = wcsicmp(argv[3], L"NULL") ? argv[3] : NULL;
+        bypass = argc == 4 && wcsicmp(argv[3], L"NULL") ? argv[3] : NULL;
     }
     else if (argc != 2) return report_usage(command->syntax);
     if (!(job = find_job(argv[0]))) return EXIT_FAILED;

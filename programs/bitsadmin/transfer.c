@@ -121,17 +121,17 @@ static int cmd_transfer(const struct command *command, int argc, WCHAR **argv)
     if (argc < 3) return report_usage(command->syntax);
     name = argv[0];
     /* The name is always a new job's name, never a GUID. */
-    for (i = 1; i < argc && argv[i][0] == '/'; i++)
+    for (i = 1; i < argc && (argv[i][0] == '/' || argv[i][0] == '-'); i++)
     {
-        if (!wcsicmp(argv[i], L"/download")) type = BG_JOB_TYPE_DOWNLOAD;
-        else if (!wcsicmp(argv[i], L"/upload")) type = BG_JOB_TYPE_UPLOAD;
-        else if (!wcsicmp(argv[i], L"/dynamic")) dynamic = TRUE;
-        else if (!wcsicmp(argv[i], L"/priority") && i + 1 < argc)
+        if (is_switch(argv[i], L"download")) type = BG_JOB_TYPE_DOWNLOAD;
+        else if (is_switch(argv[i], L"upload")) type = BG_JOB_TYPE_UPLOAD;
+        else if (is_switch(argv[i], L"dynamic")) dynamic = TRUE;
+        else if (is_switch(argv[i], L"priority") && i + 1 < argc)
         {
             if (!parse_priority(argv[i + 1], &priority)) return report_usage(command->syntax);
             i++;
         }
-        else if (!wcsicmp(argv[i], L"/aclflags") && i + 1 < argc)
+        else if (is_switch(argv[i], L"aclflags") && i + 1 < argc)
         {
             if (!parse_acl_flags(argv[i + 1], &acl_flags)) return report_usage(command->syntax);
             have_acl = TRUE;

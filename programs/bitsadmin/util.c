@@ -25,11 +25,6 @@
 
 #include "bitsadmin.h"
 
-static BOOL is_switch(const WCHAR *arg, const WCHAR *name)
-{
-    return arg[0] == '/' && !wcsicmp(arg + 1, name);
-}
-
 /* The BITS version a client can use: the newest manager class the service serves. */
 static const struct { const CLSID *clsid; const WCHAR *version; } versions[] =
 {
@@ -45,18 +40,36 @@ static const struct { const CLSID *clsid; const WCHAR *version; } versions[] =
     { &CLSID_BackgroundCopyManager, L"1.0" },
 };
 
+/* A module's file version, as /verbose shows it for each of BITS's files. */
 static void print_module(const WCHAR *name)
 {
     WCHAR path[MAX_PATH];
-    WIN32_FILE_ATTRIBUTE_DATA data;
+    VS_FIXEDFILEINFO *info;
+    DWORD size, handle;
+    UINT info_size;
+    void *data;
 
     if (!GetSystemDirectoryW(path, MAX_PATH - 20)) path[0] = 0;
     wcscat(path, L"\\");
     wcscat(path, name);
-    if (GetFileAttributesExW(path, GetFileExInfoStandard, &data))
-        out(L"%s: %s (%lu bytes)\n", name, path, data.nFileSizeLow);
-    else
+    if (GetFileAttributesW(path) == INVALID_FILE_ATTRIBUTES)
+    {
         out(L"%s: not found in %s\n", name, path);
+        return;
+    }
+    if ((size = GetFileVersionInfoSizeW(path, &handle)) && (data = malloc(size)))
+    {
+        if (GetFileVersionInfoW(path, 0, size, data) && VerQueryValueW(data, L"\\", (void **)&info, &info_size) &&
+            info_size >= sizeof(*info))
+        {
+            out(L"%s: file version %u.%u.%u.%u (%s)\n", name, HIWORD(info->dwFileVersionMS),
+                LOWORD(info->dwFileVersionMS), HIWORD(info->dwFileVersionLS), LOWORD(info->dwFileVersionLS), path);
+            free(data);
+            return;
+        }
+        free(data);
+    }
+    out(L"%s: no version information (%s)\n", name, path);
 }
 
 static int util_version(int argc, WCHAR **argv)
@@ -220,9 +233,11 @@ static int util_getieproxy(int argc, WCHAR **argv)
     read_ie_proxy(connection, &proxy);
     out(L"Proxy usage for %s account:\n", service_account(argv[0]));
     out(L"AUTODETECT: %s\n", proxy.flags & PROXY_AUTODETECT_SETTINGS ? L"TRUE" : L"FALSE");
-    out(L"AUTOSCRIPT: %S\n", proxy.flags & PROXY_USE_PAC_SCRIPT && proxy.strings[2] ? proxy.strings[2] : "NULL");
-    out(L"MANUAL_PROXY: %S\n", proxy.flags & PROXY_TYPE_PROXY && proxy.strings[0] ? proxy.strings[0] : "NULL");
-    out(L"PROXY BYPASS: %S\n", proxy.flags & PROXY_TYPE_PROXY && proxy.strings[1] ? proxy.strings[1] : "NULL");
+    /* Every usage's value, the active one or not (Microsoft's reference):
+     * /setieproxy keeps them for a later switch back. */
+    out(L"AUTOSCRIPT: %S\n", proxy.strings[2] ? proxy.strings[2] : "NULL");
+    out(L"MANUAL_PROXY: %S\n", proxy.strings[0] ? proxy.strings[0] : "NULL");
+    out(L"PROXY BYPASS: %S\n", proxy.strings[1] ? proxy.strings[1] : "NULL");
     free_ie_proxy(&proxy);
     return EXIT_OK;
 }
@@ -409,7 +424,8 @@ static int cmd_peercaching(const struct command *command, int argc, WCHAR **argv
 
 const struct command util_commands[] =
 {
-    { L"util", cmd_util, TRUE, L"/UTIL /HELP | /VERSION | /GETIEPROXY | /SETIEPROXY | /REPAIRSERVICE | /ENABLEANALYTICCHANNEL" },
+    /* Not connected first: /repairservice is for a service that does not start. */
+    { L"util", cmd_util, FALSE, L"/UTIL /HELP | /VERSION | /GETIEPROXY | /SETIEPROXY | /REPAIRSERVICE | /ENABLEANALYTICCHANNEL" },
     { L"cache", cmd_peer_cache, TRUE,
       L"/CACHE /HELP | /CLEAR | /DELETE | /DELETEURL | /LIST | /INFO | /GETLIMIT | /SETLIMIT | /GETEXPIRATIONTIME | /SETEXPIRATIONTIME" },
     { L"peers", cmd_peer_cache, TRUE, L"/PEERS /HELP | /DISCOVER | /CLEAR | /LIST" },

@@ -317,6 +317,11 @@ static void test_create_and_properties(void)
     char *guid, *value, *output, expected[MAX_PATH + 16];
     int code;
 
+    /* A type without a name is refused, not taken for the name. */
+    code = run_bitsadmin(&output, "/create /upload");
+    ok(code != 0, "/create /upload without a name gave exit code 0: %s\n", debugstr_a(output));
+    free(output);
+
     guid = create_job("", JOB_PREFIX "props");
     job = get_job(guid);
     ok(job != NULL, "the job %s that /create printed does not exist\n", guid);
@@ -368,6 +373,10 @@ static void test_create_and_properties(void)
     check_value(guid, "/getproxyusage", "OVERRIDE");
     check_value(guid, "/getproxylist", "proxy.invalid:8080");
     check_value(guid, "/getproxybypasslist", "NULL");
+    /* The bypass list may be left out, as in Microsoft's example. */
+    expect_success("/setproxysettings %s OVERRIDE proxy1:80", guid);
+    check_value(guid, "/getproxylist", "proxy1:80");
+    check_value(guid, "/getproxybypasslist", "NULL");
     expect_success("/setproxysettings %s NO_PROXY", guid);
     check_value(guid, "/getproxyusage", "NO_PROXY");
 
@@ -396,6 +405,11 @@ static void test_create_and_properties(void)
     expect_success("/setnotifycmdline %s c:\\windows\\system32\\cmd.exe \"cmd /c exit 3\"", guid);
     value = raw_value(0, "/getnotifycmdline %s", guid);
     ok(contains(value, "cmd /c exit 3"), "/getnotifycmdline with parameters: %s\n", debugstr_a(value));
+    free(value);
+    /* Parameters not quoted are one parameter string, as in Microsoft's example. */
+    expect_success("/setnotifycmdline %s c:\\windows\\system32\\notepad.exe notepad c:\\eula.txt", guid);
+    value = raw_value(0, "/getnotifycmdline %s", guid);
+    ok(contains(value, "notepad c:\\eula.txt"), "/getnotifycmdline with loose parameters: %s\n", debugstr_a(value));
     free(value);
     expect_success("/setnotifycmdline %s NULL", guid);
     check_value(guid, "/getnotifycmdline", "none");
@@ -557,6 +571,19 @@ static void test_files(void)
     code = run_bitsadmin(&output, "/addfileset %s %s\\missing.txt", guid, listfile);
     ok(code != 0, "/addfileset of a missing list succeeded\n");
     free(output);
+    /* A list too long to read says why, not error 0. */
+    local_path("huge.txt", listfile, sizeof(listfile));
+    if ((list = fopen(listfile, "w")))
+    {
+        fseek(list, 17 << 20, SEEK_SET);
+        fputc('\n', list);
+        fclose(list);
+        code = run_bitsadmin(&output, "/addfileset %s %s", guid, listfile);
+        ok(code != 0 && !contains(output, "0x00000000") && contains(output, "0x800700df"),
+           "/addfileset of a 17 MiB list: %d %s\n", code, debugstr_a(output));
+        free(output);
+        DeleteFileA(listfile);
+    }
 
     /* Ranges. */
     local_path("ranges.bin", local, sizeof(local));
@@ -898,6 +925,15 @@ static void test_util_and_peers(void)
     code = run_bitsadmin(&output, "/util /help");
     ok(code == 0 && contains(output, "/VERSION"), "/util /help: %d %s\n", code, debugstr_a(output));
     free(output);
+    /* Each file's version: 7.8 is BITS 10.x ("Determining the version of BITS"). */
+    code = run_bitsadmin(&output, "/util /version /verbose");
+    ok(code == 0 && contains(output, "qmgr.dll") && contains(output, " 7.8."), "/util /version /verbose: %d %s\n",
+       code, debugstr_a(output));
+    free(output);
+    /* The older spelling with '-', for the command and its switches. */
+    code = run_bitsadmin(&output, "-util -version");
+    ok(code == 0 && contains(output, "10."), "-util -version: %d %s\n", code, debugstr_a(output));
+    free(output);
     code = run_bitsadmin(&output, "/util /nosuchutil");
     ok(code != 0, "an unknown /util switch gave exit code 0\n");
     free(output);
@@ -1028,11 +1064,12 @@ static void test_ieproxy(void)
     ok(code == 0 && contains(output, "proxy1:80,proxy2") && contains(output, "<local>"), "/util /getieproxy: %s\n",
        debugstr_a(output));
     free(output);
-    /* AUTODETECT replaces the usage but keeps the manual list for later. */
+    /* AUTODETECT replaces the usage but keeps the manual list for later, and
+     * /getieproxy shows every usage's value, not only the active one's. */
     expect_success("/util /setieproxy localsystem AUTODETECT");
     code = run_bitsadmin(&output, "/util /getieproxy localsystem");
-    ok(code == 0 && contains(output, "AUTODETECT: TRUE") && !contains(output, "proxy1:80"), "after AUTODETECT: %s\n",
-       debugstr_a(output));
+    ok(code == 0 && contains(output, "AUTODETECT: TRUE") && contains(output, "MANUAL_PROXY: proxy1:80,proxy2"),
+       "after AUTODETECT: %s\n", debugstr_a(output));
     free(output);
     expect_success("/util /setieproxy localsystem RESET");
     code = run_bitsadmin(&output, "/util /getieproxy localsystem");
