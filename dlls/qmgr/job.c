@@ -607,8 +607,10 @@ static void queue_job(struct job *job)
 {
     job->state = BG_JOB_STATE_QUEUED;
     job->resumed = TRUE;
-    /* Resume starts the maximum download time afresh. */
+    /* Resume starts the maximum download time afresh; a run still ending
+     * (Suspend just before) adds only what comes after this. */
     job->active_ms = 0;
+    if (job->active) job->run_start = GetTickCount64();
     touch(job);
     scheduler_enqueue(job);
 }

@@ -2609,6 +2609,54 @@ done:
     finish_job(job);
 }
 
+/* Resume starts MaximumDownloadTime afresh (spec 5.1), also right after a
+ * Suspend, while the run before is still ending: 3 s into 4 s, Suspend and
+ * Resume give the job 4 s more. */
+static void test_max_download_time_resumed(void)
+{
+    static const char path[] = "/download/slow-maxtime-resumed.bin";
+    struct httpd_resource_options options;
+    WCHAR dir[MAX_PATH], local[MAX_PATH], url[256];
+    IBackgroundCopyJob4 *job4;
+    IBackgroundCopyJob *job;
+    BG_ERROR_CONTEXT context;
+    BG_JOB_STATE state;
+    HRESULT hr, code;
+
+    if (!make_dir(L"maxtime-resumed", dir, ARRAY_SIZE(dir))) return;
+    swprintf(local, ARRAY_SIZE(local), L"%lsslow.bin", dir);
+    memset(&options, 0, sizeof(options));
+    options.slow_delay_ms = SLOW_DELAY_MS;
+    options.slow_chunk = SLOW_CHUNK;
+    ok(httpd_add_pattern_resource(httpd, path, SLOW_SIZE, 805, &options), "cannot add resource.\n");
+    httpd_url(httpd, path, url, ARRAY_SIZE(url));
+
+    if (!(job = create_job(L"maxtime-resumed"))) return;
+    hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJob4, (void **)&job4);
+    ok(hr == S_OK, "QueryInterface(IBackgroundCopyJob4) failed: %#lx.\n", hr);
+    if (FAILED(hr)) goto done;
+    hr = IBackgroundCopyJob4_SetMaximumDownloadTime(job4, 4);
+    ok(hr == S_OK, "SetMaximumDownloadTime failed: %#lx.\n", hr);
+    IBackgroundCopyJob4_Release(job4);
+    if (!add_file(job, url, local) || !resume(job)) goto done;
+
+    Sleep(3000);
+    check_state(job, BG_JOB_STATE_TRANSFERRING);
+    hr = IBackgroundCopyJob_Suspend(job);
+    ok(hr == S_OK, "Suspend failed: %#lx.\n", hr);
+    if (!resume(job)) goto done;
+    /* 2.5 s after: 5.5 s in all, 2.5 s of the new 4. */
+    Sleep(2500);
+    hr = IBackgroundCopyJob_GetState(job, &state);
+    ok(hr == S_OK && state != BG_JOB_STATE_ERROR, "state %s 2.5 s after Resume.\n", state_name(state));
+    state = wait_state(job, STATE_BIT(BG_JOB_STATE_ERROR), 10000, TRUE);
+    ok(state == BG_JOB_STATE_ERROR, "got state %u.\n", state);
+    if (get_job_error(job, &context, &code))
+        ok(code == BG_E_MAXDOWNLOAD_TIMEOUT, "got error %#lx (context %d).\n", code, context);
+done:
+    finish_job(job);
+}
+
 /* BITS_JOB_PROPERTY_MAX_DOWNLOAD_SIZE caps the bytes a job may fetch. */
 static void test_max_download_size(void)
 {
@@ -2929,6 +2977,7 @@ START_TEST(download)
     test_round_robin();
     test_max_download_time();
     test_max_download_time_failing();
+    test_max_download_time_resumed();
     test_max_download_size();
     test_high_performance();
     test_helper_token_required();
