@@ -95,7 +95,8 @@ struct job
     /* transfers */
     BOOL active;                      /* a worker runs the job */
     BOOL stop;                        /* the worker must stop: suspended, cancelled or completed */
-    HANDLE idle;                      /* signalled while no worker runs the job */
+    HANDLE idle;                      /* signalled while no worker runs the job, or holds its files */
+    HANDLE run_done;                  /* signalled while no run is under way (idle is also set in callbacks) */
     ULONGLONG first_transient_error;  /* when the current run of errors without progress began */
     ULONGLONG active_ms;              /* time spent connecting and transferring since the last Resume */
     ULONGLONG run_start;              /* GetTickCount64() when the current run began */
@@ -334,6 +335,7 @@ static void job_destroy(struct job *job)
     free(job->reply_file_name);
     clear_all_credentials(job);
     if (job->idle) CloseHandle(job->idle);
+    if (job->run_done) CloseHandle(job->run_done);
     DeleteCriticalSection(&job->cs);
     free(job);
 }
@@ -2850,9 +2852,10 @@ static BOOL begin_run(struct job *job)
             return FALSE;
         }
         if (!job->active) break;
-        /* A suspended run is still letting go of its files. */
+        /* A suspended run is still ending (maybe in a FileTransferred
+         * callback, during which idle is set: not that event). */
         LeaveCriticalSection(&job->cs);
-        WaitForSingleObject(job->idle, IDLE_WAIT_MS);
+        WaitForSingleObject(job->run_done, IDLE_WAIT_MS);
     }
     job->state = BG_JOB_STATE_CONNECTING;
     job->active = TRUE;
@@ -2862,6 +2865,7 @@ static BOOL begin_run(struct job *job)
     job->run_start = GetTickCount64();
     job->error.present = FALSE;
     ResetEvent(job->idle);
+    ResetEvent(job->run_done);
     touch_by_service(job, TRUE);
     LeaveCriticalSection(&job->cs);
     return TRUE;
@@ -3192,6 +3196,7 @@ void job_run(struct job *job, void *session)
     job->active_ms += GetTickCount64() - job->run_start;
     job->active = FALSE;
     SetEvent(job->idle);
+    SetEvent(job->run_done);
     end_sessions = job->end_sessions_after_run;
     job->end_sessions_after_run = FALSE;
     /* Only now: a callback that calls Complete need not wait for this run. */
@@ -3303,7 +3308,7 @@ static HRESULT job_alloc(BG_JOB_TYPE type, struct job **out)
     job->refcount = 1;
     InitializeCriticalSection(&job->cs);
 
-    if (!(job->idle = CreateEventW(NULL, TRUE, TRUE, NULL)))
+    if (!(job->idle = CreateEventW(NULL, TRUE, TRUE, NULL)) || !(job->run_done = CreateEventW(NULL, TRUE, TRUE, NULL)))
     {
         hr = HRESULT_FROM_WIN32(GetLastError());
         job_destroy(job);

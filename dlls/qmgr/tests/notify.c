@@ -53,6 +53,7 @@ struct test_callback
     LONG file_failures;          /* FileTransferred answers E_FAIL this many times first */
     WCHAR file_names[8][MAX_PATH];  /* the local name of each FileTransferred call, in order */
     BOOL version1;               /* answers as IBackgroundCopyCallback only */
+    HANDLE file_release;         /* if set, FileTransferred waits for it (at most 15 s) */
     LONG callback2_queries;
 };
 
@@ -156,6 +157,7 @@ static HRESULT WINAPI callback_FileTransferred(IBackgroundCopyCallback2 *iface, 
         callback->cancel_ms = GetTickCount() - start;
     }
     SetEvent(callback->file_done);
+    if (callback->file_release) WaitForSingleObject(callback->file_release, 15000);
     return S_OK;
 }
 
@@ -374,6 +376,43 @@ static void test_cancel_in_file_callback(void)
     ok(GetFileAttributesW(second) == INVALID_FILE_ATTRIBUTES, "the second file exists.\n");
 
     IBackgroundCopyJob_Release(job);
+    free_callback(&callback);
+}
+
+/* Suspend and Resume while a FileTransferred call is under way: the new run
+ * waits for the old one to end (the transfer holds no file during the call,
+ * but it has not ended), and the job finishes after it. */
+static void test_suspend_resume_in_file_callback(void)
+{
+    struct test_callback callback;
+    IBackgroundCopyJob *job;
+    HRESULT hr;
+
+    init_callback(&callback);
+    callback.file_release = CreateEventW(NULL, TRUE, FALSE, NULL);
+    if (!(job = create_job())) goto done;
+    add_http_file(job, "held-one.bin", 3000);
+    add_http_file(job, "held-two.bin", 5000);
+    /* Foreground: a second run of the job is not held back by the scheduler. */
+    hr = IBackgroundCopyJob_SetPriority(job, BG_JOB_PRIORITY_FOREGROUND);
+    ok(hr == S_OK, "SetPriority failed: %#lx.\n", hr);
+    set_notify(job, BG_NOTIFY_JOB_TRANSFERRED | BG_NOTIFY_FILE_TRANSFERRED, &callback);
+    hr = IBackgroundCopyJob_Resume(job);
+    ok(hr == S_OK, "Resume failed: %#lx.\n", hr);
+    ok(!WaitForSingleObject(callback.file_done, 30000), "FileTransferred was not called.\n");
+    hr = IBackgroundCopyJob_Suspend(job);
+    ok(hr == S_OK, "Suspend failed: %#lx.\n", hr);
+    hr = IBackgroundCopyJob_Resume(job);
+    ok(hr == S_OK, "Resume failed: %#lx.\n", hr);
+    Sleep(1000);
+    SetEvent(callback.file_release);
+    ok(!WaitForSingleObject(callback.transferred, 30000), "JobTransferred was not called.\n");
+    hr = IBackgroundCopyJob_Complete(job);
+    ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
+    IBackgroundCopyJob_Release(job);
+done:
+    SetEvent(callback.file_release);
+    CloseHandle(callback.file_release);
     free_callback(&callback);
 }
 
@@ -1035,6 +1074,7 @@ START_TEST(notify)
     test_busy_transfers();
     test_file_transferred_rules();
     test_cancel_in_file_callback();
+    test_suspend_resume_in_file_callback();
     test_late_registration();
     test_disconnected_callback();
     test_failing_callback();
