@@ -167,7 +167,7 @@ static HRESULT set_certificate(struct http_options *options, BG_CERT_STORE_LOCAT
 
     if (location < BG_CERT_STORE_LOCATION_CURRENT_USER || location > BG_CERT_STORE_LOCATION_LOCAL_MACHINE_ENTERPRISE)
         return E_NOTIMPL;
-    if (!store_name) return RPC_X_NULL_REF_POINTER;
+    if (!store_name) return HRESULT_FROM_WIN32(RPC_X_NULL_REF_POINTER);
     if (wcslen(store_name) + 1 > MAX_CERT_STORE_NAME) return BG_E_STRING_TOO_LONG;
     if (subject && wcslen(subject) + 1 > MAX_CERT_STORE_NAME) return BG_E_STRING_TOO_LONG;
     /* A final job is read-only whatever the certificate: say so before searching the store. */
@@ -208,7 +208,7 @@ static HRESULT WINAPI http_options_SetClientCertificateByID(IBackgroundCopyJobHt
 
     if (!job_caller_is_owner(options->job)) return E_ACCESSDENIED;
 
-    if (!hash) return RPC_X_NULL_REF_POINTER;
+    if (!hash) return HRESULT_FROM_WIN32(RPC_X_NULL_REF_POINTER);
     return set_certificate(options, location, store_name, hash, NULL);
 }
 
@@ -221,7 +221,7 @@ static HRESULT WINAPI http_options_SetClientCertificateByName(IBackgroundCopyJob
 
     if (!job_caller_is_owner(options->job)) return E_ACCESSDENIED;
 
-    if (!subject) return RPC_X_NULL_REF_POINTER;
+    if (!subject) return HRESULT_FROM_WIN32(RPC_X_NULL_REF_POINTER);
     if (!*subject) return E_INVALIDARG;
     return set_certificate(options, location, store_name, NULL, subject);
 }
@@ -260,7 +260,7 @@ static HRESULT WINAPI http_options_GetClientCertificate(IBackgroundCopyJobHttpOp
 
     if (!job_caller_may_access(options->job)) return E_ACCESSDENIED;
 
-    if (!location || !store_name || !hash || !subject) return RPC_X_NULL_REF_POINTER;
+    if (!location || !store_name || !hash || !subject) return HRESULT_FROM_WIN32(RPC_X_NULL_REF_POINTER);
     *store_name = *subject = NULL;
     *hash = NULL;
 
@@ -341,7 +341,7 @@ static HRESULT WINAPI http_options_GetCustomHeaders(IBackgroundCopyJobHttpOption
     /* The owner's alone, as is setting them: they may carry secrets (behavior.md 11.5). */
     if (!job_caller_is_owner(options->job)) return E_ACCESSDENIED;
 
-    if (!headers) return RPC_X_NULL_REF_POINTER;
+    if (!headers) return HRESULT_FROM_WIN32(RPC_X_NULL_REF_POINTER);
     *headers = NULL;
     EnterCriticalSection(&options->cs);
     /* Write-only headers read as if unreadable; the exact code is not documented. */
@@ -390,7 +390,7 @@ static HRESULT WINAPI http_options_GetSecurityFlags(IBackgroundCopyJobHttpOption
 
     if (!job_caller_may_access(options->job)) return E_ACCESSDENIED;
 
-    if (!flags) return RPC_X_NULL_REF_POINTER;
+    if (!flags) return HRESULT_FROM_WIN32(RPC_X_NULL_REF_POINTER);
     EnterCriticalSection(&options->cs);
     *flags = options->security_flags;
     LeaveCriticalSection(&options->cs);

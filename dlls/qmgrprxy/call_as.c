@@ -42,7 +42,7 @@ HRESULT CALLBACK IBackgroundCopyFile5_GetProperty_Proxy(IBackgroundCopyFile5 *Th
                                                         BITS_FILE_PROPERTY_VALUE *value)
 {
     /* What the generated proxy answers for any other NULL [out] pointer. */
-    if (!value) return RPC_X_NULL_REF_POINTER;
+    if (!value) return HRESULT_FROM_WIN32(RPC_X_NULL_REF_POINTER);
     value->String = NULL;
     return IBackgroundCopyFile5_RemoteGetProperty_Proxy(This, id, &value->String);
 }

@@ -49,8 +49,7 @@ static WCHAR temp_dir[MAX_PATH];
  * it.  Called in process the service answers E_INVALIDARG, as the reference
  * pages name for most getters. */
 #define ok_null_ref(hr, what) \
-    ok((hr) == HRESULT_FROM_WIN32(RPC_X_NULL_REF_POINTER) || (hr) == RPC_X_NULL_REF_POINTER \
-       || (hr) == E_INVALIDARG, \
+    ok((hr) == HRESULT_FROM_WIN32(RPC_X_NULL_REF_POINTER) || (hr) == E_INVALIDARG, \
        "%s with a NULL pointer returned %#lx.\n", what, hr)
 
 /* Enumerations travel as 16-bit values (no [v1_enum] in the IDL): the proxy
