@@ -78,6 +78,23 @@ HRESULT __RPC_STUB IBackgroundCopyJob3_AddFileWithRanges_Stub(IBackgroundCopyJob
     return IBackgroundCopyJob3_AddFileWithRanges(This, remote, local, count, ranges);
 }
 
+HRESULT CALLBACK IBackgroundCopyJob2_GetReplyData_Proxy(IBackgroundCopyJob2 *This, byte **buffer, UINT64 *length)
+{
+    UINT64 own_length = 0;
+
+    if (!buffer) return NULL_REFERENCE;
+    /* Without the caller's length the generated code would read through NULL
+     * to size the buffer, on both sides: one of ours goes instead. */
+    return IBackgroundCopyJob2_RemoteGetReplyData_Proxy(This, buffer, length ? length : &own_length);
+}
+
+HRESULT __RPC_STUB IBackgroundCopyJob2_GetReplyData_Stub(IBackgroundCopyJob2 *This, byte **buffer, UINT64 *length)
+{
+    UINT64 own_length = 0;
+
+    return IBackgroundCopyJob2_GetReplyData(This, buffer, length ? length : &own_length);
+}
+
 HRESULT CALLBACK IBackgroundCopyFile2_GetFileRanges_Proxy(IBackgroundCopyFile2 *This, DWORD *count,
                                                           BG_FILE_RANGE **ranges)
 {

@@ -559,6 +559,12 @@ static void test_upload_reply(BOOL with_reply)
         /* No reply, no buffer (interfaces.md 4.2). */
         if (!with_reply) ok(!data, "got a buffer for no reply.\n");
         CoTaskMemFree(data);
+        /* The length is [unique]: without it the data still comes (interfaces.md 15, item 3). */
+        data = NULL;
+        hr = IBackgroundCopyJob2_GetReplyData(job2, &data, NULL);
+        ok(hr == S_OK, "GetReplyData without a length failed: %#lx.\n", hr);
+        if (with_reply) ok(data && !memcmp(data, expected, strlen(expected)), "no reply data without a length.\n");
+        CoTaskMemFree(data);
         EnterCriticalSection(&bits_server.cs);
         ok(bits_server.closes == 1 && bits_server.session_count == 1 && bits_server.sessions[0].closed,
            "%u Close-Session packets after the reply.\n", bits_server.closes);
