@@ -831,6 +831,26 @@ static void test_status_code_types(void)
        (unsigned long)HRESULT_FACILITY(BG_E_HTTP_ERROR_500));
 }
 
+/* The SDK's enumerations have tags of their own names ("typedef enum
+ * BG_JOB_STATE {...} BG_JOB_STATE"): code that says "enum BG_JOB_STATE"
+ * compiles, and C++ mangles the types by these names. */
+static void test_enum_tags(void)
+{
+    enum BG_ERROR_CONTEXT context = BG_ERROR_CONTEXT_NONE;
+    enum BG_JOB_PRIORITY priority = BG_JOB_PRIORITY_FOREGROUND;
+    enum BG_JOB_STATE state = BG_JOB_STATE_QUEUED;
+    enum BG_JOB_TYPE type = BG_JOB_TYPE_DOWNLOAD;
+    enum BG_JOB_PROXY_USAGE usage = BG_JOB_PROXY_USAGE_PRECONFIG;
+    enum BG_AUTH_TARGET target = BG_AUTH_TARGET_SERVER;
+    enum BG_AUTH_SCHEME scheme = BG_AUTH_SCHEME_BASIC;
+    enum BG_CERT_STORE_LOCATION location = BG_CERT_STORE_LOCATION_CURRENT_USER;
+    BG_JOB_STATE typedef_state = state;
+
+    ok(sizeof(enum BG_JOB_STATE) == sizeof(BG_JOB_STATE), "the tag and the typedef differ\n");
+    ok(typedef_state == BG_JOB_STATE_QUEUED && !context && !priority && !type && !usage && target == 1 &&
+       scheme == 1 && !location, "unexpected values\n");
+}
+
 /* ------------------------------------------------------------------------
  * Our headers against mingw-w64's
  */
@@ -956,4 +976,5 @@ START_TEST(abi)
     test_mingw_guids();
     test_mingw_layouts();
     test_mingw_constants();
+    test_enum_tags();
 }
