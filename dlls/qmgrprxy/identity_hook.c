@@ -153,9 +153,12 @@ static void WINAPI hook_ClientFillBuffer(IChannelHook *iface, REFGUID extent, RE
     }
     memcpy(buffer, &state->record, sizeof(state->record));
     *size = sizeof(state->record);
-    /* Open until the reply: the service may duplicate it meanwhile. */
-    state->open_tokens[state->open_count++] = state->record.thread_token ?
-        (HANDLE)(UINT_PTR)state->record.thread_token : NULL;
+    /* Open until the reply: the service may duplicate it meanwhile.  A full
+     * stack (Wine calls no ClientNotify for a call that failed on the way, so
+     * such calls leave their entry) took no token in ClientGetSize. */
+    if (state->open_count < MAX_NESTED_CALLS)
+        state->open_tokens[state->open_count++] = state->record.thread_token ?
+            (HANDLE)(UINT_PTR)state->record.thread_token : NULL;
 }
 
 static void WINAPI hook_ClientNotify(IChannelHook *iface, REFGUID extent, REFIID riid, ULONG size, void *buffer,
