@@ -114,6 +114,8 @@ struct job
     struct file **file_notices;
     ULONG file_notice_count, file_notice_capacity;
     BOOL delivering_file_notices;
+    BOOL delivering_notifications;    /* a thread is in job_deliver_notifications */
+    BOOL deliver_again;               /* notices came meanwhile: that thread looks again */
     BOOL end_sessions_after_run;      /* cancelled during a run: its end cancels the upload sessions */
     SRWLOCK activation_lock;          /* one object of the notification class at a time */
     ULONGLONG last_ranges_notice;     /* GetTickCount64() of the last one delivered */
@@ -2655,7 +2657,7 @@ static void watch_command_line(struct job *job, enum notify_event event, HANDLE 
 /* Delivers JobTransferred or JobError if the job is still in that state and the
  * application has not had it yet: to the callback object, else (or if it
  * fails) to the command line; if nothing takes it, again after the retry delay. */
-void job_deliver_notifications(struct job *job)
+static void deliver_notifications(struct job *job)
 {
     WCHAR *program = NULL, *parameters = NULL;
     HANDLE process = NULL;
@@ -2747,6 +2749,30 @@ void job_deliver_notifications(struct job *job)
     if (callback) IUnknown_Release(callback);
     free(program);
     free(parameters);
+}
+
+/* One thread at a time calls a job's client: another that finds it busy
+ * leaves the new notices to it.  A callback that blocks then holds one
+ * notification thread, not every one the job's progress would send in. */
+void job_deliver_notifications(struct job *job)
+{
+    EnterCriticalSection(&job->cs);
+    if (job->delivering_notifications)
+    {
+        job->deliver_again = TRUE;
+        LeaveCriticalSection(&job->cs);
+        return;
+    }
+    job->delivering_notifications = TRUE;
+    do
+    {
+        job->deliver_again = FALSE;
+        LeaveCriticalSection(&job->cs);
+        deliver_notifications(job);
+        EnterCriticalSection(&job->cs);
+    } while (job->deliver_again && !scheduler_stopping());
+    job->delivering_notifications = FALSE;
+    LeaveCriticalSection(&job->cs);
 }
 
 /* A registration after the event still delivers it; the caller holds the job lock. */

@@ -7,8 +7,10 @@
  * end when idle); background jobs one at a time, as on Windows, taking turns
  * by time slices within a priority.  Notification threads of their own
  * deliver notifications to applications, never inside a client's call, and
- * fire the timers (retries of jobs in TRANSIENT_ERROR, notifications held
- * back): transfers never keep them waiting.  Threads sleep on condition
+ * try held-back ones again when their timers fire: transfers never keep them
+ * waiting.  A timer thread puts jobs in TRANSIENT_ERROR back in the queue
+ * when their retry is due, so that clients' callbacks, which may block,
+ * never hold up retries and timeouts.  Threads sleep on condition
  * variables: nothing polls.
  *
  * Copyright 2026 the qmgr-for-wine authors
@@ -53,7 +55,7 @@ static struct
 {
     CRITICAL_SECTION cs;
     CONDITION_VARIABLE wake;            /* transfer threads: a job to run */
-    CONDITION_VARIABLE notice;          /* notification threads: a notification or a timer */
+    CONDITION_VARIABLE notice;          /* notification and timer threads: a notification or a timer */
     struct job **queue;  /* jobs to run; each entry holds a reference */
     ULONG queue_count, queue_capacity;
     struct job **notify_queue;  /* jobs with notifications to deliver; likewise */
@@ -66,6 +68,7 @@ static struct
     ULONG transfer_thread_count;        /* running */
     ULONG idle_transfer_threads;        /* waiting for a job */
     HANDLE notify_threads[NOTIFY_THREADS];
+    HANDLE timer_thread;
 } scheduler;
 
 static BOOL grow(void **array, ULONG *capacity, ULONG count, size_t size)
@@ -299,8 +302,8 @@ static struct job *pick_job(BOOL *background)
     return job;
 }
 
-/* A timer that is due, or the time until the next one (INFINITE if none). */
-static struct job *pick_timer(enum timer_kind *kind, DWORD *wait)
+/* A timer of this kind that is due, or the time until the next one (INFINITE if none). */
+static struct job *pick_timer(enum timer_kind kind, DWORD *wait)
 {
     ULONGLONG now = GetTickCount64(), next = ~(ULONGLONG)0;
     struct job *job;
@@ -308,10 +311,10 @@ static struct job *pick_timer(enum timer_kind *kind, DWORD *wait)
 
     for (i = 0; i < scheduler.timer_count; i++)
     {
+        if (scheduler.timers[i].kind != kind) continue;
         if (scheduler.timers[i].due <= now)
         {
             job = scheduler.timers[i].job;
-            *kind = scheduler.timers[i].kind;
             scheduler.timers[i] = scheduler.timers[--scheduler.timer_count];
             return job;
         }
@@ -364,7 +367,6 @@ static DWORD WINAPI transfer_thread_main(void *arg)
 static DWORD WINAPI notify_thread_main(void *arg)
 {
     DWORD wait = INFINITE;
-    enum timer_kind kind;
     struct job *job;
 
     CoInitializeEx(NULL, COINIT_MULTITHREADED);
@@ -381,11 +383,10 @@ static DWORD WINAPI notify_thread_main(void *arg)
             EnterCriticalSection(&scheduler.cs);
             continue;
         }
-        if ((job = pick_timer(&kind, &wait)))
+        if ((job = pick_timer(TIMER_NOTIFY, &wait)))
         {
             LeaveCriticalSection(&scheduler.cs);
-            if (kind == TIMER_RETRY) job_retry_due(job);
-            else job_deliver_notifications(job);
+            job_deliver_notifications(job);
             job_release(job);
             EnterCriticalSection(&scheduler.cs);
             continue;
@@ -394,6 +395,28 @@ static DWORD WINAPI notify_thread_main(void *arg)
     }
     LeaveCriticalSection(&scheduler.cs);
     CoUninitialize();
+    return 0;
+}
+
+static DWORD WINAPI timer_thread_main(void *arg)
+{
+    DWORD wait = INFINITE;
+    struct job *job;
+
+    EnterCriticalSection(&scheduler.cs);
+    while (!scheduler.stopping)
+    {
+        if ((job = pick_timer(TIMER_RETRY, &wait)))
+        {
+            LeaveCriticalSection(&scheduler.cs);
+            job_retry_due(job);
+            job_release(job);
+            EnterCriticalSection(&scheduler.cs);
+            continue;
+        }
+        SleepConditionVariableCS(&scheduler.notice, &scheduler.cs, wait);
+    }
+    LeaveCriticalSection(&scheduler.cs);
     return 0;
 }
 
@@ -420,6 +443,8 @@ void scheduler_init(void)
     for (i = 0; i < NOTIFY_THREADS; i++)
         if (!(scheduler.notify_threads[i] = CreateThread(NULL, 0, notify_thread_main, NULL, 0, NULL)))
             ERR("Failed to start notification thread %u, error %lu.\n", i, GetLastError());
+    if (!(scheduler.timer_thread = CreateThread(NULL, 0, timer_thread_main, NULL, 0, NULL)))
+        ERR("Failed to start the timer thread, error %lu.\n", GetLastError());
 }
 
 static void join_thread(HANDLE *thread, const char *what, ULONG index)
@@ -446,6 +471,7 @@ void scheduler_shutdown(void)
      * starts once stopping is set. */
     for (i = 0; i < MAX_TRANSFER_THREADS; i++) join_thread(&scheduler.transfer_threads[i], "Transfer", i);
     for (i = 0; i < NOTIFY_THREADS; i++) join_thread(&scheduler.notify_threads[i], "Notification", i);
+    join_thread(&scheduler.timer_thread, "Timer", 0);
 
     EnterCriticalSection(&scheduler.cs);
     queue = scheduler.queue;

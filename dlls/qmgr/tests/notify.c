@@ -54,6 +54,7 @@ struct test_callback
     WCHAR file_names[8][MAX_PATH];  /* the local name of each FileTransferred call, in order */
     BOOL version1;               /* answers as IBackgroundCopyCallback only */
     HANDLE file_release;         /* if set, FileTransferred waits for it (at most 15 s) */
+    HANDLE modification_release; /* if set, JobModification waits for it (at most 30 s) */
     LONG callback2_queries;
 };
 
@@ -126,6 +127,7 @@ static HRESULT WINAPI callback_JobModification(IBackgroundCopyCallback2 *iface, 
 
     InterlockedIncrement(&callback->modification_calls);
     SetEvent(callback->modified);
+    if (callback->modification_release) WaitForSingleObject(callback->modification_release, 30000);
     return S_OK;
 }
 
@@ -414,6 +416,89 @@ done:
     SetEvent(callback.file_release);
     CloseHandle(callback.file_release);
     free_callback(&callback);
+}
+
+/* An application whose JobModification does not return (a client that
+ * stopped answering) holds up its own job's notices, not the service: other
+ * jobs still hear JobTransferred, and a failing job is still retried. */
+static void test_blocked_callback(void)
+{
+    /* Not on the stack: COM may keep the stubs a while (test_version1_callback). */
+    static struct test_callback blocked, other;
+    IBackgroundCopyJob *slow = NULL, *quick = NULL, *failing = NULL;
+    struct httpd_resource_options options;
+    WCHAR url[256], local[MAX_PATH];
+    ULONG errors = 0;
+    DWORD start;
+    HRESULT hr;
+
+    init_callback(&blocked);
+    init_callback(&other);
+    blocked.modification_release = CreateEventW(NULL, TRUE, FALSE, NULL);
+    memset(&options, 0, sizeof(options));
+    options.slow_delay_ms = 50;
+    options.slow_chunk = 4096;
+    ok(httpd_add_pattern_resource(server, "/notify/blocked-slow.bin", 400000, 7, &options), "add resource failed.\n");
+    if (!(slow = create_job())) goto done;
+    add_http_file(slow, "blocked-slow.bin", ~(ULONGLONG)0);
+    /* Progress brings a JobModification every 500 ms, into a call that does not return. */
+    set_notify(slow, BG_NOTIFY_JOB_MODIFICATION, &blocked);
+    hr = IBackgroundCopyJob_SetPriority(slow, BG_JOB_PRIORITY_FOREGROUND);
+    ok(hr == S_OK, "SetPriority failed: %#lx.\n", hr);
+    hr = IBackgroundCopyJob_Resume(slow);
+    ok(hr == S_OK, "Resume failed: %#lx.\n", hr);
+    ok(!WaitForSingleObject(blocked.modified, 15000), "JobModification was not called.\n");
+    /* Long enough for every notification thread to have been sent into it. */
+    Sleep(3000);
+
+    if (!(failing = create_job())) goto done;
+    wcscpy(url, L"http://127.0.0.1:1/blocked-failing.bin");
+    swprintf(local, ARRAY_SIZE(local), L"%s\\blocked-failing.bin", work_dir);
+    hr = IBackgroundCopyJob_AddFile(failing, url, local);
+    ok(hr == S_OK, "AddFile failed: %#lx.\n", hr);
+    hr = IBackgroundCopyJob_SetMinimumRetryDelay(failing, 5);
+    ok(hr == S_OK, "SetMinimumRetryDelay failed: %#lx.\n", hr);
+    hr = IBackgroundCopyJob_Resume(failing);
+    ok(hr == S_OK, "Resume failed: %#lx.\n", hr);
+
+    if (!(quick = create_job())) goto done;
+    add_http_file(quick, "blocked-quick.bin", 3000);
+    set_notify(quick, BG_NOTIFY_JOB_TRANSFERRED, &other);
+    hr = IBackgroundCopyJob_Resume(quick);
+    ok(hr == S_OK, "Resume failed: %#lx.\n", hr);
+    ok(!WaitForSingleObject(other.transferred, 15000), "JobTransferred did not come while a callback is stuck.\n");
+
+    /* Its retry comes 5 s after its first failure. */
+    start = GetTickCount();
+    do
+    {
+        Sleep(200);
+        hr = IBackgroundCopyJob_GetErrorCount(failing, &errors);
+    } while (hr == S_OK && errors < 2 && GetTickCount() - start < 15000);
+    ok(errors >= 2, "the failing job failed %lu times while a callback is stuck.\n", errors);
+done:
+    SetEvent(blocked.modification_release);
+    if (slow)
+    {
+        IBackgroundCopyJob_SetNotifyInterface(slow, NULL);
+        IBackgroundCopyJob_Cancel(slow);
+        IBackgroundCopyJob_Release(slow);
+    }
+    if (failing)
+    {
+        IBackgroundCopyJob_Cancel(failing);
+        IBackgroundCopyJob_Release(failing);
+    }
+    if (quick)
+    {
+        IBackgroundCopyJob_Cancel(quick);
+        IBackgroundCopyJob_Release(quick);
+    }
+    /* The calls that were held return before the objects go. */
+    Sleep(500);
+    CloseHandle(blocked.modification_release);
+    free_callback(&blocked);
+    free_callback(&other);
 }
 
 /* A callback registered after the job was transferred still hears of it. */
@@ -1075,6 +1160,7 @@ START_TEST(notify)
     test_file_transferred_rules();
     test_cancel_in_file_callback();
     test_suspend_resume_in_file_callback();
+    test_blocked_callback();
     test_late_registration();
     test_disconnected_callback();
     test_failing_callback();
