@@ -1277,6 +1277,8 @@ static HRESULT WINAPI job_SetPriority(IBackgroundCopyJob5 *iface, BG_JOB_PRIORIT
         EnterCriticalSection(&job->cs);
         if (job->active) job->reschedule = TRUE;
         LeaveCriticalSection(&job->cs);
+        /* Queued behind a background job, as FOREGROUND it may start now. */
+        scheduler_priority_changed(job);
     }
     return hr;
 }

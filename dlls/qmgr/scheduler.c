@@ -178,6 +178,21 @@ void scheduler_enqueue(struct job *job)
     while (removed--) job_release(job);
 }
 
+void scheduler_priority_changed(struct job *job)
+{
+    ULONG i;
+
+    EnterCriticalSection(&scheduler.cs);
+    for (i = 0; i < scheduler.queue_count; i++)
+    {
+        if (scheduler.queue[i] != job) continue;
+        add_transfer_thread_if_needed(job);
+        WakeAllConditionVariable(&scheduler.wake);
+        break;
+    }
+    LeaveCriticalSection(&scheduler.cs);
+}
+
 void scheduler_schedule_retry(struct job *job, ULONGLONG ms)
 {
     BOOL kept = FALSE;
@@ -270,7 +285,8 @@ BOOL scheduler_should_yield(BG_JOB_PRIORITY priority, ULONGLONG running_since)
     EnterCriticalSection(&scheduler.cs);
     for (i = 0; i < scheduler.queue_count && !ret; i++)
     {
-        waiting = job_priority(scheduler.queue[i]);
+        /* A foreground job takes no background place: nothing to give way to. */
+        if ((waiting = job_priority(scheduler.queue[i])) == BG_JOB_PRIORITY_FOREGROUND) continue;
         ret = waiting < priority || (slice_over && waiting == priority);
     }
     LeaveCriticalSection(&scheduler.cs);

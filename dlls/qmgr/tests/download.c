@@ -2441,6 +2441,40 @@ static void test_foreground_alongside(void)
     finish_job(slow);
 }
 
+/* A queued background job raised to FOREGROUND starts at once, alongside
+ * the background job that runs (spec 4), which goes on without a break. */
+static void test_queued_raised_to_foreground(void)
+{
+    static const char slow_path[] = "/download/queued-raised-slow.bin";
+    WCHAR dir[MAX_PATH], slow_local[MAX_PATH], fast_local[MAX_PATH];
+    IBackgroundCopyJob *slow, *fast;
+    struct httpd_log_entry entry;
+    HRESULT hr;
+    int start;
+
+    if (!make_dir(L"queued-raised", dir, ARRAY_SIZE(dir))) return;
+    swprintf(slow_local, ARRAY_SIZE(slow_local), L"%lsslow.bin", dir);
+    swprintf(fast_local, ARRAY_SIZE(fast_local), L"%lsfast.bin", dir);
+
+    if (!(slow = start_slow_job(L"queued-raised-slow", slow_path, 1141, slow_local))) return;
+    start = httpd_log_count(httpd);
+    if ((fast = start_quick_job(L"queued-raised-fast", BG_JOB_PRIORITY_LOW, "/download/queued-raised-fast.bin", 1142,
+                                60000, fast_local)))
+    {
+        /* LOW waits behind NORMAL. */
+        Sleep(500);
+        check_state(fast, BG_JOB_STATE_QUEUED);
+        hr = IBackgroundCopyJob_SetPriority(fast, BG_JOB_PRIORITY_FOREGROUND);
+        ok(hr == S_OK, "SetPriority failed: %#lx.\n", hr);
+        check_done_first(fast, slow, 8000, fast_local, 1142, 60000);
+        finish_job(fast);
+    }
+    /* Half a second for a yield to show. */
+    Sleep(500);
+    ok(httpd_log_find(httpd, "GET", slow_path, start, &entry) < 0, "the NORMAL job stopped and asked again.\n");
+    finish_job(slow);
+}
+
 /* A running background job made FOREGROUND gives up the background slot
  * (spec 4: foreground jobs run alongside one background job): a small NORMAL
  * job queued after the change runs at once, not after the slow one. */
@@ -2974,6 +3008,7 @@ START_TEST(download)
     test_priority_preemption();
     test_priority_raised_while_running();
     test_foreground_alongside();
+    test_queued_raised_to_foreground();
     test_round_robin();
     test_max_download_time();
     test_max_download_time_failing();
