@@ -131,15 +131,33 @@ static BOOL add_timer(struct job *job, ULONGLONG ms, enum timer_kind kind)
 
 static DWORD WINAPI transfer_thread_main(void *arg);
 
+/* The queued jobs that could run now: every foreground one, and one
+ * background job if none runs.  Scheduler lock held. */
+static ULONG runnable_jobs(void)
+{
+    ULONG i, count = 0;
+    BOOL background = FALSE;
+
+    for (i = 0; i < scheduler.queue_count; i++)
+    {
+        if (job_priority(scheduler.queue[i]) == BG_JOB_PRIORITY_FOREGROUND) count++;
+        else background = TRUE;
+    }
+    return count + (background && scheduler.background_running < MAX_BACKGROUND_JOBS);
+}
+
 /* Another transfer thread when the queue has a job that could run now and no
- * thread is free for it.  Scheduler lock held. */
+ * thread is free for it.  Idle threads count as free until they take a job:
+ * two jobs queued at once with one idle thread need a second.  Scheduler
+ * lock held. */
 static void add_transfer_thread_if_needed(struct job *job)
 {
     ULONG i, slot = MAX_TRANSFER_THREADS;
 
-    if (scheduler.idle_transfer_threads || scheduler.transfer_thread_count >= MAX_TRANSFER_THREADS) return;
+    if (scheduler.transfer_thread_count >= MAX_TRANSFER_THREADS) return;
     if (job_priority(job) != BG_JOB_PRIORITY_FOREGROUND && scheduler.background_running >= MAX_BACKGROUND_JOBS)
         return;
+    if (scheduler.idle_transfer_threads >= runnable_jobs()) return;
     for (i = 0; i < MAX_TRANSFER_THREADS; i++)
     {
         /* The slots of threads that ended are free again. */
