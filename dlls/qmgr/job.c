@@ -3819,6 +3819,17 @@ void job_start_after_load(struct job *job)
     LeaveCriticalSection(&job->cs);
 }
 
+int job_compare_creation(const void *a, const void *b)
+{
+    struct job *first = *(struct job *const *)a, *second = *(struct job *const *)b;
+    FILETIME first_time, second_time;
+
+    /* Set once when the job is made: read without the locks. */
+    first_time = first->times.CreationTime;
+    second_time = second->times.CreationTime;
+    return CompareFileTime(&first_time, &second_time);
+}
+
 BOOL job_scavenge_if_inactive(struct job *job, const FILETIME *cutoff)
 {
     BOOL inactive;

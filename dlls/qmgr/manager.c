@@ -196,8 +196,30 @@ static void CALLBACK scavenge_timer_callback(TP_CALLBACK_INSTANCE *instance, voi
 
 static void add_loaded_job(struct job *job)
 {
-    if (FAILED(table_add(job))) return;
-    job_start_after_load(job);
+    table_add(job);
+}
+
+/* The loaded jobs take up where they were, in the order they were made: the
+ * store hands them out by id, and the queue is first come, first served
+ * within a priority (behavior.md 4). */
+static void start_loaded_jobs(void)
+{
+    struct job **jobs;
+    ULONG i, count;
+
+    EnterCriticalSection(&table.cs);
+    count = table.count;
+    if ((jobs = malloc(max(count, 1) * sizeof(*jobs))))
+        for (i = 0; i < count; i++) job_addref(jobs[i] = table.jobs[i]);
+    LeaveCriticalSection(&table.cs);
+    if (!jobs) return;
+    qsort(jobs, count, sizeof(*jobs), job_compare_creation);
+    for (i = 0; i < count; i++)
+    {
+        job_start_after_load(jobs[i]);
+        job_release(jobs[i]);
+    }
+    free(jobs);
 }
 
 /* The Group Policy changed: each job looks at it again (policy_watch). */
@@ -227,7 +249,10 @@ void manager_load_jobs(void)
 
     store_load(add_loaded_job);
     TRACE("%lu jobs loaded.\n", table.count);
+    /* Before any starts: a job past its time must not run, or a byte it
+     * fetched would count as activity. */
     scavenge_inactive_jobs();
+    start_loaded_jobs();
     policy_watch(policy_changed);
     if ((scavenge_timer = CreateThreadpoolTimer(scavenge_timer_callback, NULL, NULL)))
         SetThreadpoolTimer(scavenge_timer, (FILETIME *)&due, 3600 * 1000, 60 * 1000);

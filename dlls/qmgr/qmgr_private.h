@@ -182,6 +182,8 @@ BOOL job_caller_is_owner(struct job *job);
 /* The job changed: the store writes it soon. */
 void job_save_later(struct job *job);
 void job_start_after_load(struct job *job);
+/* For qsort of job pointers: by creation time, oldest first. */
+int job_compare_creation(const void *a, const void *b);
 /* JobInactivityTimeout: a job untouched since before the cutoff is cancelled. */
 BOOL job_scavenge_if_inactive(struct job *job, const FILETIME *cutoff);
 

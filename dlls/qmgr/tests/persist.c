@@ -508,6 +508,71 @@ done:
     free(expected);
 }
 
+/* Queued jobs start again in the order they came (behavior.md 4: first come,
+ * first served within a priority), not in the order the store keeps them:
+ * three quick jobs queued behind a slow one are fetched in their order once
+ * the slow one is cancelled after the restart. */
+static void test_queue_order_after_restart(void)
+{
+    IBackgroundCopyJob *slow, *jobs[3] = { 0 }, *job;
+    WCHAR remote[256], local[MAX_PATH], dir[MAX_PATH];
+    struct httpd_resource_options options;
+    struct httpd_log_entry entry;
+    GUID ids[3], slow_id;
+    int start, found[3];
+    char path[64];
+    unsigned int i;
+    HRESULT hr;
+
+    if (!make_dir(L"order", dir, ARRAY_SIZE(dir))) return;
+    memset(&options, 0, sizeof(options));
+    options.slow_delay_ms = SLOW_DELAY_MS;
+    options.slow_chunk = SLOW_CHUNK;
+    httpd_add_pattern_resource(httpd, "/persist/order-slow.bin", SLOW_SIZE, 78, &options);
+    if (!(slow = create_job(L"order slow"))) return;
+    swprintf(local, ARRAY_SIZE(local), L"%lsslow.bin", dir);
+    add_file(slow, httpd_url(httpd, "/persist/order-slow.bin", remote, ARRAY_SIZE(remote)), local);
+    resume(slow);
+    wait_state(slow, STATE_BIT(BG_JOB_STATE_TRANSFERRING), TRANSFER_TIMEOUT, FALSE);
+    slow_id = job_id(slow);
+    for (i = 0; i < ARRAY_SIZE(jobs); i++)
+    {
+        sprintf(path, "/persist/order-%u.bin", i);
+        httpd_add_pattern_resource(httpd, path, 5000 + i, 79 + i, NULL);
+        if (!(jobs[i] = create_job(L"order"))) goto done;
+        ids[i] = job_id(jobs[i]);
+        swprintf(local, ARRAY_SIZE(local), L"%lsquick-%u.bin", dir, i);
+        add_file(jobs[i], httpd_url(httpd, path, remote, ARRAY_SIZE(remote)), local);
+        resume(jobs[i]);
+        /* Created apart in time, and waiting behind the slow one. */
+        Sleep(20);
+        check_state(jobs[i], BG_JOB_STATE_QUEUED);
+        IBackgroundCopyJob_Release(jobs[i]);
+        jobs[i] = NULL;
+    }
+    IBackgroundCopyJob_Release(slow);
+    /* Counted from before the restart: the jobs may start as it ends. */
+    start = httpd_log_count(httpd);
+    if (!restart_service()) goto done;
+    hr = IBackgroundCopyManager_GetJob(manager, &slow_id, &job);
+    ok(hr == S_OK, "GetJob of the slow job failed: %#lx.\n", hr);
+    if (hr == S_OK) finish_job(job);
+    for (i = 0; i < ARRAY_SIZE(jobs); i++)
+    {
+        if (!(jobs[i] = get_job(&ids[i]))) continue;
+        wait_state(jobs[i], STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, TRUE);
+    }
+    for (i = 0; i < ARRAY_SIZE(jobs); i++)
+    {
+        sprintf(path, "/persist/order-%u.bin", i);
+        found[i] = httpd_log_find(httpd, "GET", path, start, &entry);
+        ok(found[i] >= 0, "job %u was not fetched.\n", i);
+    }
+    ok(found[0] < found[1] && found[1] < found[2], "fetched in the order %d, %d, %d.\n", found[0], found[1], found[2]);
+done:
+    for (i = 0; i < ARRAY_SIZE(jobs); i++) finish_job(jobs[i]);
+}
+
 /* States come back: TRANSFERRED can be completed, ERROR keeps its error. */
 static void test_states(void)
 {
@@ -1068,10 +1133,14 @@ done:
 }
 
 /* JobInactivityTimeout (in days): a job nobody touched for longer is cancelled
- * when the service looks, at its start among other times. */
+ * when the service looks, at its start among other times; one that was under
+ * way is cancelled before it can run again. */
 static void test_inactive_job_cancelled(void)
 {
+    struct httpd_resource_options options;
+    struct httpd_log_entry entry;
     IBackgroundCopyJob *old_job, *new_job, *job;
+    int log_start;
     WCHAR path[MAX_PATH], remote[256], local[MAX_PATH], dir[MAX_PATH];
     DWORD days = 1;
     GUID old_id, new_id;
@@ -1083,14 +1152,23 @@ static void test_inactive_job_cancelled(void)
         return;
     }
     if (!make_dir(L"inactive", dir, ARRAY_SIZE(dir))) return;
+    memset(&options, 0, sizeof(options));
+    options.slow_delay_ms = SLOW_DELAY_MS;
+    options.slow_chunk = SLOW_CHUNK;
+    httpd_add_pattern_resource(httpd, "/persist/inactive.bin", SLOW_SIZE, 77, &options);
     old_job = create_job(L"inactive old");
     new_job = create_job(L"inactive new");
     if (!old_job || !new_job) goto done;
     old_id = job_id(old_job);
     new_id = job_id(new_job);
     swprintf(local, ARRAY_SIZE(local), L"%lsinactive.bin", dir);
-    add_file(old_job, httpd_url(httpd, "/persist/inactive", remote, ARRAY_SIZE(remote)), local);
+    add_file(old_job, httpd_url(httpd, "/persist/inactive.bin", remote, ARRAY_SIZE(remote)), local);
+    swprintf(local, ARRAY_SIZE(local), L"%lsinactive-new.bin", dir);
     add_file(new_job, remote, local);
+    /* Under way at the stop: the service must not start it again before it
+     * sees that it is past its time, or its first byte would be activity. */
+    resume(old_job);
+    wait_state(old_job, STATE_BIT(BG_JOB_STATE_TRANSFERRING), TRANSFER_TIMEOUT, FALSE);
     IBackgroundCopyJob_Release(old_job);
     IBackgroundCopyJob_Release(new_job);
     old_job = new_job = NULL;
@@ -1101,9 +1179,12 @@ static void test_inactive_job_cancelled(void)
     age_record(path, RECORD_MODIFICATION_TIME, 2);
     age_record(path, RECORD_ACTIVITY_TIME, 2);
 
+    log_start = httpd_log_count(httpd);
     if (!start_service()) goto done;
     hr = IBackgroundCopyManager_GetJob(manager, &old_id, &job);
     ok(hr == BG_E_NOT_FOUND, "GetJob of the inactive job returned %#lx.\n", hr);
+    ok(httpd_log_find(httpd, "GET", "/persist/inactive.bin", log_start, &entry) < 0,
+       "the inactive job ran again after the restart.\n");
     if (hr == S_OK) finish_job(job);
     new_job = get_job(&new_id);
     /* The record of the cancelled job goes too (bounded wait for the store). */
@@ -1196,6 +1277,7 @@ START_TEST(persist)
     if (manager) test_inactive_job_cancelled();
     if (manager) test_retrying_job_inactive();
     if (manager) test_unreadable_credentials();
+    if (manager) test_queue_order_after_restart();
     if (!manager) start_service();
     end_transfer_tests("persist", start);
     bits_server_stop();
