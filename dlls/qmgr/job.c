@@ -3490,6 +3490,13 @@ static void set_filetime(FILETIME *time, UINT64 value)
 
 /* Writes the job's record.  FALSE for a job that is gone but has a record on
  * disk; nothing at all for one that went before it was ever written. */
+void job_record_kept(struct job *job)
+{
+    EnterCriticalSection(&job->cs);
+    job->stored = TRUE;
+    LeaveCriticalSection(&job->cs);
+}
+
 BOOL job_save(struct job *job, struct store_writer *writer)
 {
     unsigned int target, scheme;

@@ -168,6 +168,7 @@ void WINAPI ServiceMain(DWORD argc, LPWSTR *argv)
     store_shutdown();
     manager_shutdown();
     CoUninitialize();
+    store_finish();
     CloseHandle(stop_event);
     set_service_status(SERVICE_STOPPED);
 }

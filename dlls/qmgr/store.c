@@ -36,6 +36,9 @@ WINE_DEFAULT_DEBUG_CHANNEL(qmgr);
 /* How long changes gather before they are written: what a crash of the
  * service can lose of the latest calls. */
 #define GATHER_MS 100
+/* A record that could not be written or deleted (a full disk, a reader that
+ * holds it) is tried again after this long, for as long as the service runs. */
+#define RETRY_MS 2000
 
 struct record_header
 {
@@ -67,6 +70,9 @@ static struct
     HANDLE hurry;           /* an exiting client asks not to gather */
     HANDLE thread;
     BOOL stopping;
+    struct job **failed;    /* to be tried again after RETRY_MS, one reference each */
+    ULONG failed_count, failed_capacity;
+    ULONGLONG retry_due;    /* GetTickCount64() time of that */
 } queue;
 
 /* ---- writing fields ---- */
@@ -303,21 +309,80 @@ static BOOL write_record(const GUID *id, const struct store_writer *writer)
     return ok;
 }
 
-static void save_job(struct job *job)
+/* FALSE when the record is not as the job is now: to be tried again. */
+static BOOL save_job(struct job *job)
 {
     struct store_writer writer = { 0 };
     WCHAR path[MAX_PATH];
+    BOOL ok = TRUE;
 
     if (!job_save(job, &writer))
     {
         /* Final: nothing of it survives. */
         job_path(job_id(job), path, FALSE);
-        DeleteFileW(path);
+        if (!DeleteFileW(path) && GetLastError() != ERROR_FILE_NOT_FOUND && GetLastError() != ERROR_PATH_NOT_FOUND)
+        {
+            ERR("cannot delete the record of job %s: %lu.\n", debugstr_guid(job_id(job)), GetLastError());
+            job_record_kept(job);
+            ok = FALSE;
+        }
     }
-    else if (writer.failed) ERR("out of memory saving job %s.\n", debugstr_guid(job_id(job)));
+    else if (writer.failed)
+    {
+        ERR("out of memory saving job %s.\n", debugstr_guid(job_id(job)));
+        ok = FALSE;
+    }
     else if (!writer.size) TRACE("job %s came and went unsaved.\n", debugstr_guid(job_id(job)));
-    else write_record(job_id(job), &writer);
+    else ok = write_record(job_id(job), &writer);
     free(writer.data);
+    return ok;
+}
+
+/* Keeps job (its reference taken over) for another try; queue lock held. */
+static void keep_failed(struct job *job)
+{
+    struct job **grown;
+    ULONG capacity;
+
+    if (queue.failed_count == queue.failed_capacity)
+    {
+        capacity = max(16, queue.failed_capacity * 2);
+        if (!(grown = realloc(queue.failed, capacity * sizeof(*grown))))
+        {
+            job_release(job);
+            return;
+        }
+        queue.failed = grown;
+        queue.failed_capacity = capacity;
+    }
+    if (!queue.failed_count) queue.retry_due = GetTickCount64() + RETRY_MS;
+    queue.failed[queue.failed_count++] = job;
+}
+
+/* The failed ones go back into the queue (each job once); queue lock held. */
+static void requeue_failed(void)
+{
+    ULONG i, j;
+    BOOL queued;
+
+    for (i = 0; i < queue.failed_count; i++)
+    {
+        for (j = 0, queued = FALSE; j < queue.count && !queued; j++) queued = queue.jobs[j] == queue.failed[i];
+        if (!queued && queue.count == queue.capacity)
+        {
+            ULONG capacity = max(64, queue.capacity * 2);
+            struct job **grown = realloc(queue.jobs, capacity * sizeof(*grown));
+            if (grown)
+            {
+                queue.jobs = grown;
+                queue.capacity = capacity;
+            }
+            else queued = TRUE;  /* dropped: out of memory */
+        }
+        if (queued) job_release(queue.failed[i]);
+        else queue.jobs[queue.count++] = queue.failed[i];
+    }
+    queue.failed_count = 0;
 }
 
 /* ---- the writer thread ---- */
@@ -326,11 +391,22 @@ static DWORD WINAPI store_thread(void *arg)
 {
     struct job **jobs;
     ULONG i, count;
+    ULONGLONG now;
+    DWORD wait;
     BOOL stopping;
 
     for (;;)
     {
-        WaitForSingleObject(queue.wake, INFINITE);
+        EnterCriticalSection(&queue.cs);
+        now = GetTickCount64();
+        wait = !queue.failed_count ? INFINITE : queue.retry_due > now ? (DWORD)(queue.retry_due - now) : 0;
+        LeaveCriticalSection(&queue.cs);
+        /* Records that failed are tried again when their time comes, other
+         * changes or not. */
+        WaitForSingleObject(queue.wake, wait);
+        EnterCriticalSection(&queue.cs);
+        if (queue.failed_count && GetTickCount64() >= queue.retry_due) requeue_failed();
+        LeaveCriticalSection(&queue.cs);
         /* Let the changes of a moment gather: a job that changes several times,
          * or comes and goes, in that moment is written once, or not at all. */
         if (!ReadNoFence((LONG *)&queue.stopping))
@@ -339,6 +415,7 @@ static DWORD WINAPI store_thread(void *arg)
             WaitForMultipleObjects(2, waits, FALSE, GATHER_MS);
         }
         EnterCriticalSection(&queue.cs);
+        if (queue.stopping) requeue_failed();  /* a last try */
         jobs = queue.jobs;
         count = queue.count;
         stopping = queue.stopping;
@@ -348,12 +425,18 @@ static DWORD WINAPI store_thread(void *arg)
 
         for (i = 0; i < count; i++)
         {
-            save_job(jobs[i]);
-            job_release(jobs[i]);
+            if (save_job(jobs[i]) || stopping) job_release(jobs[i]);
+            else
+            {
+                EnterCriticalSection(&queue.cs);
+                keep_failed(jobs[i]);
+                LeaveCriticalSection(&queue.cs);
+            }
         }
         free(jobs);
 
         EnterCriticalSection(&queue.cs);
+        /* Idle with failures kept too: an exiting client need not wait for a full disk. */
         if (queue.count) SetEvent(queue.wake);
         else SetEvent(queue.idle);
         if (stopping && !queue.count)
@@ -607,4 +690,28 @@ void store_shutdown(void)
     if (WaitForSingleObject(queue.thread, 60000)) ERR("the job store did not finish writing.\n");
     CloseHandle(queue.thread);
     queue.thread = NULL;
+}
+
+void store_finish(void)
+{
+    struct job **jobs;
+    ULONG i, count;
+
+    EnterCriticalSection(&queue.cs);
+    jobs = queue.jobs;
+    count = queue.count;
+    queue.jobs = NULL;
+    queue.count = queue.capacity = 0;
+    for (i = 0; i < queue.failed_count; i++) job_release(queue.failed[i]);
+    free(queue.failed);
+    queue.failed = NULL;
+    queue.failed_count = queue.failed_capacity = 0;
+    LeaveCriticalSection(&queue.cs);
+    if (count) TRACE("%lu jobs changed after the store stopped.\n", count);
+    for (i = 0; i < count; i++)
+    {
+        save_job(jobs[i]);
+        job_release(jobs[i]);
+    }
+    free(jobs);
 }

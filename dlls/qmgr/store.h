@@ -67,6 +67,9 @@ void store_load(void (*add)(struct job *job));
 void store_save_later(struct job *job);
 /* Writes whatever waits, then stops the store's thread. */
 void store_shutdown(void);
+/* Last, when nothing else of the service runs: writes the changes made
+ * after store_shutdown (a client's call or a thread that ended late). */
+void store_finish(void);
 /* Whether the machine has rebooted since the service that wrote the store ran:
  * after a reboot only flushed bytes of a temporary file can be trusted. */
 BOOL store_same_boot(void);
@@ -74,6 +77,8 @@ BOOL store_same_boot(void);
 /* The objects' halves. */
 /* FALSE: the job is gone and its record must go; an empty record: nothing to do. */
 BOOL job_save(struct job *job, struct store_writer *writer);
+/* The final job's record could not be deleted: the next job_save says so again. */
+void job_record_kept(struct job *job);
 HRESULT job_load(struct store_reader *reader, const GUID *id, struct job **out);
 void file_save(struct file *file, struct store_writer *writer);
 HRESULT file_load(struct job *job, struct store_reader *reader, BOOL resumable, BOOL upload, struct file **out);

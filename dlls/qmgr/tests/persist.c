@@ -1132,6 +1132,60 @@ done:
     ok(CredDeleteW(L"127.0.0.1", CRED_TYPE_DOMAIN_PASSWORD, 0), "CredDelete failed: %lu.\n", GetLastError());
 }
 
+/* A record the service cannot replace or delete for a while (a program
+ * holds it open without sharing) is written, or deleted, once it can be:
+ * the change is not lost (behavior.md 10). */
+static void test_locked_record(void)
+{
+    WCHAR path[MAX_PATH], remote[256], local[MAX_PATH], dir[MAX_PATH], *text;
+    IBackgroundCopyJob *job;
+    HANDLE handle;
+    unsigned int i;
+    HRESULT hr;
+    GUID id;
+
+    if (!under_wine())
+    {
+        skip("The job store's format is this implementation's own.\n");
+        return;
+    }
+    if (!make_dir(L"locked", dir, ARRAY_SIZE(dir))) return;
+    if (!(job = create_job(L"locked"))) return;
+    swprintf(local, ARRAY_SIZE(local), L"%lslocked.bin", dir);
+    add_file(job, httpd_url(httpd, "/persist/locked.bin", remote, ARRAY_SIZE(remote)), local);
+    id = job_id(job);
+    store_path(&id, L".job", path);
+    for (i = 0; i < 40 && !file_exists(path); i++) Sleep(50);
+    ok(file_exists(path), "the record was not written.\n");
+
+    handle = CreateFileW(path, GENERIC_READ, 0, NULL, OPEN_EXISTING, 0, NULL);
+    ok(handle != INVALID_HANDLE_VALUE, "cannot open the record: %lu.\n", GetLastError());
+    hr = IBackgroundCopyJob_SetDescription(job, L"changed while held");
+    ok(hr == S_OK, "SetDescription failed: %#lx.\n", hr);
+    /* The store's first try comes and fails meanwhile. */
+    Sleep(1000);
+    CloseHandle(handle);
+    Sleep(3000);
+    if (!(job = restart_with_job(job))) return;
+    text = NULL;
+    hr = IBackgroundCopyJob_GetDescription(job, &text);
+    ok(hr == S_OK && text && !wcscmp(text, L"changed while held"), "description %s after the restart.\n",
+       wine_dbgstr_w(text));
+    CoTaskMemFree(text);
+
+    /* The same for the deletion of a cancelled job's record. */
+    handle = CreateFileW(path, GENERIC_READ, 0, NULL, OPEN_EXISTING, 0, NULL);
+    ok(handle != INVALID_HANDLE_VALUE, "cannot open the record: %lu.\n", GetLastError());
+    hr = IBackgroundCopyJob_Cancel(job);
+    ok(hr == S_OK, "Cancel failed: %#lx.\n", hr);
+    IBackgroundCopyJob_Release(job);
+    Sleep(1000);
+    ok(file_exists(path), "the record went while held.\n");
+    CloseHandle(handle);
+    for (i = 0; i < 100 && file_exists(path); i++) Sleep(50);
+    ok(!file_exists(path), "the cancelled job's record is still there.\n");
+}
+
 /* JobInactivityTimeout (in days): a job nobody touched for longer is cancelled
  * when the service looks, at its start among other times; one that was under
  * way is cancelled before it can run again. */
@@ -1278,6 +1332,7 @@ START_TEST(persist)
     if (manager) test_retrying_job_inactive();
     if (manager) test_unreadable_credentials();
     if (manager) test_queue_order_after_restart();
+    if (manager) test_locked_record();
     if (!manager) start_service();
     end_transfer_tests("persist", start);
     bits_server_stop();
