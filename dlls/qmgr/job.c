@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "qmgr_private.h"
+#include "winternl.h"
 #include "store.h"
 #include "transfer.h"
 
@@ -406,15 +407,16 @@ static ULONG WINAPI job_Release(IBackgroundCopyJob5 *iface)
 /* ---- files ---- */
 
 /* A full path of at most MAX_PATH characters: a drive letter and its root,
- * or a UNC name; no wildcards, no NTFS stream, no \\?\ or \\.\ prefix, so no
- * device or named pipe either (behavior.md 7.1, 7.2). */
+ * or a UNC name; no wildcards, no NTFS stream, no \\?\ or \\.\ prefix, and
+ * no DOS device name (NUL, CON, COM1...), so no device or named pipe either
+ * (behavior.md 7.1, 7.2). */
 HRESULT validate_local_name(const WCHAR *name)
 {
     size_t len;
 
     if (!name || !*name) return E_INVALIDARG;
     len = wcslen(name);
-    if (len > MAX_PATH || wcspbrk(name, L"*?")) return E_INVALIDARG;
+    if (len > MAX_PATH || wcspbrk(name, L"*?") || RtlIsDosDeviceName_U(name)) return E_INVALIDARG;
     if (len >= 3 && iswalpha(name[0]) && name[1] == ':' && (name[2] == '\\' || name[2] == '/'))
         return wcschr(name + 2, ':') ? E_INVALIDARG : S_OK;
     if (len >= 3 && name[0] == '\\' && name[1] == '\\' && name[2] && name[2] != '\\' &&
@@ -447,8 +449,17 @@ HRESULT validate_remote_name(const WCHAR *name, BG_JOB_TYPE type)
     if (wcslen(name) > MAX_URL_LEN) return E_INVALIDARG;
     if (!_wcsnicmp(name, L"http://", 7) || !_wcsnicmp(name, L"https://", 8)) return validate_url(name);
     /* SMB sources: UNC names, file URLs and full local paths; upload-reply needs HTTP. */
-    if (!_wcsnicmp(name, L"file://", 7) || SUCCEEDED(validate_local_name(name)))
+    if (!_wcsnicmp(name, L"file://", 7))
+    {
+        /* What the URL names must be a name AddFile would take as it is. */
+        WCHAR *path = transfer_file_path(name);
+        HRESULT hr = path ? validate_local_name(path) : E_INVALIDARG;
+
+        free(path);
+        if (FAILED(hr)) return hr;
         return type == BG_JOB_TYPE_UPLOAD_REPLY ? E_INVALIDARG : S_OK;
+    }
+    if (SUCCEEDED(validate_local_name(name))) return type == BG_JOB_TYPE_UPLOAD_REPLY ? E_INVALIDARG : S_OK;
     /* The reference pages give E_INVALIDARG for an unsupported protocol. */
     return E_INVALIDARG;
 }

@@ -249,6 +249,9 @@ DWORD http_connection_heads(struct http_connection *connection, const WCHAR *hos
 
 /* transfer_file.c: local paths, UNC names and file:// URLs. */
 BOOL transfer_is_file_name(const WCHAR *remote_name);
+/* The path an SMB remote name stands for (a file URL decoded), malloc'd;
+ * NULL for a URL whose escapes make no path (%00). */
+WCHAR *transfer_file_path(const WCHAR *remote_name);
 void transfer_file_download(const struct transfer_request *request, struct transfer_result *result);
 void transfer_file_upload(const struct upload_request *request, struct transfer_result *result);
 

@@ -30,7 +30,7 @@ BOOL transfer_is_file_name(const WCHAR *remote_name)
 /* file:///C:/dir/name -> C:\dir\name, file://server/share/name -> \\server\share\name.
  * Only a URL has escapes: a local path or UNC name is the file's name as it
  * is, "%41" included (behavior.md 7.2). */
-static WCHAR *path_from_remote_name(const WCHAR *name)
+WCHAR *transfer_file_path(const WCHAR *name)
 {
     const WCHAR *src;
     WCHAR *path, *dst;
@@ -53,7 +53,12 @@ static WCHAR *path_from_remote_name(const WCHAR *name)
         else if (*src == '%' && iswxdigit(src[1]) && iswxdigit(src[2]))
         {
             WCHAR hex[3] = { src[1], src[2], 0 };
-            *dst++ = (WCHAR)wcstoul(hex, NULL, 16);
+            /* A NUL would cut the name short: another file's name. */
+            if (!(*dst++ = (WCHAR)wcstoul(hex, NULL, 16)))
+            {
+                free(path);
+                return NULL;
+            }
             src += 2;
         }
         else if (*src == '|' && dst == path + 1) *dst++ = ':';
@@ -172,7 +177,7 @@ void transfer_file_download(const struct transfer_request *transfer, struct tran
     result->remote_size = BG_SIZE_UNKNOWN;
     result->total = BG_SIZE_UNKNOWN;
 
-    if (!(path = path_from_remote_name(transfer->remote_name)))
+    if (!(path = transfer_file_path(transfer->remote_name)))
     {
         result->code = E_OUTOFMEMORY;
         result->context = BG_ERROR_CONTEXT_GENERAL_QUEUE_MANAGER;
@@ -294,7 +299,7 @@ void transfer_file_upload(const struct upload_request *request, struct transfer_
     result->remote_size = BG_SIZE_UNKNOWN;
     result->total = request->size;
     *request->acknowledged = 0;
-    if (!(path = path_from_remote_name(request->remote_name)) ||
+    if (!(path = transfer_file_path(request->remote_name)) ||
         !(temp = malloc((wcslen(path) + 16) * sizeof(WCHAR))) || !(buffer = malloc(COPY_BUFFER_SIZE)))
     {
         result->code = E_OUTOFMEMORY;

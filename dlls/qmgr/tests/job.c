@@ -574,7 +574,7 @@ static void test_AddFile(void)
     hr = IBackgroundCopyJob_AddFile(job, TEST_URL, L"qmgr_relative.bin");
     ok(hr == E_INVALIDARG, "AddFile(relative path) returned %#lx.\n", hr);
     {
-        static const WCHAR *const suffixes[] = { L"*.bin", L"file?.bin", L"file.bin:stream" };
+        static const WCHAR *const suffixes[] = { L"*.bin", L"file?.bin", L"file.bin:stream", L"NUL", L"con.txt" };
         WCHAR bad[MAX_PATH + 16];
         unsigned int i;
 
@@ -613,6 +613,22 @@ static void test_AddFile(void)
     wcscat(long_url, L"/file.bin");
     hr = IBackgroundCopyJob_AddFile(job, long_url, local4);
     ok(hr == E_INVALIDARG, "AddFile(segment of %u chars) returned %#lx.\n", MAX_PATH + 1, hr);
+    /* An SMB name, as a path or a file URL, follows the local name's rules:
+     * no wildcard (escaped or not), stream, device or NUL (spec 7.2). */
+    {
+        static const WCHAR *const smb_names[] =
+        {
+            L"file:///C:/dir/*.bin", L"file:///C:/dir/%2A.bin", L"file:///C:/dir/x.bin:ads", L"file://",
+            L"file:///C:/dir/a%00b.bin", L"file:///C:/dir/NUL", L"C:\\dir\\*.bin", L"C:\\windows\\NUL",
+        };
+        unsigned int i;
+
+        for (i = 0; i < ARRAY_SIZE(smb_names); i++)
+        {
+            hr = IBackgroundCopyJob_AddFile(job, smb_names[i], local4);
+            ok(hr == E_INVALIDARG, "AddFile(%s) returned %#lx.\n", wine_dbgstr_w(smb_names[i]), hr);
+        }
+    }
     ok(file_count(job) == 3, "got %lu files.\n", file_count(job));
 
     /* Adding files does not start the job. */
