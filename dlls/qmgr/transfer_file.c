@@ -247,7 +247,9 @@ void transfer_file_download(const struct transfer_request *transfer, struct tran
     if (!transfer->progress(transfer->context, transferred, result->total)) result->aborted = TRUE;
     while (!result->aborted && transferred < size)
     {
-        if (!ReadFile(source, buffer, COPY_BUFFER_SIZE, &read, NULL))
+        /* Never past the size the copy started with: a source that grows is
+         * another version, found below. */
+        if (!ReadFile(source, buffer, (DWORD)min(COPY_BUFFER_SIZE, size - transferred), &read, NULL))
         {
             result->code = HRESULT_FROM_WIN32(GetLastError());
             result->context = BG_ERROR_CONTEXT_REMOTE_FILE;
@@ -266,9 +268,15 @@ void transfer_file_download(const struct transfer_request *transfer, struct tran
         transferred += read;
         if (!transfer->progress(transfer->context, transferred, result->total)) result->aborted = TRUE;
     }
-    if (SUCCEEDED(result->code) && !result->aborted && transferred != size)
+    /* The source changed under us: shorter, longer, or rewritten in place
+     * (its time moved).  The bytes may mix two versions; the next attempt
+     * sees the new version's validator and starts again from 0 (7.7). */
+    if (SUCCEEDED(result->code) && !result->aborted &&
+        (transferred != size || !GetFileInformationByHandle(source, &info) ||
+         (((UINT64)info.nFileSizeHigh << 32) | info.nFileSizeLow) != size ||
+         CompareFileTime(&info.ftLastWriteTime, &result->modified)))
     {
-        /* The source changed under us. */
+        TRACE("%s changed during the copy.\n", debugstr_w(transfer->remote_name));
         result->code = BG_E_CONNECTION_CLOSED;
         result->context = BG_ERROR_CONTEXT_REMOTE_FILE;
         result->transient = TRUE;

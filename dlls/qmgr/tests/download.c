@@ -1740,6 +1740,89 @@ done:
     DeleteFileW(next);
 }
 
+/* A local source rewritten in place while it is copied (its head changed
+ * through a sharing handle, its time moved, no Suspend): the copy must not
+ * pass for either version.  The attempt fails transiently, and the next one
+ * starts again from 0 with the new version (behavior.md 7.7). */
+static void test_local_source_changed_in_place(void)
+{
+    static const ULONGLONG size = (ULONGLONG)512 * 1024 * 1024;
+    static const DWORD head_size = 1024 * 1024;
+    static const unsigned int old_seed = 508, new_seed = 509;
+    WCHAR src_dir[MAX_PATH], dir[MAX_PATH], source[MAX_PATH], local[MAX_PATH];
+    BG_JOB_PROGRESS progress;
+    ULARGE_INTEGER later;
+    FILETIME created, accessed, modified;
+    IBackgroundCopyJob *job;
+    DWORD start, written;
+    HANDLE file;
+    BYTE *head;
+    HRESULT hr;
+
+    if (!make_dir(L"inplace_src", src_dir, ARRAY_SIZE(src_dir))) return;
+    if (!make_dir(L"inplace_dst", dir, ARRAY_SIZE(dir))) return;
+    swprintf(source, ARRAY_SIZE(source), L"%lssource.bin", src_dir);
+    swprintf(local, ARRAY_SIZE(local), L"%lscopy.bin", dir);
+    if (!write_sparse_source(source, old_seed, head_size, size, NULL))
+    {
+        skip("cannot write a source of %s bytes: %lu.\n", wine_dbgstr_longlong(size), GetLastError());
+        DeleteFileW(source);
+        return;
+    }
+    if (!(job = create_job(L"source-in-place"))) return;
+    set_retry_delay(job, 5);
+    if (!add_file(job, source, local) || !resume(job)) goto done;
+    for (start = GetTickCount(); GetTickCount() - start < wait_limit(TRANSFER_TIMEOUT); Sleep(1))
+    {
+        memset(&progress, 0, sizeof(progress));
+        hr = IBackgroundCopyJob_GetProgress(job, &progress);
+        if (FAILED(hr) || (progress.BytesTransferred && progress.BytesTransferred != BG_SIZE_UNKNOWN)) break;
+    }
+    if (!progress.BytesTransferred || progress.BytesTransferred >= size)
+    {
+        skip("the copy was not caught in the middle (%s bytes).\n", wine_dbgstr_longlong(progress.BytesTransferred));
+        goto done;
+    }
+
+    head = malloc(head_size);
+    httpd_pattern_fill(new_seed, 0, head, head_size);
+    file = CreateFileW(source, GENERIC_WRITE | FILE_READ_ATTRIBUTES, FILE_SHARE_READ | FILE_SHARE_WRITE |
+                       FILE_SHARE_DELETE, NULL, OPEN_EXISTING, 0, NULL);
+    ok(file != INVALID_HANDLE_VALUE, "cannot open the source: %lu.\n", GetLastError());
+    if (file != INVALID_HANDLE_VALUE)
+    {
+        ok(WriteFile(file, head, head_size, &written, NULL) && written == head_size, "cannot write: %lu.\n",
+           GetLastError());
+        GetFileTime(file, &created, &accessed, &modified);
+        later.LowPart = modified.dwLowDateTime;
+        later.HighPart = modified.dwHighDateTime;
+        later.QuadPart += (ULONGLONG)3600 * 10000000;
+        modified.dwLowDateTime = later.LowPart;
+        modified.dwHighDateTime = later.HighPart;
+        ok(SetFileTime(file, NULL, NULL, &modified), "SetFileTime failed: %lu.\n", GetLastError());
+        CloseHandle(file);
+    }
+    free(head);
+    memset(&progress, 0, sizeof(progress));
+    IBackgroundCopyJob_GetProgress(job, &progress);
+    if (progress.BytesTransferred >= size)
+    {
+        skip("the copy ended before the source changed.\n");
+        goto done;
+    }
+
+    if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), 4 * TRANSFER_TIMEOUT, TRUE) != BG_JOB_STATE_TRANSFERRED)
+        goto done;
+    hr = IBackgroundCopyJob_Complete(job);
+    ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
+    ok(check_sparse_file(local, new_seed, head_size, size), "%s is not the new version of the source.\n",
+       wine_dbgstr_w(local));
+done:
+    finish_job(job);
+    DeleteFileW(local);
+    DeleteFileW(source);
+}
+
 /* SMB downloads propagate the source's time stamps and attributes
  * (behavior.md 7.4): creation and last-write times, read-only, hidden,
  * archive.  The temporary file stays hidden until Complete. */
@@ -2993,6 +3076,7 @@ START_TEST(download)
     test_local_sources();
     test_local_source_literal_name();
     test_local_source_replaced();
+    test_local_source_changed_in_place();
     test_local_source_attributes();
     test_file_acl_dacl();
     test_file_acl_privileged();
