@@ -288,6 +288,27 @@ void transfer_file_download(const struct transfer_request *transfer, struct tran
     CloseHandle(source);
 }
 
+/* A hidden BITxxxx.tmp of a new name in the destination's directory, into
+ * temp (room for the path and 16 more): never a name a file already has,
+ * which might be the user's. */
+static HANDLE create_upload_temp(const WCHAR *path, WCHAR *temp)
+{
+    const WCHAR *slash = wcsrchr(path, '\\');
+    size_t dir_len = slash ? slash - path + 1 : 0;
+    unsigned int i, seed = GetTickCount() ^ (GetCurrentThreadId() << 16);
+    HANDLE handle = INVALID_HANDLE_VALUE;
+
+    memcpy(temp, path, dir_len * sizeof(WCHAR));
+    for (i = 0; i < 64; i++)
+    {
+        seed = seed * 1103515245 + 12345;
+        swprintf(temp + dir_len, 16, L"BIT%04X.tmp", (seed >> 16) & 0xffff);
+        handle = local_file_create_new(temp, GENERIC_WRITE | DELETE, 0, FILE_ATTRIBUTE_HIDDEN);
+        if (handle != INVALID_HANDLE_VALUE || GetLastError() != ERROR_FILE_EXISTS) break;
+    }
+    return handle;
+}
+
 /* An SMB upload writes a hidden file next to the destination and renames it
  * at the end, so the destination is never half written.  It starts from the
  * beginning each time: there is no server to say what it has.  The copy
@@ -315,11 +336,7 @@ void transfer_file_upload(const struct upload_request *request, struct transfer_
         result->transient = TRUE;
         goto done;
     }
-    wcscpy(temp, path);
-    wcscat(temp, L".bitsupload");
-    /* One a failed attempt left, read-only or not. */
-    local_file_delete(temp);
-    target = CreateFileW(temp, GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, FILE_ATTRIBUTE_HIDDEN, NULL);
+    target = create_upload_temp(path, temp);
     if (target == INVALID_HANDLE_VALUE)
     {
         DWORD error = GetLastError();

@@ -607,7 +607,7 @@ static void test_upload_smb(BOOL file_url)
     static const UINT64 size = 1536 * 1024 + 5;
     WIN32_FILE_ATTRIBUTE_DATA source_data;
     IBackgroundCopyJob *job;
-    WCHAR source[MAX_PATH], target[MAX_PATH], remote[MAX_PATH + 16], name[128], *p;
+    WCHAR source[MAX_PATH], target[MAX_PATH], remote[MAX_PATH + 16], name[128], bystander[MAX_PATH + 16], *p;
     unsigned int count;
     HRESULT hr;
     GUID id;
@@ -615,6 +615,11 @@ static void test_upload_smb(BOOL file_url)
     swprintf(source, ARRAY_SIZE(source), L"%lsupload-smb-%d.bin", base_dir, file_url);
     swprintf(target, ARRAY_SIZE(target), L"%lssmb-target-%d.bin", base_dir, file_url);
     make_source(source, size, 39);
+    /* A file of the user's beside the destination, with a name BITS might
+     * have chosen for its temporary file: it must stay as it is. */
+    swprintf(bystander, ARRAY_SIZE(bystander), L"%ls.bitsupload", target);
+    make_source(bystander, 1000, 40);
+    SetFileAttributesW(bystander, FILE_ATTRIBUTE_READONLY);
     /* SMB uploads carry the time stamps and attributes over (behavior.md 7.4);
      * what the file system kept of them is what the copy must have. */
     ok(set_file_times(source, &created, &modified), "cannot set the times of %s: %lu.\n", wine_dbgstr_w(source),
@@ -640,16 +645,19 @@ static void test_upload_smb(BOOL file_url)
         check_pattern_file(target, 39, size);
         check_copied_metadata(target, &source_data);
         count = count_files(base_dir, FALSE);
-        ok(count == 2, "%u files in the directory: a temporary file is left.\n", count);
-        if (count != 2) count_files(base_dir, TRUE);
+        ok(count == 3, "%u files in the directory: a temporary file is left.\n", count);
+        if (count != 3) count_files(base_dir, TRUE);
+        check_pattern_file(bystander, 40, 1000);
         hr = IBackgroundCopyJob_Complete(job);
         ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
     }
     finish_job(job);
     SetFileAttributesW(source, FILE_ATTRIBUTE_NORMAL);
     SetFileAttributesW(target, FILE_ATTRIBUTE_NORMAL);
+    SetFileAttributesW(bystander, FILE_ATTRIBUTE_NORMAL);
     DeleteFileW(source);
     DeleteFileW(target);
+    DeleteFileW(bystander);
 }
 
 /* SetFileACLFlags over SMB: the copy on the share takes the local file's
