@@ -27,9 +27,13 @@ static struct
 static IBackgroundCopyManager manager;
 static TP_TIMER *scavenge_timer;
 
+/* Held from the job limits' check to the new job's entry in the table. */
+static CRITICAL_SECTION create_cs;
+
 void manager_init(void)
 {
     InitializeCriticalSection(&table.cs);
+    InitializeCriticalSection(&create_cs);
 }
 
 void manager_shutdown(void)
@@ -272,14 +276,14 @@ static HRESULT WINAPI manager_CreateJob(IBackgroundCopyManager *iface, LPCWSTR n
     if (type != BG_JOB_TYPE_DOWNLOAD && type != BG_JOB_TYPE_UPLOAD && type != BG_JOB_TYPE_UPLOAD_REPLY)
         return E_INVALIDARG;
 
-    if (FAILED(hr = check_job_limits())) return hr;
-    if (FAILED(hr = job_create(name, type, &job))) return hr;
-
-    if (FAILED(hr = table_add(job)))
-    {
+    /* The count and the new job's place, at once: calls side by side at the
+     * limit must not all pass the check before any is counted. */
+    EnterCriticalSection(&create_cs);
+    if (SUCCEEDED(hr = check_job_limits()) && SUCCEEDED(hr = job_create(name, type, &job)) &&
+        FAILED(hr = table_add(job)))
         job_release(job);
-        return hr;
-    }
+    LeaveCriticalSection(&create_cs);
+    if (FAILED(hr)) return hr;
     *id = *job_id(job);
     *ret = job_iface(job);  /* takes over the creation reference */
     return S_OK;
