@@ -37,8 +37,10 @@ WINE_DEFAULT_DEBUG_CHANNEL(qmgr);
  * service can lose of the latest calls. */
 #define GATHER_MS 100
 /* A record that could not be written or deleted (a full disk, a reader that
- * holds it) is tried again after this long, for as long as the service runs. */
+ * holds it) is tried again after this long, for as long as the service runs;
+ * twice as long after each pass that fails again, up to the most. */
 #define RETRY_MS 2000
+#define MAX_RETRY_MS (5 * 60 * 1000)
 
 struct record_header
 {
@@ -73,6 +75,7 @@ static struct
     struct job **failed;    /* to be tried again after RETRY_MS, one reference each */
     ULONG failed_count, failed_capacity;
     ULONGLONG retry_due;    /* GetTickCount64() time of that */
+    DWORD retry_delay;      /* RETRY_MS, or longer while records keep failing */
 } queue;
 
 /* ---- writing fields ---- */
@@ -355,7 +358,7 @@ static void keep_failed(struct job *job)
         queue.failed = grown;
         queue.failed_capacity = capacity;
     }
-    if (!queue.failed_count) queue.retry_due = GetTickCount64() + RETRY_MS;
+    if (!queue.failed_count) queue.retry_due = GetTickCount64() + queue.retry_delay;
     queue.failed[queue.failed_count++] = job;
 }
 
@@ -383,6 +386,8 @@ static void requeue_failed(void)
         else queue.jobs[queue.count++] = queue.failed[i];
     }
     queue.failed_count = 0;
+    /* Writes wait again: an exiting client must not take the store for idle. */
+    if (queue.count) ResetEvent(queue.idle);
 }
 
 /* ---- the writer thread ---- */
@@ -393,7 +398,7 @@ static DWORD WINAPI store_thread(void *arg)
     ULONG i, count;
     ULONGLONG now;
     DWORD wait;
-    BOOL stopping;
+    BOOL stopping, failed;
 
     for (;;)
     {
@@ -423,7 +428,7 @@ static DWORD WINAPI store_thread(void *arg)
         queue.count = queue.capacity = 0;
         LeaveCriticalSection(&queue.cs);
 
-        for (i = 0; i < count; i++)
+        for (i = 0, failed = FALSE; i < count; i++)
         {
             if (save_job(jobs[i]) || stopping) job_release(jobs[i]);
             else
@@ -431,9 +436,16 @@ static DWORD WINAPI store_thread(void *arg)
                 EnterCriticalSection(&queue.cs);
                 keep_failed(jobs[i]);
                 LeaveCriticalSection(&queue.cs);
+                failed = TRUE;
             }
         }
         free(jobs);
+        if (count)
+        {
+            EnterCriticalSection(&queue.cs);
+            queue.retry_delay = failed ? min(queue.retry_delay * 2, MAX_RETRY_MS) : RETRY_MS;
+            LeaveCriticalSection(&queue.cs);
+        }
 
         EnterCriticalSection(&queue.cs);
         /* Idle with failures kept too: an exiting client need not wait for a full disk. */
@@ -567,6 +579,7 @@ static void create_directories(const WCHAR *path)
 
 void store_init(void)
 {
+    queue.retry_delay = RETRY_MS;
     WCHAR base[MAX_PATH];
     DWORD len;
 

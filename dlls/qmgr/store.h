@@ -67,8 +67,10 @@ void store_load(void (*add)(struct job *job));
 void store_save_later(struct job *job);
 /* Writes whatever waits, then stops the store's thread. */
 void store_shutdown(void);
-/* Last, when nothing else of the service runs: writes the changes made
- * after store_shutdown (a client's call or a thread that ended late). */
+/* Last, after the threads were joined and COM let go: writes the changes
+ * made after store_shutdown (a client's call, a thread that ended late).  A
+ * thread still stuck past its join's limit may change a job after this: that
+ * change is not written. */
 void store_finish(void);
 /* Whether the machine has rebooted since the service that wrote the store ran:
  * after a reboot only flushed bytes of a temporary file can be trusted. */
