@@ -84,15 +84,13 @@ HRESULT CALLBACK IBackgroundCopyJob2_GetReplyData_Proxy(IBackgroundCopyJob2 *Thi
 
     if (!buffer) return NULL_REFERENCE;
     /* Without the caller's length the generated code would read through NULL
-     * to size the buffer, on both sides: one of ours goes instead. */
+     * to size the buffer: one of ours goes instead. */
     return IBackgroundCopyJob2_RemoteGetReplyData_Proxy(This, buffer, length ? length : &own_length);
 }
 
 HRESULT __RPC_STUB IBackgroundCopyJob2_GetReplyData_Stub(IBackgroundCopyJob2 *This, byte **buffer, UINT64 *length)
 {
-    UINT64 own_length = 0;
-
-    return IBackgroundCopyJob2_GetReplyData(This, buffer, length ? length : &own_length);
+    return IBackgroundCopyJob2_GetReplyData(This, buffer, length);
 }
 
 HRESULT CALLBACK IBackgroundCopyFile2_GetFileRanges_Proxy(IBackgroundCopyFile2 *This, DWORD *count,
