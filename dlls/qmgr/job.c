@@ -2764,8 +2764,9 @@ static void deliver_notifications(struct job *job)
     free(parameters);
 }
 
-/* One thread at a time calls a job's client: another that finds it busy
- * leaves the new notices to it.  A callback that blocks then holds one
+/* One notification thread at a time calls a job's client (a transfer may
+ * still tell of a file it finished): another that finds it busy leaves the
+ * new notices to it.  A callback that blocks then holds one
  * notification thread, not every one the job's progress would send in. */
 void job_deliver_notifications(struct job *job)
 {
@@ -3499,8 +3500,6 @@ static void set_filetime(FILETIME *time, UINT64 value)
     time->dwHighDateTime = value >> 32;
 }
 
-/* Writes the job's record.  FALSE for a job that is gone but has a record on
- * disk; nothing at all for one that went before it was ever written. */
 void job_record_kept(struct job *job)
 {
     EnterCriticalSection(&job->cs);
@@ -3508,6 +3507,8 @@ void job_record_kept(struct job *job)
     LeaveCriticalSection(&job->cs);
 }
 
+/* Writes the job's record.  FALSE for a job that is gone but has a record on
+ * disk; nothing at all for one that went before it was ever written. */
 BOOL job_save(struct job *job, struct store_writer *writer)
 {
     unsigned int target, scheme;

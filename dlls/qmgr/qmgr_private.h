@@ -279,7 +279,7 @@ BOOL scheduler_stopping(void);
 void scheduler_enqueue(struct job *job);
 /* A queued job's priority changed: it may run now (raised to FOREGROUND). */
 void scheduler_priority_changed(struct job *job);
-/* job_retry_due() in ms, on a notification thread. */
+/* job_retry_due() in ms, on the scheduler's timer thread. */
 void scheduler_schedule_retry(struct job *job, ULONGLONG ms);
 void scheduler_remove(struct job *job);
 void scheduler_forget(struct job *job);
