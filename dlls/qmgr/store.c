@@ -579,10 +579,10 @@ static void create_directories(const WCHAR *path)
 
 void store_init(void)
 {
-    queue.retry_delay = RETRY_MS;
     WCHAR base[MAX_PATH];
     DWORD len;
 
+    queue.retry_delay = RETRY_MS;
     /* Where Windows keeps machine-wide data; a service's environment may say otherwise under Wine. */
     len = sizeof(base);
     if (RegGetValueW(HKEY_LOCAL_MACHINE, L"Software\\Microsoft\\Windows NT\\CurrentVersion\\ProfileList",
