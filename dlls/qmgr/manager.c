@@ -164,6 +164,21 @@ static HRESULT check_job_limits(void)
     return hr;
 }
 
+/* The jobs of the table now, each with a reference the caller releases; NULL
+ * when out of memory.  Work on them goes without the table's lock. */
+static struct job **snapshot_jobs(ULONG *count)
+{
+    struct job **jobs;
+    ULONG i;
+
+    EnterCriticalSection(&table.cs);
+    *count = table.count;
+    if ((jobs = malloc(max(*count, 1) * sizeof(*jobs))))
+        for (i = 0; i < *count; i++) job_addref(jobs[i] = table.jobs[i]);
+    LeaveCriticalSection(&table.cs);
+    return jobs;
+}
+
 /* JobInactivityTimeout (days): jobs nobody touched for that long are cancelled. */
 static void scavenge_inactive_jobs(void)
 {
@@ -178,12 +193,7 @@ static void scavenge_inactive_jobs(void)
     cutoff.dwLowDateTime = now.u.LowPart;
     cutoff.dwHighDateTime = now.u.HighPart;
 
-    EnterCriticalSection(&table.cs);
-    count = table.count;
-    if ((snapshot = malloc(count * sizeof(*snapshot) + 1)))
-        for (i = 0; i < count; i++) job_addref(snapshot[i] = table.jobs[i]);
-    LeaveCriticalSection(&table.cs);
-    if (!snapshot) return;
+    if (!(snapshot = snapshot_jobs(&count))) return;
     for (i = 0; i < count; i++)
     {
         if (job_scavenge_if_inactive(snapshot[i], &cutoff))
@@ -211,12 +221,7 @@ static void start_loaded_jobs(void)
     struct job **jobs;
     ULONG i, count;
 
-    EnterCriticalSection(&table.cs);
-    count = table.count;
-    if ((jobs = malloc(max(count, 1) * sizeof(*jobs))))
-        for (i = 0; i < count; i++) job_addref(jobs[i] = table.jobs[i]);
-    LeaveCriticalSection(&table.cs);
-    if (!jobs) return;
+    if (!(jobs = snapshot_jobs(&count))) return;
     qsort(jobs, count, sizeof(*jobs), job_compare_creation);
     for (i = 0; i < count; i++)
     {
@@ -232,12 +237,7 @@ static void policy_changed(void)
     struct job **jobs;
     ULONG i, count;
 
-    EnterCriticalSection(&table.cs);
-    count = table.count;
-    if ((jobs = malloc(max(count, 1) * sizeof(*jobs))))
-        for (i = 0; i < count; i++) job_addref(jobs[i] = table.jobs[i]);
-    LeaveCriticalSection(&table.cs);
-    if (!jobs) return;
+    if (!(jobs = snapshot_jobs(&count))) return;
     for (i = 0; i < count; i++)
     {
         job_policy_changed(jobs[i]);
