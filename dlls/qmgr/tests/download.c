@@ -2496,26 +2496,41 @@ static void test_priority_preemption(void)
     finish_job(slow);
 }
 
-/* FOREGROUND jobs run alongside the one background job (spec 4): the slow
- * NORMAL job goes on with its request while a FOREGROUND job comes and goes. */
-static void test_foreground_alongside(void)
+/* A FOREGROUND job runs alongside the one background job (spec 4) while the
+ * slow NORMAL job goes on with its request, without a break: a job made
+ * FOREGROUND, or (@raise) a LOW one queued behind it and raised to
+ * FOREGROUND, which then starts at once. */
+static void check_foreground_alongside(const WCHAR *tag, unsigned int seed, BOOL raise)
 {
-    static const char slow_path[] = "/download/alongside-slow.bin";
-    WCHAR dir[MAX_PATH], slow_local[MAX_PATH], fast_local[MAX_PATH];
+    WCHAR dir[MAX_PATH], slow_local[MAX_PATH], fast_local[MAX_PATH], name[64];
+    char slow_path[64], fast_path[64];
     IBackgroundCopyJob *slow, *fast;
     struct httpd_log_entry entry;
+    HRESULT hr;
     int start;
 
-    if (!make_dir(L"alongside", dir, ARRAY_SIZE(dir))) return;
+    if (!make_dir(tag, dir, ARRAY_SIZE(dir))) return;
     swprintf(slow_local, ARRAY_SIZE(slow_local), L"%lsslow.bin", dir);
     swprintf(fast_local, ARRAY_SIZE(fast_local), L"%lsfast.bin", dir);
+    sprintf(slow_path, "/download/%ls-slow.bin", tag);
+    sprintf(fast_path, "/download/%ls-fast.bin", tag);
 
-    if (!(slow = start_slow_job(L"alongside-slow", slow_path, 1131, slow_local))) return;
+    swprintf(name, ARRAY_SIZE(name), L"%ls-slow", tag);
+    if (!(slow = start_slow_job(name, slow_path, seed, slow_local))) return;
     start = httpd_log_count(httpd);
-    if ((fast = start_quick_job(L"alongside-fast", BG_JOB_PRIORITY_FOREGROUND, "/download/alongside-fast.bin", 1132,
+    swprintf(name, ARRAY_SIZE(name), L"%ls-fast", tag);
+    if ((fast = start_quick_job(name, raise ? BG_JOB_PRIORITY_LOW : BG_JOB_PRIORITY_FOREGROUND, fast_path, seed + 1,
                                 60000, fast_local)))
     {
-        check_done_first(fast, slow, 8000, fast_local, 1132, 60000);
+        if (raise)
+        {
+            /* LOW waits behind NORMAL. */
+            Sleep(500);
+            check_state(fast, BG_JOB_STATE_QUEUED);
+            hr = IBackgroundCopyJob_SetPriority(fast, BG_JOB_PRIORITY_FOREGROUND);
+            ok(hr == S_OK, "SetPriority failed: %#lx.\n", hr);
+        }
+        check_done_first(fast, slow, 8000, fast_local, seed + 1, 60000);
         finish_job(fast);
     }
     /* Half a second for a yield to show. */
@@ -2524,38 +2539,14 @@ static void test_foreground_alongside(void)
     finish_job(slow);
 }
 
-/* A queued background job raised to FOREGROUND starts at once, alongside
- * the background job that runs (spec 4), which goes on without a break. */
+static void test_foreground_alongside(void)
+{
+    check_foreground_alongside(L"alongside", 1131, FALSE);
+}
+
 static void test_queued_raised_to_foreground(void)
 {
-    static const char slow_path[] = "/download/queued-raised-slow.bin";
-    WCHAR dir[MAX_PATH], slow_local[MAX_PATH], fast_local[MAX_PATH];
-    IBackgroundCopyJob *slow, *fast;
-    struct httpd_log_entry entry;
-    HRESULT hr;
-    int start;
-
-    if (!make_dir(L"queued-raised", dir, ARRAY_SIZE(dir))) return;
-    swprintf(slow_local, ARRAY_SIZE(slow_local), L"%lsslow.bin", dir);
-    swprintf(fast_local, ARRAY_SIZE(fast_local), L"%lsfast.bin", dir);
-
-    if (!(slow = start_slow_job(L"queued-raised-slow", slow_path, 1141, slow_local))) return;
-    start = httpd_log_count(httpd);
-    if ((fast = start_quick_job(L"queued-raised-fast", BG_JOB_PRIORITY_LOW, "/download/queued-raised-fast.bin", 1142,
-                                60000, fast_local)))
-    {
-        /* LOW waits behind NORMAL. */
-        Sleep(500);
-        check_state(fast, BG_JOB_STATE_QUEUED);
-        hr = IBackgroundCopyJob_SetPriority(fast, BG_JOB_PRIORITY_FOREGROUND);
-        ok(hr == S_OK, "SetPriority failed: %#lx.\n", hr);
-        check_done_first(fast, slow, 8000, fast_local, 1142, 60000);
-        finish_job(fast);
-    }
-    /* Half a second for a yield to show. */
-    Sleep(500);
-    ok(httpd_log_find(httpd, "GET", slow_path, start, &entry) < 0, "the NORMAL job stopped and asked again.\n");
-    finish_job(slow);
+    check_foreground_alongside(L"queued-raised", 1141, TRUE);
 }
 
 /* A running background job made FOREGROUND gives up the background slot
