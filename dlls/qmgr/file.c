@@ -1356,7 +1356,9 @@ static HANDLE open_source(const WCHAR *name, HANDLE local_token)
     DWORD error;
 
     if (local_token && !SetThreadToken(NULL, local_token)) return INVALID_HANDLE_VALUE;
-    handle = CreateFileW(name, GENERIC_READ, FILE_SHARE_READ, NULL, OPEN_EXISTING, FILE_FLAG_SEQUENTIAL_SCAN, NULL);
+    /* Others may write it meanwhile: the upload notices (upload_source_unchanged). */
+    handle = CreateFileW(name, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL, OPEN_EXISTING,
+                         FILE_FLAG_SEQUENTIAL_SCAN, NULL);
     error = GetLastError();
     if (local_token) RevertToSelf();
     SetLastError(error);
@@ -1421,7 +1423,7 @@ void file_upload(struct file *file, const struct download_control *control, stru
     }
     EnterCriticalSection(&file->cs);
     file->progress.BytesTotal = size.QuadPart;
-    /* The version a new session carries; the file cannot change while it is open. */
+    /* The version a new session carries. */
     if (!session.id[0]) file->upload_version = version;
     LeaveCriticalSection(&file->cs);
 
@@ -1430,6 +1432,7 @@ void file_upload(struct file *file, const struct download_control *control, stru
     request.remote_name = remote_name;
     request.file = handle;
     request.size = size.QuadPart;
+    request.version = version;
     request.content_name = slash ? slash + 1 : local_name;
     request.session = &session;
     progress.upload = &session;

@@ -167,6 +167,7 @@ struct upload_request
     const WCHAR *remote_name;       /* URL */
     HANDLE file;                    /* the local file, opened for reading */
     UINT64 size;                    /* its size */
+    UINT64 version;                 /* its last-write time when opened; 0 if unknown */
     const WCHAR *content_name;      /* its name without the path, for the first fragment */
     struct upload_session *session; /* in/out: the server's session, kept across attempts */
     UINT64 *acknowledged;           /* in/out: bytes the server has */
@@ -176,6 +177,9 @@ struct upload_request
     void *context;
 };
 
+/* Whether the local file still has the size and last-write time it had when
+ * the upload opened it: others may write it meanwhile (behavior.md 2). */
+BOOL upload_source_unchanged(const struct upload_request *request);
 /* Sends what the server does not have yet, in a session it keeps across
  * retries; on success result->final_url is the reply's URL of an upload-reply
  * (BITS-Reply-URL), if the server gave one. */

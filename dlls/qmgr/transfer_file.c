@@ -385,7 +385,7 @@ void transfer_file_upload(const struct upload_request *request, struct transfer_
     CloseHandle(target);
     if (SUCCEEDED(result->code) && !result->aborted)
     {
-        if (sent != request->size)
+        if (sent != request->size || !upload_source_unchanged(request))
         {
             result->code = BG_E_LOCAL_FILE_CHANGED;
             result->context = BG_ERROR_CONTEXT_LOCAL_FILE;

@@ -165,6 +165,16 @@ static BOOL read_at(HANDLE file, UINT64 offset, BYTE *buffer, DWORD size)
     return FALSE;
 }
 
+BOOL upload_source_unchanged(const struct upload_request *request)
+{
+    LARGE_INTEGER size;
+    FILETIME written;
+
+    if (!GetFileSizeEx(request->file, &size) || (UINT64)size.QuadPart != request->size) return FALSE;
+    return !request->version || !GetFileTime(request->file, NULL, NULL, &written) ||
+           (((UINT64)written.dwHighDateTime << 32) | written.dwLowDateTime) == request->version;
+}
+
 /* Sends one fragment from *acknowledged; FALSE with the result set on failure.
  * *realign is set when the server wanted another offset. */
 static BOOL send_fragment(struct transfer_session *session, const struct upload_request *request, BYTE *buffer,
@@ -183,6 +193,12 @@ static BOOL send_fragment(struct transfer_session *session, const struct upload_
         /* A short read: the file shrank under the upload. */
         DWORD error = GetLastError();
         transfer_set_failure(result, error ? HRESULT_FROM_WIN32(error) : BG_E_LOCAL_FILE_CHANGED, BG_ERROR_CONTEXT_LOCAL_FILE, FALSE);
+        return FALSE;
+    }
+    /* Written since the upload began: the server would join two versions. */
+    if (!upload_source_unchanged(request))
+    {
+        transfer_set_failure(result, BG_E_LOCAL_FILE_CHANGED, BG_ERROR_CONTEXT_LOCAL_FILE, FALSE);
         return FALSE;
     }
     len = swprintf(headers, ARRAY_SIZE(headers), L"BITS-Packet-Type: Fragment\r\nBITS-Session-Id: %s\r\n",

@@ -299,6 +299,64 @@ static void test_upload_local_file_changed(BOOL same_size)
     DeleteFileW(source);
 }
 
+/* Another program may write the local file while it is being uploaded: BITS
+ * lets it (the file is shared for writing) and the job goes to ERROR with
+ * BG_E_LOCAL_FILE_CHANGED before the server has all of it, rather than
+ * joining two versions of the file (behavior.md 2). */
+static void test_upload_local_file_written(void)
+{
+    static const SYSTEMTIME modified = { 2004, 5, 3, 6, 7, 8, 9, 0 };
+    static const UINT64 size = 4 * 1024 * 1024 + 3;
+    static const BYTE other[16] = "another version";
+    BG_JOB_PROGRESS progress;
+    IBackgroundCopyJob *job;
+    BG_ERROR_CONTEXT context;
+    WCHAR source[MAX_PATH];
+    LARGE_INTEGER offset;
+    FILETIME modified_ft;
+    HRESULT code;
+    HANDLE handle;
+    DWORD start, written;
+
+    bits_server_reset();
+    bits_server.ack_delay_ms = ACK_DELAY_MS;
+    swprintf(source, ARRAY_SIZE(source), L"%lsupload-written.bin", base_dir);
+    make_source(source, size, 47);
+    if (!(job = create_upload_job(L"written", "/upload/written.bin", source))) return;
+    IBackgroundCopyJob_Resume(job);
+    for (start = GetTickCount(); GetTickCount() - start < TRANSFER_TIMEOUT; Sleep(20))
+        if (FAILED(IBackgroundCopyJob_GetProgress(job, &progress)) || progress.BytesTransferred) break;
+    ok(progress.BytesTransferred && progress.BytesTransferred < size, "%I64u bytes sent.\n", progress.BytesTransferred);
+    handle = CreateFileW(source, GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
+                         OPEN_EXISTING, 0, NULL);
+    ok(handle != INVALID_HANDLE_VALUE, "cannot open the file being uploaded for writing: %lu.\n", GetLastError());
+    if (handle != INVALID_HANDLE_VALUE)
+    {
+        offset.QuadPart = size - 100;
+        SetFilePointerEx(handle, offset, NULL, FILE_BEGIN);
+        ok(WriteFile(handle, other, sizeof(other), &written, NULL), "WriteFile failed: %lu.\n", GetLastError());
+        /* Not left to the file system, which may note the write late. */
+        SystemTimeToFileTime(&modified, &modified_ft);
+        ok(SetFileTime(handle, NULL, NULL, &modified_ft), "SetFileTime failed: %lu.\n", GetLastError());
+        CloseHandle(handle);
+    }
+    EnterCriticalSection(&bits_server.cs);
+    bits_server.ack_delay_ms = 0;
+    LeaveCriticalSection(&bits_server.cs);
+    if (wait_state(job, STATE_BIT(BG_JOB_STATE_ERROR), TRANSFER_TIMEOUT, FALSE) == BG_JOB_STATE_ERROR &&
+        get_job_error(job, &context, &code))
+    {
+        ok(code == BG_E_LOCAL_FILE_CHANGED, "error %#lx.\n", code);
+        ok(context == BG_ERROR_CONTEXT_LOCAL_FILE, "context %u.\n", context);
+    }
+    EnterCriticalSection(&bits_server.cs);
+    ok(bits_server.session_count == 1 && bits_server.sessions[0].received < size,
+       "the server has the file although it changed.\n");
+    LeaveCriticalSection(&bits_server.cs);
+    finish_job(job);
+    DeleteFileW(source);
+}
+
 /* The server lost the session (BG_E_SESSION_NOT_FOUND): a new one, from the start. */
 static void test_upload_session_lost(void)
 {
@@ -1273,6 +1331,7 @@ START_TEST(upload)
     test_upload_session_lost();
     test_upload_local_file_changed(FALSE);
     test_upload_local_file_changed(TRUE);
+    test_upload_local_file_written();
     test_upload_missing_source();
     test_upload_redirect_policy();
     test_upload_reply_too_large();
