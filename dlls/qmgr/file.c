@@ -1717,7 +1717,16 @@ static void check_temporary_file(struct file *file, BOOL resumable)
     }
     if ((file->temp_created || file->direct) && GetFileAttributesExW(file->temp_name, GetFileExInfoStandard, &data))
         size = ((UINT64)data.nFileSizeHigh << 32) | data.nFileSizeLow;
-    else if (!file->direct) file->temp_created = FALSE;
+    else if (!file->direct)
+    {
+        /* Made by a run that ended (a crash) before the record said so: a
+         * hidden file of the name this file was to use is ours, of bytes no
+         * record tells the version of. */
+        if (!file->temp_created && GetFileAttributesExW(file->temp_name, GetFileExInfoStandard, &data) &&
+            (data.dwFileAttributes & FILE_ATTRIBUTE_HIDDEN) && !local_file_delete(file->temp_name))
+            WARN("Cannot delete %s: %lu.\n", debugstr_w(file->temp_name), GetLastError());
+        file->temp_created = FALSE;
+    }
 
     if (file->sparse)
     {

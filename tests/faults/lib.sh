@@ -15,6 +15,8 @@ fi
 export WINEDEBUG="${WINEDEBUG:--all}"
 client="$top/tests/faults/faultclient.exe"
 : "${jobs:=4}" "${files:=2}" "${file_kib:=2048}" "${rate:=384k}"
+# More nginx directives for the server block, if a test needs them.
+: "${server_extra:=}"
 failures=0 checks=0
 
 fail() { echo "$name: FAIL: $*"; failures=$((failures + 1)); }
@@ -55,7 +57,8 @@ http {
     log_format fault '\$uri "\$http_range" \$status \$body_bytes_sent';
     access_log $data/access.log fault;
     limit_rate $rate;
-    server { listen 127.0.0.1:$port; root $www; }
+    limit_req_zone \$binary_remote_addr zone=slow:1m rate=30r/m;
+    server { listen 127.0.0.1:$port; root $www; $server_extra }
 }
 CONF
         # Not holding tests/run's lock (fd 9): nginx outlives a test killed at its timeout.
