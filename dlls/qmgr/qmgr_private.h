@@ -154,6 +154,11 @@ HRESULT identity_token_sid(HANDLE token, WCHAR **sid);
 BOOL identity_token_is_admin(HANDLE token);
 HRESULT identity_sid_to_string(PSID sid, WCHAR **string);
 
+/* service.c: waits up to timeout ms for all the handles while the service
+ * stops, telling the service control manager every second that the stop goes
+ * on; whether they all were signalled. */
+BOOL service_wait_stopping(const HANDLE *handles, DWORD count, DWORD timeout);
+
 /* activation.c: the class objects as COM activation sees them; a killed
  * service is started again by the next client (bitsguard.exe). */
 HRESULT activation_register(IClassFactory *factory, const CLSID *const *clsids, unsigned int count);

@@ -481,12 +481,32 @@ void scheduler_init(void)
         ERR("Failed to start the timer thread, error %lu.\n", GetLastError());
 }
 
-static void join_thread(HANDLE *thread, const char *what, ULONG index)
+/* How long the stop waits for all the threads together: one may be in a call
+ * that does not end (a client's callback, a stalled WinHTTP request). */
+#define JOIN_TIMEOUT_MS 10000
+
+static void join_threads(void)
 {
-    if (!*thread) return;
-    if (WaitForSingleObject(*thread, 10000)) ERR("%s thread %lu did not stop.\n", what, index);
-    CloseHandle(*thread);
-    *thread = NULL;
+    HANDLE threads[MAX_TRANSFER_THREADS + NOTIFY_THREADS + 1];
+    DWORD count = 0, i;
+
+    EnterCriticalSection(&scheduler.cs);
+    for (i = 0; i < MAX_TRANSFER_THREADS; i++)
+        if (scheduler.transfer_threads[i]) threads[count++] = scheduler.transfer_threads[i];
+    for (i = 0; i < NOTIFY_THREADS; i++)
+        if (scheduler.notify_threads[i]) threads[count++] = scheduler.notify_threads[i];
+    if (scheduler.timer_thread) threads[count++] = scheduler.timer_thread;
+    memset(scheduler.transfer_threads, 0, sizeof(scheduler.transfer_threads));
+    memset(scheduler.notify_threads, 0, sizeof(scheduler.notify_threads));
+    scheduler.timer_thread = NULL;
+    LeaveCriticalSection(&scheduler.cs);
+
+    if (!service_wait_stopping(threads, count, JOIN_TIMEOUT_MS))
+    {
+        for (i = 0; i < count; i++)
+            if (WaitForSingleObject(threads[i], 0)) ERR("thread %04lx did not stop.\n", GetThreadId(threads[i]));
+    }
+    for (i = 0; i < count; i++) CloseHandle(threads[i]);
 }
 
 void scheduler_shutdown(void)
@@ -503,9 +523,7 @@ void scheduler_shutdown(void)
 
     /* Running transfers see the flag at their next block of data.  No thread
      * starts once stopping is set. */
-    for (i = 0; i < MAX_TRANSFER_THREADS; i++) join_thread(&scheduler.transfer_threads[i], "Transfer", i);
-    for (i = 0; i < NOTIFY_THREADS; i++) join_thread(&scheduler.notify_threads[i], "Notification", i);
-    join_thread(&scheduler.timer_thread, "Timer", 0);
+    join_threads();
 
     EnterCriticalSection(&scheduler.cs);
     queue = scheduler.queue;

@@ -111,6 +111,27 @@ static void set_service_status(DWORD state)
     SetServiceStatus(status_handle, &status);
 }
 
+BOOL service_wait_stopping(const HANDLE *handles, DWORD count, DWORD timeout)
+{
+    ULONGLONG start = GetTickCount64(), waited;
+    DWORD ret;
+
+    if (!count) return TRUE;
+    for (;;)
+    {
+        waited = GetTickCount64() - start;
+        if (waited >= timeout) return FALSE;
+        ret = WaitForMultipleObjects(count, handles, TRUE, (DWORD)min(timeout - waited, 1000));
+        if (ret != WAIT_TIMEOUT) return ret < WAIT_OBJECT_0 + count;
+        /* The stop is still going on (SERVICE_STATUS: a checkpoint within each wait hint). */
+        if (status_handle && status.dwCurrentState == SERVICE_STOP_PENDING)
+        {
+            status.dwCheckPoint++;
+            SetServiceStatus(status_handle, &status);
+        }
+    }
+}
+
 static DWORD WINAPI service_handler(DWORD control, DWORD event_type, void *event_data, void *context)
 {
     TRACE("%#lx, %#lx, %p, %p.\n", control, event_type, event_data, context);

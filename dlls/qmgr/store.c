@@ -700,7 +700,7 @@ void store_shutdown(void)
     SetEvent(queue.wake);
     LeaveCriticalSection(&queue.cs);
     /* Bounded: a disk that hangs must not keep the service from stopping. */
-    if (WaitForSingleObject(queue.thread, 60000)) ERR("the job store did not finish writing.\n");
+    if (!service_wait_stopping(&queue.thread, 1, 60000)) ERR("the job store did not finish writing.\n");
     CloseHandle(queue.thread);
     queue.thread = NULL;
 }

@@ -18,6 +18,7 @@
 #include "windef.h"
 #include "winbase.h"
 #include "objbase.h"
+#include "winsvc.h"
 #include "bits10_3.h"
 
 #include "wine/test.h"
@@ -27,6 +28,8 @@
 static IBackgroundCopyManager *manager;
 static struct httpd *server;
 static WCHAR work_dir[MAX_PATH];
+
+#include "service_util.h"
 
 struct test_callback
 {
@@ -54,7 +57,8 @@ struct test_callback
     WCHAR file_names[8][MAX_PATH];  /* the local name of each FileTransferred call, in order */
     BOOL version1;               /* answers as IBackgroundCopyCallback only */
     HANDLE file_release;         /* if set, FileTransferred waits for it (at most 15 s) */
-    HANDLE modification_release; /* if set, JobModification waits for it (at most 30 s) */
+    HANDLE modification_release; /* if set, JobModification waits for it */
+    DWORD modification_wait_ms;  /* for at most this long; 0: 30 s */
     LONG callback2_queries;
 };
 
@@ -127,7 +131,9 @@ static HRESULT WINAPI callback_JobModification(IBackgroundCopyCallback2 *iface, 
 
     InterlockedIncrement(&callback->modification_calls);
     SetEvent(callback->modified);
-    if (callback->modification_release) WaitForSingleObject(callback->modification_release, 30000);
+    if (callback->modification_release)
+        WaitForSingleObject(callback->modification_release,
+                            callback->modification_wait_ms ? callback->modification_wait_ms : 30000);
     return S_OK;
 }
 
@@ -499,6 +505,56 @@ done:
     CloseHandle(blocked.modification_release);
     free_callback(&blocked);
     free_callback(&other);
+}
+
+/* Clients whose callbacks do not return must not keep the service from
+ * stopping: a stop that takes longer than the service control manager waits
+ * (30 s) looks hung.  Four jobs hold every notification thread in a
+ * JobModification that returns after a minute, if it is not released. */
+static void test_stop_with_blocked_callbacks(void)
+{
+    /* Not on the stack: COM may keep the stubs a while (test_version1_callback). */
+    static struct test_callback blocked[4];
+    struct httpd_resource_options options;
+    IBackgroundCopyJob *job;
+    GUID ids[ARRAY_SIZE(blocked)];
+    char name[64];
+    HRESULT hr;
+    ULONG i, count = 0;
+
+    memset(&options, 0, sizeof(options));
+    options.slow_delay_ms = 50;
+    options.slow_chunk = 4096;
+    for (i = 0; i < ARRAY_SIZE(blocked); i++)
+    {
+        init_callback(&blocked[i]);
+        blocked[i].modification_release = CreateEventW(NULL, TRUE, FALSE, NULL);
+        blocked[i].modification_wait_ms = 60000;
+        sprintf(name, "/notify/stop-blocked-%lu.bin", i);
+        ok(httpd_add_pattern_resource(server, name, 400000, 7, &options), "add resource failed.\n");
+        if (!(job = create_job())) break;
+        add_http_file(job, name + strlen("/notify/"), ~(ULONGLONG)0);
+        set_notify(job, BG_NOTIFY_JOB_MODIFICATION, &blocked[i]);
+        IBackgroundCopyJob_GetId(job, &ids[count++]);
+        hr = IBackgroundCopyJob_Resume(job);
+        ok(hr == S_OK, "Resume failed: %#lx.\n", hr);
+        IBackgroundCopyJob_Release(job);
+    }
+    for (i = 0; i < count; i++)
+        ok(!WaitForSingleObject(blocked[i].modified, 15000), "JobModification %lu was not called.\n", i);
+
+    /* stop_service fails the test if the stop takes more than 30 s. */
+    if (count == ARRAY_SIZE(blocked)) stop_service();
+    for (i = 0; i < ARRAY_SIZE(blocked); i++) SetEvent(blocked[i].modification_release);
+    if (!manager) start_service();
+    for (i = 0; manager && i < count; i++)
+    {
+        if (FAILED(IBackgroundCopyManager_GetJob(manager, &ids[i], &job))) continue;
+        IBackgroundCopyJob_SetNotifyInterface(job, NULL);
+        IBackgroundCopyJob_Cancel(job);
+        IBackgroundCopyJob_Release(job);
+    }
+    for (i = 0; i < ARRAY_SIZE(blocked); i++) CloseHandle(blocked[i].modification_release);
 }
 
 /* A callback registered after the job was transferred still hears of it. */
@@ -1161,6 +1217,7 @@ START_TEST(notify)
     test_cancel_in_file_callback();
     test_suspend_resume_in_file_callback();
     test_blocked_callback();
+    test_stop_with_blocked_callbacks();
     test_late_registration();
     test_disconnected_callback();
     test_failing_callback();

@@ -6,7 +6,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
-static DWORD service_state(SC_HANDLE service)
+static inline DWORD service_state(SC_HANDLE service)
 {
     SERVICE_STATUS_PROCESS status;
     DWORD size;
@@ -17,7 +17,7 @@ static DWORD service_state(SC_HANDLE service)
 }
 
 /* Stops BITS through the service control manager; the manager proxy goes with it. */
-static BOOL stop_service(void)
+static inline BOOL stop_service(void)
 {
     SERVICE_STATUS status;
     SC_HANDLE scm, service;
@@ -44,7 +44,7 @@ static BOOL stop_service(void)
 }
 
 /* The next call starts the service again, which loads the stored jobs. */
-static BOOL start_service(void)
+static inline BOOL start_service(void)
 {
     HRESULT hr = CoCreateInstance(&CLSID_BackgroundCopyManager, NULL, CLSCTX_LOCAL_SERVER,
                                   &IID_IBackgroundCopyManager, (void **)&manager);
@@ -54,7 +54,7 @@ static BOOL start_service(void)
 
 /* Starts the service again even when it could not be stopped, so that the
  * tests after it still have a manager. */
-static BOOL restart_service(void)
+static inline BOOL restart_service(void)
 {
     BOOL stopped = stop_service();
 
@@ -63,7 +63,7 @@ static BOOL restart_service(void)
 
 /* Lets go of @job, restarts the service and gets the job back by its ID, for
  * what a job must keep across a restart.  NULL if either fails. */
-static IBackgroundCopyJob *restart_with_job(IBackgroundCopyJob *job)
+static inline IBackgroundCopyJob *restart_with_job(IBackgroundCopyJob *job)
 {
     GUID id = GUID_NULL;
     HRESULT hr;
