@@ -41,6 +41,9 @@ WINE_DEFAULT_DEBUG_CHANNEL(qmgr);
  * twice as long after each pass that fails again, up to the most. */
 #define RETRY_MS 2000
 #define MAX_RETRY_MS (5 * 60 * 1000)
+/* The largest record written, and read back: an administrator's job has no
+ * limit of files or ranges, and loading reads a record whole. */
+#define MAX_RECORD_SIZE (1024 * 1024 * 1024)
 
 struct record_header
 {
@@ -85,6 +88,11 @@ static BYTE *reserve(struct store_writer *writer, SIZE_T size)
     BYTE *ret;
 
     if (writer->failed) return NULL;
+    if (writer->size + size > MAX_RECORD_SIZE - sizeof(struct record_header))
+    {
+        writer->failed = TRUE;
+        return NULL;
+    }
     if (writer->size + size > writer->capacity)
     {
         SIZE_T capacity = max(writer->capacity * 2, writer->size + size + 256);
@@ -332,7 +340,8 @@ static BOOL save_job(struct job *job)
     }
     else if (writer.failed)
     {
-        ERR("out of memory saving job %s.\n", debugstr_guid(job_id(job)));
+        ERR("out of memory saving job %s, or its record is over %u bytes.\n", debugstr_guid(job_id(job)),
+            MAX_RECORD_SIZE);
         ok = FALSE;
     }
     else if (!writer.size) TRACE("job %s came and went unsaved.\n", debugstr_guid(job_id(job)));
@@ -504,7 +513,7 @@ static BOOL read_file(const WCHAR *path, BYTE **data, DWORD *size)
     *data = NULL;
     handle = CreateFileW(path, GENERIC_READ, FILE_SHARE_READ, NULL, OPEN_EXISTING, 0, NULL);
     if (handle == INVALID_HANDLE_VALUE) return FALSE;
-    if (!GetFileSizeEx(handle, &length) || length.QuadPart > 64 * 1024 * 1024 ||
+    if (!GetFileSizeEx(handle, &length) || length.QuadPart > MAX_RECORD_SIZE ||
         !(*data = malloc(length.QuadPart ? length.QuadPart : 1)) ||
         !ReadFile(handle, *data, length.QuadPart, &read, NULL) || read != length.QuadPart)
     {
@@ -652,7 +661,10 @@ static void load_record(const WCHAR *path, const WCHAR *name, void (*add)(struct
             reader.data = data + sizeof(header);
             reader.size = header.size;
             reader.pos = 0;
-            if (FAILED(hr = job_load(&reader, &id, &job))) set_aside(path, hr == E_OUTOFMEMORY ? "out of memory" : "bad fields");
+            hr = job_load(&reader, &id, &job);
+            /* Out of memory: the record is good, and the next start may load it. */
+            if (hr == E_OUTOFMEMORY) ERR("out of memory loading %s.\n", debugstr_w(path));
+            else if (FAILED(hr)) set_aside(path, "bad fields");
             else
             {
                 add(job);

@@ -1132,6 +1132,71 @@ done:
     ok(CredDeleteW(L"127.0.0.1", CRED_TYPE_DOMAIN_PASSWORD, 0), "CredDelete failed: %lu.\n", GetLastError());
 }
 
+/* A job as large as an administrator may make (no file limit applies):
+ * 16,000 files with URLs of 2000 characters, over 64 MiB of names.  It comes
+ * back from a restart with every file. */
+static void test_large_job_after_restart(void)
+{
+    enum { COUNT = 16000, PATH_LEN = 1970 };
+    WCHAR dir[MAX_PATH], *path, *name = NULL;
+    IBackgroundCopyJob *job;
+    IEnumBackgroundCopyFiles *files;
+    IBackgroundCopyFile *file;
+    BG_FILE_INFO *infos;
+    ULONG i, count = 0;
+    HRESULT hr;
+
+    if (!make_dir(L"large", dir, ARRAY_SIZE(dir))) return;
+    if (!(job = create_job(L"large"))) return;
+    infos = calloc(COUNT, sizeof(*infos));
+    path = malloc((PATH_LEN + 1) * sizeof(WCHAR));
+    /* Segments of 200 characters: AddFile takes none longer than MAX_PATH. */
+    for (i = 0; i < PATH_LEN; i++) path[i] = i % 200 == 199 ? '/' : 'a' + i % 26;
+    path[PATH_LEN] = 0;
+    for (i = 0; i < COUNT; i++)
+    {
+        infos[i].RemoteName = malloc((PATH_LEN + 64) * sizeof(WCHAR));
+        infos[i].LocalName = malloc(MAX_PATH * sizeof(WCHAR));
+        swprintf(infos[i].RemoteName, PATH_LEN + 64, L"http://127.0.0.1:1/%ls/%05lu.bin", path, i);
+        swprintf(infos[i].LocalName, MAX_PATH, L"%ls%05lu.bin", dir, i);
+    }
+    hr = IBackgroundCopyJob_AddFileSet(job, COUNT, infos);
+    if (hr == BG_E_TOO_MANY_FILES_IN_JOB) skip("only an administrator may add %u files to a job.\n", COUNT);
+    else ok(hr == S_OK, "AddFileSet failed: %#lx.\n", hr);
+    if (hr == S_OK && (job = restart_with_job(job)))
+    {
+        check_job_progress(job, BG_SIZE_UNKNOWN, 0, COUNT, 0);
+        hr = IBackgroundCopyJob_EnumFiles(job, &files);
+        ok(hr == S_OK, "EnumFiles failed: %#lx.\n", hr);
+        if (hr == S_OK)
+        {
+            hr = IEnumBackgroundCopyFiles_Skip(files, COUNT - 1);
+            ok(hr == S_OK, "Skip failed: %#lx.\n", hr);
+            if (IEnumBackgroundCopyFiles_Next(files, 1, &file, &count) == S_OK)
+            {
+                IBackgroundCopyFile_GetRemoteName(file, &name);
+                IBackgroundCopyFile_Release(file);
+            }
+            ok(name && !wcscmp(name, infos[COUNT - 1].RemoteName), "the last file's URL is %s.\n",
+               wine_dbgstr_w(name ? name + PATH_LEN : NULL));
+            CoTaskMemFree(name);
+            IEnumBackgroundCopyFiles_Release(files);
+        }
+    }
+    if (job)
+    {
+        IBackgroundCopyJob_Cancel(job);
+        IBackgroundCopyJob_Release(job);
+    }
+    for (i = 0; i < COUNT; i++)
+    {
+        free(infos[i].RemoteName);
+        free(infos[i].LocalName);
+    }
+    free(infos);
+    free(path);
+}
+
 /* A record the service cannot replace or delete for a while (a program
  * holds it open without sharing) is written, or deleted, once it can be:
  * the change is not lost (behavior.md 10). */
@@ -1333,6 +1398,7 @@ START_TEST(persist)
     if (manager) test_unreadable_credentials();
     if (manager) test_queue_order_after_restart();
     if (manager) test_locked_record();
+    if (manager) test_large_job_after_restart();
     if (!manager) start_service();
     end_transfer_tests("persist", start);
     bits_server_stop();
