@@ -34,7 +34,6 @@
 #include "winerror.h"
 #include "winnls.h"
 #include "winhttp.h"
-#include "wincred.h"
 #include "objbase.h"
 #include "bits10_3.h"
 
@@ -2311,7 +2310,6 @@ static void run_windows_auth(const struct windows_auth_case *test, struct httpd 
     BG_AUTH_CREDENTIALS creds;
     IBackgroundCopyJob2 *job2 = NULL;
     IBackgroundCopyJob *job;
-    CREDENTIALW stored;
     unsigned int start;
     char path[64], value[16], expect[16];
     const char *field = proxy ? "Proxy-Authorization" : "Authorization";
@@ -2320,14 +2318,8 @@ static void run_windows_auth(const struct windows_auth_case *test, struct httpd 
     int index;
 
     winetest_push_context("%ls", test->tag);
-    memset(&stored, 0, sizeof(stored));
-    stored.Type = CRED_TYPE_DOMAIN_PASSWORD;
-    stored.TargetName = (WCHAR *)L"127.0.0.1";
-    stored.UserName = (WCHAR *)L"QMGRTEST\\bitsuser";
-    stored.CredentialBlob = (BYTE *)(test->credentials == CREDENTIALS_EXPLICIT ? L"not-the-password" : test->password);
-    stored.CredentialBlobSize = wcslen((const WCHAR *)stored.CredentialBlob) * sizeof(WCHAR);
-    stored.Persist = CRED_PERSIST_LOCAL_MACHINE;
-    ok(CredWriteW(&stored, 0), "CredWrite failed: %lu.\n", GetLastError());
+    ok(ntlm_server_store_host_password(test->credentials == CREDENTIALS_EXPLICIT ? L"not-the-password" : test->password),
+       "CredWrite failed: %lu.\n", GetLastError());
 
     if (proxy)
     {
@@ -2457,7 +2449,7 @@ next:
     if (job2) IBackgroundCopyJob2_Release(job2);
     finish_job(job);
 done:
-    ok(CredDeleteW(L"127.0.0.1", CRED_TYPE_DOMAIN_PASSWORD, 0), "CredDelete failed: %lu.\n", GetLastError());
+    ok(ntlm_server_forget_host_password(), "CredDelete failed: %lu.\n", GetLastError());
     winetest_pop_context();
 }
 
@@ -2604,16 +2596,8 @@ static void test_implicit_refused_then_basic(void)
     static const unsigned int seed = 1423;
     WCHAR dir[MAX_PATH], local[MAX_PATH], url[256];
     IBackgroundCopyJob *job = NULL;
-    CREDENTIALW stored;
 
-    memset(&stored, 0, sizeof(stored));
-    stored.Type = CRED_TYPE_DOMAIN_PASSWORD;
-    stored.TargetName = (WCHAR *)L"127.0.0.1";
-    stored.UserName = (WCHAR *)L"QMGRTEST\\bitsuser";
-    stored.CredentialBlob = (BYTE *)L"not-the-password";
-    stored.CredentialBlobSize = wcslen(L"not-the-password") * sizeof(WCHAR);
-    stored.Persist = CRED_PERSIST_LOCAL_MACHINE;
-    ok(CredWriteW(&stored, 0), "CredWrite failed: %lu.\n", GetLastError());
+    ok(ntlm_server_store_host_password(L"not-the-password"), "CredWrite failed: %lu.\n", GetLastError());
     ok(ntlm_server_install_with_basic(httpd, "/ntlm-basic/"), "cannot install the handler.\n");
     ok(httpd_add_pattern_resource(httpd, "/ntlm-basic/file.bin", size, seed, NULL), "cannot add resource.\n");
     httpd_url(httpd, "/ntlm-basic/file.bin", url, ARRAY_SIZE(url));
@@ -2636,7 +2620,7 @@ static void test_implicit_refused_then_basic(void)
     }
 done:
     finish_job(job);
-    ok(CredDeleteW(L"127.0.0.1", CRED_TYPE_DOMAIN_PASSWORD, 0), "CredDelete failed: %lu.\n", GetLastError());
+    ok(ntlm_server_forget_host_password(), "CredDelete failed: %lu.\n", GetLastError());
 }
 
 START_TEST(http)

@@ -29,6 +29,7 @@
 #include "windef.h"
 #include "winbase.h"
 #include "wincrypt.h"
+#include "wincred.h"
 #include "bcrypt.h"
 #include "ntlm_server.h"
 
@@ -211,6 +212,24 @@ static BOOL authenticate(struct httpd_request *request, const BYTE *message, DWO
     return check_response(challenge, response, response_size, domain, domain_size);
 }
 
+/* Whether a Basic answer (its base64 part) is the account's user and password; ntlm_server.cs held. */
+static BOOL basic_answer_right(const char *answer)
+{
+    char expect[256], plain[160];
+    DWORD expect_size = sizeof(expect);
+
+    snprintf(plain, sizeof(plain), "%ls:%ls", ntlm_server.user, ntlm_server.password);
+    return CryptBinaryToStringA((BYTE *)plain, strlen(plain), CRYPT_STRING_BASE64 | CRYPT_STRING_NOCRLF, expect,
+                                &expect_size) && !strcmp(answer, expect);
+}
+
+/* A wrong answer: counted, and the schemes offered again; ntlm_server.cs held. */
+static BOOL refuse(struct httpd_request *request, const struct ntlm_handler *handler)
+{
+    ntlm_server.refused++;
+    return respond_offer(request, handler, NULL);
+}
+
 static BOOL handle_request(struct httpd_request *request, void *context)
 {
     const struct ntlm_handler *handler = context;
@@ -232,29 +251,18 @@ static BOOL handle_request(struct httpd_request *request, void *context)
     if (handler->basic && httpd_request_header(request, "Authorization", value, sizeof(value)) &&
         !_strnicmp(value, "Basic ", 6))
     {
-        char expect[256], plain[160];
-        DWORD expect_size = sizeof(expect);
-
-        snprintf(plain, sizeof(plain), "%ls:%ls", ntlm_server.user, ntlm_server.password);
-        if (CryptBinaryToStringA((BYTE *)plain, strlen(plain), CRYPT_STRING_BASE64 | CRYPT_STRING_NOCRLF, expect,
-                                 &expect_size) && !strcmp(value + 6, expect))
+        if (!basic_answer_right(value + 6)) ret = refuse(request, handler);
+        else
         {
             ntlm_server.basic_accepted++;
             ret = FALSE;
         }
-        else
-        {
-            ntlm_server.refused++;
-            ret = respond_offer(request, handler, NULL);
-        }
-        LeaveCriticalSection(&ntlm_server.cs);
-        return ret;
     }
-    if (!httpd_request_header(request, handler->proxy ? "Proxy-Authorization" : "Authorization", value,
-                              sizeof(value)) ||
-        _strnicmp(value, handler->scheme, scheme_len) || value[scheme_len] != ' ' ||
-        !CryptStringToBinaryA(value + scheme_len + 1, 0, CRYPT_STRING_BASE64, message, &size, NULL, NULL) ||
-        size < 12 || memcmp(message, signature, 8))
+    else if (!httpd_request_header(request, handler->proxy ? "Proxy-Authorization" : "Authorization", value,
+                                   sizeof(value)) ||
+             _strnicmp(value, handler->scheme, scheme_len) || value[scheme_len] != ' ' ||
+             !CryptStringToBinaryA(value + scheme_len + 1, 0, CRYPT_STRING_BASE64, message, &size, NULL, NULL) ||
+             size < 12 || memcmp(message, signature, 8))
     {
         ntlm_server.offers++;
         ret = respond_offer(request, handler, NULL);
@@ -267,11 +275,7 @@ static BOOL handle_request(struct httpd_request *request, void *context)
         ntlm_server.authenticated[ntlm_server.next_authenticated++ % NTLM_SERVER_MAX_CONNECTIONS] = connection;
         ret = FALSE;
     }
-    else
-    {
-        ntlm_server.refused++;
-        ret = respond_offer(request, handler, NULL);
-    }
+    else ret = refuse(request, handler);
     LeaveCriticalSection(&ntlm_server.cs);
     return ret;
 }
@@ -285,6 +289,27 @@ void ntlm_server_reset(void)
     memset(ntlm_server.challenged, 0, sizeof(ntlm_server.challenged));
     memset(ntlm_server.authenticated, 0, sizeof(ntlm_server.authenticated));
     LeaveCriticalSection(&ntlm_server.cs);
+}
+
+BOOL ntlm_server_store_host_password(const WCHAR *password)
+{
+    CREDENTIALW stored;
+    WCHAR user[ARRAY_SIZE(ntlm_server.domain) + ARRAY_SIZE(ntlm_server.user)];
+
+    swprintf(user, ARRAY_SIZE(user), L"%ls\\%ls", ntlm_server.domain, ntlm_server.user);
+    memset(&stored, 0, sizeof(stored));
+    stored.Type = CRED_TYPE_DOMAIN_PASSWORD;
+    stored.TargetName = (WCHAR *)L"127.0.0.1";
+    stored.UserName = user;
+    stored.CredentialBlob = (BYTE *)password;
+    stored.CredentialBlobSize = wcslen(password) * sizeof(WCHAR);
+    stored.Persist = CRED_PERSIST_LOCAL_MACHINE;
+    return CredWriteW(&stored, 0);
+}
+
+BOOL ntlm_server_forget_host_password(void)
+{
+    return CredDeleteW(L"127.0.0.1", CRED_TYPE_DOMAIN_PASSWORD, 0);
 }
 
 void ntlm_server_init(const WCHAR *domain, const WCHAR *user, const WCHAR *password)

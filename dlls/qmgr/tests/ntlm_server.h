@@ -73,5 +73,10 @@ BOOL ntlm_server_install(struct httpd *httpd, const char *path_prefix, BOOL prox
 BOOL ntlm_server_install_with_basic(struct httpd *httpd, const char *path_prefix);
 /* Forgets counts and connections (the account stays). */
 void ntlm_server_reset(void);
+/* The Credential Manager's entry for the loopback host (127.0.0.1): the
+ * account's domain\user with password, which a job with implicit (logon)
+ * credentials answers with.  FALSE on failure, with the last error. */
+BOOL ntlm_server_store_host_password(const WCHAR *password);
+BOOL ntlm_server_forget_host_password(void);
 
 #endif /* QMGR_TESTS_NTLM_SERVER_H */

@@ -17,7 +17,6 @@
 #include "winsock2.h"
 #include "winsvc.h"
 #include "winreg.h"
-#include "wincred.h"
 #include "objbase.h"
 #include "bits10_3.h"
 #include "bitsmsg.h"
@@ -1075,7 +1074,6 @@ static void test_unreadable_credentials(void)
     static const unsigned int seed = 83;
     WCHAR remote[256], local[MAX_PATH], dir[MAX_PATH], path[MAX_PATH];
     IBackgroundCopyJob *job;
-    CREDENTIALW stored;
     unsigned int spoilt;
     GUID id;
 
@@ -1090,14 +1088,7 @@ static void test_unreadable_credentials(void)
     httpd_add_pattern_resource(httpd, "/persist/ntlm/file.bin", size, seed, NULL);
     httpd_url(httpd, "/persist/ntlm/file.bin", remote, ARRAY_SIZE(remote));
     swprintf(local, ARRAY_SIZE(local), L"%lsfile.bin", dir);
-    memset(&stored, 0, sizeof(stored));
-    stored.Type = CRED_TYPE_DOMAIN_PASSWORD;
-    stored.TargetName = (WCHAR *)L"127.0.0.1";
-    stored.UserName = (WCHAR *)L"QMGRTEST\\bitsuser";
-    stored.CredentialBlob = (BYTE *)L"Qmgr-ntlm-2";
-    stored.CredentialBlobSize = wcslen(L"Qmgr-ntlm-2") * sizeof(WCHAR);
-    stored.Persist = CRED_PERSIST_LOCAL_MACHINE;
-    ok(CredWriteW(&stored, 0), "CredWrite failed: %lu.\n", GetLastError());
+    ok(ntlm_server_store_host_password(L"Qmgr-ntlm-2"), "CredWrite failed: %lu.\n", GetLastError());
 
     if (!(job = create_job(L"spoilt"))) goto done;
     add_file(job, remote, local);
@@ -1129,7 +1120,7 @@ static void test_unreadable_credentials(void)
     LeaveCriticalSection(&ntlm_server.cs);
 done:
     finish_job(job);
-    ok(CredDeleteW(L"127.0.0.1", CRED_TYPE_DOMAIN_PASSWORD, 0), "CredDelete failed: %lu.\n", GetLastError());
+    ok(ntlm_server_forget_host_password(), "CredDelete failed: %lu.\n", GetLastError());
 }
 
 /* A job as large as an administrator may make (no file limit applies):
