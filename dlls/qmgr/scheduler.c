@@ -398,59 +398,46 @@ static DWORD WINAPI transfer_thread_main(void *arg)
     return 0;
 }
 
-static DWORD WINAPI notify_thread_main(void *arg)
+/* The loop of the notification threads and the timer thread: takes the next
+ * job with work of its kind (the notification queue first, for TIMER_NOTIFY),
+ * else sleeps until its next timer is due or a notice comes. */
+static void serve(enum timer_kind kind, void (*action)(struct job *job))
 {
     DWORD wait = INFINITE;
     struct job *job;
 
-    CoInitializeEx(NULL, COINIT_MULTITHREADED);
     EnterCriticalSection(&scheduler.cs);
     while (!scheduler.stopping)
     {
-        if (scheduler.notify_count)
+        job = NULL;
+        if (kind == TIMER_NOTIFY && scheduler.notify_count)
         {
             job = scheduler.notify_queue[0];
             unlink_from(scheduler.notify_queue, &scheduler.notify_count, job);
-            LeaveCriticalSection(&scheduler.cs);
-            job_deliver_notifications(job);
-            job_release(job);
-            EnterCriticalSection(&scheduler.cs);
-            continue;
         }
-        if ((job = pick_timer(TIMER_NOTIFY, &wait)))
+        if (job || (job = pick_timer(kind, &wait)))
         {
             LeaveCriticalSection(&scheduler.cs);
-            job_deliver_notifications(job);
+            action(job);
             job_release(job);
             EnterCriticalSection(&scheduler.cs);
-            continue;
         }
-        SleepConditionVariableCS(&scheduler.notice, &scheduler.cs, wait);
+        else SleepConditionVariableCS(&scheduler.notice, &scheduler.cs, wait);
     }
     LeaveCriticalSection(&scheduler.cs);
+}
+
+static DWORD WINAPI notify_thread_main(void *arg)
+{
+    CoInitializeEx(NULL, COINIT_MULTITHREADED);
+    serve(TIMER_NOTIFY, job_deliver_notifications);
     CoUninitialize();
     return 0;
 }
 
 static DWORD WINAPI timer_thread_main(void *arg)
 {
-    DWORD wait = INFINITE;
-    struct job *job;
-
-    EnterCriticalSection(&scheduler.cs);
-    while (!scheduler.stopping)
-    {
-        if ((job = pick_timer(TIMER_RETRY, &wait)))
-        {
-            LeaveCriticalSection(&scheduler.cs);
-            job_retry_due(job);
-            job_release(job);
-            EnterCriticalSection(&scheduler.cs);
-            continue;
-        }
-        SleepConditionVariableCS(&scheduler.notice, &scheduler.cs, wait);
-    }
-    LeaveCriticalSection(&scheduler.cs);
+    serve(TIMER_RETRY, job_retry_due);
     return 0;
 }
 
