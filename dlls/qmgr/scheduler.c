@@ -477,6 +477,8 @@ static void join_threads(void)
     HANDLE threads[MAX_TRANSFER_THREADS + NOTIFY_THREADS + 1];
     DWORD count = 0, i;
 
+    C_ASSERT(ARRAY_SIZE(threads) <= MAXIMUM_WAIT_OBJECTS);
+
     EnterCriticalSection(&scheduler.cs);
     for (i = 0; i < MAX_TRANSFER_THREADS; i++)
         if (scheduler.transfer_threads[i]) threads[count++] = scheduler.transfer_threads[i];

@@ -122,7 +122,19 @@ BOOL service_wait_stopping(const HANDLE *handles, DWORD count, DWORD timeout)
         waited = GetTickCount64() - start;
         if (waited >= timeout) return FALSE;
         ret = WaitForMultipleObjects(count, handles, TRUE, (DWORD)min(timeout - waited, 1000));
-        if (ret != WAIT_TIMEOUT) return ret < WAIT_OBJECT_0 + count;
+        if (ret < WAIT_OBJECT_0 + count) return TRUE;
+        if (ret == WAIT_FAILED)
+        {
+            /* One handle is bad: the others are still waited for, in turn. */
+            ERR("WaitForMultipleObjects failed: %lu.\n", GetLastError());
+            while (count--)
+            {
+                waited = GetTickCount64() - start;
+                if (waited >= timeout || WaitForSingleObject(handles[count], (DWORD)(timeout - waited)) == WAIT_TIMEOUT)
+                    return FALSE;
+            }
+            return TRUE;
+        }
         /* The stop is still going on (SERVICE_STATUS: a checkpoint within each wait hint). */
         if (status_handle && status.dwCurrentState == SERVICE_STOP_PENDING)
         {

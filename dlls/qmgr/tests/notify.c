@@ -540,8 +540,9 @@ static void test_stop_with_blocked_callbacks(void)
         ok(hr == S_OK, "Resume failed: %#lx.\n", hr);
         IBackgroundCopyJob_Release(job);
     }
+    /* Windows may hold the other jobs' notices while one client's call lasts. */
     for (i = 0; i < count; i++)
-        ok(!WaitForSingleObject(blocked[i].modified, 15000), "JobModification %lu was not called.\n", i);
+        ok(!WaitForSingleObject(blocked[i].modified, 15000) || broken(i > 0), "JobModification %lu was not called.\n", i);
 
     /* stop_service fails the test if the stop takes more than 30 s. */
     if (count == ARRAY_SIZE(blocked)) stop_service();
