@@ -894,7 +894,7 @@ static void CALLBACK rename_helper(TP_CALLBACK_INSTANCE *instance, void *context
  * replaces the other, and only the order of the files says which. */
 static int compare_local_names(const void *a, const void *b)
 {
-    return wcsicmp(*(const WCHAR * const *)a, *(const WCHAR * const *)b);
+    return name_compare(*(const WCHAR * const *)a, *(const WCHAR * const *)b);
 }
 
 static BOOL final_names_distinct(struct job *job)
@@ -906,7 +906,7 @@ static BOOL final_names_distinct(struct job *job)
     if (!(names = malloc(job->file_count * sizeof(*names)))) return FALSE;
     for (i = 0; i < job->file_count; i++) names[i] = file_local_name(job->files[i]);
     qsort(names, job->file_count, sizeof(*names), compare_local_names);
-    for (i = 1; i < job->file_count && distinct; i++) distinct = !!wcsicmp(names[i - 1], names[i]);
+    for (i = 1; i < job->file_count && distinct; i++) distinct = !!name_compare(names[i - 1], names[i]);
     free(names);
     return distinct;
 }

@@ -205,7 +205,7 @@ static BOOL known_writable(const WCHAR *path, size_t dir_len)
     AcquireSRWLockShared(&writable_dirs_lock);
     for (i = 0; i < ARRAY_SIZE(writable_dirs) && !known; i++)
         known = writable_dirs[i].dir && now - writable_dirs[i].time < WRITABLE_DIR_KEEP_MS &&
-                wcslen(writable_dirs[i].dir) == dir_len && !wcsnicmp(writable_dirs[i].dir, path, dir_len);
+                wcslen(writable_dirs[i].dir) == dir_len && !name_compare_n(writable_dirs[i].dir, path, dir_len);
     ReleaseSRWLockShared(&writable_dirs_lock);
     return known;
 }
@@ -272,7 +272,7 @@ void local_dir_listing_free(struct local_dir_listing *listing)
 
 static int compare_names(const void *a, const void *b)
 {
-    return wcsicmp(*(const WCHAR * const *)a, *(const WCHAR * const *)b);
+    return name_compare(*(const WCHAR * const *)a, *(const WCHAR * const *)b);
 }
 
 /* Lists the directory of path unless it is the one listed.  FALSE when it
@@ -328,8 +328,8 @@ static BOOL other_case_only(const struct local_dir_listing *listing, const WCHAR
     WCHAR **first, **last, **p;
 
     if (!found) return FALSE;
-    for (first = found; first > listing->names && !wcsicmp(first[-1], name); first--);
-    for (last = found; last + 1 < listing->names + listing->count && !wcsicmp(last[1], name); last++);
+    for (first = found; first > listing->names && !name_compare(first[-1], name); first--);
+    for (last = found; last + 1 < listing->names + listing->count && !name_compare(last[1], name); last++);
     for (p = first; p <= last; p++) if (!wcscmp(*p, name)) return FALSE;
     return TRUE;
 }
@@ -345,11 +345,11 @@ static void add_name(struct local_dir_listing *listing, const WCHAR *name)
     while (low < high)
     {
         i = low + (high - low) / 2;
-        if (wcsicmp(listing->names[i], name) < 0) low = i + 1;
+        if (name_compare(listing->names[i], name) < 0) low = i + 1;
         else high = i;
     }
     i = low;
-    if (i < listing->count && !wcsicmp(listing->names[i], name)) return;
+    if (i < listing->count && !name_compare(listing->names[i], name)) return;
     if (!(copy = wcsdup(name))) return;
     if (!(names = realloc(listing->names, (listing->count + 1) * sizeof(*names))))
     {

@@ -40,6 +40,8 @@
 
 /* Helpers for strings handed to callers (CoTaskMemAlloc) and kept privately (malloc). */
 WCHAR *strdupW(const WCHAR *str);
+int name_compare(const WCHAR *a, const WCHAR *b);
+int name_compare_n(const WCHAR *a, const WCHAR *b, size_t length);
 HRESULT return_string(const WCHAR *str, WCHAR **out);
 
 struct job;

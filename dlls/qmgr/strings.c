@@ -30,3 +30,16 @@ HRESULT return_string(const WCHAR *str, WCHAR **out)
     memcpy(*out, str, size);
     return S_OK;
 }
+
+/* File names compared as Windows' file systems do, ignoring case in all of
+ * Unicode (the C runtime's wcsicmp folds only A-Z in the C locale): < 0, 0, > 0. */
+int name_compare(const WCHAR *a, const WCHAR *b)
+{
+    return CompareStringOrdinal(a, -1, b, -1, TRUE) - CSTR_EQUAL;
+}
+
+/* The same for the first length characters of each (both have that many). */
+int name_compare_n(const WCHAR *a, const WCHAR *b, size_t length)
+{
+    return CompareStringOrdinal(a, length, b, length, TRUE) - CSTR_EQUAL;
+}
