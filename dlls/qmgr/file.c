@@ -1785,7 +1785,7 @@ HRESULT file_load(struct job *job, struct store_reader *reader, BOOL resumable, 
         case TAG_RANGES:
             if (!(ok = field.size && !(field.size % sizeof(BG_FILE_RANGE)))) break;
             free(file->ranges);
-            if (!(ok = !!(file->ranges = malloc(field.size)))) break;
+            if (!(ok = !!(file->ranges = store_malloc(field.size)))) break;
             memcpy(file->ranges, field.data, field.size);
             file->range_count = field.size / sizeof(BG_FILE_RANGE);
             break;

@@ -88,9 +88,9 @@ static BYTE *reserve(struct store_writer *writer, SIZE_T size)
     BYTE *ret;
 
     if (writer->failed) return NULL;
-    if (writer->size + size > MAX_RECORD_SIZE - sizeof(struct record_header))
+    if (size > MAX_RECORD_SIZE - sizeof(struct record_header) - writer->size)
     {
-        writer->failed = TRUE;
+        writer->failed = writer->too_large = TRUE;
         return NULL;
     }
     if (writer->size + size > writer->capacity)
@@ -213,12 +213,24 @@ BOOL store_get_u64(const struct store_field *field, UINT64 *value)
     return TRUE;
 }
 
+/* Whether memory ran out while the record being loaded was read (store_malloc);
+ * records are loaded by one thread. */
+static BOOL load_out_of_memory;
+
+void *store_malloc(SIZE_T size)
+{
+    void *ret = malloc(size);
+
+    if (!ret) load_out_of_memory = TRUE;
+    return ret;
+}
+
 static BOOL copy_string(const BYTE *data, DWORD size, WCHAR **string)
 {
     WCHAR *copy;
 
     if (size % sizeof(WCHAR)) return FALSE;
-    if (!(copy = malloc(size + sizeof(WCHAR)))) return FALSE;
+    if (!(copy = store_malloc(size + sizeof(WCHAR)))) return FALSE;
     memcpy(copy, data, size);
     copy[size / sizeof(WCHAR)] = 0;
     /* A NUL inside would silently shorten the string: the record is wrong. */
@@ -338,10 +350,18 @@ static BOOL save_job(struct job *job)
             ok = FALSE;
         }
     }
+    else if (writer.too_large)
+    {
+        /* Not tried again: it would not fit the next time either. */
+        static BOOL reported;
+
+        if (!reported) ERR("job %s: its record would be over %u bytes; it is not saved.\n",
+                           debugstr_guid(job_id(job)), MAX_RECORD_SIZE);
+        reported = TRUE;
+    }
     else if (writer.failed)
     {
-        ERR("out of memory saving job %s, or its record is over %u bytes.\n", debugstr_guid(job_id(job)),
-            MAX_RECORD_SIZE);
+        ERR("out of memory saving job %s.\n", debugstr_guid(job_id(job)));
         ok = FALSE;
     }
     else if (!writer.size) TRACE("job %s came and went unsaved.\n", debugstr_guid(job_id(job)));
@@ -661,9 +681,11 @@ static void load_record(const WCHAR *path, const WCHAR *name, void (*add)(struct
             reader.data = data + sizeof(header);
             reader.size = header.size;
             reader.pos = 0;
+            load_out_of_memory = FALSE;
             hr = job_load(&reader, &id, &job);
             /* Out of memory: the record is good, and the next start may load it. */
-            if (hr == E_OUTOFMEMORY) ERR("out of memory loading %s.\n", debugstr_w(path));
+            if (FAILED(hr) && (hr == E_OUTOFMEMORY || load_out_of_memory))
+                ERR("out of memory loading %s.\n", debugstr_w(path));
             else if (FAILED(hr)) set_aside(path, "bad fields");
             else
             {

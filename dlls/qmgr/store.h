@@ -18,7 +18,8 @@ struct store_writer
     BYTE *data;
     SIZE_T size;
     SIZE_T capacity;
-    BOOL failed;  /* out of memory: the record is not written */
+    BOOL failed;     /* out of memory, or too large: the record is not written */
+    BOOL too_large;  /* over the most a record may be (store.c) */
 };
 
 void store_put_u32(struct store_writer *writer, WORD tag, DWORD value);
@@ -58,6 +59,10 @@ BOOL store_get_u64(const struct store_field *field, UINT64 *value);
 BOOL store_get_string(const struct store_field *field, WCHAR **string);
 BOOL store_get_secret(const struct store_field *field, WCHAR **string);
 void store_group_reader(const struct store_field *field, struct store_reader *reader);
+/* malloc for what a record's fields are copied into while it is loaded: a
+ * failure is noted, so that a good record is kept for the next start rather
+ * than set aside as damaged. */
+void *store_malloc(SIZE_T size);
 
 /* store.c: where records go. */
 void store_init(void);
