@@ -178,8 +178,9 @@ struct upload_request
 };
 
 /* Whether the local file still has the size and last-write time it had when
- * the upload opened it: others may write it meanwhile (behavior.md 2). */
-BOOL upload_source_unchanged(const struct upload_request *request);
+ * the upload opened it (others may write it meanwhile, behavior.md 2): S_OK,
+ * BG_E_LOCAL_FILE_CHANGED, or the error that kept its size from being read. */
+HRESULT upload_source_check(const struct upload_request *request);
 /* Sends what the server does not have yet, in a session it keeps across
  * retries; on success result->final_url is the reply's URL of an upload-reply
  * (BITS-Reply-URL), if the server gave one. */

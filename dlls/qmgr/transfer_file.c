@@ -323,6 +323,7 @@ void transfer_file_upload(const struct upload_request *request, struct transfer_
     BY_HANDLE_FILE_INFORMATION info;
     BOOL have_info;
     BYTE *buffer = NULL;
+    HRESULT hr = S_OK;
 
     memset(result, 0, sizeof(*result));
     result->remote_size = BG_SIZE_UNKNOWN;
@@ -385,10 +386,11 @@ void transfer_file_upload(const struct upload_request *request, struct transfer_
     CloseHandle(target);
     if (SUCCEEDED(result->code) && !result->aborted)
     {
-        if (sent != request->size || !upload_source_unchanged(request))
+        if (sent != request->size || FAILED(hr = upload_source_check(request)))
         {
-            result->code = BG_E_LOCAL_FILE_CHANGED;
+            result->code = sent != request->size ? BG_E_LOCAL_FILE_CHANGED : hr;
             result->context = BG_ERROR_CONTEXT_LOCAL_FILE;
+            result->transient = result->code != BG_E_LOCAL_FILE_CHANGED;
         }
         else if (!MoveFileExW(temp, path, MOVEFILE_REPLACE_EXISTING))
         {

@@ -165,14 +165,18 @@ static BOOL read_at(HANDLE file, UINT64 offset, BYTE *buffer, DWORD size)
     return FALSE;
 }
 
-BOOL upload_source_unchanged(const struct upload_request *request)
+HRESULT upload_source_check(const struct upload_request *request)
 {
     LARGE_INTEGER size;
     FILETIME written;
 
-    if (!GetFileSizeEx(request->file, &size) || (UINT64)size.QuadPart != request->size) return FALSE;
-    return !request->version || !GetFileTime(request->file, NULL, NULL, &written) ||
-           (((UINT64)written.dwHighDateTime << 32) | written.dwLowDateTime) == request->version;
+    if (!GetFileSizeEx(request->file, &size)) return HRESULT_FROM_WIN32(GetLastError());
+    if ((UINT64)size.QuadPart != request->size) return BG_E_LOCAL_FILE_CHANGED;
+    /* Without a time to compare (a file system that keeps none), the size tells. */
+    if (request->version && GetFileTime(request->file, NULL, NULL, &written) &&
+        (((UINT64)written.dwHighDateTime << 32) | written.dwLowDateTime) != request->version)
+        return BG_E_LOCAL_FILE_CHANGED;
+    return S_OK;
 }
 
 /* Sends one fragment from *acknowledged; FALSE with the result set on failure.
@@ -185,6 +189,7 @@ static BOOL send_fragment(struct transfer_session *session, const struct upload_
     struct http_exchange exchange;
     WCHAR headers[UPLOAD_SESSION_ID_MAX + MAX_PATH + 256], *value, *end, *url;
     BOOL ok = FALSE, sent, has_range;
+    HRESULT hr;
     int len;
 
     *realign = FALSE;
@@ -196,9 +201,9 @@ static BOOL send_fragment(struct transfer_session *session, const struct upload_
         return FALSE;
     }
     /* Written since the upload began: the server would join two versions. */
-    if (!upload_source_unchanged(request))
+    if (FAILED(hr = upload_source_check(request)))
     {
-        transfer_set_failure(result, BG_E_LOCAL_FILE_CHANGED, BG_ERROR_CONTEXT_LOCAL_FILE, FALSE);
+        transfer_set_failure(result, hr, BG_ERROR_CONTEXT_LOCAL_FILE, hr != BG_E_LOCAL_FILE_CHANGED);
         return FALSE;
     }
     len = swprintf(headers, ARRAY_SIZE(headers), L"BITS-Packet-Type: Fragment\r\nBITS-Session-Id: %s\r\n",
