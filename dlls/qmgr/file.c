@@ -603,6 +603,7 @@ static WCHAR *make_temp_name(const WCHAR *local_name)
 static HANDLE open_target_as_service(struct file *file)
 {
     DWORD share = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE;
+    BOOL renamed = FALSE;
     HANDLE handle;
     WCHAR *name;
     int tries;
@@ -634,8 +635,18 @@ static HANDLE open_target_as_service(struct file *file)
         if (!(name = make_temp_name(file->local_name))) break;
         free(file->temp_name);
         file->temp_name = name;
+        renamed = TRUE;
     }
     LeaveCriticalSection(&file->cs);
+    /* The record must not keep the name of another's file: after a crash,
+     * loading deletes a hidden file of the recorded name (check_temporary_file). */
+    if (renamed)
+    {
+        DWORD error = GetLastError();
+
+        job_save_later(file->job);
+        SetLastError(error);
+    }
     return handle;
 }
 
