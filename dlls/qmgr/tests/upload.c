@@ -240,6 +240,28 @@ static void test_upload_resume(void)
     DeleteFileW(source);
 }
 
+/* The upload of a local file that changed ends in ERROR with
+ * BG_E_LOCAL_FILE_CHANGED, the server without all of the file; the job and
+ * the file go. */
+static void check_upload_stopped_by_change(IBackgroundCopyJob *job, UINT64 size, const WCHAR *source)
+{
+    BG_ERROR_CONTEXT context;
+    HRESULT code;
+
+    if (wait_state(job, STATE_BIT(BG_JOB_STATE_ERROR), TRANSFER_TIMEOUT, FALSE) == BG_JOB_STATE_ERROR &&
+        get_job_error(job, &context, &code))
+    {
+        ok(code == BG_E_LOCAL_FILE_CHANGED, "error %#lx.\n", code);
+        ok(context == BG_ERROR_CONTEXT_LOCAL_FILE, "context %u.\n", context);
+    }
+    EnterCriticalSection(&bits_server.cs);
+    ok(bits_server.session_count == 1 && bits_server.sessions[0].received < size,
+       "the server has the file although it changed.\n");
+    LeaveCriticalSection(&bits_server.cs);
+    finish_job(job);
+    DeleteFileW(source);
+}
+
 /* A local file that changed after its upload began cannot be finished in
  * that session (behavior.md 2): the job goes to ERROR with
  * BG_E_LOCAL_FILE_CHANGED, whether the size changed or only the content and
@@ -251,9 +273,8 @@ static void test_upload_local_file_changed(BOOL same_size)
     static const UINT64 size = 4 * 1024 * 1024 + 3;
     BG_JOB_PROGRESS progress;
     IBackgroundCopyJob *job;
-    BG_ERROR_CONTEXT context;
     WCHAR source[MAX_PATH];
-    HRESULT hr, code;
+    HRESULT hr;
     HANDLE handle;
     DWORD start;
 
@@ -285,18 +306,7 @@ static void test_upload_local_file_changed(BOOL same_size)
     LeaveCriticalSection(&bits_server.cs);
     hr = IBackgroundCopyJob_Resume(job);
     ok(hr == S_OK, "Resume failed: %#lx.\n", hr);
-    if (wait_state(job, STATE_BIT(BG_JOB_STATE_ERROR), TRANSFER_TIMEOUT, FALSE) == BG_JOB_STATE_ERROR &&
-        get_job_error(job, &context, &code))
-    {
-        ok(code == BG_E_LOCAL_FILE_CHANGED, "error %#lx.\n", code);
-        ok(context == BG_ERROR_CONTEXT_LOCAL_FILE, "context %u.\n", context);
-    }
-    EnterCriticalSection(&bits_server.cs);
-    ok(bits_server.session_count == 1 && bits_server.sessions[0].received < size,
-       "the server has the file although it changed.\n");
-    LeaveCriticalSection(&bits_server.cs);
-    finish_job(job);
-    DeleteFileW(source);
+    check_upload_stopped_by_change(job, size, source);
 }
 
 /* Another program may write the local file while it is being uploaded: BITS
@@ -310,11 +320,9 @@ static void test_upload_local_file_written(void)
     static const BYTE other[16] = "another version";
     BG_JOB_PROGRESS progress;
     IBackgroundCopyJob *job;
-    BG_ERROR_CONTEXT context;
     WCHAR source[MAX_PATH];
     LARGE_INTEGER offset;
     FILETIME modified_ft;
-    HRESULT code;
     HANDLE handle;
     DWORD start, written;
 
@@ -349,18 +357,7 @@ static void test_upload_local_file_written(void)
     EnterCriticalSection(&bits_server.cs);
     bits_server.ack_delay_ms = 0;
     LeaveCriticalSection(&bits_server.cs);
-    if (wait_state(job, STATE_BIT(BG_JOB_STATE_ERROR), TRANSFER_TIMEOUT, FALSE) == BG_JOB_STATE_ERROR &&
-        get_job_error(job, &context, &code))
-    {
-        ok(code == BG_E_LOCAL_FILE_CHANGED, "error %#lx.\n", code);
-        ok(context == BG_ERROR_CONTEXT_LOCAL_FILE, "context %u.\n", context);
-    }
-    EnterCriticalSection(&bits_server.cs);
-    ok(bits_server.session_count == 1 && bits_server.sessions[0].received < size,
-       "the server has the file although it changed.\n");
-    LeaveCriticalSection(&bits_server.cs);
-    finish_job(job);
-    DeleteFileW(source);
+    check_upload_stopped_by_change(job, size, source);
 }
 
 /* The server lost the session (BG_E_SESSION_NOT_FOUND): a new one, from the start. */
