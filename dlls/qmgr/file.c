@@ -227,7 +227,8 @@ static HRESULT WINAPI file_SetRemoteName(IBackgroundCopyFile6 *iface, LPCWSTR na
     if (job_type(file->job) != BG_JOB_TYPE_DOWNLOAD) return E_NOTIMPL;
     if (FAILED(hr = validate_remote_name(name, BG_JOB_TYPE_DOWNLOAD))) return hr;
     if (job_is_final(file->job)) return BG_E_INVALID_STATE;
-    return set_remote_name(file, name);
+    if (SUCCEEDED(hr = set_remote_name(file, name))) job_file_changed(file->job);
+    return hr;
 }
 
 /* Case-sensitive prefix replacement for IBackgroundCopyJob3::ReplaceRemotePrefix. */
@@ -353,6 +354,8 @@ static HRESULT WINAPI file_SetValidationState(IBackgroundCopyFile6 *iface, BOOL 
         EnterCriticalSection(&file->cs);
         file->validation_state = state;
         LeaveCriticalSection(&file->cs);
+        /* Kept across a restart; not a change of the job's that moves its times. */
+        job_save_later(file->job);
     }
     return hr;
 }

@@ -631,6 +631,8 @@ void http_options_clear_owner_data(struct http_options *options)
     free(options->custom_headers);
     options->custom_headers = NULL;
     LeaveCriticalSection(&options->cs);
+    /* The record may have been written between the new owner and this. */
+    job_save_later(options->job);
 }
 
 /* ---- persistence (store.h has the record format) ---- */

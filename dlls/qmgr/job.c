@@ -2367,6 +2367,13 @@ void job_crl_check_enabled(struct job *job)
 /* SetValidationState(FALSE) on a downloaded file: its content is refused, the
  * file starts again from nothing and the job waits in ERROR with
  * BG_E_VALIDATION_FAILED; Resume downloads it again (behavior.md 7.3). */
+void job_file_changed(struct job *job)
+{
+    EnterCriticalSection(&job->cs);
+    touch(job);
+    LeaveCriticalSection(&job->cs);
+}
+
 HRESULT job_validation_failed(struct job *job, struct file *file)
 {
     EnterCriticalSection(&job->cs);

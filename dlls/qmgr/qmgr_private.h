@@ -263,6 +263,9 @@ void file_take_size(struct file *file, UINT64 size);
 WCHAR *file_whole_fetch_name(struct file *file);
 /* SetValidationState(FALSE) of a downloaded file: ERROR, BG_E_VALIDATION_FAILED. */
 HRESULT job_validation_failed(struct job *job, struct file *file);
+/* A client changed one of the job's files (its remote name): saved, and a
+ * modification like the job's own properties. */
+void job_file_changed(struct job *job);
 void job_crl_check_enabled(struct job *job);
 
 /* Name validation shared by AddFile, AddFileSet, AddFileWithRanges and SetRemoteName. */

@@ -90,7 +90,7 @@ static void test_properties(void)
     BG_JOB_PROXY_USAGE usage;
     BG_JOB_PRIORITY priority;
     BG_JOB_TIMES times, times2;
-    WCHAR remote[256], local[MAX_PATH], local2[MAX_PATH], dir[MAX_PATH], *string, *string2;
+    WCHAR remote[256], renamed[256], local[MAX_PATH], local2[MAX_PATH], dir[MAX_PATH], *string, *string2;
     WCHAR name[128];
     ULONG ulong_value;
     DWORD count;
@@ -150,6 +150,22 @@ static void test_properties(void)
     value.Dword = 2000;
     hr = IBackgroundCopyJob5_SetProperty(job5, BITS_JOB_PROPERTY_MINIMUM_NOTIFICATION_INTERVAL_MS, value);
     ok(hr == S_OK, "SetProperty(MINIMUM_NOTIFICATION_INTERVAL_MS) failed: %#lx.\n", hr);
+    /* A file's new remote name is kept too, even when it is the last change
+     * (the store has written the others by then). */
+    Sleep(500);
+    httpd_url(httpd, "/persist/a-renamed", renamed, ARRAY_SIZE(renamed));
+    if ((file = get_file(job, 0)))
+    {
+        IBackgroundCopyFile2 *file2 = query(file, &IID_IBackgroundCopyFile2);
+
+        if (file2)
+        {
+            hr = IBackgroundCopyFile2_SetRemoteName(file2, renamed);
+            ok(hr == S_OK, "SetRemoteName failed: %#lx.\n", hr);
+            IBackgroundCopyFile2_Release(file2);
+        }
+        IBackgroundCopyFile_Release(file);
+    }
     hr = IBackgroundCopyJob_GetTimes(job, &times);
     ok(hr == S_OK, "GetTimes failed: %#lx.\n", hr);
 
@@ -193,7 +209,7 @@ static void test_properties(void)
     if ((file = get_file(job, 0)))
     {
         hr = IBackgroundCopyFile_GetRemoteName(file, &string);
-        check_string(hr, string, remote);
+        check_string(hr, string, renamed);
         hr = IBackgroundCopyFile_GetLocalName(file, &string);
         check_string(hr, string, local);
         IBackgroundCopyFile_Release(file);
