@@ -860,10 +860,13 @@ static void take_response_headers(struct file *file, struct transfer_result *res
 }
 
 /* The remote name a redirect policy gives the file: ALLOW_REPORT, where the
- * data came from; DISALLOW, where the refused redirect pointed.  File lock held. */
-static void take_final_url(struct file *file, struct transfer_result *result)
+ * data came from; DISALLOW, where the refused redirect pointed.  Not when the
+ * client named another URL (SetRemoteName) since the run began with
+ * started_with: that takes effect at the next run (behavior.md 7.2).  File
+ * lock held. */
+static void take_final_url(struct file *file, struct transfer_result *result, const WCHAR *started_with)
 {
-    if (!result->final_url) return;
+    if (!result->final_url || !same_string(file->remote_name, started_with)) return;
     free(file->remote_name);
     file->remote_name = result->final_url;
     result->final_url = NULL;
@@ -968,7 +971,6 @@ static void download_sequential(struct file *file, const struct download_control
         SetFileTime(handle, result->created.dwLowDateTime || result->created.dwHighDateTime ? &result->created
                     : &result->modified, NULL, &result->modified);
     CloseHandle(handle);
-    free(remote_name);
     free(validator);
 
     EnterCriticalSection(&file->cs);
@@ -981,7 +983,8 @@ static void download_sequential(struct file *file, const struct download_control
         file->validator = result->validator;
         result->validator = NULL;
     }
-    take_final_url(file, result);
+    take_final_url(file, result, remote_name);
+    free(remote_name);
     /* CRL checking was turned on while the last bytes came: they do not count,
      * the run ends and the file starts again at the next. */
     if (SUCCEEDED(result->code) && !result->aborted && file->restart) result->aborted = TRUE;
@@ -1133,7 +1136,7 @@ static void download_sparse(struct file *file, const struct download_control *co
         transfer_http_head(control->session, &request, result);
         EnterCriticalSection(&file->cs);
         take_response_headers(file, result);
-        take_final_url(file, result);
+        take_final_url(file, result, remote_name);
         if (SUCCEEDED(result->code)) take_remote_version(file, result, &size);
         LeaveCriticalSection(&file->cs);
         modified = result->modified;
@@ -1167,7 +1170,7 @@ static void download_sparse(struct file *file, const struct download_control *co
 
         EnterCriticalSection(&file->cs);
         take_response_headers(file, result);
-        take_final_url(file, result);
+        take_final_url(file, result, remote_name);
         if (SUCCEEDED(result->code) && !result->aborted && result->validated)
         {
             take_remote_version(file, result, &size);
@@ -1502,11 +1505,6 @@ done:
 static BOOL take_upload_session(struct file *file, BOOL unfinished_only, WCHAR **remote_name,
                                 struct upload_session *session);
 
-static BOOL is_http_name(const WCHAR *url)
-{
-    return !_wcsnicmp(url, L"http://", 7) || !_wcsnicmp(url, L"https://", 8);
-}
-
 /* Upload-reply: the reply's URL the server gave with the last fragment, made
  * absolute against the upload URL; NULL when the server has no reply. */
 WCHAR *file_reply_url(struct file *file, BOOL *invalid)
@@ -1524,10 +1522,10 @@ WCHAR *file_reply_url(struct file *file, BOOL *invalid)
          * reference relative to the upload's URL. */
         for (p = reply; iswalnum(*p) || *p == '+' || *p == '-' || *p == '.'; p++) ;
         /* Only HTTP: a server must not make the service read local or UNC files. */
-        if ((p > reply && *p == ':' && !is_http_name(reply)) || wcschr(reply, '\\') ||
+        if ((p > reply && *p == ':' && !transfer_is_http_url(reply)) || wcschr(reply, '\\') ||
             transfer_is_file_name(file->remote_name))
             *invalid = TRUE;
-        else if (!(url = transfer_resolve_url(file->remote_name, reply)) || !is_http_name(url))
+        else if (!(url = transfer_resolve_url(file->remote_name, reply)) || !transfer_is_http_url(url))
         {
             free(url);
             url = NULL;

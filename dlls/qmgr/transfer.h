@@ -186,6 +186,8 @@ HRESULT upload_source_check(const struct upload_request *request);
  * (BITS-Reply-URL), if the server gave one. */
 void transfer_http_upload(struct transfer_session *session, const struct upload_request *request,
                           struct transfer_result *result);
+/* Whether a URL is http:// or https://. */
+BOOL transfer_is_http_url(const WCHAR *url);
 /* A URI reference made absolute against the absolute URL base, malloc'd. */
 WCHAR *transfer_resolve_url(const WCHAR *base, const WCHAR *reference);
 

@@ -438,13 +438,24 @@ static BOOL redirect_refused(const struct transfer_options *options, DWORD statu
 }
 
 
+BOOL transfer_is_http_url(const WCHAR *url)
+{
+    return !_wcsnicmp(url, L"http://", 7) || !_wcsnicmp(url, L"https://", 8);
+}
+
 /* A redirect the policy refused is a fatal error with its status as a Win32
- * code (behavior.md 17.5), and the job records where it pointed (11.3). */
+ * code (behavior.md 17.5), and the job records where it pointed (11.3): an
+ * HTTP URL only, as a job may not go from HTTP to SMB or a local file (7.2). */
 static void refuse_redirect(struct transfer_result *result, DWORD status, const WCHAR *url, const WCHAR *location)
 {
     transfer_set_failure(result, HRESULT_FROM_WIN32(status), BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
     free(result->final_url);
     result->final_url = transfer_resolve_url(url, location);
+    if (result->final_url && !transfer_is_http_url(result->final_url))
+    {
+        free(result->final_url);
+        result->final_url = NULL;
+    }
 }
 
 /* The documented classification of HTTP statuses (behavior.md 5.2). */
@@ -511,11 +522,6 @@ struct url_parts
     WCHAR host[256];
     WCHAR *path;  /* path and query, as given */
 };
-
-static BOOL is_http_url(const WCHAR *url)
-{
-    return !_wcsnicmp(url, L"http://", 7) || !_wcsnicmp(url, L"https://", 8);
-}
 
 /* A Location header or a BITS-Reply-URL (any URI reference, RFC 3986 4.1)
  * made absolute against base, the absolute URL that answered with it;
@@ -589,7 +595,7 @@ static void CALLBACK watch_callback(HINTERNET handle, DWORD_PTR context, DWORD s
         free(watch->url);
         watch->url = absolute;
         /* ALLOW_REPORT: where the bytes come from, which only HTTP can be (7.2). */
-        if (watch->report_redirects && is_http_url(absolute))
+        if (watch->report_redirects && transfer_is_http_url(absolute))
         {
             free(watch->result->final_url);
             watch->result->final_url = strdupW(absolute);

@@ -742,6 +742,42 @@ static void test_server_auth(void)
     test_digest_after_redirect();
 }
 
+/* A redirect to a file URL, refused by DISALLOW: the job does not take it as
+ * its remote name, which would make the next Resume read a local file (a
+ * job never goes from HTTP to SMB, spec 7.2).  The name stays as it was. */
+static void test_redirect_to_file_url(void)
+{
+    static const char path[] = "/http/redirect/to-file.bin";
+    IBackgroundCopyJobHttpOptions *options;
+    WCHAR dir[MAX_PATH], local[MAX_PATH], url[256];
+    IBackgroundCopyJob *job;
+    HRESULT hr;
+
+    if (!make_dir(L"redirect-file", dir, ARRAY_SIZE(dir))) return;
+    swprintf(local, ARRAY_SIZE(local), L"%lsredirect.bin", dir);
+    ok(httpd_add_redirect(httpd, path, 302, "file:///C:/windows/win.ini"), "cannot add redirect.\n");
+    httpd_url(httpd, path, url, ARRAY_SIZE(url));
+    if (!(job = create_job(L"redirect-file"))) return;
+    set_retry_delay(job, 60);
+    hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJobHttpOptions, (void **)&options);
+    ok(hr == S_OK, "QueryInterface(IBackgroundCopyJobHttpOptions) failed: %#lx.\n", hr);
+    if (SUCCEEDED(hr))
+    {
+        hr = IBackgroundCopyJobHttpOptions_SetSecurityFlags(options, BG_HTTP_REDIRECT_POLICY_DISALLOW);
+        ok(hr == S_OK, "SetSecurityFlags failed: %#lx.\n", hr);
+        IBackgroundCopyJobHttpOptions_Release(options);
+    }
+    if (SUCCEEDED(hr) && add_file(job, url, local) && resume(job) &&
+        wait_state(job, STATE_BIT(BG_JOB_STATE_ERROR), FAILURE_TIMEOUT, FALSE) == BG_JOB_STATE_ERROR)
+    {
+        hr = job_error_code(job);
+        ok(hr == HRESULT_FROM_WIN32(HTTP_STATUS_REDIRECT), "got code %#lx.\n", hr);
+        check_remote_name(job, url);
+        cancel_and_check_clean(job, dir, local);
+    }
+    finish_job(job);
+}
+
 /* Redirect policies (spec 7.2, 11.3): 302 from /from-N to the target. */
 static void test_redirects(void)
 {
@@ -2638,6 +2674,7 @@ START_TEST(http)
     test_implicit_credentials_policy();
     test_implicit_refused_then_basic();
     test_redirects();
+    test_redirect_to_file_url();
     test_proxy();
     test_preconfigured_proxy();
     test_proxy_lists();
