@@ -483,27 +483,35 @@ static WCHAR *query_string(HINTERNET request, DWORD info, const WCHAR *name)
     return value;
 }
 
+/* A decimal number of digits only (no sign, no spaces: wcstoui64 takes
+ * "-5" for 2^64 - 5) that fits 64 bits; *end is where it stops. */
+static BOOL parse_decimal(const WCHAR *p, const WCHAR **end, UINT64 *value)
+{
+    UINT64 digit;
+
+    if (*p < '0' || *p > '9') return FALSE;
+    for (*value = 0; *p >= '0' && *p <= '9'; p++)
+    {
+        digit = *p - '0';
+        if (*value > (~(UINT64)0 - digit) / 10) return FALSE;
+        *value = *value * 10 + digit;
+    }
+    *end = p;
+    return TRUE;
+}
+
 /* "bytes first-last/total": total may be "*". */
 static BOOL parse_content_range(const WCHAR *value, UINT64 *first, UINT64 *last, UINT64 *total)
 {
     const WCHAR *p;
-    WCHAR *end;
 
     if (!value || _wcsnicmp(value, L"bytes ", 6)) return FALSE;
-    p = value + 6;
-    *first = _wcstoui64(p, &end, 10);
-    if (end == p || *end != '-') return FALSE;
-    p = end + 1;
-    *last = _wcstoui64(p, &end, 10);
-    if (end == p || *end != '/') return FALSE;
-    p = end + 1;
-    if (*p == '*') *total = BG_SIZE_UNKNOWN;
-    else
-    {
-        *total = _wcstoui64(p, &end, 10);
-        if (end == p) return FALSE;
-    }
-    return *first <= *last;
+    if (!parse_decimal(value + 6, &p, first) || *p != '-') return FALSE;
+    if (!parse_decimal(p + 1, &p, last) || *p != '/') return FALSE;
+    if (p[1] == '*' && !p[2]) *total = BG_SIZE_UNKNOWN;
+    else if (!parse_decimal(p + 1, &p, total) || *p) return FALSE;
+    /* The last byte is inside the file the server says it has. */
+    return *first <= *last && (*total == BG_SIZE_UNKNOWN || *last < *total);
 }
 
 static BOOL restart_file(HANDLE file)
@@ -1035,9 +1043,11 @@ static BOOL accept_response(const struct transfer_request *transfer, const struc
     if (status == 206 && (*offset || !whole_file))
     {
         BOOL parsed = parse_content_range(response->content_range, &first, &last, total);
+        /* To the end: of the size the server says, else of the size known (a total of "*"). */
+        UINT64 known_end = *total != BG_SIZE_UNKNOWN ? *total : transfer->remote_size;
 
         if (!parsed || first != first_wanted + *offset ||
-            (length == BG_LENGTH_TO_EOF ? *total != BG_SIZE_UNKNOWN && last + 1 != *total
+            (length == BG_LENGTH_TO_EOF ? known_end != BG_SIZE_UNKNOWN && last + 1 != known_end
                                         : last + 1 != first_wanted + length))
         {
             /* Other bytes than the ones asked for, or no Content-Range to say which.
@@ -1053,6 +1063,12 @@ static BOOL accept_response(const struct transfer_request *transfer, const struc
                      *total != BG_SIZE_UNKNOWN && last + 1 == *total && first_wanted + length > *total)
                 transfer_set_failure(result, BG_E_INVALID_RANGE, BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
             else transfer_set_failure(result, BG_E_INVALID_SERVER_RESPONSE, BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
+            return FALSE;
+        }
+        /* A body of another length than the range would run into the next response. */
+        if (response->has_length && response->length != last + 1 - first)
+        {
+            transfer_set_failure(result, BG_E_INVALID_SERVER_RESPONSE, BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
             return FALSE;
         }
         if ((whole_file && transfer->remote_size != BG_SIZE_UNKNOWN && *total != BG_SIZE_UNKNOWN &&
@@ -1196,16 +1212,14 @@ static BOOL winhttp_read(void *context, BYTE *buffer, DWORD size, DWORD *read, s
 
 static void winhttp_response(HINTERNET request, DWORD status, struct response *response)
 {
-    WCHAR buffer[32], *end;
+    WCHAR buffer[32];
+    const WCHAR *end;
     DWORD size = sizeof(buffer);
 
     response->status = status;
     if (WinHttpQueryHeaders(request, WINHTTP_QUERY_CONTENT_LENGTH, WINHTTP_HEADER_NAME_BY_INDEX, buffer, &size,
                             WINHTTP_NO_HEADER_INDEX))
-    {
-        response->length = _wcstoui64(buffer, &end, 10);
-        response->has_length = end != buffer && !*end;
-    }
+        response->has_length = parse_decimal(buffer, &end, &response->length) && !*end;
     response->content_range = query_string(request, WINHTTP_QUERY_CUSTOM, L"Content-Range");
     response->etag = query_string(request, WINHTTP_QUERY_ETAG, WINHTTP_HEADER_NAME_BY_INDEX);
     response->last_modified = query_string(request, WINHTTP_QUERY_LAST_MODIFIED, WINHTTP_HEADER_NAME_BY_INDEX);
@@ -1488,11 +1502,12 @@ static void set_header(WCHAR **field, const char *value, int len)
 /* The response head of the plain client, parsed. FALSE if it is not HTTP. */
 static BOOL parse_head(const char *head, struct response *response)
 {
-    const char *line, *end, *colon, *value;
+    const char *line, *end, *colon, *value, *blank;
     BOOL http11, seen_length = FALSE;
     int len;
 
-    if (strncmp(head, "HTTP/1.", 7) || !(end = strstr(head, "\r\n"))) return FALSE;
+    if (strncmp(head, "HTTP/1.", 7) || !(end = strstr(head, "\r\n")) || !(blank = strstr(head, "\r\n\r\n")))
+        return FALSE;
     /* The status is three digits (RFC 9112 4), as WinHTTP requires too. */
     if (head[8] != ' ' || !isdigit((unsigned char)head[9]) || !isdigit((unsigned char)head[10]) ||
         !isdigit((unsigned char)head[11]) || (head[12] != ' ' && head[12] != '\r'))
@@ -1508,13 +1523,17 @@ static BOOL parse_head(const char *head, struct response *response)
 #define HEADER(name) (colon - line == sizeof(name) - 1 && !_strnicmp(line, name, sizeof(name) - 1))
         if (HEADER("Content-Length"))
         {
-            char *stop;
+            WCHAR digits[24];
+            const WCHAR *stop;
+            int i;
 
             /* The first one counts, as in WinHTTP. */
             if (seen_length) continue;
             seen_length = TRUE;
-            response->length = _strtoui64(value, &stop, 10);
-            response->has_length = stop != value && stop == end;
+            for (i = 0; i < len && i < ARRAY_SIZE(digits) - 1; i++) digits[i] = (BYTE)value[i];
+            digits[i] = 0;
+            response->has_length = len < ARRAY_SIZE(digits) && parse_decimal(digits, &stop, &response->length) &&
+                                   !*stop;
         }
         /* A repeated header replaces the earlier one. */
         else if (HEADER("Content-Range")) set_header(&response->content_range, value, len);
@@ -1529,7 +1548,7 @@ static BOOL parse_head(const char *head, struct response *response)
         }
 #undef HEADER
     }
-    response->raw_headers = to_wide(head, strstr(head, "\r\n\r\n") + 4 - head);
+    response->raw_headers = to_wide(head, blank + 4 - head);
     return TRUE;
 }
 

@@ -234,6 +234,8 @@ static DWORD read_head(struct http_connection *connection, DWORD timeout, DWORD 
         if ((found = strstr(connection->buffer + searched, "\r\n\r\n")))
         {
             *head_end = found + 4 - connection->buffer;
+            /* A NUL would end the head early for whoever reads it as a string. */
+            if (memchr(connection->buffer, 0, *head_end)) return ERROR_WINHTTP_INVALID_SERVER_RESPONSE;
             if (!is_interim(connection->buffer)) return 0;
             /* Skipped: the real answer follows. */
             if (++interim > MAX_INTERIM_HEADS) return ERROR_WINHTTP_INVALID_SERVER_RESPONSE;

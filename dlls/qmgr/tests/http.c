@@ -1792,9 +1792,46 @@ static void check_malformed(IBackgroundCopyJob *job, unsigned int index, const W
     {
         trace("%s, context %u, code %#lx.\n", state_name(state), context, code);
         ok(code_is_sane(code), "got code %#lx.\n", code);
+        /* A negative length is no length, not 2^64 - 5 bytes to wait for. */
+        if (index == 1)
+        {
+            memset(&progress, 0, sizeof(progress));
+            IBackgroundCopyJob_GetProgress(job, &progress);
+            ok(progress.BytesTotal == BG_SIZE_UNKNOWN || progress.BytesTotal <= 3, "%I64u bytes in all.\n",
+               progress.BytesTotal);
+        }
         check_no_file(local);
         cancel_and_check_clean(job, dir, local);
     }
+}
+
+/* A head with a NUL in a header line, which comes in two parts: the head is
+ * refused as a whole (a string reader would stop at the NUL and see no end). */
+static BOOL split_nul_head_handler(struct httpd_request *request, void *context)
+{
+    static const char first[] = "HTTP/1.1 200 OK\r\nX-A: a\0b\r\n", rest[] = "Content-Length: 3\r\n\r\nabc";
+
+    httpd_send_raw_part(request, first, sizeof(first) - 1);
+    Sleep(200);
+    return httpd_respond_raw(request, rest, sizeof(rest) - 1);
+}
+
+/* Through the plain client: TRANSIENT_ERROR with
+ * ERROR_WINHTTP_INVALID_SERVER_RESPONSE, as for other heads that are not HTTP's. */
+static void test_split_nul_head(void)
+{
+    static const char path[] = "/http/garbage/split-nul.bin";
+    WCHAR dir[MAX_PATH], local[MAX_PATH], url[256];
+    IBackgroundCopyJob *job;
+
+    if (!make_dir(L"split-nul", dir, ARRAY_SIZE(dir))) return;
+    swprintf(local, ARRAY_SIZE(local), L"%lssplit.bin", dir);
+    ok(httpd_add_handler(httpd, NULL, path, split_nul_head_handler, NULL), "cannot add the handler.\n");
+    httpd_url(httpd, path, url, ARRAY_SIZE(url));
+    if (!(job = create_job(L"split-nul"))) return;
+    set_retry_delay(job, 60);
+    if (add_file(job, url, local) && resume(job)) check_garbage_status(job, 0, dir, local);
+    finish_job(job);
 }
 
 /* Responses broken inside (lengths that overflow or are negative, bad chunk
@@ -1922,6 +1959,37 @@ static void test_missing_content_range(void)
        "cannot add handler.\n");
     httpd_url(httpd, path, url, ARRAY_SIZE(url));
     check_ranged_job_fails(L"no-content-range", url, dir, BG_E_INSUFFICIENT_RANGE_SUPPORT);
+}
+
+/* Answers a Range request with a Content-Range for the bytes asked for but a
+ * body (and Content-Length) of 10 bytes, the connection kept. */
+static BOOL short_206_handler(struct httpd_request *request, void *context)
+{
+    unsigned long first, last;
+    char range[128], headers[128];
+    BYTE body[10];
+
+    if (strcmp(httpd_request_method(request), "GET") ||
+        !httpd_request_header(request, "Range", range, sizeof(range)) ||
+        sscanf(range, "bytes=%lu-%lu", &first, &last) != 2 || last < first)
+        return FALSE;
+    snprintf(headers, sizeof(headers), "Content-Range: bytes %lu-%lu/300000\r\n", first, last);
+    httpd_pattern_fill(1814, first, body, sizeof(body));
+    return httpd_respond(request, 206, headers, body, sizeof(body));
+}
+
+/* A 206 whose body is shorter than its Content-Range: the reader would take
+ * the next response for the rest.  ERROR with BG_E_INVALID_SERVER_RESPONSE. */
+static void test_short_206_body(void)
+{
+    static const char path[] = "/http/garbage/short-206.bin";
+    WCHAR dir[MAX_PATH], url[256];
+
+    if (!make_dir(L"short-206", dir, ARRAY_SIZE(dir))) return;
+    ok(httpd_add_pattern_resource(httpd, path, 300000, 1814, NULL), "cannot add resource.\n");
+    ok(httpd_add_handler(httpd, "GET", path, short_206_handler, NULL), "cannot add handler.\n");
+    httpd_url(httpd, path, url, ARRAY_SIZE(url));
+    check_ranged_job_fails(L"short-206", url, dir, BG_E_INVALID_SERVER_RESPONSE);
 }
 
 /* A range (bytes 1000..5999, check_ranged_job_fails) outside the remote file:
@@ -2682,8 +2750,10 @@ START_TEST(http)
     test_fake_length();
     test_garbage_status_line();
     test_malformed_responses();
+    test_split_nul_head();
     test_wrong_content_range();
     test_missing_content_range();
+    test_short_206_body();
     test_range_outside_file();
     test_interim_response();
     test_unfollowed_3xx();

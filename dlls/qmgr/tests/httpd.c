@@ -1441,6 +1441,12 @@ BOOL httpd_respond_raw( struct httpd_request *req, const void *data, size_t size
     return ret;
 }
 
+BOOL httpd_send_raw_part( struct httpd_request *req, const void *data, size_t size )
+{
+    if (req->responded) return FALSE;
+    return conn_send( req, data, size );
+}
+
 BOOL httpd_send_interim( struct httpd_request *req, int status )
 {
     char line[64];

@@ -222,6 +222,8 @@ BOOL httpd_respond_until_close(struct httpd_request *request, int status, const 
 BOOL httpd_respond_raw(struct httpd_request *request, const void *data, size_t size);
 /* Sends an interim (1xx) response, before the request's final one. */
 BOOL httpd_send_interim(struct httpd_request *request, int status);
+/* Sends the first bytes of a raw response; httpd_respond_raw sends the rest. */
+BOOL httpd_send_raw_part(struct httpd_request *request, const void *data, size_t size);
 /* Close the connection after this response. */
 void httpd_request_close_connection(struct httpd_request *request);
 /* The request's connection number, as in the log (connection-bound authentication). */
