@@ -103,7 +103,10 @@ static DWORD wait_socket(struct http_connection *connection, SOCKET s, BOOL for_
         FD_SET(s, &set);
         FD_ZERO(&errors);
         FD_SET(s, &errors);
-        ret = select(0, for_write ? NULL : &set, for_write ? &set : NULL, &errors, &slice);
+        /* The error set is for a connect that fails: for a read it also holds
+         * urgent (out-of-band) data, which recv does not take, and select
+         * would say so at once for ever. */
+        ret = select(0, for_write ? NULL : &set, for_write ? &set : NULL, for_write ? &errors : NULL, &slice);
         if (ret < 0) return WSAGetLastError();
         if (ret > 0) return 0;
         if (connection->keep_going && !connection->keep_going(connection->context)) return ERROR_CANCELLED;
@@ -168,6 +171,7 @@ static DWORD connect_to(struct http_connection *connection, const WCHAR *host, I
  * *error set. */
 static int receive_within(struct http_connection *connection, char *buffer, int size, DWORD timeout, DWORD *error)
 {
+    ULONGLONG start = GetTickCount64(), waited;
     int got;
 
     for (;;)
@@ -178,7 +182,11 @@ static int receive_within(struct http_connection *connection, char *buffer, int 
             *error = WSAGetLastError();
             return -1;
         }
-        if ((*error = wait_socket(connection, connection->socket, FALSE, timeout))) return -1;
+        /* Bounded in all, however often the socket says it is readable with nothing to read. */
+        if ((waited = GetTickCount64() - start) >= timeout) *error = WSAETIMEDOUT;
+        else if (connection->keep_going && !connection->keep_going(connection->context)) *error = ERROR_CANCELLED;
+        else *error = wait_socket(connection, connection->socket, FALSE, (DWORD)(timeout - waited));
+        if (*error) return -1;
     }
 }
 
