@@ -483,12 +483,19 @@ static WCHAR *query_string(HINTERNET request, DWORD info, const WCHAR *name)
     return value;
 }
 
-/* A decimal number of digits only (no sign, no spaces: wcstoui64 takes
- * "-5" for 2^64 - 5) that fits 64 bits; *end is where it stops. */
+static const WCHAR *skip_blanks(const WCHAR *p)
+{
+    while (*p == ' ' || *p == '\t') p++;
+    return p;
+}
+
+/* A decimal number of digits only (no sign: wcstoui64 takes "-5" for
+ * 2^64 - 5) that fits 64 bits, white space around it; *end is where it stops. */
 static BOOL parse_decimal(const WCHAR *p, const WCHAR **end, UINT64 *value)
 {
     UINT64 digit;
 
+    p = skip_blanks(p);
     if (*p < '0' || *p > '9') return FALSE;
     for (*value = 0; *p >= '0' && *p <= '9'; p++)
     {
@@ -496,7 +503,7 @@ static BOOL parse_decimal(const WCHAR *p, const WCHAR **end, UINT64 *value)
         if (*value > (~(UINT64)0 - digit) / 10) return FALSE;
         *value = *value * 10 + digit;
     }
-    *end = p;
+    *end = skip_blanks(p);
     return TRUE;
 }
 
@@ -505,11 +512,12 @@ static BOOL parse_content_range(const WCHAR *value, UINT64 *first, UINT64 *last,
 {
     const WCHAR *p;
 
-    if (!value || _wcsnicmp(value, L"bytes ", 6)) return FALSE;
-    if (!parse_decimal(value + 6, &p, first) || *p != '-') return FALSE;
+    if (!value || _wcsnicmp(skip_blanks(value), L"bytes ", 6)) return FALSE;
+    if (!parse_decimal(skip_blanks(value) + 6, &p, first) || *p != '-') return FALSE;
     if (!parse_decimal(p + 1, &p, last) || *p != '/') return FALSE;
-    if (p[1] == '*' && !p[2]) *total = BG_SIZE_UNKNOWN;
-    else if (!parse_decimal(p + 1, &p, total) || *p) return FALSE;
+    p = skip_blanks(p + 1);
+    if (*p == '*' && !*skip_blanks(p + 1)) *total = BG_SIZE_UNKNOWN;
+    else if (!parse_decimal(p, &p, total) || *p) return FALSE;
     /* The last byte is inside the file the server says it has. */
     return *first <= *last && (*total == BG_SIZE_UNKNOWN || *last < *total);
 }
@@ -1519,7 +1527,8 @@ static BOOL parse_head(const char *head, struct response *response)
     {
         if (!(colon = memchr(line, ':', end - line))) continue;
         for (value = colon + 1; *value == ' ' || *value == '\t'; value++) ;
-        len = end - value;
+        /* Nor is white space after it part of the value (RFC 9112 5). */
+        for (len = end - value; len && (value[len - 1] == ' ' || value[len - 1] == '\t'); len--) ;
 #define HEADER(name) (colon - line == sizeof(name) - 1 && !_strnicmp(line, name, sizeof(name) - 1))
         if (HEADER("Content-Length"))
         {

@@ -182,9 +182,11 @@ static int receive_within(struct http_connection *connection, char *buffer, int 
             *error = WSAGetLastError();
             return -1;
         }
-        /* Bounded in all, however often the socket says it is readable with nothing to read. */
+        /* Bounded in all, however often the socket says it is readable with
+         * nothing to read; the job's stop is asked once a slice has gone. */
         if ((waited = GetTickCount64() - start) >= timeout) *error = WSAETIMEDOUT;
-        else if (connection->keep_going && !connection->keep_going(connection->context)) *error = ERROR_CANCELLED;
+        else if (waited >= SLICE_MS && connection->keep_going && !connection->keep_going(connection->context))
+            *error = ERROR_CANCELLED;
         else *error = wait_socket(connection, connection->socket, FALSE, (DWORD)(timeout - waited));
         if (*error) return -1;
     }
@@ -239,7 +241,10 @@ static DWORD read_head(struct http_connection *connection, DWORD timeout, DWORD 
     for (;;)
     {
         connection->buffer[connection->end] = 0;
-        if ((found = strstr(connection->buffer + searched, "\r\n\r\n")))
+        /* Not strstr: a NUL in the head must not hide its end. */
+        for (found = NULL; !found && searched + 4 <= connection->end; searched++)
+            if (!memcmp(connection->buffer + searched, "\r\n\r\n", 4)) found = connection->buffer + searched;
+        if (found)
         {
             *head_end = found + 4 - connection->buffer;
             /* A NUL would end the head early for whoever reads it as a string. */
@@ -252,8 +257,8 @@ static DWORD read_head(struct http_connection *connection, DWORD timeout, DWORD 
             searched = 0;
             continue;
         }
-        /* The end of the head may straddle what came and what comes next. */
-        searched = connection->end > 3 ? connection->end - 3 : 0;
+        /* The end of the head may straddle what came and what comes next:
+         * searched stopped at the last three bytes. */
         if (connection->end == BUFFER_SIZE) return ERROR_WINHTTP_INVALID_SERVER_RESPONSE;
         got = receive_within(connection, connection->buffer + connection->end, BUFFER_SIZE - connection->end,
                              timeout, &error);
