@@ -864,12 +864,22 @@ static void take_response_headers(struct file *file, struct transfer_result *res
  * client named another URL (SetRemoteName) since the run began with
  * started_with: that takes effect at the next run (behavior.md 7.2).  File
  * lock held. */
-static void take_final_url(struct file *file, struct transfer_result *result, const WCHAR *started_with)
+static BOOL take_final_url(struct file *file, struct transfer_result *result, const WCHAR *started_with)
 {
-    if (!result->final_url || !same_string(file->remote_name, started_with)) return;
+    if (!result->final_url || !same_string(file->remote_name, started_with)) return FALSE;
     free(file->remote_name);
     file->remote_name = result->final_url;
     result->final_url = NULL;
+    return TRUE;
+}
+
+/* The same for the pieces of a sparse run: *seen is the name the file had
+ * from the last piece on, which a redirect's final URL may have replaced. */
+static void take_piece_final_url(struct file *file, struct transfer_result *result, WCHAR **seen)
+{
+    if (!take_final_url(file, result, *seen)) return;
+    free(*seen);
+    *seen = strdupW(file->remote_name);
 }
 
 static void set_open_failure(struct transfer_result *result)
@@ -1093,7 +1103,7 @@ static void download_sparse(struct file *file, const struct download_control *co
     FILETIME modified = { 0 };
     LARGE_INTEGER disk, offset;
     UINT64 size, start, end;
-    WCHAR *remote_name;
+    WCHAR *remote_name, *name_seen;
     BOOL more, outside;
     HANDLE handle;
 
@@ -1101,17 +1111,21 @@ static void download_sparse(struct file *file, const struct download_control *co
     result->remote_size = BG_SIZE_UNKNOWN;
     EnterCriticalSection(&file->cs);
     remote_name = strdupW(file->remote_name);
+    name_seen = strdupW(file->remote_name);
     size = whole_size(file);
     LeaveCriticalSection(&file->cs);
-    if (!remote_name)
+    if (!remote_name || !name_seen)
     {
         transfer_set_failure(result, E_OUTOFMEMORY, BG_ERROR_CONTEXT_GENERAL_QUEUE_MANAGER, TRUE);
+        free(remote_name);
+        free(name_seen);
         return;
     }
     if ((handle = open_target(file, control->local_token)) == INVALID_HANDLE_VALUE)
     {
         set_open_failure(result);
         free(remote_name);
+        free(name_seen);
         return;
     }
     /* Only bytes really on disk count. */
@@ -1136,7 +1150,7 @@ static void download_sparse(struct file *file, const struct download_control *co
         transfer_http_head(control->session, &request, result);
         EnterCriticalSection(&file->cs);
         take_response_headers(file, result);
-        take_final_url(file, result, remote_name);
+        take_piece_final_url(file, result, &name_seen);
         if (SUCCEEDED(result->code)) take_remote_version(file, result, &size);
         LeaveCriticalSection(&file->cs);
         modified = result->modified;
@@ -1170,7 +1184,7 @@ static void download_sparse(struct file *file, const struct download_control *co
 
         EnterCriticalSection(&file->cs);
         take_response_headers(file, result);
-        take_final_url(file, result, remote_name);
+        take_piece_final_url(file, result, &name_seen);
         if (SUCCEEDED(result->code) && !result->aborted && result->validated)
         {
             take_remote_version(file, result, &size);
@@ -1210,6 +1224,7 @@ static void download_sparse(struct file *file, const struct download_control *co
     result->total = size;
     CloseHandle(handle);
     free(remote_name);
+    free(name_seen);
     transfer_result_free(result);
 }
 
