@@ -447,7 +447,7 @@ HRESULT validate_remote_name(const WCHAR *name, BG_JOB_TYPE type)
 {
     if (!name || !*name) return E_INVALIDARG;
     if (wcslen(name) > MAX_URL_LEN) return E_INVALIDARG;
-    if (!_wcsnicmp(name, L"http://", 7) || !_wcsnicmp(name, L"https://", 8)) return validate_url(name);
+    if (transfer_is_http_url(name)) return validate_url(name);
     /* SMB sources: UNC names, file URLs and full local paths; upload-reply needs HTTP. */
     if (!_wcsnicmp(name, L"file://", 7))
     {
@@ -2364,9 +2364,6 @@ void job_crl_check_enabled(struct job *job)
     if (restart) job_save_later(job);
 }
 
-/* SetValidationState(FALSE) on a downloaded file: its content is refused, the
- * file starts again from nothing and the job waits in ERROR with
- * BG_E_VALIDATION_FAILED; Resume downloads it again (behavior.md 7.3). */
 void job_file_changed(struct job *job)
 {
     EnterCriticalSection(&job->cs);
@@ -2374,6 +2371,9 @@ void job_file_changed(struct job *job)
     LeaveCriticalSection(&job->cs);
 }
 
+/* SetValidationState(FALSE) on a downloaded file: its content is refused, the
+ * file starts again from nothing and the job waits in ERROR with
+ * BG_E_VALIDATION_FAILED; Resume downloads it again (behavior.md 7.3). */
 HRESULT job_validation_failed(struct job *job, struct file *file)
 {
     EnterCriticalSection(&job->cs);

@@ -24,7 +24,7 @@ WINE_DEFAULT_DEBUG_CHANNEL(qmgr);
 
 BOOL transfer_is_file_name(const WCHAR *remote_name)
 {
-    return _wcsnicmp(remote_name, L"http://", 7) && _wcsnicmp(remote_name, L"https://", 8);
+    return !transfer_is_http_url(remote_name);
 }
 
 /* file:///C:/dir/name -> C:\dir\name, file://server/share/name -> \\server\share\name.

@@ -118,7 +118,7 @@ static WCHAR *packet_url(const WCHAR *remote_name, const struct upload_session *
     while (host_end < rest && *host_end != ':') host_end++;
     size = wcslen(remote_name) + wcslen(upload->host) + 16;
     if (!(url = malloc(size * sizeof(WCHAR)))) return NULL;
-    if (!_wcsnicmp(upload->host, L"http://", 7) || !_wcsnicmp(upload->host, L"https://", 8))
+    if (transfer_is_http_url(upload->host))
         swprintf(url, size, L"%s%s", upload->host, rest);
     else if (wcschr(upload->host, ':'))  /* a port of its own */
         swprintf(url, size, L"%.*s%s%s", (int)(host - remote_name), remote_name, upload->host, rest);

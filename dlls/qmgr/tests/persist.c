@@ -151,8 +151,8 @@ static void test_properties(void)
     hr = IBackgroundCopyJob5_SetProperty(job5, BITS_JOB_PROPERTY_MINIMUM_NOTIFICATION_INTERVAL_MS, value);
     ok(hr == S_OK, "SetProperty(MINIMUM_NOTIFICATION_INTERVAL_MS) failed: %#lx.\n", hr);
     /* A file's new remote name is kept too, even when it is the last change
-     * (the store has written the others by then). */
-    Sleep(500);
+     * (the store, which gathers changes for 100 ms, has written the others by then). */
+    Sleep(1000);
     httpd_url(httpd, "/persist/a-renamed", renamed, ARRAY_SIZE(renamed));
     if ((file = get_file(job, 0)))
     {
