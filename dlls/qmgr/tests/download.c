@@ -1608,6 +1608,26 @@ static BOOL write_sparse_source(const WCHAR *path, unsigned int seed, DWORD head
     return ret;
 }
 
+/* For a local copy: tag_src and tag_dst directories (each MAX_PATH), a
+ * sparse source.bin of write_sparse_source in the first and the name of
+ * copy.bin in the second; FALSE (skipped) if the source cannot be made. */
+static BOOL make_local_copy_pair(const WCHAR *tag, WCHAR *src_dir, WCHAR *source, WCHAR *dir, WCHAR *local,
+                                 unsigned int seed, DWORD head_size, ULONGLONG size)
+{
+    WCHAR name[32];
+
+    swprintf(name, ARRAY_SIZE(name), L"%ls_src", tag);
+    if (!make_dir(name, src_dir, MAX_PATH)) return FALSE;
+    swprintf(name, ARRAY_SIZE(name), L"%ls_dst", tag);
+    if (!make_dir(name, dir, MAX_PATH)) return FALSE;
+    swprintf(source, MAX_PATH, L"%lssource.bin", src_dir);
+    swprintf(local, MAX_PATH, L"%lscopy.bin", dir);
+    if (write_sparse_source(source, seed, head_size, size, NULL)) return TRUE;
+    skip("cannot write a source of %s bytes: %lu.\n", wine_dbgstr_longlong(size), GetLastError());
+    DeleteFileW(source);
+    return FALSE;
+}
+
 /* Whether path holds what write_sparse_source() wrote; the first bad offset is traced. */
 static BOOL check_sparse_file(const WCHAR *path, unsigned int seed, DWORD head_size, ULONGLONG size)
 {
@@ -1666,17 +1686,8 @@ static void test_local_source_replaced(void)
     BOOL moved;
     HRESULT hr;
 
-    if (!make_dir(L"replaced_src", src_dir, ARRAY_SIZE(src_dir))) return;
-    if (!make_dir(L"replaced_dst", dir, ARRAY_SIZE(dir))) return;
-    swprintf(source, ARRAY_SIZE(source), L"%lssource.bin", src_dir);
+    if (!make_local_copy_pair(L"replaced", src_dir, source, dir, local, old_seed, head_size, size)) return;
     swprintf(next, ARRAY_SIZE(next), L"%lsnext.bin", src_dir);
-    swprintf(local, ARRAY_SIZE(local), L"%lscopy.bin", dir);
-    if (!write_sparse_source(source, old_seed, head_size, size, NULL))
-    {
-        skip("cannot write a source of %s bytes: %lu.\n", wine_dbgstr_longlong(size), GetLastError());
-        DeleteFileW(source);
-        return;
-    }
 
     if (!(job = create_job(L"source-replaced"))) return;
     if (!add_file(job, source, local) || !resume(job)) goto done;
@@ -1759,16 +1770,7 @@ static void test_local_source_changed_in_place(void)
     BYTE *head;
     HRESULT hr;
 
-    if (!make_dir(L"inplace_src", src_dir, ARRAY_SIZE(src_dir))) return;
-    if (!make_dir(L"inplace_dst", dir, ARRAY_SIZE(dir))) return;
-    swprintf(source, ARRAY_SIZE(source), L"%lssource.bin", src_dir);
-    swprintf(local, ARRAY_SIZE(local), L"%lscopy.bin", dir);
-    if (!write_sparse_source(source, old_seed, head_size, size, NULL))
-    {
-        skip("cannot write a source of %s bytes: %lu.\n", wine_dbgstr_longlong(size), GetLastError());
-        DeleteFileW(source);
-        return;
-    }
+    if (!make_local_copy_pair(L"inplace", src_dir, source, dir, local, old_seed, head_size, size)) return;
     if (!(job = create_job(L"source-in-place"))) return;
     set_retry_delay(job, 5);
     if (!add_file(job, source, local) || !resume(job)) goto done;
