@@ -539,6 +539,8 @@ struct url_parts
     WCHAR *path;  /* path and query, as given */
 };
 
+static BOOL crack_url(const WCHAR *url, struct url_parts *parts, struct transfer_result *result);
+
 /* A Location header or a BITS-Reply-URL (any URI reference, RFC 3986 4.1)
  * made absolute against base, the absolute URL that answered with it;
  * malloc'd.  Nothing is escaped or unescaped: BITS does no escape processing
@@ -577,66 +579,27 @@ WCHAR *transfer_resolve_url(const WCHAR *base, const WCHAR *location)
     return absolute;
 }
 
-/* What the status callback of one request sees to: where a followed redirect
- * went, for BG_HTTP_REDIRECT_POLICY_ALLOW_REPORT (Wine's WinHTTP has no
- * WINHTTP_OPTION_URL), and each TLS server's certificate, for the job's
- * validation callback (BITS 10.3). */
+/* What the status callback of one request sees to: each TLS server's
+ * certificate, for the job's validation callback (BITS 10.3), and why the
+ * system refused one.  WinHTTP follows no redirect (exchange_parts does), so
+ * the server of a request stays the one it was opened for. */
 struct request_watch
 {
-    struct transfer_result *result;
     const struct transfer_options *options;
-    BOOL report_redirects;
-    WCHAR host[256];                /* the server being talked to: redirects move it */
+    WCHAR host[256];
     INTERNET_PORT port;
-    WCHAR *url;                     /* the URL being asked now, malloc'd: a relative Location is relative to it */
     HRESULT verdict;                /* S_OK until a certificate is refused */
     DWORD secure_failure;           /* WINHTTP_CALLBACK_STATUS_FLAG_*: why the system refused a certificate */
-    BOOL track_target;              /* keep target (a Digest answer names it) */
-    WCHAR *target;                  /* path and query after a redirect, malloc'd; NULL: as opened */
 };
 
 static void CALLBACK watch_callback(HINTERNET handle, DWORD_PTR context, DWORD status, void *info, DWORD length)
 {
     struct request_watch *watch = (struct request_watch *)context;
-    URL_COMPONENTS url = { sizeof(url) };
     const CERT_CONTEXT *cert = NULL;
     DWORD size = sizeof(cert);
 
     if (!watch) return;
-    if (status == WINHTTP_CALLBACK_STATUS_REDIRECT && info)
-    {
-        WCHAR *absolute = transfer_resolve_url(watch->url, info);
-
-        if (!absolute) return;
-        free(watch->url);
-        watch->url = absolute;
-        /* ALLOW_REPORT: where the bytes come from, which only HTTP can be (7.2). */
-        if (watch->report_redirects && transfer_is_http_url(absolute))
-        {
-            free(watch->result->final_url);
-            watch->result->final_url = strdupW(absolute);
-        }
-        url.lpszHostName = watch->host;
-        url.dwHostNameLength = ARRAY_SIZE(watch->host);
-        url.dwUrlPathLength = url.dwExtraInfoLength = 1;
-        if (WinHttpCrackUrl(absolute, 0, 0, &url))
-        {
-            WCHAR *target;
-
-            watch->port = url.nPort;
-            if (watch->track_target &&
-                (target = malloc((url.dwUrlPathLength + url.dwExtraInfoLength + 2) * sizeof(WCHAR))))
-            {
-                memcpy(target, url.lpszUrlPath, url.dwUrlPathLength * sizeof(WCHAR));
-                memcpy(target + url.dwUrlPathLength, url.lpszExtraInfo, url.dwExtraInfoLength * sizeof(WCHAR));
-                target[url.dwUrlPathLength + url.dwExtraInfoLength] = 0;
-                if (!*target) wcscpy(target, L"/");
-                free(watch->target);
-                watch->target = target;
-            }
-        }
-    }
-    else if (status == WINHTTP_CALLBACK_STATUS_SECURE_FAILURE && info && length >= sizeof(DWORD))
+    if (status == WINHTTP_CALLBACK_STATUS_SECURE_FAILURE && info && length >= sizeof(DWORD))
         watch->secure_failure |= *(DWORD *)info;
     else if (status == WINHTTP_CALLBACK_STATUS_SENDING_REQUEST && watch->options->check_server_certificate &&
              SUCCEEDED(watch->verdict))
@@ -650,20 +613,12 @@ static void CALLBACK watch_callback(HINTERNET handle, DWORD_PTR context, DWORD s
 }
 
 static void watch_init(struct request_watch *watch, const struct url_parts *parts,
-                       const struct transfer_options *options, struct transfer_result *result)
+                       const struct transfer_options *options)
 {
     memset(watch, 0, sizeof(*watch));
-    watch->result = result;
     watch->options = options;
     lstrcpynW(watch->host, parts->host, ARRAY_SIZE(watch->host));
     watch->port = parts->url.nPort;
-    watch->url = strdupW(parts->text);
-}
-
-static void watch_free(struct request_watch *watch)
-{
-    free(watch->target);
-    free(watch->url);
 }
 
 /* A refused certificate fails the exchange: worth trying again, as the app may change its mind. */
@@ -674,12 +629,12 @@ static BOOL watch_refused(const struct request_watch *watch, struct transfer_res
     return TRUE;
 }
 
-/* The job's TLS and redirect settings on one request (the proxy is the session's). */
+/* The job's TLS settings on one request (the proxy is the session's). */
 static void apply_options(HINTERNET request, BOOL secure, const struct transfer_options *options,
                           struct request_watch *watch)
 {
     DWORD_PTR context = (DWORD_PTR)watch;
-    DWORD value, watched = 0, i;
+    DWORD value, watched;
 
     value = 0;
     if (options->security_flags & BG_SSL_IGNORE_CERT_CN_INVALID) value |= SECURITY_FLAG_IGNORE_CERT_CN_INVALID;
@@ -693,17 +648,8 @@ static void apply_options(HINTERNET request, BOOL secure, const struct transfer_
         WinHttpSetOption(request, WINHTTP_OPTION_ENABLE_FEATURE, &value, sizeof(value));
     }
 
-    if ((options->security_flags & BG_HTTP_REDIRECT_POLICY_MASK) == BG_HTTP_REDIRECT_POLICY_DISALLOW)
-    {
-        value = WINHTTP_DISABLE_REDIRECTS;
-        WinHttpSetOption(request, WINHTTP_OPTION_DISABLE_FEATURE, &value, sizeof(value));
-    }
-    else
-    {
-        value = options->security_flags & BG_HTTP_REDIRECT_POLICY_ALLOW_HTTPS_TO_HTTP ?
-                WINHTTP_OPTION_REDIRECT_POLICY_ALWAYS : WINHTTP_OPTION_REDIRECT_POLICY_DISALLOW_HTTPS_TO_HTTP;
-        WinHttpSetOption(request, WINHTTP_OPTION_REDIRECT_POLICY, &value, sizeof(value));
-    }
+    value = WINHTTP_DISABLE_REDIRECTS;
+    WinHttpSetOption(request, WINHTTP_OPTION_DISABLE_FEATURE, &value, sizeof(value));
     if (secure && options->client_certificate)
     {
         if (!WinHttpSetOption(request, WINHTTP_OPTION_CLIENT_CERT_CONTEXT, (void *)options->client_certificate,
@@ -716,20 +662,11 @@ static void apply_options(HINTERNET request, BOOL secure, const struct transfer_
             WARN("Could not ask for the connection to close, error %lu.\n", GetLastError());
     }
 
-    watch->report_redirects = (options->security_flags & BG_HTTP_REDIRECT_POLICY_MASK) == BG_HTTP_REDIRECT_POLICY_ALLOW_REPORT;
-    if (watch->report_redirects) watched |= WINHTTP_CALLBACK_FLAG_REDIRECT;
-    for (i = 0; i < options->credential_count; i++)
-        if (options->credentials[i].scheme == BG_AUTH_SCHEME_DIGEST) watch->track_target = TRUE;
-    if (watch->track_target) watched |= WINHTTP_CALLBACK_FLAG_REDIRECT;
-    /* A redirect may lead from plain HTTP to a TLS server. */
-    if (options->check_server_certificate) watched |= WINHTTP_CALLBACK_FLAG_REDIRECT | WINHTTP_CALLBACK_FLAG_SEND_REQUEST;
-    /* Why a TLS server's certificate is refused (a redirect may lead to one). */
-    watched |= WINHTTP_CALLBACK_FLAG_SECURE_FAILURE;
-    if (watched)
-    {
-        WinHttpSetOption(request, WINHTTP_OPTION_CONTEXT_VALUE, &context, sizeof(context));
-        WinHttpSetStatusCallback(request, watch_callback, watched, 0);
-    }
+    /* Why a TLS server's certificate is refused. */
+    watched = WINHTTP_CALLBACK_FLAG_SECURE_FAILURE;
+    if (secure && options->check_server_certificate) watched |= WINHTTP_CALLBACK_FLAG_SEND_REQUEST;
+    WinHttpSetOption(request, WINHTTP_OPTION_CONTEXT_VALUE, &context, sizeof(context));
+    WinHttpSetStatusCallback(request, watch_callback, watched, 0);
 }
 
 /* The request outlives the watch, which is on the stack. */
@@ -1131,12 +1068,12 @@ static BOOL accept_response(const struct transfer_request *transfer, const struc
     }
     else if (redirect_refused(transfer->options, status))
     {
-        /* Other 3xx answers (304, or a redirect WinHTTP could not follow) are HTTP errors. */
         refuse_redirect(result, status, parts->text, response->location);
         return FALSE;
     }
     else
     {
+        /* Other 3xx answers (304, 300, a redirect without a Location) are HTTP errors too. */
         transfer_set_failure(result, MAKE_HRESULT(SEVERITY_ERROR, FACILITY_HTTP, status), BG_ERROR_CONTEXT_REMOTE_FILE,
                     status_is_transient(status) && !custom_method);
         return FALSE;
@@ -1249,7 +1186,7 @@ static BOOL probe_certificate(struct transfer_session *session, const struct url
     struct request_watch watch;
     BOOL refused;
 
-    bare.security_flags = (options->security_flags & ~BG_HTTP_REDIRECT_POLICY_MASK) | BG_HTTP_REDIRECT_POLICY_DISALLOW;
+    bare.security_flags = options->security_flags;
     bare.client_certificate = options->client_certificate;
     bare.check_server_certificate = options->check_server_certificate;
     bare.check_context = options->check_context;
@@ -1260,26 +1197,25 @@ static BOOL probe_certificate(struct transfer_session *session, const struct url
         transfer_http_end(&probe);
         return TRUE;  /* the real request meets the same trouble and says so */
     }
-    watch_init(&watch, parts, &bare, result);
+    watch_init(&watch, parts, &bare);
     apply_options(probe.request, TRUE, &bare, &watch);
     if (WinHttpSendRequest(probe.request, WINHTTP_NO_ADDITIONAL_HEADERS, 0, NULL, 0, 0, 0) &&
         SUCCEEDED(watch.verdict) && WinHttpReceiveResponse(probe.request, NULL))
         transfer_http_drain(&probe);
     unwatch(probe.request);
     refused = watch_refused(&watch, result);
-    watch_free(&watch);
     transfer_http_end(&probe);
     return !refused;
 }
 
-/* One request through WinHTTP: connects, applies the job's options and custom
- * headers, adds the given headers (NULL ones skipped), sends the body, and
- * answers authentication challenges with the job's credentials.  FALSE with
- * the result set when no response came; the exchange is closed then. */
-static BOOL exchange_parts(struct transfer_session *session, const struct url_parts *parts, const WCHAR *verb,
-                           const WCHAR *const *headers, unsigned int header_count, const void *body, DWORD body_size,
-                           const struct transfer_options *options, struct http_exchange *exchange,
-                           struct transfer_result *result)
+/* One request through WinHTTP to one server: connects, applies the job's
+ * options and custom headers, adds the given headers (NULL ones skipped), sends
+ * the body, and answers authentication challenges with the job's credentials.
+ * FALSE with the result set when no response came; the exchange is closed then. */
+static BOOL exchange_once(struct transfer_session *session, const struct url_parts *parts, const WCHAR *verb,
+                          const WCHAR *const *headers, unsigned int header_count, const void *body, DWORD body_size,
+                          const struct transfer_options *options, struct http_exchange *exchange,
+                          struct transfer_result *result)
 {
     struct auth_state auth = { { NULL, NULL } };
     unsigned int round, i;
@@ -1315,7 +1251,7 @@ static BOOL exchange_parts(struct transfer_session *session, const struct url_pa
         WinHttpSetOption(exchange->request, WINHTTP_OPTION_RECEIVE_TIMEOUT, &timeout, sizeof(timeout));
         WinHttpSetOption(exchange->request, WINHTTP_OPTION_RECEIVE_RESPONSE_TIMEOUT, &timeout, sizeof(timeout));
     }
-    watch_init(&watch, parts, options, result);
+    watch_init(&watch, parts, options);
     apply_options(exchange->request, secure, options, &watch);
     if (options->custom_headers && *options->custom_headers &&
         !WinHttpAddRequestHeaders(exchange->request, options->custom_headers, -1, WINHTTP_ADDREQ_FLAG_ADD))
@@ -1348,8 +1284,7 @@ static BOOL exchange_parts(struct transfer_session *session, const struct url_pa
         }
         if ((exchange->status != HTTP_STATUS_DENIED && exchange->status != HTTP_STATUS_PROXY_AUTH_REQ) ||
             round == MAX_AUTH_ROUNDS ||
-            !set_credentials(session, exchange->request, exchange->status, options, parts->host,
-                             watch.target ? watch.target : parts->path, &auth))
+            !set_credentials(session, exchange->request, exchange->status, options, parts->host, parts->path, &auth))
         {
             answered = TRUE;
             break;
@@ -1360,7 +1295,108 @@ static BOOL exchange_parts(struct transfer_session *session, const struct url_pa
     if (exchange->request) unwatch(exchange->request);
     sspi_handshake_free(auth.handshake[0]);
     sspi_handshake_free(auth.handshake[1]);
-    watch_free(&watch);
+    return answered;
+}
+
+/* WinHTTP's most (WINHTTP_OPTION_MAX_HTTP_AUTOMATIC_REDIRECTS). */
+#define MAX_REDIRECTS 10
+
+/* The answers followed unless the policy is DISALLOW: Wine's WinHTTP fails on
+ * 303, does not follow 308, resolves a relative Location against the wrong
+ * directory and takes a Location of another scheme for a path on the same
+ * server, so it follows none and exchange_parts does. */
+static BOOL redirect_followed(const struct transfer_options *options, DWORD status)
+{
+    if ((options->security_flags & BG_HTTP_REDIRECT_POLICY_MASK) == BG_HTTP_REDIRECT_POLICY_DISALLOW) return FALSE;
+    return status == HTTP_STATUS_MOVED || status == HTTP_STATUS_REDIRECT || status == HTTP_STATUS_REDIRECT_METHOD ||
+           status == HTTP_STATUS_REDIRECT_KEEP_VERB || status == 308;
+}
+
+/* Where a redirect of the exchange leads, malloc'd; NULL with the result set
+ * (and the exchange closed) when it may not be followed: only to HTTP or HTTPS
+ * (a job never goes to SMB or a local file, behavior.md 7.2), from HTTPS to
+ * HTTP only with BG_HTTP_REDIRECT_POLICY_ALLOW_HTTPS_TO_HTTP, and at most
+ * MAX_REDIRECTS times, as WinHTTP: ERROR_WINHTTP_REDIRECT_FAILED otherwise. */
+static WCHAR *redirect_target(const struct url_parts *parts, const struct transfer_options *options,
+                              unsigned int redirects, struct http_exchange *exchange, struct transfer_result *result)
+{
+    WCHAR *location, *target;
+
+    if (!(location = query_string(exchange->request, WINHTTP_QUERY_LOCATION, WINHTTP_HEADER_NAME_BY_INDEX)))
+        return NULL;
+    target = transfer_resolve_url(parts->text, location);
+    free(location);
+    if (target && transfer_is_http_url(target) && redirects < MAX_REDIRECTS &&
+        (parts->url.nScheme != INTERNET_SCHEME_HTTPS || _wcsnicmp(target, L"http://", 7) ||
+         (options->security_flags & BG_HTTP_REDIRECT_POLICY_ALLOW_HTTPS_TO_HTTP)))
+        return target;
+    transfer_http_end(exchange);
+    if (!target)
+    {
+        transfer_set_failure(result, E_OUTOFMEMORY, BG_ERROR_CONTEXT_GENERAL_QUEUE_MANAGER, TRUE);
+        return NULL;
+    }
+    TRACE("Not following the redirect from %s to %s.\n", debugstr_w(parts->text), debugstr_w(target));
+    free(target);
+    set_winhttp_failure(result, ERROR_WINHTTP_REDIRECT_FAILED);
+    return NULL;
+}
+
+/* exchange_once, following the redirects the job's policy allows (behavior.md
+ * 7.2, 11.3): 303 asks the new URL with GET, and so do 301 and 302 a POST;
+ * ALLOW_REPORT leaves the final URL in the result.  A redirect without a
+ * Location is the answer. */
+static BOOL exchange_parts(struct transfer_session *session, const struct url_parts *first, const WCHAR *verb,
+                           const WCHAR *const *headers, unsigned int header_count, const void *body, DWORD body_size,
+                           const struct transfer_options *options, struct http_exchange *exchange,
+                           struct transfer_result *result)
+{
+    const struct url_parts *parts = first;
+    struct url_parts hop = { 0 }, next;
+    WCHAR *target, *hop_url = NULL;
+    unsigned int redirects;
+    BOOL answered;
+
+    for (redirects = 0;; redirects++)
+    {
+        if (!(answered = exchange_once(session, parts, verb, headers, header_count, body, body_size, options,
+                                       exchange, result)) ||
+            !redirect_followed(options, exchange->status))
+            break;
+        if (!(target = redirect_target(parts, options, redirects, exchange, result)))
+        {
+            /* Without a Location the exchange stands; otherwise it was closed. */
+            answered = !!exchange->request;
+            break;
+        }
+        transfer_http_end(exchange);
+        if (!crack_url(target, &next, result))
+        {
+            free(target);
+            answered = FALSE;
+            break;
+        }
+        if ((options->security_flags & BG_HTTP_REDIRECT_POLICY_MASK) == BG_HTTP_REDIRECT_POLICY_ALLOW_REPORT)
+        {
+            free(result->final_url);
+            result->final_url = strdupW(target);
+        }
+        if ((exchange->status == HTTP_STATUS_REDIRECT_METHOD && wcscmp(verb, L"HEAD")) ||
+            ((exchange->status == HTTP_STATUS_MOVED || exchange->status == HTTP_STATUS_REDIRECT) && !wcscmp(verb, L"POST")))
+        {
+            verb = L"GET";
+            body = NULL;
+            body_size = 0;
+        }
+        TRACE("Redirected (%lu) to %s.\n", exchange->status, debugstr_w(target));
+        free(hop.path);
+        free(hop_url);
+        hop = next;
+        hop_url = target;
+        parts = &hop;
+    }
+    free(hop.path);
+    free(hop_url);
     return answered;
 }
 
@@ -1596,7 +1632,6 @@ static char *plain_request(const char *verb, const struct url_parts *parts, cons
     return request;
 }
 
-static BOOL crack_url(const WCHAR *url, struct url_parts *parts, struct transfer_result *result);
 
 /* What the requests sent ahead of the one under way are made of. */
 struct plain_ahead

@@ -778,24 +778,33 @@ static void test_redirect_to_file_url(void)
     finish_job(job);
 }
 
-/* Redirect policies (spec 7.2, 11.3): 302 from /from-N to the target. */
+/* Redirect policies (spec 7.2, 11.3): a redirect from /from-N to the target,
+ * each status the policies follow, and redirects no policy may follow. */
 static void test_redirects(void)
 {
     static const ULONGLONG size = 90001;
     static const unsigned int seed = 1401;
     static const char target_path[] = "/http/redirect/target.bin";
     /* The Location as an absolute URL, an absolute path or a path relative to
-     * the redirecting URL's: the remote name a policy stores is absolute.
-     * (Wine 8's WinHTTP follows a relative path to a wrong one, so only
-     * DISALLOW, which does not follow, tries that form.) */
-    enum location_form { LOCATION_ABSOLUTE, LOCATION_PATH, LOCATION_RELATIVE };
-    static const struct { ULONG flags; const char *tag; enum location_form form; } cases[] =
+     * the redirecting URL's (the remote name a policy stores is absolute); a
+     * URL of another scheme, which no policy follows (a job never goes from
+     * HTTP to SMB or a local file); the redirecting URL itself, for ever. */
+    enum location_form { LOCATION_ABSOLUTE, LOCATION_PATH, LOCATION_RELATIVE, LOCATION_FILE, LOCATION_SELF };
+    static const struct { ULONG flags; int status; const char *tag; enum location_form form; } cases[] =
     {
-        { BG_HTTP_REDIRECT_POLICY_ALLOW_SILENT, "ALLOW_SILENT", LOCATION_ABSOLUTE },
-        { BG_HTTP_REDIRECT_POLICY_ALLOW_REPORT, "ALLOW_REPORT", LOCATION_ABSOLUTE },
-        { BG_HTTP_REDIRECT_POLICY_DISALLOW, "DISALLOW", LOCATION_ABSOLUTE },
-        { BG_HTTP_REDIRECT_POLICY_ALLOW_REPORT, "ALLOW_REPORT path", LOCATION_PATH },
-        { BG_HTTP_REDIRECT_POLICY_DISALLOW, "DISALLOW relative", LOCATION_RELATIVE },
+        { BG_HTTP_REDIRECT_POLICY_ALLOW_SILENT, 302, "ALLOW_SILENT", LOCATION_ABSOLUTE },
+        { BG_HTTP_REDIRECT_POLICY_ALLOW_REPORT, 302, "ALLOW_REPORT", LOCATION_ABSOLUTE },
+        { BG_HTTP_REDIRECT_POLICY_DISALLOW, 302, "DISALLOW", LOCATION_ABSOLUTE },
+        { BG_HTTP_REDIRECT_POLICY_ALLOW_REPORT, 302, "ALLOW_REPORT path", LOCATION_PATH },
+        { BG_HTTP_REDIRECT_POLICY_ALLOW_REPORT, 302, "ALLOW_REPORT relative", LOCATION_RELATIVE },
+        { BG_HTTP_REDIRECT_POLICY_DISALLOW, 302, "DISALLOW relative", LOCATION_RELATIVE },
+        { BG_HTTP_REDIRECT_POLICY_ALLOW_SILENT, 301, "301", LOCATION_ABSOLUTE },
+        { BG_HTTP_REDIRECT_POLICY_ALLOW_REPORT, 303, "303", LOCATION_PATH },
+        { BG_HTTP_REDIRECT_POLICY_ALLOW_SILENT, 307, "307", LOCATION_RELATIVE },
+        { BG_HTTP_REDIRECT_POLICY_ALLOW_REPORT, 308, "308", LOCATION_ABSOLUTE },
+        { BG_HTTP_REDIRECT_POLICY_DISALLOW, 308, "DISALLOW 308", LOCATION_ABSOLUTE },
+        { BG_HTTP_REDIRECT_POLICY_ALLOW_REPORT, 302, "file URL", LOCATION_FILE },
+        { BG_HTTP_REDIRECT_POLICY_ALLOW_SILENT, 302, "loop", LOCATION_SELF },
     };
     const char *location;
     IBackgroundCopyJobHttpOptions *options;
@@ -803,7 +812,7 @@ static void test_redirects(void)
     WCHAR dir[MAX_PATH], local[MAX_PATH], url[256], target_url[256], tag[16];
     char from_path[64], target_url_a[256];
     IBackgroundCopyJob *job;
-    unsigned int i, start;
+    unsigned int i, start, asked, n;
     ULONG flags;
     HRESULT hr;
 
@@ -816,8 +825,15 @@ static void test_redirects(void)
         winetest_push_context("%s", cases[i].tag);
         memset(&entry, 0, sizeof(entry));
         sprintf(from_path, "/http/redirect/from-%u.bin", i);
-        location = cases[i].form == LOCATION_ABSOLUTE ? target_url_a : cases[i].form == LOCATION_PATH ? target_path : "target.bin";
-        ok(httpd_add_redirect(httpd, from_path, 302, location), "cannot add redirect.\n");
+        switch (cases[i].form)
+        {
+        case LOCATION_ABSOLUTE: location = target_url_a; break;
+        case LOCATION_PATH: location = target_path; break;
+        case LOCATION_RELATIVE: location = "target.bin"; break;
+        case LOCATION_FILE: location = "file:///C:/windows/win.ini"; break;
+        default: location = from_path; break;
+        }
+        ok(httpd_add_redirect(httpd, from_path, cases[i].status, location), "cannot add redirect.\n");
         httpd_url(httpd, from_path, url, ARRAY_SIZE(url));
         job = NULL;
         swprintf(tag, ARRAY_SIZE(tag), L"redirect%u", i);
@@ -848,12 +864,29 @@ static void test_redirects(void)
             if (wait_state(job, STATE_BIT(BG_JOB_STATE_ERROR), FAILURE_TIMEOUT, FALSE) != BG_JOB_STATE_ERROR)
                 goto next;
             hr = job_error_code(job);
-            ok(hr == HRESULT_FROM_WIN32(HTTP_STATUS_REDIRECT), "got code %#lx.\n", hr);
+            ok(hr == HRESULT_FROM_WIN32(cases[i].status), "got code %#lx.\n", hr);
             check_remote_name(job, target_url);
             ok(httpd_log_find(httpd, NULL, from_path, start, &entry) >= 0, "the server got no request for %s.\n",
                from_path);
             ok(httpd_log_find(httpd, NULL, target_path, start, &entry) < 0, "the redirect was followed (%s).\n",
                entry.method);
+            cancel_and_check_clean(job, dir, local);
+            goto next;
+        }
+        if (cases[i].form == LOCATION_FILE || cases[i].form == LOCATION_SELF)
+        {
+            /* WinHTTP's answer to a redirect it may not follow, or to too many:
+             * fatal, and the remote name stays (nothing was followed to the end). */
+            if (wait_state(job, STATE_BIT(BG_JOB_STATE_ERROR), FAILURE_TIMEOUT, FALSE) != BG_JOB_STATE_ERROR)
+                goto next;
+            hr = job_error_code(job);
+            ok(hr == HRESULT_FROM_WIN32(ERROR_WINHTTP_REDIRECT_FAILED), "got code %#lx.\n", hr);
+            check_remote_name(job, url);
+            /* Only the redirecting URL was asked: a file URL is no path on the server. */
+            for (asked = 0, n = start; httpd_log_get(httpd, n, &entry); n++, asked++)
+                ok(!strcmp(entry.path, from_path), "the server was asked for %s.\n", entry.path);
+            /* A few requests of each try (WinHTTP's most is 10 redirects), not an endless loop. */
+            ok(asked >= 1 && asked <= 40, "the server got %u requests.\n", asked);
             cancel_and_check_clean(job, dir, local);
             goto next;
         }

@@ -771,6 +771,61 @@ static void test_untrusted_certificate(void)
     unserve_file(L"untrusted.bin");
 }
 
+/* A redirect from HTTPS to plain HTTP is followed only with
+ * BG_HTTP_REDIRECT_POLICY_ALLOW_HTTPS_TO_HTTP (spec 7.2); without it the job
+ * fails for good and the HTTP server is never asked. */
+static void test_redirect_to_http(void)
+{
+    static const char path[] = "/tls/plain.bin";
+    static const ULONGLONG size = 20001;
+    static const unsigned int seed = 29;
+    static const struct { ULONG flags; const WCHAR *tag; } cases[] =
+    {
+        { BG_HTTP_REDIRECT_POLICY_ALLOW_SILENT, L"to-http" },
+        { BG_HTTP_REDIRECT_POLICY_ALLOW_SILENT | BG_HTTP_REDIRECT_POLICY_ALLOW_HTTPS_TO_HTTP, L"to-http-allowed" },
+    };
+    WCHAR url[512], local[MAX_PATH], target[256];
+    BG_ERROR_CONTEXT context;
+    IBackgroundCopyJob *job;
+    struct httpd *plain;
+    unsigned int i;
+    HRESULT code;
+
+    if (!(plain = httpd_start()))
+    {
+        ok(0, "cannot start the HTTP server.\n");
+        return;
+    }
+    ok(httpd_add_pattern_resource(plain, path, size, seed, NULL), "cannot add resource.\n");
+    httpd_url(plain, path, target, ARRAY_SIZE(target));
+    swprintf(url, ARRAY_SIZE(url), L"https://127.0.0.1:%u/to?url=%ls", tls_port, target);
+    for (i = 0; i < ARRAY_SIZE(cases); i++)
+    {
+        winetest_push_context("%s", wine_dbgstr_w(cases[i].tag));
+        httpd_log_clear(plain);
+        if ((job = tls_job(cases[i].tag, url, local, ARRAY_SIZE(local))) &&
+            set_security_flags(job, BG_SSL_IGNORE_UNKNOWN_CA | cases[i].flags) && resume(job))
+        {
+            if (cases[i].flags & BG_HTTP_REDIRECT_POLICY_ALLOW_HTTPS_TO_HTTP)
+            {
+                if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), 30000, FALSE) == BG_JOB_STATE_TRANSFERRED)
+                    complete_and_check(job, local, seed, size);
+            }
+            else if (wait_state(job, STATE_BIT(BG_JOB_STATE_ERROR), 30000, FALSE) == BG_JOB_STATE_ERROR &&
+                     get_job_error(job, &context, &code))
+            {
+                /* WinHTTP's code for a redirect it may not follow. */
+                ok(code == HRESULT_FROM_WIN32(ERROR_WINHTTP_REDIRECT_FAILED), "got code %#lx.\n", code);
+                ok(context == BG_ERROR_CONTEXT_REMOTE_FILE, "got context %d.\n", context);
+                ok(httpd_log_find(plain, NULL, path, 0, NULL) < 0, "the HTTP server was asked.\n");
+            }
+        }
+        finish_job(job);
+        winetest_pop_context();
+    }
+    httpd_stop(plain);
+}
+
 /* How many lines of the access log have this request ("GET /name"); line
  * gets the last of them. */
 static unsigned int server_last_line(const char *request, char *line, size_t size)
@@ -924,6 +979,7 @@ START_TEST(tls)
     test_client_certificate();
     test_untrusted_certificate();
     test_validation_callback();
+    test_redirect_to_http();
     test_crl_check_restarts_file(CRL_WHILE_SUSPENDED);
     test_crl_check_restarts_file(CRL_WHILE_RUNNING);
     test_crl_check_restarts_file(CRL_ACROSS_RESTART);
