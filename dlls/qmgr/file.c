@@ -121,6 +121,8 @@ static HRESULT WINAPI file_GetRemoteName(IBackgroundCopyFile6 *iface, LPWSTR *na
 
     TRACE("%p, %p.\n", iface, name);
 
+    if (!job_caller_may_access(file->job)) return E_ACCESSDENIED;
+
     if (!name) return E_INVALIDARG;
     EnterCriticalSection(&file->cs);
     hr = return_string(file->remote_name, name);
@@ -133,6 +135,8 @@ static HRESULT WINAPI file_GetLocalName(IBackgroundCopyFile6 *iface, LPWSTR *nam
     struct file *file = impl_from_IBackgroundCopyFile6(iface);
 
     TRACE("%p, %p.\n", iface, name);
+
+    if (!job_caller_may_access(file->job)) return E_ACCESSDENIED;
 
     if (!name) return E_INVALIDARG;
     return return_string(file->local_name, name);
@@ -151,6 +155,8 @@ static HRESULT WINAPI file_GetProgress(IBackgroundCopyFile6 *iface, BG_FILE_PROG
 
     TRACE("%p, %p.\n", iface, progress);
 
+    if (!job_caller_may_access(file->job)) return E_ACCESSDENIED;
+
     if (!progress) return E_INVALIDARG;
     file_get_progress(file, progress);
     return S_OK;
@@ -162,6 +168,8 @@ static HRESULT WINAPI file_GetFileRanges(IBackgroundCopyFile6 *iface, DWORD *cou
     HRESULT hr = S_OK;
 
     TRACE("%p, %p, %p.\n", iface, count, ranges);
+
+    if (!job_caller_may_access(file->job)) return E_ACCESSDENIED;
 
     if (!count || !ranges) return E_INVALIDARG;
     *count = 0;
@@ -323,6 +331,8 @@ static HRESULT WINAPI file_GetTemporaryName(IBackgroundCopyFile6 *iface, LPWSTR 
 
     TRACE("%p, %p.\n", iface, name);
 
+    if (!job_caller_may_access(file->job)) return E_ACCESSDENIED;
+
     if (!name) return E_INVALIDARG;
     EnterCriticalSection(&file->cs);
     hr = return_string(file->temp_name, name);
@@ -366,6 +376,8 @@ static HRESULT WINAPI file_GetValidationState(IBackgroundCopyFile6 *iface, BOOL 
 
     TRACE("%p, %p.\n", iface, state);
 
+    if (!job_caller_may_access(file->job)) return E_ACCESSDENIED;
+
     if (!state) return E_INVALIDARG;
     *state = file->validation_state;
     return S_OK;
@@ -373,7 +385,11 @@ static HRESULT WINAPI file_GetValidationState(IBackgroundCopyFile6 *iface, BOOL 
 
 static HRESULT WINAPI file_IsDownloadedFromPeer(IBackgroundCopyFile6 *iface, BOOL *from_peer)
 {
+    struct file *file = impl_from_IBackgroundCopyFile6(iface);
+
     TRACE("%p, %p.\n", iface, from_peer);
+
+    if (!job_caller_may_access(file->job)) return E_ACCESSDENIED;
 
     if (!from_peer) return E_INVALIDARG;
     /* Peer caching is not offered: every byte comes from the origin server. */
@@ -386,6 +402,8 @@ static HRESULT WINAPI file_GetPeerDownloadStats(IBackgroundCopyFile6 *iface, UIN
     struct file *file = impl_from_IBackgroundCopyFile6(iface);
 
     TRACE("%p, %p, %p.\n", iface, from_origin, from_peers);
+
+    if (!job_caller_may_access(file->job)) return E_ACCESSDENIED;
 
     if (!from_origin || !from_peers) return E_INVALIDARG;
     EnterCriticalSection(&file->cs);
@@ -410,6 +428,8 @@ static HRESULT WINAPI file_GetProperty(IBackgroundCopyFile6 *iface, BITS_FILE_PR
     HRESULT hr;
 
     TRACE("%p, %d, %p.\n", iface, id, value);
+
+    if (!job_caller_may_access(file->job)) return E_ACCESSDENIED;
 
     if (!value) return E_INVALIDARG;
     value->String = NULL;
@@ -546,6 +566,8 @@ static HRESULT WINAPI file_GetFilledFileRanges(IBackgroundCopyFile6 *iface, DWOR
     HRESULT hr;
 
     TRACE("%p, %p, %p.\n", iface, count, ranges);
+
+    if (!job_caller_may_access(file->job)) return E_ACCESSDENIED;
 
     if (!count || !ranges) return E_INVALIDARG;
     *count = 0;

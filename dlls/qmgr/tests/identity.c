@@ -224,9 +224,11 @@ static void test_mapping_switch(void)
     IBackgroundCopyFile3 *file;
     IBackgroundCopyJobHttpOptions *http_options;
     IBackgroundCopyJob2 *job2;
-    WCHAR *owner, *expected, *headers;
+    WCHAR *owner, *expected, *headers, *name;
+    BG_FILE_PROGRESS progress;
     HANDLE restricted;
     GUID mapped_id, token_id;
+    BOOL valid;
     BOOL found;
     HRESULT hr;
 
@@ -298,6 +300,23 @@ static void test_mapping_switch(void)
             ok(hr == E_ACCESSDENIED, "SetRemoteName on another user's file returned %#lx.\n", hr);
             hr = IBackgroundCopyFile3_SetValidationState(file, TRUE);
             ok(hr == E_ACCESSDENIED, "SetValidationState on another user's file returned %#lx.\n", hr);
+            /* Nor may it read them: a remote name may carry a secret in its query. */
+            name = NULL;
+            hr = IBackgroundCopyFile3_GetRemoteName(file, &name);
+            ok(hr == E_ACCESSDENIED, "GetRemoteName of another user's file returned %#lx.\n", hr);
+            if (SUCCEEDED(hr)) CoTaskMemFree(name);
+            name = NULL;
+            hr = IBackgroundCopyFile3_GetLocalName(file, &name);
+            ok(hr == E_ACCESSDENIED, "GetLocalName of another user's file returned %#lx.\n", hr);
+            if (SUCCEEDED(hr)) CoTaskMemFree(name);
+            name = NULL;
+            hr = IBackgroundCopyFile3_GetTemporaryName(file, &name);
+            ok(hr == E_ACCESSDENIED, "GetTemporaryName of another user's file returned %#lx.\n", hr);
+            if (SUCCEEDED(hr)) CoTaskMemFree(name);
+            hr = IBackgroundCopyFile3_GetProgress(file, &progress);
+            ok(hr == E_ACCESSDENIED, "GetProgress of another user's file returned %#lx.\n", hr);
+            hr = IBackgroundCopyFile3_GetValidationState(file, &valid);
+            ok(hr == E_ACCESSDENIED, "GetValidationState of another user's file returned %#lx.\n", hr);
         }
         RevertToSelf();
     }
@@ -306,6 +325,14 @@ static void test_mapping_switch(void)
     /* An administrator (the token counts alone without the mapping) reaches every job... */
     hr = IBackgroundCopyJob_SetDisplayName(mapped_job, L"an administrator's change");
     ok(hr == S_OK, "an administrator's SetDisplayName failed: %#lx.\n", hr);
+    if (file)
+    {
+        name = NULL;
+        hr = IBackgroundCopyFile3_GetRemoteName(file, &name);
+        ok(hr == S_OK && name && !wcscmp(name, L"http://127.0.0.1:1/identity.bin"),
+           "an administrator's GetRemoteName: %#lx, %s.\n", hr, wine_dbgstr_w(name));
+        CoTaskMemFree(name);
+    }
     /* ...but credentials and custom headers are the owner's alone. */
     if (SUCCEEDED(IBackgroundCopyJob_QueryInterface(mapped_job, &IID_IBackgroundCopyJob2, (void **)&job2)))
     {
