@@ -417,17 +417,22 @@ static HRESULT WINAPI http_options_SetHttpMethod(IBackgroundCopyJobHttpOptions3 
     /* Passing the default verb changes nothing. */
     if (!wcscmp(method, default_method(options))) return S_OK;
     if (!(copy = strdupW(method))) return E_OUTOFMEMORY;
-    if (FAILED(hr = job_set_custom_method(options->job, TRUE)))
+    if (FAILED(hr = job_set_http_method(options->job, copy)))
     {
         free(copy);
         return hr;
     }
-    EnterCriticalSection(&options->cs);
-    free(options->method);
-    options->method = copy;
-    LeaveCriticalSection(&options->cs);
     job_save_later(options->job);
     return S_OK;
+}
+
+/* Under the job's lock (job_set_http_method). */
+void http_options_take_method(struct http_options *options, WCHAR *method)
+{
+    EnterCriticalSection(&options->cs);
+    free(options->method);
+    options->method = method;
+    LeaveCriticalSection(&options->cs);
 }
 
 static HRESULT WINAPI http_options_GetHttpMethod(IBackgroundCopyJobHttpOptions3 *iface, LPWSTR *method)

@@ -2110,18 +2110,20 @@ BOOL job_random_access_allowed(struct job *job)
 /* SetHttpMethod with a verb other than the default: only before the first
  * Resume, not with dynamic content or on-demand mode, and the job becomes a
  * FOREGROUND job for good (behavior.md 11.7). */
-HRESULT job_set_custom_method(struct job *job, BOOL custom)
+HRESULT job_set_http_method(struct job *job, WCHAR *method)
 {
     HRESULT hr = S_OK;
 
     EnterCriticalSection(&job->cs);
     if (state_is_final(job->state)) hr = BG_E_INVALID_STATE;
     else if (job->resumed) hr = BG_E_READ_ONLY_PROPERTY_AFTER_RESUME;
-    else if (custom && (job->dynamic_content || job->on_demand)) hr = BG_E_NOT_SUPPORTED_WITH_CUSTOM_HTTP_METHOD;
+    else if (job->dynamic_content || job->on_demand) hr = BG_E_NOT_SUPPORTED_WITH_CUSTOM_HTTP_METHOD;
     else
     {
-        job->custom_method = custom;
-        if (custom) job->priority = BG_JOB_PRIORITY_FOREGROUND;
+        /* With the flag, under the job's lock: a Resume sees both or neither. */
+        job->custom_method = TRUE;
+        job->priority = BG_JOB_PRIORITY_FOREGROUND;
+        http_options_take_method(job->http_options, method);
         touch(job);
     }
     LeaveCriticalSection(&job->cs);

@@ -297,8 +297,10 @@ BOOL scheduler_should_yield(BG_JOB_PRIORITY priority, ULONGLONG running_since);
 
 /* http_options.c, for transfers */
 void http_options_snapshot(struct http_options *options, struct transfer_options *transfer);
-/* A custom verb locks the job (behavior.md 11.7); the job answers whether it may have one. */
-HRESULT job_set_custom_method(struct job *job, BOOL custom);
+/* A custom verb locks the job (behavior.md 11.7): the job answers whether it
+ * may have one and, if so, hands method (malloc'd) to http_options_take_method. */
+HRESULT job_set_http_method(struct job *job, WCHAR *method);
+void http_options_take_method(struct http_options *options, WCHAR *method);
 
 /* notify.c */
 enum notify_event
