@@ -1016,10 +1016,12 @@ static BOOL accept_response(const struct transfer_request *transfer, const struc
             transfer_set_failure(result, BG_E_INVALID_SERVER_RESPONSE, BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
             return FALSE;
         }
-        if ((whole_file && transfer->remote_size != BG_SIZE_UNKNOWN && *total != BG_SIZE_UNKNOWN &&
-             *total != transfer->remote_size) || other_version(transfer->validator, response))
+        if ((transfer->remote_size != BG_SIZE_UNKNOWN && *total != BG_SIZE_UNKNOWN && *total != transfer->remote_size) ||
+            other_version(transfer->validator, response))
         {
-            /* Another size, or another version, than the bytes we have came from: the file changed (7.7). */
+            /* Another size, or another version, than the bytes we have came from: the
+             * file changed (7.7).  For a range, the size of the earlier ranges' file:
+             * without a validator the only sign of a change between them. */
             transfer_set_failure(result, BG_E_REMOTE_FILE_CHANGED, BG_ERROR_CONTEXT_REMOTE_FILE, TRUE);
             return FALSE;
         }
@@ -1858,6 +1860,7 @@ static void download_ranges(struct transfer_session *session, const struct trans
     struct transfer_request request = *transfer;
     BOOL restarted = FALSE;
     WCHAR *known;   /* the validator of the bytes on disk, which every range must match */
+    UINT64 part_size;
     DWORD i;
 
     for (i = 0; i < transfer->range_count; i++)
@@ -1887,7 +1890,10 @@ static void download_ranges(struct transfer_session *session, const struct trans
         relay.base = base;
         request.offset = done - base;
         request.validator = known;
-        get_part(session, &request, transfer->ranges[i].InitialOffset, length, &relay, &remote_size, result);
+        /* The size every range must come from, as the validator. */
+        request.remote_size = remote_size;
+        get_part(session, &request, transfer->ranges[i].InitialOffset, length, &relay, &part_size, result);
+        if (part_size != BG_SIZE_UNKNOWN) remote_size = part_size;
         if (result->code == BG_E_REMOTE_FILE_CHANGED && done && !restarted && restart_file(transfer->file))
         {
             /* The ranges on disk are of an older version: all of them again, once (7.7). */
