@@ -1346,21 +1346,29 @@ static WCHAR *redirect_target(const struct url_parts *parts, const struct transf
 
 /* exchange_once, following the redirects the job's policy allows (behavior.md
  * 7.2, 11.3): 303 asks the new URL with GET, and so do 301 and 302 a POST;
- * ALLOW_REPORT leaves the final URL in the result.  A redirect without a
- * Location is the answer. */
-static BOOL exchange_parts(struct transfer_session *session, const struct url_parts *first, const WCHAR *verb,
+ * under ALLOW_REPORT, the URL that answered is left in the result.  A redirect
+ * without a Location is the answer.  Each URL goes the way the job's proxy
+ * settings name for it (root is the session route() picks from). */
+static BOOL exchange_parts(struct transfer_session *root, const struct url_parts *first, const WCHAR *verb,
                            const WCHAR *const *headers, unsigned int header_count, const void *body, DWORD body_size,
                            const struct transfer_options *options, struct http_exchange *exchange,
                            struct transfer_result *result)
 {
     const struct url_parts *parts = first;
     struct url_parts hop = { 0 }, next;
+    struct transfer_session *session;
     WCHAR *target, *hop_url = NULL;
     unsigned int redirects;
     BOOL answered;
 
+    memset(exchange, 0, sizeof(*exchange));
     for (redirects = 0;; redirects++)
     {
+        if (!(session = route(root, parts->text, result)))
+        {
+            answered = FALSE;
+            break;
+        }
         if (!(answered = exchange_once(session, parts, verb, headers, header_count, body, body_size, options,
                                        exchange, result)) ||
             !redirect_followed(options, exchange->status))
@@ -1378,11 +1386,6 @@ static BOOL exchange_parts(struct transfer_session *session, const struct url_pa
             answered = FALSE;
             break;
         }
-        if ((options->security_flags & BG_HTTP_REDIRECT_POLICY_MASK) == BG_HTTP_REDIRECT_POLICY_ALLOW_REPORT)
-        {
-            free(result->final_url);
-            result->final_url = strdupW(target);
-        }
         if ((exchange->status == HTTP_STATUS_REDIRECT_METHOD && wcscmp(verb, L"HEAD")) ||
             ((exchange->status == HTTP_STATUS_MOVED || exchange->status == HTTP_STATUS_REDIRECT) && !wcscmp(verb, L"POST")))
         {
@@ -1394,8 +1397,17 @@ static BOOL exchange_parts(struct transfer_session *session, const struct url_pa
         free(hop.path);
         free(hop_url);
         hop = next;
+        hop.url.lpszHostName = hop.host;
         hop_url = target;
         parts = &hop;
+    }
+    /* Not where a redirect pointed, where the answer came from. */
+    if (answered && hop_url &&
+        (options->security_flags & BG_HTTP_REDIRECT_POLICY_MASK) == BG_HTTP_REDIRECT_POLICY_ALLOW_REPORT)
+    {
+        free(result->final_url);
+        result->final_url = hop_url;
+        hop_url = NULL;
     }
     free(hop.path);
     free(hop_url);
@@ -1466,7 +1478,6 @@ BOOL transfer_http_exchange(struct transfer_session *session, const WCHAR *url, 
     }
     /* The path runs to the end of the URL: its query too. */
     parts.path = parts.url.lpszUrlPath;
-    if (!(session = route(session, url, result))) return FALSE;
     return exchange_parts(session, &parts, verb, &headers, 1, body, body_size, options, exchange, result);
 }
 
@@ -1786,7 +1797,8 @@ static BOOL crack_url(const WCHAR *url, struct url_parts *parts, struct transfer
 
 /* One request for bytes first .. first + length - 1 of the remote file (length
  * may be BG_LENGTH_TO_EOF), appended to the local file, of which transfer->offset
- * bytes of this part are already there.  *remote_size gets the remote size. */
+ * bytes of this part are already there.  *remote_size gets the remote size.
+ * session is the job's, which route()s each URL, a redirect's too. */
 static void get_part(struct transfer_session *session, const struct transfer_request *transfer, UINT64 first_wanted,
                      UINT64 length, const struct transfer_progress_relay *relay, UINT64 *remote_size,
                      struct transfer_result *result)
@@ -1795,15 +1807,12 @@ static void get_part(struct transfer_session *session, const struct transfer_req
     BOOL whole_file = !first_wanted && length == BG_LENGTH_TO_EOF;
     BOOL custom_method = options->method && wcscmp(options->method, L"GET");
     WCHAR range[96], *if_range = NULL;
+    struct transfer_session *routed;
     struct url_parts parts;
     UINT64 offset = transfer->offset;
 
     *remote_size = BG_SIZE_UNKNOWN;
-    if (!session)
-    {
-        transfer_set_failure(result, E_FAIL, BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
-        return;
-    }
+    if (!(routed = route(session, transfer->remote_name, result))) return;
     if (!crack_url(transfer->remote_name, &parts, result)) return;
 
     /* Dynamic content and custom verbs cannot resume: they start again from byte 0. */
@@ -1833,8 +1842,8 @@ static void get_part(struct transfer_session *session, const struct transfer_req
             swprintf(if_range, wcslen(transfer->validator) + 16, L"If-Range: %s", transfer->validator);
     }
 
-    if (!(plain_path_serves(session, &parts, options) && !custom_method &&
-          get_part_plain(session, transfer, &parts, range[0] ? range : NULL, if_range, first_wanted, length, offset,
+    if (!(plain_path_serves(routed, &parts, options) && !custom_method &&
+          get_part_plain(routed, transfer, &parts, range[0] ? range : NULL, if_range, first_wanted, length, offset,
                          relay, remote_size, result)))
         get_part_winhttp(session, transfer, &parts, range[0] ? range : NULL, if_range, first_wanted, length, offset,
                          relay, remote_size, result);
@@ -1928,7 +1937,8 @@ void transfer_http_download(struct transfer_session *session, const struct trans
 
     memset(result, 0, sizeof(*result));
     result->remote_size = BG_SIZE_UNKNOWN;
-    if (!(session = route(session, transfer->remote_name, result)))
+    /* Bad proxy settings fail the run before anything else. */
+    if (!route(session, transfer->remote_name, result))
     {
         result->total = BG_SIZE_UNKNOWN;
         return;

@@ -2390,6 +2390,81 @@ done:
     finish_job(job);
 }
 
+/* A redirect for any verb (the server's resources answer only GET and HEAD). */
+struct verb_redirect
+{
+    int status;
+    char headers[300];
+};
+
+static BOOL verb_redirect_handler(struct httpd_request *request, void *context)
+{
+    const struct verb_redirect *redirect = context;
+
+    httpd_respond(request, redirect->status, redirect->headers, "Moved\n", 6);
+    return TRUE;
+}
+
+/* A custom verb through redirects (RFC 9110 15.4, as WinHTTP): a 303, and a
+ * 301 or 302 of a POST, ask the new URL with GET; 307 and 308 keep the verb. */
+static void test_method_redirects(void)
+{
+    static const ULONGLONG size = 30011;  /* the size of body */
+    static const unsigned int seed = 2011;
+    static const char target_path[] = "/http/method-redirect/target.bin";
+    static const int statuses[] = { 301, 302, 303, 307, 308 };
+    static struct verb_redirect redirects[ARRAY_SIZE(statuses)];
+    static struct method_server server;
+    static BYTE body[30011];
+    IBackgroundCopyJobHttpOptions2 *options2;
+    WCHAR dir[MAX_PATH], local[MAX_PATH], url[256];
+    char from_path[64], target_url[256];
+    const char *verb, *other;
+    IBackgroundCopyJob *job;
+    unsigned int i, start;
+    HRESULT hr;
+
+    if (!make_dir(L"method-redirect", dir, ARRAY_SIZE(dir))) return;
+    httpd_pattern_fill(seed, 0, body, size);
+    server.body = body;
+    server.size = size;
+    server.status = 200;
+    /* GET and POST of the target both give the file. */
+    ok(httpd_add_pattern_resource(httpd, target_path, size, seed, NULL), "cannot add resource.\n");
+    ok(httpd_add_handler(httpd, "POST", target_path, method_handler, &server), "cannot add handler.\n");
+    httpd_url_a(httpd, target_path, target_url, sizeof(target_url));
+    for (i = 0; i < ARRAY_SIZE(statuses); i++)
+    {
+        winetest_push_context("%d", statuses[i]);
+        redirects[i].status = statuses[i];
+        snprintf(redirects[i].headers, sizeof(redirects[i].headers),
+                 "Location: %s\r\nContent-Type: text/plain\r\n", target_url);
+        sprintf(from_path, "/http/method-redirect/from-%d.bin", statuses[i]);
+        ok(httpd_add_handler(httpd, NULL, from_path, verb_redirect_handler, &redirects[i]), "cannot add handler.\n");
+        httpd_url(httpd, from_path, url, ARRAY_SIZE(url));
+        swprintf(local, ARRAY_SIZE(local), L"%lsfrom-%d.bin", dir, statuses[i]);
+        if (!(job = create_job(L"method-redirect"))) goto next;
+        set_retry_delay(job, 60);
+        hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJobHttpOptions2, (void **)&options2);
+        ok(hr == S_OK, "QueryInterface(IBackgroundCopyJobHttpOptions2) failed: %#lx.\n", hr);
+        if (FAILED(hr)) goto next;
+        hr = IBackgroundCopyJobHttpOptions2_SetHttpMethod(options2, L"POST");
+        ok(hr == S_OK, "SetHttpMethod(POST) failed: %#lx.\n", hr);
+        IBackgroundCopyJobHttpOptions2_Release(options2);
+        start = httpd_log_count(httpd);
+        if (FAILED(hr) || !add_file(job, url, local) || !resume(job) || !transfer_and_check(job, local, seed, size))
+            goto next;
+        ok(httpd_log_find(httpd, "POST", from_path, start, NULL) >= 0, "the server got no POST of %s.\n", from_path);
+        verb = statuses[i] == 307 || statuses[i] == 308 ? "POST" : "GET";
+        other = statuses[i] == 307 || statuses[i] == 308 ? "GET" : "POST";
+        ok(httpd_log_find(httpd, verb, target_path, start, NULL) >= 0, "the target got no %s.\n", verb);
+        ok(httpd_log_find(httpd, other, target_path, start, NULL) < 0, "the target got a %s.\n", other);
+next:
+        finish_job(job);
+        winetest_pop_context();
+    }
+}
+
 /* SetCredentials for NTLM and Negotiate, against a server (or proxy) that
  * knows one account, QMGRTEST\bitsuser, and recomputes its NTLMv2 response, so
  * only the right password passes:
@@ -2776,6 +2851,7 @@ START_TEST(http)
     test_implicit_refused_then_basic();
     test_redirects();
     test_redirect_to_file_url();
+    test_method_redirects();
     test_proxy();
     test_preconfigured_proxy();
     test_proxy_lists();
