@@ -990,6 +990,7 @@ static void test_proxy(void)
     static const WCHAR proxied_path_w[] = L"/http/proxy/proxied.bin";
     static const unsigned int direct_seed = 1501, proxied_seed = 1502;
     WCHAR dir[MAX_PATH], local[MAX_PATH], url[256], proxied_url[256], list[64], *got_list, *got_bypass;
+    WCHAR redirect_url[256];
     struct httpd *proxy;
     struct httpd_log_entry entry;
     BG_JOB_PROXY_USAGE usage;
@@ -1057,6 +1058,29 @@ static void test_proxy(void)
                     if (!strcmp(entry.method, "GET") && strstr(entry.path, PROXY_HOST)) seen = TRUE;
                 }
                 ok(seen, "the proxy got no GET for the file.\n");
+            }
+            finish_job(job);
+        }
+
+        /* A server on the bypass list, reached directly, redirects to one
+         * that is not: the redirect goes through the proxy. */
+        swprintf(local, ARRAY_SIZE(local), L"%lsbypass-redirect.bin", dir);
+        ok(httpd_add_redirect(httpd, "/http/proxy/to-proxied.bin", 302, "http://" PROXY_HOST "/http/proxy/proxied.bin"),
+           "cannot add redirect.\n");
+        httpd_url(httpd, "/http/proxy/to-proxied.bin", redirect_url, ARRAY_SIZE(redirect_url));
+        if ((job = create_job(L"proxy-bypass-redirect")))
+        {
+            set_retry_delay(job, 60);
+            hr = IBackgroundCopyJob_SetProxySettings(job, BG_JOB_PROXY_USAGE_OVERRIDE, list, L"127.0.0.1");
+            ok(hr == S_OK, "SetProxySettings(OVERRIDE) failed: %#lx.\n", hr);
+            start = httpd_log_count(proxy);
+            if (add_file(job, redirect_url, local) && resume(job) && transfer_and_check(job, local, proxied_seed, size))
+            {
+                ok(httpd_log_find(httpd, "GET", "/http/proxy/to-proxied.bin", 0, NULL) >= 0,
+                   "the bypassed server was not asked directly.\n");
+                for (seen = FALSE, n = start; httpd_log_get(proxy, n, &entry); n++)
+                    if (strstr(entry.path, "/http/proxy/to-proxied.bin")) seen = TRUE;
+                ok(!seen, "the proxy was asked for the bypassed server's file.\n");
             }
             finish_job(job);
         }
