@@ -136,6 +136,7 @@ struct http_exchange
     HINTERNET connection;
     HINTERNET request;
     DWORD status;
+    WCHAR *url;     /* the URL that answered after redirects, malloc'd; NULL: the one asked */
 };
 /* Sends verb with the extra headers and body; FALSE with the result set when no
  * response came.  Close with transfer_http_end either way. */

@@ -1401,12 +1401,15 @@ static BOOL exchange_parts(struct transfer_session *root, const struct url_parts
         hop_url = target;
         parts = &hop;
     }
-    /* Not where a redirect pointed, where the answer came from. */
-    if (answered && hop_url &&
-        (options->security_flags & BG_HTTP_REDIRECT_POLICY_MASK) == BG_HTTP_REDIRECT_POLICY_ALLOW_REPORT)
+    if (answered && hop_url)
     {
-        free(result->final_url);
-        result->final_url = hop_url;
+        /* Not where a redirect pointed, where the answer came from. */
+        if ((options->security_flags & BG_HTTP_REDIRECT_POLICY_MASK) == BG_HTTP_REDIRECT_POLICY_ALLOW_REPORT)
+        {
+            free(result->final_url);
+            result->final_url = strdupW(hop_url);
+        }
+        exchange->url = hop_url;
         hop_url = NULL;
     }
     free(hop.path);
@@ -1500,6 +1503,8 @@ void transfer_http_end(struct http_exchange *exchange)
     if (exchange->request) WinHttpCloseHandle(exchange->request);
     if (exchange->connection) WinHttpCloseHandle(exchange->connection);
     exchange->request = exchange->connection = NULL;
+    free(exchange->url);
+    exchange->url = NULL;
 }
 
 BOOL transfer_http_status_is_transient(DWORD status)

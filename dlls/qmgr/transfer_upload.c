@@ -187,7 +187,7 @@ static BOOL send_fragment(struct transfer_session *session, const struct upload_
     UINT64 offset = *request->acknowledged, received;
     DWORD length = (DWORD)min(request->size - offset, FRAGMENT_SIZE);
     struct http_exchange exchange;
-    WCHAR headers[UPLOAD_SESSION_ID_MAX + MAX_PATH + 256], *value, *end, *url;
+    WCHAR headers[UPLOAD_SESSION_ID_MAX + MAX_PATH + 256], *value, *end, *url, *reply;
     BOOL ok = FALSE, sent, has_range;
     HRESULT hr;
     int len;
@@ -252,6 +252,14 @@ static BOOL send_fragment(struct transfer_session *session, const struct upload_
             {
                 free(result->final_url);
                 result->final_url = transfer_http_header(&exchange, L"BITS-Reply-URL");
+                /* A relative one is relative to the URL that answered (file_reply_url
+                 * takes one relative to the upload's). */
+                if (result->final_url && exchange.url &&
+                    (reply = transfer_resolve_url(exchange.url, result->final_url)))
+                {
+                    free(result->final_url);
+                    result->final_url = reply;
+                }
                 *realign = FALSE;
             }
             ok = TRUE;

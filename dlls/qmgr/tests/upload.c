@@ -855,14 +855,16 @@ static void test_upload_host_id(enum host_id_case which)
 
 /* BITS-Reply-URL is any URI reference, made absolute against the upload's
  * URL (behavior.md 16.3): a path with a ':' in its query, a network-path
- * reference, a query alone.  The reply comes from there. */
+ * reference, a query alone; after a redirect, against the URL that answered.
+ * The reply comes from there. */
 static void test_upload_reply_relative(void)
 {
-    static const struct { const char *reply_url; const char *resource; } cases[] =
+    static const struct { const char *reply_url; const char *resource; const char *upload; const char *decoy; } cases[] =
     {
-        { "/reply-colon.bin?t=10:00", "/reply-colon.bin" },
-        { "//127.0.0.1:%u/reply-netpath.bin", "/reply-netpath.bin" },
-        { "?part=reply", "/upload/reply-query.bin" },
+        { "/reply-colon.bin?t=10:00", "/reply-colon.bin", "/upload/reply-query.bin" },
+        { "//127.0.0.1:%u/reply-netpath.bin", "/reply-netpath.bin", "/upload/reply-query.bin" },
+        { "?part=reply", "/upload/reply-query.bin", "/upload/reply-query.bin" },
+        { "reply-moved.bin", "/upload/reply-moved.bin", "/moved-upload/reply-query.bin", "/moved-upload/reply-moved.bin" },
     };
     IBackgroundCopyJob2 *job2;
     IBackgroundCopyJob *job;
@@ -883,7 +885,10 @@ static void test_upload_reply_relative(void)
         snprintf(bits_server.reply_url, sizeof(bits_server.reply_url), cases[i].reply_url, httpd_port(httpd));
         snprintf(expected, sizeof(expected), "the reply of case %u", i);
         ok(httpd_add_resource(httpd, cases[i].resource, expected, strlen(expected), NULL), "cannot add the reply.\n");
-        if ((job = create_reply_job(L"relative reply", "/upload/reply-query.bin", source, 60, &job2)))
+        /* Where a reply relative to the URL first asked would be. */
+        if (cases[i].decoy)
+            ok(httpd_add_resource(httpd, cases[i].decoy, "the wrong reply", 15, NULL), "cannot add the decoy.\n");
+        if ((job = create_reply_job(L"relative reply", cases[i].upload, source, 60, &job2)))
         {
             IBackgroundCopyJob_Resume(job);
             if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, FALSE) == BG_JOB_STATE_TRANSFERRED)
@@ -900,6 +905,7 @@ static void test_upload_reply_relative(void)
             finish_job(job);
         }
         httpd_remove_resource(httpd, cases[i].resource);
+        if (cases[i].decoy) httpd_remove_resource(httpd, cases[i].decoy);
         winetest_pop_context();
     }
     DeleteFileW(source);
