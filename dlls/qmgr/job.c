@@ -127,6 +127,7 @@ struct job
         BG_ERROR_CONTEXT context;
         struct file *file;
         BOOL reply;                   /* an upload-reply's reply or session: HTTP, though no file of the job */
+        BOOL file_protocol;           /* the file's remote name was a local or UNC one when it failed */
     } error;
 };
 
@@ -1120,8 +1121,10 @@ static HRESULT get_error(struct job *job, IBackgroundCopyError **error)
     if ((job->state == BG_JOB_STATE_ERROR || job->state == BG_JOB_STATE_TRANSIENT_ERROR) && job->error.present)
     {
         file = job->error.file;
+        /* The protocol of the failed transfer, whatever the file's name became since. */
         hr = error_create(job->error.context, job->error.code, file ? file_iface(file) : NULL,
-                          file ? file_protocol(file) : job->error.reply ? L"http" : NULL, error);
+                          file ? (job->error.file_protocol ? L"file" : L"http") : job->error.reply ? L"http" : NULL,
+                          error);
     }
     LeaveCriticalSection(&job->cs);
     return hr;
@@ -2238,6 +2241,7 @@ static void record_error(struct job *job, struct file *file, HRESULT code, BG_ER
     job->error.context = context;
     job->error.file = file;
     job->error.reply = FALSE;
+    job->error.file_protocol = file && !wcscmp(file_protocol(file), L"file");
     job->error_count++;
 }
 
@@ -3488,6 +3492,7 @@ enum error_tag
     TAG_ERROR_CONTEXT,
     TAG_ERROR_FILE,         /* index of the file, if the error has one */
     TAG_ERROR_REPLY,        /* the error is the reply's (upload-reply) */
+    TAG_ERROR_FILE_PROTOCOL,/* the file was a local or UNC one then */
 };
 
 #define PENDING_TRANSFERRED 1
@@ -3601,6 +3606,7 @@ BOOL job_save(struct job *job, struct store_writer *writer)
         for (i = 0; i < job->file_count; i++)
             if (job->files[i] == job->error.file) store_put_u32(writer, TAG_ERROR_FILE, i);
         if (job->error.reply) store_put_u32(writer, TAG_ERROR_REPLY, TRUE);
+        store_put_u32(writer, TAG_ERROR_FILE_PROTOCOL, job->error.file_protocol);
         store_end_group(writer, group);
     }
     if (job->pending_transferred) pending |= PENDING_TRANSFERRED;
@@ -3705,6 +3711,7 @@ static HRESULT load_error(struct job *job, const struct store_field *group, DWOR
     BOOL broken = FALSE, ok = TRUE;
     DWORD value;
 
+    job->error.file_protocol = -1;  /* until the record says */
     store_group_reader(group, &reader);
     while (ok && store_next_field(&reader, &field, &broken))
     {
@@ -3714,6 +3721,7 @@ static HRESULT load_error(struct job *job, const struct store_field *group, DWOR
         case TAG_ERROR_CONTEXT: if ((ok = store_get_u32(&field, &value))) job->error.context = value; break;
         case TAG_ERROR_FILE: ok = store_get_u32(&field, file_index); break;
         case TAG_ERROR_REPLY: if ((ok = store_get_u32(&field, &value))) job->error.reply = !!value; break;
+        case TAG_ERROR_FILE_PROTOCOL: if ((ok = store_get_u32(&field, &value))) job->error.file_protocol = !!value; break;
         }
     }
     if (!ok || broken) return E_FAIL;
@@ -3819,6 +3827,9 @@ HRESULT job_load(struct store_reader *reader, const GUID *id, struct job **out)
     }
 
     if (job->error.present && error_file < job->file_count) job->error.file = job->files[error_file];
+    /* A record from before the protocol was kept: the file's name now tells it. */
+    if (job->error.file_protocol == -1)
+        job->error.file_protocol = job->error.file && !wcscmp(file_protocol(job->error.file), L"file");
     /* A record from before activity was kept apart. */
     if (!job->activity_time.dwLowDateTime && !job->activity_time.dwHighDateTime)
         job->activity_time = job->times.ModificationTime;

@@ -1197,6 +1197,32 @@ static void test_http_404(void)
         IBackgroundCopyFile_Release(file);
     }
 
+    /* The error keeps the protocol of the transfer that failed, whatever the
+     * file's name becomes afterwards. */
+    if ((file = get_file(job, 0)))
+    {
+        IBackgroundCopyFile2 *file2;
+        WCHAR local_source[MAX_PATH];
+
+        if (SUCCEEDED(IBackgroundCopyFile_QueryInterface(file, &IID_IBackgroundCopyFile2, (void **)&file2)))
+        {
+            swprintf(local_source, ARRAY_SIZE(local_source), L"%lsno-such-source.bin", dir);
+            hr = IBackgroundCopyFile2_SetRemoteName(file2, local_source);
+            ok(hr == S_OK, "SetRemoteName to a local name failed: %#lx.\n", hr);
+            if (SUCCEEDED(hr) && SUCCEEDED(IBackgroundCopyJob_GetError(job, &error)))
+            {
+                str = NULL;
+                hr = IBackgroundCopyError_GetProtocol(error, &str);
+                ok(hr == S_OK && str && !wcscmp(str, L"http"), "after SetRemoteName: %#lx, protocol %s.\n", hr,
+                   wine_dbgstr_w(str));
+                CoTaskMemFree(str);
+                IBackgroundCopyError_Release(error);
+            }
+            IBackgroundCopyFile2_Release(file2);
+        }
+        IBackgroundCopyFile_Release(file);
+    }
+
     hr = IBackgroundCopyJob_Cancel(job);
     ok(hr == S_OK, "Cancel failed: %#lx.\n", hr);
     check_state(job, BG_JOB_STATE_CANCELLED);
