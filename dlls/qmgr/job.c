@@ -2481,8 +2481,10 @@ static BOOL deliver_file_notices(struct job *job)
 }
 
 /* FileTransferred for a file just finished (Callback2 only): a download's
- * file, or an upload-reply job's reply, not an uploaded file (9.2).  On the
- * transfer thread, so that it comes before the next file's. */
+ * file, or an upload-reply job's reply, not an uploaded file (9.2).  Queued,
+ * in the files' order, for a notification thread: a callback that takes its
+ * time (checking the file, say) holds neither the transfer of the next file
+ * nor the other jobs waiting for this one's turn. */
 static void notify_file_done(struct job *job, struct file *file)
 {
     struct file **grown;
@@ -2505,13 +2507,7 @@ static void notify_file_done(struct job *job, struct file *file)
         job->file_notice_capacity = capacity;
     }
     job->file_notices[job->file_notice_count++] = file;
-    LeaveCriticalSection(&job->cs);
-    /* The transfer holds no file during the call: a callback that cancels or
-     * completes the job must not wait for it. */
-    SetEvent(job->idle);
-    deliver_file_notices(job);
-    EnterCriticalSection(&job->cs);
-    if (!job->stop) ResetEvent(job->idle);
+    scheduler_notify(job);
     LeaveCriticalSection(&job->cs);
 }
 

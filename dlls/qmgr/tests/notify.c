@@ -424,6 +424,69 @@ done:
     free_callback(&callback);
 }
 
+/* A FileTransferred callback that takes its time (an application checking
+ * the file) holds neither the job's next file nor other jobs: while it waits,
+ * the second file and another job of the same priority are transferred; the
+ * job's JobTransferred waits for it (spec 9.2). */
+static void test_slow_file_callback(void)
+{
+    static struct test_callback callback;
+    IBackgroundCopyJob *job, *other = NULL;
+    BG_JOB_PROGRESS progress;
+    BG_JOB_STATE state;
+    DWORD start;
+    HRESULT hr;
+
+    init_callback(&callback);
+    callback.file_release = CreateEventW(NULL, TRUE, FALSE, NULL);
+    if (!(job = create_job())) goto done;
+    add_http_file(job, "slow-callback-one.bin", 3000);
+    add_http_file(job, "slow-callback-two.bin", 5000);
+    set_notify(job, BG_NOTIFY_JOB_TRANSFERRED | BG_NOTIFY_FILE_TRANSFERRED, &callback);
+    hr = IBackgroundCopyJob_Resume(job);
+    ok(hr == S_OK, "Resume failed: %#lx.\n", hr);
+    ok(!WaitForSingleObject(callback.file_done, 30000), "FileTransferred was not called.\n");
+
+    /* The callback now waits, for at most 15 s. */
+    if ((other = create_job()))
+    {
+        add_http_file(other, "slow-callback-other.bin", 4000);
+        hr = IBackgroundCopyJob_Resume(other);
+        ok(hr == S_OK, "Resume failed: %#lx.\n", hr);
+        state = wait_for_state(other, BG_JOB_STATE_TRANSFERRED, 10000);
+        ok(state == BG_JOB_STATE_TRANSFERRED, "the other job is in state %d.\n", state);
+    }
+    start = GetTickCount();
+    for (;;)
+    {
+        hr = IBackgroundCopyJob_GetProgress(job, &progress);
+        ok(hr == S_OK, "GetProgress failed: %#lx.\n", hr);
+        if (FAILED(hr) || progress.FilesTransferred >= 2 || GetTickCount() - start >= 10000) break;
+        Sleep(20);
+    }
+    ok(progress.FilesTransferred == 2, "%lu files transferred while FileTransferred waits.\n",
+       progress.FilesTransferred);
+    ok(callback.file_calls == 1, "FileTransferred called %ld times.\n", callback.file_calls);
+    ok(WaitForSingleObject(callback.transferred, 0) == WAIT_TIMEOUT, "JobTransferred came first.\n");
+
+    SetEvent(callback.file_release);
+    ok(!WaitForSingleObject(callback.transferred, 30000), "JobTransferred was not called.\n");
+    ok(callback.file_calls_at_transferred == 2, "FileTransferred called %ld times before JobTransferred.\n",
+       callback.file_calls_at_transferred);
+    hr = IBackgroundCopyJob_Complete(job);
+    ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
+    IBackgroundCopyJob_Release(job);
+done:
+    if (other)
+    {
+        IBackgroundCopyJob_Cancel(other);
+        IBackgroundCopyJob_Release(other);
+    }
+    SetEvent(callback.file_release);
+    CloseHandle(callback.file_release);
+    free_callback(&callback);
+}
+
 /* An application whose JobModification does not return (a client that
  * stopped answering) holds up its own job's notices, not the service: other
  * jobs still hear JobTransferred, and a failing job is still retried. */
@@ -1217,6 +1280,7 @@ START_TEST(notify)
     test_file_transferred_rules();
     test_cancel_in_file_callback();
     test_suspend_resume_in_file_callback();
+    test_slow_file_callback();
     test_blocked_callback();
     test_stop_with_blocked_callbacks();
     test_late_registration();
