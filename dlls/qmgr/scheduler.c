@@ -249,16 +249,25 @@ void scheduler_notify(struct job *job)
 }
 
 /* Delivers the job's notifications after a while (a failed one again, or a
- * modification held back by the minimum interval). */
+ * modification held back by the minimum interval).  A sooner time already set
+ * stays: each delivery looks at everything pending, and a modification held
+ * back for 500 ms must not wait for a failed callback's retry delay. */
 void scheduler_schedule_notify(struct job *job, ULONG ms)
 {
-    BOOL kept;
-    ULONG removed;
+    ULONGLONG due = GetTickCount64() + ms;
+    BOOL kept = FALSE;
+    ULONG removed = 0, i;
 
     job_addref(job);
     EnterCriticalSection(&scheduler.cs);
-    removed = unlink_timers(job, TIMER_NOTIFY);
-    kept = add_timer(job, ms, TIMER_NOTIFY);
+    for (i = 0; i < scheduler.timer_count; i++)
+        if (scheduler.timers[i].job == job && scheduler.timers[i].kind == TIMER_NOTIFY && scheduler.timers[i].due <= due)
+            break;
+    if (i == scheduler.timer_count)
+    {
+        removed = unlink_timers(job, TIMER_NOTIFY);
+        kept = add_timer(job, ms, TIMER_NOTIFY);
+    }
     LeaveCriticalSection(&scheduler.cs);
 
     if (!kept) job_release(job);

@@ -44,6 +44,8 @@ struct test_callback
     LONG file_calls;
     LONG file_calls_at_transferred;
     HRESULT transferred_result;  /* what JobTransferred answers */
+    HANDLE transferred_entered;  /* if set, signalled as JobTransferred begins */
+    HANDLE transferred_release;  /* if set, the first JobTransferred waits for it (at most 15 s) */
     BOOL cancel_in_file_callback; /* FileTransferred cancels the job */
     HRESULT cancel_hr;
     DWORD cancel_ms;             /* how long that Cancel took */
@@ -99,6 +101,9 @@ static HRESULT WINAPI callback_JobTransferred(IBackgroundCopyCallback2 *iface, I
     BG_JOB_STATE state = -1;
     HRESULT hr = S_OK;
 
+    if (callback->transferred_entered) SetEvent(callback->transferred_entered);
+    if (callback->transferred_release && !callback->transferred_calls)
+        WaitForSingleObject(callback->transferred_release, 15000);
     IBackgroundCopyJob_GetState(job, &state);
     ok(state == BG_JOB_STATE_TRANSFERRED, "JobTransferred for a job in state %d.\n", state);
     IBackgroundCopyJob_GetId(job, &callback->job_id);
@@ -484,6 +489,59 @@ done:
     }
     SetEvent(callback.file_release);
     CloseHandle(callback.file_release);
+    free_callback(&callback);
+}
+
+/* A change made while JobTransferred runs, and then fails, is told after the
+ * minimum interval between JobModification calls, not after the retry delay
+ * of the failed callback (spec 9.2, 13). */
+static void test_modification_after_failed_callback(void)
+{
+    static struct test_callback callback;
+    BITS_JOB_PROPERTY_VALUE value;
+    IBackgroundCopyJob5 *job5;
+    IBackgroundCopyJob *job;
+    LONG before;
+    DWORD start;
+    HRESULT hr;
+
+    init_callback(&callback);
+    callback.transferred_result = E_FAIL;
+    callback.transferred_entered = CreateEventW(NULL, TRUE, FALSE, NULL);
+    callback.transferred_release = CreateEventW(NULL, TRUE, FALSE, NULL);
+    if (!(job = create_job())) goto done;
+    add_http_file(job, "modification-after-failure.bin", 3000);
+    hr = IBackgroundCopyJob_SetMinimumRetryDelay(job, 60);
+    ok(hr == S_OK, "SetMinimumRetryDelay failed: %#lx.\n", hr);
+    /* Long enough that the change below comes within it of the last notice. */
+    hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJob5, (void **)&job5);
+    ok(hr == S_OK, "QueryInterface(IBackgroundCopyJob5) failed: %#lx.\n", hr);
+    if (SUCCEEDED(hr))
+    {
+        value.Dword = 3000;
+        hr = IBackgroundCopyJob5_SetProperty(job5, BITS_JOB_PROPERTY_MINIMUM_NOTIFICATION_INTERVAL_MS, value);
+        ok(hr == S_OK, "SetProperty failed: %#lx.\n", hr);
+        IBackgroundCopyJob5_Release(job5);
+    }
+    set_notify(job, BG_NOTIFY_JOB_TRANSFERRED | BG_NOTIFY_JOB_MODIFICATION, &callback);
+    hr = IBackgroundCopyJob_Resume(job);
+    ok(hr == S_OK, "Resume failed: %#lx.\n", hr);
+    ok(!WaitForSingleObject(callback.transferred_entered, 30000), "JobTransferred was not called.\n");
+    before = callback.modification_calls;
+    hr = IBackgroundCopyJob_SetDisplayName(job, L"renamed while JobTransferred runs");
+    ok(hr == S_OK, "SetDisplayName failed: %#lx.\n", hr);
+    SetEvent(callback.transferred_release);
+    start = GetTickCount();
+    while (callback.modification_calls == before && GetTickCount() - start < 10000) Sleep(50);
+    trace("JobModification %ld -> %ld after %lu ms.\n", before, callback.modification_calls, GetTickCount() - start);
+    ok(callback.modification_calls > before, "no JobModification within 10 s of the change.\n");
+    hr = IBackgroundCopyJob_Cancel(job);
+    ok(hr == S_OK, "Cancel failed: %#lx.\n", hr);
+    IBackgroundCopyJob_Release(job);
+done:
+    SetEvent(callback.transferred_release);
+    CloseHandle(callback.transferred_release);
+    CloseHandle(callback.transferred_entered);
     free_callback(&callback);
 }
 
@@ -1281,6 +1339,7 @@ START_TEST(notify)
     test_cancel_in_file_callback();
     test_suspend_resume_in_file_callback();
     test_slow_file_callback();
+    test_modification_after_failed_callback();
     test_blocked_callback();
     test_stop_with_blocked_callbacks();
     test_late_registration();
