@@ -2679,6 +2679,13 @@ static void watch_command_line(struct job *job, enum notify_event event, HANDLE 
 /* Delivers JobTransferred or JobError if the job is still in that state and the
  * application has not had it yet: to the callback object, else (or if it
  * fails) to the command line; if nothing takes it, again after the retry delay. */
+/* LocalSystem, LocalService, NetworkService.  Job lock held. */
+static BOOL owner_is_service_account(struct job *job)
+{
+    return job->owner && (!wcscmp(job->owner, L"S-1-5-18") || !wcscmp(job->owner, L"S-1-5-19") ||
+                          !wcscmp(job->owner, L"S-1-5-20"));
+}
+
 static void deliver_notifications(struct job *job)
 {
     WCHAR *program = NULL, *parameters = NULL;
@@ -2725,15 +2732,21 @@ static void deliver_notifications(struct job *job)
     }
     else flag = 0;
     if (!flag || (job->notify_flags & BG_NOTIFY_DISABLE) || !(job->notify_flags & flag) ||
-        (!job->notify_iface && !job->notify_program && IsEqualGUID(&job->notification_clsid, &GUID_NULL)))
+        (!job->notify_iface && (!job->notify_program || owner_is_service_account(job)) &&
+         IsEqualGUID(&job->notification_clsid, &GUID_NULL)))
     {
         /* Nothing to say, or nobody to say it to yet: registering later delivers it. */
         LeaveCriticalSection(&job->cs);
         return;
     }
     if ((callback = job->notify_iface)) IUnknown_AddRef(callback);
-    program = strdupW(job->notify_program);
-    parameters = strdupW(job->notify_parameters);
+    /* Never for a service account's job (behavior.md 9.4): the service would
+     * start the program with its own rights. */
+    if (!owner_is_service_account(job))
+    {
+        program = strdupW(job->notify_program);
+        parameters = strdupW(job->notify_parameters);
+    }
     delay = job->retry_delay;
     LeaveCriticalSection(&job->cs);
 
