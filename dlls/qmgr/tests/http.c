@@ -2260,8 +2260,21 @@ static BOOL method_handler(struct httpd_request *request, void *context)
     return TRUE;
 }
 
-/* A job of one file fetched with the custom verb QMGRGET; NULL on failure. */
-static IBackgroundCopyJob *method_job(const WCHAR *tag, const WCHAR *url, const WCHAR *local)
+/* The pattern of seed as the answer to verb at path (the server's own
+ * resource there, for GET and HEAD, is of resource_seed). */
+static void serve_method(struct method_server *server, BYTE *body, size_t size, unsigned int seed, LONG status,
+                         const char *verb, const char *path, unsigned int resource_seed)
+{
+    httpd_pattern_fill(seed, 0, body, size);
+    server->body = body;
+    server->size = size;
+    server->status = status;
+    ok(httpd_add_pattern_resource(httpd, path, size, resource_seed, NULL), "cannot add resource.\n");
+    ok(httpd_add_handler(httpd, verb, path, method_handler, server), "cannot add handler.\n");
+}
+
+/* A job of one file fetched with a custom verb; NULL on failure. */
+static IBackgroundCopyJob *method_job(const WCHAR *tag, const WCHAR *verb, const WCHAR *url, const WCHAR *local)
 {
     IBackgroundCopyJobHttpOptions2 *options2;
     IBackgroundCopyJob *job;
@@ -2273,8 +2286,8 @@ static IBackgroundCopyJob *method_job(const WCHAR *tag, const WCHAR *url, const 
     ok(hr == S_OK, "QueryInterface(IBackgroundCopyJobHttpOptions2) failed: %#lx.\n", hr);
     if (SUCCEEDED(hr))
     {
-        hr = IBackgroundCopyJobHttpOptions2_SetHttpMethod(options2, L"QMGRGET");
-        ok(hr == S_OK, "SetHttpMethod(QMGRGET) failed: %#lx.\n", hr);
+        hr = IBackgroundCopyJobHttpOptions2_SetHttpMethod(options2, verb);
+        ok(hr == S_OK, "SetHttpMethod(%s) failed: %#lx.\n", wine_dbgstr_w(verb), hr);
         IBackgroundCopyJobHttpOptions2_Release(options2);
     }
     if (FAILED(hr) || !add_file(job, url, local))
@@ -2334,12 +2347,7 @@ static void test_http_method(void)
 
     /* A custom verb: the server's answer to it is the file.  Another
      * version of the file is there for GET and HEAD. */
-    httpd_pattern_fill(seed, 0, body, size);
-    server.body = body;
-    server.size = size;
-    server.status = 503;
-    ok(httpd_add_pattern_resource(httpd, path, size, resource_seed, NULL), "cannot add resource.\n");
-    ok(httpd_add_handler(httpd, "QMGRGET", path, method_handler, &server), "cannot add handler.\n");
+    serve_method(&server, body, size, seed, 503, "QMGRGET", path, resource_seed);
     httpd_url(httpd, path, url, ARRAY_SIZE(url));
     swprintf(local, ARRAY_SIZE(local), L"%lscustom.bin", dir);
 
@@ -2392,13 +2400,13 @@ static void test_http_method(void)
     /* The answer to a custom verb needs no Content-Length (11.1). */
     InterlockedExchange(&server.unsized, 1);
     swprintf(local, ARRAY_SIZE(local), L"%lsunsized.bin", dir);
-    if (!(job = method_job(L"method-unsized", url, local))) return;
+    if (!(job = method_job(L"method-unsized", L"QMGRGET", url, local))) return;
     if (resume(job)) transfer_and_check(job, local, seed, size);
     finish_job(job);
 
     /* A server that cannot be reached: normally transient, with a custom verb an ERROR. */
     swprintf(local, ARRAY_SIZE(local), L"%lsunreachable.bin", dir);
-    if (!(job = method_job(L"method-unreachable", L"http://127.0.0.1:1/unreachable.bin", local))) return;
+    if (!(job = method_job(L"method-unreachable", L"QMGRGET", L"http://127.0.0.1:1/unreachable.bin", local))) return;
     if (resume(job))
     {
         ok(wait_state(job, STATE_BIT(BG_JOB_STATE_ERROR), FAILURE_TIMEOUT, FALSE) == BG_JOB_STATE_ERROR,
@@ -2440,22 +2448,15 @@ static void test_method_redirects(void)
     static struct verb_redirect redirects[ARRAY_SIZE(statuses)];
     static struct method_server server;
     static BYTE body[30011];
-    IBackgroundCopyJobHttpOptions2 *options2;
     WCHAR dir[MAX_PATH], local[MAX_PATH], url[256];
     char from_path[64], target_url[256];
     const char *verb, *other;
     IBackgroundCopyJob *job;
     unsigned int i, start;
-    HRESULT hr;
 
     if (!make_dir(L"method-redirect", dir, ARRAY_SIZE(dir))) return;
-    httpd_pattern_fill(seed, 0, body, size);
-    server.body = body;
-    server.size = size;
-    server.status = 200;
     /* GET and POST of the target both give the file. */
-    ok(httpd_add_pattern_resource(httpd, target_path, size, seed, NULL), "cannot add resource.\n");
-    ok(httpd_add_handler(httpd, "POST", target_path, method_handler, &server), "cannot add handler.\n");
+    serve_method(&server, body, size, seed, 200, "POST", target_path, seed);
     httpd_url_a(httpd, target_path, target_url, sizeof(target_url));
     for (i = 0; i < ARRAY_SIZE(statuses); i++)
     {
@@ -2467,16 +2468,9 @@ static void test_method_redirects(void)
         ok(httpd_add_handler(httpd, NULL, from_path, verb_redirect_handler, &redirects[i]), "cannot add handler.\n");
         httpd_url(httpd, from_path, url, ARRAY_SIZE(url));
         swprintf(local, ARRAY_SIZE(local), L"%lsfrom-%d.bin", dir, statuses[i]);
-        if (!(job = create_job(L"method-redirect"))) goto next;
-        set_retry_delay(job, 60);
-        hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJobHttpOptions2, (void **)&options2);
-        ok(hr == S_OK, "QueryInterface(IBackgroundCopyJobHttpOptions2) failed: %#lx.\n", hr);
-        if (FAILED(hr)) goto next;
-        hr = IBackgroundCopyJobHttpOptions2_SetHttpMethod(options2, L"POST");
-        ok(hr == S_OK, "SetHttpMethod(POST) failed: %#lx.\n", hr);
-        IBackgroundCopyJobHttpOptions2_Release(options2);
         start = httpd_log_count(httpd);
-        if (FAILED(hr) || !add_file(job, url, local) || !resume(job) || !transfer_and_check(job, local, seed, size))
+        if (!(job = method_job(L"method-redirect", L"POST", url, local)) || !resume(job) ||
+            !transfer_and_check(job, local, seed, size))
             goto next;
         ok(httpd_log_find(httpd, "POST", from_path, start, NULL) >= 0, "the server got no POST of %s.\n", from_path);
         verb = statuses[i] == 307 || statuses[i] == 308 ? "POST" : "GET";

@@ -395,17 +395,30 @@ static void test_cancel_in_file_callback(void)
 /* Suspend and Resume while a FileTransferred call is under way: the new run
  * waits for the old one to end (the transfer holds no file during the call,
  * but it has not ended), and the job finishes after it. */
+/* A job of two files whose FileTransferred waits for callback->file_release;
+ * NULL if it cannot be made.  Not resumed. */
+static IBackgroundCopyJob *job_held_in_file_callback(struct test_callback *callback, const char *tag)
+{
+    IBackgroundCopyJob *job;
+    char name[64];
+
+    init_callback(callback);
+    callback->file_release = CreateEventW(NULL, TRUE, FALSE, NULL);
+    if (!(job = create_job())) return NULL;
+    sprintf(name, "%s-one.bin", tag);
+    add_http_file(job, name, 3000);
+    sprintf(name, "%s-two.bin", tag);
+    add_http_file(job, name, 5000);
+    return job;
+}
+
 static void test_suspend_resume_in_file_callback(void)
 {
     struct test_callback callback;
     IBackgroundCopyJob *job;
     HRESULT hr;
 
-    init_callback(&callback);
-    callback.file_release = CreateEventW(NULL, TRUE, FALSE, NULL);
-    if (!(job = create_job())) goto done;
-    add_http_file(job, "held-one.bin", 3000);
-    add_http_file(job, "held-two.bin", 5000);
+    if (!(job = job_held_in_file_callback(&callback, "held"))) goto done;
     /* Foreground: a second run of the job is not held back by the scheduler. */
     hr = IBackgroundCopyJob_SetPriority(job, BG_JOB_PRIORITY_FOREGROUND);
     ok(hr == S_OK, "SetPriority failed: %#lx.\n", hr);
@@ -442,11 +455,7 @@ static void test_slow_file_callback(void)
     DWORD start;
     HRESULT hr;
 
-    init_callback(&callback);
-    callback.file_release = CreateEventW(NULL, TRUE, FALSE, NULL);
-    if (!(job = create_job())) goto done;
-    add_http_file(job, "slow-callback-one.bin", 3000);
-    add_http_file(job, "slow-callback-two.bin", 5000);
+    if (!(job = job_held_in_file_callback(&callback, "slow-callback"))) goto done;
     set_notify(job, BG_NOTIFY_JOB_TRANSFERRED | BG_NOTIFY_FILE_TRANSFERRED, &callback);
     hr = IBackgroundCopyJob_Resume(job);
     ok(hr == S_OK, "Resume failed: %#lx.\n", hr);
