@@ -842,8 +842,47 @@ struct auth_state
  * offers, strongest first; FALSE when the job has none that fit.
  * request_target is the request's path and query now, after any redirect:
  * what a Digest answer to the server names. */
+/* Answers a challenge of scheme with these credentials: TRUE if they were given. */
+static BOOL answer_with(const struct transfer_session *session, HINTERNET request, BOOL proxy, DWORD auth_target,
+                        const struct transfer_credentials *credentials, const WCHAR *server_host,
+                        const WCHAR *request_target, struct auth_state *auth)
+{
+    struct sspi_handshake **handshake = &auth->handshake[proxy];
+    WCHAR host[256];
+
+    if (credentials->scheme == BG_AUTH_SCHEME_DIGEST)
+    {
+        WCHAR *sent = proxy ? sent_request_target(request) : NULL;
+        BOOL answered = answer_digest(request, proxy, credentials, sent ? sent : request_target,
+                                      &auth->digest_answers[proxy]);
+
+        free(sent);
+        return answered;
+    }
+    if (!credentials->user_name && !credentials->password)
+    {
+        /* A handshake under way goes on in its own scheme. */
+        if (*handshake && !sspi_handshake_is(*handshake, credentials->scheme)) return FALSE;
+        if (proxy) proxy_host(session, server_host, host, ARRAY_SIZE(host));
+        else lstrcpynW(host, server_host, ARRAY_SIZE(host));
+        /* Refused, or no identity to answer with: the job's other credentials may still fit. */
+        return answer_implicitly(request, proxy, credentials, host, handshake);
+    }
+    return WinHttpSetCredentials(request, auth_target, winhttp_scheme(credentials->scheme), credentials->user_name,
+                                 credentials->password, NULL);
+}
+
+/* A copy of a URL component, NUL-terminated; FALSE if it does not fit. */
+static BOOL url_component(const WCHAR *text, DWORD length, WCHAR *buffer, size_t size)
+{
+    if (!text || length >= size) return FALSE;
+    memcpy(buffer, text, length * sizeof(WCHAR));
+    buffer[length] = 0;
+    return TRUE;
+}
+
 static BOOL set_credentials(const struct transfer_session *session, HINTERNET request, DWORD status,
-                            const struct transfer_options *options, const WCHAR *server_host,
+                            const struct transfer_options *options, const struct url_parts *parts,
                             const WCHAR *request_target, struct auth_state *auth)
 {
     static const BG_AUTH_SCHEME preference[] =
@@ -852,10 +891,10 @@ static BOOL set_credentials(const struct transfer_session *session, HINTERNET re
         BG_AUTH_SCHEME_PASSPORT,
     };
     BG_AUTH_TARGET target = status == HTTP_STATUS_PROXY_AUTH_REQ ? BG_AUTH_TARGET_PROXY : BG_AUTH_TARGET_SERVER;
-    BOOL proxy = target == BG_AUTH_TARGET_PROXY;
-    struct sspi_handshake **handshake = &auth->handshake[proxy];
+    BOOL proxy = target == BG_AUTH_TARGET_PROXY, from_url;
+    struct transfer_credentials url_credentials = { BG_AUTH_TARGET_SERVER };
     DWORD supported, first, auth_target;
-    WCHAR host[256];
+    WCHAR user[301], password[301];
     unsigned int i, j;
 
     if (!WinHttpQueryAuthSchemes(request, &supported, &first, &auth_target))
@@ -864,6 +903,14 @@ static BOOL set_credentials(const struct transfer_session *session, HINTERNET re
         supported = WINHTTP_AUTH_SCHEME_DIGEST;
         auth_target = proxy ? WINHTTP_AUTH_TARGET_PROXY : WINHTTP_AUTH_TARGET_SERVER;
     }
+    /* A user name and password in the URL (deprecated, behavior.md 7.2) answer
+     * the server after the job's own credentials. */
+    from_url = !proxy && parts->url.dwUserNameLength &&
+               url_component(parts->url.lpszUserName, parts->url.dwUserNameLength, user, ARRAY_SIZE(user)) &&
+               url_component(parts->url.lpszPassword ? parts->url.lpszPassword : L"", parts->url.dwPasswordLength,
+                             password, ARRAY_SIZE(password));
+    url_credentials.user_name = user;
+    url_credentials.password = password;
     for (i = 0; i < ARRAY_SIZE(preference); i++)
     {
         DWORD scheme = winhttp_scheme(preference[i]);
@@ -872,31 +919,13 @@ static BOOL set_credentials(const struct transfer_session *session, HINTERNET re
         {
             const struct transfer_credentials *credentials = &options->credentials[j];
             if (credentials->scheme != preference[i] || !credentials_answer(options, credentials, target)) continue;
-            if (preference[i] == BG_AUTH_SCHEME_DIGEST)
-            {
-                WCHAR *sent = proxy ? sent_request_target(request) : NULL;
-                BOOL answered = answer_digest(request, proxy, credentials, sent ? sent : request_target,
-                                              &auth->digest_answers[proxy]);
-
-                free(sent);
-                if (answered) return TRUE;
-                continue;
-            }
-            if (!credentials->user_name && !credentials->password)
-            {
-                /* A handshake under way goes on in its own scheme. */
-                if (*handshake && !sspi_handshake_is(*handshake, credentials->scheme)) continue;
-                if (target == BG_AUTH_TARGET_PROXY) proxy_host(session, server_host, host, ARRAY_SIZE(host));
-                else lstrcpynW(host, server_host, ARRAY_SIZE(host));
-                if (answer_implicitly(request, proxy, credentials, host, handshake)) return TRUE;
-                /* Refused, or no identity to answer with: the job's other
-                 * credentials may still fit. */
-                continue;
-            }
-            if (WinHttpSetCredentials(request, auth_target, scheme, credentials->user_name,
-                                      credentials->password, NULL))
+            if (answer_with(session, request, proxy, auth_target, credentials, parts->host, request_target, auth))
                 return TRUE;
         }
+        url_credentials.scheme = preference[i];
+        if (from_url && preference[i] != BG_AUTH_SCHEME_PASSPORT &&
+            answer_with(session, request, proxy, auth_target, &url_credentials, parts->host, request_target, auth))
+            return TRUE;
     }
     return FALSE;
 }
@@ -1286,7 +1315,7 @@ static BOOL exchange_once(struct transfer_session *session, const struct url_par
         }
         if ((exchange->status != HTTP_STATUS_DENIED && exchange->status != HTTP_STATUS_PROXY_AUTH_REQ) ||
             round == MAX_AUTH_ROUNDS ||
-            !set_credentials(session, exchange->request, exchange->status, options, parts->host, parts->path, &auth))
+            !set_credentials(session, exchange->request, exchange->status, options, parts, parts->path, &auth))
         {
             answered = TRUE;
             break;
@@ -1474,6 +1503,7 @@ BOOL transfer_http_exchange(struct transfer_session *session, const WCHAR *url, 
     parts.url.lpszHostName = parts.host;
     parts.url.dwHostNameLength = ARRAY_SIZE(parts.host);
     parts.url.dwUrlPathLength = 1;
+    parts.url.dwUserNameLength = parts.url.dwPasswordLength = 1;
     if (!session || !WinHttpCrackUrl(url, 0, 0, &parts.url))
     {
         transfer_set_failure(result, session ? HRESULT_FROM_WIN32(GetLastError()) : E_FAIL, BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
@@ -1673,7 +1703,7 @@ static char *next_plain_request(void *context, DWORD n, DWORD *size)
     if (crack_url(url, &parts, &result))
     {
         if (parts.url.nScheme == INTERNET_SCHEME_HTTP && parts.url.nPort == ahead->parts->url.nPort &&
-            !wcsicmp(parts.host, ahead->parts->host))
+            !wcsicmp(parts.host, ahead->parts->host) && !parts.url.dwUserNameLength)
             request = plain_request("GET", &parts, NULL, NULL, ahead->headers, size);
         free(parts.path);
     }
@@ -1768,7 +1798,7 @@ static BOOL plain_path_serves(const struct transfer_session *session, const stru
                               const struct transfer_options *options)
 {
     return session->direct && session->connection && parts->url.nScheme == INTERNET_SCHEME_HTTP &&
-           !options->credential_count;
+           !options->credential_count && !parts->url.dwUserNameLength;
 }
 
 /* Splits url into parts; FALSE with the result set if it cannot be.  Free parts->path. */
@@ -1780,6 +1810,7 @@ static BOOL crack_url(const WCHAR *url, struct url_parts *parts, struct transfer
     parts->url.lpszHostName = parts->host;
     parts->url.dwHostNameLength = ARRAY_SIZE(parts->host);
     parts->url.dwUrlPathLength = 1;
+    parts->url.dwUserNameLength = parts->url.dwPasswordLength = 1;
     parts->url.dwExtraInfoLength = 1;
     if (!WinHttpCrackUrl(url, 0, 0, &parts->url))
     {

@@ -735,11 +735,63 @@ static void test_digest_after_redirect(void)
     finish_job(job);
 }
 
+/* A user name and password in the URL (deprecated, spec 7.2) answer the
+ * server's Basic or Digest challenge; the remote name keeps them. */
+static void test_credentials_in_url(void)
+{
+    static const ULONGLONG size = 20011;
+    static const unsigned int seed = 1317;
+    static const struct { const char *path; BOOL digest; } cases[] =
+    {
+        { "/http/url-credentials/basic.bin", FALSE },
+        { "/http/url-credentials/digest.bin", TRUE },
+    };
+    struct httpd_resource_options options;
+    struct httpd_log_entry entry;
+    WCHAR dir[MAX_PATH], local[MAX_PATH], url[256];
+    IBackgroundCopyJob *job;
+    unsigned int i, start;
+    char header[256];
+    int index;
+
+    if (!make_dir(L"url-credentials", dir, ARRAY_SIZE(dir))) return;
+    for (i = 0; i < ARRAY_SIZE(cases); i++)
+    {
+        winetest_push_context("%s", cases[i].digest ? "Digest" : "Basic");
+        memset(&options, 0, sizeof(options));
+        if (cases[i].digest) options.digest_auth = "urluser:urlsecret";
+        else options.basic_auth = "urluser:urlsecret";
+        ok(httpd_add_pattern_resource(httpd, cases[i].path, size, seed, &options), "cannot add resource.\n");
+        swprintf(url, ARRAY_SIZE(url), L"http://urluser:urlsecret@127.0.0.1:%u%hs", httpd_port(httpd), cases[i].path);
+        swprintf(local, ARRAY_SIZE(local), L"%lsfile%u.bin", dir, i);
+        start = httpd_log_count(httpd);
+        if ((job = create_job(L"url-credentials")))
+        {
+            set_retry_delay(job, 60);
+            if (add_file(job, url, local) && resume(job) && transfer_and_check(job, local, seed, size))
+            {
+                /* The GET the server answered with the file carried the answer. */
+                index = start - 1;
+                while ((index = httpd_log_find(httpd, "GET", cases[i].path, index + 1, &entry)) >= 0 &&
+                       entry.status != 200) ;
+                ok(index >= 0, "no GET of %s was answered.\n", cases[i].path);
+                header[0] = 0;
+                if (index >= 0) httpd_log_header(&entry, "Authorization", header, sizeof(header));
+                ok(!strncmp(header, cases[i].digest ? "Digest " : "Basic ", cases[i].digest ? 7 : 6),
+                   "the answered GET carried %s.\n", debugstr_a(header));
+            }
+            finish_job(job);
+        }
+        winetest_pop_context();
+    }
+}
+
 static void test_server_auth(void)
 {
     run_server_auth(BG_AUTH_SCHEME_BASIC);
     run_server_auth(BG_AUTH_SCHEME_DIGEST);
     test_digest_after_redirect();
+    test_credentials_in_url();
 }
 
 /* A redirect to a file URL, refused by DISALLOW: the job does not take it as
