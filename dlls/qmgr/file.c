@@ -889,6 +889,12 @@ static void take_response_headers(struct file *file, struct transfer_result *res
 static BOOL take_final_url(struct file *file, struct transfer_result *result, const WCHAR *started_with)
 {
     if (!result->final_url || !same_string(file->remote_name, started_with)) return FALSE;
+    /* Only a name AddFile would take: the job's record must load again. */
+    if (FAILED(validate_remote_name(result->final_url, BG_JOB_TYPE_DOWNLOAD)))
+    {
+        WARN("Not taking %s as the remote name.\n", debugstr_w(result->final_url));
+        return FALSE;
+    }
     free(file->remote_name);
     file->remote_name = result->final_url;
     result->final_url = NULL;

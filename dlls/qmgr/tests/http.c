@@ -840,8 +840,13 @@ static void test_redirects(void)
     /* The Location as an absolute URL, an absolute path or a path relative to
      * the redirecting URL's (the remote name a policy stores is absolute); a
      * URL of another scheme, which no policy follows (a job never goes from
-     * HTTP to SMB or a local file); the redirecting URL itself, for ever. */
-    enum location_form { LOCATION_ABSOLUTE, LOCATION_PATH, LOCATION_RELATIVE, LOCATION_FILE, LOCATION_SELF };
+     * HTTP to SMB or a local file); the redirecting URL itself, for ever; a URL
+     * AddFile refuses (a '*'), which ALLOW_REPORT does not take as the remote
+     * name, so that the job's record loads again. */
+    enum location_form
+    {
+        LOCATION_ABSOLUTE, LOCATION_PATH, LOCATION_RELATIVE, LOCATION_FILE, LOCATION_SELF, LOCATION_UNUSABLE
+    };
     static const struct { ULONG flags; int status; const char *tag; enum location_form form; } cases[] =
     {
         { BG_HTTP_REDIRECT_POLICY_ALLOW_SILENT, 302, "ALLOW_SILENT", LOCATION_ABSOLUTE },
@@ -857,12 +862,15 @@ static void test_redirects(void)
         { BG_HTTP_REDIRECT_POLICY_DISALLOW, 308, "DISALLOW 308", LOCATION_ABSOLUTE },
         { BG_HTTP_REDIRECT_POLICY_ALLOW_REPORT, 302, "file URL", LOCATION_FILE },
         { BG_HTTP_REDIRECT_POLICY_ALLOW_SILENT, 302, "loop", LOCATION_SELF },
+        { BG_HTTP_REDIRECT_POLICY_ALLOW_REPORT, 302, "unusable name", LOCATION_UNUSABLE },
     };
+    static const char unusable_path[] = "/http/redirect/star*.bin";
     const char *location;
     IBackgroundCopyJobHttpOptions *options;
     struct httpd_log_entry entry;
     WCHAR dir[MAX_PATH], local[MAX_PATH], url[256], target_url[256], tag[16];
-    char from_path[64], target_url_a[256];
+    char from_path[64], target_url_a[256], unusable_url_a[256];
+    const char *got_path;
     IBackgroundCopyJob *job;
     unsigned int i, start, asked, n;
     ULONG flags;
@@ -871,6 +879,8 @@ static void test_redirects(void)
     ok(httpd_add_pattern_resource(httpd, target_path, size, seed, NULL), "cannot add resource.\n");
     httpd_url(httpd, target_path, target_url, ARRAY_SIZE(target_url));
     httpd_url_a(httpd, target_path, target_url_a, sizeof(target_url_a));
+    ok(httpd_add_pattern_resource(httpd, unusable_path, size, seed, NULL), "cannot add resource.\n");
+    httpd_url_a(httpd, unusable_path, unusable_url_a, sizeof(unusable_url_a));
 
     for (i = 0; i < ARRAY_SIZE(cases); i++)
     {
@@ -883,6 +893,7 @@ static void test_redirects(void)
         case LOCATION_PATH: location = target_path; break;
         case LOCATION_RELATIVE: location = "target.bin"; break;
         case LOCATION_FILE: location = "file:///C:/windows/win.ini"; break;
+        case LOCATION_UNUSABLE: location = unusable_url_a; break;
         default: location = from_path; break;
         }
         ok(httpd_add_redirect(httpd, from_path, cases[i].status, location), "cannot add redirect.\n");
@@ -946,9 +957,10 @@ static void test_redirects(void)
         if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, FALSE) != BG_JOB_STATE_TRANSFERRED)
             goto next;
         /* ALLOW_SILENT keeps the original name, ALLOW_REPORT stores the final URL. */
-        check_remote_name(job, cases[i].flags == BG_HTTP_REDIRECT_POLICY_ALLOW_REPORT ? target_url : url);
-        ok(httpd_log_find(httpd, "GET", target_path, start, &entry) >= 0, "the server got no GET for %s.\n",
-           target_path);
+        check_remote_name(job, cases[i].flags == BG_HTTP_REDIRECT_POLICY_ALLOW_REPORT &&
+                          cases[i].form != LOCATION_UNUSABLE ? target_url : url);
+        got_path = cases[i].form == LOCATION_UNUSABLE ? unusable_path : target_path;
+        ok(httpd_log_find(httpd, "GET", got_path, start, &entry) >= 0, "the server got no GET for %s.\n", got_path);
         check_job_progress(job, size, size, 1, 1);
         hr = IBackgroundCopyJob_Complete(job);
         ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
