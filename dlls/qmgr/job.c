@@ -409,8 +409,8 @@ static ULONG WINAPI job_Release(IBackgroundCopyJob5 *iface)
 
 /* A full path of at most MAX_PATH characters: a drive letter and its root,
  * or a UNC name; no wildcards, no NTFS stream, no \\?\ or \\.\ prefix, and
- * no DOS device name (NUL, CON, COM1...), so no device or named pipe either
- * (behavior.md 7.1, 7.2). */
+ * no DOS device name (NUL, CON, COM1...), so no device or named pipe either;
+ * a file's, not a directory's (behavior.md 7.1, 7.2). */
 HRESULT validate_local_name(const WCHAR *name)
 {
     size_t len;
@@ -418,6 +418,7 @@ HRESULT validate_local_name(const WCHAR *name)
     if (!name || !*name) return E_INVALIDARG;
     len = wcslen(name);
     if (len > MAX_PATH || wcspbrk(name, L"*?") || RtlIsDosDeviceName_U(name)) return E_INVALIDARG;
+    if (name[len - 1] == '\\' || name[len - 1] == '/') return E_INVALIDARG;
     if (len >= 3 && iswalpha(name[0]) && name[1] == ':' && (name[2] == '\\' || name[2] == '/'))
         return wcschr(name + 2, ':') ? E_INVALIDARG : S_OK;
     if (len >= 3 && name[0] == '\\' && name[1] == '\\' && name[2] && name[2] != '\\' &&

@@ -590,6 +590,13 @@ static void test_AddFile(void)
         ok(hr == E_INVALIDARG, "AddFile(%s) returned %#lx.\n", wine_dbgstr_w(bad), hr);
         hr = IBackgroundCopyJob_AddFile(job, TEST_URL, L"\\\\.\\pipe\\qmgr-test");
         ok(hr == E_INVALIDARG, "AddFile(named pipe) returned %#lx.\n", hr);
+        /* A directory, not a file: the transfer could never be renamed to it. */
+        make_local_name(bad, MAX_PATH, L"x");
+        wcsrchr(bad, '\\')[1] = 0;
+        hr = IBackgroundCopyJob_AddFile(job, TEST_URL, bad);
+        ok(hr == E_INVALIDARG, "AddFile(%s) returned %#lx.\n", wine_dbgstr_w(bad), hr);
+        hr = IBackgroundCopyJob_AddFile(job, TEST_URL, L"C:\\");
+        ok(hr == E_INVALIDARG, "AddFile(C:\\) returned %#lx.\n", hr);
     }
     ok(file_count(job) == 3, "got %lu files.\n", file_count(job));
 
