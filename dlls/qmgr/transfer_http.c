@@ -973,8 +973,8 @@ static void free_response(struct response *response)
 typedef BOOL (*body_reader)(void *context, BYTE *buffer, DWORD size, DWORD *read, struct transfer_result *result);
 
 /* Whether a response's bytes are of another version of the file than the
- * bytes on disk, whose validator (take_validator's: a strong ETag, else the
- * date) is known: a server that ignores If-Range, or a range fetched without
+ * bytes on disk, whose validator (take_validator's: the date, else a strong
+ * ETag; or an ETag a record kept from before) is known: a server that ignores If-Range, or a range fetched without
  * one, sends the bytes of whatever version it has now.  A response without
  * that kind of validator cannot tell. */
 static BOOL other_version(const WCHAR *validator, const struct response *response)
@@ -985,8 +985,8 @@ static BOOL other_version(const WCHAR *validator, const struct response *respons
     return response->last_modified && wcscmp(response->last_modified, validator);
 }
 
-/* What identifies the bytes of an accepted response for a later If-Range: a
- * strong ETag, else the date; and the remote file's last-write time. */
+/* What identifies the bytes of an accepted response for a later If-Range: the
+ * date, else a strong ETag; and the remote file's last-write time. */
 static void take_validator(const struct response *response, struct transfer_result *result)
 {
     SYSTEMTIME modified;
@@ -994,8 +994,11 @@ static void take_validator(const struct response *response, struct transfer_resu
     free(result->validator);
     result->validator = NULL;
     result->validated = TRUE;
-    if (response->etag && wcsncmp(response->etag, L"W/", 2)) result->validator = strdupW(response->etag);
-    else if (response->last_modified) result->validator = strdupW(response->last_modified);
+    /* A version is its size and time stamp (behavior.md 7.7): the same file
+     * from another server (a mirror, a farm whose machines make ETags of
+     * their own) goes on where it stopped.  An ETag only where there is no date. */
+    if (response->last_modified) result->validator = strdupW(response->last_modified);
+    else if (response->etag && wcsncmp(response->etag, L"W/", 2)) result->validator = strdupW(response->etag);
     if (response->last_modified && WinHttpTimeToSystemTime(response->last_modified, &modified))
         SystemTimeToFileTime(&modified, &result->modified);
 }

@@ -592,6 +592,64 @@ done:
     finish_job(job);
 }
 
+/* A file moved with SetRemoteName to a mirror that has the same version (its
+ * size and date; an ETag of its own) goes on where it stopped (spec 7.2, 7.7):
+ * a Range request to the mirror, answered 206. */
+static void test_mirror_resume(void)
+{
+    static const unsigned int seed = 1121;
+    static const char path_a[] = "/http/mirror-a/file.bin", path_b[] = "/http/mirror-b/file.bin";
+    struct httpd_resource_options options;
+    struct httpd_log_entry entry;
+    WCHAR dir[MAX_PATH], local[MAX_PATH], url_a[256], url_b[256];
+    IBackgroundCopyFile2 *file2;
+    IBackgroundCopyFile *file;
+    IBackgroundCopyJob *job;
+    char range[64];
+    unsigned int start;
+    int index;
+    HRESULT hr;
+
+    if (!make_dir(L"mirror", dir, ARRAY_SIZE(dir))) return;
+    swprintf(local, ARRAY_SIZE(local), L"%lsmirror.bin", dir);
+    memset(&options, 0, sizeof(options));
+    options.etag = "\"mirror-a\"";
+    options.slow_delay_ms = SLOW_DELAY_MS;
+    options.slow_chunk = SLOW_CHUNK;
+    ok(httpd_add_pattern_resource(httpd, path_a, SLOW_SIZE, seed, &options), "cannot add resource.\n");
+    memset(&options, 0, sizeof(options));
+    options.etag = "\"mirror-b\"";
+    ok(httpd_add_pattern_resource(httpd, path_b, SLOW_SIZE, seed, &options), "cannot add resource.\n");
+    httpd_url(httpd, path_a, url_a, ARRAY_SIZE(url_a));
+    httpd_url(httpd, path_b, url_b, ARRAY_SIZE(url_b));
+
+    if (!(job = create_job(L"mirror"))) return;
+    if (!add_file(job, url_a, local) || !resume(job) || !wait_progress(job, 2 * SLOW_CHUNK)) goto done;
+    hr = IBackgroundCopyJob_Suspend(job);
+    ok(hr == S_OK, "Suspend failed: %#lx.\n", hr);
+    if (!(file = get_file(job, 0))) goto done;
+    hr = IBackgroundCopyFile_QueryInterface(file, &IID_IBackgroundCopyFile2, (void **)&file2);
+    ok(hr == S_OK, "QueryInterface(IBackgroundCopyFile2) failed: %#lx.\n", hr);
+    IBackgroundCopyFile_Release(file);
+    if (FAILED(hr)) goto done;
+    hr = IBackgroundCopyFile2_SetRemoteName(file2, url_b);
+    ok(hr == S_OK, "SetRemoteName failed: %#lx.\n", hr);
+    IBackgroundCopyFile2_Release(file2);
+    start = httpd_log_count(httpd);
+    if (FAILED(hr) || !resume(job) || !transfer_and_check(job, local, seed, SLOW_SIZE)) goto done;
+    index = httpd_log_find(httpd, "GET", path_b, start, &entry);
+    ok(index >= 0, "the mirror got no GET.\n");
+    if (index >= 0)
+    {
+        range[0] = 0;
+        httpd_log_header(&entry, "Range", range, sizeof(range));
+        ok(entry.status == 206 && !strncmp(range, "bytes=", 6) && strcmp(range, "bytes=0-"),
+           "the mirror answered %d to Range %s.\n", entry.status, debugstr_a(range));
+    }
+done:
+    finish_job(job);
+}
+
 /* Basic or Digest authentication with SetCredentials; missing and wrong
  * credentials are fatal 401 errors (spec 11.6).  Digest credentials are
  * answered as Digest (Wine's own BITS turned them into NTLM). */
@@ -2931,6 +2989,7 @@ START_TEST(http)
     test_windows_auth();
     test_implicit_credentials_policy();
     test_implicit_refused_then_basic();
+    test_mirror_resume();
     test_redirects();
     test_redirect_to_file_url();
     test_method_redirects();
