@@ -502,6 +502,54 @@ done:
     DeleteFileW(local);
 }
 
+/* A file that changed on the server (another size and date) between two
+ * pieces forgets the pieces of the old version and goes on with the new one. */
+static void test_on_demand_changed(void)
+{
+    static const char path[] = "/random/on_demand_changed.bin";
+    static const unsigned int seed = 4243, new_seed = 4244;
+    static const ULONGLONG size = 200003, new_size = 250007;
+    BG_FILE_RANGE first = { 1000, 2000 }, second = { 150000, 3000 };
+    struct httpd_resource_options options;
+    WCHAR dir[MAX_PATH], local[MAX_PATH], url[256];
+    IBackgroundCopyFile6 *file6 = NULL;
+    IBackgroundCopyJob *job;
+    BG_JOB_STATE state;
+    HRESULT hr;
+
+    if (!make_dir(L"on_demand_changed", dir, ARRAY_SIZE(dir))) return;
+    swprintf(local, ARRAY_SIZE(local), L"%lschanged.bin", dir);
+    ok(httpd_add_pattern_resource(httpd, path, size, seed, NULL), "cannot add resource.\n");
+    httpd_url(httpd, path, url, ARRAY_SIZE(url));
+    if (!(job = create_job(L"on demand changed"))) return;
+    set_retry_delay(job, 60);
+    if (!set_on_demand(job, TRUE) || !add_file(job, url, local) || !(file6 = get_file6(job))) goto done;
+    hr = IBackgroundCopyFile6_RequestFileRanges(file6, 1, &first);
+    ok(hr == S_OK, "RequestFileRanges failed: %#lx.\n", hr);
+    if (!resume(job)) goto done;
+    state = wait_state(job, STATE_BIT(BG_JOB_STATE_SUSPENDED), TRANSFER_TIMEOUT, FALSE);
+    ok(state == BG_JOB_STATE_SUSPENDED, "got state %s.\n", state_name(state));
+    check_filled(file6, &first, 1);
+
+    memset(&options, 0, sizeof(options));
+    options.last_modified = "Tue, 02 Jan 2024 00:00:00 GMT";
+    ok(httpd_add_pattern_resource(httpd, path, new_size, new_seed, &options), "cannot replace resource.\n");
+    hr = IBackgroundCopyFile6_RequestFileRanges(file6, 1, &second);
+    ok(hr == S_OK, "RequestFileRanges failed: %#lx.\n", hr);
+    if (!resume(job)) goto done;
+    state = wait_state(job, STATE_BIT(BG_JOB_STATE_SUSPENDED), TRANSFER_TIMEOUT, FALSE);
+    ok(state == BG_JOB_STATE_SUSPENDED, "got state %s.\n", state_name(state));
+    /* Only the new version's piece is left; the size is the new one. */
+    check_filled(file6, &second, 1);
+    check_temp_bytes(file6, new_seed, &second, 1);
+    check_job_progress(job, new_size, 3000, 1, 0);
+
+done:
+    if (file6) IBackgroundCopyFile6_Release(file6);
+    finish_job(job);
+    DeleteFileW(local);
+}
+
 /* In a job that is not on demand, the bytes asked for come first, and then the
  * rest of the file; the download position says where the rest begins. */
 static void test_requested_first(void)
@@ -737,6 +785,7 @@ START_TEST(random_access)
     if (!begin_transfer_tests(L"random_access")) return;
     test_rules();
     test_on_demand();
+    test_on_demand_changed();
     test_requested_first();
     test_no_range_support();
     test_on_demand_redirects();
