@@ -2485,8 +2485,10 @@ static BOOL deliver_file_notices(struct job *job)
  * file, or an upload-reply job's reply, not an uploaded file (9.2).  Queued,
  * in the files' order, for a notification thread: a callback that takes its
  * time (checking the file, say) holds neither the transfer of the next file
- * nor the other jobs waiting for this one's turn. */
-static void notify_file_done(struct job *job, struct file *file)
+ * nor the other jobs waiting for this one's turn.  With wait, delivered now,
+ * on this thread: an upload-reply's reply, whose upload session stays open
+ * until the callback had its say (SetValidationState(FALSE) fetches it again). */
+static void notify_file_done(struct job *job, struct file *file, BOOL wait)
 {
     struct file **grown;
 
@@ -2508,7 +2510,15 @@ static void notify_file_done(struct job *job, struct file *file)
         job->file_notice_capacity = capacity;
     }
     job->file_notices[job->file_notice_count++] = file;
-    scheduler_notify(job);
+    if (!wait) scheduler_notify(job);
+    LeaveCriticalSection(&job->cs);
+    if (!wait) return;
+    /* The transfer holds no file during the call: a callback that cancels or
+     * completes the job must not wait for it. */
+    SetEvent(job->idle);
+    deliver_file_notices(job);
+    EnterCriticalSection(&job->cs);
+    if (!job->stop) ResetEvent(job->idle);
     LeaveCriticalSection(&job->cs);
 }
 
@@ -2915,7 +2925,7 @@ static BOOL begin_run(struct job *job)
             return FALSE;
         }
         if (!job->active) break;
-        /* A suspended run is still ending (maybe in a FileTransferred
+        /* A suspended run is still ending (maybe in a reply's FileTransferred
          * callback, during which idle is set: not that event). */
         LeaveCriticalSection(&job->cs);
         WaitForSingleObject(job->run_done, IDLE_WAIT_MS);
@@ -2989,7 +2999,7 @@ static BOOL fetch_reply(struct job *job, const struct download_control *control)
         if (file_is_transferred(reply))
         {
             file_make_durable(reply);
-            notify_file_done(job, reply);
+            notify_file_done(job, reply, TRUE);
         }
     }
     if (!reply || file_is_transferred(reply)) file_close_upload_session(job->files[0], control);
@@ -3217,7 +3227,7 @@ void job_run(struct job *job, void *session)
         }
         else if (file_is_transferred(file))
         {
-            if (job->type == BG_JOB_TYPE_DOWNLOAD) notify_file_done(job, file);
+            if (job->type == BG_JOB_TYPE_DOWNLOAD) notify_file_done(job, file, FALSE);
         }
         else
         {

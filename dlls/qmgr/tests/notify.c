@@ -45,7 +45,7 @@ struct test_callback
     LONG file_calls_at_transferred;
     HRESULT transferred_result;  /* what JobTransferred answers */
     HANDLE transferred_entered;  /* if set, signalled as JobTransferred begins */
-    HANDLE transferred_release;  /* if set, the first JobTransferred waits for it (at most 15 s) */
+    HANDLE transferred_release;  /* if set, the first JobTransferred waits for it (at most 60 s) */
     BOOL cancel_in_file_callback; /* FileTransferred cancels the job */
     HRESULT cancel_hr;
     DWORD cancel_ms;             /* how long that Cancel took */
@@ -58,7 +58,7 @@ struct test_callback
     LONG file_failures;          /* FileTransferred answers E_FAIL this many times first */
     WCHAR file_names[8][MAX_PATH];  /* the local name of each FileTransferred call, in order */
     BOOL version1;               /* answers as IBackgroundCopyCallback only */
-    HANDLE file_release;         /* if set, FileTransferred waits for it (at most 15 s) */
+    HANDLE file_release;         /* if set, FileTransferred waits for it (at most 60 s) */
     HANDLE modification_release; /* if set, JobModification waits for it */
     DWORD modification_wait_ms;  /* for at most this long; 0: 30 s */
     LONG callback2_queries;
@@ -103,7 +103,7 @@ static HRESULT WINAPI callback_JobTransferred(IBackgroundCopyCallback2 *iface, I
 
     if (callback->transferred_entered) SetEvent(callback->transferred_entered);
     if (callback->transferred_release && !callback->transferred_calls)
-        WaitForSingleObject(callback->transferred_release, 15000);
+        WaitForSingleObject(callback->transferred_release, 60000);
     IBackgroundCopyJob_GetState(job, &state);
     ok(state == BG_JOB_STATE_TRANSFERRED, "JobTransferred for a job in state %d.\n", state);
     IBackgroundCopyJob_GetId(job, &callback->job_id);
@@ -170,7 +170,7 @@ static HRESULT WINAPI callback_FileTransferred(IBackgroundCopyCallback2 *iface, 
         callback->cancel_ms = GetTickCount() - start;
     }
     SetEvent(callback->file_done);
-    if (callback->file_release) WaitForSingleObject(callback->file_release, 15000);
+    if (callback->file_release) WaitForSingleObject(callback->file_release, 60000);
     return S_OK;
 }
 
@@ -392,9 +392,6 @@ static void test_cancel_in_file_callback(void)
     free_callback(&callback);
 }
 
-/* Suspend and Resume while a FileTransferred call is under way: the new run
- * waits for the old one to end (the transfer holds no file during the call,
- * but it has not ended), and the job finishes after it. */
 /* A job of two files whose FileTransferred waits for callback->file_release;
  * NULL if it cannot be made.  Not resumed. */
 static IBackgroundCopyJob *job_held_in_file_callback(struct test_callback *callback, const char *tag)
@@ -412,6 +409,8 @@ static IBackgroundCopyJob *job_held_in_file_callback(struct test_callback *callb
     return job;
 }
 
+/* Suspend and Resume while a FileTransferred call is under way: the job
+ * still finishes, and JobTransferred comes after the call returns. */
 static void test_suspend_resume_in_file_callback(void)
 {
     struct test_callback callback;
@@ -461,7 +460,7 @@ static void test_slow_file_callback(void)
     ok(hr == S_OK, "Resume failed: %#lx.\n", hr);
     ok(!WaitForSingleObject(callback.file_done, 30000), "FileTransferred was not called.\n");
 
-    /* The callback now waits, for at most 15 s. */
+    /* The callback now waits, for at most 60 s. */
     if ((other = create_job()))
     {
         add_http_file(other, "slow-callback-other.bin", 4000);
