@@ -409,8 +409,8 @@ static ULONG WINAPI job_Release(IBackgroundCopyJob5 *iface)
 
 /* A full path of at most MAX_PATH characters: a drive letter and its root,
  * or a UNC name; no wildcards, no NTFS stream, no \\?\ or \\.\ prefix, and
- * no DOS device name (NUL, CON, COM1...), so no device or named pipe either;
- * a file's, not a directory's (behavior.md 7.1, 7.2). */
+ * no DOS device name (NUL, CON, COM1...), so no device or named pipe either
+ * (behavior.md 7.1, 7.2). */
 HRESULT validate_local_name(const WCHAR *name)
 {
     size_t len;
@@ -418,13 +418,25 @@ HRESULT validate_local_name(const WCHAR *name)
     if (!name || !*name) return E_INVALIDARG;
     len = wcslen(name);
     if (len > MAX_PATH || wcspbrk(name, L"*?") || RtlIsDosDeviceName_U(name)) return E_INVALIDARG;
-    if (name[len - 1] == '\\' || name[len - 1] == '/') return E_INVALIDARG;
     if (len >= 3 && iswalpha(name[0]) && name[1] == ':' && (name[2] == '\\' || name[2] == '/'))
         return wcschr(name + 2, ':') ? E_INVALIDARG : S_OK;
     if (len >= 3 && name[0] == '\\' && name[1] == '\\' && name[2] && name[2] != '\\' &&
         !(name[2] == '.' && (name[3] == '\\' || name[3] == '/')))
         return wcschr(name, ':') ? E_INVALIDARG : S_OK;
     return E_INVALIDARG;
+}
+
+/* validate_local_name, and a file's name, not a directory's: a transfer could
+ * never be renamed to it.  For names a client gives now, not for stored ones:
+ * a job made before the rule still loads. */
+static HRESULT validate_new_local_name(const WCHAR *name)
+{
+    HRESULT hr = validate_local_name(name);
+    size_t len;
+
+    if (FAILED(hr)) return hr;
+    len = wcslen(name);
+    return name[len - 1] == '\\' || name[len - 1] == '/' ? E_INVALIDARG : S_OK;
 }
 
 /* An http(s) URL as BG_FILE_INFO asks: a host, no wildcard, no control
@@ -503,7 +515,7 @@ static HRESULT add_files(struct job *job, ULONG count, const BG_FILE_INFO *infos
     for (i = 0; i < count; i++)
     {
         if (FAILED(hr = validate_remote_name(infos[i].RemoteName, job->type))) return hr;
-        if (FAILED(hr = validate_local_name(infos[i].LocalName))) return hr;
+        if (FAILED(hr = validate_new_local_name(infos[i].LocalName))) return hr;
     }
     /* The owner must be able to write where a download goes (behavior.md 7.1). */
     for (i = 0; job->type == BG_JOB_TYPE_DOWNLOAD && i < count; i++)
@@ -1729,7 +1741,7 @@ static HRESULT WINAPI job_SetReplyFileName(IBackgroundCopyJob5 *iface, LPCWSTR f
     if (!job_caller_may_access(job)) return E_ACCESSDENIED;
 
     if (job->type != BG_JOB_TYPE_UPLOAD_REPLY) return E_NOTIMPL;
-    if (filename && *filename && FAILED(validate_local_name(filename))) return E_INVALIDARG;
+    if (filename && *filename && FAILED(validate_new_local_name(filename))) return E_INVALIDARG;
     if (filename && *filename && !local_dir_writable(filename)) return E_ACCESSDENIED;
     /* The reply goes where its download began, or an empty one's name was made
      * for it: the reply's size is known (interfaces.md 4.2, slot 39). */
