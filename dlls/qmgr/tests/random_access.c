@@ -550,6 +550,54 @@ done:
     DeleteFileW(local);
 }
 
+/* A server that begins to send a date beside the ETag it sent (a record made
+ * when the ETag was the validator kept, say) has not changed the file: the
+ * pieces stay. */
+static void test_on_demand_validator_kind(void)
+{
+    static const char path[] = "/random/on_demand_kind.bin";
+    static const unsigned int seed = 4245;
+    static const ULONGLONG size = 200003;
+    BG_FILE_RANGE pieces[2] = { { 1000, 2000 }, { 150000, 3000 } };
+    struct httpd_resource_options options;
+    WCHAR dir[MAX_PATH], local[MAX_PATH], url[256];
+    IBackgroundCopyFile6 *file6 = NULL;
+    IBackgroundCopyJob *job;
+    BG_JOB_STATE state;
+    HRESULT hr;
+
+    if (!make_dir(L"on_demand_kind", dir, ARRAY_SIZE(dir))) return;
+    swprintf(local, ARRAY_SIZE(local), L"%lskind.bin", dir);
+    memset(&options, 0, sizeof(options));
+    options.etag = "\"kind-1\"";
+    options.no_last_modified = TRUE;
+    ok(httpd_add_pattern_resource(httpd, path, size, seed, &options), "cannot add resource.\n");
+    httpd_url(httpd, path, url, ARRAY_SIZE(url));
+    if (!(job = create_job(L"on demand validator kind"))) return;
+    set_retry_delay(job, 60);
+    if (!set_on_demand(job, TRUE) || !add_file(job, url, local) || !(file6 = get_file6(job))) goto done;
+    hr = IBackgroundCopyFile6_RequestFileRanges(file6, 1, &pieces[0]);
+    ok(hr == S_OK, "RequestFileRanges failed: %#lx.\n", hr);
+    if (!resume(job)) goto done;
+    state = wait_state(job, STATE_BIT(BG_JOB_STATE_SUSPENDED), TRANSFER_TIMEOUT, FALSE);
+    ok(state == BG_JOB_STATE_SUSPENDED, "got state %s.\n", state_name(state));
+
+    options.no_last_modified = FALSE;
+    ok(httpd_set_resource_options(httpd, path, &options), "cannot change the resource.\n");
+    hr = IBackgroundCopyFile6_RequestFileRanges(file6, 1, &pieces[1]);
+    ok(hr == S_OK, "RequestFileRanges failed: %#lx.\n", hr);
+    if (!resume(job)) goto done;
+    state = wait_state(job, STATE_BIT(BG_JOB_STATE_SUSPENDED), TRANSFER_TIMEOUT, FALSE);
+    ok(state == BG_JOB_STATE_SUSPENDED, "got state %s.\n", state_name(state));
+    check_filled(file6, pieces, 2);
+    check_temp_bytes(file6, seed, pieces, 2);
+
+done:
+    if (file6) IBackgroundCopyFile6_Release(file6);
+    finish_job(job);
+    DeleteFileW(local);
+}
+
 /* In a job that is not on demand, the bytes asked for come first, and then the
  * rest of the file; the download position says where the rest begins. */
 static void test_requested_first(void)
@@ -786,6 +834,7 @@ START_TEST(random_access)
     test_rules();
     test_on_demand();
     test_on_demand_changed();
+    test_on_demand_validator_kind();
     test_requested_first();
     test_no_range_support();
     test_on_demand_redirects();
