@@ -1570,7 +1570,9 @@ WCHAR *file_reply_url(struct file *file, BOOL *invalid)
         if ((p > reply && *p == ':' && !transfer_is_http_url(reply)) || wcschr(reply, '\\') ||
             transfer_is_file_name(file->remote_name))
             *invalid = TRUE;
-        else if (!(url = transfer_resolve_url(file->remote_name, reply)) || !transfer_is_http_url(url))
+        /* And one AddFile would take: it becomes the reply file's remote name, checked again at load. */
+        else if (!(url = transfer_resolve_url(file->remote_name, reply)) || !transfer_is_http_url(url) ||
+                 FAILED(validate_remote_name(url, BG_JOB_TYPE_DOWNLOAD)))
         {
             free(url);
             url = NULL;

@@ -1074,7 +1074,9 @@ static void test_upload_reply_missing(void)
 
 /* What a server says must not harm the client: a reply "URL" naming a local
  * file is refused, and a failed Ack stays a failure whatever its error code. */
-static void test_upload_bad_server(BOOL bad_reply)
+/* bad_reply: a reply URL no job may take (a local name; a '*', which AddFile
+ * refuses and a record would not load with); NULL: a failed Create-Session. */
+static void test_upload_bad_server(const char *bad_reply)
 {
     IBackgroundCopyJob *job;
     BG_ERROR_CONTEXT context;
@@ -1083,20 +1085,25 @@ static void test_upload_bad_server(BOOL bad_reply)
     HRESULT hr, code;
     GUID id;
 
+    winetest_push_context("%s", bad_reply ? bad_reply : "create");
     bits_server_reset();
     if (bad_reply)
     {
         bits_server.reply = TRUE;
-        strcpy(bits_server.reply_url, "C:\\windows\\win.ini");
+        strcpy(bits_server.reply_url, bad_reply);
     }
     else bits_server.create_error_status = 500;
-    swprintf(source, ARRAY_SIZE(source), L"%lsupload-bad-%d.bin", base_dir, bad_reply);
+    swprintf(source, ARRAY_SIZE(source), L"%lsupload-bad-%d.bin", base_dir, !!bad_reply);
     make_source(source, 1000, 41);
     make_name(name, ARRAY_SIZE(name), L"bad server");
     hr = IBackgroundCopyManager_CreateJob(manager, name, bad_reply ? BG_JOB_TYPE_UPLOAD_REPLY : BG_JOB_TYPE_UPLOAD,
                                           &id, &job);
     ok(hr == S_OK, "CreateJob failed: %#lx.\n", hr);
-    if (FAILED(hr)) return;
+    if (FAILED(hr))
+    {
+        winetest_pop_context();
+        return;
+    }
     IBackgroundCopyJob_SetMinimumRetryDelay(job, 60);
     hr = IBackgroundCopyJob_AddFile(job, httpd_url(httpd, "/upload/bad.bin", url, ARRAY_SIZE(url)), source);
     ok(hr == S_OK, "AddFile failed: %#lx.\n", hr);
@@ -1104,12 +1111,13 @@ static void test_upload_bad_server(BOOL bad_reply)
     expected = bad_reply ? BG_JOB_STATE_ERROR : BG_JOB_STATE_TRANSIENT_ERROR;
     if (wait_state(job, STATE_BIT(expected), FAILURE_TIMEOUT, FALSE) == expected && get_job_error(job, &context, &code))
     {
-        if (bad_reply) ok(code == BG_E_INVALID_SERVER_RESPONSE, "error %#lx for a local reply URL.\n", code);
+        if (bad_reply) ok(code == BG_E_INVALID_SERVER_RESPONSE, "error %#lx for a bad reply URL.\n", code);
         else ok(code == BG_E_HTTP_ERROR_500, "error %#lx for a failed Ack with error code 0.\n", code);
         ok(context == BG_ERROR_CONTEXT_REMOTE_FILE, "context %u.\n", context);
     }
     finish_job(job);
     DeleteFileW(source);
+    winetest_pop_context();
 }
 
 /* A failed Ack's BITS-Error-Code is the job's error, and its
@@ -1345,8 +1353,9 @@ START_TEST(upload)
     test_upload_redirect_policy();
     test_upload_reply_too_large();
     test_upload_reply_missing();
-    test_upload_bad_server(TRUE);
-    test_upload_bad_server(FALSE);
+    test_upload_bad_server("C:\\windows\\win.ini");
+    test_upload_bad_server("/reply*.bin");
+    test_upload_bad_server(NULL);
     test_upload_error_context();
     test_upload_reply_relative();
     test_upload_slow_ack();
