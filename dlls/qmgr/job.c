@@ -2422,9 +2422,18 @@ static BOOL file_notices_asked(struct job *job)
 /* Whether FileTransferred notices are kept for an object registered later
  * (behavior.md 9.2): asked for, nobody to tell yet, and no command line,
  * which cannot take them and must not wait behind them.  Job lock held. */
+/* LocalSystem, LocalService, NetworkService: their jobs run no notification
+ * program (behavior.md 9.4).  Job lock held. */
+static BOOL owner_is_service_account(struct job *job)
+{
+    return job->owner && (!wcscmp(job->owner, L"S-1-5-18") || !wcscmp(job->owner, L"S-1-5-19") ||
+                          !wcscmp(job->owner, L"S-1-5-20"));
+}
+
 static BOOL file_notices_wait(struct job *job)
 {
-    return file_notices_asked(job) && !has_notify_target(job) && !job->notify_program;
+    return file_notices_asked(job) && !has_notify_target(job) &&
+           (!job->notify_program || owner_is_service_account(job));
 }
 
 static ULONG renotify_ms(ULONG retry_delay);
@@ -2702,13 +2711,6 @@ static void watch_command_line(struct job *job, enum notify_event event, HANDLE 
 /* Delivers JobTransferred or JobError if the job is still in that state and the
  * application has not had it yet: to the callback object, else (or if it
  * fails) to the command line; if nothing takes it, again after the retry delay. */
-/* LocalSystem, LocalService, NetworkService.  Job lock held. */
-static BOOL owner_is_service_account(struct job *job)
-{
-    return job->owner && (!wcscmp(job->owner, L"S-1-5-18") || !wcscmp(job->owner, L"S-1-5-19") ||
-                          !wcscmp(job->owner, L"S-1-5-20"));
-}
-
 static void deliver_notifications(struct job *job)
 {
     WCHAR *program = NULL, *parameters = NULL;
