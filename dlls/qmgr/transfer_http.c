@@ -186,18 +186,41 @@ static struct transfer_session *router_session(struct proxy_router *router, cons
 
 /* Asks the script which proxy serves url: TRUE with *proxy (malloc'd, NULL for
  * direct) if a script answered. */
-static BOOL ask_script(struct proxy_router *router, HINTERNET winhttp, const WCHAR *url, WCHAR **proxy)
+/* url without the user name and password it may carry, malloc'd: a proxy
+ * script is somebody else's code, and may send what it is given elsewhere. */
+static WCHAR *url_without_user(const WCHAR *url)
+{
+    const WCHAR *authority = wcsstr(url, L"://"), *at, *end;
+    WCHAR *copy;
+
+    if (!authority) return strdupW(url);
+    authority += 3;
+    end = authority + wcscspn(authority, L"/?#");
+    for (at = end; at > authority && at[-1] != '@'; at--) ;
+    if (at == authority) return strdupW(url);
+    if (!(copy = malloc((wcslen(url) + 1) * sizeof(WCHAR)))) return NULL;
+    memcpy(copy, url, (authority - url) * sizeof(WCHAR));
+    wcscpy(copy + (authority - url), at);
+    return copy;
+}
+
+static BOOL ask_script(struct proxy_router *router, HINTERNET winhttp, const WCHAR *full_url, WCHAR **proxy)
 {
     WINHTTP_AUTOPROXY_OPTIONS options = { WINHTTP_AUTOPROXY_CONFIG_URL };
     WINHTTP_PROXY_INFO info = { 0 };
-    WCHAR *script = NULL;
+    WCHAR *script = NULL, *url;
     BOOL answered;
 
     *proxy = NULL;
+    if (!(url = url_without_user(full_url))) return FALSE;
     /* As Internet Explorer: a script WPAD finds first, then the configured one. */
     if (router->detect) script = wpad_script_url();
     if (!script && router->script_url) script = strdupW(router->script_url);
-    if (!script) return FALSE;
+    if (!script)
+    {
+        free(url);
+        return FALSE;
+    }
     options.lpszAutoConfigUrl = script;
     options.fAutoLogonIfChallenged = TRUE;
     if ((answered = WinHttpGetProxyForUrl(winhttp, url, &options, &info)))
@@ -211,6 +234,7 @@ static BOOL ask_script(struct proxy_router *router, HINTERNET winhttp, const WCH
     GlobalFree(info.lpszProxy);
     GlobalFree(info.lpszProxyBypass);
     free(script);
+    free(url);
     return answered;
 }
 
@@ -2128,7 +2152,7 @@ void transfer_http_sizes(struct transfer_session *session, const WCHAR **urls, D
         /* This one and the next ones of the same server, up to a batch. */
         for (j = i, n = 0; j < count && n < HEADS_PER_BATCH; j++)
             if (cracked[j] && routes[j] == routes[i] && parts[j].url.nPort == parts[i].url.nPort &&
-                !wcsicmp(parts[j].host, parts[i].host))
+                !wcsicmp(parts[j].host, parts[i].host) && plain_path_serves(routes[j], &parts[j], options))
                 index[n++] = j;
         if (!(requests = head_requests(parts, index, n, options, &size))) break;
         TRACE("%lu HEAD requests to %s:%u.\n", n, debugstr_w(parts[i].host), parts[i].url.nPort);
