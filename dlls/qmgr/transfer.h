@@ -64,6 +64,7 @@ struct transfer_request
     UINT64 offset;                  /* bytes already in the file: resume there */
     const WCHAR *validator;         /* ETag or Last-Modified of the bytes already there, or NULL */
     UINT64 remote_size;             /* the remote size those bytes came from, or BG_SIZE_UNKNOWN */
+    BOOL check_size;                /* a range must come from a file of remote_size (earlier ranges are on disk) */
     const struct transfer_options *options;
     const BG_FILE_RANGE *ranges;    /* only these bytes, concatenated in this order (HTTP) */
     DWORD range_count;

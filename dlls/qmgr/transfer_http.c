@@ -1072,10 +1072,12 @@ static BOOL accept_response(const struct transfer_request *transfer, const struc
             transfer_set_failure(result, BG_E_INVALID_SERVER_RESPONSE, BG_ERROR_CONTEXT_REMOTE_FILE, FALSE);
             return FALSE;
         }
-        if ((whole_file && transfer->remote_size != BG_SIZE_UNKNOWN && *total != BG_SIZE_UNKNOWN &&
-             *total != transfer->remote_size) || other_version(transfer->validator, response))
+        if (((whole_file || transfer->check_size) && transfer->remote_size != BG_SIZE_UNKNOWN &&
+             *total != BG_SIZE_UNKNOWN && *total != transfer->remote_size) || other_version(transfer->validator, response))
         {
-            /* Another size, or another version, than the bytes we have came from: the file changed (7.7). */
+            /* Another size, or another version, than the bytes we have came from: the
+             * file changed (7.7).  Between the ranges of one file, the size is the only
+             * sign of it without a validator. */
             transfer_set_failure(result, BG_E_REMOTE_FILE_CHANGED, BG_ERROR_CONTEXT_REMOTE_FILE, TRUE);
             return FALSE;
         }
@@ -1961,13 +1963,10 @@ static void download_ranges(struct transfer_session *session, const struct trans
         request.offset = done - base;
         request.validator = known;
         request.remote_size = remote_size;
+        /* Only against ranges on disk in this file (a random-access piece has
+         * none here: its file checks the version itself). */
+        request.check_size = done != 0;
         get_part(session, &request, transfer->ranges[i].InitialOffset, length, &relay, &part_size, result);
-        /* Another size than the ranges on disk came from: the file changed
-         * between them (7.7), the only sign of it without a validator.  (A
-         * random-access piece has none on disk here: its file checks.) */
-        if (SUCCEEDED(result->code) && !result->aborted && done && part_size != BG_SIZE_UNKNOWN &&
-            remote_size != BG_SIZE_UNKNOWN && part_size != remote_size)
-            transfer_set_failure(result, BG_E_REMOTE_FILE_CHANGED, BG_ERROR_CONTEXT_REMOTE_FILE, TRUE);
         if (part_size != BG_SIZE_UNKNOWN) remote_size = part_size;
         if (result->code == BG_E_REMOTE_FILE_CHANGED && done && !restarted && restart_file(transfer->file))
         {
