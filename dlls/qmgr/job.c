@@ -2419,9 +2419,6 @@ static BOOL file_notices_asked(struct job *job)
     return !(job->notify_flags & BG_NOTIFY_DISABLE) && (job->notify_flags & BG_NOTIFY_FILE_TRANSFERRED);
 }
 
-/* Whether FileTransferred notices are kept for an object registered later
- * (behavior.md 9.2): asked for, nobody to tell yet, and no command line,
- * which cannot take them and must not wait behind them.  Job lock held. */
 /* LocalSystem, LocalService, NetworkService: their jobs run no notification
  * program (behavior.md 9.4).  Job lock held. */
 static BOOL owner_is_service_account(struct job *job)
@@ -2430,6 +2427,10 @@ static BOOL owner_is_service_account(struct job *job)
                           !wcscmp(job->owner, L"S-1-5-20"));
 }
 
+/* Whether FileTransferred notices are kept for an object registered later
+ * (behavior.md 9.2): asked for, nobody to tell yet, and no command line that
+ * runs (a service account's does not), which cannot take them and must not
+ * wait behind them.  Job lock held. */
 static BOOL file_notices_wait(struct job *job)
 {
     return file_notices_asked(job) && !has_notify_target(job) &&
@@ -2537,7 +2538,20 @@ static void notify_file_done(struct job *job, struct file *file, BOOL wait)
     /* The transfer holds no file during the call: a callback that cancels or
      * completes the job must not wait for it. */
     SetEvent(job->idle);
-    deliver_file_notices(job);
+    /* A notification thread that is at the notices meanwhile delivers this one
+     * too: wait for it to be out of the queue (or refused, or the job stopped). */
+    while (!deliver_file_notices(job))
+    {
+        BOOL queued = FALSE;
+        ULONG i;
+
+        EnterCriticalSection(&job->cs);
+        for (i = 0; i < job->file_notice_count; i++) if (job->file_notices[i] == file) queued = TRUE;
+        queued = queued && job->delivering_file_notices && !job->stop && !state_is_final(job->state);
+        LeaveCriticalSection(&job->cs);
+        if (!queued) break;
+        Sleep(10);
+    }
     EnterCriticalSection(&job->cs);
     if (!job->stop) ResetEvent(job->idle);
     LeaveCriticalSection(&job->cs);
