@@ -435,8 +435,10 @@ static HRESULT validate_new_local_name(const WCHAR *name)
     size_t len;
 
     if (FAILED(hr)) return hr;
-    len = wcslen(name);
-    return name[len - 1] == '\\' || name[len - 1] == '/' ? E_INVALIDARG : S_OK;
+    /* The last part: "dir\", "dir\." and "dir\.." (dots only, which Win32
+     * paths drop) name directories. */
+    for (len = wcslen(name); len && name[len - 1] != '\\' && name[len - 1] != '/'; len--) ;
+    return name[len + wcsspn(name + len, L".")] ? S_OK : E_INVALIDARG;
 }
 
 /* An http(s) URL as BG_FILE_INFO asks: a host, no wildcard, no control

@@ -595,6 +595,12 @@ static void test_AddFile(void)
         wcsrchr(bad, '\\')[1] = 0;
         hr = IBackgroundCopyJob_AddFile(job, TEST_URL, bad);
         ok(hr == E_INVALIDARG, "AddFile(%s) returned %#lx.\n", wine_dbgstr_w(bad), hr);
+        wcscat(bad, L".");
+        hr = IBackgroundCopyJob_AddFile(job, TEST_URL, bad);
+        ok(hr == E_INVALIDARG, "AddFile(%s) returned %#lx.\n", wine_dbgstr_w(bad), hr);
+        wcscat(bad, L".");
+        hr = IBackgroundCopyJob_AddFile(job, TEST_URL, bad);
+        ok(hr == E_INVALIDARG, "AddFile(%s) returned %#lx.\n", wine_dbgstr_w(bad), hr);
         hr = IBackgroundCopyJob_AddFile(job, TEST_URL, L"C:\\");
         ok(hr == E_INVALIDARG, "AddFile(C:\\) returned %#lx.\n", hr);
     }
