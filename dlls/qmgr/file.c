@@ -1093,8 +1093,9 @@ static BOOL drop_requests_outside(struct file *file, UINT64 size)
  * piece's response; what is on disk of another version is forgotten.  File lock held. */
 static void take_remote_version(struct file *file, struct transfer_result *result, UINT64 *size)
 {
-    /* A validator of another kind (an ETag a record kept, a date now) says nothing. */
-    BOOL other_kind = file->validator && result->validator && (file->validator[0] == '"') != (result->validator[0] == '"');
+    /* No validator now, or one of another kind (an ETag a record kept, a date
+     * now), says nothing: as other_version, which judges a whole file's resume. */
+    BOOL other_kind = !result->validator || (file->validator && (file->validator[0] == '"') != (result->validator[0] == '"'));
     BOOL changed = (result->remote_size != BG_SIZE_UNKNOWN && *size != BG_SIZE_UNKNOWN && result->remote_size != *size) ||
                    (file->validator && !other_kind && !same_string(file->validator, result->validator));
 

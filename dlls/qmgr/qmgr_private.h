@@ -268,7 +268,8 @@ HRESULT job_validation_failed(struct job *job, struct file *file);
 void job_file_changed(struct job *job);
 void job_crl_check_enabled(struct job *job);
 
-/* Name validation shared by AddFile, AddFileSet, AddFileWithRanges and SetRemoteName. */
+/* Name validation shared by AddFile, AddFileSet, AddFileWithRanges, SetRemoteName,
+ * the names a server gives (redirects, reply URLs) and the loading of records. */
 HRESULT validate_remote_name(const WCHAR *name, BG_JOB_TYPE type);
 HRESULT validate_local_name(const WCHAR *name);
 
