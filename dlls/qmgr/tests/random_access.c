@@ -502,6 +502,35 @@ done:
     DeleteFileW(local);
 }
 
+/* An on-demand job of url into local; NULL on failure, else *file6 is its file. */
+static IBackgroundCopyJob *on_demand_job(const WCHAR *tag, const WCHAR *url, const WCHAR *local,
+                                         IBackgroundCopyFile6 **file6)
+{
+    IBackgroundCopyJob *job;
+
+    *file6 = NULL;
+    if (!(job = create_job(tag))) return NULL;
+    set_retry_delay(job, 60);
+    if (set_on_demand(job, TRUE) && add_file(job, url, local) && (*file6 = get_file6(job))) return job;
+    finish_job(job);
+    return NULL;
+}
+
+/* Asks for a piece and lets the job fetch it: SUSPENDED again. */
+#define fetch_piece(a, b, c) fetch_piece_(__LINE__, a, b, c)
+static BOOL fetch_piece_(int line, IBackgroundCopyJob *job, IBackgroundCopyFile6 *file6, BG_FILE_RANGE *piece)
+{
+    BG_JOB_STATE state;
+    HRESULT hr;
+
+    hr = IBackgroundCopyFile6_RequestFileRanges(file6, 1, piece);
+    ok_(__FILE__, line)(hr == S_OK, "RequestFileRanges failed: %#lx.\n", hr);
+    if (FAILED(hr) || !resume(job)) return FALSE;
+    state = wait_state(job, STATE_BIT(BG_JOB_STATE_SUSPENDED), TRANSFER_TIMEOUT, FALSE);
+    ok_(__FILE__, line)(state == BG_JOB_STATE_SUSPENDED, "got state %s.\n", state_name(state));
+    return state == BG_JOB_STATE_SUSPENDED;
+}
+
 /* A file that changed on the server (another size and date) between two
  * pieces forgets the pieces of the old version and goes on with the new one. */
 static void test_on_demand_changed(void)
@@ -512,40 +541,28 @@ static void test_on_demand_changed(void)
     BG_FILE_RANGE first = { 1000, 2000 }, second = { 150000, 3000 };
     struct httpd_resource_options options;
     WCHAR dir[MAX_PATH], local[MAX_PATH], url[256];
-    IBackgroundCopyFile6 *file6 = NULL;
+    IBackgroundCopyFile6 *file6;
     IBackgroundCopyJob *job;
-    BG_JOB_STATE state;
-    HRESULT hr;
 
     if (!make_dir(L"on_demand_changed", dir, ARRAY_SIZE(dir))) return;
     swprintf(local, ARRAY_SIZE(local), L"%lschanged.bin", dir);
     ok(httpd_add_pattern_resource(httpd, path, size, seed, NULL), "cannot add resource.\n");
     httpd_url(httpd, path, url, ARRAY_SIZE(url));
-    if (!(job = create_job(L"on demand changed"))) return;
-    set_retry_delay(job, 60);
-    if (!set_on_demand(job, TRUE) || !add_file(job, url, local) || !(file6 = get_file6(job))) goto done;
-    hr = IBackgroundCopyFile6_RequestFileRanges(file6, 1, &first);
-    ok(hr == S_OK, "RequestFileRanges failed: %#lx.\n", hr);
-    if (!resume(job)) goto done;
-    state = wait_state(job, STATE_BIT(BG_JOB_STATE_SUSPENDED), TRANSFER_TIMEOUT, FALSE);
-    ok(state == BG_JOB_STATE_SUSPENDED, "got state %s.\n", state_name(state));
+    if (!(job = on_demand_job(L"on demand changed", url, local, &file6))) return;
+    if (!fetch_piece(job, file6, &first)) goto done;
     check_filled(file6, &first, 1);
 
     memset(&options, 0, sizeof(options));
     options.last_modified = "Tue, 02 Jan 2024 00:00:00 GMT";
     ok(httpd_add_pattern_resource(httpd, path, new_size, new_seed, &options), "cannot replace resource.\n");
-    hr = IBackgroundCopyFile6_RequestFileRanges(file6, 1, &second);
-    ok(hr == S_OK, "RequestFileRanges failed: %#lx.\n", hr);
-    if (!resume(job)) goto done;
-    state = wait_state(job, STATE_BIT(BG_JOB_STATE_SUSPENDED), TRANSFER_TIMEOUT, FALSE);
-    ok(state == BG_JOB_STATE_SUSPENDED, "got state %s.\n", state_name(state));
+    if (!fetch_piece(job, file6, &second)) goto done;
     /* Only the new version's piece is left; the size is the new one. */
     check_filled(file6, &second, 1);
     check_temp_bytes(file6, new_seed, &second, 1);
     check_job_progress(job, new_size, 3000, 1, 0);
 
 done:
-    if (file6) IBackgroundCopyFile6_Release(file6);
+    IBackgroundCopyFile6_Release(file6);
     finish_job(job);
     DeleteFileW(local);
 }
@@ -561,10 +578,8 @@ static void test_on_demand_validator_kind(void)
     BG_FILE_RANGE pieces[2] = { { 1000, 2000 }, { 150000, 3000 } };
     struct httpd_resource_options options;
     WCHAR dir[MAX_PATH], local[MAX_PATH], url[256];
-    IBackgroundCopyFile6 *file6 = NULL;
+    IBackgroundCopyFile6 *file6;
     IBackgroundCopyJob *job;
-    BG_JOB_STATE state;
-    HRESULT hr;
 
     if (!make_dir(L"on_demand_kind", dir, ARRAY_SIZE(dir))) return;
     swprintf(local, ARRAY_SIZE(local), L"%lskind.bin", dir);
@@ -573,27 +588,17 @@ static void test_on_demand_validator_kind(void)
     options.no_last_modified = TRUE;
     ok(httpd_add_pattern_resource(httpd, path, size, seed, &options), "cannot add resource.\n");
     httpd_url(httpd, path, url, ARRAY_SIZE(url));
-    if (!(job = create_job(L"on demand validator kind"))) return;
-    set_retry_delay(job, 60);
-    if (!set_on_demand(job, TRUE) || !add_file(job, url, local) || !(file6 = get_file6(job))) goto done;
-    hr = IBackgroundCopyFile6_RequestFileRanges(file6, 1, &pieces[0]);
-    ok(hr == S_OK, "RequestFileRanges failed: %#lx.\n", hr);
-    if (!resume(job)) goto done;
-    state = wait_state(job, STATE_BIT(BG_JOB_STATE_SUSPENDED), TRANSFER_TIMEOUT, FALSE);
-    ok(state == BG_JOB_STATE_SUSPENDED, "got state %s.\n", state_name(state));
+    if (!(job = on_demand_job(L"on demand validator kind", url, local, &file6))) return;
+    if (!fetch_piece(job, file6, &pieces[0])) goto done;
 
     options.no_last_modified = FALSE;
     ok(httpd_set_resource_options(httpd, path, &options), "cannot change the resource.\n");
-    hr = IBackgroundCopyFile6_RequestFileRanges(file6, 1, &pieces[1]);
-    ok(hr == S_OK, "RequestFileRanges failed: %#lx.\n", hr);
-    if (!resume(job)) goto done;
-    state = wait_state(job, STATE_BIT(BG_JOB_STATE_SUSPENDED), TRANSFER_TIMEOUT, FALSE);
-    ok(state == BG_JOB_STATE_SUSPENDED, "got state %s.\n", state_name(state));
+    if (!fetch_piece(job, file6, &pieces[1])) goto done;
     check_filled(file6, pieces, 2);
     check_temp_bytes(file6, seed, pieces, 2);
 
 done:
-    if (file6) IBackgroundCopyFile6_Release(file6);
+    IBackgroundCopyFile6_Release(file6);
     finish_job(job);
     DeleteFileW(local);
 }
