@@ -769,14 +769,14 @@ const WCHAR *file_local_name(struct file *file)
     return file->local_name;
 }
 
-const WCHAR *file_protocol(struct file *file)
+BOOL file_is_local_source(struct file *file)
 {
     BOOL is_file;
 
     EnterCriticalSection(&file->cs);
     is_file = transfer_is_file_name(file->remote_name);
     LeaveCriticalSection(&file->cs);
-    return is_file ? L"file" : L"http";
+    return is_file;
 }
 
 static BOOL same_string(const WCHAR *a, const WCHAR *b)

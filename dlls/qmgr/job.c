@@ -2256,7 +2256,7 @@ static void record_error(struct job *job, struct file *file, HRESULT code, BG_ER
     job->error.context = context;
     job->error.file = file;
     job->error.reply = FALSE;
-    job->error.file_protocol = file && !wcscmp(file_protocol(file), L"file");
+    job->error.file_protocol = file && file_is_local_source(file);
     job->error_count++;
 }
 
@@ -2421,12 +2421,15 @@ static BOOL file_notices_asked(struct job *job)
     return !(job->notify_flags & BG_NOTIFY_DISABLE) && (job->notify_flags & BG_NOTIFY_FILE_TRANSFERRED);
 }
 
-/* LocalSystem, LocalService, NetworkService: their jobs run no notification
- * program (behavior.md 9.4).  Job lock held. */
-static BOOL owner_is_service_account(struct job *job)
+/* The notification program that runs, or NULL: none for the jobs of
+ * LocalSystem, LocalService and NetworkService (behavior.md 9.4), which the
+ * service would start with its own rights.  Job lock held. */
+static const WCHAR *notify_program_to_run(struct job *job)
 {
-    return job->owner && (!wcscmp(job->owner, L"S-1-5-18") || !wcscmp(job->owner, L"S-1-5-19") ||
-                          !wcscmp(job->owner, L"S-1-5-20"));
+    if (job->owner && (!wcscmp(job->owner, L"S-1-5-18") || !wcscmp(job->owner, L"S-1-5-19") ||
+                       !wcscmp(job->owner, L"S-1-5-20")))
+        return NULL;
+    return job->notify_program;
 }
 
 /* Whether FileTransferred notices are kept for an object registered later
@@ -2436,7 +2439,7 @@ static BOOL owner_is_service_account(struct job *job)
 static BOOL file_notices_wait(struct job *job)
 {
     return file_notices_asked(job) && !has_notify_target(job) &&
-           (!job->notify_program || owner_is_service_account(job));
+           !notify_program_to_run(job);
 }
 
 static ULONG renotify_ms(ULONG retry_delay);
@@ -2773,7 +2776,7 @@ static void deliver_notifications(struct job *job)
     }
     else flag = 0;
     if (!flag || (job->notify_flags & BG_NOTIFY_DISABLE) || !(job->notify_flags & flag) ||
-        (!job->notify_iface && (!job->notify_program || owner_is_service_account(job)) &&
+        (!job->notify_iface && !notify_program_to_run(job) &&
          IsEqualGUID(&job->notification_clsid, &GUID_NULL)))
     {
         /* Nothing to say, or nobody to say it to yet: registering later delivers it. */
@@ -2781,13 +2784,7 @@ static void deliver_notifications(struct job *job)
         return;
     }
     if ((callback = job->notify_iface)) IUnknown_AddRef(callback);
-    /* Never for a service account's job (behavior.md 9.4): the service would
-     * start the program with its own rights. */
-    if (!owner_is_service_account(job))
-    {
-        program = strdupW(job->notify_program);
-        parameters = strdupW(job->notify_parameters);
-    }
+    if ((program = strdupW(notify_program_to_run(job)))) parameters = strdupW(job->notify_parameters);
     delay = job->retry_delay;
     LeaveCriticalSection(&job->cs);
 
@@ -3879,7 +3876,7 @@ HRESULT job_load(struct store_reader *reader, const GUID *id, struct job **out)
     if (job->error.present && error_file < job->file_count) job->error.file = job->files[error_file];
     /* A record from before the protocol was kept: the file's name now tells it. */
     if (job->error.file_protocol == -1)
-        job->error.file_protocol = job->error.file && !wcscmp(file_protocol(job->error.file), L"file");
+        job->error.file_protocol = job->error.file && file_is_local_source(job->error.file);
     /* A record from before activity was kept apart. */
     if (!job->activity_time.dwLowDateTime && !job->activity_time.dwHighDateTime)
         job->activity_time = job->times.ModificationTime;

@@ -210,7 +210,7 @@ BOOL file_has_ranges(struct file *file);
 BOOL file_discard_temporary(struct file *file);
 BOOL file_restart_for_crl(struct file *file);
 BOOL file_is_transferred(struct file *file);
-const WCHAR *file_protocol(struct file *file);
+BOOL file_is_local_source(struct file *file);    /* a local, UNC or file:// remote name */
 const WCHAR *file_local_name(struct file *file);
 HRESULT file_complete(struct file *file, HANDLE local_token, struct local_dir_listing *listing);
 
