@@ -403,6 +403,36 @@ static const IChannelHookVtbl hook_vtbl =
 
 static IChannelHook identity_hook = { &hook_vtbl };
 
+/* A call that came through the fast channel (fast_channel.c) rather than
+ * COM: its record describes the caller until identity_end_direct_call. */
+void identity_begin_direct_call(const struct identity_wire *record)
+{
+    struct call_identity *call = get_call_identity(TRUE);
+
+    if (!call) return;
+    call->present = FALSE;
+    if (record->version != IDENTITY_WIRE_VERSION) return;
+    if (!IsValidSid((PSID)record->effective.user) || !IsValidSid((PSID)record->process.user)) return;
+    if (FAILED(CoGetCurrentLogicalThreadId(&call->causality))) return;
+    call->record = *record;
+    call->present = TRUE;
+}
+
+/* The client process of the call this thread serves, 0 when unknown. */
+DWORD identity_caller_process(void)
+{
+    const struct identity_wire *record = current_record();
+
+    return record ? record->process_id : 0;
+}
+
+void identity_end_direct_call(void)
+{
+    struct call_identity *call = get_call_identity(FALSE);
+
+    if (call) call->present = FALSE;
+}
+
 /* Called once by the service before it takes calls. */
 void identity_init(void)
 {

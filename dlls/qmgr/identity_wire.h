@@ -46,7 +46,7 @@ struct identity_wire
 };
 
 /* What the service needs to know of a token. */
-static void identity_describe_token(HANDLE token, struct identity_wire_token *out)
+static inline void identity_describe_token(HANDLE token, struct identity_wire_token *out)
 {
     SID_IDENTIFIER_AUTHORITY nt_authority = { SECURITY_NT_AUTHORITY };
     union { TOKEN_USER user; BYTE buffer[SECURITY_MAX_SID_SIZE + sizeof(TOKEN_USER)]; } user;

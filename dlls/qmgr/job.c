@@ -376,6 +376,10 @@ static HRESULT WINAPI job_QueryInterface(IBackgroundCopyJob5 *iface, REFIID riid
     {
         *obj = token_options_iface(job->token_options);
     }
+    else if (IsEqualGUID(riid, &IID_IMarshal))
+    {
+        return fast_marshal_query((IUnknown *)&job->IBackgroundCopyJob5_iface, obj);
+    }
     else
     {
         WARN("Unsupported interface %s.\n", debugstr_guid(riid));

@@ -36,6 +36,17 @@ static inline void list_add_tail(struct list *head, struct list *entry)
     head->prev = entry;
 }
 
+static inline void list_add_head(struct list *head, struct list *entry)
+{
+    list_add_tail(head->next, entry);
+}
+
+/* The first entry, or NULL when the list is empty. */
+static inline struct list *list_head(const struct list *head)
+{
+    return head->next == head ? NULL : head->next;
+}
+
 static inline void list_remove(struct list *entry)
 {
     entry->prev->next = entry->next;

@@ -120,6 +120,7 @@ static HRESULT WINAPI manager_QueryInterface(IBackgroundCopyManager *iface, REFI
         *obj = peer_cache_get((IUnknown *)iface);
         return S_OK;
     }
+    if (IsEqualGUID(riid, &IID_IMarshal)) return fast_marshal_query((IUnknown *)iface, obj);
     WARN("Unsupported interface %s.\n", debugstr_guid(riid));
     *obj = NULL;
     return E_NOINTERFACE;

@@ -149,6 +149,12 @@ struct caller
     BOOL elevated;
 };
 void identity_init(void);
+struct identity_wire;
+void identity_begin_direct_call(const struct identity_wire *record);
+void identity_end_direct_call(void);
+DWORD identity_caller_process(void);
+void fast_channel_init(void);
+HRESULT fast_marshal_query(IUnknown *object, void **obj);
 HRESULT identity_get_caller(struct caller *caller);
 void identity_free_caller(struct caller *caller);
 HRESULT identity_duplicate_caller_token(HANDLE *token);

@@ -181,6 +181,7 @@ void WINAPI ServiceMain(DWORD argc, LPWSTR *argv)
     stop_event = CreateEventW(NULL, TRUE, FALSE, NULL);
     CoInitializeEx(NULL, COINIT_MULTITHREADED);
     identity_init();
+    fast_channel_init();
     manager_init();
     scheduler_init();
     store_init();

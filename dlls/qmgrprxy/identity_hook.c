@@ -22,40 +22,14 @@
 #include "rpcproxy.h"
 
 #include "qmgrprxy.h"
-#include "../qmgr/identity_wire.h"
+#include "qmgrprxy_private.h"
+#include "../qmgr/fast_wire.h"
 #include "../qmgr/store_events.h"
 
 /* The service's interfaces: calls on callbacks and on unrelated objects carry nothing. */
-static const IID *const service_iids[] =
+BOOL is_service_iid(REFIID riid)
 {
-    &IID_IBackgroundCopyManager,
-    &IID_IBackgroundCopyJob,
-    &IID_IBackgroundCopyJob2,
-    &IID_IBackgroundCopyJob3,
-    &IID_IBackgroundCopyJob4,
-    &IID_IBackgroundCopyJob5,
-    &IID_IBackgroundCopyFile,
-    &IID_IBackgroundCopyFile2,
-    &IID_IBackgroundCopyFile3,
-    &IID_IBackgroundCopyFile4,
-    &IID_IBackgroundCopyFile5,
-    &IID_IBackgroundCopyFile6,
-    &IID_IEnumBackgroundCopyJobs,
-    &IID_IEnumBackgroundCopyFiles,
-    &IID_IBackgroundCopyError,
-    &IID_IBackgroundCopyJobHttpOptions,
-    &IID_IBackgroundCopyJobHttpOptions2,
-    &IID_IBackgroundCopyJobHttpOptions3,
-    &IID_IBitsTokenOptions,
-};
-
-static BOOL is_service_iid(REFIID riid)
-{
-    unsigned int i;
-
-    for (i = 0; i < ARRAYSIZE(service_iids); i++)
-        if (IsEqualGUID(riid, service_iids[i])) return TRUE;
-    return FALSE;
+    return fast_is_service_iid(riid);
 }
 
 /* Thread tokens passed to the service stay open until their call returns.
@@ -96,6 +70,30 @@ static BOOL CALLBACK init_process_identity(INIT_ONCE *once, void *param, void **
     return TRUE;
 }
 
+/* The record of a call this thread makes now.  With may_open, a thread that
+ * impersonates names its token, *token, which must stay open until the call
+ * returns; else *token is NULL. */
+void identity_describe_call(struct identity_wire *record, BOOL may_open, HANDLE *token)
+{
+    InitOnceExecuteOnce(&process_identity_once, init_process_identity, NULL, NULL);
+    memset(record, 0, sizeof(*record));
+    record->version = IDENTITY_WIRE_VERSION;
+    record->process_id = GetCurrentProcessId();
+    record->process = process_identity;
+    *token = NULL;
+    if (may_open &&
+        OpenThreadToken(GetCurrentThread(), TOKEN_QUERY | TOKEN_DUPLICATE | TOKEN_IMPERSONATE, TRUE, token))
+    {
+        identity_describe_token(*token, &record->effective);
+        record->thread_token = (UINT_PTR)*token;
+    }
+    else
+    {
+        *token = NULL;
+        record->effective = process_identity;
+    }
+}
+
 static HRESULT WINAPI hook_QueryInterface(IChannelHook *iface, REFIID riid, void **obj)
 {
     if (IsEqualGUID(riid, &IID_IUnknown) || IsEqualGUID(riid, &IID_IChannelHook))
@@ -127,18 +125,7 @@ static void WINAPI hook_ClientGetSize(IChannelHook *iface, REFGUID extent, REFII
     if (!IsEqualGUID(extent, &identity_extent_id) || !is_service_iid(riid)) return;
     if (!(state = get_thread_state())) return;
 
-    InitOnceExecuteOnce(&process_identity_once, init_process_identity, NULL, NULL);
-    memset(&state->record, 0, sizeof(state->record));
-    state->record.version = IDENTITY_WIRE_VERSION;
-    state->record.process_id = GetCurrentProcessId();
-    state->record.process = process_identity;
-    if (state->open_count < MAX_NESTED_CALLS &&
-        OpenThreadToken(GetCurrentThread(), TOKEN_QUERY | TOKEN_DUPLICATE | TOKEN_IMPERSONATE, TRUE, &token))
-    {
-        identity_describe_token(token, &state->record.effective);
-        state->record.thread_token = (UINT_PTR)token;
-    }
-    else state->record.effective = process_identity;
+    identity_describe_call(&state->record, state->open_count < MAX_NESTED_CALLS, &token);
     *size = sizeof(state->record);
 }
 
@@ -222,10 +209,6 @@ static BOOL CALLBACK register_hook(INIT_ONCE *once, void *param, void **context)
 
 /* The generated entry points carry the Prx prefix (ENTRY_PREFIX); these wrap them. */
 extern HINSTANCE hProxyDll;
-HRESULT WINAPI PrxDllGetClassObject(REFCLSID clsid, REFIID riid, void **obj);
-HRESULT WINAPI PrxDllCanUnloadNow(void);
-HRESULT WINAPI PrxDllRegisterServer(void);
-HRESULT WINAPI PrxDllUnregisterServer(void);
 
 /* Wine ends a session by terminating the service as soon as its last client
  * exits, so a client does not go before the service has written what it
@@ -275,6 +258,7 @@ HRESULT WINAPI DllGetClassObject(REFCLSID clsid, REFIID riid, void **obj)
 
     /* COM asks for the proxy factory before the first BITS call leaves the client. */
     InitOnceExecuteOnce(&once, register_hook, NULL, NULL);
+    if (IsEqualGUID(clsid, &CLSID_QmgrFastProxy)) return fast_proxy_get_class_object(riid, obj);
     return PrxDllGetClassObject(clsid, riid, obj);
 }
 
@@ -285,10 +269,14 @@ HRESULT WINAPI DllCanUnloadNow(void)
 
 HRESULT WINAPI DllRegisterServer(void)
 {
-    return PrxDllRegisterServer();
+    HRESULT hr;
+
+    if (FAILED(hr = PrxDllRegisterServer())) return hr;
+    return fast_proxy_register(hProxyDll);
 }
 
 HRESULT WINAPI DllUnregisterServer(void)
 {
+    fast_proxy_unregister();
     return PrxDllUnregisterServer();
 }
