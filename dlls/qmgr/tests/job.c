@@ -1646,6 +1646,164 @@ done:
     IBackgroundCopyJob_Release(job);
 }
 
+struct marshalled_job
+{
+    IStream *stream;
+    GUID id;
+    HRESULT hr;
+};
+
+/* Another apartment unmarshals the job, uses it and lets it go. */
+static DWORD WINAPI use_marshalled_job(void *param)
+{
+    struct marshalled_job *data = param;
+    IBackgroundCopyJob *job;
+    BG_JOB_STATE state;
+    GUID id;
+
+    CoInitializeEx(NULL, COINIT_MULTITHREADED);
+    if (SUCCEEDED(data->hr = CoGetInterfaceAndReleaseStream(data->stream, &IID_IBackgroundCopyJob, (void **)&job)))
+    {
+        if (SUCCEEDED(data->hr = IBackgroundCopyJob_GetId(job, &id)) && !IsEqualGUID(&id, &data->id))
+            data->hr = E_UNEXPECTED;
+        if (SUCCEEDED(data->hr)) data->hr = IBackgroundCopyJob_GetState(job, &state);
+        IBackgroundCopyJob_Release(job);
+    }
+    CoUninitialize();
+    return 0;
+}
+
+/* A job's pointer passed on to another apartment, as COM allows any proxy. */
+static void test_marshal_job(void)
+{
+    struct marshalled_job data = { 0 };
+    IBackgroundCopyJob *job;
+    BG_JOB_STATE state;
+    IStream *stream;
+    HANDLE thread;
+    HRESULT hr;
+
+    if (!(job = create_job(BG_JOB_TYPE_DOWNLOAD, &data.id))) return;
+
+    hr = CoMarshalInterThreadInterfaceInStream(&IID_IBackgroundCopyJob, (IUnknown *)job, &data.stream);
+    ok(hr == S_OK, "CoMarshalInterThreadInterfaceInStream failed: %#lx.\n", hr);
+    if (SUCCEEDED(hr))
+    {
+        data.hr = E_FAIL;
+        thread = CreateThread(NULL, 0, use_marshalled_job, &data, 0, NULL);
+        ok(!WaitForSingleObject(thread, 30000), "the other apartment hangs.\n");
+        CloseHandle(thread);
+        ok(data.hr == S_OK, "the job in the other apartment: %#lx.\n", data.hr);
+    }
+
+    /* A marshalled pointer that nobody unmarshals gives its reference back. */
+    hr = CreateStreamOnHGlobal(NULL, TRUE, &stream);
+    ok(hr == S_OK, "CreateStreamOnHGlobal failed: %#lx.\n", hr);
+    hr = CoMarshalInterface(stream, &IID_IBackgroundCopyJob, (IUnknown *)job, MSHCTX_INPROC, NULL, MSHLFLAGS_NORMAL);
+    ok(hr == S_OK, "CoMarshalInterface failed: %#lx.\n", hr);
+    IStream_Seek(stream, (LARGE_INTEGER){ 0 }, STREAM_SEEK_SET, NULL);
+    hr = CoReleaseMarshalData(stream);
+    ok(hr == S_OK, "CoReleaseMarshalData failed: %#lx.\n", hr);
+    IStream_Release(stream);
+
+    /* Its proxy takes a security blanket, as any COM proxy does. */
+    hr = CoSetProxyBlanket((IUnknown *)job, RPC_C_AUTHN_DEFAULT, RPC_C_AUTHZ_DEFAULT, COLE_DEFAULT_PRINCIPAL,
+                           RPC_C_AUTHN_LEVEL_DEFAULT, RPC_C_IMP_LEVEL_IMPERSONATE, NULL, EOAC_DYNAMIC_CLOAKING);
+    ok(hr == S_OK, "CoSetProxyBlanket failed: %#lx.\n", hr);
+    hr = CoQueryProxyBlanket((IUnknown *)job, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+    ok(hr == S_OK, "CoQueryProxyBlanket failed: %#lx.\n", hr);
+
+    /* The job's own pointer still works. */
+    hr = IBackgroundCopyJob_GetState(job, &state);
+    ok(hr == S_OK, "GetState failed: %#lx.\n", hr);
+    ok(state == BG_JOB_STATE_SUSPENDED, "got state %d.\n", state);
+    cancel_and_release(job);
+}
+
+/* Arguments of the largest sizes BITS takes, both ways: the whole of each
+ * must arrive (Wine's fast call channel carries such data out of line). */
+static void test_large_arguments(void)
+{
+    static const unsigned int file_count = 200;  /* MaxFilesPerJob for any caller */
+    WCHAR *proxy_list, *bypass_list, *got_proxies = NULL, *got_bypass = NULL, *name = NULL;
+    IEnumBackgroundCopyFiles *enum_files;
+    IBackgroundCopyFile *file;
+    BG_JOB_PROXY_USAGE usage;
+    IBackgroundCopyJob *job;
+    BG_FILE_INFO *infos;
+    unsigned int i, j;
+    ULONG count = 0;
+    HRESULT hr;
+
+    if (!(job = create_job(BG_JOB_TYPE_DOWNLOAD, NULL))) return;
+
+    /* 32,000 characters each, the most BG_E_PROXY_LIST_TOO_LARGE allows: 128 KB back. */
+    proxy_list = malloc(32001 * sizeof(WCHAR));
+    bypass_list = malloc(32001 * sizeof(WCHAR));
+    for (i = 0; i < 32000; i++)
+    {
+        proxy_list[i] = i % 10 == 9 ? ';' : 'a' + i % 7;
+        bypass_list[i] = i % 10 == 9 ? ';' : 'h' + i % 5;
+    }
+    proxy_list[32000] = bypass_list[32000] = 0;
+    hr = IBackgroundCopyJob_SetProxySettings(job, BG_JOB_PROXY_USAGE_OVERRIDE, proxy_list, bypass_list);
+    ok(hr == S_OK, "SetProxySettings failed: %#lx.\n", hr);
+    hr = IBackgroundCopyJob_GetProxySettings(job, &usage, &got_proxies, &got_bypass);
+    ok(hr == S_OK, "GetProxySettings failed: %#lx.\n", hr);
+    ok(got_proxies && !wcscmp(got_proxies, proxy_list), "proxy list differs, length %Iu.\n",
+       got_proxies ? wcslen(got_proxies) : 0);
+    ok(got_bypass && !wcscmp(got_bypass, bypass_list), "bypass list differs, length %Iu.\n",
+       got_bypass ? wcslen(got_bypass) : 0);
+    CoTaskMemFree(got_proxies);
+    CoTaskMemFree(got_bypass);
+    free(proxy_list);
+    free(bypass_list);
+
+    /* 200 names of nearly 2200 characters in one call: 850 KB out. */
+    infos = calloc(file_count, sizeof(*infos));
+    for (i = 0; i < file_count; i++)
+    {
+        WCHAR *remote = malloc(2201 * sizeof(WCHAR)), *local = malloc(MAX_PATH * sizeof(WCHAR));
+
+        j = swprintf(remote, 2201, L"http://127.0.0.1:1/%u/", i);
+        /* Path segments of 100 characters: none may be longer than a file name. */
+        for (; j < 2190; j++) remote[j] = j % 100 ? 'a' + (i + j) % 26 : '/';
+        wcscpy(remote + j, L".bin");
+        make_local_name(local, MAX_PATH, L"large");
+        infos[i].RemoteName = remote;
+        infos[i].LocalName = local;
+    }
+    hr = IBackgroundCopyJob_AddFileSet(job, file_count, infos);
+    ok(hr == S_OK, "AddFileSet failed: %#lx.\n", hr);
+    hr = IBackgroundCopyJob_EnumFiles(job, &enum_files);
+    ok(hr == S_OK, "EnumFiles failed: %#lx.\n", hr);
+    if (SUCCEEDED(hr))
+    {
+        IEnumBackgroundCopyFiles_GetCount(enum_files, &count);
+        ok(count == file_count, "got %lu files.\n", count);
+        hr = IEnumBackgroundCopyFiles_Skip(enum_files, file_count - 1);
+        ok(hr == S_OK, "Skip failed: %#lx.\n", hr);
+        hr = IEnumBackgroundCopyFiles_Next(enum_files, 1, &file, NULL);
+        ok(hr == S_OK, "Next failed: %#lx.\n", hr);
+        if (hr == S_OK)
+        {
+            hr = IBackgroundCopyFile_GetRemoteName(file, &name);
+            ok(hr == S_OK, "GetRemoteName failed: %#lx.\n", hr);
+            ok(name && !wcscmp(name, infos[file_count - 1].RemoteName), "last remote name differs.\n");
+            CoTaskMemFree(name);
+            IBackgroundCopyFile_Release(file);
+        }
+        IEnumBackgroundCopyFiles_Release(enum_files);
+    }
+    for (i = 0; i < file_count; i++)
+    {
+        free(infos[i].RemoteName);
+        free(infos[i].LocalName);
+    }
+    free(infos);
+    cancel_and_release(job);
+}
+
 START_TEST(job)
 {
     DWORD len;
@@ -1671,6 +1829,8 @@ START_TEST(job)
     test_state_changes();
     test_modification_time_calls();
     test_AddFile();
+    test_large_arguments();
+    test_marshal_job();
     test_upload();
     test_upload_reply();
     test_QueryInterface();
