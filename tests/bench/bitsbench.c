@@ -118,9 +118,15 @@ static double now_ms(void)
     return counter.QuadPart * 1000.0 / frequency.QuadPart;
 }
 
+/* Where the client's time goes in the jobs scenario: each method's total. */
+enum { SPENT_CREATE, SPENT_NOTIFY, SPENT_PRIORITY, SPENT_ADD, SPENT_RESUME, SPENT_COUNT };
+static const char *const spent_names[SPENT_COUNT] = { "CreateJob", "SetNotifyInterface", "SetPriority", "AddFile", "Resume" };
+static double spent[SPENT_COUNT];
+
 static IBackgroundCopyJob *new_job(const WCHAR *name)
 {
     IBackgroundCopyJob *job;
+    double start = now_ms(), mark;
     GUID id;
     HRESULT hr;
 
@@ -130,15 +136,22 @@ static IBackgroundCopyJob *new_job(const WCHAR *name)
         fprintf(stderr, "CreateJob failed: %#lx\n", hr);
         exit(1);
     }
+    spent[SPENT_CREATE] += (mark = now_ms()) - start;
     IBackgroundCopyJob_SetNotifyInterface(job, (IUnknown *)&callback);
+    spent[SPENT_NOTIFY] += now_ms() - mark;
+    mark = now_ms();
     /* The benchmark measures transfer speed, not background throttling. */
     IBackgroundCopyJob_SetPriority(job, BG_JOB_PRIORITY_FOREGROUND);
+    spent[SPENT_PRIORITY] += now_ms() - mark;
     return job;
 }
 
 static void add(IBackgroundCopyJob *job, const WCHAR *url, const WCHAR *local)
 {
+    double start = now_ms();
     HRESULT hr = IBackgroundCopyJob_AddFile(job, url, local);
+
+    spent[SPENT_ADD] += now_ms() - start;
     if (FAILED(hr))
     {
         fprintf(stderr, "AddFile(%ls) failed: %#lx\n", url, hr);
@@ -204,12 +217,19 @@ static int bench_files(const WCHAR *prefix, int count, const WCHAR *dir, BOOL on
         {
             swprintf(url, (sizeof(url) / sizeof(url[0])), L"%s%d.bin", prefix, i);
             swprintf(local, (sizeof(local) / sizeof(local[0])), L"%s\\%d.bin", dir, i);
+            double mark;
+
             jobs[i] = new_job(L"bitsbench");
             add(jobs[i], url, local);
+            mark = now_ms();
             IBackgroundCopyJob_Resume(jobs[i]);
+            spent[SPENT_RESUME] += now_ms() - mark;
         }
         /* How much of the time the client's own calls took. */
         fprintf(stderr, "created and resumed in %.1f ms\n", now_ms() - start);
+        fprintf(stderr, "of which");
+        for (i = 0; i < SPENT_COUNT; i++) fprintf(stderr, "%s %s %.0f", i ? "," : "", spent_names[i], spent[i]);
+        fprintf(stderr, " ms\n");
     }
     ret = wait_all(600000);
     if (jobs)
