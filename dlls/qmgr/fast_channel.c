@@ -128,34 +128,20 @@ static struct holder *get_holder(struct entry *entry, DWORD pid, BOOL create)
     return &holders[entry->holder_count++];
 }
 
-/* Table lock held; the entry leaves the table when nobody holds it. */
+/* Table lock held: count references of the holder pid (0: the unclaimed
+ * ones) go; the entry leaves the table when nobody holds it. */
 static void drop_references(struct entry *entry, DWORD pid, LONG count, BOOL *gone)
 {
     unsigned int i;
     LONG total = 0;
 
-    /* The process's own first, then those not yet claimed by any process. */
-    for (i = 0; i < entry->holder_count && count; i++)
+    for (i = 0; i < entry->holder_count; i++)
     {
         struct holder *holder = &entry->holders[i];
-        LONG take;
 
-        if (holder->pid != pid) continue;
-        take = min(count, holder->count);
-        holder->count -= take;
-        count -= take;
+        if (holder->pid == pid) holder->count -= min(count, holder->count);
+        total += holder->count;
     }
-    for (i = 0; i < entry->holder_count && count; i++)
-    {
-        struct holder *holder = &entry->holders[i];
-        LONG take;
-
-        if (holder->pid) continue;
-        take = min(count, holder->count);
-        holder->count -= take;
-        count -= take;
-    }
-    for (i = 0; i < entry->holder_count; i++) total += entry->holders[i].count;
     *gone = !total;
     if (*gone)
     {
@@ -433,6 +419,7 @@ static HRESULT WINAPI marshal_MarshalInterface(IMarshal *iface, IStream *stream,
      * callback, a reply COM builds after the call's identity is gone) is
      * claimed by the process that unmarshals it. */
     ref.unclaimed = !pid;
+    ref.holder = pid;
     if (FAILED(hr = register_object(marshal->object, pid, &ref.handle))) return hr;
     if (FAILED(hr = fast_write_objref(stream, &ref))) release_references(ref.handle, pid, 1);
     return hr;
@@ -450,7 +437,7 @@ static HRESULT WINAPI marshal_ReleaseMarshalData(IMarshal *iface, IStream *strea
     HRESULT hr;
 
     if (FAILED(hr = fast_read_objref(stream, &ref))) return hr;
-    release_references(ref.handle, current_client(), 1);
+    release_references(ref.handle, ref.holder, 1);
     return S_OK;
 }
 
@@ -767,7 +754,7 @@ static HRESULT claim_reference(UINT64 handle, DWORD pid)
 
     EnterCriticalSection(&table.cs);
     if (!(entry = find_handle(handle))) hr = RPC_E_DISCONNECTED;
-    else if (!(nobody = get_holder(entry, 0, FALSE)) || !nobody->count) hr = S_FALSE;
+    else if (!(nobody = get_holder(entry, 0, FALSE)) || !nobody->count) hr = CO_E_OBJNOTCONNECTED;
     else if (!(holder = get_holder(entry, pid, TRUE))) hr = E_OUTOFMEMORY;
     else
     {
@@ -801,7 +788,8 @@ static void serve(struct channel *channel)
                                        request.count);
         break;
     case FAST_RELEASE:
-        release_references(request.handle, channel->client_pid, request.count);
+        release_references(request.handle, request.flags & FAST_UNCLAIMED ? 0 : channel->client_pid,
+                           request.count);
         reply->status = S_OK;
         break;
     case FAST_CLAIM:
@@ -935,9 +923,10 @@ static void answer_client(HANDLE pipe, OVERLAPPED *overlapped)
 
     answer.status = open_channel(pipe, &answer);
     ResetEvent(overlapped->hEvent);
-    if (!finish(pipe, overlapped, WriteFile(pipe, &answer, sizeof(answer), NULL, overlapped), 5000)) return;
+    if (!finish(pipe, overlapped, WriteFile(pipe, &answer, sizeof(answer), NULL, overlapped), 1000)) return;
     ResetEvent(overlapped->hEvent);
-    finish(pipe, overlapped, ReadFile(pipe, &byte, 1, NULL, overlapped), 5000);
+    /* A client reads at once; one that does not holds the others up a second at most. */
+    finish(pipe, overlapped, ReadFile(pipe, &byte, 1, NULL, overlapped), 1000);
 }
 
 static DWORD WINAPI listen_thread(void *param)
@@ -947,7 +936,7 @@ static DWORD WINAPI listen_thread(void *param)
     WCHAR name[64];
 
     swprintf(name, ARRAY_SIZE(name), FAST_PIPE_FORMAT, GetCurrentProcessId());
-    overlapped.hEvent = CreateEventW(NULL, TRUE, FALSE, NULL);
+    if (!(overlapped.hEvent = CreateEventW(NULL, TRUE, FALSE, NULL))) return 1;
     next = new_instance(name);
     for (;;)
     {
@@ -989,11 +978,18 @@ static BOOL runs_32bit_programs(void)
  * COM is the slow one, and only where qmgrprxy.dll can unmarshal. */
 void fast_channel_init(void)
 {
+    static BOOL started;
     WCHAR key[80];
     HKEY hkey;
     HANDLE thread;
     unsigned int i;
 
+    /* A service started again in the same process keeps its table and listener. */
+    if (started)
+    {
+        enabled = TRUE;
+        return;
+    }
     if (!GetProcAddress(GetModuleHandleW(L"ntdll.dll"), "wine_get_version")) return;
     if (GetEnvironmentVariableW(L"QMGR_NO_FAST_CHANNEL", NULL, 0)) return;
     wcscpy(key, L"CLSID\\");
@@ -1011,5 +1007,11 @@ void fast_channel_init(void)
     only_known_clients = runs_32bit_programs();
     if (!(thread = CreateThread(NULL, 0, listen_thread, NULL, 0, NULL))) return;
     CloseHandle(thread);
-    enabled = TRUE;
+    started = enabled = TRUE;
+}
+
+/* The service stops: new references go through COM (its calls end with it). */
+void fast_channel_shutdown(void)
+{
+    enabled = FALSE;
 }

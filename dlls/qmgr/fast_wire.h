@@ -38,7 +38,7 @@ struct fast_objref
     DWORD table;      /* marshalled for a table: each unmarshal takes a reference of its own */
     DWORD unclaimed;  /* the reference is nobody's yet: whoever unmarshals it claims it */
     DWORD padding;    /* bytes of nothing that follow */
-    DWORD reserved;
+    DWORD holder;     /* the process the service counts the reference for, 0 when unclaimed */
 };
 
 /* The OBJREF_CUSTOM header COM writes before our data (MS-DCOM 2.2.18.6). */
@@ -151,7 +151,8 @@ enum fast_kind
     FAST_QUERY = 2,      /* does the object have `iid`?  reply: status */
     FAST_ADDREF = 3,     /* `count` more references to `handle`, the client's or,
                           * with FAST_UNCLAIMED, nobody's yet */
-    FAST_RELEASE = 4,    /* `count` references fewer */
+    FAST_RELEASE = 4,    /* `count` references fewer, the client's or, with
+                          * FAST_UNCLAIMED, of those nobody claimed */
     FAST_CLAIM = 5,      /* one unclaimed reference becomes the client's */
 };
 

@@ -197,6 +197,7 @@ void WINAPI ServiceMain(DWORD argc, LPWSTR *argv)
 
     set_service_status(SERVICE_STOP_PENDING);
     if (SUCCEEDED(hr)) activation_revoke();
+    fast_channel_shutdown();
     scheduler_shutdown();
     /* Every change, the last progress of the runs just stopped among them, is on disk. */
     store_shutdown();

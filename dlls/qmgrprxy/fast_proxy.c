@@ -98,6 +98,31 @@ static void free_transport(struct transport *transport)
     free(transport);
 }
 
+/* The service's answer, from the service itself, within 10 seconds. */
+static BOOL read_answer(struct service *service, HANDLE pipe, struct fast_connect *answer, DWORD *read)
+{
+    OVERLAPPED overlapped = { 0 };
+    ULONG server;
+    BOOL ok = FALSE;
+
+    if (!GetNamedPipeServerProcessId(pipe, &server) || server != service->pid) return FALSE;
+    if (!(overlapped.hEvent = CreateEventW(NULL, TRUE, FALSE, NULL))) return FALSE;
+    if (ReadFile(pipe, answer, sizeof(*answer), NULL, &overlapped) || GetLastError() == ERROR_IO_PENDING)
+    {
+        HANDLE handles[2] = { overlapped.hEvent, service->process };
+
+        if (WaitForMultipleObjects(2, handles, FALSE, 10000) == WAIT_OBJECT_0)
+            ok = GetOverlappedResult(pipe, &overlapped, read, FALSE);
+        else
+        {
+            CancelIo(pipe);
+            GetOverlappedResult(pipe, &overlapped, read, TRUE);
+        }
+    }
+    CloseHandle(overlapped.hEvent);
+    return ok;
+}
+
 /* A new channel: the service makes it and hands its handles over through its pipe. */
 static struct transport *connect_transport(struct service *service)
 {
@@ -112,7 +137,7 @@ static struct transport *connect_transport(struct service *service)
     /* The service serves one client at a time: the others wait their turn. */
     for (;;)
     {
-        pipe = CreateFileW(name, GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING, 0, NULL);
+        pipe = CreateFileW(name, GENERIC_READ, 0, NULL, OPEN_EXISTING, FILE_FLAG_OVERLAPPED, NULL);
         if (pipe != INVALID_HANDLE_VALUE) break;
         error = GetLastError();
         if ((error != ERROR_PIPE_BUSY && error != ERROR_FILE_NOT_FOUND) || GetTickCount() - start > 10000 ||
@@ -121,7 +146,7 @@ static struct transport *connect_transport(struct service *service)
         if (error == ERROR_PIPE_BUSY) WaitNamedPipeW(name, 1000);
         else Sleep(10);
     }
-    ok = ReadFile(pipe, &answer, sizeof(answer), &read, NULL);
+    ok = read_answer(service, pipe, &answer, &read);
     CloseHandle(pipe);
     if (!ok || read != sizeof(answer) || answer.version != FAST_WIRE_VERSION) return NULL;
     if (!(transport = calloc(1, sizeof(*transport))))
@@ -691,7 +716,7 @@ static HRESULT WINAPI proxy_marshal_MarshalInterface(IMarshal *iface, IStream *s
                                    ref.unclaimed ? FAST_UNCLAIMED : 0)))
         return hr;
     if (FAILED(hr = fast_write_objref(stream, &ref)))
-        simple_request(proxy->service, FAST_RELEASE, proxy->handle, NULL, 1, 0);
+        simple_request(proxy->service, FAST_RELEASE, proxy->handle, NULL, 1, ref.unclaimed ? FAST_UNCLAIMED : 0);
     return hr;
 }
 
@@ -704,7 +729,7 @@ static IClassFactory factory;
  * registers it (what a new apartment costs is only the slow way once). */
 static void register_in_apartment(void)
 {
-    static LONG in_mta;
+    static BOOL in_mta;
     static DWORD sta_index = TLS_OUT_OF_INDEXES;
     APTTYPEQUALIFIER qualifier;
     APTTYPE type;
@@ -713,7 +738,7 @@ static void register_in_apartment(void)
     if (FAILED(CoGetApartmentType(&type, &qualifier))) return;
     if (type == APTTYPE_MTA)
     {
-        if (InterlockedCompareExchange(&in_mta, 1, 0)) return;
+        if (in_mta) return;
     }
     else if (type == APTTYPE_STA || type == APTTYPE_MAINSTA)
     {
@@ -724,11 +749,14 @@ static void register_in_apartment(void)
                 TlsFree(index);
         }
         if (TlsGetValue(sta_index)) return;
-        TlsSetValue(sta_index, (void *)1);
     }
     else return;
-    CoRegisterClassObject(&CLSID_QmgrFastProxy, (IUnknown *)&factory, CLSCTX_INPROC_SERVER, REGCLS_MULTIPLEUSE,
-                          &cookie);
+    if (FAILED(CoRegisterClassObject(&CLSID_QmgrFastProxy, (IUnknown *)&factory, CLSCTX_INPROC_SERVER,
+                                     REGCLS_MULTIPLEUSE, &cookie)))
+        return;
+    /* Two threads of the MTA may both register: the second registration is as good. */
+    if (type == APTTYPE_MTA) in_mta = TRUE;
+    else TlsSetValue(sta_index, (void *)1);
 }
 
 /* The proxy for a handle: this process's one, or a new one.  It takes over
@@ -812,7 +840,8 @@ static HRESULT WINAPI proxy_marshal_ReleaseMarshalData(IMarshal *iface, IStream 
 
     if (FAILED(hr = fast_read_objref(stream, &ref))) return hr;
     if (!(service = get_service(ref.service_pid))) return S_OK;
-    return simple_request(service, FAST_RELEASE, ref.handle, NULL, 1, 0);
+    /* A reference nobody claimed is taken back from the unclaimed ones. */
+    return simple_request(service, FAST_RELEASE, ref.handle, NULL, 1, ref.unclaimed ? FAST_UNCLAIMED : 0);
 }
 
 static HRESULT WINAPI proxy_marshal_DisconnectObject(IMarshal *iface, DWORD reserved)
