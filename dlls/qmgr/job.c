@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "qmgr_private.h"
+#include "fast_server.h"
 #include "winternl.h"
 #include "store.h"
 #include "transfer.h"
@@ -378,7 +379,7 @@ static HRESULT WINAPI job_QueryInterface(IBackgroundCopyJob5 *iface, REFIID riid
     }
     else if (IsEqualGUID(riid, &IID_IMarshal))
     {
-        return fast_marshal_query((IUnknown *)&job->IBackgroundCopyJob5_iface, obj);
+        return fast_server_marshaller((IUnknown *)&job->IBackgroundCopyJob5_iface, obj);
     }
     else
     {

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "qmgr_private.h"
+#include "fast_server.h"
 #include "store.h"
 
 #include "wine/debug.h"
@@ -120,7 +121,7 @@ static HRESULT WINAPI manager_QueryInterface(IBackgroundCopyManager *iface, REFI
         *obj = peer_cache_get((IUnknown *)iface);
         return S_OK;
     }
-    if (IsEqualGUID(riid, &IID_IMarshal)) return fast_marshal_query((IUnknown *)iface, obj);
+    if (IsEqualGUID(riid, &IID_IMarshal)) return fast_server_marshaller((IUnknown *)iface, obj);
     WARN("Unsupported interface %s.\n", debugstr_guid(riid));
     *obj = NULL;
     return E_NOINTERFACE;

@@ -155,7 +155,6 @@ void identity_end_direct_call(void);
 DWORD identity_caller_process(void);
 void fast_channel_init(void);
 void fast_channel_shutdown(void);
-HRESULT fast_marshal_query(IUnknown *object, void **obj);
 HRESULT identity_get_caller(struct caller *caller);
 void identity_free_caller(struct caller *caller);
 HRESULT identity_duplicate_caller_token(HANDLE *token);
