@@ -74,6 +74,7 @@ static struct
 } table;
 
 static const struct fast_server_host *host;
+static BOOL listening;
 static BOOL enabled;
 
 static unsigned int object_bucket(IUnknown *object)
@@ -401,13 +402,17 @@ static DWORD current_client(void)
 }
 
 /* What CoGetMarshalSizeMax counts for our reference is the same for every
- * object of the process: asked once. */
-static DWORD objref_padding(IUnknown *object, REFIID riid, DWORD context, void *context_data, DWORD flags)
+ * object of the process: asked once, of the marshaller itself. */
+static DWORD objref_padding(struct marshal *marshal, REFIID riid, DWORD context, void *context_data, DWORD flags)
 {
     static LONG padding = -1;
+    ULONG size;
 
-    if (padding < 0) InterlockedExchange(&padding, fast_objref_padding(object, riid, context, context_data, flags));
-    return padding;
+    if (padding < 0 && SUCCEEDED(CoGetMarshalSizeMax(&size, riid, (IUnknown *)&marshal->IMarshal_iface, context,
+                                                     context_data, flags)))
+        InterlockedExchange(&padding, size > FAST_OBJREF_HEADER + sizeof(struct fast_objref) ?
+                                      size - FAST_OBJREF_HEADER - sizeof(struct fast_objref) : 0);
+    return max(padding, 0);
 }
 
 static HRESULT WINAPI marshal_MarshalInterface(IMarshal *iface, IStream *stream, REFIID riid, void *pv,
@@ -427,7 +432,7 @@ static HRESULT WINAPI marshal_MarshalInterface(IMarshal *iface, IStream *stream,
         return hr;
     }
     ref.service_pid = GetCurrentProcessId();
-    ref.padding = objref_padding(marshal->object, riid, context, context_data, flags);
+    ref.padding = objref_padding(marshal, riid, context, context_data, flags);
     pid = current_client();
     /* A reference marshalled outside a client's call (the argument of a
      * callback, a reply COM builds after the call's identity is gone) is
@@ -997,7 +1002,7 @@ HRESULT fast_server_resolve(const struct fast_objref *ref, REFIID riid, void **o
     if (!host || ref->service_pid != GetCurrentProcessId() || !(entry = use_handle(ref->handle))) return S_FALSE;
     hr = IUnknown_QueryInterface(entry->object, riid, obj);
     /* The reference the marshal counted is spent, as an unmarshal spends it. */
-    if (SUCCEEDED(hr) && !ref->table) release_references(ref->handle, ref->unclaimed ? 0 : ref->holder, 1);
+    if (!ref->table) release_references(ref->handle, ref->unclaimed ? 0 : ref->holder, 1);
     entry_put(entry);
     return hr;
 }
@@ -1014,8 +1019,12 @@ static BOOL WINAPI start_listener(INIT_ONCE *once, void *param, void **context)
         list_init(&table.by_object[i]);
     }
     host = param;
-    if (!(thread = CreateThread(NULL, 0, listen_thread, NULL, 0, NULL))) return FALSE;
-    CloseHandle(thread);
+    /* Once only: without a listener, references go through COM. */
+    if ((thread = CreateThread(NULL, 0, listen_thread, NULL, 0, NULL)))
+    {
+        CloseHandle(thread);
+        listening = TRUE;
+    }
     return TRUE;
 }
 
@@ -1024,9 +1033,8 @@ BOOL fast_server_start(const struct fast_server_host *serving)
 {
     static INIT_ONCE once = INIT_ONCE_STATIC_INIT;
 
-    if (!InitOnceExecuteOnce(&once, start_listener, (void *)serving, NULL)) return FALSE;
-    enabled = TRUE;
-    return TRUE;
+    InitOnceExecuteOnce(&once, start_listener, (void *)serving, NULL);
+    return enabled = listening;
 }
 
 /* New references go through COM; calls on those already given still run. */

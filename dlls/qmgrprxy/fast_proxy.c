@@ -394,7 +394,7 @@ static HRESULT find_interface(struct fast_proxy *proxy, REFIID iid, BOOL known, 
         *ret = proxy->proxies[i].iface;
         return S_OK;
     }
-    if (!is_service_iid(iid)) return E_NOINTERFACE;
+    if (!fast_is_service_iid(iid)) return E_NOINTERFACE;
     /* As COM asks the server for an interface it has no proxy for yet. */
     if (!known && FAILED(hr = simple_request(proxy->service, FAST_QUERY, proxy->handle, iid, 0, 0))) return hr;
     if (!(list = realloc(proxy->proxies, (proxy->proxy_count + 1) * sizeof(*list)))) return E_OUTOFMEMORY;
@@ -885,22 +885,23 @@ static ULONG WINAPI unmarshaller_Release(IMarshal *iface)
     return 1;
 }
 
+/* The unmarshaller stands for no object: it has nothing of its own to marshal. */
 static HRESULT WINAPI unmarshaller_GetUnmarshalClass(IMarshal *iface, REFIID riid, void *pv, DWORD context,
                                                      void *context_data, DWORD flags, CLSID *clsid)
 {
-    return E_NOTIMPL;
+    return E_UNEXPECTED;
 }
 
 static HRESULT WINAPI unmarshaller_GetMarshalSizeMax(IMarshal *iface, REFIID riid, void *pv, DWORD context,
                                                      void *context_data, DWORD flags, DWORD *size)
 {
-    return E_NOTIMPL;
+    return E_UNEXPECTED;
 }
 
 static HRESULT WINAPI unmarshaller_MarshalInterface(IMarshal *iface, IStream *stream, REFIID riid, void *pv,
                                                     DWORD context, void *context_data, DWORD flags)
 {
-    return E_NOTIMPL;
+    return E_UNEXPECTED;
 }
 
 static const IMarshalVtbl unmarshaller_vtbl =

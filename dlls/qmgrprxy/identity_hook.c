@@ -26,12 +26,6 @@
 #include "../qmgr/fast_wire.h"
 #include "../qmgr/store_events.h"
 
-/* The service's interfaces: calls on callbacks and on unrelated objects carry nothing. */
-BOOL is_service_iid(REFIID riid)
-{
-    return fast_is_service_iid(riid);
-}
-
 /* Thread tokens passed to the service stay open until their call returns.
  * Calls nest only while one waits for its reply, so a stack suffices. */
 #define MAX_NESTED_CALLS 32
@@ -122,7 +116,7 @@ static void WINAPI hook_ClientGetSize(IChannelHook *iface, REFGUID extent, REFII
     HANDLE token;
 
     *size = 0;
-    if (!IsEqualGUID(extent, &identity_extent_id) || !is_service_iid(riid)) return;
+    if (!IsEqualGUID(extent, &identity_extent_id) || !fast_is_service_iid(riid)) return;
     if (!(state = get_thread_state())) return;
 
     identity_describe_call(&state->record, state->open_count < MAX_NESTED_CALLS, &token);
@@ -154,7 +148,7 @@ static void WINAPI hook_ClientNotify(IChannelHook *iface, REFGUID extent, REFIID
     struct thread_state *state;
     HANDLE token;
 
-    if (!IsEqualGUID(extent, &identity_extent_id) || !is_service_iid(riid)) return;
+    if (!IsEqualGUID(extent, &identity_extent_id) || !fast_is_service_iid(riid)) return;
     if (!(state = TlsGetValue(tls_index)) || !state->open_count) return;
     token = state->open_tokens[--state->open_count];
     if (token) CloseHandle(token);

@@ -11,7 +11,6 @@
 struct identity_wire;
 
 /* identity_hook.c */
-BOOL is_service_iid(REFIID riid);
 void identity_describe_call(struct identity_wire *record, BOOL may_open, HANDLE *token);
 
 /* fast_proxy.c */
