@@ -343,6 +343,9 @@ int __cdecl wmain(int argc, WCHAR **argv)
     HRESULT hr;
     int ret = 2, tries;
 
+    /* Each result reaches the script as it is printed, even from a run that
+     * is then stopped. */
+    setvbuf(stdout, NULL, _IONBF, 0);
     CoInitializeEx(NULL, COINIT_MULTITHREADED);
     /* A run that starts as the one before it ends can meet Wine stopping the
      * services of the ending session (0x80070002): asked again, a new one starts. */
@@ -378,6 +381,11 @@ int __cdecl wmain(int argc, WCHAR **argv)
     else fprintf(stderr, "usage: see the comment at the top of bitsbench.c\n");
 
     IBackgroundCopyManager_Release(manager);
-    CoUninitialize();
+    /* No CoUninitialize: the service's last calls to our callback (a
+     * JobTransferred just answered, the release of the job's reference to
+     * it) may still be ending in Wine's rpcrt4, and RpcServerUnregisterIf,
+     * which CoUninitialize calls, can miss their end and wait forever (Wine
+     * 8: the call count drops without the lock its check takes).  The
+     * process ends, and COM with it. */
     return ret;
 }
