@@ -125,7 +125,13 @@ static struct holder *get_holder(struct entry *entry, DWORD pid, BOOL create)
     unsigned int i;
 
     for (i = 0; i < entry->holder_count; i++)
-        if (entry->holders[i].pid == pid) return &entry->holders[i];
+    {
+        if (entry->holders[i].pid != pid) continue;
+        /* A holder whose references all went may be a new process with an
+         * old one's id: the watch on the old one is gone with it. */
+        if (create && !entry->holders[i].count) watch_process(pid);
+        return &entry->holders[i];
+    }
     if (!create || !(holders = realloc(entry->holders, (entry->holder_count + 1) * sizeof(*holders)))) return NULL;
     watch_process(pid);
     entry->holders = holders;
