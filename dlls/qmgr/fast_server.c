@@ -407,20 +407,6 @@ static DWORD current_client(void)
     return host->caller ? host->caller() : 0;
 }
 
-/* What CoGetMarshalSizeMax counts for our reference is the same for every
- * object of the process: asked once, of the marshaller itself. */
-static DWORD objref_padding(struct marshal *marshal, REFIID riid, DWORD context, void *context_data, DWORD flags)
-{
-    static LONG padding = -1;
-    ULONG size;
-
-    if (padding < 0 && SUCCEEDED(CoGetMarshalSizeMax(&size, riid, (IUnknown *)&marshal->IMarshal_iface, context,
-                                                     context_data, flags)))
-        InterlockedExchange(&padding, size > FAST_OBJREF_HEADER + sizeof(struct fast_objref) ?
-                                      size - FAST_OBJREF_HEADER - sizeof(struct fast_objref) : 0);
-    return max(padding, 0);
-}
-
 static HRESULT WINAPI marshal_MarshalInterface(IMarshal *iface, IStream *stream, REFIID riid, void *pv,
                                                DWORD context, void *context_data, DWORD flags)
 {
@@ -438,7 +424,7 @@ static HRESULT WINAPI marshal_MarshalInterface(IMarshal *iface, IStream *stream,
         return hr;
     }
     ref.service_pid = GetCurrentProcessId();
-    ref.padding = objref_padding(marshal, riid, context, context_data, flags);
+    ref.padding = fast_objref_padding(&marshal->IMarshal_iface, riid, context, context_data, flags);
     pid = current_client();
     /* A reference marshalled outside a client's call (the argument of a
      * callback, a reply COM builds after the call's identity is gone) is

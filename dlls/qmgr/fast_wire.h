@@ -48,14 +48,18 @@ struct fast_objref
  * CoGetMarshalSizeMax gives, which for custom marshalling counts a whole
  * OBJREF: a reference shorter than that leaves a gap that the other side
  * does not skip.  So a reference is padded to that size. */
-static inline DWORD fast_objref_padding(IUnknown *object, REFIID riid, DWORD context, void *context_data,
+static inline DWORD fast_objref_padding(IMarshal *marshal, REFIID riid, DWORD context, void *context_data,
                                         DWORD flags)
 {
+    /* The same for every reference a module marshals: asked of COM once,
+     * of the marshaller itself, and kept only when COM answered. */
+    static LONG padding = -1;
     ULONG size;
 
-    if (FAILED(CoGetMarshalSizeMax(&size, riid, object, context, context_data, flags))) return 0;
-    if (size <= FAST_OBJREF_HEADER + sizeof(struct fast_objref)) return 0;
-    return size - FAST_OBJREF_HEADER - sizeof(struct fast_objref);
+    if (padding < 0 && SUCCEEDED(CoGetMarshalSizeMax(&size, riid, (IUnknown *)marshal, context, context_data, flags)))
+        InterlockedExchange(&padding, size > FAST_OBJREF_HEADER + sizeof(struct fast_objref) ?
+                                      size - FAST_OBJREF_HEADER - sizeof(struct fast_objref) : 0);
+    return padding < 0 ? 0 : padding;
 }
 
 /* Writes the reference and its padding. */

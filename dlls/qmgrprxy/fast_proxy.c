@@ -711,7 +711,7 @@ static HRESULT WINAPI proxy_marshal_MarshalInterface(IMarshal *iface, IStream *s
     ref.table = flags == MSHLFLAGS_TABLESTRONG || flags == MSHLFLAGS_TABLEWEAK;
     /* Another process claims the reference when it unmarshals it. */
     ref.unclaimed = context != MSHCTX_INPROC;
-    ref.padding = fast_objref_padding(&proxy->IUnknown_iface, riid, context, context_data, flags);
+    ref.padding = fast_objref_padding(&proxy->IMarshal_iface, riid, context, context_data, flags);
     if (FAILED(hr = simple_request(proxy->service, FAST_ADDREF, proxy->handle, NULL, 1,
                                    ref.unclaimed ? FAST_UNCLAIMED : 0)))
         return hr;
