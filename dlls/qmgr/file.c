@@ -58,7 +58,57 @@ struct file
     BOOL restart;               /* starts again from nothing at its next run (CRL checking turned on) */
     BOOL no_random_access;      /* the server answered a range with the whole file */
     BOOL size_asked;            /* a HEAD asked its size before its turn (once per service run) */
+    /* The temporary file, open for writing (GENERIC_WRITE, shared for all):
+     * made before its turn (file_prepare_temporary), or transferred and left
+     * open for Complete; NULL if not.  Anything done to the file by name
+     * closes it first (close_temp_handle). */
+    HANDLE temp_handle;
+    /* GetTemporaryName told the application the name: it may open the file
+     * (to check it before Complete, or to read it as it comes), and a reader
+     * sharing only reading would be refused while we hold it for writing;
+     * so no handle is left open then. */
+    BOOL name_given;
 };
+
+/* Temporary files left open (file->temp_handle).  Complete renames a file
+ * through its handle, where opening it again by name cost a lookup of the
+ * path and three round trips through Wine's server: a job of many small files
+ * spent most of its Complete on these; and a transfer finds the file made
+ * ahead of its turn by another thread.  The bound keeps file descriptors for
+ * everything else (Wine raises its limit to the hard one). */
+#define TEMP_HANDLES_MAX 1024
+static LONG temp_handles;
+
+static BOOL temp_handle_allowed(void)
+{
+    if (InterlockedIncrement(&temp_handles) <= TEMP_HANDLES_MAX) return TRUE;
+    InterlockedDecrement(&temp_handles);
+    return FALSE;
+}
+
+static void temp_handle_given_back(void)
+{
+    InterlockedDecrement(&temp_handles);
+}
+
+/* The file's open temporary file, handed over to the caller; NULL if none.  File lock held. */
+static HANDLE take_temp_handle(struct file *file)
+{
+    HANDLE handle = file->temp_handle;
+
+    if (!handle) return NULL;
+    file->temp_handle = NULL;
+    temp_handle_given_back();
+    return handle;
+}
+
+/* Before anything is done to the temporary file by name.  File lock held. */
+static void close_temp_handle(struct file *file)
+{
+    HANDLE handle = take_temp_handle(file);
+
+    if (handle) CloseHandle(handle);
+}
 
 /* How often a transfer flushes its temporary file: what a power loss can cost. */
 #define FLUSH_INTERVAL_MS 10000
@@ -327,6 +377,7 @@ BOOL file_has_ranges(struct file *file)
 static HRESULT WINAPI file_GetTemporaryName(IBackgroundCopyFile6 *iface, LPWSTR *name)
 {
     struct file *file = impl_from_IBackgroundCopyFile6(iface);
+    BOOL first;
     HRESULT hr;
 
     TRACE("%p, %p.\n", iface, name);
@@ -336,7 +387,13 @@ static HRESULT WINAPI file_GetTemporaryName(IBackgroundCopyFile6 *iface, LPWSTR 
     if (!name) return E_INVALIDARG;
     EnterCriticalSection(&file->cs);
     hr = return_string(file->temp_name, name);
+    if ((first = !file->name_given && !file->direct))
+    {
+        file->name_given = TRUE;
+        close_temp_handle(file);
+    }
     LeaveCriticalSection(&file->cs);
+    if (first) job_save_later(file->job);
     return hr;
 }
 
@@ -621,33 +678,16 @@ static WCHAR *make_temp_name(const WCHAR *local_name)
     return name;
 }
 
-/* Opens the file the data goes to.  A new temporary file is created with
- * CREATE_NEW under a fresh name until one is free: it never takes over a file
- * that is not ours.  Caller holds nothing; returns INVALID_HANDLE_VALUE with
- * the last error set on failure. */
-static HANDLE open_target_as_service(struct file *file)
+/* Creates the temporary file with CREATE_NEW under a fresh name until one is
+ * free: it never takes over a file that is not ours.  *renamed: the file has
+ * another temporary name now.  File lock held. */
+static HANDLE create_temporary(struct file *file, BOOL *renamed)
 {
     DWORD share = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE;
-    BOOL renamed = FALSE;
-    HANDLE handle;
+    HANDLE handle = INVALID_HANDLE_VALUE;
     WCHAR *name;
     int tries;
 
-    if (file->direct)
-    {
-        handle = CreateFileW(file->temp_name, GENERIC_WRITE, share, NULL, OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
-        /* Written by the job from now on: a Complete before its end deletes it. */
-        EnterCriticalSection(&file->cs);
-        if (handle != INVALID_HANDLE_VALUE) file->temp_created = TRUE;
-        LeaveCriticalSection(&file->cs);
-        return handle;
-    }
-    EnterCriticalSection(&file->cs);
-    if (file->temp_created)
-    {
-        LeaveCriticalSection(&file->cs);
-        return CreateFileW(file->temp_name, GENERIC_WRITE, share, NULL, OPEN_ALWAYS, FILE_ATTRIBUTE_HIDDEN, NULL);
-    }
     for (tries = 0; tries < 16; tries++)
     {
         handle = local_file_create_new(file->temp_name, GENERIC_WRITE, share, FILE_ATTRIBUTE_HIDDEN);
@@ -660,34 +700,101 @@ static HANDLE open_target_as_service(struct file *file)
         if (!(name = make_temp_name(file->local_name))) break;
         free(file->temp_name);
         file->temp_name = name;
-        renamed = TRUE;
-    }
-    LeaveCriticalSection(&file->cs);
-    /* The record must not keep the name of another's file: after a crash,
-     * loading deletes a hidden file of the recorded name (check_temporary_file). */
-    if (renamed)
-    {
-        DWORD error = GetLastError();
-
-        job_save_later(file->job);
-        SetLastError(error);
+        *renamed = TRUE;
     }
     return handle;
 }
 
-/* BG_TOKEN_LOCAL_FILE: the temporary file is created as the helper identity. */
+/* The record must not keep the name of another's file: after a crash,
+ * loading deletes a hidden file of the recorded name (check_temporary_file). */
+static void record_new_temp_name(struct file *file)
+{
+    DWORD error = GetLastError();
+
+    job_save_later(file->job);
+    SetLastError(error);
+}
+
+/* Opens the file the data goes to: the temporary file made ahead if there is
+ * one, else it is made, or opened again when an earlier run made it.  Caller
+ * holds nothing; returns INVALID_HANDLE_VALUE with the last error set on
+ * failure. */
+static HANDLE open_target_as_service(struct file *file)
+{
+    DWORD share = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE;
+    BOOL renamed = FALSE;
+    HANDLE handle;
+
+    if (file->direct)
+    {
+        handle = CreateFileW(file->temp_name, GENERIC_WRITE, share, NULL, OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
+        /* Written by the job from now on: a Complete before its end deletes it. */
+        EnterCriticalSection(&file->cs);
+        if (handle != INVALID_HANDLE_VALUE) file->temp_created = TRUE;
+        LeaveCriticalSection(&file->cs);
+        return handle;
+    }
+    EnterCriticalSection(&file->cs);
+    if ((handle = take_temp_handle(file)))
+    {
+        LeaveCriticalSection(&file->cs);
+        return handle;
+    }
+    if (file->temp_created)
+    {
+        LeaveCriticalSection(&file->cs);
+        return CreateFileW(file->temp_name, GENERIC_WRITE, share, NULL, OPEN_ALWAYS, FILE_ATTRIBUTE_HIDDEN, NULL);
+    }
+    handle = create_temporary(file, &renamed);
+    LeaveCriticalSection(&file->cs);
+    if (renamed) record_new_temp_name(file);
+    return handle;
+}
+
+static BOOL delete_temporary(struct file *file);
+
+/* BG_TOKEN_LOCAL_FILE: the temporary file is created as the helper identity.
+ * One the service made ahead of a run without the token is deleted first. */
 static HANDLE open_target(struct file *file, HANDLE local_token)
 {
     HANDLE handle;
     DWORD error;
 
     if (!local_token) return open_target_as_service(file);
+    EnterCriticalSection(&file->cs);
+    if (file->temp_handle && !file->progress.BytesTransferred)
+    {
+        delete_temporary(file);
+        file->temp_created = FALSE;
+    }
+    close_temp_handle(file);
+    LeaveCriticalSection(&file->cs);
     if (!SetThreadToken(NULL, local_token)) return INVALID_HANDLE_VALUE;
     handle = open_target_as_service(file);
     error = GetLastError();
     RevertToSelf();
     SetLastError(error);
     return handle;
+}
+
+/* Makes the temporary file of a file whose turn has not come, left open for
+ * its transfer: job_run's thread ahead does it while the transfer of the
+ * files before goes on.  Nothing for a file begun, written in place, or
+ * beyond the bound of open files. */
+void file_prepare_temporary(struct file *file)
+{
+    BOOL renamed = FALSE;
+    HANDLE handle;
+
+    EnterCriticalSection(&file->cs);
+    if (!file->temp_created && !file->direct && !file->upload && !file->transferred && !file->progress.Completed &&
+        !file->name_given && !file->temp_handle && temp_handle_allowed())
+    {
+        if ((handle = create_temporary(file, &renamed)) != INVALID_HANDLE_VALUE) file->temp_handle = handle;
+        else temp_handle_given_back();
+    }
+    LeaveCriticalSection(&file->cs);
+    if (renamed) record_new_temp_name(file);
 }
 
 /* A file with nothing transferred and nothing known of its remote size. */
@@ -728,6 +835,7 @@ static BOOL delete_temporary(struct file *file)
 {
     DWORD error;
 
+    close_temp_handle(file);
     if (!file->temp_created || local_file_delete(file->temp_name)) return TRUE;
     error = GetLastError();
     WARN("Cannot delete %s: %lu.\n", debugstr_w(file->temp_name), error);
@@ -1008,7 +1116,6 @@ static void download_sequential(struct file *file, const struct download_control
     if (SUCCEEDED(result->code) && !result->aborted && (result->modified.dwLowDateTime || result->modified.dwHighDateTime))
         SetFileTime(handle, result->created.dwLowDateTime || result->created.dwHighDateTime ? &result->created
                     : &result->modified, NULL, &result->modified);
-    CloseHandle(handle);
     free(validator);
 
     EnterCriticalSection(&file->cs);
@@ -1033,8 +1140,17 @@ static void download_sequential(struct file *file, const struct download_control
         file->transferred = TRUE;
         /* Given to the file at Complete: until then the temporary file stays hidden. */
         file->attributes = result->attributes;
+        /* Left open for Complete, which renames the file through it; not
+         * for the helper identity, as whom Complete opens the file again. */
+        if (!file->direct && !control->local_token && !file->name_given && !file->temp_handle &&
+            temp_handle_allowed())
+        {
+            file->temp_handle = handle;
+            handle = NULL;
+        }
     }
     LeaveCriticalSection(&file->cs);
+    if (handle) CloseHandle(handle);
     transfer_result_free(result);
     *replanned = progress.replanned;
 }
@@ -1672,10 +1788,18 @@ HRESULT file_complete(struct file *file, HANDLE local_token, struct local_dir_li
     }
     else
     {
+        HANDLE kept = take_temp_handle(file);
+
+        /* The helper identity renames the file under its own rights. */
+        if (kept && local_token)
+        {
+            CloseHandle(kept);
+            kept = NULL;
+        }
         if (local_token && !SetThreadToken(NULL, local_token)) hr = HRESULT_FROM_WIN32(GetLastError());
         else
         {
-            if (!local_file_publish(listing, file->temp_name, file->local_name, file->attributes))
+            if (!local_file_publish(listing, file->temp_name, kept, file->local_name, file->attributes))
                 hr = HRESULT_FROM_WIN32(GetLastError());
             else file->progress.Completed = TRUE;
             if (local_token) RevertToSelf();
@@ -1716,6 +1840,7 @@ enum file_tag
     TAG_ATTRIBUTES,
     TAG_RESTART,
     TAG_UPLOAD_VERSION,
+    TAG_NAME_GIVEN,
 };
 
 void file_save(struct file *file, struct store_writer *writer)
@@ -1756,6 +1881,7 @@ void file_save(struct file *file, struct store_writer *writer)
     if (file->no_random_access) store_put_u32(writer, TAG_NO_RANDOM_ACCESS, TRUE);
     if (file->attributes) store_put_u32(writer, TAG_ATTRIBUTES, file->attributes);
     if (file->restart) store_put_u32(writer, TAG_RESTART, 1);
+    if (file->name_given) store_put_u32(writer, TAG_NAME_GIVEN, 1);
     LeaveCriticalSection(&file->cs);
 }
 
@@ -1876,6 +2002,7 @@ HRESULT file_load(struct job *job, struct store_reader *reader, BOOL resumable, 
         case TAG_ATTRIBUTES: ok = store_get_u32(&field, &file->attributes); break;
         case TAG_RESTART: if ((ok = store_get_u32(&field, &value))) file->restart = !!value; break;
         case TAG_UPLOAD_VERSION: ok = store_get_u64(&field, &file->upload_version); break;
+        case TAG_NAME_GIVEN: if ((ok = store_get_u32(&field, &value))) file->name_given = !!value; break;
         }
     }
     /* The names are what a file is; without them the record is not ours. */
@@ -1892,6 +2019,7 @@ HRESULT file_load(struct job *job, struct store_reader *reader, BOOL resumable, 
 
 void file_destroy(struct file *file)
 {
+    close_temp_handle(file);
     free(file->reply_url);
     free(file->remote_name);
     free(file->local_name);

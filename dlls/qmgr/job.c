@@ -3089,6 +3089,20 @@ static WCHAR *upcoming_file(void *context, DWORD n)
     return name;
 }
 
+struct file *job_file_to_come(struct job *job, ULONG index)
+{
+    struct file *file = NULL;
+
+    EnterCriticalSection(&job->cs);
+    if (index < job->file_count && !job->stop)
+    {
+        file = job->files[index];
+        IBackgroundCopyFile_AddRef(file_iface(file));
+    }
+    LeaveCriticalSection(&job->cs);
+    return file;
+}
+
 /* Before the first file of a run, the sizes of the files not started yet, so
  * that the job's BytesTotal is known early as on Windows (a HEAD per file).
  * A file alone needs none: its GET tells its size as soon as a HEAD would. */
@@ -3141,11 +3155,12 @@ void job_run(struct job *job, void *session)
     struct download_control control = { session, NULL, job, NULL, NULL, on_download_progress };
     struct certificate_check check = { job };
     struct upcoming_files upcoming = { job };
+    struct temp_ahead *ahead = NULL;
     struct transfer_options options;
     struct transfer_result result;
     BG_FILE_PROGRESS before, after;
     struct file *file;
-    BOOL failed = FALSE, own_session, notify = FALSE, waiting = FALSE, end_sessions;
+    BOOL failed = FALSE, own_session, notify = FALSE, waiting = FALSE, end_sessions, many;
     ULONG index = 0, attempt;
     HANDLE helper;
     HRESULT limit;
@@ -3200,6 +3215,14 @@ void job_run(struct job *job, void *session)
     }
     control.session = transfer_http_session_for(session, &options, &own_session);
     if (!failed && job->type == BG_JOB_TYPE_DOWNLOAD) learn_sizes(job, &control);
+    /* Files made ahead while others transfer; the helper identity makes its own. */
+    if (!failed && job->type == BG_JOB_TYPE_DOWNLOAD && !control.on_demand && !control.local_token)
+    {
+        EnterCriticalSection(&job->cs);
+        many = job->file_count > 1;
+        LeaveCriticalSection(&job->cs);
+        if (many) ahead = temp_ahead_start(job);
+    }
 
     while (!failed)
     {
@@ -3211,6 +3234,7 @@ void job_run(struct job *job, void *session)
         if (!file) break;
         check.file = file;
         upcoming.index = index;
+        temp_ahead_reach(ahead, index);
 
         for (attempt = 0;; attempt++)
         {
@@ -3268,6 +3292,8 @@ void job_run(struct job *job, void *session)
             index++;
         }
     }
+
+    temp_ahead_stop(ahead);
 
     if (!failed && job->type == BG_JOB_TYPE_UPLOAD_REPLY && !job->stop && job->file_count &&
         file_is_transferred(job->files[0]))

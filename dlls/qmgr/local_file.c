@@ -389,26 +389,14 @@ BOOL local_file_delete(const WCHAR *path)
     return FALSE;
 }
 
-/* Gives a finished temporary file its final name, replacing what has it, and
- * shows it (the temporary file is hidden), or gives it an SMB source's
- * attributes.  One open of the file, where MoveFileExW and SetFileAttributesW
- * took two: each is a round trip through Wine's server.  listing: the
- * directory as Complete found it, kept from one file to the next, and shared
- * by the threads that publish a job's files. */
-BOOL local_file_publish(struct local_dir_listing *listing, const WCHAR *temp, const WCHAR *final, DWORD attributes)
+/* Opens a temporary file to be given its final name.  *by_name: its
+ * attributes are to be set by name afterwards. */
+static HANDLE open_for_publish(const WCHAR *temp, BOOL *by_name)
 {
     DWORD share = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE;
-    FILE_BASIC_INFORMATION basic = {0};
-    FILE_RENAME_INFORMATION *rename;
-    UNICODE_STRING nt_name;
-    IO_STATUS_BLOCK io;
-    NTSTATUS status;
     HANDLE handle;
-    WCHAR *unix_form = NULL;
-    BOOL exact, ok, by_name = FALSE;
-    ULONG size;
 
-    if (!attributes) attributes = FILE_ATTRIBUTE_NORMAL;
+    *by_name = FALSE;
     handle = CreateFileW(temp, DELETE | FILE_WRITE_ATTRIBUTES, share, NULL, OPEN_EXISTING, 0, NULL);
     /* A DACL taken from an SMB source (SetFileACLFlags) without the user's
      * write right: Wine keeps it as a file without write bits, which a user
@@ -417,9 +405,33 @@ BOOL local_file_publish(struct local_dir_listing *listing, const WCHAR *temp, co
     if (handle == INVALID_HANDLE_VALUE && GetLastError() == ERROR_ACCESS_DENIED)
     {
         handle = CreateFileW(temp, DELETE, share, NULL, OPEN_EXISTING, 0, NULL);
-        by_name = TRUE;
+        *by_name = TRUE;
     }
-    if (handle == INVALID_HANDLE_VALUE) return FALSE;
+    return handle;
+}
+
+/* Gives a finished temporary file its final name, replacing what has it, and
+ * shows it (the temporary file is hidden), or gives it an SMB source's
+ * attributes.  One open of the file, where MoveFileExW and SetFileAttributesW
+ * took two: each is a round trip through Wine's server; none when kept (taken
+ * over, closed here) is a handle the file is still open with and Wine renames
+ * through it.  listing: the directory as Complete found it, kept from one file
+ * to the next, and shared by the threads that publish a job's files. */
+BOOL local_file_publish(struct local_dir_listing *listing, const WCHAR *temp, HANDLE kept, const WCHAR *final,
+                        DWORD attributes)
+{
+    FILE_BASIC_INFORMATION basic = {0};
+    FILE_RENAME_INFORMATION *rename;
+    UNICODE_STRING nt_name;
+    IO_STATUS_BLOCK io;
+    NTSTATUS status;
+    HANDLE handle = kept;
+    WCHAR *unix_form = NULL;
+    BOOL exact, ok, by_name = FALSE;
+    ULONG size;
+
+    if (!attributes) attributes = FILE_ATTRIBUTE_NORMAL;
+    if (!handle && (handle = open_for_publish(temp, &by_name)) == INVALID_HANDLE_VALUE) return FALSE;
     AcquireSRWLockExclusive(&listing->lock);
     exact = listing->wanted && list_dir_of(listing, final) && !other_case_only(listing, final + dir_length(final));
     if (exact && !listing->unix_dir_known)
@@ -449,6 +461,18 @@ BOOL local_file_publish(struct local_dir_listing *listing, const WCHAR *temp, co
     memcpy(rename->FileName, nt_name.Buffer, nt_name.Length);
     RtlFreeUnicodeString(&nt_name);
     status = NtSetInformationFile(handle, &io, rename, size, FileRenameInformation);
+    /* Windows asks for DELETE access, which a kept handle lacks: the file is opened again. */
+    if (status == STATUS_ACCESS_DENIED && kept)
+    {
+        CloseHandle(kept);
+        kept = NULL;
+        if ((handle = open_for_publish(temp, &by_name)) == INVALID_HANDLE_VALUE)
+        {
+            free(rename);
+            return FALSE;
+        }
+        status = NtSetInformationFile(handle, &io, rename, size, FileRenameInformation);
+    }
     free(rename);
     if (status == STATUS_NOT_SAME_DEVICE)
     {
@@ -464,12 +488,7 @@ BOOL local_file_publish(struct local_dir_listing *listing, const WCHAR *temp, co
         SetLastError(RtlNtStatusToDosError(status));
         return FALSE;
     }
-    if (by_name)
-    {
-        CloseHandle(handle);
-        local_file_set_attributes(final, attributes);
-    }
-    else
+    if (!by_name)
     {
         /* Zero times leave them as they are.  Read-only comes last: Wine keeps the
          * other attributes in an extended attribute, which a user who is not root
@@ -481,9 +500,12 @@ BOOL local_file_publish(struct local_dir_listing *listing, const WCHAR *temp, co
             NtSetInformationFile(handle, &io, &basic, sizeof(basic), FileBasicInformation);
         }
         basic.FileAttributes = attributes;
-        NtSetInformationFile(handle, &io, &basic, sizeof(basic), FileBasicInformation);
-        CloseHandle(handle);
+        /* A kept handle was opened before a DACL from an SMB source took the
+         * user's write right (see open_for_publish): then by name too. */
+        by_name = NtSetInformationFile(handle, &io, &basic, sizeof(basic), FileBasicInformation) != STATUS_SUCCESS;
     }
+    CloseHandle(handle);
+    if (by_name) local_file_set_attributes(final, attributes);
     if (exact)
     {
         AcquireSRWLockExclusive(&listing->lock);

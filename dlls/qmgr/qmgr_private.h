@@ -63,7 +63,8 @@ struct local_dir_listing
 HANDLE local_file_create_new(const WCHAR *path, DWORD access, DWORD share, DWORD attributes);
 BOOL local_dir_writable(const WCHAR *path);
 /* attributes: the final file's; 0 for FILE_ATTRIBUTE_NORMAL. */
-BOOL local_file_publish(struct local_dir_listing *listing, const WCHAR *temp, const WCHAR *final, DWORD attributes);
+BOOL local_file_publish(struct local_dir_listing *listing, const WCHAR *temp, HANDLE kept, const WCHAR *final,
+                        DWORD attributes);
 void local_dir_listing_free(struct local_dir_listing *listing);
 /* Sets a file's attributes by name (0: FILE_ATTRIBUTE_NORMAL), read-only
  * last: Wine keeps the others in an extended attribute, which a user who is
@@ -255,6 +256,14 @@ BOOL file_take_upload_session(struct file *file, BOOL unfinished_only, WCHAR **r
 WCHAR *file_reply_url(struct file *file, BOOL *invalid);
 void file_close_upload_session(struct file *file, const struct download_control *control);
 void file_make_durable(struct file *file);
+/* Makes the temporary file of a file whose turn has not come (temp_ahead.c). */
+void file_prepare_temporary(struct file *file);
+/* The file at index with a reference, while the job's run goes on; NULL past the last or once stopped. */
+struct file *job_file_to_come(struct job *job, ULONG index);
+struct temp_ahead;
+struct temp_ahead *temp_ahead_start(struct job *job);
+void temp_ahead_reach(struct temp_ahead *ahead, ULONG index);
+void temp_ahead_stop(struct temp_ahead *ahead);
 const WCHAR *file_current_name(struct file *file);
 BG_JOB_TYPE job_type(struct job *job);
 /* Random access (File6) fits the job: a download, no dynamic content, no custom verb. */

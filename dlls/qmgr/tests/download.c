@@ -1236,6 +1236,87 @@ done:
     finish_job(job);
 }
 
+/* A job of several files whose first one comes slowly.  Cancel or Complete
+ * while it comes leaves nothing in the directory but what Complete kept (no
+ * temporary file of the files not begun either, behavior.md 6.1, 6.2).  A
+ * Suspend there and a Resume, with a helper token for the local files from
+ * then on or not, ends with each file whole and nothing else there. */
+#define MIDWAY_FILES 6
+static void test_stop_midway(void)
+{
+    static const char *stops[] = { "cancel", "complete", "suspend", "suspend-helper" };
+    static const ULONGLONG slow_size = 64 * 1024 + 5;
+    struct httpd_resource_options slow;
+    WCHAR dir[MAX_PATH], local[MIDWAY_FILES][MAX_PATH], url[256], tag[32];
+    IBitsTokenOptions *options;
+    IBackgroundCopyJob *job;
+    char path[64];
+    unsigned int stop, i;
+    HRESULT hr;
+
+    memset(&slow, 0, sizeof(slow));
+    slow.slow_delay_ms = SLOW_DELAY_MS;
+    slow.slow_chunk = SLOW_CHUNK;
+    for (stop = 0; stop < ARRAY_SIZE(stops); stop++)
+    {
+        winetest_push_context("%s", stops[stop]);
+        swprintf(tag, ARRAY_SIZE(tag), L"midway-%hs", stops[stop]);
+        if (!make_dir(tag, dir, ARRAY_SIZE(dir))) goto next;
+        if (!(job = create_job(tag))) goto next;
+        for (i = 0; i < MIDWAY_FILES; i++)
+        {
+            sprintf(path, "/download/midway-%s/%u.bin", stops[stop], i);
+            ok(httpd_add_pattern_resource(httpd, path, i ? 1000 + i : slow_size, 800 + i, i ? NULL : &slow),
+               "cannot add resource.\n");
+            httpd_url(httpd, path, url, ARRAY_SIZE(url));
+            swprintf(local[i], ARRAY_SIZE(local[i]), L"%ls%u.bin", dir, i);
+            if (!add_file(job, url, local[i])) goto done;
+        }
+        if (!resume(job) || !wait_progress(job, 1, NULL)) goto done;
+
+        if (stop == 0)
+        {
+            hr = IBackgroundCopyJob_Cancel(job);
+            ok(hr == S_OK, "Cancel failed: %#lx.\n", hr);
+            check_state(job, BG_JOB_STATE_CANCELLED);
+            check_dir_count(dir, 0);
+            goto done;
+        }
+        if (stop == 1)
+        {
+            hr = IBackgroundCopyJob_Complete(job);
+            ok(hr == BG_S_PARTIAL_COMPLETE, "Complete: got %#lx.\n", hr);
+            check_state(job, BG_JOB_STATE_ACKNOWLEDGED);
+            check_dir_count(dir, 0);
+            goto done;
+        }
+        hr = IBackgroundCopyJob_Suspend(job);
+        ok(hr == S_OK, "Suspend failed: %#lx.\n", hr);
+        if (stop == 3)
+        {
+            hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBitsTokenOptions, (void **)&options);
+            ok(hr == S_OK, "QueryInterface(IBitsTokenOptions) failed: %#lx.\n", hr);
+            if (FAILED(hr)) goto done;
+            hr = IBitsTokenOptions_SetHelperTokenFlags(options, BG_TOKEN_LOCAL_FILE);
+            ok(hr == S_OK, "SetHelperTokenFlags failed: %#lx.\n", hr);
+            hr = IBitsTokenOptions_SetHelperToken(options);
+            ok(hr == S_OK, "SetHelperToken failed: %#lx.\n", hr);
+            IBitsTokenOptions_Release(options);
+        }
+        if (!resume(job)) goto done;
+        if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, FALSE) != BG_JOB_STATE_TRANSFERRED)
+            goto done;
+        hr = IBackgroundCopyJob_Complete(job);
+        ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
+        for (i = 0; i < MIDWAY_FILES; i++) check_pattern_file(local[i], 800 + i, i ? 1000 + i : slow_size);
+        check_dir_count(dir, MIDWAY_FILES);
+done:
+        finish_job(job);
+next:
+        winetest_pop_context();
+    }
+}
+
 /* 503: transient; Resume retries at once. */
 static void test_http_503(void)
 {
@@ -1282,6 +1363,70 @@ static void test_http_503(void)
     check_state(job, BG_JOB_STATE_ACKNOWLEDGED);
     check_pattern_file(local, seed, size);
 done:
+    finish_job(job);
+}
+
+/* An application may read a transferred file's temporary file before
+ * Complete (to check it, File3::SetValidationState): a reader that shares
+ * only reading opens it once the file is transferred.  Complete while such a
+ * reader holds it fails and leaves the job TRANSFERRED; once it is closed,
+ * Complete renames every file (behavior.md 6.1). */
+static void test_read_before_complete(void)
+{
+    static const ULONGLONG sizes[2] = { 3000, 70000 };
+    WCHAR dir[MAX_PATH], local[2][MAX_PATH], url[256], *temp[2] = { NULL, NULL };
+    IBackgroundCopyFile *file;
+    IBackgroundCopyJob *job;
+    HANDLE reader[2];
+    DWORD attributes;
+    char path[64];
+    unsigned int i;
+    HRESULT hr;
+
+    if (!make_dir(L"read-before-complete", dir, ARRAY_SIZE(dir))) return;
+    if (!(job = create_job(L"read before complete"))) return;
+    for (i = 0; i < 2; i++)
+    {
+        sprintf(path, "/download/read-before-complete-%u.bin", i);
+        ok(httpd_add_pattern_resource(httpd, path, sizes[i], 330 + i, NULL), "cannot add resource.\n");
+        httpd_url(httpd, path, url, ARRAY_SIZE(url));
+        swprintf(local[i], ARRAY_SIZE(local[i]), L"%lsfile%u.bin", dir, i);
+        if (!add_file(job, url, local[i])) goto done;
+    }
+    if (!resume(job)) goto done;
+    if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, FALSE) != BG_JOB_STATE_TRANSFERRED)
+        goto done;
+    for (i = 0; i < 2; i++)
+    {
+        if (!(file = get_file(job, i))) goto done;
+        temp[i] = get_temp_name(file);
+        IBackgroundCopyFile_Release(file);
+        if (!temp[i]) goto done;
+        reader[i] = CreateFileW(temp[i], GENERIC_READ, FILE_SHARE_READ, NULL, OPEN_EXISTING, 0, NULL);
+        ok(reader[i] != INVALID_HANDLE_VALUE, "file %u: cannot open %s sharing reading only: %lu.\n", i,
+           wine_dbgstr_w(temp[i]), GetLastError());
+        attributes = GetFileAttributesW(temp[i]);
+        ok(attributes != INVALID_FILE_ATTRIBUTES && (attributes & FILE_ATTRIBUTE_HIDDEN),
+           "file %u: the temporary file has attributes %#lx.\n", i, attributes);
+        check_pattern_file(temp[i], 330 + i, sizes[i]);
+    }
+    /* The second file's reader stays for the first Complete. */
+    if (reader[0] != INVALID_HANDLE_VALUE) CloseHandle(reader[0]);
+    if (reader[1] != INVALID_HANDLE_VALUE)
+    {
+        hr = IBackgroundCopyJob_Complete(job);
+        ok(FAILED(hr), "Complete with the temporary file held: got %#lx.\n", hr);
+        check_state(job, BG_JOB_STATE_TRANSFERRED);
+        check_no_file(local[1]);
+        CloseHandle(reader[1]);
+    }
+    hr = IBackgroundCopyJob_Complete(job);
+    ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
+    check_state(job, BG_JOB_STATE_ACKNOWLEDGED);
+    for (i = 0; i < 2; i++) check_pattern_file(local[i], 330 + i, sizes[i]);
+    check_dir_count(dir, 2);
+done:
+    for (i = 0; i < 2; i++) CoTaskMemFree(temp[i]);
     finish_job(job);
 }
 
@@ -3095,6 +3240,7 @@ START_TEST(download)
     test_bandwidth_policy_blocked();
     test_http_503();
     test_no_progress_timeout();
+    test_read_before_complete();
     test_unable_to_delete();
     test_connection_refused();
     test_resume_after_drop();
@@ -3108,6 +3254,7 @@ START_TEST(download)
     test_file_acl_http();
     test_missing_local_source();
     test_cancel_during_transfer();
+    test_stop_midway();
     test_cancel_stalled();
     test_ranges_resume();
     test_suspend_during_transfer();

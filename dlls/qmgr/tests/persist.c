@@ -360,6 +360,52 @@ done:
     DeleteFileW(local);
 }
 
+/* An application told a file's temporary name before a restart may open
+ * the file once it is transferred after it, sharing only reading (see
+ * download.c, test_read_before_complete). */
+static void test_temp_name_after_restart(void)
+{
+    WCHAR remote[256], local[MAX_PATH], dir[MAX_PATH], *temp = NULL;
+    IBackgroundCopyFile3 *file3;
+    IBackgroundCopyFile *file;
+    IBackgroundCopyJob *job;
+    HANDLE reader;
+    HRESULT hr;
+
+    if (!make_dir(L"temp-name", dir, ARRAY_SIZE(dir))) return;
+    httpd_add_pattern_resource(httpd, "/persist/temp-name.bin", 20000, 73, NULL);
+    httpd_url(httpd, "/persist/temp-name.bin", remote, ARRAY_SIZE(remote));
+    swprintf(local, ARRAY_SIZE(local), L"%lsfile.bin", dir);
+
+    if (!(job = create_job(L"temp name"))) return;
+    add_file(job, remote, local);
+    if (!(file = get_file(job, 0))) goto done;
+    hr = IBackgroundCopyFile_QueryInterface(file, &IID_IBackgroundCopyFile3, (void **)&file3);
+    IBackgroundCopyFile_Release(file);
+    ok(hr == S_OK, "QueryInterface(IBackgroundCopyFile3) failed: %#lx.\n", hr);
+    if (FAILED(hr)) goto done;
+    hr = IBackgroundCopyFile3_GetTemporaryName(file3, &temp);
+    IBackgroundCopyFile3_Release(file3);
+    ok(hr == S_OK, "GetTemporaryName failed: %#lx.\n", hr);
+    if (FAILED(hr)) goto done;
+
+    if (!(job = restart_with_job(job))) goto done;
+    resume(job);
+    if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, TRUE) != BG_JOB_STATE_TRANSFERRED)
+        goto done;
+    reader = CreateFileW(temp, GENERIC_READ, FILE_SHARE_READ, NULL, OPEN_EXISTING, 0, NULL);
+    ok(reader != INVALID_HANDLE_VALUE, "cannot open %s sharing reading only: %lu.\n", wine_dbgstr_w(temp),
+       GetLastError());
+    if (reader != INVALID_HANDLE_VALUE) CloseHandle(reader);
+    hr = IBackgroundCopyJob_Complete(job);
+    ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
+    check_pattern_file(local, 73, 20000);
+done:
+    CoTaskMemFree(temp);
+    finish_job(job);
+    DeleteFileW(local);
+}
+
 /* The pieces of an on-demand file and the ranges asked for but not fetched
  * yet come back after a restart; only the missing ones are fetched then. */
 static void test_pieces_after_restart(void)
@@ -1392,6 +1438,7 @@ START_TEST(persist)
     bits_server_start(httpd, "/upload/");
     test_properties();
     if (manager) test_resume_after_restart();
+    if (manager) test_temp_name_after_restart();
     if (manager) test_upload_after_restart();
     if (manager) test_pieces_after_restart();
     if (manager) test_states();
