@@ -63,6 +63,7 @@ struct file
      * open for Complete; NULL if not.  Anything done to the file by name
      * closes it first (close_temp_handle). */
     HANDLE temp_handle;
+    BOOL prepared;              /* the temporary file was made ahead, its transfer has not begun */
     /* GetTemporaryName told the application the name: it may open the file
      * (to check it before Complete, or to read it as it comes), and a reader
      * sharing only reading would be refused while we hold it for writing;
@@ -735,6 +736,7 @@ static HANDLE open_target_as_service(struct file *file)
         return handle;
     }
     EnterCriticalSection(&file->cs);
+    file->prepared = FALSE;
     if ((handle = take_temp_handle(file)))
     {
         LeaveCriticalSection(&file->cs);
@@ -751,24 +753,15 @@ static HANDLE open_target_as_service(struct file *file)
     return handle;
 }
 
-static BOOL delete_temporary(struct file *file);
-
 /* BG_TOKEN_LOCAL_FILE: the temporary file is created as the helper identity.
- * One the service made ahead of a run without the token is deleted first. */
+ * (No file is made ahead in such a run, and those made ahead in another are
+ * gone at its end: file_unprepare_temporary.) */
 static HANDLE open_target(struct file *file, HANDLE local_token)
 {
     HANDLE handle;
     DWORD error;
 
     if (!local_token) return open_target_as_service(file);
-    EnterCriticalSection(&file->cs);
-    if (file->temp_handle && !file->progress.BytesTransferred)
-    {
-        delete_temporary(file);
-        file->temp_created = FALSE;
-    }
-    close_temp_handle(file);
-    LeaveCriticalSection(&file->cs);
     if (!SetThreadToken(NULL, local_token)) return INVALID_HANDLE_VALUE;
     handle = open_target_as_service(file);
     error = GetLastError();
@@ -790,11 +783,29 @@ void file_prepare_temporary(struct file *file)
     if (!file->temp_created && !file->direct && !file->upload && !file->transferred && !file->progress.Completed &&
         !file->name_given && !file->temp_handle && temp_handle_allowed())
     {
-        if ((handle = create_temporary(file, &renamed)) != INVALID_HANDLE_VALUE) file->temp_handle = handle;
+        if ((handle = create_temporary(file, &renamed)) != INVALID_HANDLE_VALUE)
+        {
+            file->temp_handle = handle;
+            file->prepared = TRUE;
+        }
         else temp_handle_given_back();
     }
     LeaveCriticalSection(&file->cs);
     if (renamed) record_new_temp_name(file);
+}
+
+/* At the end of the run that made it ahead, a temporary file whose transfer
+ * did not begin goes: on Windows a file has none before its turn. */
+void file_unprepare_temporary(struct file *file)
+{
+    EnterCriticalSection(&file->cs);
+    if (file->prepared)
+    {
+        file->prepared = FALSE;
+        close_temp_handle(file);
+        if (local_file_delete(file->temp_name) || GetLastError() == ERROR_FILE_NOT_FOUND) file->temp_created = FALSE;
+    }
+    LeaveCriticalSection(&file->cs);
 }
 
 /* A file with nothing transferred and nothing known of its remote size. */
@@ -836,6 +847,7 @@ static BOOL delete_temporary(struct file *file)
     DWORD error;
 
     close_temp_handle(file);
+    file->prepared = FALSE;
     if (!file->temp_created || local_file_delete(file->temp_name)) return TRUE;
     error = GetLastError();
     WARN("Cannot delete %s: %lu.\n", debugstr_w(file->temp_name), error);
@@ -1707,6 +1719,12 @@ void file_make_durable(struct file *file)
     HANDLE handle;
 
     EnterCriticalSection(&file->cs);
+    if (file->temp_handle)
+    {
+        if (FlushFileBuffers(file->temp_handle)) file->durable = file->progress.BytesTransferred;
+        LeaveCriticalSection(&file->cs);
+        return;
+    }
     handle = CreateFileW(file->temp_name, GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
                          OPEN_EXISTING, 0, NULL);
     if (handle != INVALID_HANDLE_VALUE)

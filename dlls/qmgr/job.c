@@ -3089,12 +3089,12 @@ static WCHAR *upcoming_file(void *context, DWORD n)
     return name;
 }
 
-struct file *job_file_to_come(struct job *job, ULONG index)
+struct file *job_file_to_come(struct job *job, ULONG index, BOOL only_while_running)
 {
     struct file *file = NULL;
 
     EnterCriticalSection(&job->cs);
-    if (index < job->file_count && !job->stop)
+    if (index < job->file_count && !(only_while_running && job->stop))
     {
         file = job->files[index];
         IBackgroundCopyFile_AddRef(file_iface(file));

@@ -461,7 +461,9 @@ BOOL local_file_publish(struct local_dir_listing *listing, const WCHAR *temp, HA
     memcpy(rename->FileName, nt_name.Buffer, nt_name.Length);
     RtlFreeUnicodeString(&nt_name);
     status = NtSetInformationFile(handle, &io, rename, size, FileRenameInformation);
-    /* Windows asks for DELETE access, which a kept handle lacks: the file is opened again. */
+    /* Outside Wine a rename asks for DELETE access, which a kept handle lacks:
+     * the file is opened again.  (Under Wine the status comes from the
+     * destination, and the second try fails as the first.) */
     if (status == STATUS_ACCESS_DENIED && kept)
     {
         CloseHandle(kept);

@@ -258,8 +258,10 @@ void file_close_upload_session(struct file *file, const struct download_control 
 void file_make_durable(struct file *file);
 /* Makes the temporary file of a file whose turn has not come (temp_ahead.c). */
 void file_prepare_temporary(struct file *file);
-/* The file at index with a reference, while the job's run goes on; NULL past the last or once stopped. */
-struct file *job_file_to_come(struct job *job, ULONG index);
+void file_unprepare_temporary(struct file *file);
+/* The file at index with a reference; NULL past the last, or once the job
+ * stops if only while it runs. */
+struct file *job_file_to_come(struct job *job, ULONG index, BOOL only_while_running);
 struct temp_ahead;
 struct temp_ahead *temp_ahead_start(struct job *job);
 void temp_ahead_reach(struct temp_ahead *ahead, ULONG index);

@@ -26,6 +26,7 @@ struct temp_ahead
     struct job *job;
     SRWLOCK lock;
     CONDITION_VARIABLE wake;
+    ULONG reached;      /* the file under way; those before it have had their turn */
     ULONG next;         /* the next file to make */
     ULONG end;          /* files before this one are wanted */
     BOOL stopping;
@@ -48,7 +49,7 @@ static void CALLBACK temp_ahead_thread(TP_CALLBACK_INSTANCE *instance, void *con
         }
         index = ahead->next++;
         ReleaseSRWLockExclusive(&ahead->lock);
-        if ((file = job_file_to_come(ahead->job, index)))
+        if ((file = job_file_to_come(ahead->job, index, TRUE)))
         {
             file_prepare_temporary(file);
             IBackgroundCopyFile_Release(file_iface(file));
@@ -84,15 +85,20 @@ void temp_ahead_reach(struct temp_ahead *ahead, ULONG index)
 {
     if (!ahead) return;
     AcquireSRWLockExclusive(&ahead->lock);
+    ahead->reached = index;
     if (ahead->next <= index) ahead->next = index + 1;
     ahead->end = index + 1 + TEMP_AHEAD_FILES;
     ReleaseSRWLockExclusive(&ahead->lock);
     WakeConditionVariable(&ahead->wake);
 }
 
-/* At the end of the run: no file is made after this returns. */
+/* At the end of the run: no file is made after this returns, and those made
+ * for files whose turn did not come are gone. */
 void temp_ahead_stop(struct temp_ahead *ahead)
 {
+    struct file *file;
+    ULONG index;
+
     if (!ahead) return;
     AcquireSRWLockExclusive(&ahead->lock);
     ahead->stopping = TRUE;
@@ -101,5 +107,12 @@ void temp_ahead_stop(struct temp_ahead *ahead)
     /* At most one file is being made. */
     WaitForSingleObject(ahead->ended, INFINITE);
     CloseHandle(ahead->ended);
+    /* From the one under way: its transfer may have stopped before opening it. */
+    for (index = ahead->reached; index < ahead->next; index++)
+    {
+        if (!(file = job_file_to_come(ahead->job, index, FALSE))) continue;
+        file_unprepare_temporary(file);
+        IBackgroundCopyFile_Release(file_iface(file));
+    }
     free(ahead);
 }

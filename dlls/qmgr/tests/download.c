@@ -1239,8 +1239,9 @@ done:
 /* A job of several files whose first one comes slowly.  Cancel or Complete
  * while it comes leaves nothing in the directory but what Complete kept (no
  * temporary file of the files not begun either, behavior.md 6.1, 6.2).  A
- * Suspend there and a Resume, with a helper token for the local files from
- * then on or not, ends with each file whole and nothing else there. */
+ * Suspend there leaves the temporary file of the file begun only; a Resume,
+ * with a helper token for the local files from then on or not, ends with each
+ * file whole and nothing else there. */
 #define MIDWAY_FILES 6
 static void test_stop_midway(void)
 {
@@ -1292,6 +1293,8 @@ static void test_stop_midway(void)
         }
         hr = IBackgroundCopyJob_Suspend(job);
         ok(hr == S_OK, "Suspend failed: %#lx.\n", hr);
+        /* Only the file begun has a temporary file. */
+        check_dir_count(dir, 1);
         if (stop == 3)
         {
             hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBitsTokenOptions, (void **)&options);
