@@ -183,7 +183,9 @@ static BOOL handle_packet(struct httpd_request *request, void *context)
         else
         {
             session = &bits_server.sessions[bits_server.session_count++];
-            snprintf(session->id, sizeof(session->id), "{00000000-0000-0000-0000-%012x}", bits_server.session_count);
+            /* Unique for the whole run: a Cancel-Session a finished test's job
+             * sends late must not end the next test's session of the same number. */
+            snprintf(session->id, sizeof(session->id), "{00000000-0000-0000-0000-%012x}", ++bits_server.session_serial);
             snprintf(headers, sizeof(headers), "BITS-Protocol: " BITS_UPLOAD_PROTOCOL "\r\nBITS-Session-Id: %s\r\n"
                      "Accept-Encoding: Identity\r\n", session->id);
             /* Named to one session: a farm's other server would name itself. */

@@ -50,6 +50,7 @@ struct bits_server
     struct httpd *httpd;
     struct bits_upload_session sessions[BITS_SERVER_MAX_SESSIONS];
     unsigned int session_count;
+    unsigned int session_serial;  /* numbers every session ever made: never reset */
     /* Faults, each used once: */
     int create_status;           /* non-zero: Create-Session answers this */
     int fail_fragment;           /* answer the n-th fragment (from 1) with 503 */
