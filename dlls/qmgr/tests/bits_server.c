@@ -54,15 +54,23 @@ void bits_server_reset(void)
     LeaveCriticalSection(&bits_server.cs);
 }
 
-static struct bits_upload_session *find_session(struct httpd_request *request)
+/* The session a packet names, made since the last reset; NULL if none.  A
+ * cancelled one too, if asked. */
+static struct bits_upload_session *named_session(struct httpd_request *request, BOOL cancelled_too)
 {
     char id[64];
     unsigned int i;
 
     if (!httpd_request_header(request, "BITS-Session-Id", id, sizeof(id))) return NULL;
     for (i = 0; i < bits_server.session_count; i++)
-        if (!strcmp(bits_server.sessions[i].id, id) && !bits_server.sessions[i].cancelled) return &bits_server.sessions[i];
+        if (!strcmp(bits_server.sessions[i].id, id) && (cancelled_too || !bits_server.sessions[i].cancelled))
+            return &bits_server.sessions[i];
     return NULL;
+}
+
+static struct bits_upload_session *find_session(struct httpd_request *request)
+{
+    return named_session(request, FALSE);
 }
 
 static BOOL ack(struct httpd_request *request, int status, const char *headers)
@@ -215,9 +223,14 @@ static BOOL handle_packet(struct httpd_request *request, void *context)
     {
         BOOL cancel = !_stricmp(type, "Cancel-Session");
 
-        if (cancel) bits_server.cancels++;
-        else bits_server.closes++;
-        if (bits_server.end_failures > 0)
+        /* Counted, and the faults used, only for this test's sessions: a job
+         * of an earlier test may end its own late. */
+        if ((session = named_session(request, TRUE)))
+        {
+            if (cancel) bits_server.cancels++;
+            else bits_server.closes++;
+        }
+        if (session && bits_server.end_failures > 0)
         {
             bits_server.end_failures--;
             char error[96];
@@ -226,7 +239,7 @@ static BOOL handle_packet(struct httpd_request *request, void *context)
                      bits_server.end_error_code);
             ret = ack(request, 503, bits_server.end_error_code ? error : NULL);
         }
-        else if ((session = find_session(request)))
+        else if (session && !session->cancelled)
         {
             if (cancel) session->cancelled = TRUE;
             else session->closed = TRUE;
