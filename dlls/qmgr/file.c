@@ -1719,18 +1719,13 @@ void file_make_durable(struct file *file)
     HANDLE handle;
 
     EnterCriticalSection(&file->cs);
-    if (file->temp_handle)
-    {
-        if (FlushFileBuffers(file->temp_handle)) file->durable = file->progress.BytesTransferred;
-        LeaveCriticalSection(&file->cs);
-        return;
-    }
-    handle = CreateFileW(file->temp_name, GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
+    handle = file->temp_handle ? file->temp_handle :
+             CreateFileW(file->temp_name, GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
                          OPEN_EXISTING, 0, NULL);
     if (handle != INVALID_HANDLE_VALUE)
     {
         if (FlushFileBuffers(handle)) file->durable = file->progress.BytesTransferred;
-        CloseHandle(handle);
+        if (handle != file->temp_handle) CloseHandle(handle);
     }
     LeaveCriticalSection(&file->cs);
 }

@@ -3089,7 +3089,7 @@ static WCHAR *upcoming_file(void *context, DWORD n)
     return name;
 }
 
-struct file *job_file_to_come(struct job *job, ULONG index, BOOL only_while_running)
+static struct file *file_at(struct job *job, ULONG index, BOOL only_while_running)
 {
     struct file *file = NULL;
 
@@ -3101,6 +3101,16 @@ struct file *job_file_to_come(struct job *job, ULONG index, BOOL only_while_runn
     }
     LeaveCriticalSection(&job->cs);
     return file;
+}
+
+struct file *job_file_to_come(struct job *job, ULONG index)
+{
+    return file_at(job, index, TRUE);
+}
+
+struct file *job_file_at(struct job *job, ULONG index)
+{
+    return file_at(job, index, FALSE);
 }
 
 /* Before the first file of a run, the sizes of the files not started yet, so

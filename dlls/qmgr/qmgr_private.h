@@ -259,9 +259,10 @@ void file_make_durable(struct file *file);
 /* Makes the temporary file of a file whose turn has not come (temp_ahead.c). */
 void file_prepare_temporary(struct file *file);
 void file_unprepare_temporary(struct file *file);
-/* The file at index with a reference; NULL past the last, or once the job
- * stops if only while it runs. */
-struct file *job_file_to_come(struct job *job, ULONG index, BOOL only_while_running);
+/* The file at index with a reference; NULL past the last file.  The file to
+ * come is also NULL once the job's run is told to stop. */
+struct file *job_file_at(struct job *job, ULONG index);
+struct file *job_file_to_come(struct job *job, ULONG index);
 struct temp_ahead;
 struct temp_ahead *temp_ahead_start(struct job *job);
 void temp_ahead_reach(struct temp_ahead *ahead, ULONG index);

@@ -49,7 +49,7 @@ static void CALLBACK temp_ahead_thread(TP_CALLBACK_INSTANCE *instance, void *con
         }
         index = ahead->next++;
         ReleaseSRWLockExclusive(&ahead->lock);
-        if ((file = job_file_to_come(ahead->job, index, TRUE)))
+        if ((file = job_file_to_come(ahead->job, index)))
         {
             file_prepare_temporary(file);
             IBackgroundCopyFile_Release(file_iface(file));
@@ -110,7 +110,7 @@ void temp_ahead_stop(struct temp_ahead *ahead)
     /* From the one under way: its transfer may have stopped before opening it. */
     for (index = ahead->reached; index < ahead->next; index++)
     {
-        if (!(file = job_file_to_come(ahead->job, index, FALSE))) continue;
+        if (!(file = job_file_at(ahead->job, index))) continue;
         file_unprepare_temporary(file);
         IBackgroundCopyFile_Release(file_iface(file));
     }

@@ -1249,7 +1249,6 @@ static void test_stop_midway(void)
     static const ULONGLONG slow_size = 64 * 1024 + 5;
     struct httpd_resource_options slow;
     WCHAR dir[MAX_PATH], local[MIDWAY_FILES][MAX_PATH], url[256], tag[32];
-    IBitsTokenOptions *options;
     IBackgroundCopyJob *job;
     char path[64];
     unsigned int stop, i;
@@ -1287,17 +1286,7 @@ static void test_stop_midway(void)
         ok(hr == S_OK, "Suspend failed: %#lx.\n", hr);
         /* Only the file begun has a temporary file. */
         check_dir_count(dir, 1);
-        if (stop == 3)
-        {
-            hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBitsTokenOptions, (void **)&options);
-            ok(hr == S_OK, "QueryInterface(IBitsTokenOptions) failed: %#lx.\n", hr);
-            if (FAILED(hr)) goto done;
-            hr = IBitsTokenOptions_SetHelperTokenFlags(options, BG_TOKEN_LOCAL_FILE);
-            ok(hr == S_OK, "SetHelperTokenFlags failed: %#lx.\n", hr);
-            hr = IBitsTokenOptions_SetHelperToken(options);
-            ok(hr == S_OK, "SetHelperToken failed: %#lx.\n", hr);
-            IBitsTokenOptions_Release(options);
-        }
+        if (stop == 3 && !set_helper_token(job, BG_TOKEN_LOCAL_FILE)) goto done;
         if (!resume(job)) goto done;
         if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, FALSE) != BG_JOB_STATE_TRANSFERRED)
             goto done;

@@ -2657,7 +2657,6 @@ static void run_windows_auth(const struct windows_auth_case *test, struct httpd 
     struct httpd *server = proxy ? proxy : httpd;
     const char *scheme_name = test->scheme == BG_AUTH_SCHEME_NTLM ? "NTLM" : "Negotiate";
     WCHAR dir[MAX_PATH], local[MAX_PATH], url[256], list[64];
-    IBitsTokenOptions *options = NULL;
     struct httpd_log_entry entry;
     BG_AUTH_CREDENTIALS creds;
     IBackgroundCopyJob2 *job2 = NULL;
@@ -2744,16 +2743,7 @@ static void run_windows_auth(const struct windows_auth_case *test, struct httpd 
         hr = IBackgroundCopyJob2_SetCredentials(job2, &creds);
         ok(hr == S_OK, "SetCredentials(Basic) failed: %#lx.\n", hr);
     }
-    if (test->helper)
-    {
-        hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBitsTokenOptions, (void **)&options);
-        ok(hr == S_OK, "QueryInterface(IBitsTokenOptions) failed: %#lx.\n", hr);
-        if (FAILED(hr)) goto next;
-        hr = IBitsTokenOptions_SetHelperTokenFlags(options, BG_TOKEN_NETWORK);
-        ok(hr == S_OK, "SetHelperTokenFlags failed: %#lx.\n", hr);
-        hr = IBitsTokenOptions_SetHelperToken(options);
-        ok(hr == S_OK, "SetHelperToken failed: %#lx.\n", hr);
-    }
+    if (test->helper && !set_helper_token(job, BG_TOKEN_NETWORK)) goto next;
     start = httpd_log_count(server);
     if (!add_file(job, url, local) || !resume(job)) goto next;
 
@@ -2797,7 +2787,6 @@ static void run_windows_auth(const struct windows_auth_case *test, struct httpd 
     LeaveCriticalSection(&ntlm_server.cs);
     cancel_and_check_clean(job, dir, local);
 next:
-    if (options) IBitsTokenOptions_Release(options);
     if (job2) IBackgroundCopyJob2_Release(job2);
     finish_job(job);
 done:

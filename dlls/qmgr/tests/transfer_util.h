@@ -140,6 +140,26 @@ static inline BOOL set_security_flags(IBackgroundCopyJob *job, ULONG flags)
     return SUCCEEDED(hr);
 }
 
+/* The caller's own token as the job's helper, used for what flags say. */
+static inline BOOL set_helper_token(IBackgroundCopyJob *job, DWORD flags)
+{
+    IBitsTokenOptions *options;
+    HRESULT hr;
+
+    hr = IBackgroundCopyJob_QueryInterface(job, &IID_IBitsTokenOptions, (void **)&options);
+    ok(hr == S_OK, "QueryInterface(IBitsTokenOptions) failed: %#lx.\n", hr);
+    if (FAILED(hr)) return FALSE;
+    hr = IBitsTokenOptions_SetHelperTokenFlags(options, flags);
+    ok(hr == S_OK, "SetHelperTokenFlags(%#lx) failed: %#lx.\n", flags, hr);
+    if (SUCCEEDED(hr))
+    {
+        hr = IBitsTokenOptions_SetHelperToken(options);
+        ok(hr == S_OK, "SetHelperToken failed: %#lx.\n", hr);
+    }
+    IBitsTokenOptions_Release(options);
+    return SUCCEEDED(hr);
+}
+
 /* Whether a job's error code is one a client can make sense of: BITS's own,
  * a Win32 (or WinHTTP) error, or an HTTP status that is one. */
 static inline BOOL code_is_sane(HRESULT code)
