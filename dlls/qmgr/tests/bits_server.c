@@ -254,13 +254,17 @@ static BOOL handle_packet(struct httpd_request *request, void *context)
 
 BOOL bits_server_start(struct httpd *httpd, const char *path_prefix)
 {
-    InitializeCriticalSection(&bits_server.cs);
+    static BOOL lock_made;
+
+    if (!lock_made) InitializeCriticalSection(&bits_server.cs);
+    lock_made = TRUE;
     bits_server.httpd = httpd;
     return httpd_add_handler(httpd, "BITS_POST", path_prefix, handle_packet, NULL);
 }
 
+/* The lock stays for the process: the handler stays with the httpd, and a
+ * cancelled job's Cancel-Session may still come after this. */
 void bits_server_stop(void)
 {
     bits_server_reset();
-    DeleteCriticalSection(&bits_server.cs);
 }

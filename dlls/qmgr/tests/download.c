@@ -778,7 +778,7 @@ static void test_sizes_before_transfer(void)
     }
     httpd_log_clear(httpd);
     if (!resume(job)) goto done;
-    progress = wait_job_total(job, 1500);
+    progress = wait_job_total(job, 10000);
     ok(progress.BytesTotal == sizes[0] + sizes[1] + sizes[2], "got BytesTotal %s.\n",
        wine_dbgstr_longlong(progress.BytesTotal));
     ok(progress.BytesTransferred < sizes[0], "got BytesTransferred %s.\n", wine_dbgstr_longlong(progress.BytesTransferred));
@@ -823,7 +823,7 @@ static void test_sizes_before_transfer(void)
         {
             memset(&file_progress, 0, sizeof(file_progress));
             IBackgroundCopyFile_GetProgress(file, &file_progress);
-        } while (file_progress.BytesTotal == BG_SIZE_UNKNOWN && GetTickCount() - start < 1500 && (Sleep(20), TRUE));
+        } while (file_progress.BytesTotal == BG_SIZE_UNKNOWN && GetTickCount() - start < 10000 && (Sleep(20), TRUE));
         ok(file_progress.BytesTotal == sizes[1], "second file: got BytesTotal %s.\n",
            wine_dbgstr_longlong(file_progress.BytesTotal));
         IBackgroundCopyFile_Release(file);
@@ -2892,6 +2892,7 @@ static void test_max_download_time_resumed(void)
     IBackgroundCopyJob *job;
     BG_ERROR_CONTEXT context;
     BG_JOB_STATE state;
+    DWORD start;
     HRESULT hr, code;
 
     if (!make_dir(L"maxtime-resumed", dir, ARRAY_SIZE(dir))) return;
@@ -2909,17 +2910,26 @@ static void test_max_download_time_resumed(void)
     hr = IBackgroundCopyJob4_SetMaximumDownloadTime(job4, 4);
     ok(hr == S_OK, "SetMaximumDownloadTime failed: %#lx.\n", hr);
     IBackgroundCopyJob4_Release(job4);
-    if (!add_file(job, url, local) || !resume(job)) goto done;
-
+    if (!add_file(job, url, local)) goto done;
+    /* Each check only if the test itself was not held up so long that the
+     * service may rightly have given up (a loaded machine). */
+    start = GetTickCount();
+    if (!resume(job)) goto done;
     Sleep(3000);
-    check_state(job, BG_JOB_STATE_TRANSFERRING);
+    hr = IBackgroundCopyJob_GetState(job, &state);
+    if (GetTickCount() - start < 3800)
+        ok(hr == S_OK && state == BG_JOB_STATE_TRANSFERRING, "state %s 3 s after Resume.\n", state_name(state));
+    else skip("held up %lu ms: the limit may have passed.\n", GetTickCount() - start);
     hr = IBackgroundCopyJob_Suspend(job);
     ok(hr == S_OK, "Suspend failed: %#lx.\n", hr);
+    start = GetTickCount();
     if (!resume(job)) goto done;
     /* 2.5 s after: 5.5 s in all, 2.5 s of the new 4. */
     Sleep(2500);
     hr = IBackgroundCopyJob_GetState(job, &state);
-    ok(hr == S_OK && state != BG_JOB_STATE_ERROR, "state %s 2.5 s after Resume.\n", state_name(state));
+    if (GetTickCount() - start < 3800)
+        ok(hr == S_OK && state != BG_JOB_STATE_ERROR, "state %s 2.5 s after Resume.\n", state_name(state));
+    else skip("held up %lu ms: the limit may have passed.\n", GetTickCount() - start);
     state = wait_state(job, STATE_BIT(BG_JOB_STATE_ERROR), 10000, TRUE);
     ok(state == BG_JOB_STATE_ERROR, "got state %u.\n", state);
     if (get_job_error(job, &context, &code))

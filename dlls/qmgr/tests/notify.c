@@ -185,6 +185,9 @@ static const IBackgroundCopyCallback2Vtbl callback_vtbl =
     callback_FileTransferred,
 };
 
+/* Every test's callback object is static: the service lets its reference go
+ * when the job is destroyed, which may be after the test has returned, and
+ * COM then calls Release through the object's vtable. */
 static void init_callback(struct test_callback *callback)
 {
     memset(callback, 0, sizeof(*callback));
@@ -266,7 +269,7 @@ static BG_JOB_STATE wait_for_state(IBackgroundCopyJob *job, BG_JOB_STATE wanted,
 
 static void test_job_transferred(void)
 {
-    struct test_callback callback;
+    static struct test_callback callback;
     IBackgroundCopyJob *job;
     BG_JOB_STATE state;
     WCHAR local[MAX_PATH];
@@ -336,7 +339,7 @@ static void test_version1_callback(void)
 
 static void test_job_error(void)
 {
-    struct test_callback callback;
+    static struct test_callback callback;
     IBackgroundCopyJob *job;
     HRESULT hr;
 
@@ -361,7 +364,7 @@ static void test_job_error(void)
  * the job is cancelled and no file is left behind. */
 static void test_cancel_in_file_callback(void)
 {
-    struct test_callback callback;
+    static struct test_callback callback;
     WCHAR first[MAX_PATH], second[MAX_PATH];
     IBackgroundCopyJob *job;
     BG_JOB_STATE state;
@@ -413,7 +416,7 @@ static IBackgroundCopyJob *job_held_in_file_callback(struct test_callback *callb
  * still finishes, and JobTransferred comes after the call returns. */
 static void test_suspend_resume_in_file_callback(void)
 {
-    struct test_callback callback;
+    static struct test_callback callback;
     IBackgroundCopyJob *job;
     HRESULT hr;
 
@@ -690,7 +693,7 @@ static void test_stop_with_blocked_callbacks(void)
 /* A callback registered after the job was transferred still hears of it. */
 static void test_late_registration(void)
 {
-    struct test_callback callback;
+    static struct test_callback callback;
     IBackgroundCopyJob *job;
     BG_JOB_STATE state;
     HRESULT hr;
@@ -721,7 +724,7 @@ static void test_late_registration(void)
  * JobTransferred (behavior.md 9.2, 9.3). */
 static void test_disconnected_callback(void)
 {
-    struct test_callback gone, next;
+    static struct test_callback gone, next;
     IBackgroundCopyJob *job;
     BG_JOB_STATE state;
     HRESULT hr;
@@ -759,7 +762,7 @@ static void test_disconnected_callback(void)
  * failed notification waiting to be retried. */
 static void test_cancel_releases_callback(void)
 {
-    struct test_callback callback;
+    static struct test_callback callback;
     IBackgroundCopyJob *job;
     DWORD start;
     HRESULT hr;
@@ -787,7 +790,7 @@ static void test_cancel_releases_callback(void)
 /* A callback that fails is called again later. */
 static void test_failing_callback(void)
 {
-    struct test_callback callback;
+    static struct test_callback callback;
     IBackgroundCopyJob *job;
     HRESULT hr;
 
@@ -814,7 +817,7 @@ static void test_failing_callback(void)
 /* BG_NOTIFY_DISABLE silences the callback. */
 static void test_disabled(void)
 {
-    struct test_callback callback;
+    static struct test_callback callback;
     IBackgroundCopyJob *job;
     BG_JOB_STATE state;
     HRESULT hr;
@@ -839,8 +842,9 @@ static void test_disabled(void)
  * notification interval (500 ms by default). */
 static void test_job_modification(void)
 {
-    struct test_callback callback;
+    static struct test_callback callback;
     IBackgroundCopyJob *job;
+    DWORD start, burst_ms;
     LONG calls;
     HRESULT hr;
     int i;
@@ -853,14 +857,17 @@ static void test_job_modification(void)
     ok(hr == S_OK, "SetDescription failed: %#lx.\n", hr);
     ok(!WaitForSingleObject(callback.modified, 10000), "JobModification was not called.\n");
 
-    /* A burst of changes within a second gives only a few calls. */
+    /* A burst of changes gives only a few calls: one per interval (500 ms)
+     * that the burst and the second after it span. */
     Sleep(600);
     calls = callback.modification_calls;
+    start = GetTickCount();
     for (i = 0; i < 20; i++) IBackgroundCopyJob_SetDescription(job, i % 2 ? L"one" : L"two");
+    burst_ms = GetTickCount() - start;
     Sleep(1000);
     ok(callback.modification_calls - calls >= 1, "no JobModification for the burst.\n");
-    ok(callback.modification_calls - calls <= 3, "%ld JobModification calls for a burst of 20 changes in a second.\n",
-       callback.modification_calls - calls);
+    ok(callback.modification_calls - calls <= 3 + burst_ms / 500,
+       "%ld JobModification calls for a burst of 20 changes in %lu ms.\n", callback.modification_calls - calls, burst_ms);
 
     IBackgroundCopyJob_SetNotifyInterface(job, NULL);
     IBackgroundCopyJob_Cancel(job);
@@ -868,12 +875,26 @@ static void test_job_modification(void)
     free_callback(&callback);
 }
 
+/* JobModification calls so far, once none has come for 1.2 s (within 15 s). */
+static LONG wait_modifications_settled(struct test_callback *callback)
+{
+    DWORD start = GetTickCount();
+    LONG calls;
+
+    do
+    {
+        calls = callback->modification_calls;
+        Sleep(1200);
+    } while (callback->modification_calls != calls && GetTickCount() - start < 15000);
+    return callback->modification_calls;
+}
+
 /* A file refused by SetValidationState(FALSE) puts the job in ERROR: that
  * gives JobError, and no JobModification (behavior.md 9.2: none for moves
  * into ERROR). */
 static void test_no_modification_into_error(void)
 {
-    struct test_callback callback;
+    static struct test_callback callback;
     IEnumBackgroundCopyFiles *files;
     IBackgroundCopyFile3 *file3;
     IBackgroundCopyFile *file;
@@ -889,9 +910,9 @@ static void test_no_modification_into_error(void)
     IBackgroundCopyJob_Resume(job);
     state = wait_for_state(job, BG_JOB_STATE_TRANSFERRED, 30000);
     ok(state == BG_JOB_STATE_TRANSFERRED, "state %d.\n", state);
-    /* The transfer's own JobModification calls are over once the interval has passed. */
-    Sleep(1200);
-    calls = callback.modification_calls;
+    /* The transfer's own JobModification calls are over once none has come
+     * for more than the interval (500 ms). */
+    calls = wait_modifications_settled(&callback);
 
     IBackgroundCopyJob_EnumFiles(job, &files);
     if (state == BG_JOB_STATE_TRANSFERRED && IEnumBackgroundCopyFiles_Next(files, 1, &file, NULL) == S_OK)
@@ -1060,7 +1081,7 @@ static const CLSID CLSID_test_callback = { 0x5a7e1c1e, 0x0b1d, 0x4c2a, { 0x9a, 0
 static void test_notification_clsid(void)
 {
     IClassFactory factory = { &factory_vtbl };
-    struct test_callback callback;
+    static struct test_callback callback;
     BITS_JOB_PROPERTY_VALUE value;
     IBackgroundCopyJob5 *job5;
     IBackgroundCopyJob *job;
@@ -1156,7 +1177,7 @@ static void test_busy_transfers(void)
     static const ULONGLONG slow_size = 2 * 1024 * 1024;
     struct httpd_resource_options options;
     IBackgroundCopyJob *slow[6] = { NULL }, *job;
-    struct test_callback callback;
+    static struct test_callback callback;
     BG_JOB_PROGRESS progress;
     WCHAR url[256], local[MAX_PATH];
     unsigned int i, moving;
@@ -1221,7 +1242,7 @@ done:
 static void test_file_transferred_rules(void)
 {
     static const ULONGLONG upload_size = 20000;
-    struct test_callback callback;
+    static struct test_callback callback;
     IBackgroundCopyJob2 *job2;
     IBackgroundCopyJob *job;
     WCHAR local[2][MAX_PATH], source[MAX_PATH], reply[MAX_PATH], url[256];

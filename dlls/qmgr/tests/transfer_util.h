@@ -16,7 +16,7 @@
  * second; the bounds only keep a broken service from hanging the test. */
 #define TRANSFER_TIMEOUT  15000
 #define FAILURE_TIMEOUT   15000
-#define CLEANUP_TIMEOUT    2000   /* for the service to close and delete its temporary files */
+#define CLEANUP_TIMEOUT   10000   /* for the service to close and delete its temporary files (a bound) */
 
 /* Slow bodies: 4 KiB every 50 ms, about 80 KiB/s; a 1 MiB body takes ~13 s. */
 #define SLOW_DELAY_MS     50
