@@ -92,6 +92,12 @@ static BOOL fragment(struct httpd_request *request)
 
     while (length > 0 && done < length && (got = httpd_request_read_body(request, body + done, length - done)) > 0)
         done += got;
+    if (!named_session(request, TRUE))
+    {
+        /* A session not made since the reset (an earlier test's job, or one a bad Ack named): not counted, no fault. */
+        free(body);
+        return ack(request, 500, "BITS-Error-Code: 0x8020001f\r\nBITS-Error-Context: 0x5\r\n");
+    }
     number = ++bits_server.fragments;
     bits_server.body_bytes += done;
     if (!session || number == bits_server.forget_at_fragment)
