@@ -1920,9 +1920,13 @@ static void check_temporary_file(struct file *file, BOOL resumable)
     {
         /* Made by a run that ended (a crash) before the record said so: a
          * hidden file of the name this file was to use is ours, of bytes no
-         * record tells the version of. */
+         * record tells the version of.  So is an empty one: Wine makes a
+         * file hidden after creating it, and a crash can come in between;
+         * left, it would keep its name, and stay after Complete. */
         if (!file->temp_created && GetFileAttributesExW(file->temp_name, GetFileExInfoStandard, &data) &&
-            (data.dwFileAttributes & FILE_ATTRIBUTE_HIDDEN) && !local_file_delete(file->temp_name))
+            !(data.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) &&
+            ((data.dwFileAttributes & FILE_ATTRIBUTE_HIDDEN) || (!data.nFileSizeHigh && !data.nFileSizeLow)) &&
+            !local_file_delete(file->temp_name))
             WARN("Cannot delete %s: %lu.\n", debugstr_w(file->temp_name), GetLastError());
         file->temp_created = FALSE;
     }

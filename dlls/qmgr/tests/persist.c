@@ -406,6 +406,54 @@ done:
     DeleteFileW(local);
 }
 
+/* A crash between making the temporary file and making it hidden (two steps
+ * under Wine) leaves an empty visible file of the recorded name: after a
+ * restart it is the job's, and nothing is left beside the file at the end. */
+static void test_unhidden_temp_after_restart(void)
+{
+    WCHAR remote[256], local[MAX_PATH], dir[MAX_PATH], *temp = NULL;
+    IBackgroundCopyFile3 *file3;
+    IBackgroundCopyFile *file;
+    IBackgroundCopyJob *job;
+    HANDLE handle;
+    HRESULT hr;
+
+    if (!make_dir(L"unhidden-temp", dir, ARRAY_SIZE(dir))) return;
+    httpd_add_pattern_resource(httpd, "/persist/unhidden-temp.bin", 30000, 74, NULL);
+    httpd_url(httpd, "/persist/unhidden-temp.bin", remote, ARRAY_SIZE(remote));
+    swprintf(local, ARRAY_SIZE(local), L"%lsfile.bin", dir);
+
+    if (!(job = create_job(L"unhidden temp"))) return;
+    add_file(job, remote, local);
+    if (!(file = get_file(job, 0))) goto done;
+    hr = IBackgroundCopyFile_QueryInterface(file, &IID_IBackgroundCopyFile3, (void **)&file3);
+    IBackgroundCopyFile_Release(file);
+    ok(hr == S_OK, "QueryInterface(IBackgroundCopyFile3) failed: %#lx.\n", hr);
+    if (FAILED(hr)) goto done;
+    hr = IBackgroundCopyFile3_GetTemporaryName(file3, &temp);
+    IBackgroundCopyFile3_Release(file3);
+    ok(hr == S_OK, "GetTemporaryName failed: %#lx.\n", hr);
+    if (FAILED(hr)) goto done;
+    handle = CreateFileW(temp, GENERIC_WRITE, 0, NULL, CREATE_NEW, FILE_ATTRIBUTE_NORMAL, NULL);
+    ok(handle != INVALID_HANDLE_VALUE, "cannot create %s: %lu.\n", wine_dbgstr_w(temp), GetLastError());
+    if (handle == INVALID_HANDLE_VALUE) goto done;
+    CloseHandle(handle);
+
+    if (!(job = restart_with_job(job))) goto done;
+    resume(job);
+    if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, TRUE) != BG_JOB_STATE_TRANSFERRED)
+        goto done;
+    hr = IBackgroundCopyJob_Complete(job);
+    ok(hr == S_OK, "Complete failed: %#lx.\n", hr);
+    check_pattern_file(local, 74, 30000);
+    check_no_file(temp);
+    check_dir_count(dir, 1);
+done:
+    CoTaskMemFree(temp);
+    finish_job(job);
+    DeleteFileW(local);
+}
+
 /* The pieces of an on-demand file and the ranges asked for but not fetched
  * yet come back after a restart; only the missing ones are fetched then. */
 static void test_pieces_after_restart(void)
@@ -1439,6 +1487,7 @@ START_TEST(persist)
     test_properties();
     if (manager) test_resume_after_restart();
     if (manager) test_temp_name_after_restart();
+    if (manager) test_unhidden_temp_after_restart();
     if (manager) test_upload_after_restart();
     if (manager) test_pieces_after_restart();
     if (manager) test_states();
