@@ -360,35 +360,52 @@ done:
     DeleteFileW(local);
 }
 
+/* A job of one file (size bytes of pattern seed at path) into a fresh
+ * directory, and the file's temporary name, asked before any transfer; NULL
+ * if not made.  *temp is freed with CoTaskMemFree. */
+static IBackgroundCopyJob *job_with_temp_name(const WCHAR *tag, const char *path, ULONGLONG size, unsigned int seed,
+                                              WCHAR dir[MAX_PATH], WCHAR local[MAX_PATH], WCHAR **temp)
+{
+    IBackgroundCopyFile3 *file3;
+    IBackgroundCopyFile *file;
+    IBackgroundCopyJob *job;
+    WCHAR remote[256];
+    HRESULT hr = E_FAIL;
+
+    *temp = NULL;
+    if (!make_dir(tag, dir, MAX_PATH)) return NULL;
+    httpd_add_pattern_resource(httpd, path, size, seed, NULL);
+    httpd_url(httpd, path, remote, ARRAY_SIZE(remote));
+    swprintf(local, MAX_PATH, L"%lsfile.bin", dir);
+    if (!(job = create_job(tag))) return NULL;
+    if (add_file(job, remote, local) && (file = get_file(job, 0)))
+    {
+        hr = IBackgroundCopyFile_QueryInterface(file, &IID_IBackgroundCopyFile3, (void **)&file3);
+        IBackgroundCopyFile_Release(file);
+        ok(hr == S_OK, "QueryInterface(IBackgroundCopyFile3) failed: %#lx.\n", hr);
+        if (SUCCEEDED(hr))
+        {
+            hr = IBackgroundCopyFile3_GetTemporaryName(file3, temp);
+            IBackgroundCopyFile3_Release(file3);
+            ok(hr == S_OK, "GetTemporaryName failed: %#lx.\n", hr);
+        }
+    }
+    if (SUCCEEDED(hr)) return job;
+    finish_job(job);
+    return NULL;
+}
+
 /* An application told a file's temporary name before a restart may open
  * the file once it is transferred after it, sharing only reading (see
  * download.c, test_read_before_complete). */
 static void test_temp_name_after_restart(void)
 {
-    WCHAR remote[256], local[MAX_PATH], dir[MAX_PATH], *temp = NULL;
-    IBackgroundCopyFile3 *file3;
-    IBackgroundCopyFile *file;
+    WCHAR local[MAX_PATH], dir[MAX_PATH], *temp;
     IBackgroundCopyJob *job;
     HANDLE reader;
     HRESULT hr;
 
-    if (!make_dir(L"temp-name", dir, ARRAY_SIZE(dir))) return;
-    httpd_add_pattern_resource(httpd, "/persist/temp-name.bin", 20000, 73, NULL);
-    httpd_url(httpd, "/persist/temp-name.bin", remote, ARRAY_SIZE(remote));
-    swprintf(local, ARRAY_SIZE(local), L"%lsfile.bin", dir);
-
-    if (!(job = create_job(L"temp name"))) return;
-    add_file(job, remote, local);
-    if (!(file = get_file(job, 0))) goto done;
-    hr = IBackgroundCopyFile_QueryInterface(file, &IID_IBackgroundCopyFile3, (void **)&file3);
-    IBackgroundCopyFile_Release(file);
-    ok(hr == S_OK, "QueryInterface(IBackgroundCopyFile3) failed: %#lx.\n", hr);
-    if (FAILED(hr)) goto done;
-    hr = IBackgroundCopyFile3_GetTemporaryName(file3, &temp);
-    IBackgroundCopyFile3_Release(file3);
-    ok(hr == S_OK, "GetTemporaryName failed: %#lx.\n", hr);
-    if (FAILED(hr)) goto done;
-
+    if (!(job = job_with_temp_name(L"temp-name", "/persist/temp-name.bin", 20000, 73, dir, local, &temp))) return;
     if (!(job = restart_with_job(job))) goto done;
     resume(job);
     if (wait_state(job, STATE_BIT(BG_JOB_STATE_TRANSFERRED), TRANSFER_TIMEOUT, TRUE) != BG_JOB_STATE_TRANSFERRED)
@@ -411,29 +428,13 @@ done:
  * restart it is the job's, and nothing is left beside the file at the end. */
 static void test_unhidden_temp_after_restart(void)
 {
-    WCHAR remote[256], local[MAX_PATH], dir[MAX_PATH], *temp = NULL;
-    IBackgroundCopyFile3 *file3;
-    IBackgroundCopyFile *file;
+    WCHAR local[MAX_PATH], dir[MAX_PATH], *temp;
     IBackgroundCopyJob *job;
     HANDLE handle;
     HRESULT hr;
 
-    if (!make_dir(L"unhidden-temp", dir, ARRAY_SIZE(dir))) return;
-    httpd_add_pattern_resource(httpd, "/persist/unhidden-temp.bin", 30000, 74, NULL);
-    httpd_url(httpd, "/persist/unhidden-temp.bin", remote, ARRAY_SIZE(remote));
-    swprintf(local, ARRAY_SIZE(local), L"%lsfile.bin", dir);
-
-    if (!(job = create_job(L"unhidden temp"))) return;
-    add_file(job, remote, local);
-    if (!(file = get_file(job, 0))) goto done;
-    hr = IBackgroundCopyFile_QueryInterface(file, &IID_IBackgroundCopyFile3, (void **)&file3);
-    IBackgroundCopyFile_Release(file);
-    ok(hr == S_OK, "QueryInterface(IBackgroundCopyFile3) failed: %#lx.\n", hr);
-    if (FAILED(hr)) goto done;
-    hr = IBackgroundCopyFile3_GetTemporaryName(file3, &temp);
-    IBackgroundCopyFile3_Release(file3);
-    ok(hr == S_OK, "GetTemporaryName failed: %#lx.\n", hr);
-    if (FAILED(hr)) goto done;
+    if (!(job = job_with_temp_name(L"unhidden-temp", "/persist/unhidden-temp.bin", 30000, 74, dir, local, &temp)))
+        return;
     handle = CreateFileW(temp, GENERIC_WRITE, 0, NULL, CREATE_NEW, FILE_ATTRIBUTE_NORMAL, NULL);
     ok(handle != INVALID_HANDLE_VALUE, "cannot create %s: %lu.\n", wine_dbgstr_w(temp), GetLastError());
     if (handle == INVALID_HANDLE_VALUE) goto done;
