@@ -794,20 +794,6 @@ void file_prepare_temporary(struct file *file)
     if (renamed) record_new_temp_name(file);
 }
 
-/* At the end of the run that made it ahead, a temporary file whose transfer
- * did not begin goes: on Windows a file has none before its turn. */
-void file_unprepare_temporary(struct file *file)
-{
-    EnterCriticalSection(&file->cs);
-    if (file->prepared)
-    {
-        file->prepared = FALSE;
-        close_temp_handle(file);
-        if (local_file_delete(file->temp_name) || GetLastError() == ERROR_FILE_NOT_FOUND) file->temp_created = FALSE;
-    }
-    LeaveCriticalSection(&file->cs);
-}
-
 /* A file with nothing transferred and nothing known of its remote size. */
 static struct file *file_alloc(struct job *job)
 {
@@ -852,6 +838,15 @@ static BOOL delete_temporary(struct file *file)
     error = GetLastError();
     WARN("Cannot delete %s: %lu.\n", debugstr_w(file->temp_name), error);
     return error == ERROR_FILE_NOT_FOUND || error == ERROR_PATH_NOT_FOUND;
+}
+
+/* At the end of the run that made it ahead, a temporary file whose transfer
+ * did not begin goes: on Windows a file has none before its turn. */
+void file_unprepare_temporary(struct file *file)
+{
+    EnterCriticalSection(&file->cs);
+    if (file->prepared && delete_temporary(file)) file->temp_created = FALSE;
+    LeaveCriticalSection(&file->cs);
 }
 
 BOOL file_discard_temporary(struct file *file)

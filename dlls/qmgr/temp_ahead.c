@@ -16,9 +16,8 @@
 
 #include "qmgr_private.h"
 
-/* Enough to stay ahead of a transfer of small files; few enough that a
- * suspended job leaves few files made before their time (Cancel deletes
- * them, a later run uses them). */
+/* Enough to stay ahead of a transfer of small files; few enough that little
+ * is made in vain when a run stops (temp_ahead_stop deletes those files). */
 #define TEMP_AHEAD_FILES 8
 
 struct temp_ahead
